@@ -1,0 +1,109 @@
+import { z } from 'zod';
+
+/** Alerts, incidents, their changes on soc.incidents and the audit trail (DESIGN.md, "Incidents"). */
+export const Level = z.enum(['informational', 'low', 'medium', 'high', 'critical']);
+export type Level = z.infer<typeof Level>;
+export const Layer = z.number().int().min(1).max(4);
+export const IncidentStatus = z.enum(['new', 'acknowledged', 'resolved', 'false_positive']);
+export type IncidentStatus = z.infer<typeof IncidentStatus>;
+
+export const RuleRef = z.object({
+  id: z.string(),
+  title: z.string(),
+  level: Level,
+  layer: Layer,
+});
+
+export const AlertSchema = z.object({
+  /** Deterministic: the same input processed twice yields the same id. */
+  id: z.string(),
+  '@timestamp': z.iso.datetime({ offset: true }),
+  rule: RuleRef,
+  /** The group-by values of a correlation, or the host for single-event rules. */
+  group: z.record(z.string(), z.string()),
+  group_key: z.string(),
+  incident_id: z.string(),
+  severity: Level,
+  host: z.array(z.string()).default([]),
+  unit: z.string().nullable().default(null),
+  drill: z.string().nullable().default(null),
+  event_count: z.number().int().nonnegative(),
+  /** Ids of the triggering events (event.id), and the first few events themselves for the console. */
+  event_ids: z.array(z.string()).default([]),
+  events: z.array(z.record(z.string(), z.unknown())).default([]),
+  window: z.object({ start: z.iso.datetime({ offset: true }), end: z.iso.datetime({ offset: true }) }),
+});
+export type Alert = z.infer<typeof AlertSchema>;
+
+export const TimelineEntry = z.object({
+  at: z.iso.datetime({ offset: true }),
+  actor: z.string(),
+  action: z.string(),
+  note: z.string().optional(),
+  from: z.unknown().optional(),
+  to: z.unknown().optional(),
+});
+export type TimelineEntry = z.infer<typeof TimelineEntry>;
+
+export const IncidentSchema = z.object({
+  id: z.string(),
+  rule: RuleRef,
+  group: z.record(z.string(), z.string()),
+  group_key: z.string(),
+  status: IncidentStatus,
+  /** The owner now: the rule's layer, raised by escalation. */
+  layer: Layer,
+  severity: Level,
+  unit: z.string().nullable(),
+  host: z.array(z.string()),
+  assignee: z.string().nullable(),
+  first_seen: z.iso.datetime({ offset: true }),
+  last_seen: z.iso.datetime({ offset: true }),
+  alert_count: z.number().int().positive(),
+  drill: z.string().nullable(),
+  report_due: z.iso.datetime({ offset: true }).nullable(),
+  ack_due: z.iso.datetime({ offset: true }).nullable(),
+  share_national: z.boolean(),
+  runbook: z.string().nullable(),
+  timeline: z.array(TimelineEntry),
+  /** Bumped by every change, so that a reader can tell which of two copies is newer. */
+  version: z.number().int().nonnegative(),
+  updated_at: z.iso.datetime({ offset: true }),
+});
+export type Incident = z.infer<typeof IncidentSchema>;
+
+/** A message on soc.incidents (key = incident id). */
+export const IncidentChangeSchema = z.object({
+  type: z.enum(['created', 'updated', 'purged']),
+  at: z.iso.datetime({ offset: true }),
+  incident: IncidentSchema,
+});
+export type IncidentChange = z.infer<typeof IncidentChangeSchema>;
+
+/** Append-only audit trail entry: who did what, when, from where, before and after. */
+export const AuditEntrySchema = z.object({
+  id: z.string(),
+  '@timestamp': z.iso.datetime({ offset: true }),
+  actor: z.string(),
+  action: z.string(),
+  incident_id: z.string().nullable(),
+  source_ip: z.string().nullable(),
+  before: z.unknown().optional(),
+  after: z.unknown().optional(),
+});
+export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+
+const LEVELS: Level[] = ['informational', 'low', 'medium', 'high', 'critical'];
+
+export function levelRank(l: Level): number {
+  return LEVELS.indexOf(l);
+}
+
+/**
+ * Severity rises with the asset's security level (Decree 85/2016, levels 1-5):
+ * levels 1-2 keep the rule's level, 3-4 raise it one step, 5 raises it two; never above critical.
+ */
+export function severityFor(ruleLevel: Level, assetSecurityLevel: number | undefined): Level {
+  const bump = assetSecurityLevel === undefined || assetSecurityLevel <= 2 ? 0 : assetSecurityLevel <= 4 ? 1 : 2;
+  return LEVELS[Math.min(LEVELS.length - 1, levelRank(ruleLevel) + bump)]!;
+}
