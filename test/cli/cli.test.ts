@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { canhgac } from '../support/cli.ts';
+
+describe('canhgac executable', () => {
+  it('lists its commands with --help and exits 0', () => {
+    const r = canhgac(['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: canhgac <command>/m);
+    expect(r.stdout).toMatch(/^ {2}services +local Kafka and Elasticsearch/m);
+  });
+
+  it('exits 2 with one line on an unknown command', () => {
+    const r = canhgac(['frobnicate']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe("canhgac: unknown command 'frobnicate' (see canhgac --help)\n");
+  });
+
+  it('exits 2 with no command at all', () => {
+    expect(canhgac([]).status).toBe(2);
+  });
+
+  it('prints a command help with --help', () => {
+    const r = canhgac(['services', '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: canhgac services up\|down\|status/);
+  });
+
+  it('exits 2 on a bad subcommand, with one line naming it', () => {
+    const r = canhgac(['services', 'sideways']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain("unknown subcommand 'sideways'");
+  });
+
+  it('says what the local services are doing', () => {
+    const r = canhgac(['services', 'status']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^kafka 3\.9\.1: (running \(pid \d+\) at 127\.0\.0\.1:\d+|stopped)$/m);
+    expect(r.stdout).toMatch(/^elasticsearch 8\.19\.7: (running \(pid \d+\) at http:\/\/127\.0\.0\.1:\d+|stopped)$/m);
+  });
+});
