@@ -66,6 +66,11 @@ export const IncidentSchema = z.object({
   share_national: z.boolean(),
   runbook: z.string().nullable(),
   timeline: z.array(TimelineEntry),
+  /**
+   * The last input position (topic/partition -> offset) whose alert this incident counted, so that a
+   * replay after a crash skips alerts already counted instead of counting them twice.
+   */
+  applied: z.record(z.string(), z.number().int()).default({}),
   /** Bumped by every change, so that a reader can tell which of two copies is newer. */
   version: z.number().int().nonnegative(),
   updated_at: z.iso.datetime({ offset: true }),
