@@ -1,0 +1,153 @@
+import { CompressionTypes, Kafka, logLevel, type Admin, type Consumer, type Producer, type SASLOptions } from 'kafkajs';
+import type { KafkaConfig } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { Batch, Bus, BusConsumer, BusProducer, ConsumerOptions, OutgoingMessage, TopicPartition } from './types.ts';
+
+function kafkaClient(cfg: KafkaConfig, log: Logger): Kafka {
+  const toPino = (level: logLevel) => (level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug');
+  return new Kafka({
+    clientId: cfg.clientId,
+    brokers: cfg.brokers,
+    ssl: cfg.ssl,
+    sasl: cfg.sasl as SASLOptions | undefined,
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry) => {
+      const { message, ...extra } = entry.log;
+      log[toPino(entry.level)]({ kafka: entry.namespace, ...extra }, message);
+    },
+    retry: { initialRetryTime: 300, retries: 12, maxRetryTime: 10_000 },
+  });
+}
+
+class KafkaProducer implements BusProducer {
+  constructor(private readonly producer: Producer) {}
+
+  async send(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.producer.send({
+      topic,
+      acks: -1,
+      compression: CompressionTypes.None,
+      messages: messages.map((m) => ({ key: m.key, value: m.value, timestamp: m.timestamp === undefined ? undefined : String(m.timestamp) })),
+    });
+  }
+
+  close(): Promise<void> {
+    return this.producer.disconnect();
+  }
+}
+
+class KafkaConsumer implements BusConsumer {
+  private assigning: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly admin: Admin,
+    private readonly opts: ConsumerOptions,
+  ) {
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      const owned: TopicPartition[] = [];
+      for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
+        for (const partition of partitions as number[]) owned.push({ topic, partition });
+      }
+      // Batches wait for this, so that a state rebuild (seek back) happens before new input is handled.
+      this.assigning = this.assigning.then(async () => {
+        await opts.onAssigned?.(owned);
+      });
+    });
+  }
+
+  async run(handle: (batch: Batch) => Promise<void>): Promise<void> {
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, heartbeat, isStale, resolveOffset }) => {
+        await this.assigning;
+        if (isStale() || batch.messages.length === 0) return;
+        const messages = batch.messages.map((m) => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: Number(m.offset),
+          key: m.key ? m.key.toString('utf8') : null,
+          value: m.value ? m.value.toString('utf8') : null,
+          timestamp: Number(m.timestamp),
+        }));
+        await handle({ topic: batch.topic, partition: batch.partition, messages, heartbeat, isStale });
+        if (isStale()) return;
+        const last = batch.messages[batch.messages.length - 1]!.offset;
+        resolveOffset(last);
+        await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(last) + 1) }]);
+      },
+    });
+  }
+
+  seek(tp: TopicPartition, offset: number): void {
+    this.consumer.seek({ topic: tp.topic, partition: tp.partition, offset: String(offset) });
+  }
+
+  async committed(tp: TopicPartition): Promise<number> {
+    const res = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics: [tp.topic] });
+    const p = res.find((t) => t.topic === tp.topic)?.partitions.find((x) => x.partition === tp.partition);
+    return p ? Number(p.offset) : -1;
+  }
+
+  async offsetForTime(tp: TopicPartition, timestampMs: number): Promise<number> {
+    const res = await this.admin.fetchTopicOffsetsByTimestamp(tp.topic, timestampMs);
+    const p = res.find((x) => x.partition === tp.partition);
+    const offset = p ? Number(p.offset) : -1;
+    if (offset >= 0) return offset;
+    // No message at or after that time: start at the end.
+    const ends = await this.admin.fetchTopicOffsets(tp.topic);
+    return Number(ends.find((x) => x.partition === tp.partition)?.high ?? 0);
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+    await this.admin.disconnect();
+  }
+}
+
+export class KafkaBus implements Bus {
+  readonly kind = 'kafka' as const;
+  private readonly kafka: Kafka;
+
+  constructor(
+    cfg: KafkaConfig,
+    private readonly log: Logger,
+  ) {
+    this.kafka = kafkaClient(cfg, log);
+  }
+
+  async ensureTopics(topics: { topic: string; partitions: number }[]): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t.topic));
+      if (missing.length) {
+        await admin.createTopics({ waitForLeaders: true, topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions })) });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async producer(): Promise<BusProducer> {
+    const p = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+    await p.connect();
+    return new KafkaProducer(p);
+  }
+
+  async consumer(opts: ConsumerOptions): Promise<BusConsumer> {
+    const consumer = this.kafka.consumer({ groupId: opts.groupId, sessionTimeout: 30_000, heartbeatInterval: 3000, maxBytesPerPartition: 4 * 1024 * 1024 });
+    const admin = this.kafka.admin();
+    await Promise.all([consumer.connect(), admin.connect()]);
+    for (const topic of opts.topics) await consumer.subscribe({ topic, fromBeginning: opts.fromBeginning ?? true });
+    return new KafkaConsumer(consumer, admin, opts);
+  }
+
+  async close(): Promise<void> {
+    this.log.debug('kafka bus closed');
+  }
+}

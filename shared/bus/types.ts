@@ -1,0 +1,73 @@
+/**
+ * The message bus between the components: Kafka in a deployment, an in-memory bus in the embedded
+ * default. Only the Kafka semantics the pipeline relies on are here: per-key order inside a
+ * partition, consumer groups with committed offsets, seeking back to rebuild state.
+ */
+export interface OutgoingMessage {
+  key: string | null;
+  value: string;
+  /** Milliseconds since the epoch; the bus stamps the send time when absent. */
+  timestamp?: number;
+}
+
+export interface BusMessage {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: string | null;
+  value: string | null;
+  timestamp: number;
+}
+
+export interface Batch {
+  topic: string;
+  partition: number;
+  messages: BusMessage[];
+  /** Keeps group membership alive while a slow sink is retried. */
+  heartbeat(): Promise<void>;
+  /** True once a seek or a rebalance made this batch obsolete: stop handling it. */
+  isStale(): boolean;
+}
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface BusProducer {
+  /** Resolves once every message is acknowledged by all in-sync replicas (or stored, in memory). */
+  send(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ConsumerOptions {
+  groupId: string;
+  topics: string[];
+  /** Where a group with no committed offset starts. */
+  fromBeginning?: boolean;
+  /** Called with the partitions this member owns after every rebalance, before their batches arrive. */
+  onAssigned?: (owned: TopicPartition[]) => Promise<void> | void;
+}
+
+export interface BusConsumer {
+  /**
+   * Hands batches to `handle`, one partition at a time, and commits a batch's offsets only after
+   * `handle` resolved: what a batch produced is acknowledged before its input is marked done.
+   */
+  run(handle: (batch: Batch) => Promise<void>): Promise<void>;
+  /** Next batches of the partition start at `offset` (used to rebuild state after a restart). */
+  seek(tp: TopicPartition, offset: number): void;
+  /** The committed offset (next to read) of a partition for this group, or -1 when none. */
+  committed(tp: TopicPartition): Promise<number>;
+  /** The earliest offset whose message timestamp is at or after `timestampMs`. */
+  offsetForTime(tp: TopicPartition, timestampMs: number): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export interface Bus {
+  readonly kind: 'kafka' | 'memory';
+  ensureTopics(topics: { topic: string; partitions: number }[]): Promise<void>;
+  producer(): Promise<BusProducer>;
+  consumer(opts: ConsumerOptions): Promise<BusConsumer>;
+  close(): Promise<void>;
+}
