@@ -1,0 +1,357 @@
+import { Client, errors } from '@elastic/elasticsearch';
+import type { estypes } from '@elastic/elasticsearch';
+import { AlertSchema, AuditEntrySchema, IncidentSchema, type Alert, type AuditEntry, type Incident } from '../incident.ts';
+import type { ElasticsearchConfig } from '../config.ts';
+import { alertMappings, auditMappings, incidentMappings } from './elasticsearch-mappings.ts';
+import { mergeCorrelated, sameContent } from './merge.ts';
+import {
+  AuditFilterSchema,
+  IncidentConflictError,
+  IncidentFilterSchema,
+  IncidentNotFoundError,
+  type AuditFilter,
+  type AuditPage,
+  type HistogramBucket,
+  type HistogramQuery,
+  type IncidentFilter,
+  type IncidentPage,
+  type IncidentStore,
+  type UpdateOptions,
+  type UpdateResult,
+  type UpsertResult,
+  type WriteOptions,
+} from './types.ts';
+
+export interface ElasticsearchStoreOptions {
+  /** Names every template and index: `<prefix>-alerts-YYYY.MM`, `<prefix>-incidents`, `<prefix>-audit-YYYY.MM`. */
+  indexPrefix: string;
+  client?: Client;
+  url?: string;
+  username?: string;
+  password?: string;
+}
+
+/** YYYY.MM of a timestamp in UTC: monthly indices make a 12-month retention a matter of dropping indices. */
+function month(ts: string): string {
+  const d = new Date(ts);
+  return `${d.getUTCFullYear()}.${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+}
+
+const isConflict = (err: unknown) => err instanceof errors.ResponseError && err.statusCode === 409;
+
+/**
+ * The incident store on Elasticsearch (plain indices and composable templates; no ingest pipelines or
+ * scripts, so it runs on any distribution). Incidents are one index rather than monthly: an incident is
+ * a mutable document that stays open across month ends, and optimistic concurrency needs a realtime GET
+ * by id on a known index. Alerts and the audit trail are append-mostly and go to monthly indices.
+ */
+export class ElasticsearchIncidentStore implements IncidentStore {
+  readonly client: Client;
+  private readonly prefix: string;
+  private readonly ownsClient: boolean;
+
+  constructor(opts: ElasticsearchStoreOptions) {
+    this.prefix = opts.indexPrefix;
+    this.ownsClient = !opts.client;
+    this.client =
+      opts.client ??
+      new Client({
+        node: opts.url ?? 'http://127.0.0.1:9200',
+        auth: opts.username ? { username: opts.username, password: opts.password ?? '' } : undefined,
+      });
+  }
+
+  static fromConfig(config: ElasticsearchConfig, indexPrefix = config.indexPrefix): ElasticsearchIncidentStore {
+    return new ElasticsearchIncidentStore({ url: config.url, username: config.username, password: config.password, indexPrefix });
+  }
+
+  get indices() {
+    const p = this.prefix;
+    return {
+      alerts: (ts: string) => `${p}-alerts-${month(ts)}`,
+      alertsPattern: `${p}-alerts-*`,
+      incidents: `${p}-incidents`,
+      audit: (ts: string) => `${p}-audit-${month(ts)}`,
+      auditPattern: `${p}-audit-*`,
+    };
+  }
+
+  async init(): Promise<void> {
+    const p = this.prefix;
+    // auto_expand_replicas: one replica where a second node exists, none on a single-node cluster.
+    await this.client.cluster.putComponentTemplate({
+      name: `${p}-settings`,
+      template: { settings: { number_of_shards: 1, auto_expand_replicas: '0-1', refresh_interval: '1s' } },
+    });
+    const kinds = [
+      { name: 'alerts', pattern: this.indices.alertsPattern, mappings: alertMappings },
+      { name: 'incidents', pattern: this.indices.incidents, mappings: incidentMappings },
+      { name: 'audit', pattern: this.indices.auditPattern, mappings: auditMappings },
+    ];
+    for (const k of kinds) {
+      await this.client.cluster.putComponentTemplate({ name: `${p}-${k.name}-mappings`, template: { mappings: k.mappings as estypes.MappingTypeMapping } });
+      await this.client.indices.putIndexTemplate({
+        name: `${p}-${k.name}`,
+        index_patterns: [k.pattern],
+        composed_of: [`${p}-settings`, `${p}-${k.name}-mappings`],
+        // Templates of two prefixes may overlap ("x-alerts-*" matches "x-alerts-y-alerts-1"); equal priorities
+        // would be refused, and the longer prefix is the more specific one.
+        priority: 100 + p.length,
+        _meta: { managed_by: 'canhgac' },
+      });
+    }
+    try {
+      await this.client.indices.create({ index: this.indices.incidents });
+    } catch (err) {
+      if (!(err instanceof errors.ResponseError && err.body?.error?.type === 'resource_already_exists_exception')) throw err;
+    }
+  }
+
+  async writeAlerts(alerts: Alert[], opts: WriteOptions = {}): Promise<{ written: number }> {
+    if (!alerts.length) return { written: 0 };
+    const operations = alerts.flatMap((a) => [{ index: { _index: this.indices.alerts(a['@timestamp']), _id: a.id } }, a]);
+    const res = await this.client.bulk({ operations, refresh: opts.refresh ? 'wait_for' : false });
+    if (res.errors) {
+      const failed = res.items.map((i) => i.index).filter((i) => i?.error);
+      const first = failed[0]!;
+      throw new Error(`${failed.length} of ${alerts.length} alerts not written; first: ${first._id}: ${first.error?.type}: ${first.error?.reason}`);
+    }
+    return { written: alerts.length };
+  }
+
+  async getIncident(id: string): Promise<Incident | null> {
+    const got = await this.fetch(id);
+    return got?.incident ?? null;
+  }
+
+  private async fetch(id: string): Promise<{ incident: Incident; seqNo: number; primaryTerm: number } | null> {
+    const res = await this.client.get<unknown>({ index: this.indices.incidents, id }, { ignore: [404] });
+    if (!res.found) return null;
+    const parsed = IncidentSchema.safeParse(res._source);
+    if (!parsed.success) throw new Error(`stored incident ${id} does not match the contract: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
+    return { incident: parsed.data, seqNo: res._seq_no!, primaryTerm: res._primary_term! };
+  }
+
+  async upsertIncident(incident: Incident, opts: WriteOptions = {}): Promise<UpsertResult> {
+    const incoming = IncidentSchema.parse(incident);
+    for (let attempt = 1; ; attempt++) {
+      const stored = await this.fetch(incoming.id);
+      try {
+        if (!stored) {
+          const created = { ...incoming, version: 1 };
+          await this.client.index({ index: this.indices.incidents, id: incoming.id, document: created, op_type: 'create', refresh: refresh(opts) });
+          return { incident: created, created: true, changed: true };
+        }
+        const merged = mergeCorrelated(stored.incident, incoming);
+        if (sameContent(merged, stored.incident)) return { incident: stored.incident, created: false, changed: false };
+        const next = { ...merged, version: stored.incident.version + 1, updated_at: later(incoming.updated_at, stored.incident.updated_at) };
+        await this.client.index({
+          index: this.indices.incidents,
+          id: incoming.id,
+          document: next,
+          if_seq_no: stored.seqNo,
+          if_primary_term: stored.primaryTerm,
+          refresh: refresh(opts),
+        });
+        return { incident: next, created: false, changed: true };
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+        if (attempt > DEFAULT_RETRIES) throw new IncidentConflictError(incoming.id, attempt);
+        await backoff(attempt);
+      }
+    }
+  }
+
+  async updateIncident(id: string, mutate: (current: Incident) => Incident | null, opts: UpdateOptions = {}): Promise<UpdateResult> {
+    const retries = opts.retries ?? DEFAULT_RETRIES;
+    const now = opts.now ?? (() => new Date());
+    for (let attempt = 1; ; attempt++) {
+      const stored = await this.fetch(id);
+      if (!stored) throw new IncidentNotFoundError(id);
+      const proposed = mutate(structuredClone(stored.incident));
+      if (!proposed) return { before: stored.incident, after: stored.incident, changed: false };
+      const after = IncidentSchema.parse({ ...proposed, id, version: stored.incident.version + 1, updated_at: now().toISOString() });
+      try {
+        await this.client.index({
+          index: this.indices.incidents,
+          id,
+          document: after,
+          if_seq_no: stored.seqNo,
+          if_primary_term: stored.primaryTerm,
+          refresh: refresh(opts),
+        });
+        return { before: stored.incident, after, changed: true };
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+        if (attempt > retries) throw new IncidentConflictError(id, attempt);
+        await backoff(attempt);
+      }
+    }
+  }
+
+  async searchIncidents(filter: IncidentFilter): Promise<IncidentPage> {
+    const f = IncidentFilterSchema.parse(filter);
+    const must: estypes.QueryDslQueryContainer[] = [];
+    const terms = (field: string, values: unknown[] | undefined) => values?.length && must.push({ terms: { [field]: values as string[] } });
+    terms('status', f.status);
+    terms('layer', f.layer);
+    terms('severity', f.severity);
+    if (f.unit) must.push({ term: { unit: f.unit } });
+    if (f.host) must.push({ term: { host: f.host } });
+    if (f.rule) must.push({ bool: { should: [{ term: { 'rule.id': f.rule } }, { term: { 'rule.title.keyword': f.rule } }] } });
+    const drill = drillQuery(f.drill);
+    if (drill) must.push(drill);
+    // An incident is in the range when its activity [first_seen, last_seen] overlaps it.
+    if (f.from) must.push({ range: { last_seen: { gte: f.from } } });
+    if (f.to) must.push({ range: { first_seen: { lte: f.to } } });
+    if (f.q) {
+      must.push({
+        simple_query_string: {
+          query: f.q,
+          fields: ['rule.title', 'rule.id', 'id', 'host', 'unit', 'assignee', 'group_key', 'timeline.note', 'runbook'],
+          default_operator: 'and',
+          lenient: true,
+        },
+      });
+    }
+    const res = await this.client.search<unknown>({
+      index: this.indices.incidents,
+      query: { bool: { filter: must } },
+      sort: [{ last_seen: 'desc' }, { id: 'asc' }],
+      from: (f.page - 1) * f.size,
+      size: f.size,
+      track_total_hits: true,
+    });
+    return {
+      total: totalOf(res.hits.total),
+      page: f.page,
+      size: f.size,
+      incidents: res.hits.hits.map((h) => IncidentSchema.parse(h._source)),
+    };
+  }
+
+  async alertsOf(incidentId: string, opts: { size?: number } = {}): Promise<Alert[]> {
+    const res = await this.client.search<unknown>({
+      index: this.indices.alertsPattern,
+      query: { term: { incident_id: incidentId } },
+      sort: [{ '@timestamp': 'asc' }, { id: 'asc' }],
+      size: Math.min(opts.size ?? 500, 10_000),
+      ignore_unavailable: true,
+      allow_no_indices: true,
+    });
+    return res.hits.hits.map((h) => AlertSchema.parse(h._source));
+  }
+
+  async alertHistogram(q: HistogramQuery): Promise<HistogramBucket[]> {
+    const filter: estypes.QueryDslQueryContainer[] = [{ range: { '@timestamp': { gte: q.from, lt: q.to } } }];
+    const drill = drillQuery(q.drill);
+    if (drill) filter.push(drill);
+    const res = await this.client.search({
+      index: this.indices.alertsPattern,
+      size: 0,
+      query: { bool: { filter } },
+      aggs: {
+        per: {
+          date_histogram: {
+            field: '@timestamp',
+            fixed_interval: `${q.intervalMinutes}m`,
+            min_doc_count: 0,
+            extended_bounds: { min: Date.parse(q.from), max: Date.parse(q.to) - 1 },
+          },
+        },
+      },
+      ignore_unavailable: true,
+      allow_no_indices: true,
+    });
+    const per = res.aggregations?.per as estypes.AggregationsDateHistogramAggregate | undefined;
+    const buckets = (per?.buckets ?? []) as estypes.AggregationsDateHistogramBucket[];
+    return buckets.map((b) => ({ at: new Date(Number(b.key)).toISOString(), count: b.doc_count }));
+  }
+
+  async appendAudit(entry: AuditEntry, opts: WriteOptions = {}): Promise<{ created: boolean }> {
+    const e = AuditEntrySchema.parse(entry);
+    try {
+      await this.client.index({ index: this.indices.audit(e['@timestamp']), id: e.id, document: e, op_type: 'create', refresh: refresh(opts) });
+      return { created: true };
+    } catch (err) {
+      if (isConflict(err)) return { created: false };
+      throw err;
+    }
+  }
+
+  async searchAudit(filter: AuditFilter): Promise<AuditPage> {
+    const f = AuditFilterSchema.parse(filter);
+    const must: estypes.QueryDslQueryContainer[] = [];
+    if (f.actor) must.push({ term: { actor: f.actor } });
+    if (f.action) must.push({ term: { action: f.action } });
+    if (f.incident_id) must.push({ term: { incident_id: f.incident_id } });
+    if (f.from || f.to) must.push({ range: { '@timestamp': { gte: f.from, lte: f.to } } });
+    const res = await this.client.search<unknown>({
+      index: this.indices.auditPattern,
+      query: { bool: { filter: must } },
+      sort: [{ '@timestamp': 'desc' }, { id: 'asc' }],
+      from: (f.page - 1) * f.size,
+      size: f.size,
+      track_total_hits: true,
+      ignore_unavailable: true,
+      allow_no_indices: true,
+    });
+    return { total: totalOf(res.hits.total), entries: res.hits.hits.map((h) => AuditEntrySchema.parse(h._source)) };
+  }
+
+  /** Search-and-bulk-delete in batches: the distribution under test has no _delete_by_query (reindex module). */
+  async purgeDrill(drillId: string): Promise<{ alerts: number; incidents: number }> {
+    if (!drillId || drillId === 'none' || drillId === 'any') throw new Error(`'${drillId}' is not a drill id`);
+    const purge = async (index: string) => {
+      let deleted = 0;
+      for (;;) {
+        await this.client.indices.refresh({ index, ignore_unavailable: true, allow_no_indices: true });
+        const res = await this.client.search({ index, query: { term: { drill: drillId } }, _source: false, size: 1000, ignore_unavailable: true, allow_no_indices: true });
+        const hits = res.hits.hits;
+        if (!hits.length) return deleted;
+        const bulk = await this.client.bulk({ operations: hits.map((h) => ({ delete: { _index: h._index, _id: h._id! } })), refresh: true });
+        if (bulk.errors) throw new Error(`purge of drill ${drillId} in ${index} failed: ${JSON.stringify(bulk.items.find((i) => i.delete?.error)?.delete?.error)}`);
+        deleted += hits.length;
+      }
+    };
+    return { alerts: await purge(this.indices.alertsPattern), incidents: await purge(this.indices.incidents) };
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return await this.client.ping();
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsClient) await this.client.close();
+  }
+}
+
+const DEFAULT_RETRIES = 20;
+
+function refresh(opts: WriteOptions): 'wait_for' | false {
+  return opts.refresh ? 'wait_for' : false;
+}
+
+function drillQuery(drill: string | undefined): estypes.QueryDslQueryContainer | null {
+  if (drill === undefined) return null;
+  if (drill === 'none') return { bool: { must_not: { exists: { field: 'drill' } } } };
+  if (drill === 'any') return { exists: { field: 'drill' } };
+  return { term: { drill } };
+}
+
+function totalOf(total: number | estypes.SearchTotalHits | undefined): number {
+  return typeof total === 'number' ? total : (total?.value ?? 0);
+}
+
+function later(a: string, b: string): string {
+  return Date.parse(b) > Date.parse(a) ? b : a;
+}
+
+/** Jittered, so that two writers racing on one incident do not collide again in lockstep. */
+function backoff(attempt: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.min(200, 5 * attempt) + Math.random() * 10));
+}
