@@ -96,6 +96,8 @@ export const incidentMappings = {
     timeline: {
       properties: { at: date, actor: keyword, action: keyword, note: text, from: { type: 'object', enabled: false }, to: { type: 'object', enabled: false } },
     },
+    // Input positions keyed by topic/partition: bookkeeping for the correlator, never searched.
+    applied: { type: 'object', enabled: false },
     version: long,
     updated_at: date,
   },

@@ -65,10 +65,12 @@ describe('ElasticsearchIncidentStore (real Elasticsearch)', () => {
     await store.updateIncident('merge-1', (c) => ({ ...c, status: 'acknowledged', assignee: 'lan', layer: 3 }));
     const again = await store.upsertIncident(inc);
     expect(again.changed).toBe(false);
-    const later = await store.upsertIncident({ ...inc, alert_count: 5, last_seen: '2026-11-20T04:00:00.000Z', host: ['web-02'], severity: 'critical' });
+    const later = await store.upsertIncident({ ...inc, applied: { 'soc.raw/0': 17 }, alert_count: 5, last_seen: '2026-11-20T04:00:00.000Z', host: ['web-02'], severity: 'critical' });
     expect(later.incident).toMatchObject({ status: 'acknowledged', assignee: 'lan', layer: 3, alert_count: 5, severity: 'critical', version: 3 });
     expect(later.incident.host).toEqual(['web-01', 'web-02']);
     expect(later.incident.last_seen).toBe('2026-11-20T04:00:00.000Z');
+    const older = await store.upsertIncident({ ...inc, applied: { 'soc.raw/0': 9, 'soc.raw/1': 4 } });
+    expect(older.incident.applied).toEqual({ 'soc.raw/0': 17, 'soc.raw/1': 4 });
   });
 
   it('concurrent correlator bumps and responder actions never clobber each other', async () => {

@@ -24,6 +24,7 @@ export function incidentFixture(over: Partial<Incident> = {}): Incident {
     share_national: false,
     runbook: 'Block the source at the perimeter; check the target auth log.',
     timeline: [],
+    applied: {},
     version: 0,
     updated_at: at,
     ...over,

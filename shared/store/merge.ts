@@ -22,7 +22,15 @@ export function mergeCorrelated(stored: Incident, incoming: Incident): Incident 
     share_national: stored.share_national || incoming.share_national,
     runbook: incoming.runbook ?? stored.runbook,
     timeline: mergeTimelines(stored.timeline, incoming.timeline),
+    applied: mergeApplied(stored.applied, incoming.applied),
   };
+}
+
+/** Per input partition, the furthest offset either copy counted. */
+function mergeApplied(stored: Record<string, number>, incoming: Record<string, number>): Record<string, number> {
+  const out = { ...stored };
+  for (const [k, v] of Object.entries(incoming)) out[k] = Math.max(out[k] ?? v, v);
+  return out;
 }
 
 /** Whether two copies differ in anything but the bookkeeping fields. */
