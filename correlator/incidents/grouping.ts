@@ -74,7 +74,7 @@ export function foldAlert(current: Incident | null, alert: Alert, response: Rule
   return {
     kind: 'created',
     incident: {
-      id: stableId(alert.rule.id, alert.group_key, alert['@timestamp']),
+      id: stableId(alert.rule.id, alert.group_key, alert.drill ?? '', alert['@timestamp']),
       rule: alert.rule,
       group: alert.group,
       group_key: alert.group_key,

@@ -39,21 +39,26 @@ class KafkaProducer implements BusProducer {
 
 class KafkaConsumer implements BusConsumer {
   private assigning: Promise<void> = Promise.resolve();
+  /** Highest offset committed per partition: re-reading older input after a seek never moves it back. */
+  private readonly high = new Map<string, number>();
 
   constructor(
     private readonly consumer: Consumer,
     private readonly admin: Admin,
     private readonly opts: ConsumerOptions,
+    private readonly log: Logger,
   ) {
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       const owned: TopicPartition[] = [];
       for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
         for (const partition of partitions as number[]) owned.push({ topic, partition });
       }
+      this.high.clear();
       // Batches wait for this, so that a state rebuild (seek back) happens before new input is handled.
       this.assigning = this.assigning.then(async () => {
+        for (const tp of owned) this.high.set(`${tp.topic}/${tp.partition}`, await this.committed(tp));
         await opts.onAssigned?.(owned);
-      });
+      }).catch((err: unknown) => this.log.error({ err, groupId: opts.groupId }, 'handling a partition assignment failed'));
     });
   }
 
@@ -77,7 +82,12 @@ class KafkaConsumer implements BusConsumer {
         if (isStale()) return;
         const last = batch.messages[batch.messages.length - 1]!.offset;
         resolveOffset(last);
-        await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(last) + 1) }]);
+        const next = Number(last) + 1;
+        const k = `${batch.topic}/${batch.partition}`;
+        if (next > (this.high.get(k) ?? -1)) {
+          await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(next) }]);
+          this.high.set(k, next);
+        }
       },
     });
   }
@@ -144,7 +154,7 @@ export class KafkaBus implements Bus {
     const admin = this.kafka.admin();
     await Promise.all([consumer.connect(), admin.connect()]);
     for (const topic of opts.topics) await consumer.subscribe({ topic, fromBeginning: opts.fromBeginning ?? true });
-    return new KafkaConsumer(consumer, admin, opts);
+    return new KafkaConsumer(consumer, admin, opts, this.log);
   }
 
   async close(): Promise<void> {

@@ -56,7 +56,9 @@ export class MemoryBus implements Bus {
     return this.committedOffsets.get(`${groupId}\u0000${tp.topic}\u0000${tp.partition}`) ?? -1;
   }
 
+  /** Never moves a committed offset back: re-reading older input after a seek keeps the resume point. */
   commit(groupId: string, tp: TopicPartition, offset: number): void {
+    if (offset <= this.committedFor(groupId, tp)) return;
     this.committedOffsets.set(`${groupId}\u0000${tp.topic}\u0000${tp.partition}`, offset);
   }
 

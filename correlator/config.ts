@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { BaseConfigSchema } from '../shared/config.ts';
+import { parseTimespan } from './detection/parse/timespan.ts';
+
+const Duration = z.string().transform((text, ctx) => {
+  const ms = parseTimespan(text);
+  if (ms === null) {
+    ctx.addIssue({ code: 'custom', message: `'${text}' is not a duration like 90s, 5m, 1h, 5d` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+export const CorrelatorSectionSchema = z
+  .object({
+    /** Consumer group of soc.raw; the repartitioned stream uses `<groupId>.correlate`. */
+    groupId: z.string().min(1).default('canhgac-correlator'),
+    /** Rule files or folders (relative to the working directory). */
+    rules: z.array(z.string().min(1)).min(1).default(['rules']),
+    partitions: z
+      .object({ raw: z.number().int().min(1).default(6), correlate: z.number().int().min(1).default(6), incidents: z.number().int().min(1).default(1) })
+      .strict()
+      .default({ raw: 6, correlate: 6, incidents: 1 }),
+    /** How late (event time) an event may arrive and still count in its correlation window. */
+    allowedLateness: Duration.prefault('5m'),
+    /** Alerts of the same rule and group key this close together join one incident. */
+    suppression: Duration.prefault('1h'),
+    /** Deadline to report a qualifying incident to the national centre. */
+    reportDue: Duration.prefault('5d'),
+    /** Triggering events kept inside an alert document for the console. */
+    eventsPerAlert: z.number().int().min(1).max(100).default(10),
+    /** Optional Prometheus endpoint (`GET /metrics`) on 127.0.0.1 unless host says otherwise. */
+    metrics: z.object({ port: z.number().int().min(0).max(65535), host: z.string().default('127.0.0.1') }).strict().optional(),
+  })
+  .strict();
+
+export const CorrelatorConfigSchema = BaseConfigSchema.extend({
+  correlator: CorrelatorSectionSchema.default(CorrelatorSectionSchema.parse({})),
+});
+
+export type CorrelatorConfig = z.infer<typeof CorrelatorConfigSchema>;
+export type CorrelatorSection = z.infer<typeof CorrelatorSectionSchema>;

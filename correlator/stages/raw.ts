@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { parseEnvelope } from '../../shared/envelope.ts';
+import { getField, type NormalizedEvent } from '../../shared/event.ts';
+import type { Batch, BusProducer, OutgoingMessage } from '../../shared/bus/types.ts';
+import type { Logger } from '../../shared/log.ts';
+import type { Topics } from '../../shared/topics.ts';
+import { decodeEnvelope } from '../decoders/index.ts';
+import type { IncidentSink, PendingAlert } from '../sinks/incidents.ts';
+import { singleEventAlert } from './alerts.ts';
+import type { AssetLookup, Detection } from './detection.ts';
+import type { CorrelatorMetrics } from '../metrics.ts';
+
+/** A message on soc.correlate: one event that matched a base rule of one correlation, keyed by its group. */
+export const CorrelateMessageSchema = z.object({
+  c: z.string().min(1),
+  t: z.number(),
+  ref: z.string().min(1),
+  e: z.record(z.string(), z.unknown()),
+});
+export type CorrelateMessage = z.infer<typeof CorrelateMessageSchema>;
+
+export function deadLetter(m: { topic: string; partition: number; offset: number; key: string | null; value: string | null }, reason: string): OutgoingMessage {
+  return {
+    key: m.key,
+    value: JSON.stringify({ reason, topic: m.topic, partition: m.partition, offset: m.offset, at: new Date().toISOString(), value: m.value }),
+  };
+}
+
+export interface RawStageDeps {
+  detection: () => Detection;
+  assets: AssetLookup;
+  producer: BusProducer;
+  sink: IncidentSink;
+  topics: Topics;
+  timezone: string;
+  metrics: CorrelatorMetrics;
+  log: Logger;
+}
+
+/**
+ * soc.raw -> decode -> single-event rules. Alerts go to the incident sink; events that feed a
+ * correlation are re-keyed by its group-by values to soc.correlate (the repartition pattern), so that
+ * one group's events meet in one partition whatever host they came from.
+ */
+export async function handleRawBatch(batch: Batch, deps: RawStageDeps): Promise<void> {
+  const detection = deps.detection();
+  const alerts: PendingAlert[] = [];
+  const correlate: OutgoingMessage[] = [];
+  const dlq: OutgoingMessage[] = [];
+  const stream = `${batch.topic}/${batch.partition}`;
+  for (const m of batch.messages) {
+    const parsed = parseEnvelope(m.value);
+    if (!parsed.ok) {
+      dlq.push(deadLetter(m, parsed.reason));
+      deps.metrics.deadLetters.inc();
+      continue;
+    }
+    const event = decodeEnvelope(parsed.envelope, { timezone: deps.timezone });
+    deps.metrics.events.inc({ kind: event.event.kind });
+    const eventTime = Date.parse(event['@timestamp']);
+    const ref = event.event.id ?? `${stream}/${m.offset}`;
+    for (const match of detection.match(event)) {
+      if (match.alert) alerts.push(singleEventAlert(match.rule, event, stream, m.offset, deps.assets));
+      for (const c of match.correlations) {
+        const values = detection.groupByFor(c).map((f) => String(getField(event, f) ?? ''));
+        const key = [c, event.labels?.drill ?? '', ...values].join('\u0000');
+        const msg: CorrelateMessage = { c, t: eventTime, ref, e: event as Record<string, unknown> };
+        correlate.push({ key, value: JSON.stringify(msg), timestamp: eventTime });
+      }
+    }
+  }
+  await deps.producer.send(deps.topics.correlate, correlate);
+  await deps.producer.send(deps.topics.dlq, dlq);
+  await deps.sink.write(alerts);
+  deps.metrics.alerts.inc({ stage: 'raw' }, alerts.length);
+}
+
+export type { NormalizedEvent };
