@@ -6,7 +6,8 @@ import type { CorrelatorMetrics } from '../metrics.ts';
 import type { IncidentSink, PendingAlert } from '../sinks/incidents.ts';
 import { correlationAlert } from './alerts.ts';
 import type { AssetLookup, Detection, Windows } from './detection.ts';
-import { CorrelateMessageSchema, deadLetter } from './raw.ts';
+import { untilAcknowledged } from '../sinks/retry.ts';
+import { CorrelateMessageSchema, deadLetter, StaleBatchError } from './raw.ts';
 
 /** The correlation state of one partition of soc.correlate. */
 interface PartitionState {
@@ -132,8 +133,11 @@ export class CorrelateStage {
     const late = st.windows.lateEvents();
     if (late > st.lateBefore) this.deps.metrics.lateEvents.inc(late - st.lateBefore);
     st.lateBefore = late;
-    await this.deps.producer.send(this.deps.topics.dlq, dlq);
-    await this.deps.sink.write(alerts);
+    const done = await untilAcknowledged('correlation outputs', batch, this.deps.log, async () => {
+      await this.deps.producer.send(this.deps.topics.dlq, dlq);
+      await this.deps.sink.write(alerts);
+    });
+    if (!done) throw new StaleBatchError();
     this.deps.metrics.alerts.inc({ stage: 'correlate' }, alerts.length);
   }
 

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { parseEnvelope } from '../../shared/envelope.ts';
-import { getField, type NormalizedEvent } from '../../shared/event.ts';
+import { getField } from '../../shared/event.ts';
 import type { Batch, BusProducer, OutgoingMessage } from '../../shared/bus/types.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { Topics } from '../../shared/topics.ts';
 import { decodeEnvelope } from '../decoders/index.ts';
 import type { IncidentSink, PendingAlert } from '../sinks/incidents.ts';
+import { untilAcknowledged } from '../sinks/retry.ts';
 import { singleEventAlert } from './alerts.ts';
 import type { AssetLookup, Detection } from './detection.ts';
 import type { CorrelatorMetrics } from '../metrics.ts';
@@ -18,6 +19,11 @@ export const CorrelateMessageSchema = z.object({
   e: z.record(z.string(), z.unknown()),
 });
 export type CorrelateMessage = z.infer<typeof CorrelateMessageSchema>;
+
+/** Thrown when a batch became obsolete before its output was acknowledged: its input is read again. */
+export class StaleBatchError extends Error {
+  override name = 'StaleBatchError';
+}
 
 export function deadLetter(m: { topic: string; partition: number; offset: number; key: string | null; value: string | null }, reason: string): OutgoingMessage {
   return {
@@ -69,10 +75,11 @@ export async function handleRawBatch(batch: Batch, deps: RawStageDeps): Promise<
       }
     }
   }
-  await deps.producer.send(deps.topics.correlate, correlate);
-  await deps.producer.send(deps.topics.dlq, dlq);
-  await deps.sink.write(alerts);
+  const done = await untilAcknowledged('raw outputs', batch, deps.log, async () => {
+    await deps.producer.send(deps.topics.correlate, correlate);
+    await deps.producer.send(deps.topics.dlq, dlq);
+    await deps.sink.write(alerts);
+  });
+  if (!done) throw new StaleBatchError();
   deps.metrics.alerts.inc({ stage: 'raw' }, alerts.length);
 }
-
-export type { NormalizedEvent };

@@ -1,0 +1,87 @@
+import type { Bus, BusConsumer, BusProducer } from '../shared/bus/types.ts';
+import type { Logger } from '../shared/log.ts';
+import type { IncidentStore } from '../shared/store/types.ts';
+import type { Topics } from '../shared/topics.ts';
+import type { IncidentPolicy } from './incidents/grouping.ts';
+import { correlatorMetrics, type CorrelatorMetrics } from './metrics.ts';
+import { IncidentSink, type LatestIncident } from './sinks/incidents.ts';
+import { CorrelateStage } from './stages/correlate.ts';
+import type { AssetLookup, Detection } from './stages/detection.ts';
+import { handleRawBatch } from './stages/raw.ts';
+
+export interface CorrelatorOptions {
+  bus: Bus;
+  store: IncidentStore;
+  latest: LatestIncident;
+  topics: Topics;
+  /** The rule set in force now (hot reload swaps what this returns). */
+  detection: () => Detection;
+  assets: AssetLookup;
+  groupId: string;
+  partitions: { raw: number; correlate: number; incidents: number };
+  allowedLatenessMs: number;
+  eventsPerAlert: number;
+  policy: IncidentPolicy;
+  timezone: string;
+  log: Logger;
+  metrics?: CorrelatorMetrics;
+  clock?: () => Date;
+}
+
+/**
+ * One correlator instance: a member of the soc.raw consumer group and of the soc.correlate group.
+ * Kafka spreads partitions over however many instances run; no clustering of our own.
+ */
+export class Correlator {
+  readonly metrics: CorrelatorMetrics;
+  private producer?: BusProducer;
+  private consumers: BusConsumer[] = [];
+
+  constructor(private readonly o: CorrelatorOptions) {
+    this.metrics = o.metrics ?? correlatorMetrics();
+  }
+
+  async start(): Promise<void> {
+    const { bus, topics, log } = this.o;
+    await bus.ensureTopics([
+      { topic: topics.raw, partitions: this.o.partitions.raw },
+      { topic: topics.correlate, partitions: this.o.partitions.correlate },
+      { topic: topics.incidents, partitions: this.o.partitions.incidents },
+      { topic: topics.dlq, partitions: 1 },
+    ]);
+    await this.o.store.init();
+    const producer = await bus.producer();
+    this.producer = producer;
+    const sink = new IncidentSink(this.o.store, this.o.latest, producer, topics.incidents, this.o.policy, log.child({ sink: 'incidents' }), this.o.clock);
+
+    const stage = new CorrelateStage({
+      detection: this.o.detection,
+      assets: this.o.assets,
+      producer,
+      sink,
+      topics,
+      allowedLatenessMs: this.o.allowedLatenessMs,
+      eventsPerAlert: this.o.eventsPerAlert,
+      metrics: this.metrics,
+      log: log.child({ stage: 'correlate' }),
+    });
+    const correlate = await bus.consumer({ groupId: `${this.o.groupId}.correlate`, topics: [topics.correlate], fromBeginning: true, onAssigned: () => stage.reset() });
+    this.consumers.push(correlate);
+    await correlate.run((batch) => stage.handle(batch, correlate));
+
+    const rawLog = log.child({ stage: 'raw' });
+    const raw = await bus.consumer({ groupId: this.o.groupId, topics: [topics.raw], fromBeginning: true });
+    this.consumers.push(raw);
+    await raw.run((batch) =>
+      handleRawBatch(batch, { detection: this.o.detection, assets: this.o.assets, producer, sink, topics, timezone: this.o.timezone, metrics: this.metrics, log: rawLog }),
+    );
+    log.info({ groupId: this.o.groupId, raw: topics.raw, correlate: topics.correlate }, 'correlator started');
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.consumers) await c.stop();
+    this.consumers = [];
+    await this.producer?.close();
+    this.o.log.info('correlator stopped');
+  }
+}
