@@ -23,6 +23,11 @@ export const EnvelopeSchema = z
     peer: z.string().max(255).optional(),
     line: z.string(),
     truncated: z.boolean().optional(),
+    /**
+     * Added to the decoded event time by the correlator: a drill replayed with `--rebase now` moves its
+     * events to the present without rewriting vendor timestamps inside the lines.
+     */
+    timeShiftMs: z.number().int().optional(),
     heartbeat: HeartbeatSchema.optional(),
   })
   .refine((e) => e.kind !== 'heartbeat' || e.heartbeat !== undefined, {

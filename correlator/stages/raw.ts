@@ -62,6 +62,7 @@ export async function handleRawBatch(batch: Batch, deps: RawStageDeps): Promise<
       continue;
     }
     const event = decodeEnvelope(parsed.envelope, { timezone: deps.timezone });
+    if (parsed.envelope.timeShiftMs) event['@timestamp'] = new Date(Date.parse(event['@timestamp']) + parsed.envelope.timeShiftMs).toISOString();
     deps.metrics.events.inc({ kind: event.event.kind });
     const eventTime = Date.parse(event['@timestamp']);
     const ref = event.event.id ?? `${stream}/${m.offset}`;
