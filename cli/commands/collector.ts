@@ -1,0 +1,45 @@
+import { startCollector } from '../../collector/agent.ts';
+import { loadCollectorConfig } from '../../collector/config.ts';
+import { ConfigError } from '../../shared/config.ts';
+import { CommandError, parseFlags, UsageError, type Command } from '../command.ts';
+
+export const command: Command = {
+  name: 'collector',
+  summary: 'tail log files and receive syslog, ship every line to Kafka (soc.raw)',
+  usage: `Usage: canhgac collector --config FILE
+
+Runs the collector agent: tails the configured files (with checkpoints, across
+rotations and restarts), receives syslog over UDP, TCP and TLS, and produces every
+line to soc.raw keyed by host. While Kafka is unreachable, lines go to a bounded
+on-disk spool and are shipped in order when it returns.
+
+  --config FILE   YAML config (see collector/collector.example.yml)
+
+SIGTERM or SIGINT stops reading, flushes to Kafka (or the spool) and saves
+checkpoints before exiting.
+Environment: KAFKA_BROKERS overrides kafka.brokers.`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(argv, { config: { type: 'string' } }, false);
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    if (!values.config) throw new UsageError('missing --config FILE');
+    let config;
+    try {
+      config = loadCollectorConfig(values.config);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new CommandError(err.message);
+      throw err;
+    }
+    let agent;
+    try {
+      agent = await startCollector(config);
+    } catch (err) {
+      throw new CommandError((err as Error).message);
+    }
+    await new Promise<void>((resolve) => {
+      process.once('SIGTERM', resolve);
+      process.once('SIGINT', resolve);
+    });
+    await agent.stop();
+    return 0;
+  },
+};

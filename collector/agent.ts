@@ -1,0 +1,97 @@
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createLogger, type Logger } from '../shared/log.ts';
+import { topicNames } from '../shared/topics.ts';
+import type { CollectorConfig } from './config.ts';
+import { Heartbeat } from './heartbeat.ts';
+import { CollectorMetrics, serveMetrics } from './metrics.ts';
+import { KafkaSink } from './sinks/kafka.ts';
+import { CheckpointStore } from './sources/checkpoints.ts';
+import { FileTailSource } from './sources/file-tail.ts';
+import { SyslogTcpSource } from './sources/syslog-tcp.ts';
+import { SyslogUdpSource } from './sources/syslog-udp.ts';
+import { Spool } from './spool.ts';
+
+export interface CollectorAgent {
+  readonly metrics: CollectorMetrics;
+  /** Bound addresses of syslog sources by source name, and of the metrics endpoint as `metrics`. */
+  readonly addresses: Record<string, AddressInfo>;
+  readonly files: FileTailSource[];
+  readonly sink: KafkaSink;
+  /** Graceful stop: stop reading, flush to Kafka (or the spool), save checkpoints. */
+  stop(): Promise<void>;
+}
+
+/** Wires sources -> sink -> Kafka from a validated config and starts everything. */
+export async function startCollector(config: CollectorConfig, log: Logger = createLogger('collector', {}, config.log.level)): Promise<CollectorAgent> {
+  const c = config.collector;
+  mkdirSync(c.dataDir, { recursive: true });
+  const metrics = new CollectorMetrics();
+  const spool = Spool.open(join(c.dataDir, 'spool'), c.spool);
+  const sink = new KafkaSink({
+    kafka: config.kafka,
+    topic: topicNames(config.kafka.topicPrefix).raw,
+    spool,
+    metrics,
+    log,
+    ...c.shipping,
+  });
+  sink.start();
+
+  const files: FileTailSource[] = [];
+  const stores: CheckpointStore[] = [];
+  const syslog: (SyslogUdpSource | SyslogTcpSource)[] = [];
+  const addresses: Record<string, AddressInfo> = {};
+  let metricsServer: Server | null = null;
+  const common = { host: c.host, unit: c.unit, drill: c.drill, lineLimit: c.lineLimit, sink, metrics, log };
+  try {
+    for (const s of c.sources) {
+      if (s.type === 'file') {
+        // One checkpoint file per source, so that a source never prunes another's entries.
+        const store = new CheckpointStore(join(c.dataDir, 'checkpoints', `${s.name}.json`));
+        stores.push(store);
+        files.push(new FileTailSource(s, { ...common, pollMs: c.pollMs, rotateWaitMs: c.rotateWaitMs, checkpoints: store }));
+      } else {
+        const src = s.protocol === 'udp' ? new SyslogUdpSource(s, common) : new SyslogTcpSource(s, common);
+        addresses[s.name] = await src.start();
+        syslog.push(src);
+        log.info({ source: s.name, protocol: s.protocol, address: addresses[s.name] }, 'syslog listening');
+      }
+    }
+    if (c.metrics) {
+      const served = await serveMetrics(metrics, c.metrics.listen.host, c.metrics.listen.port);
+      metricsServer = served.server;
+      addresses.metrics = served.address;
+    }
+  } catch (err) {
+    await Promise.all(syslog.map((s) => s.stop()));
+    await sink.stop(0);
+    throw err;
+  }
+  for (const f of files) f.start();
+  const heartbeat = new Heartbeat({ host: c.host, unit: c.unit, drill: c.drill, sources: c.sources.map((s) => s.name), intervalMs: c.heartbeatSeconds * 1000, sink, metrics, spoolBytes: () => sink.spoolBytes });
+  heartbeat.start();
+  log.info({ host: c.host, sources: c.sources.length }, 'collector started');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    metrics,
+    addresses,
+    files,
+    sink,
+    stop() {
+      stopping ??= (async () => {
+        heartbeat.stop();
+        for (const f of files) f.stop();
+        await Promise.all(syslog.map((s) => s.stop()));
+        await sink.stop(c.shipping.flushTimeoutMs);
+        for (const s of stores) s.save();
+        if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
+        log.info('collector stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import type { CollectorMetrics } from './metrics.ts';
+import type { RecordSink } from './record.ts';
+
+export interface HeartbeatOptions {
+  host: string;
+  unit?: string;
+  drill?: string;
+  sources: string[];
+  intervalMs: number;
+  sink: RecordSink;
+  metrics: CollectorMetrics;
+  spoolBytes: () => number;
+}
+
+/**
+ * Every interval, one heartbeat envelope per source for the layer-3 coverage audit: lines shipped
+ * and dropped since the previous heartbeat that got out, and the time of the last line read. A
+ * heartbeat that cannot be queued leaves its counts to the next one.
+ */
+export class Heartbeat {
+  private timer: NodeJS.Timeout | null = null;
+  private readonly reported = new Map<string, { shipped: number; dropped: number }>();
+
+  constructor(private readonly o: HeartbeatOptions) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.beat(), this.o.intervalMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  beat(): void {
+    const received = new Date().toISOString();
+    for (const source of this.o.sources) {
+      const s = this.o.metrics.source(source);
+      const last = this.reported.get(source) ?? { shipped: 0, dropped: 0 };
+      const envelope = {
+        v: 1,
+        kind: 'heartbeat',
+        id: `${this.o.host}:${source}:heartbeat:${received}`,
+        host: this.o.host,
+        source,
+        received,
+        ...(this.o.unit ? { unit: this.o.unit } : {}),
+        ...(this.o.drill ? { drill: this.o.drill } : {}),
+        line: '',
+        heartbeat: { lines: s.shipped - last.shipped, dropped: s.dropped - last.dropped, lastLineAt: s.lastLineAt, spoolBytes: this.o.spoolBytes() },
+      };
+      const dropped = this.o.sink.offer([{ key: this.o.host, source: `heartbeat:${source}`, value: JSON.stringify(envelope) }], false);
+      if (dropped === 0) this.reported.set(source, { shipped: s.shipped, dropped: s.dropped });
+    }
+  }
+}

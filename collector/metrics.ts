@@ -1,0 +1,85 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Gauge, Registry } from 'prom-client';
+
+/** Running totals per source, read by heartbeats (prom-client counters are write-only for that purpose). */
+export interface SourceStats {
+  read: number;
+  shipped: number;
+  spooled: number;
+  dropped: number;
+  truncated: number;
+  lastLineAt: string | null;
+}
+
+/** Prometheus counters of the collector, in a registry of its own so that two agents in one process never mix. */
+export class CollectorMetrics {
+  readonly registry = new Registry();
+  private readonly stats = new Map<string, SourceStats>();
+  private readonly readTotal = new Counter({ name: 'canhgac_collector_lines_read_total', help: 'Lines read from a source', labelNames: ['source'], registers: [this.registry] });
+  private readonly shippedTotal = new Counter({ name: 'canhgac_collector_lines_shipped_total', help: 'Lines acknowledged by Kafka', labelNames: ['source'], registers: [this.registry] });
+  private readonly spooledTotal = new Counter({ name: 'canhgac_collector_lines_spooled_total', help: 'Lines written to the on-disk spool', labelNames: ['source'], registers: [this.registry] });
+  private readonly droppedTotal = new Counter({ name: 'canhgac_collector_lines_dropped_total', help: 'Lines dropped because the spool was full (UDP only)', labelNames: ['source'], registers: [this.registry] });
+  private readonly truncatedTotal = new Counter({ name: 'canhgac_collector_lines_truncated_total', help: 'Lines cut at the line limit', labelNames: ['source'], registers: [this.registry] });
+  private readonly resentTotal = new Counter({ name: 'canhgac_collector_lines_resent_total', help: 'Lines sent again after a failed send (possible duplicates)', registers: [this.registry] });
+  readonly spoolBytes = new Gauge({ name: 'canhgac_collector_spool_bytes', help: 'Bytes waiting in the spool', registers: [this.registry] });
+
+  source(name: string): SourceStats {
+    let s = this.stats.get(name);
+    if (!s) {
+      s = { read: 0, shipped: 0, spooled: 0, dropped: 0, truncated: 0, lastLineAt: null };
+      this.stats.set(name, s);
+    }
+    return s;
+  }
+
+  read(source: string, n: number, at: string): void {
+    const s = this.source(source);
+    s.read += n;
+    s.lastLineAt = at;
+    this.readTotal.inc({ source }, n);
+  }
+
+  shipped(source: string, n: number): void {
+    this.source(source).shipped += n;
+    this.shippedTotal.inc({ source }, n);
+  }
+
+  spooled(source: string, n: number): void {
+    this.source(source).spooled += n;
+    this.spooledTotal.inc({ source }, n);
+  }
+
+  dropped(source: string, n: number): void {
+    this.source(source).dropped += n;
+    this.droppedTotal.inc({ source }, n);
+  }
+
+  truncated(source: string, n: number): void {
+    this.source(source).truncated += n;
+    this.truncatedTotal.inc({ source }, n);
+  }
+
+  resent(n: number): void {
+    this.resentTotal.inc(n);
+  }
+}
+
+/** The optional `collector.metrics.listen` endpoint: GET /metrics in the Prometheus text format. */
+export async function serveMetrics(metrics: CollectorMetrics, host: string, port: number): Promise<{ server: Server; address: AddressInfo }> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return { server, address: server.address() as AddressInfo };
+}

@@ -1,0 +1,39 @@
+/** What sources hand to the sink: one serialized soc.raw envelope with its Kafka key. */
+export interface OutRecord {
+  key: string;
+  value: string;
+  /** Configured source name, for metrics and heartbeats. */
+  source: string;
+  /** For file lines: the byte position that becomes safe to checkpoint once this record is durable. */
+  done?: { file: CommitTarget; end: number };
+}
+
+export interface CommitTarget {
+  /** Everything up to `end` is acknowledged by Kafka or written to the spool. */
+  commit(end: number): void;
+}
+
+/** The sink as sources see it: they check `ready()` before reading more, so memory and spool stay bounded. */
+export interface RecordSink {
+  ready(): boolean;
+  /**
+   * `canWait` sources (files, TCP) re-check ready() and pause; the others (UDP, heartbeats) cannot,
+   * so their records go to the spool when memory is full and are dropped only when the spool is full.
+   * Returns how many records were dropped.
+   */
+  offer(records: OutRecord[], canWait: boolean): number;
+  /** Called whenever room was made; returns the unsubscribe function. */
+  onReady(listener: () => void): () => void;
+}
+
+/** Builds envelope JSON by concatenation: the fixed fields are serialized once per source, not once per line. */
+export function envelopePrefix(fields: { host: string; source: string; format: string; unit?: string; drill?: string }): string {
+  const fixed: Record<string, string | number> = { v: 1, kind: 'line', host: fields.host, source: fields.source, format: fields.format };
+  if (fields.unit) fixed.unit = fields.unit;
+  if (fields.drill) fixed.drill = fields.drill;
+  return JSON.stringify(fixed).slice(0, -1);
+}
+
+export function envelopeValue(prefix: string, id: string, received: string, line: string, truncated: boolean, peer?: string): string {
+  return `${prefix},"id":${JSON.stringify(id)},"received":"${received}"${peer === undefined ? '' : `,"peer":${JSON.stringify(peer)}`},"line":${JSON.stringify(line)}${truncated ? ',"truncated":true' : ''}}`;
+}

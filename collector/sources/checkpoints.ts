@@ -1,0 +1,84 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+
+/** Where reading a file resumes: its identity (device + inode + a hash of its first bytes) and the safe offset. */
+export const FileCheckpointSchema = z.object({
+  /** Stable part of every envelope id from this file (path, identity and truncation generation, hashed). */
+  key: z.string().min(1),
+  path: z.string().min(1),
+  dev: z.number(),
+  ino: z.number(),
+  headLen: z.number().int().nonnegative(),
+  headHash: z.string(),
+  offset: z.number().int().nonnegative(),
+  generation: z.number().int().nonnegative(),
+  updated: z.string(),
+});
+
+export type FileCheckpoint = z.infer<typeof FileCheckpointSchema>;
+
+const FileSchema = z.object({ v: z.literal(1), files: z.record(z.string(), FileCheckpointSchema) });
+
+export function identityOf(dev: number, ino: number): string {
+  return `${dev}:${ino}`;
+}
+
+/**
+ * One JSON file, replaced atomically (write + rename). Saves are coalesced to one per event-loop turn:
+ * a kill -9 can lose at most the advance made by the acknowledgement being processed.
+ */
+export class CheckpointStore {
+  private readonly entries = new Map<string, FileCheckpoint>();
+  private scheduled = false;
+
+  constructor(readonly file: string) {
+    mkdirSync(dirname(file), { recursive: true });
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return;
+    }
+    let parsed;
+    try {
+      parsed = FileSchema.safeParse(JSON.parse(text));
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed?.success) throw new Error(`${file}: not a collector checkpoint file (move it away to start over)`);
+    for (const [id, cp] of Object.entries(parsed.data.files)) this.entries.set(id, cp);
+  }
+
+  get(id: string): FileCheckpoint | undefined {
+    return this.entries.get(id);
+  }
+
+  all(): [string, FileCheckpoint][] {
+    return [...this.entries];
+  }
+
+  set(id: string, cp: FileCheckpoint): void {
+    this.entries.set(id, cp);
+    this.schedule();
+  }
+
+  delete(id: string): void {
+    if (this.entries.delete(id)) this.schedule();
+  }
+
+  save(): void {
+    this.scheduled = false;
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ v: 1, files: Object.fromEntries(this.entries) }));
+    renameSync(tmp, this.file);
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      if (this.scheduled) this.save();
+    });
+  }
+}

@@ -1,0 +1,415 @@
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { Logger } from '../../shared/log.ts';
+import type { FileSourceConfig } from '../config.ts';
+import type { CollectorMetrics } from '../metrics.ts';
+import { envelopePrefix, envelopeValue, type CommitTarget, type OutRecord, type RecordSink } from '../record.ts';
+import { identityOf, type CheckpointStore, type FileCheckpoint } from './checkpoints.ts';
+import { expandGlob, globMatches } from './glob.ts';
+
+/** Bytes hashed to tell a file from another that got the same inode, or from its own rewritten self. */
+const HEAD_BYTES = 256;
+const CHUNK = 256 * 1024;
+
+export interface FileTailContext {
+  host: string;
+  unit?: string;
+  drill?: string;
+  lineLimit: number;
+  pollMs: number;
+  rotateWaitMs: number;
+  sink: RecordSink;
+  checkpoints: CheckpointStore;
+  metrics: CollectorMetrics;
+  log: Logger;
+}
+
+function hashHead(fd: number, len: number): string | null {
+  if (len === 0) return '';
+  const buf = Buffer.allocUnsafe(len);
+  let got = 0;
+  while (got < len) {
+    const n = readSync(fd, buf, got, len - got, got);
+    if (n === 0) return null;
+    got += n;
+  }
+  return createHash('sha256').update(buf).digest('hex');
+}
+
+function fileKey(host: string, path: string, st: { dev: number; ino: number }, generation: number): string {
+  const h = createHash('sha256').update(`${path}\0${st.dev}\0${st.ino}\0${generation}`).digest('base64url').slice(0, 16);
+  return `${host}:${h}`;
+}
+
+/** One open file: where reading is, what is durable, and the line being assembled. */
+class TrackedFile implements CommitTarget {
+  readPos: number;
+  /** Offset of the first byte of the line being assembled (= end of the last complete line). */
+  lineStart: number;
+  partial: Buffer[] = [];
+  partialLen = 0;
+  /** The line being assembled passed the limit: its first lineLimit bytes are kept, the rest skipped until the newline. */
+  skipping = false;
+  committed: number;
+  headLen = 0;
+  headHash = '';
+  orphanSince: number | null = null;
+  lastGrowth = Date.now();
+  closed = false;
+  prefix: string;
+
+  constructor(
+    private readonly tail: FileTailSource,
+    readonly id: string,
+    public path: string,
+    readonly fd: number,
+    readonly st: { dev: number; ino: number },
+    public key: string,
+    public generation: number,
+    start: number,
+  ) {
+    this.readPos = start;
+    this.lineStart = start;
+    this.committed = start;
+    this.prefix = tail.prefixFor(path);
+  }
+
+  commit(end: number): void {
+    if (end <= this.committed) return;
+    this.committed = end;
+    this.tail.saveCheckpoint(this);
+  }
+
+  checkpoint(): FileCheckpoint {
+    return { key: this.key, path: this.path, dev: this.st.dev, ino: this.st.ino, headLen: this.headLen, headHash: this.headHash, offset: this.committed, generation: this.generation, updated: new Date().toISOString() };
+  }
+}
+
+/**
+ * Tails the files matching a source's globs. Files are tracked by identity, not by name: after a
+ * rename-and-create rotation the old file is read to its end while the new one starts at 0; a
+ * copytruncate is seen as the file shrinking or its first bytes changing, and the lines not yet
+ * read are taken from the copy (same first bytes, next to it) before the file restarts at 0.
+ * Checkpoints advance only when the sink says a line is durable (Kafka ack or spool).
+ */
+export class FileTailSource {
+  private readonly files = new Map<string, TrackedFile>();
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private pumping = false;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    readonly config: FileSourceConfig,
+    private readonly ctx: FileTailContext,
+  ) {}
+
+  start(): void {
+    this.scan(true);
+    this.resumeOrphans();
+    this.unsubscribe = this.ctx.sink.onReady(() => void this.pump());
+    const tick = () => {
+      if (this.stopped) return;
+      try {
+        this.scan(false);
+      } catch (err) {
+        this.ctx.log.error({ err: (err as Error).message, source: this.config.name }, 'file scan failed');
+      }
+      void this.pump().finally(() => {
+        if (!this.stopped) this.timer = setTimeout(tick, this.ctx.pollMs);
+      });
+    };
+    void this.pump().finally(() => {
+      if (!this.stopped) this.timer = setTimeout(tick, this.ctx.pollMs);
+    });
+  }
+
+  /** Stops reading; what was read stays with the sink, checkpoints are the caller's to save. */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.unsubscribe?.();
+    for (const t of this.files.values()) this.close(t, false);
+  }
+
+  /** Files being read, for tests and status. */
+  tracked(): { path: string; readPos: number; committed: number; orphan: boolean }[] {
+    return [...this.files.values()].map((t) => ({ path: t.path, readPos: t.readPos, committed: t.committed, orphan: t.orphanSince !== null }));
+  }
+
+  prefixFor(path: string): string {
+    return envelopePrefix({ host: this.ctx.host, source: path, format: this.config.format, unit: this.ctx.unit, drill: this.ctx.drill });
+  }
+
+  saveCheckpoint(t: TrackedFile): void {
+    if (t.closed && t.committed >= t.lineStart) this.ctx.checkpoints.delete(t.id);
+    else this.ctx.checkpoints.set(t.id, t.checkpoint());
+  }
+
+  private scan(first: boolean): void {
+    const seen = new Set<string>();
+    const now = Date.now();
+    for (const pattern of this.config.paths) {
+      for (const path of expandGlob(pattern)) {
+        if (this.config.exclude.some((x) => globMatches(x, path))) continue;
+        const st = statSync(path, { throwIfNoEntry: false });
+        if (!st?.isFile()) continue;
+        const id = identityOf(st.dev, st.ino);
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const t = this.files.get(id);
+        if (t) {
+          if (t.path !== path) {
+            t.path = path;
+            t.prefix = this.prefixFor(path);
+          }
+          t.orphanSince = null;
+        } else this.open(path, st, first);
+      }
+    }
+    for (const t of [...this.files.values()]) {
+      if (!seen.has(t.id) && t.orphanSince === null) t.orphanSince = now;
+      this.check(t, now);
+    }
+  }
+
+  private open(path: string, st: Stats, first: boolean): void {
+    const id = identityOf(st.dev, st.ino);
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (err) {
+      this.ctx.log.warn({ path, err: (err as Error).message }, 'cannot open file');
+      return;
+    }
+    const cp = this.ctx.checkpoints.get(id);
+    if (cp) {
+      const t = this.track(new TrackedFile(this, id, path, fd, st, cp.key, cp.generation, cp.offset), cp);
+      // Truncated (copytruncate) or rewritten while the collector was down.
+      if (st.size < cp.offset || !headMatches(fd, cp)) this.truncated(t);
+      return;
+    }
+    // Start at the end only of files never seen before; a successor of a checkpointed file is read whole.
+    const known = this.ctx.checkpoints.all().some(([, c]) => c.path === path);
+    const start = first && this.config.startAt === 'end' && !known ? st.size : 0;
+    const t = this.track(new TrackedFile(this, id, path, fd, st, fileKey(this.ctx.host, path, st, 0), 0, start));
+    this.saveCheckpoint(t);
+  }
+
+  private track(t: TrackedFile, cp?: FileCheckpoint): TrackedFile {
+    if (cp) {
+      t.headLen = cp.headLen;
+      t.headHash = cp.headHash;
+    }
+    this.files.set(t.id, t);
+    this.ctx.log.info({ source: this.config.name, path: t.path, offset: t.readPos }, 'tailing file');
+    return t;
+  }
+
+  /** After a restart: files in the checkpoints that left the globs (rotated) are read to their end. */
+  private resumeOrphans(): void {
+    for (const [id, cp] of this.ctx.checkpoints.all()) {
+      if (this.files.has(id)) continue;
+      const found = findByIdentity(dirname(cp.path), cp.dev, cp.ino);
+      if (!found) {
+        this.ctx.checkpoints.delete(id);
+        continue;
+      }
+      const fd = openSync(found.path, 'r');
+      if (!headMatches(fd, cp)) {
+        closeSync(fd);
+        this.ctx.checkpoints.delete(id);
+        continue;
+      }
+      const t = this.track(new TrackedFile(this, id, found.path, fd, found.st, cp.key, cp.generation, cp.offset), cp);
+      t.orphanSince = Date.now();
+    }
+  }
+
+  /** Truncation, head hashing, and closing files that left their path and went quiet. */
+  private check(t: TrackedFile, now: number): void {
+    if (t.closed) return;
+    let size: number;
+    try {
+      size = fstatSync(t.fd).size;
+    } catch {
+      return;
+    }
+    if (size < t.readPos || (t.headLen > 0 && hashHead(t.fd, t.headLen) !== t.headHash)) {
+      this.truncated(t);
+      return;
+    }
+    if (t.headLen < HEAD_BYTES && size > t.headLen) {
+      t.headLen = Math.min(HEAD_BYTES, size);
+      t.headHash = hashHead(t.fd, t.headLen) ?? '';
+      this.saveCheckpoint(t);
+    }
+    if (t.orphanSince !== null && t.readPos >= size && now - t.lastGrowth >= this.ctx.rotateWaitMs && now - t.orphanSince >= this.ctx.rotateWaitMs) {
+      this.close(t, true);
+    }
+  }
+
+  private truncated(t: TrackedFile): void {
+    const copy = this.findCopy(t);
+    if (copy) {
+      const fd = openSync(copy.path, 'r');
+      const c = this.track(new TrackedFile(this, identityOf(copy.st.dev, copy.st.ino), copy.path, fd, copy.st, t.key, t.generation, t.lineStart));
+      c.headLen = t.headLen;
+      c.headHash = t.headHash;
+      c.orphanSince = Date.now();
+      this.saveCheckpoint(c);
+      this.ctx.log.info({ path: t.path, copy: copy.path, from: t.lineStart }, 'file truncated: reading the rest from its copy');
+    } else if (t.readPos > 0) {
+      this.ctx.log.warn({ path: t.path, at: t.readPos }, 'file truncated and no copy found: lines written since the last read may be missing');
+    }
+    t.generation += 1;
+    t.key = fileKey(this.ctx.host, t.path, t.st, t.generation);
+    t.readPos = t.lineStart = t.committed = 0;
+    t.partial = [];
+    t.partialLen = 0;
+    t.skipping = false;
+    t.headLen = 0;
+    t.headHash = '';
+    t.lastGrowth = Date.now();
+    this.saveCheckpoint(t);
+  }
+
+  /** The copy copytruncate left next to the file: a name starting with its name, the same first bytes, at least as long as what was read. */
+  private findCopy(t: TrackedFile): { path: string; st: Stats } | null {
+    if (t.headLen === 0) return null;
+    const dir = dirname(t.path);
+    const base = basename(t.path);
+    let best: { path: string; st: Stats } | null = null;
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return null;
+    }
+    for (const name of names) {
+      if (name === base || !name.startsWith(base)) continue;
+      const path = join(dir, name);
+      const st = statSync(path, { throwIfNoEntry: false });
+      if (!st?.isFile() || st.size < t.lineStart || this.files.has(identityOf(st.dev, st.ino))) continue;
+      let fd: number;
+      try {
+        fd = openSync(path, 'r');
+      } catch {
+        continue;
+      }
+      const same = hashHead(fd, t.headLen) === t.headHash;
+      closeSync(fd);
+      if (same && (!best || st.mtimeMs > best.st.mtimeMs)) best = { path, st };
+    }
+    return best;
+  }
+
+  private close(t: TrackedFile, done: boolean): void {
+    if (t.closed) return;
+    t.closed = true;
+    try {
+      closeSync(t.fd);
+    } catch {
+      // Already closed with the process's other descriptors.
+    }
+    if (done) {
+      this.files.delete(t.id);
+      this.saveCheckpoint(t);
+      this.ctx.log.info({ path: t.path }, 'finished rotated file');
+    }
+  }
+
+  /** Reads every file round-robin, one chunk at a time, while the sink has room. */
+  private async pump(): Promise<void> {
+    if (this.pumping || this.stopped) return;
+    this.pumping = true;
+    try {
+      let progress = true;
+      while (progress && !this.stopped) {
+        progress = false;
+        for (const t of this.files.values()) {
+          if (this.stopped || !this.ctx.sink.ready()) return;
+          if (!t.closed && this.readChunk(t)) progress = true;
+        }
+        if (progress) await new Promise((r) => setImmediate(r));
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private readChunk(t: TrackedFile): boolean {
+    const buf = Buffer.allocUnsafe(CHUNK);
+    let n: number;
+    try {
+      n = readSync(t.fd, buf, 0, CHUNK, t.readPos);
+    } catch (err) {
+      this.ctx.log.warn({ path: t.path, err: (err as Error).message }, 'read failed');
+      return false;
+    }
+    if (n === 0) return false;
+    t.lastGrowth = Date.now();
+    const limit = this.ctx.lineLimit;
+    const received = new Date().toISOString();
+    const records: OutRecord[] = [];
+    let truncatedLines = 0;
+    let start = 0;
+    const emit = (text: string, truncated: boolean, end: number) => {
+      if (text.endsWith('\r')) text = text.slice(0, -1);
+      if (text.length > 0) {
+        records.push({ key: this.ctx.host, source: this.config.name, value: envelopeValue(t.prefix, `${t.key}:${t.lineStart}`, received, text, truncated), done: { file: t, end } });
+        if (truncated) truncatedLines++;
+      }
+      t.lineStart = end;
+      t.partial = [];
+      t.partialLen = 0;
+      t.skipping = false;
+    };
+    for (;;) {
+      const nl = buf.indexOf(10, start);
+      if (nl === -1 || nl >= n) break;
+      const end = t.readPos + nl + 1;
+      if (t.skipping) emit(Buffer.concat(t.partial, t.partialLen).toString('utf8'), true, end);
+      else if (t.partialLen > 0) {
+        const whole = Buffer.concat([...t.partial, buf.subarray(start, nl)]);
+        emit(whole.subarray(0, Math.min(limit, whole.length)).toString('utf8'), whole.length > limit, end);
+      } else if (nl - start > limit) emit(buf.toString('utf8', start, start + limit), true, end);
+      else emit(buf.toString('utf8', start, nl), false, end);
+      start = nl + 1;
+    }
+    if (start < n && !t.skipping) {
+      const room = limit - t.partialLen;
+      const rest = n - start;
+      t.partial.push(Buffer.from(buf.subarray(start, start + Math.min(rest, room))));
+      t.partialLen += Math.min(rest, room);
+      if (rest > room) t.skipping = true;
+    }
+    t.readPos += n;
+    if (records.length) {
+      this.ctx.metrics.read(this.config.name, records.length, received);
+      if (truncatedLines) this.ctx.metrics.truncated(this.config.name, truncatedLines);
+      this.ctx.sink.offer(records, true);
+    }
+    return true;
+  }
+}
+
+function headMatches(fd: number, cp: FileCheckpoint): boolean {
+  return hashHead(fd, cp.headLen) === cp.headHash;
+}
+
+function findByIdentity(dir: string, dev: number, ino: number): { path: string; st: Stats } | null {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return null;
+  }
+  for (const name of names) {
+    const path = join(dir, name);
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (st?.isFile() && st.dev === dev && st.ino === ino) return { path, st };
+  }
+  return null;
+}

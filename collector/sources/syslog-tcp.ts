@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import type { SyslogSourceConfig } from '../config.ts';
+import { envelopePrefix, envelopeValue, type OutRecord } from '../record.ts';
+import { SyslogFramer } from './syslog-framing.ts';
+import { syslogIds } from './syslog-ids.ts';
+import type { SyslogContext } from './syslog-udp.ts';
+
+/**
+ * Syslog over TCP, or TCP over TLS (RFC 5425), with RFC 6587 framing per message. When the sink
+ * is full the sockets are paused, so TCP flow control pushes back on the senders instead of the
+ * collector buffering without bound.
+ */
+export class SyslogTcpSource {
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+  private readonly paused = new Set<Socket>();
+  private readonly nextId: () => string;
+  private readonly prefix: string;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    readonly config: SyslogSourceConfig,
+    private readonly ctx: SyslogContext,
+  ) {
+    this.nextId = syslogIds(ctx.host, config.name);
+    const scheme = config.protocol === 'tls' ? 'syslog+tls' : 'syslog+tcp';
+    this.prefix = envelopePrefix({ host: ctx.host, source: `${scheme}://${config.listen.host}:${config.listen.port}`, format: config.format, unit: ctx.unit, drill: ctx.drill });
+  }
+
+  async start(): Promise<AddressInfo> {
+    const onSocket = (socket: Socket) => this.accept(socket);
+    let server: Server;
+    if (this.config.protocol === 'tls') {
+      const t = this.config.tls!;
+      const read = (what: string, path: string) => {
+        try {
+          return readFileSync(path);
+        } catch (err) {
+          throw new Error(`source ${this.config.name}: cannot read tls.${what} ${path}: ${(err as Error).message}`);
+        }
+      };
+      server = createTlsServer({ cert: read('cert', t.cert), key: read('key', t.key), ca: t.ca ? read('ca', t.ca) : undefined, requestCert: !!t.ca, rejectUnauthorized: !!t.ca }, onSocket);
+      server.on('tlsClientError', (err) => this.ctx.log.warn({ source: this.config.name, err: err.message }, 'tls handshake failed'));
+    } else server = createTcpServer(onSocket);
+    server.maxConnections = this.config.maxConnections;
+    this.server = server;
+    this.unsubscribe = this.ctx.sink.onReady(() => {
+      for (const s of this.paused) s.resume();
+      this.paused.clear();
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.config.listen.port, this.config.listen.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.ctx.log.error({ source: this.config.name, err: err.message }, 'syslog server error'));
+    return server.address() as AddressInfo;
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    const server = this.server;
+    this.server = null;
+    for (const s of this.sockets) s.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private accept(socket: Socket): void {
+    const peer = socket.remoteAddress ?? 'unknown';
+    const framer = new SyslogFramer(this.ctx.lineLimit);
+    this.sockets.add(socket);
+    socket.setKeepAlive(true, 60_000);
+    const deliver = (messages: { text: string; truncated: boolean }[]) => {
+      if (messages.length === 0) return;
+      const received = new Date().toISOString();
+      const records: OutRecord[] = messages.map((m) => ({ key: this.ctx.host, source: this.config.name, value: envelopeValue(this.prefix, this.nextId(), received, m.text, m.truncated, peer) }));
+      this.ctx.metrics.read(this.config.name, records.length, received);
+      const truncated = messages.filter((m) => m.truncated).length;
+      if (truncated) this.ctx.metrics.truncated(this.config.name, truncated);
+      this.ctx.sink.offer(records, true);
+      if (!this.ctx.sink.ready()) {
+        socket.pause();
+        this.paused.add(socket);
+      }
+    };
+    socket.on('data', (chunk: Buffer) => deliver(framer.push(chunk)));
+    socket.on('end', () => deliver(framer.end()));
+    socket.on('error', (err) => this.ctx.log.debug({ source: this.config.name, peer, err: err.message }, 'syslog connection error'));
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      this.paused.delete(socket);
+    });
+  }
+}

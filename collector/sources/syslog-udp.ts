@@ -1,0 +1,69 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { isIPv6, type AddressInfo } from 'node:net';
+import type { Logger } from '../../shared/log.ts';
+import type { SyslogSourceConfig } from '../config.ts';
+import type { CollectorMetrics } from '../metrics.ts';
+import { envelopePrefix, envelopeValue, type RecordSink } from '../record.ts';
+import { syslogIds } from './syslog-ids.ts';
+
+export interface SyslogContext {
+  host: string;
+  unit?: string;
+  drill?: string;
+  lineLimit: number;
+  sink: RecordSink;
+  metrics: CollectorMetrics;
+  log: Logger;
+}
+
+/**
+ * Syslog over UDP (RFC 5426): one message per datagram. A datagram cannot wait, so when memory is
+ * full it goes to the spool, and when the spool is full too it is dropped and counted (metric and
+ * the next heartbeat).
+ */
+export class SyslogUdpSource {
+  private socket: Socket | null = null;
+  private readonly nextId: () => string;
+  private readonly prefix: string;
+
+  constructor(
+    readonly config: SyslogSourceConfig,
+    private readonly ctx: SyslogContext,
+  ) {
+    this.nextId = syslogIds(ctx.host, config.name);
+    this.prefix = envelopePrefix({ host: ctx.host, source: `syslog+udp://${config.listen.host}:${config.listen.port}`, format: config.format, unit: ctx.unit, drill: ctx.drill });
+  }
+
+  async start(): Promise<AddressInfo> {
+    const socket = createSocket({ type: isIPv6(this.config.listen.host) ? 'udp6' : 'udp4', recvBufferSize: 4 * 1024 * 1024 });
+    this.socket = socket;
+    socket.on('message', (msg, rinfo) => this.receive(msg, rinfo.address));
+    socket.on('error', (err) => this.ctx.log.error({ source: this.config.name, err: err.message }, 'udp socket error'));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(this.config.listen.port, this.config.listen.host, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    return socket.address();
+  }
+
+  async stop(): Promise<void> {
+    const s = this.socket;
+    this.socket = null;
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+
+  private receive(msg: Buffer, peer: string): void {
+    let end = msg.length;
+    while (end > 0 && (msg[end - 1] === 0x0a || msg[end - 1] === 0x0d || msg[end - 1] === 0)) end--;
+    if (end === 0) return;
+    const truncated = end > this.ctx.lineLimit;
+    const text = msg.toString('utf8', 0, truncated ? this.ctx.lineLimit : end);
+    const received = new Date().toISOString();
+    this.ctx.metrics.read(this.config.name, 1, received);
+    if (truncated) this.ctx.metrics.truncated(this.config.name, 1);
+    this.ctx.sink.offer([{ key: this.ctx.host, source: this.config.name, value: envelopeValue(this.prefix, this.nextId(), received, text, truncated, peer) }], false);
+  }
+}
