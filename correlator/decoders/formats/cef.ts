@@ -1,0 +1,214 @@
+import { addCategory, addType, int, observer, present, setDestination, setFileName, setFilePath, setHash, setSource, setThreat, setTransport, setUser, verdict } from '../ecs.ts';
+import { iso, parseAny } from '../time.ts';
+import { DecodeError, type Decoder, type DecodeInput, type Draft } from '../types.ts';
+
+/**
+ * ArcSight Common Event Format: `CEF:0|vendor|product|version|class id|name|severity|extension`.
+ * Header fields escape | and \; extension values escape = \ and newlines, and run until the next ` key=`.
+ */
+export interface CefRecord {
+  version: string;
+  vendor: string;
+  product: string;
+  productVersion: string;
+  signatureId: string;
+  name: string;
+  severity: string;
+  ext: Record<string, string>;
+}
+
+function keyChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46 || c === 45 || c === 91 || c === 93;
+}
+
+function unescapeValue(s: string, base: number): string {
+  if (s.indexOf('\\') < 0) return s.trim();
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c !== '\\') {
+      out += c;
+      continue;
+    }
+    const next = s[i + 1];
+    if (next === undefined) throw new DecodeError('dangling escape at the end of an extension value', base + i);
+    if (next === 'n') out += '\n';
+    else if (next === 'r') out += '\r';
+    else if (next === '=' || next === '\\' || next === '|') out += next;
+    // Senders write Windows paths with single backslashes; keep the backslash rather than lose the character.
+    else out += c + next;
+    i++;
+  }
+  return out.trim();
+}
+
+/** Parses a CEF record starting at `start` of `s`; positions in errors are offsets into `s`. */
+export function parseCef(s: string, start: number): CefRecord {
+  const header: string[] = [];
+  let i = start + 4;
+  let field = '';
+  while (header.length < 7) {
+    if (i >= s.length) throw new DecodeError(`truncated header: ${header.length + 1} of 8 fields`, i);
+    const c = s[i]!;
+    if (c === '\\') {
+      const next = s[i + 1];
+      if (next === '|' || next === '\\') {
+        field += next;
+        i += 2;
+        continue;
+      }
+      field += c;
+      i++;
+      continue;
+    }
+    if (c === '|') {
+      header.push(field);
+      field = '';
+      i++;
+      continue;
+    }
+    field += c;
+    i++;
+  }
+  const [version, vendor, product, productVersion, signatureId, name, severity] = header as [string, string, string, string, string, string, string];
+  if (!/^\d+$/.test(version)) throw new DecodeError(`version '${version.slice(0, 16)}' is not a number`, start + 4);
+  return { version, vendor, product, productVersion, signatureId, name, severity, ext: parseExtension(s, i) };
+}
+
+export function parseExtension(s: string, from: number): Record<string, string> {
+  const ext: Record<string, string> = Object.create(null) as Record<string, string>;
+  const n = s.length;
+  let key: string | undefined;
+  let valueStart = from;
+  let i = from;
+  // Walk the line once; at each unescaped '=', the word just before it (back to a space) is the next key.
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c === 92 /* \ */) {
+      i += 2;
+      continue;
+    }
+    if (c === 61 /* = */) {
+      let k = i - 1;
+      while (k >= valueStart && keyChar(s.charCodeAt(k))) k--;
+      const keyStart = k + 1;
+      const boundary = keyStart === from || (keyStart > from && s.charCodeAt(keyStart - 1) === 32);
+      if (keyStart < i && boundary && (key === undefined || keyStart > valueStart)) {
+        if (key !== undefined) ext[key] = unescapeValue(s.slice(valueStart, keyStart - 1), valueStart);
+        key = s.slice(keyStart, i);
+        valueStart = i + 1;
+      }
+    }
+    i++;
+  }
+  if (i > n && key !== undefined) throw new DecodeError('dangling escape at the end of the line', n - 1);
+  if (key !== undefined) ext[key] = unescapeValue(s.slice(valueStart), valueStart);
+  return ext;
+}
+
+/** Where "CEF:" starts in the payload (after an optional device prefix), or -1. */
+export function cefStart(payload: string): number {
+  if (payload.startsWith('CEF:')) return 0;
+  const at = payload.indexOf('CEF:');
+  return at > 0 && at < 256 && payload[at - 1] === ' ' ? at : -1;
+}
+
+/** The value of a custom field whose label (csNLabel, cnNLabel, flexStringNLabel) is one of `labels`. */
+export function labelled(ext: Record<string, string>, labels: string[]): string | undefined {
+  for (const key in ext) {
+    if (!key.endsWith('Label')) continue;
+    const label = ext[key]!.toLowerCase().replace(/[\s_]/g, '');
+    if (labels.includes(label)) {
+      const v = present(ext[key.slice(0, -5)]);
+      if (v !== undefined) return v;
+    }
+  }
+  return undefined;
+}
+
+const THREAT_LABELS = ['virus', 'virusname', 'threatname', 'malwarename', 'threat', 'detectionname', 'securitythreat', 'signature', 'riskname', 'spywarename'];
+const FILE_PATH_LABELS = ['filepath', 'infectedfile', 'infectedpath', 'objectpath'];
+const HASH_LABELS = ['sha256', 'filesha256', 'md5', 'filemd5', 'sha1', 'filesha1'];
+
+function time(value: string | undefined, input: DecodeInput): string | undefined {
+  return value ? iso(parseAny(value.replace(/ (GMT|UTC)$/, ''), input.time)) : undefined;
+}
+
+/** Maps a CEF record's common keys to ECS; vendor-specific keys a rule may need stay in `cef.extensions`. */
+export function mapCef(rec: CefRecord, input: DecodeInput, draft: Draft): void {
+  const x = rec.ext;
+  observer(draft, rec.vendor, rec.product, 'security');
+  draft.event.code = rec.signatureId;
+  draft.message = present(x.msg) ?? rec.name;
+  const sev = int(rec.severity);
+  if (sev !== undefined) draft.event.severity = sev;
+  const ts = time(x.rt ?? x.deviceReceiptTime ?? x.start ?? x.end, input);
+  if (ts) draft['@timestamp'] = ts;
+  setSource(draft, x.src ?? x.sourceAddress ?? x.c6a2, x.spt ?? x.sourcePort);
+  setDestination(draft, x.dst ?? x.destinationAddress ?? x.c6a3, x.dpt ?? x.destinationPort);
+  setTransport(draft, x.proto ?? x.transportProtocol);
+  const act = present(x.act ?? x.deviceAction);
+  if (act) {
+    draft.event.action = act;
+    const v = verdict(act);
+    if (v) addType(draft, v);
+  }
+  const outcome = present(x.outcome ?? x.eventOutcome)?.toLowerCase().replace(/^\//, '');
+  if (outcome === 'success' || outcome === 'failure') draft.event.outcome = outcome;
+  setUser(draft, x.suser ?? x.sourceUserName ?? x.duser ?? x.destinationUserName);
+  const path = present(x.filePath) ?? labelled(x, FILE_PATH_LABELS);
+  if (path) setFilePath(draft, path);
+  const fname = present(x.fname ?? x.fileName);
+  if (fname && !path) setFilePath(draft, fname);
+  else if (fname && !draft.file?.name) setFileName(draft, fname);
+  setHash(draft, present(x.fileHash));
+  for (const key in x) {
+    if (key.endsWith('Label') && HASH_LABELS.includes(x[key]!.toLowerCase().replace(/[\s_]/g, ''))) {
+      const label = x[key]!.toLowerCase();
+      setHash(draft, x[key.slice(0, -5)], label.includes('256') ? 'sha256' : label.includes('md5') ? 'md5' : 'sha1');
+    }
+  }
+  const threat = labelled(x, THREAT_LABELS);
+  if (threat) {
+    setThreat(draft, threat);
+    addCategory(draft, 'malware');
+  }
+  const host = present(x.dvchost ?? x.deviceHostName);
+  if (host) draft.host = { name: host };
+  const dir = x.deviceDirection;
+  if (dir === '0' || dir === '1') (draft.network ??= {}).direction = dir === '0' ? 'inbound' : 'outbound';
+  if (draft.source || draft.destination) addCategory(draft, 'network');
+  if (!draft.event.type) addType(draft, 'info');
+  draft.cef = { name: rec.name, device_event_class_id: rec.signatureId, extensions: x };
+}
+
+export const cef: Decoder = {
+  name: 'cef',
+  description: 'ArcSight CEF (Sophos, Kaspersky, Trend Micro, Symantec, Check Point and others): header and extension with escaping',
+  sniff: (input) => cefStart(input.payload) >= 0,
+  decode(input, draft) {
+    const at = cefStart(input.payload);
+    if (at < 0) throw new DecodeError('no CEF: header', 0);
+    const rec = parseCef(input.payload, at);
+    mapCef(rec, input, draft);
+    vendorSpecific(rec, draft);
+  },
+};
+
+/** Senders that put well-known things in unusual CEF keys. */
+function vendorSpecific(rec: CefRecord, draft: Draft): void {
+  const x = rec.ext;
+  if (rec.vendor === 'Trend Micro' && rec.product === 'Apex Central') {
+    // Apex Central reports the endpoint (where the detection happened) as dst.
+    if (!draft.source?.ip && draft.destination?.ip) draft.source = { ...draft.source, ip: draft.destination.ip };
+    const dhost = present(x.dhost ?? x.shost);
+    if (dhost) draft.host = { name: dhost };
+    const fileSource = labelled(x, ['slffilesource']);
+    if (fileSource && !draft.file?.path) setFilePath(draft, fileSource);
+    if (draft.threat || draft.file) addCategory(draft, 'malware');
+  }
+  if (rec.vendor === 'Kaspersky Lab' || rec.vendor === 'Kaspersky') {
+    const threat = present(x.cs4 ?? x.cs1);
+    if (threat && !draft.threat && /virus|threat|detect|malware/i.test(rec.name + (x.cs4Label ?? '') + (x.cs1Label ?? ''))) setThreat(draft, threat);
+  }
+}

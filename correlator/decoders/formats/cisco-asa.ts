@@ -1,0 +1,300 @@
+import { addCategory, addType, int, ip, observer, port, present, setDestination, setFileName, setHash, setSource, setThreat, setTransport, setUser } from '../ecs.ts';
+import { DecodeError, type Decoder, type Draft } from '../types.ts';
+
+/**
+ * Cisco ASA and Firepower Threat Defense syslog: `%ASA-<level>-<id>: <text>` (and %FTD-). The message
+ * families of the access path are read field by field; any other id keeps its text and severity.
+ */
+interface Endpoint {
+  ip?: string;
+  port?: number;
+  iface?: string;
+}
+
+/** "outside:10.0.0.1/443", "10.0.0.1/443", "inside/10.0.0.1(443)", "10.0.0.1" (trailing punctuation ignored). */
+export function endpoint(raw: string | undefined): Endpoint | undefined {
+  if (raw === undefined) return undefined;
+  let t = raw.replace(/[,;]+$/, '');
+  const paren = t.indexOf('(');
+  let p: number | undefined;
+  if (paren > 0) {
+    p = port(t.slice(paren + 1, t.indexOf(')', paren)));
+    t = t.slice(0, paren);
+  }
+  let iface: string | undefined;
+  const slash = t.lastIndexOf('/');
+  if (slash > 0) {
+    const after = t.slice(slash + 1);
+    const asPort = port(after);
+    if (asPort !== undefined) {
+      p = asPort;
+      t = t.slice(0, slash);
+    } else if (ip(after) !== undefined) {
+      iface = t.slice(0, slash);
+      t = after;
+    }
+  }
+  let a = ip(t);
+  if (a === undefined) {
+    const colon = t.indexOf(':');
+    if (colon > 0) {
+      a = ip(t.slice(colon + 1));
+      iface = t.slice(0, colon);
+    }
+  }
+  if (a === undefined && p === undefined) return undefined;
+  return { ip: a, port: p, iface };
+}
+
+function after(words: string[], keyword: string, from = 0): [Endpoint | undefined, number] {
+  for (let i = from; i < words.length - 1; i++) if (words[i] === keyword) {
+    const e = endpoint(words[i + 1]);
+    if (e) return [e, i + 1];
+  }
+  return [undefined, -1];
+}
+
+function set(draft: Draft, src: Endpoint | undefined, dst: Endpoint | undefined): void {
+  if (src) setSource(draft, src.ip, src.port);
+  if (dst) setDestination(draft, dst.ip, dst.port);
+  if (src?.iface || dst?.iface) draft.observer = { ...draft.observer, ingress: src?.iface ? { interface: { name: src.iface } } : undefined, egress: dst?.iface ? { interface: { name: dst.iface } } : undefined } as Draft['observer'];
+}
+
+const TRANSPORTS = new Set(['tcp', 'udp', 'icmp', 'icmp6', 'gre', 'esp', 'ah', 'sctp', 'ip', 'igmp', 'ospf', 'pim']);
+
+function firstTransport(words: string[], limit: number): string | undefined {
+  for (let i = 0; i < Math.min(words.length, limit); i++) {
+    const w = words[i]!.toLowerCase();
+    if (TRANSPORTS.has(w)) return w;
+  }
+  return undefined;
+}
+
+/** "Key: value, Key: value" records of FTD connection, intrusion and file events (430001-430005). */
+function colonFields(text: string): Record<string, string> {
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  let i = 0;
+  while (i < text.length) {
+    const colon = text.indexOf(': ', i);
+    if (colon < 0) break;
+    const key = text.slice(i, colon).trim();
+    // The value runs to the next ", Key: " (a comma, a space, a word without spaces, then ": ").
+    let j = colon + 2;
+    let end = text.length;
+    let next = text.length;
+    while (j < text.length) {
+      const comma = text.indexOf(', ', j);
+      if (comma < 0) break;
+      const colon2 = text.indexOf(': ', comma + 2);
+      const space = text.indexOf(' ', comma + 2);
+      if (colon2 > 0 && (space < 0 || space >= colon2)) {
+        end = comma;
+        next = comma + 2;
+        break;
+      }
+      j = comma + 2;
+    }
+    out[key] = text.slice(colon + 2, end).trim();
+    i = next;
+  }
+  return out;
+}
+
+function denied(draft: Draft): void {
+  addCategory(draft, 'network');
+  addType(draft, 'connection', 'denied');
+  draft.event.outcome = 'success';
+}
+
+function decodeMessage(id: number, text: string, draft: Draft): void {
+  const words = text.split(' ').filter((w) => w.length > 0);
+  const lower0 = words[0]?.toLowerCase();
+  const t = firstTransport(words, 6);
+  if (t) setTransport(draft, t);
+  switch (id) {
+    case 106001: // Inbound TCP connection denied from IP/port to IP/port flags ... on interface X
+    case 106006: // Deny inbound UDP from IP/port to IP/port on interface X
+    case 106007: // Deny inbound UDP from IP/port to IP/port due to DNS {Response|Query}
+    case 106015: // Deny TCP (no connection) from IP/port to IP/port flags ... on interface X
+    case 106010: case 106016: case 106018: case 106021: case 106011: case 710003: case 710005: case 106012: case 106013: {
+      const [src, at] = after(words, 'from');
+      const [dst] = after(words, 'to', Math.max(at, 0));
+      set(draft, src, dst);
+      denied(draft);
+      if (words.includes('inbound')) (draft.network ??= {}).direction = 'inbound';
+      else if (words.includes('outbound')) (draft.network ??= {}).direction = 'outbound';
+      return;
+    }
+    case 106014: // Deny inbound icmp src IF:IP dst IF:IP (type N, code M)
+    case 106023: { // Deny PROTO src IF:IP/port dst IF:IP/port [type.. code..] by access-group "acl"
+      const [src, at] = after(words, 'src');
+      const [dst] = after(words, 'dst', Math.max(at, 0));
+      set(draft, src, dst);
+      denied(draft);
+      if (words[1] === 'inbound' || words[1] === 'outbound') (draft.network ??= {}).direction = words[1];
+      const acl = /by access-group "([^"]{1,256})"/.exec(text);
+      if (acl) draft.rule = { name: acl[1]! };
+      return;
+    }
+    case 106100: { // access-list NAME permitted|denied|est-allowed PROTO IF/IP(port) -> IF/IP(port) hit-cnt N
+      draft.rule = { name: words[1] ?? '' };
+      const verdict = words[2];
+      setTransport(draft, words[3]);
+      const arrow = words.indexOf('->');
+      set(draft, endpoint(words[arrow - 1]), endpoint(words[arrow + 1]));
+      addCategory(draft, 'network');
+      addType(draft, 'connection', verdict === 'denied' ? 'denied' : verdict === 'permitted' || verdict === 'est-allowed' ? 'allowed' : undefined);
+      draft.event.outcome = 'success';
+      return;
+    }
+    case 302013: case 302015: case 302014: case 302016: case 302017: case 302018: case 302023: case 302024: case 302022: case 302025: case 302026: case 302027: {
+      // Built {inbound|outbound} PROTO connection ID for IF:IP/port (mapped) to IF:IP/port (mapped)
+      // Teardown PROTO connection ID for IF:IP/port to IF:IP/port duration T bytes N [reason]
+      const [first, at] = after(words, 'for');
+      const [second] = after(words, 'to', Math.max(at, 0));
+      const outbound = words[1] === 'outbound';
+      if (words[1] === 'inbound' || outbound) (draft.network ??= {}).direction = words[1];
+      // The ASA names the foreign side first; an outbound connection was initiated by the second.
+      if (outbound) set(draft, second, first);
+      else set(draft, first, second);
+      addCategory(draft, 'network');
+      addType(draft, 'connection', lower0 === 'built' ? 'start' : 'end');
+      const user = /\(([^()\s\\]{1,256}\\[^()\s,]{1,256})(?:, \d+)?\)/.exec(text);
+      if (user) setUser(draft, user[1]);
+      return;
+    }
+    case 302020: case 302021: { // Built|Teardown {inbound|outbound} ICMP connection for faddr F/0 gaddr G/0 laddr L/0
+      const [foreign] = after(words, 'faddr');
+      const [local] = after(words, 'laddr');
+      set(draft, local, foreign);
+      if (words[1] === 'inbound' || words[1] === 'outbound') (draft.network ??= {}).direction = words[1];
+      setTransport(draft, words.includes('ICMPv6') ? 'ipv6-icmp' : 'icmp');
+      addCategory(draft, 'network');
+      addType(draft, 'connection', lower0 === 'built' ? 'start' : 'end');
+      return;
+    }
+    case 305011: case 305012: { // Built|Teardown dynamic PROTO translation from IF:IP/port to IF:IP/port
+      const [src, at] = after(words, 'from');
+      const [dst] = after(words, 'to', Math.max(at, 0));
+      set(draft, src, dst);
+      addCategory(draft, 'network');
+      addType(draft, 'info');
+      return;
+    }
+    case 313001: { // Denied ICMP type=N, code=M from IP on interface X
+      const [src] = after(words, 'from');
+      set(draft, src, undefined);
+      setTransport(draft, 'icmp');
+      denied(draft);
+      return;
+    }
+    case 313004: case 313005: case 313008: case 313009: { // No matching connection for ICMP error ... icmp src IF:IP dst IF:IP ... Original IP payload: udp src IP/port dst IP/port
+      const payloadAt = words.indexOf('payload:');
+      const base = payloadAt >= 0 ? payloadAt : 0;
+      const [src, at] = after(words, 'src', base);
+      const [dst] = after(words, 'dst', Math.max(at, base));
+      set(draft, src, dst);
+      setTransport(draft, 'icmp');
+      addCategory(draft, 'network');
+      addType(draft, 'info');
+      return;
+    }
+    case 733100: // [ Scanning] drop rate-1 exceeded. Current burst rate is N per second, ...
+      addCategory(draft, 'network', 'intrusion_detection');
+      addType(draft, 'info');
+      draft.event.kind = 'alert';
+      return;
+    case 430001: case 430002: case 430003: case 430004: case 430005: {
+      const f = colonFields(text);
+      setSource(draft, f.SrcIP, f.SrcPort);
+      setDestination(draft, f.DstIP, f.DstPort);
+      setTransport(draft, f.Protocol);
+      setUser(draft, f.User);
+      addCategory(draft, 'network');
+      const action = present(f.AccessControlRuleAction ?? f.FileAction ?? f.InlineResult);
+      if (action) draft.event.action = action.toLowerCase();
+      const a = action?.toLowerCase() ?? '';
+      if (/^(block|blocked|drop|would block|block with reset|interactive block|would be blocked)/.test(a)) addType(draft, 'denied');
+      else if (a === 'allow' || a === 'trust' || a === 'allowed') addType(draft, 'allowed');
+      if (f.AccessControlRuleName) draft.rule = { name: f.AccessControlRuleName };
+      if (id === 430001) addCategory(draft, 'intrusion_detection');
+      if (id === 430004 || id === 430005) {
+        addCategory(draft, 'file');
+        setFileName(draft, f.FileName);
+        setHash(draft, f.FileSHA256, 'sha256');
+        setThreat(draft, f.ThreatName);
+        if (f.ThreatName) {
+          addCategory(draft, 'malware');
+          draft.event.kind = 'alert';
+        }
+      }
+      addType(draft, id === 430002 ? 'start' : id === 430003 ? 'end' : 'info');
+      return;
+    }
+    default:
+      genericEndpoints(words, draft);
+  }
+}
+
+/** Message ids not read field by field: take "from X to Y" / "src X dst Y" endpoints and AAA user names. */
+function genericEndpoints(words: string[], draft: Draft): void {
+  let [src, at] = after(words, 'from');
+  let [dst] = after(words, 'to', Math.max(at, 0));
+  if (!src) [src, at] = after(words, 'src');
+  if (!dst) [dst] = after(words, 'dst', Math.max(at, 0));
+  set(draft, src, dst);
+  const text = words.join(' ');
+  const user = /\b(?:[Uu]ser|Username|Uname) ?[=:<] ?'?([^\s,'>]{1,128})/.exec(text);
+  if (user) setUser(draft, user[1]);
+  const userIp = /\b(?:user IP|IP) ?[=<] ?([0-9a-fA-F.:]{3,45})/.exec(text);
+  if (userIp && !draft.source?.ip) setSource(draft, userIp[1]);
+  const server = /\bserver ?= ?([0-9a-fA-F.:]{3,45})/.exec(text);
+  if (server && !draft.destination?.ip) setDestination(draft, server[1]);
+  addCategory(draft, 'network');
+  const lower = text.toLowerCase();
+  if (lower.includes('rejected') || lower.includes('denied') || lower.startsWith('deny')) {
+    addType(draft, 'denied');
+    draft.event.outcome = 'failure';
+  } else if (lower.includes('successful') || lower.includes('permitted') || lower.includes('accessed')) {
+    addType(draft, 'allowed');
+    draft.event.outcome = 'success';
+  } else addType(draft, 'info');
+}
+
+function tagAt(p: string): number {
+  const at = p.indexOf('%');
+  if (at < 0 || at > 200) return -1;
+  const tag = p.slice(at + 1, at + 5);
+  return tag === 'ASA-' || tag === 'FTD-' || tag === 'PIX-' || p.startsWith('FWSM-', at + 1) ? at : -1;
+}
+
+export const ciscoAsa: Decoder = {
+  name: 'cisco-asa',
+  description: 'Cisco ASA and Firepower Threat Defense syslog (%ASA-/%FTD-): deny/permit/built/teardown families and more',
+  sniff: (input) => tagAt(input.payload) >= 0,
+  decode(input, draft) {
+    const p = input.payload;
+    const at = tagAt(p);
+    if (at < 0) throw new DecodeError('no %ASA-/%FTD- message tag', 0);
+    const dash1 = p.indexOf('-', at);
+    const dash2 = p.indexOf('-', dash1 + 1);
+    const colon = p.indexOf(':', dash2);
+    const product = p.slice(at + 1, dash1);
+    const level = int(p.slice(dash1 + 1, dash2));
+    const id = int(p.slice(dash2 + 1, colon));
+    if (level === undefined || id === undefined || colon < 0) throw new DecodeError('message tag is not %PRODUCT-LEVEL-ID:', at);
+    observer(draft, 'Cisco', product === 'FTD' ? 'ftd' : 'asa', 'firewall');
+    draft.event.code = String(id);
+    draft.event.severity = level;
+    const text = p.slice(colon + 1).trim();
+    draft.message = text;
+    const h = input.header;
+    // "Apr 27 02:03:03 dev01: %ASA-..." puts the host where a tag would be.
+    if (h && !h.hostname && h.appName && h.procId === undefined) draft.host = { name: h.appName };
+    if (at > 0 && !h?.hostname) {
+      const before = p.slice(0, at).replace(/[:\s]+$/, '');
+      if (before && !before.includes(' ')) draft.host = { name: before };
+    }
+    decodeMessage(id, text, draft);
+  },
+};

@@ -1,0 +1,52 @@
+import { addCategory, addType, int, observer, present, setDestination, setSource, setTransport, setUser } from '../ecs.ts';
+import { scanKv } from '../scan/kv.ts';
+import { iso, parseDateTime } from '../time.ts';
+import { DecodeError, type Decoder, type Draft } from '../types.ts';
+
+/** SonicWall SonicOS enhanced syslog: `id=firewall sn=.. time=".." fw=.. pri=.. c=.. m=.. msg=".." src=ip:port:if dst=..`. */
+function hostPort(value: string | undefined): [string | undefined, string | undefined] {
+  const v = present(value);
+  if (!v) return [undefined, undefined];
+  // IPv6 endpoints come in srcV6/dstV6; here the address is IPv4 or a name, then :port, then :interface.
+  const parts = v.split(':');
+  return [parts[0], parts[1]];
+}
+
+export const sonicwall: Decoder = {
+  name: 'sonicwall',
+  description: 'SonicWall SonicOS enhanced syslog key=value (id=firewall ... m=<message id>)',
+  sniff(input) {
+    const p = input.payload;
+    const id = p.indexOf('id=firewall');
+    return id >= 0 && id < 64 && p.indexOf(' m=') > 0;
+  },
+  decode(input, draft) {
+    const x = scanKv(input.payload);
+    if (x.id === undefined || x.m === undefined) throw new DecodeError('no id= and m= fields', 0);
+    observer(draft, 'SonicWall', 'SonicOS', 'firewall');
+    draft.event.code = x.m;
+    const sev = int(x.pri);
+    if (sev !== undefined) draft.event.severity = sev;
+    if (x.time) {
+      const ts = iso(parseDateTime(x.time, input.time));
+      if (ts) draft['@timestamp'] = ts;
+    }
+    if (x.msg) draft.message = x.msg;
+    const [sIp, sPort] = hostPort(x.src);
+    const [dIp, dPort] = hostPort(x.dst);
+    setSource(draft, x.srcV6 ?? sIp, sPort);
+    setDestination(draft, x.dstV6 ?? dIp, dPort);
+    const proto = present(x.proto);
+    if (proto) setTransport(draft, proto.split('/')[0]);
+    setUser(draft, x.usr ?? x.user);
+    if (x.rule) draft.rule = { name: x.rule };
+    const action = present(x.fw_action)?.replace(/^"|"$/g, '').toLowerCase();
+    const msg = (x.msg ?? '').toLowerCase();
+    if (draft.source || draft.destination) addCategory(draft, 'network');
+    if (action === 'drop' || action === 'deny' || action === 'reject' || msg.includes('dropped') || msg.includes('blocked') || msg.includes('denied')) addType(draft, 'denied');
+    else if (action === 'forward' || action === 'allow' || msg.includes('allowed') || msg.includes('permitted')) addType(draft, 'allowed');
+    else addType(draft, 'info');
+    if (action) draft.event.action = action;
+    draft.sonicwall = { sn: x.sn, category: x.c, gcat: x.gcat, message_id: x.m } satisfies Draft[string];
+  },
+};

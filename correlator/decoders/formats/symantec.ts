@@ -1,0 +1,75 @@
+import { addCategory, addType, observer, present, setDestination, setFilePath, setSource, setThreat, setTransport, setUser } from '../ecs.ts';
+import { splitCsv } from '../scan/kv.ts';
+import { iso, parseDateTime } from '../time.ts';
+import { DecodeError, type Decoder } from '../types.ts';
+
+/** Symantec Endpoint Protection Manager syslog export: comma-separated "Key: value" entries and bare words. */
+const SIGNATURES = ['Event Description:', 'Local Host IP:', 'Risk name:', 'Remote Host IP:', 'Scan ID:', 'Computer name:', 'Begin: '];
+
+export const symantec: Decoder = {
+  name: 'symantec',
+  description: 'Symantec Endpoint Protection Manager syslog export (risks, network threat protection, scans, system events)',
+  sniff(input) {
+    const app = input.header?.appName;
+    if (app === 'SymantecServer' || app === 'SymantecEndpoint') return true;
+    const p = input.payload;
+    if (p.indexOf(',') < 0) return false;
+    let hits = 0;
+    for (const s of SIGNATURES) if (p.includes(s) && ++hits >= 2) return true;
+    return false;
+  },
+  decode(input, draft) {
+    const parts = splitCsv(input.payload, 0, 256);
+    if (parts.length < 2) throw new DecodeError('not a comma-separated record', 0);
+    observer(draft, 'Symantec', 'Endpoint Protection', 'antivirus');
+    const x: Record<string, string> = Object.create(null) as Record<string, string>;
+    const words: string[] = [];
+    for (const part of parts) {
+      const colon = part.indexOf(': ');
+      const key = colon > 0 ? part.slice(0, colon) : '';
+      if (colon > 0 && colon < 40 && !key.includes('\\') && !key.includes('/')) x[key.trim()] = part.slice(colon + 2).trim();
+      else if (part.endsWith(':') && part.length < 40) x[part.slice(0, -1)] = '';
+      else words.push(part.trim());
+    }
+    const inbound = words.includes('Inbound');
+    const outbound = words.includes('Outbound');
+    const local = present(x['Local Host IP'] ?? x['Local Host'] ?? x.Local);
+    const remote = present(x['Remote Host IP']);
+    if (local || remote) {
+      // The export names the endpoints local/remote; the traffic direction says which one started it.
+      if (inbound) {
+        setSource(draft, remote, x['Remote Port']);
+        setDestination(draft, local, x['Local Port']);
+      } else {
+        setSource(draft, local, x['Local Port']);
+        setDestination(draft, remote, x['Remote Port']);
+      }
+      if (inbound || outbound) (draft.network ??= {}).direction = inbound ? 'inbound' : 'outbound';
+      addCategory(draft, 'network');
+    } else if (x['IP Address']) setSource(draft, x['IP Address']);
+    const proto = words.find((w) => ['TCP', 'UDP', 'ICMP', 'ICMPV6'].includes(w.toUpperCase()));
+    if (proto) setTransport(draft, proto);
+    setUser(draft, x['User Name'] ?? x.User ?? x.User1 ?? x.Admin);
+    const risk = present(x['Risk name']);
+    if (risk) {
+      setThreat(draft, risk);
+      addCategory(draft, 'malware');
+      draft.event.kind = 'alert';
+    }
+    setFilePath(draft, x['File path']);
+    const action = present(x['Actual action'] ?? x.Action) ?? words.find((w) => w === 'Blocked' || w === 'Allowed' || w === 'Continue');
+    if (action) draft.event.action = action;
+    const lowerAction = action?.toLowerCase() ?? '';
+    const description = x['Event Description'] ?? '';
+    if (lowerAction === 'blocked' || lowerAction.startsWith('quarantined') || lowerAction.startsWith('cleaned') || lowerAction.startsWith('deleted') || / blocked\b/.test(description)) addType(draft, 'denied');
+    else if (lowerAction === 'allowed' || lowerAction === 'continue' || description.includes('not blocked')) addType(draft, 'allowed');
+    else addType(draft, 'info');
+    if (description) draft.message = description;
+    if (x.Rule) draft.rule = { name: x.Rule };
+    const when = x['Event time'] ?? x.Begin;
+    const ts = when ? iso(parseDateTime(when, input.time)) : undefined;
+    if (ts) draft['@timestamp'] = ts;
+    const host = present(x['Computer name'] ?? x.Computer) ?? (words[0] && !words[0].includes(' ') && words[0] === parts[0] ? words[0] : undefined);
+    if (host) draft.host = { name: host };
+  },
+};

@@ -1,0 +1,172 @@
+import type { Envelope } from '../../shared/envelope.ts';
+import type { NormalizedEvent } from '../../shared/event.ts';
+import { parseSyslog } from './framing/syslog.ts';
+import { decoderByName, decoders, sniff } from './registry.ts';
+import { DEFAULT_TIMEZONE, isValidTimezone, iso, type TimeContext } from './time.ts';
+import { DecodeError, type Decoder, type DecodeInput, type Draft } from './types.ts';
+
+export { DEFAULT_TIMEZONE } from './time.ts';
+
+/** Lines longer than this are not decoded (no firewall or AV line is near it); the original is cut to it too. */
+export const MAX_LINE = 128 * 1024;
+
+export interface DecodeOptions {
+  /** A format name from listFormats(), or 'auto' (default) to sniff each line. */
+  format?: string;
+  /** When the line was received: @timestamp when the line has none, and the anchor for times without a year. */
+  received?: Date;
+  /** IANA zone for times written without an offset; default Asia/Ho_Chi_Minh. */
+  timezone?: string;
+  /** Per-source memory across lines (W3C #Fields headers); see createDecodeSession. */
+  state?: Map<string, unknown>;
+}
+
+export function listFormats(): { name: string; description: string }[] {
+  return decoders.map((d) => ({ name: d.name, description: d.description }));
+}
+
+export function isKnownFormat(name: string): boolean {
+  return name === 'auto' || decoderByName(name) !== undefined;
+}
+
+const validZones = new Map<string, boolean>();
+
+function zoneOf(requested: string | undefined): string {
+  if (requested === undefined) return DEFAULT_TIMEZONE;
+  let ok = validZones.get(requested);
+  if (ok === undefined) {
+    ok = isValidTimezone(requested);
+    if (validZones.size < 1000) validZones.set(requested, ok);
+  }
+  return ok ? requested : DEFAULT_TIMEZONE;
+}
+
+function pipelineError(original: string, received: number, message: string, labels?: Record<string, string>, dataset?: string): NormalizedEvent {
+  const event: Record<string, unknown> = {
+    '@timestamp': new Date(received).toISOString(),
+    event: { kind: 'pipeline_error', original, ...(dataset ? { module: dataset, dataset } : {}) },
+    error: { message },
+  };
+  if (labels) event.labels = labels;
+  return event as NormalizedEvent;
+}
+
+// Control characters other than tab, the replacement character that invalid UTF-8 decodes to, and DEL.
+// A single character class: linear, no backtracking.
+const BAD_CHAR = /[\u0000-\u0008\u000a-\u001f\u007f\ufffd]/;
+const SURROGATE = /[\ud800-\udfff]/;
+
+function badInput(line: string): string | undefined {
+  const m = BAD_CHAR.exec(line);
+  if (m) {
+    const code = m[0].charCodeAt(0);
+    return code === 0xfffd
+      ? `input: invalid UTF-8 (replacement character) at position ${m.index}`
+      : `input: control character 0x${code.toString(16).padStart(2, '0')} at position ${m.index}`;
+  }
+  // Lone surrogates (a string cut in the middle of a pair): only checked when the line has any surrogate at all.
+  if (SURROGATE.test(line)) {
+    for (let i = 0; i < line.length; i++) {
+      const c = line.charCodeAt(i);
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < line.length && (line.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+        i++;
+        continue;
+      }
+      if (c >= 0xd800 && c <= 0xdfff) return `input: invalid UTF-16 (lone surrogate) at position ${i}`;
+    }
+  }
+  return undefined;
+}
+
+/** Decodes one raw line to a normalized event; never throws, and a line nothing understands becomes a pipeline_error. */
+export function decodeLine(rawLine: string, opts: DecodeOptions = {}): NormalizedEvent {
+  const received = opts.received?.getTime() ?? Date.now();
+  const safeReceived = Number.isFinite(received) ? received : Date.now();
+  let line = typeof rawLine === 'string' ? rawLine : String(rawLine);
+  if (line.length > MAX_LINE) {
+    return pipelineError(line.slice(0, MAX_LINE), safeReceived, `input: line of ${line.length} characters exceeds the limit of ${MAX_LINE} at position ${MAX_LINE}; event.original keeps the first ${MAX_LINE}`, {
+      original_truncated: `${MAX_LINE} of ${line.length} characters`,
+    });
+  }
+  // A line read with its terminator still attached.
+  if (line.endsWith('\n')) line = line.slice(0, line.endsWith('\r\n') ? -2 : -1);
+  const bad = badInput(line);
+  if (bad) return pipelineError(line, safeReceived, bad);
+  const time: TimeContext = { received: safeReceived, timezone: zoneOf(opts.timezone) };
+  const format = opts.format && opts.format !== 'auto' ? opts.format : undefined;
+  let decoder: Decoder | undefined;
+  if (format !== undefined) {
+    decoder = decoderByName(format);
+    if (!decoder) return pipelineError(line, safeReceived, `format: unknown format '${format}' at position 0`);
+  }
+  let input: DecodeInput;
+  try {
+    const framed = line.charCodeAt(0) === 123 /* { */ ? { offset: 0 } : parseSyslog(line, time);
+    input = { payload: framed.offset ? line.slice(framed.offset) : line, offset: framed.offset, header: framed.header, time, state: opts.state };
+  } catch (err) {
+    return pipelineError(line, safeReceived, `syslog: ${(err as Error).message} at position 0`);
+  }
+  if (!decoder) {
+    decoder = sniff(input);
+    if (!decoder) {
+      return pipelineError(line, safeReceived, `auto: no decoder recognised the line at position ${input.offset}`);
+    }
+  }
+  const draft: Draft = { event: {} };
+  try {
+    decoder.decode(input, draft);
+  } catch (err) {
+    const pos = err instanceof DecodeError ? err.position + input.offset : input.offset;
+    const why = err instanceof Error ? err.message : String(err);
+    return pipelineError(line, safeReceived, `${decoder.name}: ${why} at position ${pos}`, undefined, decoder.name);
+  }
+  return finish(draft, decoder, input, line, safeReceived);
+}
+
+function finish(draft: Draft, decoder: Decoder, input: DecodeInput, line: string, received: number): NormalizedEvent {
+  const h = input.header;
+  const ev = draft as Draft & Record<string, unknown>;
+  if (ev['@timestamp'] === undefined) ev['@timestamp'] = (h?.timestamp !== undefined ? iso(h.timestamp) : undefined) ?? new Date(received).toISOString();
+  const e = draft.event;
+  e.kind ??= 'event';
+  (e as Record<string, unknown>).original ??= line;
+  (e as Record<string, unknown>).module ??= decoder.name;
+  e.dataset ??= decoder.name;
+  if (h) {
+    if (h.hostname !== undefined && draft.host?.name === undefined) draft.host = { ...draft.host, name: h.hostname };
+    if (h.appName !== undefined && draft.process?.name === undefined) draft.process = { ...draft.process, name: h.appName };
+    if (h.procId !== undefined && draft.process && draft.process.pid === undefined) {
+      const pid = Number(h.procId);
+      if (Number.isInteger(pid) && pid >= 0) draft.process.pid = pid;
+    }
+    if (h.priority !== undefined) draft.log = { syslog: { priority: h.priority, facility: { code: h.priority >> 3 }, severity: { code: h.priority & 7 } } };
+  }
+  return draft as unknown as NormalizedEvent;
+}
+
+export interface DecodeSession {
+  decode(line: string, opts?: Omit<DecodeOptions, 'state'>): NormalizedEvent;
+}
+
+/** Decoding of one source's lines in order, remembering headers (W3C #Fields) between them. */
+export function createDecodeSession(): DecodeSession {
+  const state = new Map<string, unknown>();
+  return { decode: (line, opts) => decodeLine(line, { ...opts, state }) };
+}
+
+/** decodeLine on a soc.raw envelope, then the envelope's host, unit, drill and id. */
+export function decodeEnvelope(env: Envelope, opts: { timezone?: string; state?: Map<string, unknown> } = {}): NormalizedEvent {
+  const received = new Date(env.received);
+  const event = decodeLine(env.line, { format: env.format, received, timezone: opts.timezone, state: opts.state }) as NormalizedEvent & Record<string, unknown>;
+  const host = (event.host ??= {});
+  if (host.name === undefined) host.name = env.host;
+  if (env.unit !== undefined || env.drill !== undefined || env.truncated) {
+    const labels = (event.labels ??= {}) as Record<string, string>;
+    if (env.unit !== undefined) labels.unit = env.unit;
+    if (env.drill !== undefined) labels.drill = env.drill;
+    if (env.truncated) labels.line_truncated = 'true';
+  }
+  event.event.id = env.id;
+  event.event.ingested = new Date().toISOString();
+  return event;
+}

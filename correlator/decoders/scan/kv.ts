@@ -1,0 +1,97 @@
+/**
+ * key=value scanning for FortiGate, Sophos, SonicWall and kin: a hand-written single pass, so a hostile line
+ * costs linear time. Values are "quoted" (backslash escapes honoured) or run to the next separator.
+ */
+export type Fields = Record<string, string>;
+
+const SPACE = 32;
+const TAB = 9;
+const QUOTE = 34;
+const EQ = 61;
+const BACKSLASH = 92;
+
+/** Scans `key=value` pairs from `from`; with `tabOnly`, values run to the next tab (LEEF 1.0). */
+export function scanKv(s: string, from = 0, tabOnly = false): Fields {
+  const out: Fields = Object.create(null) as Fields;
+  const n = s.length;
+  let i = from;
+  while (i < n) {
+    let c = s.charCodeAt(i);
+    while (i < n && (c === SPACE || c === TAB || c === 44 /* , */)) c = s.charCodeAt(++i);
+    const keyStart = i;
+    while (i < n && (c = s.charCodeAt(i)) !== EQ && c !== SPACE && c !== TAB) i++;
+    if (i >= n) break;
+    if (c !== EQ || i === keyStart) {
+      // A bare word: skip it.
+      while (i < n && (c = s.charCodeAt(i)) !== SPACE && c !== TAB) i++;
+      continue;
+    }
+    const key = s.slice(keyStart, i);
+    i++;
+    if (i < n && s.charCodeAt(i) === QUOTE) {
+      i++;
+      let value = '';
+      let chunk = i;
+      while (i < n) {
+        c = s.charCodeAt(i);
+        if (c === BACKSLASH && i + 1 < n && (s.charCodeAt(i + 1) === QUOTE || s.charCodeAt(i + 1) === BACKSLASH)) {
+          value += s.slice(chunk, i);
+          chunk = i + 1;
+          i += 2;
+          continue;
+        }
+        if (c === QUOTE) break;
+        i++;
+      }
+      value += s.slice(chunk, i);
+      out[key] = value;
+      i++;
+    } else {
+      const valueStart = i;
+      if (tabOnly) while (i < n && s.charCodeAt(i) !== TAB) i++;
+      else while (i < n && (c = s.charCodeAt(i)) !== SPACE && c !== TAB) i++;
+      out[key] = s.slice(valueStart, i);
+    }
+  }
+  return out;
+}
+
+/** Splits one CSV record (RFC 4180 quoting, "" inside quotes); `maxFields` bounds the work on hostile lines. */
+export function splitCsv(s: string, from = 0, maxFields = 512, separator = 44): string[] {
+  const out: string[] = [];
+  const n = s.length;
+  let i = from;
+  while (out.length < maxFields) {
+    if (i < n && s.charCodeAt(i) === QUOTE) {
+      let value = '';
+      let chunk = ++i;
+      while (i < n) {
+        if (s.charCodeAt(i) === QUOTE) {
+          if (s.charCodeAt(i + 1) === QUOTE) {
+            value += s.slice(chunk, i + 1);
+            i += 2;
+            chunk = i;
+            continue;
+          }
+          break;
+        }
+        i++;
+      }
+      value += s.slice(chunk, i);
+      i++;
+      while (i < n && s.charCodeAt(i) !== separator) i++;
+      out.push(value);
+    } else {
+      const start = i;
+      while (i < n && s.charCodeAt(i) !== separator) i++;
+      out.push(s.slice(start, i));
+    }
+    if (i >= n) break;
+    i++;
+    if (i === n) {
+      out.push('');
+      break;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,62 @@
+import type { SyslogHeader } from './framing/syslog.ts';
+import type { TimeContext } from './time.ts';
+
+/** What a decoder fills in; index.ts adds @timestamp defaults, event.kind, event.original and the module names. */
+export interface Draft {
+  '@timestamp'?: string;
+  event: {
+    kind?: 'event' | 'alert' | 'pipeline_error' | 'metric' | 'state';
+    category?: string[];
+    type?: string[];
+    action?: string;
+    outcome?: 'success' | 'failure' | 'unknown';
+    severity?: number;
+    code?: string;
+    dataset?: string;
+    reason?: string;
+  };
+  message?: string;
+  host?: { name?: string; ip?: string };
+  observer?: { vendor?: string; product?: string; type?: string; name?: string };
+  source?: { ip?: string; port?: number; domain?: string };
+  destination?: { ip?: string; port?: number; domain?: string };
+  network?: { transport?: string; direction?: string };
+  rule?: { name?: string };
+  file?: { path?: string; name?: string; hash?: Record<string, string> };
+  threat?: { software?: { name?: string } };
+  user?: { name?: string; domain?: string };
+  process?: { name?: string; pid?: number; executable?: string };
+  log?: { syslog?: { priority?: number; facility?: { code: number }; severity?: { code: number } } };
+  labels?: Record<string, string>;
+  [extra: string]: unknown;
+}
+
+export interface DecodeInput {
+  /** The message: the whole line, or what follows the syslog header. */
+  payload: string;
+  /** Where payload starts in the original line, so that error positions point into the line. */
+  offset: number;
+  header?: SyslogHeader;
+  time: TimeContext;
+  /** Per-source memory (W3C #Fields headers); absent when decoding one line on its own. */
+  state?: Map<string, unknown>;
+}
+
+export interface Decoder {
+  name: string;
+  description: string;
+  /** Cheap test on the framed line; never throws. */
+  sniff(input: DecodeInput): boolean;
+  /** Throws DecodeError when the line is not what the decoder expects. */
+  decode(input: DecodeInput, draft: Draft): void;
+}
+
+/** A line the decoder recognised but could not read: position is relative to DecodeInput.payload. */
+export class DecodeError extends Error {
+  constructor(
+    message: string,
+    readonly position: number,
+  ) {
+    super(message);
+  }
+}
