@@ -20,6 +20,13 @@ describe('ElasticsearchIncidentStore (real Elasticsearch)', () => {
     await client.close();
   });
 
+  it('pings the cluster', async () => {
+    expect(await store.ping()).toBe(true);
+    const nowhere = new ElasticsearchIncidentStore({ url: 'http://127.0.0.1:9', indexPrefix: prefix });
+    expect(await nowhere.ping()).toBe(false);
+    await nowhere.close();
+  });
+
   it('init is repeatable and maps the ECS fields with their types', async () => {
     await store.init();
     const inc = incidentFixture({ id: 'map-1' });

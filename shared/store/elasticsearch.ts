@@ -318,8 +318,10 @@ export class ElasticsearchIncidentStore implements IncidentStore {
   }
 
   async ping(): Promise<boolean> {
+    // Cluster health rather than ping(): the root endpoint is missing from some distributions.
     try {
-      return await this.client.ping();
+      const h = await this.client.cluster.health({ timeout: '2s' });
+      return h.status !== 'red';
     } catch {
       return false;
     }

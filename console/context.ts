@@ -1,0 +1,40 @@
+import type {} from '@fastify/swagger';
+import type { Logger } from '../shared/log.ts';
+import type { IncidentStore } from '../shared/store/types.ts';
+import type { Guard } from './auth/guard.ts';
+import type { SessionStore } from './auth/sessions.ts';
+import type { UsersDirectory } from './auth/users-file.ts';
+import type { ConsoleMetrics } from './metrics.ts';
+import type { ChangeFeed } from './stream/change-feed.ts';
+import type { ChangeHub } from './stream/hub.ts';
+
+/** One rule as the console lists it; the rule engine supplies these through a RulesProvider. */
+export interface RuleSummary {
+  id: string;
+  title: string;
+  level: string;
+  layer: number;
+  file: string;
+  lint: { state: 'ok' | 'warning' | 'error'; findings: string[] };
+}
+
+export type RulesProvider = () => Promise<RuleSummary[]>;
+
+/** What every route plugin of one console instance shares. */
+export interface ConsoleContext {
+  store: IncidentStore;
+  feed: ChangeFeed;
+  hub: ChangeHub;
+  guard: Guard;
+  users: UsersDirectory;
+  sessions: SessionStore;
+  metrics: ConsoleMetrics;
+  rules: RulesProvider;
+  log: Logger;
+  /** Cookies get Secure when the console itself speaks TLS (or sits behind a TLS proxy). */
+  secureCookies: boolean;
+  sessionTtlMs: number;
+  loginAttemptsPerMinute: number;
+  /** A bearer token Prometheus may present at /metrics instead of an admin session. */
+  metricsToken?: string;
+}

@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryBus } from '../shared/bus/memory.ts';
+import { alertFixture, incidentFixture } from '../shared/store/fixtures.ts';
+import { readUsers, writeUsers } from './auth/users-file.ts';
+import { PASSWORD, startConsole, usersFile } from './test/harness.ts';
+
+type Started = Awaited<ReturnType<typeof startConsole>>;
+
+/** Every route but login and the static page, with the least role it needs and a valid request. */
+const ROUTES = [
+  { method: 'GET', url: '/api/incidents', role: 'viewer' },
+  { method: 'GET', url: '/api/incidents/route-inc-1', role: 'viewer' },
+  { method: 'GET', url: '/api/alerts/histogram', role: 'viewer' },
+  { method: 'GET', url: '/api/me', role: 'viewer' },
+  { method: 'POST', url: '/api/logout', role: 'viewer' },
+  { method: 'GET', url: '/api/health', role: 'viewer' },
+  { method: 'GET', url: '/api/openapi.json', role: 'viewer' },
+  { method: 'GET', url: '/ws', role: 'viewer' },
+  { method: 'POST', url: '/api/incidents/route-inc-1/actions', role: 'responder', payload: { action: 'comment', note: 'looking' } },
+  { method: 'GET', url: '/api/rules', role: 'admin' },
+  { method: 'GET', url: '/metrics', role: 'admin' },
+] as const;
+
+const LOWER = { viewer: [], responder: ['vera'], admin: ['vera', 'rosa'] } as const;
+
+describe('console routes (real Elasticsearch, in-memory bus)', () => {
+  let c: Started;
+  let file: string;
+  const cookies: Record<string, string> = {};
+
+  beforeAll(async () => {
+    file = await usersFile([{ username: 'gone', role: 'admin' }]);
+    c = await startConsole(new MemoryBus(), { usersFile: file, metricsToken: 'prometheus-scrape-token-0123' });
+    await c.app.ready();
+    const inc = incidentFixture({ id: 'route-inc-1' });
+    await c.store.upsertIncident(inc, { refresh: true });
+    await c.store.writeAlerts([alertFixture(inc, 0), alertFixture(inc, 1)], { refresh: true });
+    for (const u of ['vera', 'rosa', 'adam', 'gone']) cookies[u] = await c.login(u);
+  });
+  afterAll(async () => c?.close());
+
+  it('lists its routes in the OpenAPI description', async () => {
+    const res = await c.app.inject({ url: '/api/openapi.json', headers: { cookie: cookies.vera } });
+    const paths = Object.keys(res.json().paths);
+    expect(paths).toEqual(expect.arrayContaining(['/api/login', '/api/incidents', '/api/incidents/{id}', '/api/incidents/{id}/actions', '/api/rules', '/api/health', '/metrics']));
+    expect(res.json().paths['/api/incidents/{id}/actions'].post.requestBody).toBeDefined();
+  });
+
+  for (const r of ROUTES) {
+    it(`${r.method} ${r.url}: 401 without a session, 403 below ${r.role}`, async () => {
+      const payload = 'payload' in r ? r.payload : undefined;
+      const anon = await c.app.inject({ method: r.method, url: r.url, payload });
+      expect(anon.statusCode).toBe(401);
+      const forged = await c.app.inject({ method: r.method, url: r.url, payload, headers: { cookie: 'canhgac_session=forged' } });
+      expect(forged.statusCode).toBe(401);
+      for (const who of LOWER[r.role]) {
+        const res = await c.app.inject({ method: r.method, url: r.url, payload, headers: { cookie: cookies[who] } });
+        expect(res.statusCode, `${who} on ${r.url}`).toBe(403);
+      }
+    });
+  }
+
+  it('bad bodies and queries are 400 with the field named', async () => {
+    const bad = async (method: 'GET' | 'POST', url: string, payload?: unknown, who = 'rosa') =>
+      (await c.app.inject({ method, url, payload: payload as object, headers: { cookie: cookies[who] } })).json();
+    expect(await bad('POST', '/api/login', { username: 'rosa' })).toMatchObject({ field: 'body.password' });
+    expect(await bad('POST', '/api/incidents/route-inc-1/actions', { action: 'dance' })).toMatchObject({ field: 'body.action' });
+    expect(await bad('POST', '/api/incidents/route-inc-1/actions', { action: 'assign' })).toMatchObject({ field: 'body.assignee' });
+    expect(await bad('POST', '/api/incidents/route-inc-1/actions', { action: 'comment', note: '' })).toMatchObject({ field: 'body.note' });
+    expect(await bad('POST', '/api/incidents/route-inc-1/actions', { action: 'acknowledge', extra: 1 })).toMatchObject({ error: 'bad_request' });
+    expect(await bad('GET', '/api/incidents?status=bogus')).toMatchObject({ field: 'querystring.status' });
+    expect(await bad('GET', '/api/incidents?layer=7')).toMatchObject({ field: 'querystring.layer' });
+    expect(await bad('GET', '/api/incidents?from=yesterday')).toMatchObject({ field: 'querystring.from' });
+    expect(await bad('GET', '/api/incidents?page=500&size=500')).toMatchObject({ field: 'querystring.page' });
+    expect(await bad('GET', '/api/alerts/histogram?minutes=99999')).toMatchObject({ field: 'querystring.minutes' });
+    expect(await bad('GET', '/ws?since=nonsense')).toMatchObject({ field: 'querystring.since' });
+    const notJson = await c.app.inject({ method: 'POST', url: '/api/incidents/route-inc-1/actions', payload: '{"action":', headers: { cookie: cookies.rosa, 'content-type': 'application/json' } });
+    expect(notJson.statusCode).toBe(400);
+  });
+
+  it('login: wrong password 401, the cookie HttpOnly and SameSite=Strict, security headers set', async () => {
+    const wrong = await c.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'rosa', password: 'nope' } });
+    expect(wrong.statusCode).toBe(401);
+    const unknown = await c.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'nobody', password: 'nope' } });
+    expect(unknown.statusCode).toBe(401);
+    const ok = await c.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'rosa', password: PASSWORD } });
+    expect(ok.json()).toEqual({ username: 'rosa', role: 'responder' });
+    const set = String(ok.headers['set-cookie']);
+    expect(set).toMatch(/HttpOnly/);
+    expect(set).toMatch(/SameSite=Strict/);
+    expect(set).not.toMatch(/Secure/);
+    expect(ok.headers['content-security-policy']).toMatch(/default-src 'self'/);
+    expect(ok.headers['x-content-type-options']).toBe('nosniff');
+    expect(ok.headers['x-frame-options']).toBeDefined();
+  });
+
+  it('reads incidents: search with filters, one with its alerts and events, 404 for an unknown id', async () => {
+    const list = await c.app.inject({ url: '/api/incidents?status=new&status=acknowledged&drill=none&q=brute', headers: { cookie: cookies.vera } });
+    expect(list.json().incidents.map((i: { id: string }) => i.id)).toContain('route-inc-1');
+    const one = await c.app.inject({ url: '/api/incidents/route-inc-1', headers: { cookie: cookies.vera } });
+    expect(one.json().alerts).toHaveLength(2);
+    expect(one.json().events[0].event.event.original).toMatch(/SRC=203.0.113.7/);
+    expect((await c.app.inject({ url: '/api/incidents/nope', headers: { cookie: cookies.vera } })).statusCode).toBe(404);
+  });
+
+  it('acts on an incident: store, audit (who, what, when, from where, before, after) and the hub see it; impossible actions are 409', async () => {
+    const inc = incidentFixture({ id: 'route-act-1' });
+    await c.store.upsertIncident(inc);
+    const act = (payload: object) => c.app.inject({ method: 'POST', url: '/api/incidents/route-act-1/actions', payload, headers: { cookie: cookies.rosa } });
+    const ack = await act({ action: 'acknowledge', note: 'on it' });
+    expect(ack.statusCode).toBe(200);
+    expect(ack.json().incident).toMatchObject({ status: 'acknowledged', version: 2 });
+    expect(ack.json().incident.timeline.at(-1)).toMatchObject({ actor: 'rosa', action: 'acknowledge', note: 'on it', from: 'new', to: 'acknowledged' });
+    expect((await act({ action: 'acknowledge' })).statusCode).toBe(409);
+    expect((await act({ action: 'assign', assignee: 'minh' })).json().incident.assignee).toBe('minh');
+    expect((await act({ action: 'escalate' })).json().incident).toMatchObject({ layer: 3, status: 'new', assignee: null });
+    expect((await act({ action: 'resolve' })).json().incident.status).toBe('resolved');
+    expect((await act({ action: 'escalate' })).statusCode).toBe(409);
+    expect((await act({ action: 'comment', note: 'closing note' })).statusCode).toBe(200);
+    expect((await c.app.inject({ method: 'POST', url: '/api/incidents/nope/actions', payload: { action: 'resolve' }, headers: { cookie: cookies.rosa } })).statusCode).toBe(404);
+
+    await c.store.client.indices.refresh({ index: `${c.prefix}-audit-*` });
+    const audit = await c.store.searchAudit({ incident_id: 'route-act-1' });
+    expect(audit.entries.map((e) => e.action).sort()).toEqual(['acknowledge', 'assign', 'comment', 'escalate', 'resolve']);
+    const ackEntry = audit.entries.find((e) => e.action === 'acknowledge')!;
+    expect(ackEntry).toMatchObject({ actor: 'rosa', source_ip: '127.0.0.1', before: { status: 'new', version: 1 }, after: { status: 'acknowledged', version: 2 } });
+    const logins = await c.store.searchAudit({ action: 'login_failed' });
+    expect(logins.total).toBeGreaterThanOrEqual(1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(c.ctx.hub.openIncidents().find((i) => i.id === 'route-act-1')).toBeUndefined();
+  });
+
+  it('rules for admins from the provider; health; metrics for admins or the scrape token', async () => {
+    const rules = await c.app.inject({ url: '/api/rules', headers: { cookie: cookies.adam } });
+    expect(rules.json().rules[0]).toMatchObject({ id: 'r-ssh-brute', lint: { state: 'ok' } });
+    const health = await c.app.inject({ url: '/api/health', headers: { cookie: cookies.vera } });
+    expect(health.json()).toMatchObject({ status: 'ok', store: 'ok', feed: 'joined' });
+    const m = await c.app.inject({ url: '/metrics', headers: { authorization: 'Bearer prometheus-scrape-token-0123' } });
+    expect(m.statusCode).toBe(200);
+    expect(m.body).toMatch(/canhgac_console_actions_total\{action="acknowledge"\} 1/);
+    expect((await c.app.inject({ url: '/metrics', headers: { authorization: 'Bearer wrong' } })).statusCode).toBe(401);
+  });
+
+  it('a user removed from the users file loses the session at once; logout ends it', async () => {
+    const before = await c.app.inject({ url: '/api/me', headers: { cookie: cookies.gone } });
+    expect(before.statusCode).toBe(200);
+    writeUsers(file, readUsers(file).filter((u) => u.username !== 'gone'));
+    expect((await c.app.inject({ url: '/api/me', headers: { cookie: cookies.gone } })).statusCode).toBe(401);
+    const mine = await c.login('vera');
+    expect((await c.app.inject({ method: 'POST', url: '/api/logout', headers: { cookie: mine } })).statusCode).toBe(200);
+    expect((await c.app.inject({ url: '/api/me', headers: { cookie: mine } })).statusCode).toBe(401);
+  });
+
+  it('serves the page without a session', async () => {
+    const page = await c.app.inject({ url: '/' });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toMatch(/<html/);
+  });
+});
+
+describe('console login limits and cookies', () => {
+  it('rate-limits login attempts; Secure cookies behind TLS', async () => {
+    const c = await startConsole(new MemoryBus(), { loginAttemptsPerMinute: 3, behindTlsProxy: true });
+    try {
+      await c.app.ready();
+      const codes = [];
+      for (let i = 0; i < 5; i++) codes.push((await c.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'rosa', password: i === 0 ? PASSWORD : 'x' } })).statusCode);
+      expect(codes).toEqual([200, 401, 401, 429, 429]);
+      const ok = await c.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'rosa', password: PASSWORD }, remoteAddress: '10.9.9.9' });
+      expect(String(ok.headers['set-cookie'])).toMatch(/Secure/);
+    } finally {
+      await c.close();
+    }
+  });
+});

@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto';
+import type { Incident, IncidentChange } from '../../shared/incident.ts';
+import type { ServerMessage, SnapshotReason } from './messages.ts';
+
+/** The part of a WebSocket the hub uses (ws's WebSocket fits), so the hub can be tested without sockets. */
+export interface StreamSocket {
+  send(data: string): void;
+  readonly bufferedAmount: number;
+  close(code?: number, reason?: string): void;
+}
+
+export interface HubOptions {
+  /** Changes kept for reconnecting clients; older cursors get a snapshot. */
+  replayLimit?: number;
+  /** A client with more than this many bytes unsent is lagging: it gets nothing more until it drains. */
+  maxBufferedBytes?: number;
+  /** A client lagging longer than this is closed (code 1013, try again later). */
+  lagTimeoutMs?: number;
+  now?: () => number;
+  onDeliver?: (change: IncidentChange) => void;
+  onSnapshot?: (reason: SnapshotReason) => void;
+}
+
+interface Client {
+  socket: StreamSocket;
+  laggingSince: number | null;
+}
+
+const OPEN = new Set(['new', 'acknowledged']);
+
+/**
+ * One console instance's view of the incidents: the open ones, a per-instance monotonic sequence of the
+ * changes it applied, a bounded replay buffer, and the connected clients. Changes arriving twice or out of
+ * order (a replay of the topic, the startup snapshot racing the consumer) are dropped by incident version.
+ */
+export class ChangeHub {
+  readonly instance = randomBytes(6).toString('hex');
+  private seq = 0;
+  private readonly buffer: { seq: number; change: IncidentChange }[] = [];
+  private readonly open = new Map<string, Incident>();
+  private readonly versions = new Map<string, number>();
+  private readonly clients = new Set<Client>();
+  private readonly replayLimit: number;
+  private readonly maxBuffered: number;
+  private readonly lagTimeoutMs: number;
+  private readonly now: () => number;
+  lastChangeAt: number | null = null;
+
+  constructor(private readonly opts: HubOptions = {}) {
+    this.replayLimit = opts.replayLimit ?? 2000;
+    this.maxBuffered = opts.maxBufferedBytes ?? 4 * 1024 * 1024;
+    this.lagTimeoutMs = opts.lagTimeoutMs ?? 30_000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  get cursor(): string {
+    return `${this.instance}.${this.seq}`;
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  openIncidents(): Incident[] {
+    return [...this.open.values()].sort((a, b) => Date.parse(b.last_seen) - Date.parse(a.last_seen));
+  }
+
+  /** Seeds the open incidents from the store; newer versions already applied from the topic win. */
+  load(incidents: Incident[]): void {
+    for (const i of incidents) {
+      if ((this.versions.get(i.id) ?? -1) >= i.version) continue;
+      this.remember(i);
+    }
+  }
+
+  /** Applies one change; returns false for a stale or duplicate one (nothing is sent). */
+  apply(change: IncidentChange): boolean {
+    const inc = change.incident;
+    if (change.type !== 'purged' && (this.versions.get(inc.id) ?? -1) >= inc.version) return false;
+    if (change.type === 'purged') {
+      this.open.delete(inc.id);
+      this.versions.delete(inc.id);
+    } else {
+      this.remember(inc);
+    }
+    this.seq += 1;
+    this.buffer.push({ seq: this.seq, change });
+    if (this.buffer.length > this.replayLimit) this.buffer.shift();
+    this.lastChangeAt = this.now();
+    const msg = JSON.stringify({ type: 'change', cursor: this.cursor, change } satisfies ServerMessage);
+    for (const c of this.clients) this.deliver(c, msg);
+    this.opts.onDeliver?.(change);
+    return true;
+  }
+
+  private remember(inc: Incident): void {
+    this.versions.delete(inc.id);
+    this.versions.set(inc.id, inc.version);
+    // Versions of closed incidents are kept (to drop stale copies) up to a bound, oldest forgotten first.
+    if (this.versions.size > 100_000) this.versions.delete(this.versions.keys().next().value!);
+    if (OPEN.has(inc.status)) this.open.set(inc.id, inc);
+    else this.open.delete(inc.id);
+  }
+
+  /** A new client: the changes after its cursor when this instance still has them, else a snapshot. */
+  attach(socket: StreamSocket, since?: string): () => void {
+    const client: Client = { socket, laggingSince: null };
+    this.clients.add(client);
+    const after = since === undefined ? null : this.replayableAfter(since);
+    if (after) {
+      for (const { seq, change } of after) this.deliver(client, JSON.stringify({ type: 'change', cursor: `${this.instance}.${seq}`, change } satisfies ServerMessage));
+      this.deliver(client, JSON.stringify({ type: 'replayed', cursor: this.cursor, count: after.length } satisfies ServerMessage));
+    } else {
+      this.sendSnapshot(client, since === undefined ? 'connect' : 'unknown_cursor');
+    }
+    return () => this.clients.delete(client);
+  }
+
+  private replayableAfter(since: string): { seq: number; change: IncidentChange }[] | null {
+    const [instance, seqText] = since.split('.');
+    const seq = Number(seqText);
+    if (instance !== this.instance || !Number.isSafeInteger(seq) || seq > this.seq) return null;
+    const oldest = this.buffer[0]?.seq ?? this.seq + 1;
+    if (seq < oldest - 1) return null;
+    return this.buffer.filter((b) => b.seq > seq);
+  }
+
+  resync(socket: StreamSocket, reason: SnapshotReason): void {
+    for (const c of this.clients) if (c.socket === socket) this.sendSnapshot(c, reason);
+  }
+
+  private sendSnapshot(client: Client, reason: SnapshotReason): void {
+    this.opts.onSnapshot?.(reason);
+    client.socket.send(JSON.stringify({ type: 'snapshot', reason, cursor: this.cursor, incidents: this.openIncidents() } satisfies ServerMessage));
+  }
+
+  private deliver(client: Client, msg: string): void {
+    if (client.laggingSince !== null) return;
+    if (client.socket.bufferedAmount > this.maxBuffered) {
+      client.laggingSince = this.now();
+      client.socket.send(JSON.stringify({ type: 'lagging', message: 'too many changes unsent; a snapshot follows when the connection drains' } satisfies ServerMessage));
+      return;
+    }
+    client.socket.send(msg);
+  }
+
+  /** Run on a timer: a lagging client that drained gets a fresh snapshot; one stuck too long is closed. */
+  sweep(): void {
+    const now = this.now();
+    for (const c of this.clients) {
+      if (c.laggingSince === null) continue;
+      if (c.socket.bufferedAmount <= this.maxBuffered / 4) {
+        c.laggingSince = null;
+        this.sendSnapshot(c, 'slow');
+      } else if (now - c.laggingSince > this.lagTimeoutMs) {
+        this.clients.delete(c);
+        c.socket.close(1013, 'too slow; reconnect');
+      }
+    }
+  }
+
+  closeAll(code = 1001, reason = 'console stopping'): void {
+    for (const c of this.clients) c.socket.close(code, reason);
+    this.clients.clear();
+  }
+}
