@@ -50,7 +50,7 @@ export async function startCollector(config: CollectorConfig, log: Logger = crea
     for (const s of c.sources) {
       if (s.type === 'file') {
         // One checkpoint file per source, so that a source never prunes another's entries.
-        const store = new CheckpointStore(join(c.dataDir, 'checkpoints', `${s.name}.json`));
+        const store = new CheckpointStore(join(c.dataDir, 'checkpoints', `${s.name}.json`), (err) => log.error({ source: s.name, err: err.message }, 'cannot save checkpoints'));
         stores.push(store);
         files.push(new FileTailSource(s, { ...common, pollMs: c.pollMs, rotateWaitMs: c.rotateWaitMs, checkpoints: store }));
       } else {

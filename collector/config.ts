@@ -5,21 +5,20 @@ import { BaseConfigSchema, KafkaConfigSchema, loadConfig } from '../shared/confi
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1000, kib: 1024, m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3 };
 
 /** A byte count written as a number or as "512MiB", "64KiB", "1GB". */
-export const ByteSize = z.union([
-  z.number().int().positive(),
-  z
-    .string()
-    .regex(/^\s*\d+(\.\d+)?\s*[a-zA-Z]*\s*$/, 'a size such as 65536, 64KiB, 512MiB or 1GiB')
-    .transform((s, ctx) => {
-      const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(s)!;
-      const unit = UNITS[m[2]!.toLowerCase()];
-      if (unit === undefined) {
-        ctx.addIssue({ code: 'custom', message: `unknown size unit '${m[2]}' (use B, KiB, MiB, GiB, KB, MB, GB)` });
-        return z.NEVER;
-      }
-      return Math.floor(Number(m[1]) * unit);
-    }),
-]);
+export const ByteSize = z.union([z.number(), z.string()], { error: 'a size such as 65536, 64KiB, 512MiB or 1GiB' }).transform((v, ctx) => {
+  if (typeof v === 'number') {
+    if (Number.isInteger(v) && v > 0) return v;
+    ctx.addIssue({ code: 'custom', message: 'a positive whole number of bytes' });
+    return z.NEVER;
+  }
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(v);
+  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) {
+    ctx.addIssue({ code: 'custom', message: `'${v}' is not a size such as 65536, 64KiB, 512MiB or 1GiB` });
+    return z.NEVER;
+  }
+  return Math.floor(Number(m[1]) * unit);
+});
 
 const Listen = z
   .object({

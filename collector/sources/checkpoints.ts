@@ -32,7 +32,10 @@ export class CheckpointStore {
   private readonly entries = new Map<string, FileCheckpoint>();
   private scheduled = false;
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    private readonly onError: (err: Error) => void = () => undefined,
+  ) {
     mkdirSync(dirname(file), { recursive: true });
     let text: string;
     try {
@@ -78,7 +81,13 @@ export class CheckpointStore {
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
-      if (this.scheduled) this.save();
+      if (!this.scheduled) return;
+      try {
+        this.save();
+      } catch (err) {
+        // A full or read-only disk must not stop the collector; the next save tries again.
+        this.onError(err as Error);
+      }
     });
   }
 }

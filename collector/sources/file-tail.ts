@@ -58,6 +58,10 @@ class TrackedFile implements CommitTarget {
   lastGrowth = Date.now();
   closed = false;
   prefix: string;
+  /** For the copy left by copytruncate: the file it was copied from, which waits until the copy is read. */
+  copyOf: TrackedFile | null = null;
+  /** The copy being read first, so that the file's lines stay in order. */
+  waitingFor: TrackedFile | null = null;
 
   constructor(
     private readonly tail: FileTailSource,
@@ -258,6 +262,8 @@ export class FileTailSource {
       c.headLen = t.headLen;
       c.headHash = t.headHash;
       c.orphanSince = Date.now();
+      c.copyOf = t;
+      t.waitingFor = c;
       this.saveCheckpoint(c);
       this.ctx.log.info({ path: t.path, copy: copy.path, from: t.lineStart }, 'file truncated: reading the rest from its copy');
     } else if (t.readPos > 0) {
@@ -330,13 +336,30 @@ export class FileTailSource {
         progress = false;
         for (const t of this.files.values()) {
           if (this.stopped || !this.ctx.sink.ready()) return;
-          if (!t.closed && this.readChunk(t)) progress = true;
+          if (t.closed || (t.waitingFor && !t.waitingFor.closed)) continue;
+          if (this.readChunk(t)) progress = true;
+          else if (t.copyOf) this.finishCopy(t);
         }
         if (progress) await new Promise((r) => setImmediate(r));
       }
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** A copy does not grow: at its end, a last line without newline is still a line, and the original goes on. */
+  private finishCopy(t: TrackedFile): void {
+    if (t.partialLen > 0) {
+      const end = t.readPos;
+      const received = new Date().toISOString();
+      const text = Buffer.concat(t.partial, t.partialLen).toString('utf8');
+      this.ctx.metrics.read(this.config.name, 1, received);
+      this.ctx.sink.offer([{ key: this.ctx.host, source: this.config.name, value: envelopeValue(t.prefix, `${t.key}:${t.lineStart}`, received, text, t.skipping), done: { file: t, end } }], true);
+      t.lineStart = end;
+      t.partial = [];
+      t.partialLen = 0;
+    }
+    this.close(t, true);
   }
 
   private readChunk(t: TrackedFile): boolean {
