@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+import { positionOf, readYamlFile, toData, zodFindings, type Finding } from '../../shared/yaml-source.ts';
+
+/**
+ * rules/assets.yml, the asset register: each shared server, its unit, its security level (1-5 under
+ * Decree 85/2016) and who to call. Incident severity rises with the level (shared/incident.ts severityFor).
+ */
+const Contact = z
+  .object({ name: z.string().min(1), email: z.email().optional(), phone: z.string().min(1).optional() })
+  .strict();
+
+const AssetSchema = z
+  .object({
+    host: z.string().min(1),
+    /** Other names and addresses the host appears under in logs. */
+    aliases: z.array(z.string().min(1)).default([]),
+    unit: z.string().min(1),
+    security_level: z.number().int().min(1).max(5),
+    owner: Contact,
+    description: z.string().optional(),
+  })
+  .strict();
+
+export const AssetsFileSchema = z.object({ assets: z.array(AssetSchema).default([]) }).strict();
+
+export type Asset = z.infer<typeof AssetSchema>;
+
+export class AssetRegister {
+  private readonly byName = new Map<string, Asset>();
+
+  constructor(readonly assets: readonly Asset[] = []) {
+    for (const a of assets) {
+      for (const n of [a.host, ...a.aliases]) this.byName.set(n.toLowerCase(), a);
+    }
+  }
+
+  /** By host name, alias or address, case-insensitive; a short name also finds its FQDN's asset. */
+  lookup(host: string): Asset | undefined {
+    const lower = host.toLowerCase();
+    const hit = this.byName.get(lower);
+    if (hit) return hit;
+    const short = lower.split('.')[0]!;
+    return lower.includes('.') ? undefined : this.assets.find((a) => a.host.toLowerCase().split('.')[0] === short);
+  }
+
+  /** The registered host names: the groups a flatline rule expects to hear from. */
+  hosts(): string[] {
+    return this.assets.map((a) => a.host);
+  }
+
+  static empty(): AssetRegister {
+    return new AssetRegister();
+  }
+
+  /** A missing file is an empty register; a broken one is reported (the caller keeps its previous register). */
+  static load(file: string): { register: AssetRegister | null; findings: Finding[] } {
+    if (!existsSync(file)) return { register: AssetRegister.empty(), findings: [] };
+    const { source, findings } = readYamlFile(file);
+    if (findings.some((f) => f.severity === 'error')) return { register: null, findings };
+    const data = toData(source);
+    if ('finding' in data) return { register: null, findings: [...findings, data.finding] };
+    const parsed = AssetsFileSchema.safeParse(data.data ?? {});
+    if (!parsed.success) return { register: null, findings: [...findings, ...zodFindings(source, parsed.error)] };
+    const seen = new Map<string, number>();
+    const dup: Finding[] = [];
+    parsed.data.assets.forEach((a, i) => {
+      for (const n of [a.host, ...a.aliases]) {
+        const k = n.toLowerCase();
+        if (seen.has(k) && seen.get(k) !== i) {
+          dup.push({ file, ...positionOf(source, ['assets', i, 'host']), severity: 'error', message: `'${n}' is registered twice (also asset ${seen.get(k)! + 1})` });
+        }
+        seen.set(k, i);
+      }
+    });
+    if (dup.length) return { register: null, findings: [...findings, ...dup] };
+    return { register: new AssetRegister(parsed.data.assets), findings };
+  }
+}
+

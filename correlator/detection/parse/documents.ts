@@ -1,0 +1,171 @@
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import { positionOf, toData, zodFindings, type Finding, type YamlSource } from '../../../shared/yaml-source.ts';
+import { CorrelationRuleSchema, DetectionRuleSchema, type CorrelationRuleDoc, type DetectionRuleDoc } from './schema.ts';
+import type { DetectionItem } from '../compile/value.ts';
+
+export type Path = (string | number)[];
+
+/** Where a finding points: the document's source and a path inside it. */
+export interface Located {
+  source: YamlSource;
+  at(path: Path, severity: Finding['severity'], message: string): Finding;
+}
+
+export interface ParsedSelection {
+  name: string;
+  /** OR of alternatives, each an AND of items (a list of maps), or one alternative for a map. */
+  alternatives: { item: DetectionItem; path: Path }[][];
+}
+
+export interface ParsedDetection extends Located {
+  kind: 'detection';
+  doc: DetectionRuleDoc;
+  selections: ParsedSelection[];
+  /** Several conditions (old Sigma) mean any of them. */
+  conditions: { text: string; path: Path }[];
+}
+
+export interface ParsedCorrelation extends Located {
+  kind: 'correlation';
+  doc: CorrelationRuleDoc;
+}
+
+export type ParsedRule = ParsedDetection | ParsedCorrelation;
+
+function locate(source: YamlSource): Located {
+  return {
+    source,
+    at(path, severity, message) {
+      return { file: source.file, ...positionOf(source, path), severity, message };
+    },
+  };
+}
+
+/**
+ * Parses one rule file: one or more YAML documents (Sigma keeps a correlation and its base rules in
+ * one file, separated by ---). A broken document is reported and skipped; the others still load.
+ */
+export function parseRuleText(text: string, file: string): { rules: ParsedRule[]; findings: Finding[] } {
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const findings: Finding[] = [];
+  const rules: ParsedRule[] = [];
+  const list = Array.isArray(docs) ? docs : [];
+  for (const doc of list) {
+    const source: YamlSource = { file, doc, lines };
+    const errors = doc.errors.map((e) => ({ file, ...lines.linePos(e.pos[0]), severity: 'error' as const, message: e.message.split('\n')[0] ?? e.message }));
+    findings.push(...errors, ...doc.warnings.map((e) => ({ file, ...lines.linePos(e.pos[0]), severity: 'warning' as const, message: e.message.split('\n')[0] ?? e.message })));
+    if (errors.length) continue;
+    const data = toData(source);
+    if ('finding' in data) {
+      findings.push(data.finding);
+      continue;
+    }
+    if (data.data === null || data.data === undefined) continue;
+    const parsed = parseRuleDocument(data.data, locate(source));
+    findings.push(...parsed.findings);
+    if (parsed.rule) rules.push(parsed.rule);
+  }
+  return { rules, findings };
+}
+
+export function parseRuleFile(file: string): { rules: ParsedRule[]; findings: Finding[] } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    return { rules: [], findings: [{ file, line: 1, col: 1, severity: 'error', message: `cannot read: ${(err as Error).message}` }] };
+  }
+  return parseRuleText(text, file);
+}
+
+function parseRuleDocument(data: unknown, loc: Located): { rule?: ParsedRule; findings: Finding[] } {
+  if (typeof data !== 'object' || Array.isArray(data) || data === null) {
+    return { findings: [loc.at([], 'error', 'a rule is a YAML mapping')] };
+  }
+  const obj = data as Record<string, unknown>;
+  if ('correlation' in obj) {
+    const r = CorrelationRuleSchema.safeParse(obj);
+    if (!r.success) return { findings: zodFindings(loc.source, r.error) };
+    return { rule: { kind: 'correlation', doc: r.data, ...loc }, findings: [] };
+  }
+  if ('filter' in obj && !('detection' in obj)) {
+    return { findings: [loc.at(['filter'], 'warning', 'Sigma filter documents are not supported; this document is skipped')] };
+  }
+  if (!('detection' in obj)) {
+    return { findings: [loc.at([], 'error', "a rule needs 'detection' (a Sigma rule) or 'correlation' (a correlation rule)")] };
+  }
+  const r = DetectionRuleSchema.safeParse(obj);
+  if (!r.success) return { findings: zodFindings(loc.source, r.error) };
+  const findings: Finding[] = [];
+  const selections: ParsedSelection[] = [];
+  for (const [name, value] of Object.entries(r.data.detection)) {
+    if (name === 'condition' || name === 'timeframe') continue;
+    const sel = parseSelection(name, value, ['detection', name], loc, findings);
+    if (sel) selections.push(sel);
+  }
+  if ('timeframe' in r.data.detection) {
+    findings.push(loc.at(['detection', 'timeframe'], 'warning', "'timeframe' is obsolete Sigma; write a correlation rule with a timespan"));
+  }
+  const cond = r.data.detection.condition;
+  const conditions = Array.isArray(cond)
+    ? cond.map((text, i) => ({ text, path: ['detection', 'condition', i] as Path }))
+    : [{ text: cond, path: ['detection', 'condition'] as Path }];
+  return { rule: { kind: 'detection', doc: r.data, selections, conditions, ...loc }, findings };
+}
+
+function splitKey(key: string): { field: string | null; modifiers: string[] } {
+  const [field, ...modifiers] = key.split('|');
+  return { field: field ? field : null, modifiers };
+}
+
+function toValues(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [v];
+}
+
+function parseMap(obj: Record<string, unknown>, path: Path, loc: Located, findings: Finding[]): { item: DetectionItem; path: Path }[] | null {
+  const items: { item: DetectionItem; path: Path }[] = [];
+  for (const [key, value] of Object.entries(obj)) {
+    const p = [...path, key];
+    const values = toValues(value);
+    if (values.some((v) => typeof v === 'object' && v !== null)) {
+      findings.push(loc.at(p, 'error', `field '${key}': values must be strings, numbers, booleans or null, not nested maps or lists`));
+      return null;
+    }
+    items.push({ item: { ...splitKey(key), values }, path: p });
+  }
+  return items;
+}
+
+function parseSelection(name: string, value: unknown, path: Path, loc: Located, findings: Finding[]): ParsedSelection | null {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const items = parseMap(value as Record<string, unknown>, path, loc, findings);
+    return items ? { name, alternatives: [items] } : null;
+  }
+  if (Array.isArray(value)) {
+    if (value.length === 0) {
+      findings.push(loc.at(path, 'error', `selection '${name}' is an empty list`));
+      return null;
+    }
+    if (value.every((v) => v !== null && typeof v === 'object' && !Array.isArray(v))) {
+      const alternatives: { item: DetectionItem; path: Path }[][] = [];
+      for (let i = 0; i < value.length; i++) {
+        const items = parseMap(value[i] as Record<string, unknown>, [...path, i], loc, findings);
+        if (!items) return null;
+        alternatives.push(items);
+      }
+      return { name, alternatives };
+    }
+    if (value.every((v) => v === null || typeof v !== 'object')) {
+      return { name, alternatives: [[{ item: { field: null, modifiers: [], values: value }, path }]] };
+    }
+    findings.push(loc.at(path, 'error', `selection '${name}' mixes maps and plain values`));
+    return null;
+  }
+  if (typeof value === 'string' || typeof value === 'number') {
+    return { name, alternatives: [[{ item: { field: null, modifiers: [], values: [value] }, path }]] };
+  }
+  findings.push(loc.at(path, 'error', `selection '${name}' must be a map, a list or a keyword`));
+  return null;
+}

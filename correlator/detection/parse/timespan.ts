@@ -1,0 +1,9 @@
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** Sigma timespans ("90s", "5m", "1h", "2d"), also used for `response.escalate_after`. */
+export function parseTimespan(text: string): number | null {
+  const m = /^(\d+)(ms|s|m|h|d|w)$/.exec(text.trim());
+  if (!m) return null;
+  const ms = Number(m[1]) * UNIT_MS[m[2]!]!;
+  return ms > 0 ? ms : null;
+}
