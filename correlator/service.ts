@@ -6,8 +6,11 @@ import type { IncidentPolicy } from './incidents/grouping.ts';
 import { correlatorMetrics, type CorrelatorMetrics } from './metrics.ts';
 import { IncidentSink, type LatestIncident } from './sinks/incidents.ts';
 import { CorrelateStage } from './stages/correlate.ts';
-import type { AssetLookup, Detection } from './stages/detection.ts';
+import type { AssetLookup, CurrentRules } from './stages/rules.ts';
 import { handleRawBatch } from './stages/raw.ts';
+
+/** How often silent sources are looked for on real traffic (drills use event time only). */
+const FLATLINE_TICK_MS = 15_000;
 
 export interface CorrelatorOptions {
   bus: Bus;
@@ -15,7 +18,7 @@ export interface CorrelatorOptions {
   latest: LatestIncident;
   topics: Topics;
   /** The rule set in force now (hot reload swaps what this returns). */
-  detection: () => Detection;
+  rules: CurrentRules;
   assets: AssetLookup;
   groupId: string;
   partitions: { raw: number; correlate: number; incidents: number };
@@ -36,6 +39,7 @@ export class Correlator {
   readonly metrics: CorrelatorMetrics;
   private producer?: BusProducer;
   private consumers: BusConsumer[] = [];
+  private timer?: NodeJS.Timeout;
 
   constructor(private readonly o: CorrelatorOptions) {
     this.metrics = o.metrics ?? correlatorMetrics();
@@ -55,7 +59,9 @@ export class Correlator {
     const sink = new IncidentSink(this.o.store, this.o.latest, producer, topics.incidents, this.o.policy, log.child({ sink: 'incidents' }), this.o.clock);
 
     const stage = new CorrelateStage({
-      detection: this.o.detection,
+      rules: this.o.rules,
+      partitions: this.o.partitions.correlate,
+      partitionOf: (key, n) => bus.partitionOf(key, n),
       assets: this.o.assets,
       producer,
       sink,
@@ -65,7 +71,7 @@ export class Correlator {
       metrics: this.metrics,
       log: log.child({ stage: 'correlate' }),
     });
-    const correlate = await bus.consumer({ groupId: `${this.o.groupId}.correlate`, topics: [topics.correlate], fromBeginning: true, onAssigned: () => stage.reset() });
+    const correlate = await bus.consumer({ groupId: `${this.o.groupId}.correlate`, topics: [topics.correlate], fromBeginning: true, onAssigned: (owned) => stage.reset(owned) });
     this.consumers.push(correlate);
     await correlate.run((batch) => stage.handle(batch, correlate));
 
@@ -73,12 +79,18 @@ export class Correlator {
     const raw = await bus.consumer({ groupId: this.o.groupId, topics: [topics.raw], fromBeginning: true });
     this.consumers.push(raw);
     await raw.run((batch) =>
-      handleRawBatch(batch, { detection: this.o.detection, assets: this.o.assets, producer, sink, topics, timezone: this.o.timezone, metrics: this.metrics, log: rawLog }),
+      handleRawBatch(batch, { rules: this.o.rules, assets: this.o.assets, producer, sink, topics, timezone: this.o.timezone, metrics: this.metrics, log: rawLog }),
     );
+    const clock = this.o.clock ?? (() => new Date());
+    this.timer = setInterval(() => {
+      stage.tick(clock().getTime()).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'flatline check failed; next tick retries'));
+    }, FLATLINE_TICK_MS);
+    this.timer.unref();
     log.info({ groupId: this.o.groupId, raw: topics.raw, correlate: topics.correlate }, 'correlator started');
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.timer);
     for (const c of this.consumers) await c.stop();
     this.consumers = [];
     await this.producer?.close();

@@ -3,7 +3,18 @@ import { severityFor, type Alert } from '../../shared/incident.ts';
 import type { RuleInfo } from '../detection/model.ts';
 import { stableId } from '../incidents/grouping.ts';
 import type { PendingAlert } from '../sinks/incidents.ts';
-import type { AssetLookup, WindowHit } from './detection.ts';
+import type { AssetLookup } from './rules.ts';
+
+/** A correlation's hit as the alert needs it. */
+export interface WindowHit {
+  rule: RuleInfo;
+  group: Record<string, string>;
+  refs: string[];
+  start: number;
+  end: number;
+  count: number;
+  drill: string | null;
+}
 
 function ruleRef(rule: RuleInfo): Alert['rule'] {
   return { id: rule.id, title: rule.title, level: rule.level, layer: Math.min(4, Math.max(1, rule.layer)) };
@@ -67,7 +78,7 @@ export function singleEventAlert(rule: RuleInfo, event: NormalizedEvent, stream:
 /** A correlation's alert: id from the rule, the group and the first event of the window. */
 export function correlationAlert(hit: WindowHit, events: NormalizedEvent[], stream: string, offset: number, assets: AssetLookup, keep: number): PendingAlert {
   const hosts = [...new Set(events.map((e) => e.host?.name).filter((h): h is string => !!h))].sort();
-  const drill = events.find((e) => e.labels?.drill)?.labels?.drill ?? null;
+  const drill = hit.drill;
   const { level, unit } = assetContext(hosts, assets, events.find((e) => e.labels?.unit)?.labels?.unit ?? null);
   const key = groupKey(hit.group);
   const end = new Date(hit.end).toISOString();
@@ -83,7 +94,7 @@ export function correlationAlert(hit: WindowHit, events: NormalizedEvent[], stre
       host: hosts,
       unit,
       drill,
-      event_count: hit.refs.length,
+      event_count: hit.count,
       event_ids: hit.refs,
       events: events.slice(0, keep) as Record<string, unknown>[],
       window: { start: new Date(hit.start).toISOString(), end },

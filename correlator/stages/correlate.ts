@@ -2,24 +2,27 @@ import type { NormalizedEvent } from '../../shared/event.ts';
 import type { Batch, BusProducer, OutgoingMessage, TopicPartition } from '../../shared/bus/types.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { Topics } from '../../shared/topics.ts';
+import { CorrelationEngine, type CorrelationHit } from '../detection/correlation/engine.ts';
+import type { RuleSet } from '../detection/ruleset.ts';
 import type { CorrelatorMetrics } from '../metrics.ts';
 import type { IncidentSink, PendingAlert } from '../sinks/incidents.ts';
-import { correlationAlert } from './alerts.ts';
-import type { AssetLookup, Detection, Windows } from './detection.ts';
 import { untilAcknowledged } from '../sinks/retry.ts';
+import { correlationAlert } from './alerts.ts';
 import { CorrelateMessageSchema, deadLetter, StaleBatchError } from './raw.ts';
+import { correlateKey, maxTimespanMs, type AssetLookup, type CurrentRules } from './rules.ts';
 
-/** The correlation state of one partition of soc.correlate. */
+/** The correlation state of one partition of soc.correlate: one engine per drill ('' for real traffic). */
 interface PartitionState {
-  windows: Windows;
-  watermark: number;
-  maxEventTime: number;
-  /** Events by ref, kept as long as a window may still need them; also drops duplicates of a re-sent event. */
+  ruleset: RuleSet;
+  engines: Map<string, CorrelationEngine>;
+  /** Events by ref while a window may still need them; a re-sent event (same correlation and ref) is dropped. */
   events: Map<string, { event: NormalizedEvent; t: number }>;
+  seen: Map<string, number>;
+  maxEventTime: number;
   /** Offsets below this were handled before a restart: their alerts are already written. */
   replayUntil: number;
   rebuilt: boolean;
-  lateBefore: number;
+  late: number;
 }
 
 export interface Seeker {
@@ -28,47 +31,53 @@ export interface Seeker {
 }
 
 export interface CorrelateStageDeps {
-  detection: () => Detection;
+  rules: CurrentRules;
   assets: AssetLookup;
   producer: BusProducer;
   sink: IncidentSink;
   topics: Topics;
+  /** Partitions of soc.correlate and the bus's partitioner: a flatline is reported by the partition its group maps to. */
+  partitions: number;
+  partitionOf: (key: string, partitions: number) => number;
   allowedLatenessMs: number;
   eventsPerAlert: number;
   metrics: CorrelatorMetrics;
   log: Logger;
 }
 
-/** Windows on event time, per partition of the repartitioned stream. */
+/** Sigma correlations on event time over the repartitioned stream (DESIGN.md, "Data flow"). */
 export class CorrelateStage {
-  private readonly partitions = new Map<string, PartitionState>();
+  private readonly partitions = new Map<number, PartitionState>();
 
   constructor(private readonly deps: CorrelateStageDeps) {}
 
-  private fresh(replayUntil = -1): PartitionState {
-    return {
-      windows: this.deps.detection().newWindows({ allowedLatenessMs: this.deps.allowedLatenessMs }),
-      watermark: Number.NEGATIVE_INFINITY,
-      maxEventTime: Number.NEGATIVE_INFINITY,
-      events: new Map(),
-      replayUntil,
-      rebuilt: false,
-      lateBefore: 0,
-    };
-  }
-
   /** After a rebalance every owned partition starts over: its windows are rebuilt on its first batch. */
-  reset(): void {
+  reset(owned: TopicPartition[]): void {
     this.partitions.clear();
+    for (const tp of owned) if (tp.topic === this.deps.topics.correlate) this.state(tp.partition);
   }
 
   private state(partition: number): PartitionState {
-    let s = this.partitions.get(`${partition}`);
+    let s = this.partitions.get(partition);
     if (!s) {
-      s = this.fresh();
-      this.partitions.set(`${partition}`, s);
+      s = { ruleset: this.deps.rules(), engines: new Map(), events: new Map(), seen: new Map(), maxEventTime: -Infinity, replayUntil: -1, rebuilt: false, late: 0 };
+      this.partitions.set(partition, s);
     }
     return s;
+  }
+
+  private engine(st: PartitionState, drill: string): CorrelationEngine {
+    const rules = this.deps.rules();
+    if (rules !== st.ruleset) {
+      for (const e of st.engines.values()) e.setRuleSet(rules);
+      st.ruleset = rules;
+    }
+    let e = st.engines.get(drill);
+    if (!e) {
+      e = new CorrelationEngine(rules, { allowedLatenessMs: this.deps.allowedLatenessMs, maxRefs: 1000 });
+      st.engines.set(drill, e);
+    }
+    return e;
   }
 
   /**
@@ -82,7 +91,7 @@ export class CorrelateStage {
     st.rebuilt = true;
     const first = batch.messages[0]!;
     const tp = { topic: batch.topic, partition: batch.partition };
-    const span = this.deps.detection().maxTimespanMs() + this.deps.allowedLatenessMs;
+    const span = maxTimespanMs(this.deps.rules()) + this.deps.allowedLatenessMs;
     const from = await consumer.offsetForTime(tp, first.timestamp - span);
     if (from >= first.offset) return false;
     st.replayUntil = first.offset;
@@ -91,19 +100,32 @@ export class CorrelateStage {
     return true;
   }
 
+  /** Whether this partition reports the hit: flatline groups are seeded everywhere, owned by one partition. */
+  private owns(hit: CorrelationHit, partition: number, drill: string): boolean {
+    const def = this.deps.rules().correlations.get(hit.rule.id);
+    if (def?.type !== 'flatline') return true;
+    // A drill reports silence only of sources it actually replayed.
+    if (drill && hit.refs.length === 0) return false;
+    return this.deps.partitionOf(correlateKey(hit.rule.id, drill || null, def.groupBy, hit.group), this.deps.partitions) === partition;
+  }
+
+  private alertsOf(hits: CorrelationHit[], st: PartitionState, partition: number, drill: string, stream: string, offset: number): PendingAlert[] {
+    const out: PendingAlert[] = [];
+    for (const hit of hits) {
+      if (!hit.alert || !this.owns(hit, partition, drill)) continue;
+      const refs = hit.refs.map(String);
+      const events = refs.map((r) => st.events.get(r)?.event).filter((e): e is NormalizedEvent => !!e);
+      out.push(correlationAlert({ rule: hit.rule, group: hit.group, refs, start: hit.windowStart, end: hit.windowEnd, count: hit.eventCount, drill: drill || null }, events, stream, offset, this.deps.assets, this.deps.eventsPerAlert));
+    }
+    return out;
+  }
+
   async handle(batch: Batch, consumer: Seeker): Promise<void> {
     const st = this.state(batch.partition);
     if (await this.rebuildIfNeeded(batch, st, consumer)) return;
     const stream = `${batch.topic}/${batch.partition}`;
     const alerts: PendingAlert[] = [];
     const dlq: OutgoingMessage[] = [];
-    const emit = (hits: ReturnType<Windows['advance']>, offset: number) => {
-      if (offset < st.replayUntil) return;
-      for (const hit of hits) {
-        const events = hit.refs.map((r) => st.events.get(r)?.event).filter((e): e is NormalizedEvent => !!e);
-        alerts.push(correlationAlert(hit, events, stream, offset, this.deps.assets, this.deps.eventsPerAlert));
-      }
-    };
     for (const m of batch.messages) {
       let parsed;
       try {
@@ -116,35 +138,53 @@ export class CorrelateStage {
         this.deps.metrics.deadLetters.inc();
         continue;
       }
-      const { c, t, ref, e } = parsed.data;
+      const { c, r, t, ref, e } = parsed.data;
       const seenKey = `${c}\u0000${ref}`;
-      if (st.events.has(seenKey)) continue;
+      if (st.seen.has(seenKey)) continue;
+      st.seen.set(seenKey, t);
       const event = e as NormalizedEvent;
-      st.events.set(seenKey, { event, t });
       st.events.set(ref, { event, t });
-      emit(st.windows.feed(c, event, t, ref), m.offset);
-      if (t > st.maxEventTime) {
-        st.maxEventTime = t;
-        st.watermark = t - this.deps.allowedLatenessMs;
-        emit(st.windows.advance(st.watermark), m.offset);
-      }
+      if (t > st.maxEventTime) st.maxEventTime = t;
+      const drill = event.labels?.drill ?? '';
+      const hits = this.engine(st, drill).feed(r, event, t, ref, c);
+      if (m.offset >= st.replayUntil) alerts.push(...this.alertsOf(hits, st, batch.partition, drill, stream, m.offset));
     }
     this.prune(st);
-    const late = st.windows.lateEvents();
-    if (late > st.lateBefore) this.deps.metrics.lateEvents.inc(late - st.lateBefore);
-    st.lateBefore = late;
+    await this.emit(alerts, dlq, batch);
+  }
+
+  /**
+   * Wall-clock timer for real traffic: moves each owned partition's watermark to now minus the allowed
+   * lateness, so that a source that went silent is reported although no event arrives to say so.
+   */
+  async tick(now: number): Promise<void> {
+    const alerts: PendingAlert[] = [];
+    for (const [partition, st] of this.partitions) {
+      const hits = this.engine(st, '').advance(now - this.deps.allowedLatenessMs);
+      alerts.push(...this.alertsOf(hits, st, partition, '', `${this.deps.topics.correlate}/${partition}#timer`, now));
+    }
+    if (alerts.length) await this.deps.sink.write(alerts);
+  }
+
+  private async emit(alerts: PendingAlert[], dlq: OutgoingMessage[], batch: Batch): Promise<void> {
     const done = await untilAcknowledged('correlation outputs', batch, this.deps.log, async () => {
       await this.deps.producer.send(this.deps.topics.dlq, dlq);
       await this.deps.sink.write(alerts);
     });
     if (!done) throw new StaleBatchError();
     this.deps.metrics.alerts.inc({ stage: 'correlate' }, alerts.length);
+    const st = this.state(batch.partition);
+    let late = 0;
+    for (const e of st.engines.values()) late += e.stats.late;
+    if (late > st.late) this.deps.metrics.lateEvents.inc(late - st.late);
+    st.late = late;
   }
 
   /** Forget events no window can reach any more. */
   private prune(st: PartitionState): void {
-    const horizon = st.watermark - this.deps.detection().maxTimespanMs() - this.deps.allowedLatenessMs;
+    const horizon = st.maxEventTime - maxTimespanMs(this.deps.rules()) - 2 * this.deps.allowedLatenessMs;
     if (!Number.isFinite(horizon)) return;
     for (const [k, v] of st.events) if (v.t < horizon) st.events.delete(k);
+    for (const [k, t] of st.seen) if (t < horizon) st.seen.delete(k);
   }
 }

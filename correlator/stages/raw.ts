@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { parseEnvelope } from '../../shared/envelope.ts';
-import { getField } from '../../shared/event.ts';
 import type { Batch, BusProducer, OutgoingMessage } from '../../shared/bus/types.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { Topics } from '../../shared/topics.ts';
@@ -8,12 +7,14 @@ import { decodeEnvelope } from '../decoders/index.ts';
 import type { IncidentSink, PendingAlert } from '../sinks/incidents.ts';
 import { untilAcknowledged } from '../sinks/retry.ts';
 import { singleEventAlert } from './alerts.ts';
-import type { AssetLookup, Detection } from './detection.ts';
+import { correlateKey, type AssetLookup, type CurrentRules } from './rules.ts';
 import type { CorrelatorMetrics } from '../metrics.ts';
 
 /** A message on soc.correlate: one event that matched a base rule of one correlation, keyed by its group. */
 export const CorrelateMessageSchema = z.object({
   c: z.string().min(1),
+  /** The base rule the event matched (its aliases decide the group-by values). */
+  r: z.string().min(1),
   t: z.number(),
   ref: z.string().min(1),
   e: z.record(z.string(), z.unknown()),
@@ -33,7 +34,7 @@ export function deadLetter(m: { topic: string; partition: number; offset: number
 }
 
 export interface RawStageDeps {
-  detection: () => Detection;
+  rules: CurrentRules;
   assets: AssetLookup;
   producer: BusProducer;
   sink: IncidentSink;
@@ -49,7 +50,7 @@ export interface RawStageDeps {
  * one group's events meet in one partition whatever host they came from.
  */
 export async function handleRawBatch(batch: Batch, deps: RawStageDeps): Promise<void> {
-  const detection = deps.detection();
+  const ruleset = deps.rules();
   const alerts: PendingAlert[] = [];
   const correlate: OutgoingMessage[] = [];
   const dlq: OutgoingMessage[] = [];
@@ -66,12 +67,16 @@ export async function handleRawBatch(batch: Batch, deps: RawStageDeps): Promise<
     deps.metrics.events.inc({ kind: event.event.kind });
     const eventTime = Date.parse(event['@timestamp']);
     const ref = event.event.id ?? `${stream}/${m.offset}`;
-    for (const match of detection.match(event)) {
+    for (const match of ruleset.match(event)) {
       if (match.alert) alerts.push(singleEventAlert(match.rule, event, stream, m.offset, deps.assets));
       for (const c of match.correlations) {
-        const values = detection.groupByFor(c).map((f) => String(getField(event, f) ?? ''));
-        const key = [c, event.labels?.drill ?? '', ...values].join('\u0000');
-        const msg: CorrelateMessage = { c, t: eventTime, ref, e: event as Record<string, unknown> };
+        const group = ruleset.groupKeyFor(c, match.rule.id, event);
+        if (!group) {
+          deps.metrics.missingGroup.inc();
+          continue;
+        }
+        const key = correlateKey(c, event.labels?.drill ?? null, ruleset.groupByFor(c), group);
+        const msg: CorrelateMessage = { c, r: match.rule.id, t: eventTime, ref, e: event as Record<string, unknown> };
         correlate.push({ key, value: JSON.stringify(msg), timestamp: eventTime });
       }
     }

@@ -1,4 +1,4 @@
-import { CompressionTypes, Kafka, logLevel, type Admin, type Consumer, type Producer, type SASLOptions } from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel, Partitioners, type Admin, type Consumer, type Producer, type SASLOptions } from 'kafkajs';
 import type { KafkaConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Batch, Bus, BusConsumer, BusProducer, ConsumerOptions, OutgoingMessage, TopicPartition } from './types.ts';
@@ -127,6 +127,13 @@ export class KafkaBus implements Bus {
     private readonly log: Logger,
   ) {
     this.kafka = kafkaClient(cfg, log);
+  }
+
+  private readonly partitioner = Partitioners.DefaultPartitioner();
+
+  partitionOf(key: string, partitions: number): number {
+    const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+    return this.partitioner({ topic: '', partitionMetadata, message: { key, value: null } });
   }
 
   async ensureTopics(topics: { topic: string; partitions: number }[]): Promise<void> {

@@ -34,6 +34,10 @@ export class MemoryBus implements Bus {
     return log;
   }
 
+  partitionOf(key: string, partitions: number): number {
+    return partitionFor(key, partitions, 0);
+  }
+
   async ensureTopics(topics: { topic: string; partitions: number }[]): Promise<void> {
     for (const t of topics) this.topic(t.topic, t.partitions);
   }

@@ -66,6 +66,8 @@ export interface BusConsumer {
 
 export interface Bus {
   readonly kind: 'kafka' | 'memory';
+  /** The partition a keyed message lands in, as the producer decides it. */
+  partitionOf(key: string, partitions: number): number;
   ensureTopics(topics: { topic: string; partitions: number }[]): Promise<void>;
   producer(): Promise<BusProducer>;
   consumer(opts: ConsumerOptions): Promise<BusConsumer>;

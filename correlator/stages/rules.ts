@@ -1,0 +1,26 @@
+import type { RuleSet } from '../detection/ruleset.ts';
+
+/** The rule set in force now; hot reload swaps what this returns. */
+export type CurrentRules = () => RuleSet;
+
+/** Asset register lookup: unit and security level (Decree 85/2016) of a host. */
+export type AssetLookup = (host: string) => { unit?: string; securityLevel?: number } | undefined;
+
+export function assetLookup(rules: CurrentRules): AssetLookup {
+  return (host) => {
+    const a = rules().context.assets.lookup(host);
+    return a ? { unit: a.unit, securityLevel: a.security_level } : undefined;
+  };
+}
+
+/** The longest correlation timespan: how far back a restart re-reads to rebuild windows. */
+export function maxTimespanMs(ruleset: RuleSet): number {
+  let max = 0;
+  for (const c of ruleset.correlations.values()) max = Math.max(max, c.timespanMs);
+  return max;
+}
+
+/** The soc.correlate key of a correlation's group: one group always lands in one partition. */
+export function correlateKey(correlationId: string, drill: string | null, groupBy: readonly string[], group: Record<string, string>): string {
+  return [correlationId, drill ?? '', ...groupBy.map((g) => group[g] ?? '')].join('\u0000');
+}
