@@ -10,7 +10,10 @@ const PROTOCOL_ALIASES: Record<string, string> = { icmpv6: 'ipv6-icmp', 'icmp6':
 
 export function transport(value: string | number | undefined): string | undefined {
   if (value === undefined) return undefined;
-  const s = String(value).trim();
+  let s = String(value).trim();
+  // "tcp/https" (SonicWall) names the protocol, then the service.
+  const slash = s.indexOf('/');
+  if (slash > 0) s = s.slice(0, slash);
   if (s === '' || s === '-') return undefined;
   const byNumber = PROTOCOLS[s];
   if (byNumber) return byNumber;

@@ -51,18 +51,16 @@ function pipelineError(original: string, received: number, message: string, labe
   return event as NormalizedEvent;
 }
 
-// Control characters other than tab, the replacement character that invalid UTF-8 decodes to, and DEL.
-// A single character class: linear, no backtracking.
-const BAD_CHAR = /[\u0000-\u0008\u000a-\u001f\u007f\ufffd]/;
+// Control characters other than tab, and DEL. A single character class: linear, no backtracking.
+// (U+FFFD is a character like any other here: invalid UTF-8 is caught where bytes become text, in decodeBytes.)
+const BAD_CHAR = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 const SURROGATE = /[\ud800-\udfff]/;
 
 function badInput(line: string): string | undefined {
   const m = BAD_CHAR.exec(line);
   if (m) {
     const code = m[0].charCodeAt(0);
-    return code === 0xfffd
-      ? `input: invalid UTF-8 (replacement character) at position ${m.index}`
-      : `input: control character 0x${code.toString(16).padStart(2, '0')} at position ${m.index}`;
+    return `input: control character 0x${code.toString(16).padStart(2, '0')} at position ${m.index}`;
   }
   // Lone surrogates (a string cut in the middle of a pair): only checked when the line has any surrogate at all.
   if (SURROGATE.test(line)) {
@@ -142,6 +140,40 @@ function finish(draft: Draft, decoder: Decoder, input: DecodeInput, line: string
     if (h.priority !== undefined) draft.log = { syslog: { priority: h.priority, facility: { code: h.priority >> 3 }, severity: { code: h.priority & 7 } } };
   }
   return draft as unknown as NormalizedEvent;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const lenientUtf8 = new TextDecoder('utf-8');
+
+/** Byte offset of the first invalid UTF-8 sequence, or -1. */
+export function invalidUtf8At(bytes: Uint8Array): number {
+  try {
+    strictUtf8.decode(bytes);
+    return -1;
+  } catch {
+    let i = 0;
+    while (i < bytes.length) {
+      const b = bytes[i]!;
+      const need = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+      if (need < 0) return i;
+      for (let k = 1; k <= need; k++) if (i + k >= bytes.length || (bytes[i + k]! & 0xc0) !== 0x80) return i;
+      const cp = need === 2 ? ((b & 0x0f) << 12) | ((bytes[i + 1]! & 0x3f) << 6) : need === 3 ? ((b & 0x07) << 18) | ((bytes[i + 1]! & 0x3f) << 12) : 0x80;
+      if ((need === 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (need === 3 && (cp < 0x10000 || cp > 0x10ffff))) return i;
+      i += need + 1;
+    }
+    return bytes.length;
+  }
+}
+
+/** decodeLine for a line read as bytes: invalid UTF-8 becomes a pipeline_error naming the byte offset. */
+export function decodeBytes(bytes: Uint8Array, opts: DecodeOptions = {}): NormalizedEvent {
+  const bad = bytes.length <= MAX_LINE * 4 ? invalidUtf8At(bytes) : -1;
+  if (bad >= 0) {
+    const received = opts.received?.getTime() ?? Date.now();
+    const text = lenientUtf8.decode(bytes.length > MAX_LINE ? bytes.subarray(0, MAX_LINE) : bytes);
+    return pipelineError(text, Number.isFinite(received) ? received : Date.now(), `input: invalid UTF-8 at byte position ${bad}`);
+  }
+  return decodeLine(lenientUtf8.decode(bytes), opts);
 }
 
 export interface DecodeSession {

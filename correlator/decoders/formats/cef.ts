@@ -155,7 +155,7 @@ export function mapCef(rec: CefRecord, input: DecodeInput, draft: Draft): void {
   }
   const outcome = present(x.outcome ?? x.eventOutcome)?.toLowerCase().replace(/^\//, '');
   if (outcome === 'success' || outcome === 'failure') draft.event.outcome = outcome;
-  setUser(draft, x.suser ?? x.sourceUserName ?? x.duser ?? x.destinationUserName);
+  setUser(draft, x.suser ?? x.sourceUserName ?? x.susr ?? x.duser ?? x.destinationUserName);
   const path = present(x.filePath) ?? labelled(x, FILE_PATH_LABELS);
   if (path) setFilePath(draft, path);
   const fname = present(x.fname ?? x.fileName);

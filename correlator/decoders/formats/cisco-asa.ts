@@ -15,9 +15,11 @@ interface Endpoint {
 export function endpoint(raw: string | undefined): Endpoint | undefined {
   if (raw === undefined) return undefined;
   let t = raw.replace(/[,;]+$/, '');
+  if (t[0] === '(' && t[t.length - 1] === ')') t = t.slice(1, -1);
   const paren = t.indexOf('(');
   let p: number | undefined;
   if (paren > 0) {
+    // "inside/10.0.0.1(443)" carries the port; "1.1.1.1/0(AD\user)" carries a user.
     p = port(t.slice(paren + 1, t.indexOf(')', paren)));
     t = t.slice(0, paren);
   }
@@ -26,12 +28,13 @@ export function endpoint(raw: string | undefined): Endpoint | undefined {
   if (slash > 0) {
     const after = t.slice(slash + 1);
     const asPort = port(after);
-    if (asPort !== undefined) {
-      p = asPort;
-      t = t.slice(0, slash);
-    } else if (ip(after) !== undefined) {
+    if (ip(after) !== undefined) {
       iface = t.slice(0, slash);
       t = after;
+    } else {
+      if (asPort !== undefined) p = asPort;
+      // A service name ("/https") or an out-of-range number is not a port number: drop it.
+      t = t.slice(0, slash);
     }
   }
   let a = ip(t);
@@ -44,6 +47,17 @@ export function endpoint(raw: string | undefined): Endpoint | undefined {
   }
   if (a === undefined && p === undefined) return undefined;
   return { ip: a, port: p, iface };
+}
+
+/** The endpoints after "from ... to ..." or, failing that, "src ... dst ..." or "for ... to ...". */
+function fromTo(words: string[]): [Endpoint | undefined, Endpoint | undefined] {
+  for (const [a, b] of [['from', 'to'], ['src', 'dst'], ['for', 'to']] as const) {
+    const [src, at] = after(words, a);
+    if (!src) continue;
+    const [dst] = after(words, b, at);
+    return [src, dst];
+  }
+  return [undefined, undefined];
 }
 
 function after(words: string[], keyword: string, from = 0): [Endpoint | undefined, number] {
@@ -60,7 +74,7 @@ function set(draft: Draft, src: Endpoint | undefined, dst: Endpoint | undefined)
   if (src?.iface || dst?.iface) draft.observer = { ...draft.observer, ingress: src?.iface ? { interface: { name: src.iface } } : undefined, egress: dst?.iface ? { interface: { name: dst.iface } } : undefined } as Draft['observer'];
 }
 
-const TRANSPORTS = new Set(['tcp', 'udp', 'icmp', 'icmp6', 'gre', 'esp', 'ah', 'sctp', 'ip', 'igmp', 'ospf', 'pim']);
+const TRANSPORTS = new Set(['tcp', 'udp', 'icmp', 'icmp6', 'gre', 'esp', 'ah', 'sctp', 'igmp', 'ospf', 'pim']);
 
 function firstTransport(words: string[], limit: number): string | undefined {
   for (let i = 0; i < Math.min(words.length, limit); i++) {
@@ -117,8 +131,7 @@ function decodeMessage(id: number, text: string, draft: Draft): void {
     case 106007: // Deny inbound UDP from IP/port to IP/port due to DNS {Response|Query}
     case 106015: // Deny TCP (no connection) from IP/port to IP/port flags ... on interface X
     case 106010: case 106016: case 106018: case 106021: case 106011: case 710003: case 710005: case 106012: case 106013: {
-      const [src, at] = after(words, 'from');
-      const [dst] = after(words, 'to', Math.max(at, 0));
+      const [src, dst] = fromTo(words);
       set(draft, src, dst);
       denied(draft);
       if (words.includes('inbound')) (draft.network ??= {}).direction = 'inbound';
@@ -166,7 +179,11 @@ function decodeMessage(id: number, text: string, draft: Draft): void {
     case 302020: case 302021: { // Built|Teardown {inbound|outbound} ICMP connection for faddr F/0 gaddr G/0 laddr L/0
       const [foreign] = after(words, 'faddr');
       const [local] = after(words, 'laddr');
-      set(draft, local, foreign);
+      // An inbound (or undirected teardown) ICMP flow was started by the foreign address.
+      if (words[1] === 'outbound') set(draft, local, foreign);
+      else set(draft, foreign, local);
+      const user = /\(([^()\s\\,]{1,256}\\[^()\s,]{1,256})[,)]/.exec(text);
+      if (user) setUser(draft, user[1]);
       if (words[1] === 'inbound' || words[1] === 'outbound') (draft.network ??= {}).direction = words[1];
       setTransport(draft, words.includes('ICMPv6') ? 'ipv6-icmp' : 'icmp');
       addCategory(draft, 'network');
@@ -197,6 +214,25 @@ function decodeMessage(id: number, text: string, draft: Draft): void {
       setTransport(draft, 'icmp');
       addCategory(draft, 'network');
       addType(draft, 'info');
+      return;
+    }
+    case 304001: { // SRC Accessed [JAVA ]URL DST:url
+      setSource(draft, words[0]);
+      const urlAt = words.findIndex((w) => w === 'URL');
+      const target = words[urlAt + 1] ?? '';
+      setDestination(draft, target.slice(0, target.indexOf(':')));
+      addCategory(draft, 'network', 'web');
+      addType(draft, 'connection', 'allowed');
+      draft.event.outcome = 'success';
+      return;
+    }
+    case 602303: case 602304: { // IPSEC: An {inbound|outbound} LAN-to-LAN SA (SPI= x) between A and B (user= U) has been created|deleted
+      const between = words.indexOf('between');
+      if (between >= 0) set(draft, endpoint(words[between + 1]), endpoint(words[between + 3]));
+      const user = /\(user= ([^\s)]{1,256})\)/.exec(text);
+      if (user) setUser(draft, user[1]);
+      addCategory(draft, 'network');
+      addType(draft, 'info', id === 602304 ? 'end' : 'start', 'allowed');
       return;
     }
     case 733100: // [ Scanning] drop rate-1 exceeded. Current burst rate is N per second, ...
@@ -238,21 +274,18 @@ function decodeMessage(id: number, text: string, draft: Draft): void {
 
 /** Message ids not read field by field: take "from X to Y" / "src X dst Y" endpoints and AAA user names. */
 function genericEndpoints(words: string[], draft: Draft): void {
-  let [src, at] = after(words, 'from');
-  let [dst] = after(words, 'to', Math.max(at, 0));
-  if (!src) [src, at] = after(words, 'src');
-  if (!dst) [dst] = after(words, 'dst', Math.max(at, 0));
+  const [src, dst] = fromTo(words);
   set(draft, src, dst);
   const text = words.join(' ');
-  const user = /\b(?:[Uu]ser|Username|Uname) ?[=:<] ?'?([^\s,'>]{1,128})/.exec(text);
+  const user = /\b(?:[Uu]ser|Username|Uname) ?(?:[=:<] ?'?|(?=[^\s<>]{1,128} IP ))([^\s,'<>()]{1,128})/.exec(text);
   if (user) setUser(draft, user[1]);
-  const userIp = /\b(?:user IP|IP) ?[=<] ?([0-9a-fA-F.:]{3,45})/.exec(text);
+  const userIp = /\b(?:user IP|IP) ?[=<]? ?([0-9a-fA-F.:]{3,45})/.exec(text);
   if (userIp && !draft.source?.ip) setSource(draft, userIp[1]);
   const server = /\bserver ?= ?([0-9a-fA-F.:]{3,45})/.exec(text);
   if (server && !draft.destination?.ip) setDestination(draft, server[1]);
   addCategory(draft, 'network');
   const lower = text.toLowerCase();
-  if (lower.includes('rejected') || lower.includes('denied') || lower.startsWith('deny')) {
+  if (lower.includes('rejected') || lower.includes('denied') || lower.startsWith('deny') || lower.includes('not allowed')) {
     addType(draft, 'denied');
     draft.event.outcome = 'failure';
   } else if (lower.includes('successful') || lower.includes('permitted') || lower.includes('accessed')) {
@@ -268,25 +301,44 @@ function tagAt(p: string): number {
   return tag === 'ASA-' || tag === 'FTD-' || tag === 'PIX-' || p.startsWith('FWSM-', at + 1) ? at : -1;
 }
 
+/** "%ASA-6-302013:", "%FTD-session-5-106100:", "%ASA-3-430005 " (no colon): product, level, id and where the text starts. */
+function parseTag(p: string, at: number): { product: string; level: number; id: number; text: number } | undefined {
+  let end = at;
+  while (end < p.length && p[end] !== ':' && p[end] !== ' ') end++;
+  const parts = p.slice(at + 1, end).split('-');
+  if (parts.length < 3) return undefined;
+  const level = int(parts[parts.length - 2]);
+  const id = int(parts[parts.length - 1]);
+  if (level === undefined || id === undefined) return undefined;
+  return { product: parts[0]!, level, id, text: p[end] === ':' ? end + 1 : end };
+}
+
+/** AnyConnect lines some exports cut before the tag: "Group <G> User <U> IP <a.b.c.d> ...". */
+function isVpnSessionLine(p: string): boolean {
+  return p.startsWith('Group <') && p.includes('> User <') && p.includes('> IP <');
+}
+
 export const ciscoAsa: Decoder = {
   name: 'cisco-asa',
   description: 'Cisco ASA and Firepower Threat Defense syslog (%ASA-/%FTD-): deny/permit/built/teardown families and more',
-  sniff: (input) => tagAt(input.payload) >= 0,
+  sniff: (input) => tagAt(input.payload) >= 0 || isVpnSessionLine(input.payload),
   decode(input, draft) {
     const p = input.payload;
     const at = tagAt(p);
-    if (at < 0) throw new DecodeError('no %ASA-/%FTD- message tag', 0);
-    const dash1 = p.indexOf('-', at);
-    const dash2 = p.indexOf('-', dash1 + 1);
-    const colon = p.indexOf(':', dash2);
-    const product = p.slice(at + 1, dash1);
-    const level = int(p.slice(dash1 + 1, dash2));
-    const id = int(p.slice(dash2 + 1, colon));
-    if (level === undefined || id === undefined || colon < 0) throw new DecodeError('message tag is not %PRODUCT-LEVEL-ID:', at);
+    if (at < 0) {
+      if (!isVpnSessionLine(p)) throw new DecodeError('no %ASA-/%FTD- message tag', 0);
+      observer(draft, 'Cisco', 'asa', 'firewall');
+      draft.message = p;
+      genericEndpoints(p.split(' '), draft);
+      return;
+    }
+    const tag = parseTag(p, at);
+    if (!tag) throw new DecodeError('message tag is not %PRODUCT-LEVEL-ID:', at);
+    const { product, level, id } = tag;
     observer(draft, 'Cisco', product === 'FTD' ? 'ftd' : 'asa', 'firewall');
     draft.event.code = String(id);
     draft.event.severity = level;
-    const text = p.slice(colon + 1).trim();
+    const text = p.slice(tag.text).trim();
     draft.message = text;
     const h = input.header;
     // "Apr 27 02:03:03 dev01: %ASA-..." puts the host where a tag would be.

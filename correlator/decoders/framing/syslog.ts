@@ -78,7 +78,7 @@ function isoTimestamp(s: string, i: number, time: TimeContext): [number, number]
 
 /** `app[pid]:` or `app:` token: [app, pid] or undefined. */
 function tag(token: string): [string, string | undefined] | undefined {
-  if (token.length < 2 || token.length > 96 || token[token.length - 1] !== ':') return undefined;
+  if (token.length < 2 || token.length > 96 || token[token.length - 1] !== ':' || token[0] === '%') return undefined;
   const body = token.slice(0, -1);
   const bracket = body.indexOf('[');
   if (bracket > 0 && body[body.length - 1] === ']') return [body.slice(0, bracket), body.slice(bracket + 1, -1)];
