@@ -15,8 +15,8 @@ export const CorrelatorSectionSchema = z
   .object({
     /** Consumer group of soc.raw; the repartitioned stream uses `<groupId>.correlate`. */
     groupId: z.string().min(1).default('canhgac-correlator'),
-    /** Rule files or folders (relative to the working directory). */
-    rules: z.array(z.string().min(1)).min(1).default(['rules']),
+    /** The rules folder (rules, lists/, assets.yml, fields.yml), watched for hot reload. */
+    rules: z.string().min(1).default('rules'),
     partitions: z
       .object({ raw: z.number().int().min(1).default(6), correlate: z.number().int().min(1).default(6), incidents: z.number().int().min(1).default(1) })
       .strict()

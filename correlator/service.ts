@@ -4,10 +4,10 @@ import type { IncidentStore } from '../shared/store/types.ts';
 import type { Topics } from '../shared/topics.ts';
 import type { IncidentPolicy } from './incidents/grouping.ts';
 import { correlatorMetrics, type CorrelatorMetrics } from './metrics.ts';
-import { IncidentSink, type LatestIncident } from './sinks/incidents.ts';
+import { IncidentSink } from './sinks/incidents.ts';
 import { CorrelateStage } from './stages/correlate.ts';
 import type { AssetLookup, CurrentRules } from './stages/rules.ts';
-import { handleRawBatch } from './stages/raw.ts';
+import { DecodeSessions, handleRawBatch } from './stages/raw.ts';
 
 /** How often silent sources are looked for on real traffic (drills use event time only). */
 const FLATLINE_TICK_MS = 15_000;
@@ -15,7 +15,6 @@ const FLATLINE_TICK_MS = 15_000;
 export interface CorrelatorOptions {
   bus: Bus;
   store: IncidentStore;
-  latest: LatestIncident;
   topics: Topics;
   /** The rule set in force now (hot reload swaps what this returns). */
   rules: CurrentRules;
@@ -56,7 +55,7 @@ export class Correlator {
     await this.o.store.init();
     const producer = await bus.producer();
     this.producer = producer;
-    const sink = new IncidentSink(this.o.store, this.o.latest, producer, topics.incidents, this.o.policy, log.child({ sink: 'incidents' }), this.o.clock);
+    const sink = new IncidentSink(this.o.store, producer, topics.incidents, this.o.policy, log.child({ sink: 'incidents' }), this.o.clock);
 
     const stage = new CorrelateStage({
       rules: this.o.rules,
@@ -76,10 +75,11 @@ export class Correlator {
     await correlate.run((batch) => stage.handle(batch, correlate));
 
     const rawLog = log.child({ stage: 'raw' });
+    const sessions = new DecodeSessions();
     const raw = await bus.consumer({ groupId: this.o.groupId, topics: [topics.raw], fromBeginning: true });
     this.consumers.push(raw);
     await raw.run((batch) =>
-      handleRawBatch(batch, { rules: this.o.rules, assets: this.o.assets, producer, sink, topics, timezone: this.o.timezone, metrics: this.metrics, log: rawLog }),
+      handleRawBatch(batch, { sessions, rules: this.o.rules, assets: this.o.assets, producer, sink, topics, timezone: this.o.timezone, metrics: this.metrics, log: rawLog }),
     );
     const clock = this.o.clock ?? (() => new Date());
     this.timer = setInterval(() => {

@@ -24,15 +24,11 @@ const CACHE_MAX = 50_000;
  * Alerts to incidents to the store and soc.incidents. Alerts of one key arrive in order from one
  * partition, so the fold sees them in the same order on a replay and yields the same incidents.
  */
-/** Finds the latest incident of a rule, group key and drill (after a restart the cache is empty). */
-export type LatestIncident = (ruleId: string, groupKey: string, drill: string | null) => Promise<Incident | null>;
-
 export class IncidentSink {
   private readonly cache = new Map<string, Cached>();
 
   constructor(
     private readonly store: IncidentStore,
-    private readonly latest: LatestIncident,
     private readonly producer: BusProducer,
     private readonly incidentsTopic: string,
     private readonly policy: IncidentPolicy,
@@ -48,7 +44,7 @@ export class IncidentSink {
     const key = this.key(a);
     const hit = this.cache.get(key);
     if (hit && Date.now() - hit.fetchedAt < CACHE_TTL_MS) return hit.incident;
-    const found = hit ? await this.store.getIncident(hit.incident.id) : await this.latest(a.rule.id, a.group_key, a.drill);
+    const found = hit ? await this.store.getIncident(hit.incident.id) : await this.store.latestIncident(a.rule.id, a.group_key, a.drill);
     if (found) this.remember(key, found);
     return found;
   }

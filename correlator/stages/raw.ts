@@ -7,6 +7,7 @@ import { decodeEnvelope } from '../decoders/index.ts';
 import type { IncidentSink, PendingAlert } from '../sinks/incidents.ts';
 import { untilAcknowledged } from '../sinks/retry.ts';
 import { singleEventAlert } from './alerts.ts';
+import { heartbeatEvent } from './heartbeat.ts';
 import { correlateKey, type AssetLookup, type CurrentRules } from './rules.ts';
 import type { CorrelatorMetrics } from '../metrics.ts';
 
@@ -33,7 +34,26 @@ export function deadLetter(m: { topic: string; partition: number; offset: number
   };
 }
 
+/** Decoder memory per source (W3C #Fields headers of pfirewall.log), bounded. */
+export class DecodeSessions {
+  private readonly states = new Map<string, Map<string, unknown>>();
+
+  constructor(private readonly max = 10_000) {}
+
+  for(host: string, source: string): Map<string, unknown> {
+    const key = `${host}\u0000${source}`;
+    let s = this.states.get(key);
+    if (!s) {
+      if (this.states.size >= this.max) this.states.delete(this.states.keys().next().value!);
+      s = new Map();
+      this.states.set(key, s);
+    }
+    return s;
+  }
+}
+
 export interface RawStageDeps {
+  sessions: DecodeSessions;
   rules: CurrentRules;
   assets: AssetLookup;
   producer: BusProducer;
@@ -62,7 +82,8 @@ export async function handleRawBatch(batch: Batch, deps: RawStageDeps): Promise<
       deps.metrics.deadLetters.inc();
       continue;
     }
-    const event = decodeEnvelope(parsed.envelope, { timezone: deps.timezone });
+    const env = parsed.envelope;
+    const event = env.kind === 'heartbeat' ? heartbeatEvent(env) : decodeEnvelope(env, { timezone: deps.timezone, state: deps.sessions.for(env.host, env.source) });
     if (parsed.envelope.timeShiftMs) event['@timestamp'] = new Date(Date.parse(event['@timestamp']) + parsed.envelope.timeShiftMs).toISOString();
     deps.metrics.events.inc({ kind: event.event.kind });
     const eventTime = Date.parse(event['@timestamp']);

@@ -189,6 +189,19 @@ export class ElasticsearchIncidentStore implements IncidentStore {
     }
   }
 
+  async latestIncident(ruleId: string, groupKey: string, drill: string | null): Promise<Incident | null> {
+    // Searches see only refreshed documents; the correlator asks this on a cache miss, rarely.
+    await this.client.indices.refresh({ index: this.indices.incidents });
+    const res = await this.client.search<unknown>({
+      index: this.indices.incidents,
+      query: { bool: { filter: [{ term: { 'rule.id': ruleId } }, { term: { group_key: groupKey } }, drillQuery(drill ?? 'none')!] } },
+      sort: [{ last_seen: 'desc' }, { id: 'asc' }],
+      size: 1,
+    });
+    const hit = res.hits.hits[0];
+    return hit ? IncidentSchema.parse(hit._source) : null;
+  }
+
   async searchIncidents(filter: IncidentFilter): Promise<IncidentPage> {
     const f = IncidentFilterSchema.parse(filter);
     const must: estypes.QueryDslQueryContainer[] = [];

@@ -22,6 +22,8 @@ export interface IncidentStore {
    */
   updateIncident(id: string, mutate: (current: Incident) => Incident | null, opts?: UpdateOptions): Promise<UpdateResult>;
   getIncident(id: string): Promise<Incident | null>;
+  /** The most recent incident of a rule, group key and drill (null: real traffic), read fresh. */
+  latestIncident(ruleId: string, groupKey: string, drill: string | null): Promise<Incident | null>;
   searchIncidents(filter: IncidentFilter): Promise<IncidentPage>;
   alertsOf(incidentId: string, opts?: { size?: number }): Promise<Alert[]>;
   /** Alerts per time bucket, for the console's chart. */
