@@ -107,7 +107,7 @@ export function present(value: string | undefined): string | undefined {
   return s;
 }
 
-const DENIED = new Set(['deny', 'denied', 'drop', 'dropped', 'block', 'blocked', 'reject', 'rejected', 'refused', 'prevent', 'prevented', 'quarantine', 'quarantined', 'reset', 'reset-both', 'reset-client', 'reset-server', 'close-denied', 'ip-conn', 'discard', 'discarded', 'deny-all', 'server-rst', 'client-rst', 'forbidden', 'detected-blocked', 'denied-by-policy']);
+const DENIED = new Set(['deny', 'denied', 'drop', 'dropped', 'block', 'blocked', 'reject', 'rejected', 'refused', 'prevent', 'prevented', 'quarantine', 'quarantined', 'reset', 'reset-both', 'reset-client', 'reset-server', 'close-denied', 'ip-conn', 'discard', 'discarded', 'deny-all', 'server-rst', 'client-rst', 'forbidden', 'detected-blocked', 'denied-by-policy', 'block-url', 'block-ip', 'block-continue', 'sinkhole', 'drop-all-packets', 'drop-icmp', 'block-override']);
 const ALLOWED = new Set(['accept', 'accepted', 'allow', 'allowed', 'permit', 'permitted', 'pass', 'passed', 'passthrough', 'ok', 'forward', 'forwarded', 'start', 'built', 'close', 'timeout', 'exempt', 'allow-all']);
 
 /** Classifies a vendor action word as the ECS event.type word 'denied' or 'allowed'. */
@@ -168,8 +168,11 @@ export function setTransport(draft: Draft, value: string | number | undefined): 
 export function setUser(draft: Draft, value: string | undefined): void {
   const v = present(value);
   if (v === undefined) return;
-  const slash = v.indexOf('\\');
-  if (slash > 0 && slash < v.length - 1) draft.user = { name: v.slice(slash + 1), domain: v.slice(0, slash) };
+  const slash = v.lastIndexOf('\\');
+  let domainEnd = slash;
+  // Some exports double the backslash ("CORP\\\\user").
+  while (domainEnd > 0 && v[domainEnd - 1] === '\\') domainEnd--;
+  if (slash > 0 && domainEnd > 0 && slash < v.length - 1) draft.user = { name: v.slice(slash + 1), domain: v.slice(0, domainEnd) };
   else draft.user = { name: v };
 }
 

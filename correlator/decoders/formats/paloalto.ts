@@ -1,4 +1,4 @@
-import { addCategory, addType, observer, present, setDestination, setFileName, setSource, setThreat, setTransport, setUser, verdict } from '../ecs.ts';
+import { addCategory, addType, observer, present, setDestination, setFilePath, setSource, setThreat, setTransport, setUser, verdict } from '../ecs.ts';
 import { splitCsv } from '../scan/kv.ts';
 import { iso, parseDateTime } from '../time.ts';
 import { DecodeError, type Decoder, type Draft } from '../types.ts';
@@ -7,16 +7,16 @@ import { DecodeError, type Decoder, type Draft } from '../types.ts';
  * Palo Alto Networks PAN-OS syslog CSV (the documented field order of each log type): TRAFFIC and THREAT
  * in full; USERID, AUTHENTICATION, GLOBALPROTECT, SYSTEM, CONFIG and others for their time, host and user.
  */
-const TYPES = new Set(['TRAFFIC', 'THREAT', 'SYSTEM', 'CONFIG', 'USERID', 'AUTHENTICATION', 'GLOBALPROTECT', 'HIPMATCH', 'IPTAG', 'DECRYPTION', 'CORRELATION', 'TUNNEL', 'SCTP', 'GTP', 'AUDIT']);
+const TYPES = new Set(['TRAFFIC', 'THREAT', 'START', 'AUTH', 'SYSTEM', 'CONFIG', 'USERID', 'AUTHENTICATION', 'GLOBALPROTECT', 'HIPMATCH', 'IPTAG', 'DECRYPTION', 'CORRELATION', 'TUNNEL', 'SCTP', 'GTP', 'AUDIT']);
 
 function typeAt(p: string): string | undefined {
   const c1 = p.indexOf(',');
   const c2 = p.indexOf(',', c1 + 1);
   const c3 = p.indexOf(',', c2 + 1);
   const c4 = p.indexOf(',', c3 + 1);
-  if (c1 < 0 || c1 > 8 || c4 < 0 || c4 - c3 > 16) return undefined;
+  if (c1 < 0 || c1 > 12 || c4 < 0 || c4 - c3 > 16) return undefined;
   const date = p.slice(c1 + 1, c2);
-  if (date.length !== 19 || date[4] !== '/') return undefined;
+  if (date.length < 19 || (date[4] !== '/' && date[4] !== '-')) return undefined;
   const type = p.slice(c3 + 1, c4);
   return TYPES.has(type) ? type : undefined;
 }
@@ -39,7 +39,7 @@ function traffic(f: string[], type: string, draft: Draft): void {
   setUser(draft, f[12] || f[13]);
   const action = present(f[30]);
   addCategory(draft, 'network');
-  if (type === 'TRAFFIC') {
+  if (type !== 'THREAT') {
     addType(draft, 'connection');
     if (action) draft.event.action = action;
     const v = verdict(action);
@@ -62,8 +62,19 @@ function traffic(f: string[], type: string, draft: Draft): void {
     const name = threatName(f[32]);
     if (name) setThreat(draft, name);
   }
-  if (sub === 'file' || sub === 'virus' || sub === 'wildfire' || sub === 'wildfire-virus') setFileName(draft, f[31]);
+  if (sub === 'file' || sub === 'virus' || sub === 'wildfire' || sub === 'wildfire-virus') setFilePath(draft, f[31]);
   if (sub !== 'url' && sub !== 'file') draft.event.kind = 'alert';
+}
+
+/** SYSTEM auth descriptions: "failed authentication for user 'u'. ... From: 1.2.3.4." and kin. */
+function systemAuth(text: string, draft: Draft): void {
+  const user = /\buser '?([^'\s,]{1,128})'?/.exec(text);
+  if (user) setUser(draft, user[1]!.replace(/\.$/, ''));
+  const from = /\b[Ff]rom:? '?([0-9a-fA-F.:]{3,45})'?/.exec(text);
+  if (from) setSource(draft, from[1]!.replace(/\.$/, ''));
+  const server = /Server Address '?([0-9a-fA-F.:]{3,45})'?/.exec(text);
+  if (server) setDestination(draft, server[1]);
+  addCategory(draft, 'authentication');
 }
 
 export const paloalto: Decoder = {
@@ -82,13 +93,17 @@ export const paloalto: Decoder = {
     switch (type) {
       case 'TRAFFIC':
       case 'THREAT':
+      case 'START':
+      case 'DECRYPTION':
         if (f.length < 31) throw new DecodeError(`truncated ${type} record: ${f.length} fields, 31 needed`, input.payload.length);
         traffic(f, type, draft);
         return;
       case 'USERID':
       case 'AUTHENTICATION':
+      case 'AUTH':
       case 'IPTAG':
-        setSource(draft, f[8]);
+        setSource(draft, f[8], type === 'USERID' ? f[14] : undefined);
+        if (type === 'USERID') setDestination(draft, undefined, f[15]);
         setUser(draft, f[9]);
         addCategory(draft, type === 'IPTAG' ? 'network' : 'authentication');
         addType(draft, 'info');
@@ -97,7 +112,8 @@ export const paloalto: Decoder = {
       case 'GLOBALPROTECT':
         draft.event.action = f[8];
         setUser(draft, f[12]);
-        setSource(draft, f[16] ?? f[15], undefined);
+        // The client's public address, else its IPv6 one; 0.0.0.0 is the "none" PAN-OS writes.
+        setSource(draft, [f[17], f[18]].find((a) => present(a) && a !== '0.0.0.0'));
         addCategory(draft, 'network', 'session');
         addType(draft, 'info');
         return;
@@ -113,6 +129,19 @@ export const paloalto: Decoder = {
         addType(draft, 'info');
         draft.event.action = f[8];
         draft.message = f[14];
+        if (f[4] === 'auth' && f[14]) systemAuth(f[14], draft);
+        return;
+      case 'CORRELATION':
+        setSource(draft, f[7]);
+        setUser(draft, f[8]);
+        addCategory(draft, 'threat');
+        addType(draft, 'indicator');
+        return;
+      case 'HIPMATCH':
+        setUser(draft, f[7]);
+        setSource(draft, f[11]);
+        addCategory(draft, 'host');
+        addType(draft, 'info');
         return;
       default:
         addType(draft, 'info');
