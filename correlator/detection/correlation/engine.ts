@@ -76,7 +76,8 @@ interface CorrelationState {
  * - A condition with only lower bounds (gt, gte; temporal) is checked on the window ending at each
  *   event, and fires as soon as it holds.
  * - A condition with an upper bound (lt, lte, eq, neq) is checked on the window that starts at the
- *   oldest event, once the watermark has passed its end.
+ *   oldest event, once the watermark has passed its end; when it does not hold, the window slides to
+ *   start at the next event.
  * After a hit the window's events are consumed, so one burst gives one hit.
  * flatline (extension): a group that saw no event for more than the timespan, checked as the watermark
  * advances; its groups are those seen plus the hosts of the asset register.
@@ -168,7 +169,8 @@ export class CorrelationEngine {
   flush(): CorrelationHit[] {
     const hits = this.process(Math.max(this.mark, this.maxSeen), false);
     for (const state of this.states.values()) {
-      if (state.def.type === 'flatline') continue;
+      // Lower bounds were checked on every event already; only windows waiting for their end remain.
+      if (state.def.type === 'flatline' || isLowerBoundOnly(state.def.threshold)) continue;
       for (const [key, g] of state.groups) hits.push(...this.closeWindows(state, key, g, Infinity));
     }
     return hits;
