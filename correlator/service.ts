@@ -9,9 +9,6 @@ import { CorrelateStage } from './stages/correlate.ts';
 import type { AssetLookup, CurrentRules } from './stages/rules.ts';
 import { DecodeSessions, handleRawBatch } from './stages/raw.ts';
 
-/** How often silent sources are looked for on real traffic (drills use event time only). */
-const FLATLINE_TICK_MS = 15_000;
-
 export interface CorrelatorOptions {
   bus: Bus;
   store: IncidentStore;
@@ -28,6 +25,8 @@ export interface CorrelatorOptions {
   log: Logger;
   metrics?: CorrelatorMetrics;
   clock?: () => Date;
+  /** How often idle partitions move their watermark with the wall clock, for silent sources (default 15 s). */
+  tickMs?: number;
 }
 
 /**
@@ -82,9 +81,10 @@ export class Correlator {
       handleRawBatch(batch, { sessions, rules: this.o.rules, assets: this.o.assets, producer, sink, topics, timezone: this.o.timezone, metrics: this.metrics, log: rawLog }),
     );
     const clock = this.o.clock ?? (() => new Date());
+    const tickMs = this.o.tickMs ?? 15_000;
     this.timer = setInterval(() => {
-      stage.tick(clock().getTime()).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'flatline check failed; next tick retries'));
-    }, FLATLINE_TICK_MS);
+      stage.tick(clock().getTime(), tickMs).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'flatline check failed; next tick retries'));
+    }, tickMs);
     this.timer.unref();
     log.info({ groupId: this.o.groupId, raw: topics.raw, correlate: topics.correlate }, 'correlator started');
   }

@@ -42,7 +42,7 @@ describe('alerts to incidents', () => {
       ack_due: '2026-11-26T01:15:00.000Z',
       report_due: '2026-12-01T01:00:00.000Z',
       runbook: 'Block it.',
-      applied: { 'soc.correlate/0': 7 },
+      applied: { 'soc.correlate/0': 7, 'alert:a-2026-11-26T01:00:00.000Z': Date.parse('2026-11-26T01:00:00.000Z') },
     });
   });
 
@@ -63,6 +63,13 @@ describe('alerts to incidents', () => {
     if (first.kind !== 'created') throw new Error('expected created');
     expect(fold(first.incident, alert('2026-11-26T01:00:00.000Z'), 5)).toEqual({ kind: 'skipped', reason: 'already-counted' });
     expect(fold(first.incident, alert('2026-11-26T01:01:00.000Z'), 4).kind).toBe('skipped');
+  });
+
+  it('recognises an alert it counted even when it comes again from another position (a timer after a restart)', () => {
+    const first = fold(null, alert('2026-11-26T01:00:00.000Z'), 5);
+    if (first.kind !== 'created') throw new Error('expected created');
+    const again = foldAlert(first.incident, alert('2026-11-26T01:00:00.000Z'), {}, { stream: 'soc.correlate/0#timer', offset: Date.now() }, policy, now);
+    expect(again.kind).toBe('skipped');
   });
 
   it('starts a new incident after the old one was resolved', () => {

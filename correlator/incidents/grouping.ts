@@ -38,6 +38,21 @@ export function stableId(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
 }
 
+/** Alert ids remembered per incident: a timer-triggered alert re-emitted after a restart is recognised. */
+const RECENT_ALERTS = 64;
+const ALERT_KEY = 'alert:';
+
+/** The positions counted plus this alert's id, keeping only the most recent alert ids. */
+function applyPosition(applied: Record<string, number>, at: AlertPosition, alert: Alert): Record<string, number> {
+  const next = { ...applied, [at.stream]: at.offset, [`${ALERT_KEY}${alert.id}`]: Date.parse(alert['@timestamp']) };
+  const ids = Object.keys(next).filter((k) => k.startsWith(ALERT_KEY));
+  if (ids.length > RECENT_ALERTS) {
+    ids.sort((a, b) => next[a]! - next[b]!);
+    for (const k of ids.slice(0, ids.length - RECENT_ALERTS)) delete next[k];
+  }
+  return next;
+}
+
 const LEVEL_ORDER: Level[] = ['informational', 'low', 'medium', 'high', 'critical'];
 const maxLevel = (a: Level, b: Level): Level => (LEVEL_ORDER.indexOf(a) >= LEVEL_ORDER.indexOf(b) ? a : b);
 const closed = (i: Incident) => i.status === 'resolved' || i.status === 'false_positive';
@@ -49,7 +64,7 @@ const closed = (i: Incident) => i.status === 'resolved' || i.status === 'false_p
 export function foldAlert(current: Incident | null, alert: Alert, response: RuleResponse, at: AlertPosition, policy: IncidentPolicy, now: Date): Outcome {
   const alertTime = Date.parse(alert['@timestamp']);
   const nowIso = now.toISOString();
-  if (current && (current.applied[at.stream] ?? -1) >= at.offset) return { kind: 'skipped', reason: 'already-counted' };
+  if (current && ((current.applied[at.stream] ?? -1) >= at.offset || `${ALERT_KEY}${alert.id}` in current.applied)) return { kind: 'skipped', reason: 'already-counted' };
   const joins = current && !closed(current) && alertTime - Date.parse(current.last_seen) <= policy.suppressionMs && alertTime >= Date.parse(current.first_seen) - policy.suppressionMs;
   if (current && joins) {
     const lastSeen = Math.max(Date.parse(current.last_seen), alertTime);
@@ -63,7 +78,7 @@ export function foldAlert(current: Incident | null, alert: Alert, response: Rule
         first_seen: new Date(firstSeen).toISOString(),
         last_seen: new Date(lastSeen).toISOString(),
         alert_count: current.alert_count + 1,
-        applied: { ...current.applied, [at.stream]: at.offset },
+        applied: applyPosition(current.applied, at, alert),
         version: current.version + 1,
         updated_at: nowIso,
       },
@@ -94,7 +109,7 @@ export function foldAlert(current: Incident | null, alert: Alert, response: Rule
       share_national: shareNational,
       runbook: response.runbook ?? null,
       timeline: [{ at: nowIso, actor: 'canhgac', action: 'created', note: `first alert at ${alert['@timestamp']}` }],
-      applied: { [at.stream]: at.offset },
+      applied: applyPosition({}, at, alert),
       version: 1,
       updated_at: nowIso,
     },

@@ -23,6 +23,8 @@ interface PartitionState {
   replayUntil: number;
   rebuilt: boolean;
   late: number;
+  /** Wall-clock time of the last batch: a partition is caught up when none came for a while. */
+  lastBatchAt: number;
 }
 
 export interface Seeker {
@@ -60,7 +62,7 @@ export class CorrelateStage {
   private state(partition: number): PartitionState {
     let s = this.partitions.get(partition);
     if (!s) {
-      s = { ruleset: this.deps.rules(), engines: new Map(), events: new Map(), seen: new Map(), maxEventTime: -Infinity, replayUntil: -1, rebuilt: false, late: 0 };
+      s = { ruleset: this.deps.rules(), engines: new Map(), events: new Map(), seen: new Map(), maxEventTime: -Infinity, replayUntil: -1, rebuilt: false, late: 0, lastBatchAt: 0 };
       this.partitions.set(partition, s);
     }
     return s;
@@ -122,6 +124,7 @@ export class CorrelateStage {
 
   async handle(batch: Batch, consumer: Seeker): Promise<void> {
     const st = this.state(batch.partition);
+    st.lastBatchAt = Date.now();
     if (await this.rebuildIfNeeded(batch, st, consumer)) return;
     const stream = `${batch.topic}/${batch.partition}`;
     const alerts: PendingAlert[] = [];
@@ -154,12 +157,14 @@ export class CorrelateStage {
   }
 
   /**
-   * Wall-clock timer for real traffic: moves each owned partition's watermark to now minus the allowed
-   * lateness, so that a source that went silent is reported although no event arrives to say so.
+   * Wall-clock timer for real traffic: moves the watermark of each owned partition that is caught up
+   * (no batch for `idleMs`) to now minus the allowed lateness, so that a source that went silent is
+   * reported although no event arrives to say so. A partition still reading a backlog keeps event time.
    */
-  async tick(now: number): Promise<void> {
+  async tick(now: number, idleMs: number): Promise<void> {
     const alerts: PendingAlert[] = [];
     for (const [partition, st] of this.partitions) {
+      if (Date.now() - st.lastBatchAt < idleMs) continue;
       const hits = this.engine(st, '').advance(now - this.deps.allowedLatenessMs);
       alerts.push(...this.alertsOf(hits, st, partition, '', `${this.deps.topics.correlate}/${partition}#timer`, now));
     }

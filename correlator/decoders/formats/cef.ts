@@ -45,7 +45,7 @@ function unescapeValue(s: string, base: number): string {
 /** Parses a CEF record starting at `start` of `s`; positions in errors are offsets into `s`. */
 export function parseCef(s: string, start: number): CefRecord {
   const header: string[] = [];
-  let i = start + 4;
+  let i = start;
   let field = '';
   while (header.length < 7) {
     if (i >= s.length) throw new DecodeError(`truncated header: ${header.length + 1} of 8 fields`, i);
@@ -71,7 +71,7 @@ export function parseCef(s: string, start: number): CefRecord {
     i++;
   }
   const [version, vendor, product, productVersion, signatureId, name, severity] = header as [string, string, string, string, string, string, string];
-  if (!/^\d+$/.test(version)) throw new DecodeError(`version '${version.slice(0, 16)}' is not a number`, start + 4);
+  if (!/^\d+$/.test(version)) throw new DecodeError(`version '${version.slice(0, 16)}' is not a number`, start);
   return { version, vendor, product, productVersion, signatureId, name, severity, ext: parseExtension(s, i) };
 }
 
@@ -106,11 +106,20 @@ export function parseExtension(s: string, from: number): Record<string, string> 
   return ext;
 }
 
-/** Where "CEF:" starts in the payload (after an optional device prefix), or -1. */
+/**
+ * Where the CEF version field starts (after "CEF:", itself after an optional device prefix), or -1.
+ * Some collectors strip the "CEF:" label and send "0|vendor|product|...".
+ */
 export function cefStart(payload: string): number {
-  if (payload.startsWith('CEF:')) return 0;
+  if (payload.startsWith('CEF:')) return 4;
   const at = payload.indexOf('CEF:');
-  return at > 0 && at < 256 && payload[at - 1] === ' ' ? at : -1;
+  if (at > 0 && at < 256 && payload[at - 1] === ' ') return at + 4;
+  if (payload[1] === '|' && payload.charCodeAt(0) >= 48 && payload.charCodeAt(0) <= 57) {
+    let pipes = 0;
+    for (let i = 0; i < payload.length && i < 1024 && pipes < 7; i++) if (payload[i] === '|' && payload[i - 1] !== '\\') pipes++;
+    if (pipes >= 7) return 0;
+  }
+  return -1;
 }
 
 /** The value of a custom field whose label (csNLabel, cnNLabel, flexStringNLabel) is one of `labels`. */

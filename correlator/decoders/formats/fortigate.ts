@@ -1,20 +1,33 @@
-import { addCategory, addType, observer, present, setDestination, setFileName, setSource, setThreat, setTransport, setUser, verdict } from '../ecs.ts';
+import { addCategory, addType, observer, present, setDestination, setFileName, setSource, setThreat, setTransport, setUser } from '../ecs.ts';
 import { scanKv } from '../scan/kv.ts';
 import { iso, parseDateTime, parseEpoch } from '../time.ts';
 import { DecodeError, type Decoder } from '../types.ts';
 
 /** FortiGate (FortiOS) key=value logs: traffic, utm (virus, webfilter, ips, app-ctrl, dlp, ...) and event. */
+/** "jsconsole(1.2.3.4)", "GUI(1.2.3.4)": the client address FortiOS puts in parentheses. */
+function addressInParens(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const open = value.lastIndexOf('(');
+  return open >= 0 && value.endsWith(')') ? value.slice(open + 1, -1) : undefined;
+}
+
 export const fortigate: Decoder = {
   name: 'fortigate',
   description: 'Fortinet FortiGate key=value logs: traffic, utm (virus, webfilter, ips, app-ctrl, dlp, ssl) and event',
   sniff(input) {
     const p = input.payload;
+    if (p.indexOf('type=') < 0) return false;
     const logid = p.indexOf('logid=');
-    return logid >= 0 && logid < 400 && p.indexOf('type=') >= 0 && (p.indexOf('date=') >= 0 || p.indexOf('devid=') >= 0 || p.indexOf('eventtime=') >= 0);
+    if (logid >= 0 && logid < 400) return p.indexOf('date=') >= 0 || p.indexOf('devid=') >= 0 || p.indexOf('eventtime=') >= 0 || p.indexOf('vd=') >= 0;
+    return (p.indexOf('log_id=') >= 0 || p.indexOf(' subtype=') > 0) && (p.indexOf(' vd=') > 0 || p.indexOf('devname=') >= 0);
   },
   decode(input, draft) {
-    const x = scanKv(input.payload);
-    if (x.logid === undefined || x.type === undefined) throw new DecodeError('no logid= and type= fields', 0);
+    const p = input.payload;
+    const firstComma = p.indexOf(',');
+    const firstSpace = p.indexOf(' ');
+    const x = scanKv(p, 0, false, firstComma > 0 && (firstSpace < 0 || firstComma < firstSpace));
+    if (x.logid === undefined && x.log_id !== undefined) x.logid = x.log_id;
+    if (x.type === undefined) throw new DecodeError('no type= field', 0);
     observer(draft, 'Fortinet', 'Fortigate', 'firewall');
     const type = x.type;
     const subtype = x.subtype ?? '';
@@ -24,8 +37,9 @@ export const fortigate: Decoder = {
     const stamp = x.date && x.time ? parseDateTime(`${x.date} ${x.time}${x.tz ? ` ${x.tz.replace(/^"|"$/g, '')}` : ''}`, input.time) : NaN;
     const ts = iso(x.tz || !x.eventtime ? stamp : parseEpoch(x.eventtime)) ?? iso(stamp);
     if (ts) draft['@timestamp'] = ts;
-    setSource(draft, x.srcip ?? x.remip, x.srcport ?? x.remport);
-    setDestination(draft, x.dstip ?? x.locip, x.dstport ?? x.locport);
+    // VPN events: the local gateway address is the source, the peer the destination.
+    setSource(draft, x.srcip ?? x.locip ?? x.userip ?? x.remote_ip ?? addressInParens(x.ui ?? x.userfrom), x.srcport ?? x.src_port ?? x.locport ?? x.remote_port);
+    setDestination(draft, x.dstip ?? x.remip, x.dstport ?? x.dst_port ?? x.remport);
     setTransport(draft, x.proto);
     const action = present(x.action);
     if (action) draft.event.action = action;
@@ -38,9 +52,9 @@ export const fortigate: Decoder = {
     if (type === 'traffic') {
       addCategory(draft, 'network');
       addType(draft, 'connection');
-      const v = verdict(action);
-      if (action === 'deny' || action === 'block' || action === 'ip-conn') addType(draft, 'denied');
-      else if (v) addType(draft, 'allowed');
+      // Anything but a deny let the session through, unless a UTM profile blocked it.
+      if (action === 'deny' || action === 'block' || x.utmaction === 'block') addType(draft, 'denied');
+      else if (action) addType(draft, 'allowed');
       if (action === 'close' || action === 'timeout' || action === 'server-rst' || action === 'client-rst') addType(draft, 'end');
     } else if (type === 'utm') {
       addCategory(draft, 'network');

@@ -10,8 +10,11 @@ const QUOTE = 34;
 const EQ = 61;
 const BACKSLASH = 92;
 
-/** Scans `key=value` pairs from `from`; with `tabOnly`, values run to the next tab (LEEF 1.0). */
-export function scanKv(s: string, from = 0, tabOnly = false): Fields {
+/**
+ * Scans `key=value` pairs from `from`; with `tabOnly`, values run to the next tab (LEEF 1.0); with `comma`,
+ * unquoted values also end at a comma (FortiOS "date=..,time=..").
+ */
+export function scanKv(s: string, from = 0, tabOnly = false, comma = false): Fields {
   const out: Fields = Object.create(null) as Fields;
   const n = s.length;
   let i = from;
@@ -34,7 +37,8 @@ export function scanKv(s: string, from = 0, tabOnly = false): Fields {
       let chunk = i;
       while (i < n) {
         c = s.charCodeAt(i);
-        if (c === BACKSLASH && i + 1 < n && (s.charCodeAt(i + 1) === QUOTE || s.charCodeAt(i + 1) === BACKSLASH)) {
+        // Only \" is an escape: vendors write Windows paths with literal backslashes inside quotes.
+        if (c === BACKSLASH && i + 1 < n && s.charCodeAt(i + 1) === QUOTE) {
           value += s.slice(chunk, i);
           chunk = i + 1;
           i += 2;
@@ -49,6 +53,7 @@ export function scanKv(s: string, from = 0, tabOnly = false): Fields {
     } else {
       const valueStart = i;
       if (tabOnly) while (i < n && s.charCodeAt(i) !== TAB) i++;
+      else if (comma) while (i < n && (c = s.charCodeAt(i)) !== SPACE && c !== TAB && c !== 44) i++;
       else while (i < n && (c = s.charCodeAt(i)) !== SPACE && c !== TAB) i++;
       out[key] = s.slice(valueStart, i);
     }
