@@ -12,6 +12,7 @@ import { paloalto } from './formats/paloalto.ts';
 import { pfsenseFilterlog } from './formats/pfsense-filterlog.ts';
 import { netfilter } from './formats/netfilter.ts';
 import { sophosXg } from './formats/sophos-xg.ts';
+import { sophosUtm } from './formats/sophos-utm.ts';
 import { sonicwall } from './formats/sonicwall.ts';
 import { checkpoint } from './formats/checkpoint.ts';
 import { juniperSrx } from './formats/juniper-srx.ts';
@@ -36,6 +37,7 @@ export const decoders: readonly Decoder[] = [
   pfsenseFilterlog,
   netfilter,
   sophosXg,
+  sophosUtm,
   sonicwall,
   checkpoint,
   juniperSrx,

@@ -1,4 +1,4 @@
-import { addCategory, addType, observer, present, setDestination, setFileName, setSource, setThreat, setTransport, setUser, verdict } from '../ecs.ts';
+import { addCategory, addType, observer, present, setDestination, setFileName, setHash, setSource, setThreat, setTransport, setUser, verdict } from '../ecs.ts';
 import { scanKv } from '../scan/kv.ts';
 import { iso, parseDateTime } from '../time.ts';
 import { DecodeError, type Decoder } from '../types.ts';
@@ -9,7 +9,7 @@ export const sophosXg: Decoder = {
   description: 'Sophos XG / SFOS firewall key=value logs: Firewall, IPS, Anti-Virus, Web Filter, ATP, Event',
   sniff(input) {
     const p = input.payload;
-    return (p.startsWith('device="SFW"') || p.startsWith('device_name=') || p.indexOf(' device_name="') >= 0 || p.indexOf('device="SFW"') >= 0) && (p.indexOf('log_id=') >= 0 || p.indexOf('log_type=') >= 0);
+    return (p.indexOf('device_name=') >= 0 || p.indexOf('device="SFW"') >= 0 || p.indexOf('device_serial_id=') >= 0) && (p.indexOf('log_id=') >= 0 || p.indexOf('log_type=') >= 0);
   },
   decode(input, draft) {
     const x = scanKv(input.payload);
@@ -22,14 +22,16 @@ export const sophosXg: Decoder = {
     const when = x.timestamp ? iso(parseDateTime(x.timestamp, input.time)) : x.date && x.time ? iso(parseDateTime(`${x.date} ${x.time}`, input.time)) : undefined;
     if (when) draft['@timestamp'] = when;
     if (x.device_name) draft.observer = { ...draft.observer, name: x.device_name };
-    setSource(draft, x.src_ip, x.src_port);
-    setDestination(draft, x.dst_ip, x.dst_port);
+    setSource(draft, x.src_ip ?? x.sourceip, x.src_port);
+    setDestination(draft, x.dst_ip ?? x.destinationip, x.dst_port);
     setTransport(draft, x.protocol);
     setUser(draft, x.user_name ?? x.user);
     const virus = present(x.virus ?? x.malware ?? x.threatname);
     setThreat(draft, virus);
     setFileName(draft, x.filename);
     if (present(x.file_path) && draft.file) (draft.file as Record<string, unknown>).path = x.file_path;
+    // Sandbox logs name a SHA-256 "sha1sum": the digest length decides.
+    setHash(draft, x.sha256 ?? x.sha1sum);
     if (x.fw_rule_name || x.fw_rule_id) draft.rule = { name: x.fw_rule_name || x.fw_rule_id! };
     draft.event.action = present(subtype) ?? present(x.status);
     if (x.message) draft.message = x.message;
@@ -40,7 +42,8 @@ export const sophosXg: Decoder = {
       addType(draft, 'info', 'denied');
       draft.event.kind = 'alert';
     } else {
-      const v = verdict(word) ?? verdict(x.status) ?? (word === 'denied' || word === 'drop' ? 'denied' : undefined);
+      const spam = x.spamaction?.toLowerCase();
+      const v = verdict(word) ?? verdict(x.status) ?? (spam ? (spam === 'accept' ? 'allowed' : 'denied') : word === 'warned' ? 'allowed' : undefined);
       if (v) addType(draft, v);
       else addType(draft, 'info');
     }

@@ -4,7 +4,7 @@ import { iso, parseDateTime } from '../time.ts';
 import { DecodeError, type Decoder } from '../types.ts';
 
 /** Symantec Endpoint Protection Manager syslog export: comma-separated "Key: value" entries and bare words. */
-const SIGNATURES = ['Event Description:', 'Local Host IP:', 'Risk name:', 'Remote Host IP:', 'Scan ID:', 'Computer name:', 'Begin: '];
+const SIGNATURES = ['Event Description:', 'Local Host IP:', 'Local Host:', 'Risk name:', 'Remote Host IP:', 'Remote Port:', 'Scan ID:', 'Computer name:', 'Begin: ', 'End Time: ', 'User Name: ', 'Domain Name: ', 'Site: ', 'Admin: '];
 
 export const symantec: Decoder = {
   name: 'symantec',
@@ -47,7 +47,9 @@ export const symantec: Decoder = {
       if (inbound || outbound) (draft.network ??= {}).direction = inbound ? 'inbound' : 'outbound';
       addCategory(draft, 'network');
     } else if (x['IP Address']) setSource(draft, x['IP Address']);
-    const proto = words.find((w) => ['TCP', 'UDP', 'ICMP', 'ICMPV6'].includes(w.toUpperCase()));
+    // Application and device control records: "host,ip,action,..." with no keys for the first fields.
+    else if (words[1] !== undefined && words[1] === parts[1]) setSource(draft, words[1]);
+    const proto = words.find((w) => ['TCP', 'UDP', 'ICMP', 'ICMPV6', 'OTHERS'].includes(w.toUpperCase()));
     if (proto) setTransport(draft, proto);
     setUser(draft, x['User Name'] ?? x.User ?? x.User1 ?? x.Admin);
     const risk = present(x['Risk name']);
