@@ -64,7 +64,7 @@ export function checkRuleTests(ruleset: RuleSet): { cases: number; rules: number
   const failures: Finding[] = [];
   let cases = 0;
   let rules = 0;
-  const fail = (file: string, line: number, message: string) => failures.push({ file, line, col: 1, severity: 'error', message });
+  const fail = (at: Finding, message: string) => failures.push({ ...at, message });
   for (const d of ruleset.detections.values()) {
     if (!d.tests) continue;
     rules++;
@@ -73,14 +73,14 @@ export function checkRuleTests(ruleset: RuleSet): { cases: number; rules: number
       cases++;
       if (!ruleset.match(ev, { ignoreLogsource: true }).some((m) => m.rule.id === d.info.id)) {
         const p = at('match', i);
-        fail(p.file, p.line, `test: rule '${d.info.id}' does not match tests.match[${i}]`);
+        fail(p, `test: rule '${d.info.id}' does not match tests.match[${i}]`);
       }
     });
     d.tests.no_match.forEach((ev, i) => {
       cases++;
       if (ruleset.match(ev, { ignoreLogsource: true }).some((m) => m.rule.id === d.info.id)) {
         const p = at('no_match', i);
-        fail(p.file, p.line, `test: rule '${d.info.id}' matches tests.no_match[${i}]`);
+        fail(p, `test: rule '${d.info.id}' matches tests.no_match[${i}]`);
       }
     });
   }
@@ -97,7 +97,7 @@ export function checkRuleTests(ruleset: RuleSet): { cases: number; rules: number
       const fired = outputs.some((o) => o.rule === c.info.id && 'events' in o);
       if (fired !== (kind === 'match')) {
         const p = c.parsed.at(['tests', kind], 'error', '');
-        fail(p.file, p.line, `test: correlation '${c.info.id}' ${fired ? 'fires on' : 'does not fire on'} tests.${kind}`);
+        fail(p, `test: correlation '${c.info.id}' ${fired ? 'fires on' : 'does not fire on'} tests.${kind}`);
       }
     }
   }
