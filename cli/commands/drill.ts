@@ -130,6 +130,7 @@ async function record(argv: string[]): Promise<number> {
       to,
       hosts,
       signal,
+      onStarted: () => process.stderr.write(`recording from ${topics.raw} to ${values.out}${to === undefined ? ' until Ctrl-C' : ` until ${new Date(to).toISOString()}`}\n`),
       onProgress: ({ recorded, seen }) => {
         if (Date.now() - last < 1000) return;
         last = Date.now();

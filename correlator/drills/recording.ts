@@ -130,6 +130,8 @@ export interface RecordOptions {
   /** A unique consumer group so that recording never takes messages from the correlator's group. */
   groupId?: string;
   onProgress?: (p: { recorded: number; seen: number }) => void;
+  /** Called once the partitions are assigned and positioned: what is produced from now on is captured. */
+  onStarted?: () => void;
   now?: () => number;
 }
 
@@ -160,6 +162,7 @@ export async function recordDrill(opts: RecordOptions): Promise<RecordResult> {
   const finished = new Promise<void>((r) => (finish = r));
   const caughtUp = () => ends !== null && [...ends].every(([key, end]) => (position.get(key) ?? 0) >= end);
   let writing: Promise<void> = Promise.resolve();
+  let failure: Error | undefined;
   let assigned!: () => void;
   const firstAssignment = new Promise<void>((r) => (assigned = r));
 
@@ -176,6 +179,7 @@ export async function recordDrill(opts: RecordOptions): Promise<RecordResult> {
           consumer!.seek(tp, start);
         }
         assigned();
+        opts.onStarted?.();
       },
     });
     const c = consumer;
@@ -204,13 +208,18 @@ export async function recordDrill(opts: RecordOptions): Promise<RecordResult> {
     const timer =
       untilTo === null
         ? undefined
-        : setTimeout(async () => {
+        : setTimeout(() => {
             // The window closed: read each partition up to where it ends now, then stop.
-            await firstAssignment;
-            const snapshot = new Map<string, number>();
-            for (const tp of owned) snapshot.set(k(tp), await c.offsetForTime(tp, Number.MAX_SAFE_INTEGER));
-            ends = snapshot;
-            if (caughtUp()) finish();
+            void (async () => {
+              await firstAssignment;
+              const snapshot = new Map<string, number>();
+              for (const tp of owned) snapshot.set(k(tp), await c.offsetForTime(tp, Number.MAX_SAFE_INTEGER));
+              ends = snapshot;
+              if (caughtUp()) finish();
+            })().catch((err: unknown) => {
+              failure = err as Error;
+              finish();
+            });
           }, untilTo);
     await finished;
     clearTimeout(timer);
@@ -218,6 +227,7 @@ export async function recordDrill(opts: RecordOptions): Promise<RecordResult> {
     await c.stop();
     consumer = undefined;
     await writing;
+    if (failure) throw failure;
     return { recorded, seen, stopped: opts.signal?.aborted === true && !caughtUp() };
   } finally {
     if (consumer) await consumer.stop().catch(() => undefined);
