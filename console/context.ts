@@ -18,7 +18,18 @@ export interface RuleSummary {
   lint: { state: 'ok' | 'warning' | 'error'; findings: string[] };
 }
 
-export type RulesProvider = () => Promise<RuleSummary[]>;
+/** A rule file that did not load at all (broken YAML, no valid rule): listed so that an admin sees it. */
+export interface UnloadedRuleFile {
+  file: string;
+  findings: string[];
+}
+
+export interface RulesReport {
+  rules: RuleSummary[];
+  unloaded: UnloadedRuleFile[];
+}
+
+export type RulesProvider = () => Promise<RulesReport>;
 
 /** What every route plugin of one console instance shares. */
 export interface ConsoleContext {

@@ -18,6 +18,7 @@ const state = {
   retryMs: 500,
   selected: null,
   chartTimer: null,
+  chartPending: null,
 };
 
 const $ = (sel) => document.querySelector(sel);
@@ -170,6 +171,7 @@ function onMessage(msg) {
       if (msg.change.type === 'purged') state.incidents.delete(inc.id);
       else if (!known || known.version < inc.version) state.incidents.set(inc.id, inc);
       if (!known && msg.change.type !== 'purged') announce(inc);
+      if (!known || inc.alert_count !== known.alert_count) scheduleChart();
       renderAll();
       if (state.selected === inc.id) {
         if (known && inc.alert_count > known.alert_count) openDetail(inc.id, 1);
@@ -259,6 +261,15 @@ function renderCounts() {
   const counts = [0, 0, 0, 0];
   for (const i of state.incidents.values()) if (OPEN.has(i.status)) counts[i.layer - 1] += 1;
   $('#layer-counts').replaceChildren(...counts.map((n, i) => el('li', { class: `layer layer-${i + 1}`, 'data-layer': String(i + 1) }, el('b', { text: t('header.layer', { n: i + 1 }) }), el('span', { text: ` ${n}` }))));
+}
+
+/** New alerts redraw the chart, at most every 5 s (a burst of changes is one query). */
+function scheduleChart() {
+  if (state.chartPending) return;
+  state.chartPending = setTimeout(() => {
+    state.chartPending = null;
+    refreshChart();
+  }, 5000);
 }
 
 async function refreshChart() {

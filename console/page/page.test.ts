@@ -93,7 +93,6 @@ describe('console page in headless Chromium (real Kafka and Elasticsearch)', () 
     expect(seen - clicked).toBeLessThan(1000);
     await p1.waitForSelector(`#detail[data-status=acknowledged]`);
     await p1.screenshot({ path: join(ARTIFACTS, 'console-detail.png'), fullPage: true });
-    await p2.screenshot({ path: join(ARTIFACTS, 'console-list.png'), fullPage: true });
   });
 
   it('renders log lines as text: <script> and <img onerror> show, nothing runs', async () => {
@@ -116,6 +115,7 @@ describe('console page in headless Chromium (real Kafka and Elasticsearch)', () 
       await p.waitForSelector('#link-state[data-state=live]');
       expect(await p.textContent(`#incidents tr[data-id="${incident.id}"] .badge.drill`)).toContain('drill-7');
     }
+    await pages[1]!.screenshot({ path: join(ARTIFACTS, 'console-list.png'), fullPage: true });
     // Resumed from the cursor: no client needed a full snapshot.
     const snapshotsAfter = (await c.ctx.metrics.snapshots.get()).values.find((v) => v.labels.reason === 'unknown_cursor')?.value ?? 0;
     expect(snapshotsAfter).toBe(snapshotsBefore);

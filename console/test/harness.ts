@@ -9,7 +9,7 @@ import { testElasticsearch, uniqueName } from '../../test/support/services.ts';
 import { buildConsole, type ConsoleOptions } from '../app.ts';
 import { hashPassword } from '../auth/password.ts';
 import { writeUsers, type Role } from '../auth/users-file.ts';
-import type { RuleSummary } from '../context.ts';
+import type { RulesReport } from '../context.ts';
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -22,9 +22,10 @@ export async function usersFile(extra: { username: string; role: Role }[] = []):
   return file;
 }
 
-export const sampleRules: RuleSummary[] = [
-  { id: 'r-ssh-brute', title: 'SSH brute force', level: 'high', layer: 2, file: 'rules/ssh.yml', lint: { state: 'ok', findings: [] } },
-];
+export const sampleRules: RulesReport = {
+  rules: [{ id: 'r-ssh-brute', title: 'SSH brute force', level: 'high', layer: 2, file: 'rules/ssh.yml', lint: { state: 'ok', findings: [] } }],
+  unloaded: [],
+};
 
 /** A console on a fresh index prefix and topic, with a store the test writes through. */
 export async function startConsole(bus: Bus, over: Partial<ConsoleOptions> & { prefix?: string; usersFile?: string } = {}) {
