@@ -76,6 +76,15 @@ function badInput(line: string): string | undefined {
   return undefined;
 }
 
+/** A line too long to keep whole (a reader stopped buffering it): a pipeline_error keeping its head. */
+export function oversizedLine(head: string, totalLength: number, opts: Pick<DecodeOptions, 'received'> = {}): NormalizedEvent {
+  const received = opts.received?.getTime() ?? Date.now();
+  const kept = head.slice(0, MAX_LINE);
+  return pipelineError(kept, Number.isFinite(received) ? received : Date.now(), `input: line of ${totalLength} bytes exceeds the limit of ${MAX_LINE} at position ${MAX_LINE}; event.original keeps the first ${kept.length} characters`, {
+    original_truncated: `${kept.length} characters of ${totalLength} bytes`,
+  });
+}
+
 /** Decodes one raw line to a normalized event; never throws, and a line nothing understands becomes a pipeline_error. */
 export function decodeLine(rawLine: string, opts: DecodeOptions = {}): NormalizedEvent {
   const received = opts.received?.getTime() ?? Date.now();
@@ -110,7 +119,8 @@ export function decodeLine(rawLine: string, opts: DecodeOptions = {}): Normalize
       return pipelineError(line, safeReceived, `auto: no decoder recognised the line at position ${input.offset}`);
     }
   }
-  const draft: Draft = { event: {} };
+  // '@timestamp' first so that the JSON of an event reads in the usual order.
+  const draft: Draft = { '@timestamp': undefined, event: {} };
   try {
     decoder.decode(input, draft);
   } catch (err) {
@@ -178,12 +188,16 @@ export function decodeBytes(bytes: Uint8Array, opts: DecodeOptions = {}): Normal
 
 export interface DecodeSession {
   decode(line: string, opts?: Omit<DecodeOptions, 'state'>): NormalizedEvent;
+  decodeBytes(bytes: Uint8Array, opts?: Omit<DecodeOptions, 'state'>): NormalizedEvent;
 }
 
 /** Decoding of one source's lines in order, remembering headers (W3C #Fields) between them. */
 export function createDecodeSession(): DecodeSession {
   const state = new Map<string, unknown>();
-  return { decode: (line, opts) => decodeLine(line, { ...opts, state }) };
+  return {
+    decode: (line, opts) => decodeLine(line, { ...opts, state }),
+    decodeBytes: (bytes, opts) => decodeBytes(bytes, { ...opts, state }),
+  };
 }
 
 /** decodeLine on a soc.raw envelope, then the envelope's host, unit, drill and id. */
