@@ -1,7 +1,7 @@
 import { addType, present, setDestination, setFilePath, setHash, setSource, setThreat, setTransport, setUser } from '../ecs.ts';
 import { iso, parseAny } from '../time.ts';
 import { DecodeError, type Decoder } from '../types.ts';
-import { jsonObject, str } from './json-payload.ts';
+import { jsonObject, parseJsonPayload, str } from './json-payload.ts';
 
 /**
  * Any other JSON object (cloud AV consoles, EDR APIs): the well-known field names at the top level map to ECS;
@@ -29,8 +29,8 @@ export const jsonGeneric: Decoder = {
   decode(input, draft) {
     const x = jsonObject(input);
     if (!x) {
-      // Raise the parser's own message and position.
-      JSON.parse(input.payload);
+      // Raises the parser's own message and position when the text is not JSON at all.
+      parseJsonPayload(input);
       throw new DecodeError('JSON value is not an object', 0);
     }
     const lower: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
