@@ -30,6 +30,7 @@ export async function startCollector(config: CollectorConfig, log: Logger = crea
   mkdirSync(c.dataDir, { recursive: true });
   const metrics = new CollectorMetrics();
   const spool = Spool.open(join(c.dataDir, 'spool'), c.spool);
+  const stores: CheckpointStore[] = [];
   const sink = new KafkaSink({
     kafka: config.kafka,
     topic: topicNames(config.kafka.topicPrefix).raw,
@@ -37,11 +38,13 @@ export async function startCollector(config: CollectorConfig, log: Logger = crea
     metrics,
     log,
     ...c.shipping,
+    onDurable: () => {
+      for (const s of stores) s.flush();
+    },
   });
   sink.start();
 
   const files: FileTailSource[] = [];
-  const stores: CheckpointStore[] = [];
   const syslog: (SyslogUdpSource | SyslogTcpSource)[] = [];
   const addresses: Record<string, AddressInfo> = {};
   let metricsServer: Server | null = null;

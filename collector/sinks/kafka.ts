@@ -17,6 +17,11 @@ export interface KafkaSinkOptions {
   compression: 'none' | 'gzip';
   memoryRecords: number;
   slowAfterMs: number;
+  /**
+   * Called right after records became durable (acknowledged or spooled), before the next batch
+   * goes out: saving checkpoints here bounds what a kill -9 re-sends to the batch in flight.
+   */
+  onDurable?: () => void;
 }
 
 interface Batch {
@@ -156,6 +161,7 @@ export class KafkaSink implements RecordSink {
     const end = this.o.spool.append(records.map((r) => ({ key: r.key, source: r.source, value: r.value })));
     for (const [source, n] of countBySource(records)) this.o.metrics.spooled(source, n);
     commitDurable(records);
+    this.o.onDurable?.();
     this.o.metrics.spoolBytes.set(this.o.spool.bytes);
     return end;
   }
@@ -254,7 +260,10 @@ export class KafkaSink implements RecordSink {
     if (batch.spoolEnd) {
       this.o.spool.ack(batch.spoolEnd);
       this.o.metrics.spoolBytes.set(this.o.spool.bytes);
-    } else commitDurable(batch.records);
+    } else {
+      commitDurable(batch.records);
+      this.o.onDurable?.();
+    }
     for (const [source, n] of countBySource(batch.records)) this.o.metrics.shipped(source, n);
   }
 

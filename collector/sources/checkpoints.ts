@@ -25,8 +25,8 @@ export function identityOf(dev: number, ino: number): string {
 }
 
 /**
- * One JSON file, replaced atomically (write + rename). Saves are coalesced to one per event-loop turn:
- * a kill -9 can lose at most the advance made by the acknowledgement being processed.
+ * One JSON file, replaced atomically (write + rename). Changes are saved at the latest on the next
+ * event-loop turn, and at once by `flush()`, which the sink calls after each acknowledgement.
  */
 export class CheckpointStore {
   private readonly entries = new Map<string, FileCheckpoint>();
@@ -77,17 +77,20 @@ export class CheckpointStore {
     renameSync(tmp, this.file);
   }
 
+  /** Saves now if anything changed since the last save (a failure is reported, not thrown). */
+  flush(): void {
+    if (!this.scheduled) return;
+    try {
+      this.save();
+    } catch (err) {
+      this.onError(err as Error);
+    }
+  }
+
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
-      if (!this.scheduled) return;
-      try {
-        this.save();
-      } catch (err) {
-        // A full or read-only disk must not stop the collector; the next save tries again.
-        this.onError(err as Error);
-      }
-    });
+    // A full or read-only disk must not stop the collector; the next save tries again.
+    setImmediate(() => this.flush());
   }
 }

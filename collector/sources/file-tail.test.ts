@@ -171,6 +171,23 @@ describe('FileTailSource', () => {
     expect(envs[2]!.id.split(':').slice(0, -1)).toEqual(envs[0]!.id.split(':').slice(0, -1));
   });
 
+  it('does not let late acknowledgements from before a truncation move the checkpoint of what follows it', async () => {
+    const { dir, sink, source } = setup();
+    const file = join(dir, 'app.log');
+    sink.autoAck = false;
+    writeFileSync(file, `${'old line '.repeat(40)}\n`.repeat(3));
+    source.start();
+    await waitFor(() => sink.records.length === 3, 'three lines');
+    truncateSync(file, 0);
+    appendFileSync(file, 'new\n');
+    await waitFor(() => sink.records.length === 4, 'the line after the truncation');
+    for (const r of sink.records.slice(0, 3)) r.done!.file.commit(r.done!.end);
+    expect(source.tracked().find((t) => t.path === file)!.committed).toBe(0);
+    const last = sink.records[3]!;
+    last.done!.file.commit(last.done!.end);
+    expect(source.tracked().find((t) => t.path === file)!.committed).toBe(4);
+  });
+
   it('notices a file deleted and recreated', async () => {
     const { dir, sink, source } = setup();
     const file = join(dir, 'app.log');

@@ -43,7 +43,7 @@ function fileKey(host: string, path: string, st: { dev: number; ino: number }, g
 }
 
 /** One open file: where reading is, what is durable, and the line being assembled. */
-class TrackedFile implements CommitTarget {
+class TrackedFile {
   readPos: number;
   /** Offset of the first byte of the line being assembled (= end of the last complete line). */
   lineStart: number;
@@ -79,10 +79,22 @@ class TrackedFile implements CommitTarget {
     this.prefix = tail.prefixFor(path);
   }
 
-  commit(end: number): void {
-    if (end <= this.committed) return;
-    this.committed = end;
-    this.tail.saveCheckpoint(this);
+  /**
+   * Where acknowledgements of this generation's lines land. A truncation starts a new generation
+   * with a new target, so that late acknowledgements of lines from before it cannot move the new
+   * generation's checkpoint.
+   */
+  target: CommitTarget = this.newTarget();
+
+  newTarget(): CommitTarget {
+    const target: CommitTarget = {
+      commit: (end: number) => {
+        if (this.target !== target || end <= this.committed) return;
+        this.committed = end;
+        this.tail.saveCheckpoint(this);
+      },
+    };
+    return target;
   }
 
   checkpoint(): FileCheckpoint {
@@ -110,8 +122,9 @@ export class FileTailSource {
   ) {}
 
   start(): void {
+    // Files from the checkpoints first: a rotated file's rest is read before its successor.
+    this.resumeCheckpointed();
     this.scan(true);
-    this.resumeOrphans();
     this.unsubscribe = this.ctx.sink.onReady(() => void this.pump());
     const tick = () => {
       if (this.stopped) return;
@@ -211,23 +224,28 @@ export class FileTailSource {
     return t;
   }
 
-  /** After a restart: files in the checkpoints that left the globs (rotated) are read to their end. */
-  private resumeOrphans(): void {
+  /**
+   * After a restart: every checkpointed file still there, by identity, even if it was renamed away
+   * from the globs meanwhile (the scan that follows takes back those still matched).
+   */
+  private resumeCheckpointed(): void {
     for (const [id, cp] of this.ctx.checkpoints.all()) {
-      if (this.files.has(id)) continue;
-      const found = findByIdentity(dirname(cp.path), cp.dev, cp.ino);
+      const found = findByIdentity(cp.path, cp.dev, cp.ino);
       if (!found) {
         this.ctx.checkpoints.delete(id);
         continue;
       }
-      const fd = openSync(found.path, 'r');
-      if (!headMatches(fd, cp)) {
-        closeSync(fd);
-        this.ctx.checkpoints.delete(id);
+      let fd: number;
+      try {
+        fd = openSync(found.path, 'r');
+      } catch (err) {
+        this.ctx.log.warn({ path: found.path, err: (err as Error).message }, 'cannot open file');
         continue;
       }
       const t = this.track(new TrackedFile(this, id, found.path, fd, found.st, cp.key, cp.generation, cp.offset), cp);
       t.orphanSince = Date.now();
+      // Truncated (copytruncate) or rewritten while the collector was down: the rest comes from the copy, if any.
+      if (found.st.size < cp.offset || !headMatches(fd, cp)) this.truncated(t);
     }
   }
 
@@ -270,6 +288,7 @@ export class FileTailSource {
       this.ctx.log.warn({ path: t.path, at: t.readPos }, 'file truncated and no copy found: lines written since the last read may be missing');
     }
     t.generation += 1;
+    t.target = t.newTarget();
     t.key = fileKey(this.ctx.host, t.path, t.st, t.generation);
     t.readPos = t.lineStart = t.committed = 0;
     t.partial = [];
@@ -354,7 +373,7 @@ export class FileTailSource {
       const received = new Date().toISOString();
       const text = Buffer.concat(t.partial, t.partialLen).toString('utf8');
       this.ctx.metrics.read(this.config.name, 1, received);
-      this.ctx.sink.offer([{ key: this.ctx.host, source: this.config.name, value: envelopeValue(t.prefix, `${t.key}:${t.lineStart}`, received, text, t.skipping), done: { file: t, end } }], true);
+      this.ctx.sink.offer([{ key: this.ctx.host, source: this.config.name, value: envelopeValue(t.prefix, `${t.key}:${t.lineStart}`, received, text, t.skipping), done: { file: t.target, end } }], true);
       t.lineStart = end;
       t.partial = [];
       t.partialLen = 0;
@@ -381,7 +400,7 @@ export class FileTailSource {
     const emit = (text: string, truncated: boolean, end: number) => {
       if (text.endsWith('\r')) text = text.slice(0, -1);
       if (text.length > 0) {
-        records.push({ key: this.ctx.host, source: this.config.name, value: envelopeValue(t.prefix, `${t.key}:${t.lineStart}`, received, text, truncated), done: { file: t, end } });
+        records.push({ key: this.ctx.host, source: this.config.name, value: envelopeValue(t.prefix, `${t.key}:${t.lineStart}`, received, text, truncated), done: { file: t.target, end } });
         if (truncated) truncatedLines++;
       }
       t.lineStart = end;
@@ -422,7 +441,11 @@ function headMatches(fd: number, cp: FileCheckpoint): boolean {
   return hashHead(fd, cp.headLen) === cp.headHash;
 }
 
-function findByIdentity(dir: string, dev: number, ino: number): { path: string; st: Stats } | null {
+/** The file at `path` if it still has that identity, else the one with it in the same directory (rotated). */
+function findByIdentity(path: string, dev: number, ino: number): { path: string; st: Stats } | null {
+  const at = statSync(path, { throwIfNoEntry: false });
+  if (at?.isFile() && at.dev === dev && at.ino === ino) return { path, st: at };
+  const dir = dirname(path);
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -430,9 +453,9 @@ function findByIdentity(dir: string, dev: number, ino: number): { path: string; 
     return null;
   }
   for (const name of names) {
-    const path = join(dir, name);
-    const st = statSync(path, { throwIfNoEntry: false });
-    if (st?.isFile() && st.dev === dev && st.ino === ino) return { path, st };
+    const p = join(dir, name);
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (st?.isFile() && st.dev === dev && st.ino === ino) return { path: p, st };
   }
   return null;
 }
