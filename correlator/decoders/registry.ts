@@ -20,6 +20,7 @@ import { windowsFirewall } from './formats/windows-firewall.ts';
 import { clamav } from './formats/clamav.ts';
 import { kaspersky } from './formats/kaspersky.ts';
 import { symantec } from './formats/symantec.ts';
+import { kvGeneric } from './formats/kv.ts';
 import { syslog } from './formats/syslog.ts';
 
 /** Sniffing order: the most specific signatures first; plain syslog framing is the last resort. */
@@ -45,6 +46,7 @@ export const decoders: readonly Decoder[] = [
   clamav,
   kaspersky,
   symantec,
+  kvGeneric,
   syslog,
 ];
 

@@ -298,7 +298,7 @@ function tagAt(p: string): number {
   const at = p.indexOf('%');
   if (at < 0 || at > 200) return -1;
   const tag = p.slice(at + 1, at + 5);
-  return tag === 'ASA-' || tag === 'FTD-' || tag === 'PIX-' || p.startsWith('FWSM-', at + 1) ? at : -1;
+  return tag === 'ASA-' || tag === 'FTD-' || tag === 'PIX-' || p.startsWith('FWSM-', at + 1) || p.startsWith('NGIPS-', at + 1) ? at : -1;
 }
 
 /** "%ASA-6-302013:", "%FTD-session-5-106100:", "%ASA-3-430005 " (no colon): product, level, id and where the text starts. */

@@ -4,7 +4,7 @@ import { iso, parseDateTime } from '../time.ts';
 import { DecodeError, type Decoder } from '../types.ts';
 
 /** Symantec Endpoint Protection Manager syslog export: comma-separated "Key: value" entries and bare words. */
-const SIGNATURES = ['Event Description:', 'Local Host IP:', 'Local Host:', 'Risk name:', 'Remote Host IP:', 'Remote Port:', 'Scan ID:', 'Computer name:', 'Begin: ', 'End Time: ', 'User Name: ', 'Domain Name: ', 'Site: ', 'Admin: '];
+const SIGNATURES = ['Event Description:', 'Local Host IP:', 'Local Host:', 'Risk name:', 'Remote Host IP:', 'Remote Port:', 'Scan ID:', 'Computer name:', 'Begin: ', 'End Time: ', 'User Name: ', 'Domain Name: ', 'Site: ', 'Admin: ', 'Category: ', 'Event time: '];
 
 export const symantec: Decoder = {
   name: 'symantec',
