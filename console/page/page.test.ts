@@ -78,9 +78,15 @@ describe('console page in headless Chromium (real Kafka and Elasticsearch)', () 
 
   it('two responders see a new incident within a second; one acknowledges, the other sees it within a second', async () => {
     const [p1, p2] = pages as [Page, Page];
+    // The first incident of a fresh index prefix also waits for Elasticsearch to add the group.* field
+    // mappings; the second shows the steady state. Both must show within a second.
+    const warm = await correlatorWrites({}, ['first line']);
+    const [w1, w2] = await Promise.all([shownAt(p1, warm.incident.id), shownAt(p2, warm.incident.id)]);
+    figures.push(`first incident (cold mappings): store write start to display ${w1 - warm.at} / ${w2 - warm.at} ms, publish to display ${w1 - warm.published} / ${w2 - warm.published} ms`);
+    expect(Math.max(w1, w2) - warm.at).toBeLessThan(1000);
     const { incident, at, published } = await correlatorWrites({ rule: { id: 'r-ssh', title: 'SSH brute force <b>bold?</b>', level: 'high', layer: 2 }, drill: null }, [HOSTILE, 'second line']);
     const [s1, s2] = await Promise.all([shownAt(p1, incident.id), shownAt(p2, incident.id)]);
-    figures.push(`store write start to display ${s1 - at} / ${s2 - at} ms, of which publish to display ${s1 - published} / ${s2 - published} ms`);
+    figures.push(`second incident: store write start to display ${s1 - at} / ${s2 - at} ms, publish to display ${s1 - published} / ${s2 - published} ms`);
     expect(Math.max(s1, s2) - at).toBeLessThan(1000);
     expect(await p1.textContent(`#incidents tr[data-id="${incident.id}"]`)).toContain('<b>bold?</b>');
 

@@ -140,6 +140,7 @@ describe('ElasticsearchIncidentStore (real Elasticsearch)', () => {
     expect(await ids({ unit: 'so-yte' })).toEqual(['s-1', 's-2']);
     expect(await ids({ host: 'db-02' })).toEqual(['s-2']);
     expect(await ids({ rule: 'r-av' })).toEqual(['s-3']);
+    expect(await ids({ rule: 'r-ssh-brute', group_key: 'source.ip=203.0.113.7', drill: 'none' })).toEqual(['s-1']);
     expect(await ids({ drill: 'drill-42' })).toEqual(['s-2']);
     expect(await ids({ drill: 'none' })).toEqual(['s-1', 's-3']);
     expect(await ids({ drill: 'any' })).toEqual(['s-2']);

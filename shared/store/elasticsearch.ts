@@ -100,10 +100,14 @@ export class ElasticsearchIncidentStore implements IncidentStore {
         _meta: { managed_by: 'canhgac' },
       });
     }
-    try {
-      await this.client.indices.create({ index: this.indices.incidents });
-    } catch (err) {
-      if (!(err instanceof errors.ResponseError && err.body?.error?.type === 'resource_already_exists_exception')) throw err;
+    // This month's indices too, so that the first alert or action after a start does not wait for an index creation.
+    const now = new Date().toISOString();
+    for (const index of [this.indices.incidents, this.indices.alerts(now), this.indices.audit(now)]) {
+      try {
+        await this.client.indices.create({ index });
+      } catch (err) {
+        if (!(err instanceof errors.ResponseError && err.body?.error?.type === 'resource_already_exists_exception')) throw err;
+      }
     }
   }
 
@@ -212,6 +216,7 @@ export class ElasticsearchIncidentStore implements IncidentStore {
     if (f.unit) must.push({ term: { unit: f.unit } });
     if (f.host) must.push({ term: { host: f.host } });
     if (f.rule) must.push({ bool: { should: [{ term: { 'rule.id': f.rule } }, { term: { 'rule.title.keyword': f.rule } }] } });
+    if (f.group_key) must.push({ term: { group_key: f.group_key } });
     const drill = drillQuery(f.drill);
     if (drill) must.push(drill);
     // An incident is in the range when its activity [first_seen, last_seen] overlaps it.

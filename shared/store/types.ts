@@ -100,6 +100,8 @@ export const IncidentFilterSchema = z
     unit: z.string().min(1).optional(),
     host: z.string().min(1).optional(),
     rule: z.string().min(1).optional(),
+    /** With rule: the incidents of one group (the correlator finds the latest after a restart). */
+    group_key: z.string().min(1).optional(),
     drill: z.string().min(1).optional(),
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
