@@ -76,6 +76,7 @@ describe('escalation', () => {
         searchAudit: h.store.searchAudit.bind(h.store),
         getIncident: h.store.getIncident.bind(h.store),
         appendAudit: h.store.appendAudit.bind(h.store),
+        alertsOf: h.store.alertsOf.bind(h.store),
         updateIncident: async (id: string, mutate: Parameters<typeof h.store.updateIncident>[1]) => {
           // A responder acknowledges just before the escalation's write lands.
           await h.store.updateIncident(id, (i) => ({ ...i, status: 'acknowledged' }));

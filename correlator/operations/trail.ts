@@ -8,7 +8,7 @@ import { MAX_RESULT_WINDOW, type IncidentFilter, type IncidentStore } from '../.
 export const SYSTEM_ACTOR = 'canhgac';
 
 /** What the operations jobs read and write: a narrow view of the store, so tests and callers need no more. */
-export type OperationsStore = Pick<IncidentStore, 'getIncident' | 'updateIncident' | 'searchIncidents' | 'appendAudit' | 'searchAudit'>;
+export type OperationsStore = Pick<IncidentStore, 'getIncident' | 'updateIncident' | 'searchIncidents' | 'appendAudit' | 'searchAudit' | 'alertsOf'>;
 
 export interface Trail {
   store: OperationsStore;
