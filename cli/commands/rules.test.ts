@@ -22,7 +22,7 @@ describe('canhgac rules lint', () => {
     for (const l of lines) expect(l).toMatch(FINDING);
     const found = lines.map((l) => {
       const g = FINDING.exec(l)!.groups!;
-      return `${String(g.path).split("/").pop()}:${g.line}:${g.col} ${g.severity}`;
+      return `${String(g.path).split('/').pop()}:${g.line}:${g.col} ${g.severity}`;
     });
     expect(found).toEqual([
       'broken.yml:6:5 error',

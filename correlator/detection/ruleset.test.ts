@@ -94,22 +94,26 @@ describe('the index', () => {
       return seed % n;
     };
     const fields = ['a', 'b', 'event.action', 'destination.port'];
-    const vals = ['x', 'y', 'Z', '22', 'deny'];
+    const vals = ['xray', 'yankee', 'Zulu', '22', 'deny', 'x', 'denied'];
+    const mods = ['', '', '|contains', '|startswith', '|endswith', '|cased'];
     const docs: string[] = [];
     for (let i = 0; i < 200; i++) {
-      const sel = () => fields.filter(() => rnd(2)).map((f) => `${f}${rnd(4) === 0 ? '|contains' : ''}: ${rnd(3) ? vals[rnd(vals.length)] : `[${vals[rnd(5)]}, ${vals[rnd(5)]}]`}`);
+      const value = () => (rnd(5) === 0 ? `'${vals[rnd(vals.length)]!.slice(0, 2)}*${vals[rnd(vals.length)]!.slice(-1)}'` : vals[rnd(vals.length)]);
+      const sel = () => fields.filter(() => rnd(2)).map((f) => `${f}${mods[rnd(mods.length)]}: ${rnd(3) ? value() : `[${value()}, ${value()}]`}`);
       const s1 = sel();
       const s2 = sel();
       const cond = ['s1', 's1 and s2', 's1 or s2', 's1 and not s2', '1 of s*', 'all of s*'][rnd(6)];
       const cat = ['', 'logsource: { category: firewall }\n', 'logsource: { product: pfsense }\n'][rnd(3)];
-      docs.push(`title: r${i}\nid: r${i}\nlayer: 1\n${cat}detection:\n  s1: {${s1.join(', ')}}\n  s2: {${s2.join(', ')}}\n  condition: ${cond}\n`);
+      const s3 = rnd(8) === 0 ? `  s3: [${value()}, ${value()}]\n` : '';
+      docs.push(`title: r${i}\nid: r${i}\nlayer: 1\n${cat}detection:\n  s1: {${s1.join(', ')}}\n  s2: {${s2.join(', ')}}\n${s3}  condition: ${s3 ? `s3 and ${cond}` : cond}\n`);
     }
     const { ruleset, findings } = rulesFrom(docs.join('---\n'), context());
     expect(errors(findings)).toEqual([]);
     let matched = 0;
     for (let i = 0; i < 500; i++) {
       const event: Record<string, unknown> = {};
-      for (const f of fields) if (rnd(4)) event[f] = f === 'destination.port' && rnd(2) ? 22 : vals[rnd(vals.length)];
+      for (const f of fields) if (rnd(4)) event[f] = f === 'destination.port' && rnd(2) ? 22 : rnd(3) ? vals[rnd(vals.length)] : `${vals[rnd(vals.length)]}-${vals[rnd(vals.length)]}`;
+      if (rnd(2)) event.message = `${vals[rnd(vals.length)]} and ${vals[rnd(vals.length)]}`;
       if (rnd(2)) event['event.category'] = ['network'];
       if (rnd(2)) event['observer.product'] = 'pfSense';
       const tokens = new Set<string>();

@@ -9,13 +9,16 @@ import { parseTimespan } from '../parse/timespan.ts';
 import type { ParsedCorrelation, ParsedDetection, ParsedRule, Path } from '../parse/documents.ts';
 import type { RuleTests } from '../parse/schema.ts';
 import { ruleTokens } from './logsource.ts';
-import { compileItem } from './value.ts';
+import { compileItem, MIN_LITERAL } from './value.ts';
 
-/** A field the rule index can look up: the rule matches only if the field holds one of `keys`. */
+/**
+ * A necessary condition the rule index can look up: the rule matches only if the field holds one of
+ * `keys` (exact), or contains one of them (substr; folded text).
+ */
 export interface IndexKey {
-  /** ECS name and the rule's own name: rules reading the same way share one lookup. */
+  /** How the field is read (ECS name and the rule's own name): rules reading the same way share one lookup. */
   key: string;
-  field: string;
+  kind: 'exact' | 'substr';
   reader: FieldReader;
   keys: Set<string>;
 }
@@ -24,7 +27,8 @@ export interface CompiledDetection {
   info: RuleInfo;
   predicate: Predicate;
   logsource: string[];
-  indexKey: IndexKey | null;
+  /** Each of these holds whenever the rule matches; the index picks the most selective. */
+  indexKeys: IndexKey[];
   tests: RuleTests | null;
   parsed: ParsedDetection;
   /** Scratch for RuleSet.match: the match call that last evaluated this rule (dedupe without a Set). */
@@ -74,7 +78,10 @@ export function ruleInfo(parsed: ParsedRule, findings: Finding[]): RuleInfo | nu
   };
 }
 
+/** Necessary conditions by field reading and kind ("exact"/"substr" + reader key). */
 type Constraints = Map<string, IndexKey>;
+
+const slot = (c: IndexKey) => `${c.kind}\u0000${c.key}`;
 
 function andConstraints(parts: Constraints[]): Constraints {
   const out: Constraints = new Map();
@@ -87,15 +94,25 @@ function andConstraints(parts: Constraints[]): Constraints {
   return out;
 }
 
+/** Either part may hold: a field constrained in every part, with the union of the keys (exact values also count as substrings). */
 function orConstraints(parts: Constraints[]): Constraints {
   if (parts.length === 0) return new Map();
   const out: Constraints = new Map();
-  for (const [k, c] of parts[0]!) {
-    if (parts.every((p) => p.has(k))) {
-      const keys = new Set<string>();
-      for (const p of parts) for (const key of p.get(k)!.keys) keys.add(key);
-      out.set(k, { key: k, field: c.field, reader: c.reader, keys });
+  const readers = new Set([...parts[0]!.values()].map((c) => c.key));
+  for (const key of readers) {
+    const chosen: IndexKey[] = [];
+    for (const p of parts) {
+      const c = p.get(`exact\u0000${key}`) ?? p.get(`substr\u0000${key}`);
+      if (!c) break;
+      chosen.push(c);
     }
+    if (chosen.length !== parts.length) continue;
+    const exact = chosen.every((c) => c.kind === 'exact');
+    const keys = new Set<string>();
+    for (const c of chosen) for (const k of c.keys) keys.add(k);
+    if (!exact && [...keys].some((k) => k.length < MIN_LITERAL)) continue;
+    const merged: IndexKey = { key, kind: exact ? 'exact' : 'substr', reader: chosen[0]!.reader, keys };
+    out.set(slot(merged), merged);
   }
   return out;
 }
@@ -157,10 +174,12 @@ export function compileDetection(parsed: ParsedDetection, ctx: CompileContext, f
         });
         if (!compiled) continue;
         items.push(compiled.test);
-        if (compiled.constants && item.field !== null) {
-          const field = ctx.mapping.resolve(item.field);
-          const k = `${field}\u0000${item.field}`;
-          if (!cons.has(k)) cons.set(k, { key: k, field, reader, keys: new Set(compiled.constants) });
+        const k = item.field === null ? '\u0000keywords' : `${ctx.mapping.resolve(item.field)}\u0000${item.field}`;
+        for (const c of [
+          compiled.constants && { key: k, kind: 'exact' as const, reader, keys: new Set(compiled.constants) },
+          compiled.literals && { key: k, kind: 'substr' as const, reader, keys: new Set(compiled.literals) },
+        ]) {
+          if (c && !cons.has(slot(c))) cons.set(slot(c), c);
         }
       }
       alternatives.push(allOf(items));
@@ -190,15 +209,11 @@ export function compileDetection(parsed: ParsedDetection, ctx: CompileContext, f
   }
   if (!info || findings.filter((f) => f.severity === 'error').length > errorsBefore) return null;
 
-  let indexKey: IndexKey | null = null;
-  for (const c of orConstraints(conditionCons).values()) {
-    if (!indexKey || c.keys.size < indexKey.keys.size) indexKey = c;
-  }
   return {
     info,
     predicate: anyOf(conditionPreds),
     logsource: ruleTokens(info.logsource),
-    indexKey,
+    indexKeys: [...orConstraints(conditionCons).values()],
     tests: parsed.doc.tests ?? null,
     parsed,
     seen: -1,

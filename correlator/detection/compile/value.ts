@@ -5,7 +5,7 @@ import { asText, base64, base64offset, utf16, type EncodedValue } from '../modif
 import { compileRegex } from '../modifiers/regex.ts';
 import { MODIFIERS } from '../modifiers/registry.ts';
 import { timePart, type TimePart } from '../modifiers/time.ts';
-import { compilePieces, constantOf, literal, parseWildcards, positioned, type Position } from '../modifiers/wildcard.ts';
+import { compilePieces, constantOf, literal, parseWildcards, positioned, type Piece, type Position } from '../modifiers/wildcard.ts';
 import { windash } from '../modifiers/windash.ts';
 import type { FieldReader } from '../fields/reader.ts';
 import type { Predicate } from '../condition/evaluate.ts';
@@ -31,6 +31,17 @@ export interface CompiledItem {
   test: Predicate;
   /** The folded constants the field must equal, when the item is a plain equality (for the rule index). */
   constants: string[] | null;
+  /** Folded substrings one of which the field must contain, when every value has one (for the rule index). */
+  literals: string[] | null;
+}
+
+/** Shorter substrings say too little to be worth an index entry. */
+export const MIN_LITERAL = 3;
+
+function longestLiteral(pieces: readonly Piece[]): string | null {
+  let best = '';
+  for (const p of pieces) if (typeof p === 'object' && p.lit.length > best.length) best = p.lit;
+  return best.length >= MIN_LITERAL ? best.toLowerCase() : null;
 }
 
 const PLACEHOLDER = /%([A-Za-z0-9_.-]+)%/g;
@@ -122,7 +133,7 @@ export function compileItem(item: DetectionItem, ctx: ItemContext): CompiledItem
       ctx.error("modifier 'exists' takes true or false");
       return null;
     }
-    return { test: (e) => (reader(e) !== undefined) === want, constants: null };
+    return { test: (e) => (reader(e) !== undefined) === want, constants: null, literals: null };
   }
 
   if (timeMods.length || matchKind === 'compare') {
@@ -144,6 +155,7 @@ export function compileItem(item: DetectionItem, ctx: ItemContext): CompiledItem
         return got !== null && compareNumbers(op, got, want);
       }))),
       constants: null,
+      literals: null,
     };
   }
 
@@ -161,7 +173,7 @@ export function compileItem(item: DetectionItem, ctx: ItemContext): CompiledItem
       }
       tests.push((x) => anyElement(x, (y) => typeof y === 'string' ? re(y) : (typeof y === 'number' || typeof y === 'boolean') && re(String(y))));
     }
-    return { test: combine(tests), constants: null };
+    return { test: combine(tests), constants: null, literals: null };
   }
 
   if (matchKind === 'fieldref') {
@@ -194,7 +206,7 @@ export function compileItem(item: DetectionItem, ctx: ItemContext): CompiledItem
       const inner = pred;
       pred = (e) => reader(e) !== undefined && reader(e) !== null && !inner(e);
     }
-    return { test: pred, constants: null };
+    return { test: pred, constants: null, literals: null };
   }
 
   const transforms = mods.filter((m) => MODIFIERS[m] === 'transform');
@@ -287,12 +299,13 @@ export function compileItem(item: DetectionItem, ctx: ItemContext): CompiledItem
       for (const e of entries) if (!e.defined) ctx.warn(`placeholder %${e.name}% has no list (rules/lists/${e.name}.txt)`);
       tests.push(expandTest(raw, entries, finalForms, formsTest));
     }
-    return { test: combine(tests), constants: null };
+    return { test: combine(tests), constants: null, literals: null };
   }
 
   const tests: ((v: unknown) => boolean)[] = [];
   const constants: string[] = [];
   let plain = matchKind === null && transforms.length === 0 && position === 'exact' && !neq && !all && item.field !== null;
+  let literals: string[] | null = matchKind === null && !neq && (!all || item.values.length === 1) ? [] : null;
   for (const raw of item.values) {
     if (raw === null) {
       if (matchKind === 'cidr') {
@@ -301,6 +314,7 @@ export function compileItem(item: DetectionItem, ctx: ItemContext): CompiledItem
       }
       tests.push((v) => v === undefined || v === null);
       plain = false;
+      literals = null;
       continue;
     }
     let forms: { text: string; literal: boolean }[] | null;
@@ -316,9 +330,19 @@ export function compileItem(item: DetectionItem, ctx: ItemContext): CompiledItem
       if (c === null) plain = false;
       else constants.push(c);
     }
+    if (literals) {
+      for (const f of forms) {
+        const lit = longestLiteral(positioned(f.literal ? literal(f.text) : parseWildcards(f.text), position));
+        if (lit === null) {
+          literals = null;
+          break;
+        }
+        literals.push(lit);
+      }
+    }
     tests.push(formsTest(forms, ctx.error));
   }
-  return { test: combine(tests), constants: plain ? constants : null };
+  return { test: combine(tests), constants: plain ? constants : null, literals };
 }
 
 /**

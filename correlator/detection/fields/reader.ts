@@ -1,24 +1,30 @@
-import { getField } from '../../../shared/event.ts';
-
 export type FieldReader = (event: unknown) => unknown;
 
-/** Reads one dotted path: the flat key first, then the nested walk; getField handles dotted keys at any depth. */
+/**
+ * Reads one dotted path from nested objects whose keys may themselves hold dots ("source.ip" flat at the
+ * top, "hash.sha256" under "file"), as shared/event.ts getField does, with the key strings built once.
+ */
 function pathReader(path: string): FieldReader {
   const parts = path.split('.');
-  if (parts.length === 1) {
+  const n = parts.length;
+  if (n === 1) {
     return (e) => (e !== null && typeof e === 'object' ? (e as Record<string, unknown>)[path] : undefined);
   }
-  return (e) => {
-    if (e === null || typeof e !== 'object') return undefined;
-    const flat = (e as Record<string, unknown>)[path];
-    if (flat !== undefined) return flat;
-    let cur: unknown = e;
-    for (const p of parts) {
-      if (cur === null || typeof cur !== 'object') return getField(e, path);
-      cur = (cur as Record<string, unknown>)[p];
+  // keys[i][j]: parts i..j joined, the key that spans those segments.
+  const keys = parts.map((_, i) => parts.map((__, j) => (j >= i ? parts.slice(i, j + 1).join('.') : '')));
+  const walk = (cur: unknown, i: number): unknown => {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    const obj = cur as Record<string, unknown>;
+    for (let j = i; j < n; j++) {
+      const v = obj[keys[i]![j]!];
+      if (v === undefined) continue;
+      if (j === n - 1) return v;
+      const found = walk(v, j + 1);
+      if (found !== undefined) return found;
     }
-    return cur === undefined ? getField(e, path) : cur;
+    return undefined;
   };
+  return (e) => walk(e, 0);
 }
 
 /**
