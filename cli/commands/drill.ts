@@ -218,7 +218,10 @@ async function replay(argv: string[]): Promise<number> {
       onSkip: (lineNo, reason) => process.stderr.write(`canhgac drill: ${file}:${lineNo}: skipped: ${reason}\n`),
     });
     progress.stop();
-    if (audit) await audit.appendAudit(replayAuditEntry(r, file, speed, actor(), new Date()));
+    if (audit) {
+      await audit.init();
+      await audit.appendAudit(replayAuditEntry(r, file, speed, actor(), new Date()), { refresh: true });
+    }
     const how = `drill ${r.drillId}: ${r.sent} lines sent to ${topics.raw}${r.passes > 1 ? ` in ${r.passes} passes` : ''}, time shift ${r.shiftMs} ms${r.skipped ? `, ${r.skipped} skipped` : ''}`;
     if (r.stopped) {
       process.stdout.write(`stopped by Ctrl-C at line ${r.lineNo} of ${file} (${r.sent} of ${r.summary.envelopes} lines sent); ${how}\n`);
@@ -284,6 +287,7 @@ async function purge(argv: string[]): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
   const s = store(readConfig(values.config));
   try {
+    await s.init();
     const removed = await purgeDrill(s, drillId, actor());
     process.stdout.write(`drill ${drillId}: ${removed.incidents} incidents and ${removed.alerts} alerts removed\n`);
     return 0;

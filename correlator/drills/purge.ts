@@ -19,6 +19,6 @@ export async function purgeDrill(store: IncidentStore, drillId: string, actor: s
     incident_id: null,
     source_ip: null,
     after: { drill: drillId, ...removed },
-  });
+  }, { refresh: true });
   return removed;
 }
