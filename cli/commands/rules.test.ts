@@ -81,6 +81,12 @@ describe('canhgac rules test', () => {
     const all = canhgac('rules', 'test', `${data}/ok`, '--events', events, '--ignore-logsource');
     expect(lines(all.stdout)).toEqual([{ rule: id, event: 0 }, { rule: id, event: 1 }]);
   });
+  it('decodes raw lines with --format', () => {
+    const r = canhgac('rules', 'test', `${data}/sigma`, '--events', `${data}/cases/pfsense.log`, '--format', 'pfsense');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([{ rule: '5e6f7a8b-9cad-4ebf-9012-4c5d6e7f8a08', event: 0 }]);
+    expect(canhgac('rules', 'test', `${data}/sigma`, '--events', `${data}/cases/pfsense.log`, '--format', 'nope').code).toBe(2);
+  });
   it('checks the test cases rules carry', () => {
     const ok = canhgac('rules', 'test', `${data}/ok`);
     expect(ok.code).toBe(0);

@@ -65,6 +65,8 @@ interface CorrelationState {
   def: CorrelationDef;
   groups: Map<string, GroupState>;
   flatline: Map<string, FlatlineGroup>;
+  /** No window closes (no flatline is due) before this event time: watermark moves below it skip the sweep. */
+  due: number;
 }
 
 /**
@@ -123,7 +125,7 @@ export class CorrelationEngine {
     const next = new Map<string, CorrelationState>();
     for (const [id, def] of ruleset.correlations) {
       const old = this.states.get(id);
-      next.set(id, old && old.def.fingerprint === def.fingerprint ? { ...old, def } : { def, groups: new Map(), flatline: new Map() });
+      next.set(id, old && old.def.fingerprint === def.fingerprint ? { ...old, def } : { def, groups: new Map(), flatline: new Map(), due: -Infinity });
       if (def.type === 'flatline') this.seedFlatline(next.get(id)!);
     }
     this.ruleset = ruleset;
@@ -191,10 +193,18 @@ export class CorrelationEngine {
     const ready = this.pending.splice(0, n);
     for (const p of ready) this.apply(p, hits);
     for (const state of this.states.values()) {
+      if (watermark <= state.due) continue;
       if (state.def.type === 'flatline') {
         if (flatlines) this.checkFlatline(state, watermark, hits);
       } else if (!isLowerBoundOnly(state.def.threshold)) {
-        for (const [key, g] of state.groups) hits.push(...this.closeWindows(state, key, g, watermark));
+        let due = Infinity;
+        for (const [key, g] of state.groups) {
+          hits.push(...this.closeWindows(state, key, g, watermark));
+          if (g.items.length) due = Math.min(due, g.items[0]!.t + state.def.timespanMs);
+        }
+        state.due = due;
+      } else {
+        state.due = Infinity;
       }
     }
     return hits;
@@ -212,6 +222,7 @@ export class CorrelationEngine {
         f.lastSeen = p.t;
         f.lastRefs = p.refs;
         f.reported = false;
+        state.due = Math.min(state.due, p.t + def.timespanMs);
       }
       return;
     }
@@ -232,6 +243,7 @@ export class CorrelationEngine {
       own.push(...this.closeWindows(state, p.groupKey, g, p.t));
       if (!state.groups.has(p.groupKey)) state.groups.set(p.groupKey, g);
       this.push(g, p);
+      state.due = Math.min(state.due, g.items[0]!.t + def.timespanMs);
     }
     for (const h of own) this.chain(def.info.id, h, hits);
   }
@@ -336,10 +348,12 @@ export class CorrelationEngine {
   private checkFlatline(state: CorrelationState, watermark: number, hits: CorrelationHit[]): void {
     if (this.origin === null) return;
     const span = state.def.timespanMs;
+    let due = Infinity;
     for (const f of state.flatline.values()) {
       if (f.reported) continue;
       const since = f.lastSeen ?? this.origin;
-      if (watermark - since > span) {
+      if (watermark - since <= span) due = Math.min(due, since + span);
+      else {
         f.reported = true;
         const hit: CorrelationHit = {
           rule: state.def.info,
@@ -354,6 +368,7 @@ export class CorrelationEngine {
         this.chain(state.def.info.id, hit, hits);
       }
     }
+    state.due = due;
   }
 }
 
