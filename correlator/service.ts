@@ -7,7 +7,7 @@ import { correlatorMetrics, type CorrelatorMetrics } from './metrics.ts';
 import { IncidentSink } from './sinks/incidents.ts';
 import { CorrelateStage } from './stages/correlate.ts';
 import type { AssetLookup, CurrentRules } from './stages/rules.ts';
-import { DecodeSessions, handleRawBatch } from './stages/raw.ts';
+import { RawStage } from './stages/raw.ts';
 
 export interface CorrelatorOptions {
   bus: Bus;
@@ -25,7 +25,7 @@ export interface CorrelatorOptions {
   log: Logger;
   metrics?: CorrelatorMetrics;
   clock?: () => Date;
-  /** How often idle partitions move their watermark with the wall clock, for silent sources (default 15 s). */
+  /** How often raw partitions report progress and idle partitions close windows (default 2 s). */
   tickMs?: number;
 }
 
@@ -56,9 +56,12 @@ export class Correlator {
     this.producer = producer;
     const sink = new IncidentSink(this.o.store, producer, topics.incidents, this.o.policy, log.child({ sink: 'incidents' }), this.o.clock);
 
+    const rawPartitions = await bus.partitionCount(topics.raw);
+    const correlatePartitions = await bus.partitionCount(topics.correlate);
     const stage = new CorrelateStage({
       rules: this.o.rules,
-      partitions: this.o.partitions.correlate,
+      partitions: correlatePartitions,
+      rawPartitions,
       partitionOf: (key, n) => bus.partitionOf(key, n),
       assets: this.o.assets,
       producer,
@@ -73,17 +76,24 @@ export class Correlator {
     this.consumers.push(correlate);
     await correlate.run((batch) => stage.handle(batch, correlate));
 
-    const rawLog = log.child({ stage: 'raw' });
-    const sessions = new DecodeSessions();
-    const raw = await bus.consumer({ groupId: this.o.groupId, topics: [topics.raw], fromBeginning: true });
+    const rawStage = new RawStage({
+      correlatePartitions,
+      rules: this.o.rules,
+      assets: this.o.assets,
+      producer,
+      sink,
+      topics,
+      timezone: this.o.timezone,
+      metrics: this.metrics,
+      log: log.child({ stage: 'raw' }),
+    });
+    const raw = await bus.consumer({ groupId: this.o.groupId, topics: [topics.raw], fromBeginning: true, onAssigned: (owned) => rawStage.assigned(owned) });
     this.consumers.push(raw);
-    await raw.run((batch) =>
-      handleRawBatch(batch, { sessions, rules: this.o.rules, assets: this.o.assets, producer, sink, topics, timezone: this.o.timezone, metrics: this.metrics, log: rawLog }),
-    );
+    await raw.run((batch) => rawStage.handle(batch));
     const clock = this.o.clock ?? (() => new Date());
-    const tickMs = this.o.tickMs ?? 15_000;
+    const tickMs = this.o.tickMs ?? 2000;
     this.timer = setInterval(() => {
-      stage.tick(clock().getTime(), tickMs).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'flatline check failed; next tick retries'));
+      Promise.all([rawStage.reportProgress(raw), stage.tick(clock().getTime(), tickMs, correlate)]).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'flatline check failed; next tick retries'));
     }, tickMs);
     this.timer.unref();
     log.info({ groupId: this.o.groupId, raw: topics.raw, correlate: topics.correlate }, 'correlator started');

@@ -8,7 +8,7 @@ import type { CorrelatorMetrics } from '../metrics.ts';
 import type { IncidentSink, PendingAlert } from '../sinks/incidents.ts';
 import { untilAcknowledged } from '../sinks/retry.ts';
 import { correlationAlert } from './alerts.ts';
-import { CorrelateMessageSchema, deadLetter, StaleBatchError } from './raw.ts';
+import { CorrelateMessageSchema, deadLetter, StaleBatchError, type Progress } from './messages.ts';
 import { correlateKey, maxTimespanMs, type AssetLookup, type CurrentRules } from './rules.ts';
 
 /** The correlation state of one partition of soc.correlate: one engine per drill ('' for real traffic). */
@@ -23,13 +23,20 @@ interface PartitionState {
   replayUntil: number;
   rebuilt: boolean;
   late: number;
-  /** Wall-clock time of the last batch: a partition is caught up when none came for a while. */
+  /** Wall-clock time of the last batch, and the offset after it (-1: none handled yet). */
   lastBatchAt: number;
+  next: number;
+  /** Set once event time came close to the wall clock: only live traffic lets the wall clock move time on. */
+  live: boolean;
+  /** The last progress report of each soc.raw partition. */
+  raw: Map<number, { w: Record<string, number>; caught: boolean }>;
 }
 
 export interface Seeker {
   offsetForTime(tp: TopicPartition, timestampMs: number): Promise<number>;
   seek(tp: TopicPartition, offset: number): void;
+  committed(tp: TopicPartition): Promise<number>;
+  endOffsets(topic: string): Promise<Map<number, number>>;
 }
 
 export interface CorrelateStageDeps {
@@ -40,6 +47,8 @@ export interface CorrelateStageDeps {
   topics: Topics;
   /** Partitions of soc.correlate and the bus's partitioner: a flatline is reported by the partition its group maps to. */
   partitions: number;
+  /** Partitions of soc.raw: until each has reported its progress, no window closes. */
+  rawPartitions: number;
   partitionOf: (key: string, partitions: number) => number;
   allowedLatenessMs: number;
   eventsPerAlert: number;
@@ -62,7 +71,7 @@ export class CorrelateStage {
   private state(partition: number): PartitionState {
     let s = this.partitions.get(partition);
     if (!s) {
-      s = { ruleset: this.deps.rules(), engines: new Map(), events: new Map(), seen: new Map(), maxEventTime: -Infinity, replayUntil: -1, rebuilt: false, late: 0, lastBatchAt: 0 };
+      s = { ruleset: this.deps.rules(), engines: new Map(), events: new Map(), seen: new Map(), maxEventTime: -Infinity, replayUntil: -1, rebuilt: false, late: 0, lastBatchAt: 0, next: -1, live: false, raw: new Map() };
       this.partitions.set(partition, s);
     }
     return s;
@@ -141,6 +150,12 @@ export class CorrelateStage {
         this.deps.metrics.deadLetters.inc();
         continue;
       }
+      if ('caught' in parsed.data) {
+        for (const [drill, hits] of this.progress(st, parsed.data)) {
+          if (m.offset >= st.replayUntil) alerts.push(...this.alertsOf(hits, st, batch.partition, drill, stream, m.offset));
+        }
+        continue;
+      }
       const { c, r, t, ref, e } = parsed.data;
       const seenKey = `${c}\u0000${ref}`;
       if (st.seen.has(seenKey)) continue;
@@ -154,19 +169,67 @@ export class CorrelateStage {
     }
     this.prune(st);
     await this.emit(alerts, dlq, batch);
+    st.next = batch.messages[batch.messages.length - 1]!.offset + 1;
   }
 
   /**
-   * Wall-clock timer for real traffic: moves the watermark of each owned partition that is caught up
-   * (no batch for `idleMs`) to now minus the allowed lateness, so that a source that went silent is
-   * reported although no event arrives to say so. A partition still reading a backlog keeps event time.
+   * Event time of one drill ('' for real traffic) that every soc.raw partition has passed: while some
+   * partition is behind (still reading), the slowest of those; once all have read everything, the newest.
    */
-  async tick(now: number, idleMs: number): Promise<void> {
+  private watermark(st: PartitionState, drill: string): { at: number; allCaught: boolean } {
+    if (st.raw.size < this.deps.rawPartitions) return { at: -Infinity, allCaught: false };
+    let lagging = Infinity;
+    let newest = -Infinity;
+    let allCaught = true;
+    for (const r of st.raw.values()) {
+      const w = r.w[drill] ?? -Infinity;
+      newest = Math.max(newest, w);
+      if (!r.caught) {
+        allCaught = false;
+        lagging = Math.min(lagging, w);
+      }
+    }
+    return { at: allCaught ? newest : lagging, allCaught };
+  }
+
+  private progress(st: PartitionState, p: Progress): [string, CorrelationHit[]][] {
+    const prev = st.raw.get(p.p);
+    const w = { ...prev?.w };
+    for (const [d, t] of Object.entries(p.w)) w[d] = Math.max(w[d] ?? -Infinity, t);
+    st.raw.set(p.p, { w, caught: p.caught });
+    const out: [string, CorrelationHit[]][] = [];
+    const drills = new Set([...st.engines.keys(), ...Object.keys(w)]);
+    for (const drill of drills) {
+      const { at } = this.watermark(st, drill);
+      if (drill === '' && at > Date.now() - 2 * this.deps.allowedLatenessMs) st.live = true;
+      if (Number.isFinite(at)) out.push([drill, this.engine(st, drill).advance(at - this.deps.allowedLatenessMs)]);
+    }
+    return out;
+  }
+
+  /**
+   * Timer, for each owned partition that is caught up (nothing left to read, no batch for `idleMs`):
+   * live traffic moves its watermark with the wall clock (now minus the allowed lateness), so that a
+   * source that went silent is reported although no event arrives to say so; historic input (a backlog,
+   * a drill recording) that every raw partition has read to the end closes its last windows.
+   */
+  async tick(now: number, idleMs: number, consumer: Seeker): Promise<void> {
     const alerts: PendingAlert[] = [];
+    const topic = this.deps.topics.correlate;
+    const ends = await consumer.endOffsets(topic);
     for (const [partition, st] of this.partitions) {
       if (Date.now() - st.lastBatchAt < idleMs) continue;
-      const hits = this.engine(st, '').advance(now - this.deps.allowedLatenessMs);
-      alerts.push(...this.alertsOf(hits, st, partition, '', `${this.deps.topics.correlate}/${partition}#timer`, now));
+      const next = st.next >= 0 ? st.next : await consumer.committed({ topic, partition });
+      if (Math.max(next, 0) < (ends.get(partition) ?? 0)) continue;
+      const stream = `${topic}/${partition}#timer`;
+      for (const drill of new Set(['', ...st.engines.keys()])) {
+        const { at, allCaught } = this.watermark(st, drill);
+        let hits: CorrelationHit[] = [];
+        if (drill === '' && st.live) hits = this.engine(st, '').advance(now - this.deps.allowedLatenessMs);
+        // Historic input fully read and quiet: nothing older is coming, so its last windows close too.
+        else if (allCaught && Number.isFinite(at) && at < now - 2 * this.deps.allowedLatenessMs) hits = this.engine(st, drill).advance(at);
+        alerts.push(...this.alertsOf(hits, st, partition, drill, stream, now));
+      }
     }
     if (alerts.length) await this.deps.sink.write(alerts);
   }

@@ -1,38 +1,15 @@
-import { z } from 'zod';
 import { parseEnvelope } from '../../shared/envelope.ts';
-import type { Batch, BusProducer, OutgoingMessage } from '../../shared/bus/types.ts';
+import type { Batch, BusProducer, OutgoingMessage, TopicPartition } from '../../shared/bus/types.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { Topics } from '../../shared/topics.ts';
 import { decodeEnvelope } from '../decoders/index.ts';
+import type { CorrelatorMetrics } from '../metrics.ts';
 import type { IncidentSink, PendingAlert } from '../sinks/incidents.ts';
 import { untilAcknowledged } from '../sinks/retry.ts';
 import { singleEventAlert } from './alerts.ts';
 import { heartbeatEvent } from './heartbeat.ts';
+import { deadLetter, StaleBatchError, type CorrelateEvent, type Progress } from './messages.ts';
 import { correlateKey, type AssetLookup, type CurrentRules } from './rules.ts';
-import type { CorrelatorMetrics } from '../metrics.ts';
-
-/** A message on soc.correlate: one event that matched a base rule of one correlation, keyed by its group. */
-export const CorrelateMessageSchema = z.object({
-  c: z.string().min(1),
-  /** The base rule the event matched (its aliases decide the group-by values). */
-  r: z.string().min(1),
-  t: z.number(),
-  ref: z.string().min(1),
-  e: z.record(z.string(), z.unknown()),
-});
-export type CorrelateMessage = z.infer<typeof CorrelateMessageSchema>;
-
-/** Thrown when a batch became obsolete before its output was acknowledged: its input is read again. */
-export class StaleBatchError extends Error {
-  override name = 'StaleBatchError';
-}
-
-export function deadLetter(m: { topic: string; partition: number; offset: number; key: string | null; value: string | null }, reason: string): OutgoingMessage {
-  return {
-    key: m.key,
-    value: JSON.stringify({ reason, topic: m.topic, partition: m.partition, offset: m.offset, at: new Date().toISOString(), value: m.value }),
-  };
-}
 
 /** Decoder memory per source (W3C #Fields headers of pfirewall.log), bounded. */
 export class DecodeSessions {
@@ -53,15 +30,26 @@ export class DecodeSessions {
 }
 
 export interface RawStageDeps {
-  sessions: DecodeSessions;
   rules: CurrentRules;
   assets: AssetLookup;
   producer: BusProducer;
   sink: IncidentSink;
   topics: Topics;
+  correlatePartitions: number;
   timezone: string;
   metrics: CorrelatorMetrics;
   log: Logger;
+}
+
+interface RawProgress {
+  newest: Record<string, number>;
+  /** Offset after the last batch handled (-1: none yet). */
+  next: number;
+}
+
+export interface ProgressSource {
+  committed(tp: TopicPartition): Promise<number>;
+  endOffsets(topic: string): Promise<Map<number, number>>;
 }
 
 /**
@@ -69,44 +57,84 @@ export interface RawStageDeps {
  * correlation are re-keyed by its group-by values to soc.correlate (the repartition pattern), so that
  * one group's events meet in one partition whatever host they came from.
  */
-export async function handleRawBatch(batch: Batch, deps: RawStageDeps): Promise<void> {
-  const ruleset = deps.rules();
-  const alerts: PendingAlert[] = [];
-  const correlate: OutgoingMessage[] = [];
-  const dlq: OutgoingMessage[] = [];
-  const stream = `${batch.topic}/${batch.partition}`;
-  for (const m of batch.messages) {
-    const parsed = parseEnvelope(m.value);
-    if (!parsed.ok) {
-      dlq.push(deadLetter(m, parsed.reason));
-      deps.metrics.deadLetters.inc();
-      continue;
+export class RawStage {
+  private readonly sessions = new DecodeSessions();
+  private readonly progress = new Map<number, RawProgress>();
+
+  constructor(private readonly deps: RawStageDeps) {}
+
+  /** The partitions this member owns now; their progress is reported from here on. */
+  assigned(owned: TopicPartition[]): void {
+    this.progress.clear();
+    for (const tp of owned) if (tp.topic === this.deps.topics.raw) this.progress.set(tp.partition, { newest: {}, next: -1 });
+  }
+
+  private progressMessages(partition: number, newest: Record<string, number>, caught: boolean): OutgoingMessage[] {
+    const value = JSON.stringify({ p: partition, w: newest, caught } satisfies Progress);
+    return Array.from({ length: this.deps.correlatePartitions }, (_, q) => ({ key: null, value, partition: q }));
+  }
+
+  /** Reports every owned partition's progress, and whether it has read all there is (timer). */
+  async reportProgress(consumer: ProgressSource): Promise<void> {
+    if (this.deps.rules().correlations.size === 0 || this.progress.size === 0) return;
+    const ends = await consumer.endOffsets(this.deps.topics.raw);
+    const out: OutgoingMessage[] = [];
+    for (const [partition, pr] of this.progress) {
+      const next = pr.next >= 0 ? pr.next : await consumer.committed({ topic: this.deps.topics.raw, partition });
+      out.push(...this.progressMessages(partition, pr.newest, Math.max(next, 0) >= (ends.get(partition) ?? 0)));
     }
-    const env = parsed.envelope;
-    const event = env.kind === 'heartbeat' ? heartbeatEvent(env) : decodeEnvelope(env, { timezone: deps.timezone, state: deps.sessions.for(env.host, env.source) });
-    if (parsed.envelope.timeShiftMs) event['@timestamp'] = new Date(Date.parse(event['@timestamp']) + parsed.envelope.timeShiftMs).toISOString();
-    deps.metrics.events.inc({ kind: event.event.kind });
-    const eventTime = Date.parse(event['@timestamp']);
-    const ref = event.event.id ?? `${stream}/${m.offset}`;
-    for (const match of ruleset.match(event)) {
-      if (match.alert) alerts.push(singleEventAlert(match.rule, event, stream, m.offset, deps.assets));
-      for (const c of match.correlations) {
-        const group = ruleset.groupKeyFor(c, match.rule.id, event);
-        if (!group) {
-          deps.metrics.missingGroup.inc();
-          continue;
+    await this.deps.producer.send(this.deps.topics.correlate, out);
+  }
+
+  async handle(batch: Batch): Promise<void> {
+    const deps = this.deps;
+    const ruleset = deps.rules();
+    const alerts: PendingAlert[] = [];
+    const correlate: OutgoingMessage[] = [];
+    const dlq: OutgoingMessage[] = [];
+    const stream = `${batch.topic}/${batch.partition}`;
+    let pr = this.progress.get(batch.partition);
+    if (!pr) this.progress.set(batch.partition, (pr = { newest: {}, next: -1 }));
+    const newest = { ...pr.newest };
+    for (const m of batch.messages) {
+      const parsed = parseEnvelope(m.value);
+      if (!parsed.ok) {
+        dlq.push(deadLetter(m, parsed.reason));
+        deps.metrics.deadLetters.inc();
+        continue;
+      }
+      const env = parsed.envelope;
+      const event = env.kind === 'heartbeat' ? heartbeatEvent(env) : decodeEnvelope(env, { timezone: deps.timezone, state: this.sessions.for(env.host, env.source) });
+      if (env.timeShiftMs) event['@timestamp'] = new Date(Date.parse(event['@timestamp']) + env.timeShiftMs).toISOString();
+      deps.metrics.events.inc({ kind: event.event.kind });
+      const eventTime = Date.parse(event['@timestamp']);
+      const drill = event.labels?.drill ?? null;
+      if (eventTime > (newest[drill ?? ''] ?? -Infinity)) newest[drill ?? ''] = eventTime;
+      const ref = event.event.id ?? `${stream}/${m.offset}`;
+      for (const match of ruleset.match(event)) {
+        if (match.alert) alerts.push(singleEventAlert(match.rule, event, stream, m.offset, deps.assets));
+        for (const c of match.correlations) {
+          const group = ruleset.groupKeyFor(c, match.rule.id, event);
+          if (!group) {
+            deps.metrics.missingGroup.inc();
+            continue;
+          }
+          const key = correlateKey(c, drill, ruleset.groupByFor(c), group);
+          const msg: CorrelateEvent = { c, r: match.rule.id, t: eventTime, ref, e: event as Record<string, unknown> };
+          correlate.push({ key, value: JSON.stringify(msg), timestamp: eventTime });
         }
-        const key = correlateKey(c, event.labels?.drill ?? null, ruleset.groupByFor(c), group);
-        const msg: CorrelateMessage = { c, r: match.rule.id, t: eventTime, ref, e: event as Record<string, unknown> };
-        correlate.push({ key, value: JSON.stringify(msg), timestamp: eventTime });
       }
     }
+    // More may follow right behind this batch: "caught up" is left to the timer's report.
+    if (ruleset.correlations.size > 0 && JSON.stringify(newest) !== JSON.stringify(pr.newest)) correlate.push(...this.progressMessages(batch.partition, newest, false));
+    const done = await untilAcknowledged('raw outputs', batch, deps.log, async () => {
+      await deps.producer.send(deps.topics.correlate, correlate);
+      await deps.producer.send(deps.topics.dlq, dlq);
+      await deps.sink.write(alerts);
+    });
+    if (!done) throw new StaleBatchError();
+    pr.newest = newest;
+    pr.next = batch.messages[batch.messages.length - 1]!.offset + 1;
+    deps.metrics.alerts.inc({ stage: 'raw' }, alerts.length);
   }
-  const done = await untilAcknowledged('raw outputs', batch, deps.log, async () => {
-    await deps.producer.send(deps.topics.correlate, correlate);
-    await deps.producer.send(deps.topics.dlq, dlq);
-    await deps.sink.write(alerts);
-  });
-  if (!done) throw new StaleBatchError();
-  deps.metrics.alerts.inc({ stage: 'raw' }, alerts.length);
 }

@@ -28,7 +28,7 @@ class KafkaProducer implements BusProducer {
       topic,
       acks: -1,
       compression: CompressionTypes.None,
-      messages: messages.map((m) => ({ key: m.key, value: m.value, timestamp: m.timestamp === undefined ? undefined : String(m.timestamp) })),
+      messages: messages.map((m) => ({ key: m.key, value: m.value, partition: m.partition, timestamp: m.timestamp === undefined ? undefined : String(m.timestamp) })),
     });
   }
 
@@ -102,6 +102,11 @@ class KafkaConsumer implements BusConsumer {
     return p ? Number(p.offset) : -1;
   }
 
+  async endOffsets(topic: string): Promise<Map<number, number>> {
+    const ends = await this.admin.fetchTopicOffsets(topic);
+    return new Map(ends.map((e) => [e.partition, Number(e.high)]));
+  }
+
   async offsetForTime(tp: TopicPartition, timestampMs: number): Promise<number> {
     const res = await this.admin.fetchTopicOffsetsByTimestamp(tp.topic, timestampMs);
     const p = res.find((x) => x.partition === tp.partition);
@@ -134,6 +139,17 @@ export class KafkaBus implements Bus {
   partitionOf(key: string, partitions: number): number {
     const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
     return this.partitioner({ topic: '', partitionMetadata, message: { key, value: null } });
+  }
+
+  async partitionCount(topic: string): Promise<number> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+      return meta.topics[0]?.partitions.length ?? 0;
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   async ensureTopics(topics: { topic: string; partitions: number }[]): Promise<void> {

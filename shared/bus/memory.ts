@@ -38,6 +38,10 @@ export class MemoryBus implements Bus {
     return partitionFor(key, partitions, 0);
   }
 
+  async partitionCount(topic: string): Promise<number> {
+    return this.topic(topic).length;
+  }
+
   async ensureTopics(topics: { topic: string; partitions: number }[]): Promise<void> {
     for (const t of topics) this.topic(t.topic, t.partitions);
   }
@@ -45,7 +49,7 @@ export class MemoryBus implements Bus {
   append(topic: string, messages: OutgoingMessage[]): void {
     const log = this.topic(topic);
     for (const m of messages) {
-      const partition = partitionFor(m.key, log.length, this.sent++);
+      const partition = m.partition ?? partitionFor(m.key, log.length, this.sent++);
       const p = log[partition]!;
       p.push({ topic, partition, offset: p.length, key: m.key, value: m.value, timestamp: m.timestamp ?? Date.now() });
     }
@@ -156,6 +160,10 @@ class MemoryConsumer implements BusConsumer {
 
   async committed(tp: TopicPartition): Promise<number> {
     return this.bus.committedFor(this.opts.groupId, tp);
+  }
+
+  async endOffsets(topic: string): Promise<Map<number, number>> {
+    return new Map(this.bus.partitionsOf(topic).map((log, p) => [p, log.length]));
   }
 
   async offsetForTime(tp: TopicPartition, timestampMs: number): Promise<number> {

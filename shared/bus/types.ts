@@ -6,6 +6,8 @@
 export interface OutgoingMessage {
   key: string | null;
   value: string;
+  /** An explicit partition (watermarks go to every partition); otherwise the key decides. */
+  partition?: number;
   /** Milliseconds since the epoch; the bus stamps the send time when absent. */
   timestamp?: number;
 }
@@ -59,6 +61,8 @@ export interface BusConsumer {
   seek(tp: TopicPartition, offset: number): void;
   /** The committed offset (next to read) of a partition for this group, or -1 when none. */
   committed(tp: TopicPartition): Promise<number>;
+  /** The end of each partition of a topic (the offset the next message will get). */
+  endOffsets(topic: string): Promise<Map<number, number>>;
   /** The earliest offset whose message timestamp is at or after `timestampMs`. */
   offsetForTime(tp: TopicPartition, timestampMs: number): Promise<number>;
   stop(): Promise<void>;
@@ -69,6 +73,8 @@ export interface Bus {
   /** The partition a keyed message lands in, as the producer decides it. */
   partitionOf(key: string, partitions: number): number;
   ensureTopics(topics: { topic: string; partitions: number }[]): Promise<void>;
+  /** How many partitions a topic has. */
+  partitionCount(topic: string): Promise<number>;
   producer(): Promise<BusProducer>;
   consumer(opts: ConsumerOptions): Promise<BusConsumer>;
   close(): Promise<void>;

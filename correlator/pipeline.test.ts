@@ -1,0 +1,132 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { KafkaBus } from '../shared/bus/kafka.ts';
+import { MemoryBus } from '../shared/bus/memory.ts';
+import type { Bus, BusMessage } from '../shared/bus/types.ts';
+import { createLogger } from '../shared/log.ts';
+import { ElasticsearchIncidentStore } from '../shared/store/elasticsearch.ts';
+import { EmbeddedIncidentStore } from '../shared/store/embedded.ts';
+import type { IncidentStore } from '../shared/store/types.ts';
+import { topicNames, type Topics } from '../shared/topics.ts';
+import { kafkaBrokers, testElasticsearch, uniqueName } from '../test/support/services.ts';
+import { loadRuleSet } from './detection/ruleset.ts';
+import { DEFAULT_POLICY } from './incidents/grouping.ts';
+import { Correlator } from './service.ts';
+import { assetLookup } from './stages/rules.ts';
+import { EXPECTED_ALERTS, EXPECTED_INCIDENTS, SCENARIO_RULES, scenarioMessages, sortSummaries } from './test/scenario.ts';
+
+interface Backend {
+  bus: Bus;
+  store: IncidentStore;
+  topics: Topics;
+  /** Makes the store's latest writes visible to searches. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const log = createLogger('correlator-test');
+
+const backends: [string, () => Promise<Backend>][] = [
+  [
+    'in-memory bus + embedded store',
+    async () => {
+      const store = new EmbeddedIncidentStore(mkdtempSync(join(tmpdir(), 'canhgac-pipeline-')));
+      return { bus: new MemoryBus(3), store, topics: topicNames('t.'), settle: async () => undefined, close: () => store.close() };
+    },
+  ],
+  [
+    'Kafka + Elasticsearch',
+    async () => {
+      const prefix = uniqueName('pipe');
+      const es = testElasticsearch();
+      const store = new ElasticsearchIncidentStore({ client: es, indexPrefix: prefix });
+      return {
+        bus: new KafkaBus({ brokers: kafkaBrokers(), clientId: 'pipeline-test', topicPrefix: '', ssl: false }, log),
+        store,
+        topics: topicNames(`${prefix}.`),
+        settle: async () => void (await es.indices.refresh({ index: `${prefix}-*` })),
+        close: async () => {
+          await es.indices.delete({ index: `${prefix}-*`, ignore_unavailable: true, allow_no_indices: true });
+          await es.close();
+        },
+      };
+    },
+  ],
+];
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe.each(backends)('correlator pipeline over %s', (_name, make) => {
+  let backend: Backend;
+  const correlators: Correlator[] = [];
+  afterAll(async () => {
+    for (const c of correlators) await c.stop();
+    await backend?.close();
+  });
+
+  it('turns a scripted scenario into exactly the expected alerts and incidents, dead letters and pipeline errors included', async () => {
+    backend = await make();
+    const { ruleset, findings } = loadRuleSet([SCENARIO_RULES]);
+    expect(findings.filter((f) => f.severity === 'error')).toEqual([]);
+    const rules = () => ruleset;
+    const correlator = new Correlator({
+      bus: backend.bus,
+      store: backend.store,
+      topics: backend.topics,
+      rules,
+      assets: assetLookup(rules),
+      groupId: uniqueName('corr'),
+      partitions: { raw: 3, correlate: 3, incidents: 1 },
+      allowedLatenessMs: 5 * 60_000,
+      eventsPerAlert: 10,
+      policy: DEFAULT_POLICY,
+      timezone: 'Asia/Ho_Chi_Minh',
+      log,
+      tickMs: 300,
+    });
+    correlators.push(correlator);
+    await correlator.start();
+    const producer = await backend.bus.producer();
+    await producer.send(backend.topics.raw, scenarioMessages());
+    await producer.close();
+
+    const page = await until('three incidents with all their alerts', 60_000, async () => {
+      await backend.settle();
+      const p = await backend.store.searchIncidents({ size: 50 });
+      const alerts = p.incidents.reduce((n, i) => n + i.alert_count, 0);
+      return p.total >= 3 && alerts >= 4 ? p : undefined;
+    });
+    // A moment more: anything extra would show up now.
+    await new Promise((r) => setTimeout(r, 1500));
+    await backend.settle();
+    const incidents = (await backend.store.searchIncidents({ size: 50 })).incidents;
+    expect(page.total).toBe(3);
+    expect(sortSummaries(incidents.map((i) => ({ rule: i.rule.id, group: i.group, alert_count: i.alert_count, severity: i.severity, layer: i.layer, first_seen: i.first_seen, last_seen: i.last_seen, report_due: i.report_due !== null })))).toEqual(sortSummaries(EXPECTED_INCIDENTS));
+    const alerts = (await Promise.all(incidents.map((i) => backend.store.alertsOf(i.id)))).flat();
+    expect(sortSummaries(alerts.map((a) => ({ rule: a.rule.id, group: a.group, event_count: a.event_count, window: a.window })))).toEqual(sortSummaries(EXPECTED_ALERTS));
+    for (const a of alerts) expect(a.events.length).toBeGreaterThan(0);
+
+    const metrics = await correlator.metrics.registry.getMetricsAsJSON();
+    const value = (name: string, label?: Record<string, string>) =>
+      metrics.find((m) => m.name === name)?.values.find((v) => !label || Object.entries(label).every(([k, x]) => v.labels[k] === x))?.value ?? 0;
+    expect(value('canhgac_correlator_dead_letters_total')).toBe(1);
+    expect(value('canhgac_correlator_events_total', { kind: 'pipeline_error' })).toBe(1);
+
+    const dead: BusMessage[] = [];
+    const dlq = await backend.bus.consumer({ groupId: uniqueName('dlq'), topics: [backend.topics.dlq], fromBeginning: true });
+    await dlq.run(async (b) => void dead.push(...b.messages));
+    await until('the dead letter', 30_000, async () => (dead.length ? true : undefined));
+    await dlq.stop();
+    expect(JSON.parse(dead[0]!.value!)).toMatchObject({ reason: expect.stringMatching(/^not JSON/), topic: backend.topics.raw });
+  });
+});
