@@ -208,6 +208,23 @@ describe('flatline', () => {
   });
 });
 
+describe('partitioned use', () => {
+  it('feeds one named correlation only, as an instance owning its soc.correlate partition does', () => {
+    const rs = rulesFrom(
+      `title: a\nid: a\nlayer: 2\ncorrelation:\n  type: event_count\n  rules: [deny]\n  group-by: [src_ip]\n  timespan: 10s\n  condition: { gte: 2 }\n---\ntitle: b\nid: b\nlayer: 2\ncorrelation:\n  type: event_count\n  rules: [deny]\n  group-by: [dst_port]\n  timespan: 10s\n  condition: { gte: 2 }\n---${BASE}`,
+    ).ruleset;
+    expect(rs.correlationsFedBy('deny-id')).toEqual(['a', 'b']);
+    expect(rs.groupByFor('b')).toEqual(['dst_port']);
+    const engine = new CorrelationEngine(rs, {});
+    const ev = { event: { action: 'deny' }, source: { ip: '1.1.1.1' }, destination: { port: 22 } };
+    expect(engine.feed('deny-id', ev, 0, 0, 'b')).toEqual([]);
+    expect(engine.feed('deny-id', ev, 1, 1, 'b').map((h) => [h.rule.id, h.group])).toEqual([['b', { dst_port: '22' }]]);
+    // A correlation that does not count the rule ignores it.
+    expect(engine.feed('allow-id', ev, 2, 2, 'a')).toEqual([]);
+    expect(engine.stats).toMatchObject({ missingGroup: 0, late: 0, groups: 0 });
+  });
+});
+
 describe('hot swap', () => {
   it('keeps the windows of unchanged correlations and drops changed ones', () => {
     const a = count3();
@@ -221,5 +238,8 @@ describe('hot swap', () => {
     engine.feed('deny-id', event, 4, 4);
     engine.setRuleSet(count3('20s'));
     expect(engine.feed('deny-id', event, 5, 5)).toHaveLength(0);
+    expect(engine.stats.groups).toBe(1);
+    engine.setRuleSet(rulesFrom(BASE).ruleset);
+    expect(engine.stats.groups).toBe(0);
   });
 });
