@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { parseEnvelope, type Envelope } from '../../shared/envelope.ts';
 import { canhgacBin } from '../../test/support/cli.ts';
 
-/** Everything that arrived on a topic, parsed, in arrival order (one partition: Kafka's order). */
+/** Everything on a topic, parsed, in arrival order (one partition: Kafka's order), read by a consumer group of its own. */
 export class TopicReader {
   readonly envelopes: Envelope[] = [];
   readonly bad: string[] = [];
@@ -18,7 +18,7 @@ export class TopicReader {
 
   async start(): Promise<void> {
     const kafka = new Kafka({ clientId: 'collector-test-reader', brokers: this.brokers, logLevel: logLevel.NOTHING });
-    this.consumer = kafka.consumer({ groupId: `reader-${this.topic}`, maxWaitTimeInMs: 100 });
+    this.consumer = kafka.consumer({ groupId: `reader-${this.topic}-${Date.now()}`, maxWaitTimeInMs: 100 });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await this.consumer.run({

@@ -1,0 +1,154 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { stringify } from 'yaml';
+import { envelopePrefix, envelopeValue } from '../../../collector/record.ts';
+import { topicNames } from '../../../shared/topics.ts';
+import { canhgacBin } from '../../support/cli.ts';
+import { withRatio, type BenchContext, type BenchSuite, type Figure } from '../figure.ts';
+
+/**
+ * The collector tailing one file and shipping to a real broker, pinned to one core, against
+ * kafkajs alone producing the same envelopes (built beforehand) with the collector's producer
+ * settings and batch size, in the same run.
+ */
+const LINES = 200_000;
+const BATCH = 2000;
+const HOST = 'bench-host';
+
+function logLine(i: number): string {
+  return `<134>Nov 26 08:00:00 fw01 kernel: [UFW BLOCK] IN=eth0 OUT= SRC=10.1.${i % 250}.${i % 200} DST=10.2.0.1 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=${i % 65536} DF PROTO=TCP SPT=${1024 + (i % 60000)} DPT=22 WINDOW=64240 RES=0x00 SYN URGP=0 seq=${i}`;
+}
+
+async function highWatermark(admin: Admin, topic: string): Promise<number> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets.reduce((n, o) => n + Number(o.high), 0);
+}
+
+async function createTopic(admin: Admin, topic: string): Promise<void> {
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1 }] });
+}
+
+async function baselineRate(kafka: Kafka, topic: string, lines: string[], source: string): Promise<number> {
+  const prefix = envelopePrefix({ host: HOST, source, format: 'auto' });
+  const received = new Date().toISOString();
+  let offset = 0;
+  const messages = lines.map((line) => {
+    const value = envelopeValue(prefix, `${HOST}:pre:${offset}`, received, line, false);
+    offset += Buffer.byteLength(line) + 1;
+    return { key: HOST, value };
+  });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  await producer.connect();
+  const t0 = performance.now();
+  const inflight: Promise<unknown>[] = [];
+  for (let i = 0; i < messages.length; i += BATCH) {
+    inflight.push(producer.send({ topic, acks: -1, messages: messages.slice(i, i + BATCH) }));
+    if (inflight.length >= 4) await inflight.shift();
+  }
+  await Promise.all(inflight);
+  const secs = (performance.now() - t0) / 1000;
+  await producer.disconnect();
+  return messages.length / secs;
+}
+
+function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function collectorRun(ctx: BenchContext, admin: Admin, prefix: string, dir: string, text: string): Promise<{ rate: number; rssMax: number }> {
+  const topic = topicNames(prefix).raw;
+  const logFile = join(dir, 'logs', 'fw.log');
+  writeFileSync(logFile, '');
+  const config = join(dir, 'collector.yml');
+  writeFileSync(
+    config,
+    stringify({
+      kafka: { brokers: ctx.kafkaBrokers, topicPrefix: prefix },
+      log: { level: 'warn' },
+      collector: {
+        host: HOST,
+        dataDir: join(dir, 'data'),
+        pollMs: 50,
+        heartbeatSeconds: 3600,
+        sources: [{ type: 'file', name: 'fw', paths: [join(dir, 'logs', '*.log')], startAt: 'beginning' }],
+        shipping: { batchRecords: BATCH },
+        metrics: { listen: { host: '127.0.0.1', port: 0 } },
+      },
+    }),
+  );
+  const pin = spawnSync('taskset', ['--version']).status === 0 ? ['taskset', '-c', '0'] : [];
+  const [cmd, ...args] = [...pin, process.execPath, canhgacBin, 'collector', '--config', config];
+  const child = spawn(cmd!, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KAFKA_BROKERS: '' } });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  try {
+    // Started once it tails the empty file (its checkpoint file appears).
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(join(dir, 'data', 'checkpoints', 'fw.json'))) {
+      if (Date.now() > deadline) throw new Error('the collector did not start within 30 s');
+      await sleep(50);
+    }
+    // taskset execs the command, so the child's pid is the collector's.
+    const pid = child.pid!;
+    let rssMax = rssMb(pid);
+    ctx.log(`collector (pid ${pid}${pin.length ? ', pinned to cpu 0' : ''}): appending ${LINES} lines`);
+    const t0 = performance.now();
+    appendFileSync(logFile, text);
+    let shipped = 0;
+    let polls = 0;
+    while (shipped < LINES) {
+      await sleep(20);
+      if (++polls % 5 === 0) rssMax = Math.max(rssMax, rssMb(pid));
+      shipped = await highWatermark(admin, topic);
+      if (performance.now() - t0 > 300_000) throw new Error(`the collector shipped only ${shipped} of ${LINES} lines in 300 s`);
+    }
+    const secs = (performance.now() - t0) / 1000;
+    rssMax = Math.max(rssMax, rssMb(pid));
+    return { rate: LINES / secs, rssMax };
+  } finally {
+    child.kill('SIGTERM');
+    await Promise.race([exited, sleep(15_000)]);
+    child.kill('SIGKILL');
+  }
+}
+
+export const suite: BenchSuite = {
+  name: 'collector',
+  needsServices: true,
+  async run(ctx) {
+    const kafka = new Kafka({ clientId: 'canhgac-bench-collector', brokers: ctx.kafkaBrokers!, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    const tag = randomBytes(4).toString('hex');
+    const dir = mkdtempSync(join(tmpdir(), 'canhgac-bench-collector-'));
+    const baselineTopic = `bench.collector.${tag}.baseline`;
+    const prefix = `bench.collector.${tag}.`;
+    const figures: Figure[] = [];
+    try {
+      mkdirSync(join(dir, 'logs'));
+      const lines = Array.from({ length: LINES }, (_, i) => logLine(i));
+      const text = `${lines.join('\n')}\n`;
+      await createTopic(admin, baselineTopic);
+      await createTopic(admin, topicNames(prefix).raw);
+      ctx.log(`kafkajs baseline: ${LINES} pre-built envelopes`);
+      const baseline = await baselineRate(kafka, baselineTopic, lines, join(dir, 'logs', 'fw.log'));
+      const run = await collectorRun(ctx, admin, prefix, dir, text);
+      figures.push(withRatio({ bench: 'collector.tail_ship', unit: 'lines/s', value: Math.round(run.rate), baseline: Math.round(baseline), note: 'target ratio >= 0.7' }));
+      figures.push({ bench: 'collector.rss', unit: 'MB', value: Math.round(run.rssMax * 10) / 10, note: `peak RSS while shipping ${LINES} lines; target < 150 MB` });
+    } finally {
+      await admin.deleteTopics({ topics: [baselineTopic, topicNames(prefix).raw] }).catch(() => undefined);
+      await admin.disconnect();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return figures;
+  },
+};
