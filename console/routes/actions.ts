@@ -9,8 +9,7 @@ import { IncidentParams } from './incidents.ts';
 
 /**
  * POST /api/incidents/:id/actions. The store is written first (under optimistic concurrency), then the
- * audit trail, then the change goes to the feed, from which every console instance (this one too) pushes
- * it to its clients.
+ * audit trail and the feed, from which every console instance (this one too) pushes the change to its clients.
  */
 export const actionRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (app, { ctx }) => {
   app.post<{ Params: z.infer<typeof IncidentParams>; Body: Action }>(
@@ -32,14 +31,18 @@ export const actionRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (
         throw err;
       }
       const { before, after } = result;
-      await appendAuditWithRetry(
-        ctx.store,
-        auditEntry(
-          { '@timestamp': now.toISOString(), actor, action: request.body.action, incident_id: after.id, source_ip: request.ip, before, after },
-          String(after.version),
+      // The audit entry and the change are independent writes: done together, the other consoles see the
+      // action one Elasticsearch round trip sooner. The answer waits for both.
+      await Promise.all([
+        appendAuditWithRetry(
+          ctx.store,
+          auditEntry(
+            { '@timestamp': now.toISOString(), actor, action: request.body.action, incident_id: after.id, source_ip: request.ip, before, after },
+            String(after.version),
+          ),
         ),
-      );
-      await ctx.feed.publish({ type: 'updated', at: now.toISOString(), incident: after });
+        ctx.feed.publish({ type: 'updated', at: now.toISOString(), incident: after }),
+      ]);
       ctx.metrics.actions.inc({ action: request.body.action });
       return { incident: after };
     },

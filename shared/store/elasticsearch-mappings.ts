@@ -12,9 +12,11 @@ const lenient = <T extends object>(m: T) => ({ ...m, ignore_malformed: true });
 
 const ruleRef = { properties: { id: keyword, title: titled, level: keyword, layer: long } };
 
-/** group holds the group-by values of a correlation, whose names vary by rule: every string is a keyword. */
-const groupTemplate = { group_values: { path_match: 'group.*', match_mapping_type: 'string', mapping: keyword } };
-const group = { type: 'object', dynamic: true } as const;
+/**
+ * group holds the group-by values of a correlation, whose names vary by rule. Flattened: every value is a
+ * keyword searchable as group.<name>, and a new name never costs a mapping update on the write path.
+ */
+const group = { type: 'flattened' } as const;
 
 const endpoint = { properties: { ip: lenient({ type: 'ip' }), port: lenient(long) } };
 
@@ -52,7 +54,6 @@ export const ecsEventProperties = {
 
 export const alertMappings = {
   dynamic: false,
-  dynamic_templates: [groupTemplate],
   properties: {
     id: keyword,
     '@timestamp': date,
@@ -73,7 +74,6 @@ export const alertMappings = {
 
 export const incidentMappings = {
   dynamic: false,
-  dynamic_templates: [groupTemplate],
   properties: {
     id: keyword,
     rule: ruleRef,

@@ -44,6 +44,7 @@ describe('ElasticsearchIncidentStore (real Elasticsearch)', () => {
     expect(ip.last_seen.type).toBe('date');
     expect(ip.status.type).toBe('keyword');
     expect(ip.layer.type).toBe('long');
+    expect(ip.group.type).toBe('flattened');
   });
 
   it('writes alerts to monthly indices by deterministic id: twice the same input, the same documents', async () => {
