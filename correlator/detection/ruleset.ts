@@ -183,11 +183,8 @@ export function buildRuleSet(parsed: readonly ParsedRule[], context: RuleContext
   };
 
   for (const p of parsed) {
-    const info = ruleInfo(p, []);
-    if (!info) {
-      ruleInfo(p, findings);
-      continue;
-    }
+    const info = ruleInfo(p, findings);
+    if (!info) continue;
     if (!claim(p, `id:${info.id}`, p.doc.id ? 'id' : 'name', p.doc.id ? 'id' : 'name')) continue;
     if (p.doc.name && p.doc.id && !claim(p, `name:${p.doc.name}`, 'name', 'name')) continue;
     const ref: RuleRef = { id: info.id, name: p.doc.name ?? null, kind: p.kind };

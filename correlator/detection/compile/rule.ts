@@ -6,7 +6,7 @@ import { fieldReader, type FieldReader } from '../fields/reader.ts';
 import type { ListStore } from '../lists.ts';
 import type { RuleInfo } from '../model.ts';
 import { parseTimespan } from '../parse/timespan.ts';
-import type { ParsedCorrelation, ParsedDetection, ParsedRule, Path } from '../parse/documents.ts';
+import type { ParsedDetection, ParsedRule, Path } from '../parse/documents.ts';
 import type { RuleTests } from '../parse/schema.ts';
 import { ruleTokens } from './logsource.ts';
 import { compileItem, MIN_LITERAL } from './value.ts';
@@ -235,4 +235,3 @@ function conditionFinding(parsed: ParsedDetection, path: Path, offset: number, m
   return base;
 }
 
-export type { ParsedCorrelation };
