@@ -33,11 +33,12 @@ export async function* readRecordingLines(file: string): AsyncGenerator<Recordin
   let lineNo = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      let text = pending + chunk.toString('utf8');
+      const text = pending + chunk.toString('utf8');
+      let start = 0;
       let nl: number;
-      while ((nl = text.indexOf('\n')) >= 0) {
-        const line = text.slice(0, nl);
-        text = text.slice(nl + 1);
+      while ((nl = text.indexOf('\n', start)) >= 0) {
+        const line = text.slice(start, nl);
+        start = nl + 1;
         lineNo++;
         if (oversized) {
           oversized = false;
@@ -45,7 +46,7 @@ export async function* readRecordingLines(file: string): AsyncGenerator<Recordin
         }
         yield { lineNo, text: line.endsWith('\r') ? line.slice(0, -1) : line };
       }
-      pending = text;
+      pending = text.slice(start);
       if (pending.length > MAX_RECORDING_LINE && !oversized) {
         // Yield the cut head now so that the caller can name the line; it will not parse.
         yield { lineNo: lineNo + 1, text: pending.slice(0, 256) };
@@ -84,10 +85,22 @@ export async function summarizeRecording(file: string): Promise<RecordingSummary
   return { lines, envelopes, firstReceived: first, lastReceived: last };
 }
 
-/** The `received` time of one recording line without a full validation (for the summary pass). */
+/**
+ * The `received` time of a line envelope, read without the full validation (the replay validates each line
+ * as it sends it): the summary pass only needs the count and the time span.
+ */
 function receivedOf(text: string): number | null {
-  const parsed = parseEnvelope(text);
-  return parsed.ok ? Date.parse(parsed.envelope.received) : null;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof json !== 'object' || json === null) return null;
+  const { kind, received } = json as { kind?: unknown; received?: unknown };
+  if ((kind !== undefined && kind !== 'line') || typeof received !== 'string') return null;
+  const t = Date.parse(received);
+  return Number.isFinite(t) ? t : null;
 }
 
 /** Appends NDJSON lines to a file (gzip when the name ends in .gz), honouring the stream's backpressure. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -131,6 +131,17 @@ describe('drill replay', () => {
     expect(result.sent).toBe(5);
     expect(result.skipped).toBe(1);
     expect(skipped).toEqual([expect.stringMatching(/^4: not JSON/)]);
+  });
+
+  it('skips an oversized line by its number and carries on with the next', async () => {
+    const file = recording(3, 100);
+    const text = readFileSync(file, 'utf8').split('\n');
+    text.splice(1, 0, `{"v":1,"line":"${'x'.repeat(3 * 1024 * 1024)}"}`);
+    writeFileSync(file, text.join('\n'));
+    const { result, skipped } = await replayToMemory(file, 'max');
+    expect(result.sent).toBe(3);
+    expect(skipped).toEqual([expect.stringMatching(/^2: not JSON/)]);
+    expect(result.lineNo).toBe(4);
   });
 
   it('--loop replays again later in time with new ids until stopped', async () => {
