@@ -222,7 +222,29 @@ function visible(inc, f) {
   return true;
 }
 
-$('#filters').addEventListener('input', () => renderAll());
+$('#filters').addEventListener('input', () => {
+  renderAll();
+  loadHistory();
+});
+
+/**
+ * The stream carries open incidents and every change since; closed ones from before come from a search.
+ * Only fetched when the status filter asks for more than the open ones.
+ */
+async function loadHistory() {
+  const f = filters();
+  if (f.status === 'open') return;
+  const q = new URLSearchParams({ size: '200' });
+  if (f.status) q.set('status', f.status);
+  for (const k of ['layer', 'severity', 'drill']) if (f[k]) q.set(k, f[k]);
+  const res = await api(`/api/incidents?${q}`).catch(() => null);
+  if (!res || res.status !== 200) return;
+  for (const inc of (await res.json()).incidents) {
+    const known = state.incidents.get(inc.id);
+    if (!known || known.version < inc.version) state.incidents.set(inc.id, inc);
+  }
+  renderAll();
+}
 
 function renderAll() {
   if (!state.me) return;

@@ -126,6 +126,31 @@ describe('console page in headless Chromium (real Kafka and Elasticsearch)', () 
     expect(snapshotsAfter).toBe(snapshotsBefore);
   });
 
+  it('shows closed incidents from before the page opened when the status filter asks for them', async () => {
+    const p2 = pages[1]!;
+    const old = incidentFixture({ id: uniqueName('closed'), status: 'resolved', first_seen: '2026-01-05T00:00:00.000Z', last_seen: '2026-01-05T01:00:00.000Z' });
+    await c.store.upsertIncident(old, { refresh: true });
+    expect(await p2.$(`#incidents tr[data-id="${old.id}"]`)).toBeNull();
+    await p2.selectOption('#filters select[name=status]', 'resolved');
+    await p2.waitForSelector(`#incidents tr[data-id="${old.id}"][data-status=resolved]`, { timeout: 5000 });
+    await p2.selectOption('#filters select[name=status]', 'open');
+    await p2.waitForSelector(`#incidents tr[data-id="${old.id}"]`, { state: 'detached', timeout: 5000 });
+  });
+
+  it('a viewer sees the incidents but no action buttons', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.fill('input[name=username]', 'vera');
+    await page.fill('input[name=password]', PASSWORD);
+    await page.click('#login-form button[type=submit]');
+    const row = await page.waitForSelector('#incidents tbody tr');
+    await row.click();
+    await page.waitForSelector('#detail:not([hidden])');
+    expect(await page.isHidden('#actions')).toBe(true);
+    await context.close();
+  });
+
   it('switches to Vietnamese with every label from the message file', async () => {
     const p2 = pages[1]!;
     await p2.click('#lang');
