@@ -47,6 +47,8 @@ describe('loading', () => {
     expect(errors(badspan).join()).toMatch(/timespan/);
     const empty = rulesFrom(`${corr('c', 'type: event_count\nrules: [b]\ntimespan: 1m\ncondition: { gt: 5, lt: 3 }')}---\n${base}`).findings;
     expect(errors(empty).join()).toMatch(/is empty/);
+    const brokenBase = rulesFrom(`${corr('c', 'type: event_count\nrules: [b]\ntimespan: 1m\ncondition: { gte: 2 }')}---\n${base.replace('a: 1', 'a|bad: 1')}`);
+    expect(errors(brokenBase.findings)).toEqual([expect.stringMatching(/unknown modifier 'bad'/), expect.stringMatching(/counts rule 'b', which could not be loaded/)]);
     const cycle = rulesFrom(
       `${corr('c1', 'type: event_count\nrules: [c2]\ntimespan: 1m\ncondition: { gte: 2 }')}---\n${corr('c2', 'type: event_count\nrules: [c1, b]\ntimespan: 1m\ncondition: { gte: 2 }')}---\n${base}`,
     );

@@ -187,16 +187,16 @@ export function buildRuleSet(parsed: readonly ParsedRule[], context: RuleContext
     if (!info) continue;
     if (!claim(p, `id:${info.id}`, p.doc.id ? 'id' : 'name', p.doc.id ? 'id' : 'name')) continue;
     if (p.doc.name && p.doc.id && !claim(p, `name:${p.doc.name}`, 'name', 'name')) continue;
+    // Registered even when it fails to compile, so a correlation counting it says why it cannot run.
     const ref: RuleRef = { id: info.id, name: p.doc.name ?? null, kind: p.kind };
+    refs.set(info.id, ref);
+    if (p.doc.name) refs.set(p.doc.name, ref);
     if (p.kind === 'detection') {
       const compiled = compileDetection(p, context, findings);
-      if (!compiled) continue;
-      detections.set(info.id, compiled);
+      if (compiled) detections.set(info.id, compiled);
     } else {
       correlationDocs.push({ parsed: p, info });
     }
-    refs.set(info.id, ref);
-    if (p.doc.name) refs.set(p.doc.name, ref);
   }
 
   const correlations = new Map<string, CorrelationDef>();
