@@ -23,10 +23,11 @@ export interface LoadOptions {
   context?: RuleContext;
 }
 
-/** Files in a rules folder that are context, not rules. */
+/** Files and folders in a rules folder that are context, not rules (drills/ holds drill scenarios). */
 const CONTEXT_FILES = new Set(['assets.yml', 'assets.yaml', 'fields.yml', 'fields.yaml']);
+const CONTEXT_DIRS = new Set(['lists', 'drills']);
 
-/** The rule files of the given files and folders (folders recursively; lists/ and context files left out). */
+/** The rule files of the given files and folders (folders recursively; context files and folders left out). */
 export function ruleFiles(paths: readonly string[]): { files: string[]; findings: Finding[] } {
   const files: string[] = [];
   const findings: Finding[] = [];
@@ -34,7 +35,7 @@ export function ruleFiles(paths: readonly string[]): { files: string[]; findings
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const p = join(dir, entry.name);
       if (entry.isDirectory()) {
-        if (entry.name !== 'lists' && !entry.name.startsWith('.')) walk(p);
+        if (!CONTEXT_DIRS.has(entry.name) && !entry.name.startsWith('.')) walk(p);
       } else if (/\.ya?ml$/.test(entry.name) && !CONTEXT_FILES.has(entry.name)) files.push(p);
     }
   };
