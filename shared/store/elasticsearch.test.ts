@@ -156,6 +156,16 @@ describe('ElasticsearchIncidentStore (real Elasticsearch)', () => {
     await expect(store.searchIncidents({ page: 1000, size: 500 })).rejects.toThrow(/page/);
   });
 
+  it('finds the latest incident of a rule, group key and drill without waiting for a refresh', async () => {
+    const base = { rule: { id: 'r-latest', title: 'Latest', level: 'low' as const, layer: 1 }, group_key: 'host=db-09' };
+    await store.upsertIncident(incidentFixture({ ...base, id: 'lt-old', first_seen: '2026-07-01T00:00:00.000Z', last_seen: '2026-07-01T00:10:00.000Z' }));
+    await store.upsertIncident(incidentFixture({ ...base, id: 'lt-new', first_seen: '2026-07-02T00:00:00.000Z', last_seen: '2026-07-02T00:10:00.000Z' }));
+    await store.upsertIncident(incidentFixture({ ...base, id: 'lt-drill', drill: 'd-9', first_seen: '2026-07-03T00:00:00.000Z', last_seen: '2026-07-03T00:10:00.000Z' }));
+    expect((await store.latestIncident('r-latest', 'host=db-09', null))?.id).toBe('lt-new');
+    expect((await store.latestIncident('r-latest', 'host=db-09', 'd-9'))?.id).toBe('lt-drill');
+    expect(await store.latestIncident('r-latest', 'host=other', null)).toBeNull();
+  });
+
   it('appends audit entries once per id and finds them', async () => {
     const entry: AuditEntry = {
       id: 'audit-1',
