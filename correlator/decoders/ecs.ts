@@ -209,5 +209,8 @@ export function setThreat(draft: Draft, value: string | undefined): void {
 }
 
 export function observer(draft: Draft, vendor: string, product: string, type: string): void {
-  draft.observer = { ...draft.observer, vendor, product, type };
+  const o = (draft.observer ??= {});
+  o.vendor = vendor;
+  o.product = product;
+  o.type = type;
 }

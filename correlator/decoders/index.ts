@@ -51,26 +51,21 @@ function pipelineError(original: string, received: number, message: string, labe
   return event as NormalizedEvent;
 }
 
-// Control characters other than tab, and DEL. A single character class: linear, no backtracking.
-// (U+FFFD is a character like any other here: invalid UTF-8 is caught where bytes become text, in decodeBytes.)
-const BAD_CHAR = /[\u0000-\u0008\u000a-\u001f\u007f]/;
-const SURROGATE = /[\ud800-\udfff]/;
-
+/**
+ * Control characters other than tab, DEL, and lone surrogates, in one pass. (U+FFFD is a character like any
+ * other here: invalid UTF-8 is caught where bytes become text, in decodeBytes.)
+ */
 function badInput(line: string): string | undefined {
-  const m = BAD_CHAR.exec(line);
-  if (m) {
-    const code = m[0].charCodeAt(0);
-    return `input: control character 0x${code.toString(16).padStart(2, '0')} at position ${m.index}`;
-  }
-  // Lone surrogates (a string cut in the middle of a pair): only checked when the line has any surrogate at all.
-  if (SURROGATE.test(line)) {
-    for (let i = 0; i < line.length; i++) {
-      const c = line.charCodeAt(i);
-      if (c >= 0xd800 && c <= 0xdbff && i + 1 < line.length && (line.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c >= 32 && c < 127) continue;
+    if ((c < 32 && c !== 9) || c === 127) return `input: control character 0x${c.toString(16).padStart(2, '0')} at position ${i}`;
+    if (c >= 0xd800 && c <= 0xdfff) {
+      if (c <= 0xdbff && i + 1 < line.length && (line.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
         i++;
         continue;
       }
-      if (c >= 0xd800 && c <= 0xdfff) return `input: invalid UTF-16 (lone surrogate) at position ${i}`;
+      return `input: invalid UTF-16 (lone surrogate) at position ${i}`;
     }
   }
   return undefined;
@@ -97,7 +92,9 @@ export function decodeLine(rawLine: string, opts: DecodeOptions = {}): Normalize
   }
   // A line read with its terminator still attached.
   if (line.endsWith('\n')) line = line.slice(0, line.endsWith('\r\n') ? -2 : -1);
-  const bad = badInput(line);
+  // JSON text cannot hold raw control characters (JSON.parse reports them with their position), so only
+  // other lines need the scan.
+  const bad = line.charCodeAt(0) === 123 ? undefined : badInput(line);
   if (bad) return pipelineError(line, safeReceived, bad);
   const time: TimeContext = { received: safeReceived, timezone: zoneOf(opts.timezone) };
   const format = opts.format && opts.format !== 'auto' ? opts.format : undefined;
@@ -141,8 +138,14 @@ function finish(draft: Draft, decoder: Decoder, input: DecodeInput, line: string
   (e as Record<string, unknown>).module ??= decoder.name;
   e.dataset ??= decoder.name;
   if (h) {
-    if (h.hostname !== undefined && draft.host?.name === undefined) draft.host = { ...draft.host, name: h.hostname };
-    if (h.appName !== undefined && draft.process?.name === undefined) draft.process = { ...draft.process, name: h.appName };
+    if (h.hostname !== undefined) {
+      const host = (draft.host ??= {});
+      host.name ??= h.hostname;
+    }
+    if (h.appName !== undefined) {
+      const proc = (draft.process ??= {});
+      proc.name ??= h.appName;
+    }
     if (h.procId !== undefined && draft.process && draft.process.pid === undefined) {
       const pid = Number(h.procId);
       if (Number.isInteger(pid) && pid >= 0) draft.process.pid = pid;

@@ -15,8 +15,12 @@ export function monthIndex(name: string): number | undefined {
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
-// Offsets only change at DST boundaries, so caching them per zone and hour is exact and keeps Intl off the hot path.
-const offsets = new Map<string, number>();
+// Offsets only change at DST boundaries (on the hour), so caching them per zone and hour is exact and keeps
+// Intl off the hot path; the last answer is kept aside because consecutive lines share their hour.
+const offsets = new Map<string, Map<number, number>>();
+let lastZone = '';
+let lastHour = NaN;
+let lastOffset = 0;
 
 export function isValidTimezone(zone: string): boolean {
   try {
@@ -30,9 +34,17 @@ export function isValidTimezone(zone: string): boolean {
 /** The zone's offset from UTC in milliseconds at the given instant. */
 export function zoneOffset(zone: string, utcMs: number): number {
   if (zone === 'UTC' || zone === 'Etc/UTC') return 0;
-  const key = `${zone}|${Math.floor(utcMs / 3_600_000)}`;
-  const cached = offsets.get(key);
-  if (cached !== undefined) return cached;
+  const hour = Math.floor(utcMs / 3_600_000);
+  if (hour === lastHour && zone === lastZone) return lastOffset;
+  let byHour = offsets.get(zone);
+  if (!byHour) offsets.set(zone, (byHour = new Map()));
+  const cached = byHour.get(hour);
+  if (cached !== undefined) {
+    lastZone = zone;
+    lastHour = hour;
+    lastOffset = cached;
+    return cached;
+  }
   let fmt = formatters.get(zone);
   if (!fmt) {
     fmt = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
@@ -42,8 +54,8 @@ export function zoneOffset(zone: string, utcMs: number): number {
   for (const p of fmt.formatToParts(new Date(Math.floor(utcMs / 1000) * 1000))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
   const asUtc = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
   const offset = asUtc - Math.floor(utcMs / 1000) * 1000;
-  if (offsets.size > 50_000) offsets.clear();
-  offsets.set(key, offset);
+  if (byHour.size > 50_000) byHour.clear();
+  byHour.set(hour, offset);
   return offset;
 }
 
@@ -57,8 +69,13 @@ export function localToEpoch(zone: string, y: number, mo: number, d: number, h: 
 }
 
 /** A time with month and day but no year: the year that puts it closest before (or just after) the receive time. */
+let yearOf = { received: NaN, zone: '', year: 0 };
+
 export function withoutYear(ctx: TimeContext, mo: number, d: number, h: number, mi: number, s: number, ms = 0): number {
-  const year = new Date(ctx.received + zoneOffset(ctx.timezone, ctx.received)).getUTCFullYear();
+  if (ctx.received !== yearOf.received || ctx.timezone !== yearOf.zone) {
+    yearOf = { received: ctx.received, zone: ctx.timezone, year: new Date(ctx.received + zoneOffset(ctx.timezone, ctx.received)).getUTCFullYear() };
+  }
+  const year = yearOf.year;
   const t = localToEpoch(ctx.timezone, year, mo, d, h, mi, s, ms);
   // A clock a little ahead of ours is skew; a date far ahead is last year's (logs read across New Year).
   if (t > ctx.received + 7 * 86_400_000) return localToEpoch(ctx.timezone, year - 1, mo, d, h, mi, s, ms);

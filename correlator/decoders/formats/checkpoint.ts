@@ -46,7 +46,7 @@ function mapCheckpoint(x: Record<string, string>, draft: Draft): void {
   setUser(draft, x.src_user_name ?? x.user ?? x.administrator ?? x.dst_user_name);
   if (x.rule_name) draft.rule = { name: x.rule_name };
   if (x.ifdir === 'inbound' || x.ifdir === 'outbound') (draft.network ??= {}).direction = x.ifdir;
-  if (x.origin) draft.observer = { ...draft.observer, name: x.origin };
+  if (x.origin) draft.observer!.name = x.origin;
   const malware = present(x.malware_family ?? x.protection_name ?? x.malware_rule_id);
   if (x.file_name) {
     if (x.file_name.includes('/') || x.file_name.includes('\\')) setFilePath(draft, x.file_name);

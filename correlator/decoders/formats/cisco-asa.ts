@@ -71,7 +71,9 @@ function after(words: string[], keyword: string, from = 0): [Endpoint | undefine
 function set(draft: Draft, src: Endpoint | undefined, dst: Endpoint | undefined): void {
   if (src) setSource(draft, src.ip, src.port);
   if (dst) setDestination(draft, dst.ip, dst.port);
-  if (src?.iface || dst?.iface) draft.observer = { ...draft.observer, ingress: src?.iface ? { interface: { name: src.iface } } : undefined, egress: dst?.iface ? { interface: { name: dst.iface } } : undefined } as Draft['observer'];
+  const o = (draft.observer ??= {}) as Record<string, unknown>;
+  if (src?.iface) o.ingress = { interface: { name: src.iface } };
+  if (dst?.iface) o.egress = { interface: { name: dst.iface } };
 }
 
 const TRANSPORTS = new Set(['tcp', 'udp', 'icmp', 'icmp6', 'gre', 'esp', 'ah', 'sctp', 'igmp', 'ospf', 'pim']);

@@ -20,7 +20,7 @@ export const esetProtect: Decoder = {
   description: 'ESET PROTECT syslog JSON events (threat, firewall, HIPS, audit) and ESET Connect detections',
   sniff(input) {
     const p = input.payload;
-    if (!p.includes('"event_type"') && !p.includes('DETECTION_CATEGORY_')) return false;
+    if (p.charCodeAt(0) !== 123 || (!p.includes('_Event"') && !p.includes('"DETECTION_CATEGORY_'))) return false;
     const x = jsonObject(input);
     return x !== undefined && ((typeof x.event_type === 'string' && x.event_type.endsWith('_Event')) || String(x.category).startsWith('DETECTION_CATEGORY_'));
   },

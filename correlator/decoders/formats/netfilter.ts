@@ -77,7 +77,9 @@ export const netfilter: Decoder = {
     setTransport(draft, x.PROTO);
     const inIf = present(x.IN);
     const outIf = present(x.OUT);
-    if (inIf || outIf) draft.observer = { ...draft.observer, ingress: inIf ? { interface: { name: inIf } } : undefined, egress: outIf ? { interface: { name: outIf } } : undefined } as Draft['observer'];
+    const o = draft.observer as Record<string, unknown>;
+    if (inIf) o.ingress = { interface: { name: inIf } };
+    if (outIf) o.egress = { interface: { name: outIf } };
     if (inIf && !outIf) (draft.network ??= {}).direction = 'inbound';
     else if (outIf && !inIf) (draft.network ??= {}).direction = 'outbound';
     else if (inIf && outIf) (draft.network ??= {}).direction = 'forwarded';

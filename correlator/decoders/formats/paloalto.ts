@@ -89,7 +89,7 @@ export const paloalto: Decoder = {
     draft.event.dataset = `paloalto.${type.toLowerCase()}`;
     const ts = iso(parseDateTime(f[6] && f[6].length === 19 ? f[6] : f[1]!, input.time));
     if (ts) draft['@timestamp'] = ts;
-    if (present(f[2])) draft.observer = { ...draft.observer, serial_number: f[2] } as Draft['observer'];
+    if (present(f[2])) (draft.observer as Record<string, unknown>).serial_number = f[2];
     switch (type) {
       case 'TRAFFIC':
       case 'THREAT':

@@ -21,7 +21,7 @@ export const sophosXg: Decoder = {
     draft.event.code = x.log_id;
     const when = x.timestamp ? iso(parseDateTime(x.timestamp, input.time)) : x.date && x.time ? iso(parseDateTime(`${x.date} ${x.time}`, input.time)) : undefined;
     if (when) draft['@timestamp'] = when;
-    if (x.device_name) draft.observer = { ...draft.observer, name: x.device_name };
+    if (x.device_name) draft.observer!.name = x.device_name;
     setSource(draft, x.src_ip ?? x.sourceip, x.src_port);
     setDestination(draft, x.dst_ip ?? x.destinationip, x.dst_port);
     setTransport(draft, x.protocol);

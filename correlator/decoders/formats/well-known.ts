@@ -52,9 +52,15 @@ export function mapWellKnown(get: (names: string[]) => string | undefined, input
 }
 
 /** A case-insensitive getter over a record, skipping placeholder values. */
+const WANTED = new Set(Object.values(KEYS).flat());
+
 export function lookup(record: Record<string, unknown>): (names: string[]) => string | undefined {
+  // Only the names looked for are kept, so a large document costs one lower-casing per top-level key.
   const lower: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  for (const k in record) lower[k.toLowerCase()] ??= record[k];
+  for (const k in record) {
+    const l = k.toLowerCase();
+    if (WANTED.has(l)) lower[l] ??= record[k];
+  }
   return (names) => {
     for (const n of names) {
       const v = lower[n];

@@ -19,7 +19,8 @@ export const windowsFilteringPlatform: Decoder = {
   name: 'windows-wfp',
   description: 'Windows Filtering Platform connection events 5152-5159 (Security log) as JSON',
   sniff(input) {
-    const ev = input.payload.includes('515') ? windowsEvent(input) : undefined;
+    const p = input.payload;
+    const ev = p.charCodeAt(0) === 123 && p.includes('515') && p.includes('Security') ? windowsEvent(input) : undefined;
     return ev !== undefined && ev.id >= 5152 && ev.id <= 5159;
   },
   decode(input, draft) {
