@@ -160,7 +160,8 @@ function onMessage(msg) {
       state.incidents = new Map(msg.incidents.map((i) => [i.id, i]));
       state.cursor = msg.cursor;
       setLinkState('live');
-      for (const i of msg.incidents) if (state.cursor && before.size && !before.has(i.id)) announce(i);
+      // After a resync, incidents the page had not seen are new to the responder too.
+      for (const i of msg.incidents) if (before.size && !before.has(i.id)) announce(i);
       renderAll();
       break;
     }
