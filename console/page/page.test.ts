@@ -120,6 +120,8 @@ describe('console page in headless Chromium (real Kafka and Elasticsearch)', () 
       await p.waitForSelector('#link-state[data-state=live]');
       expect(await p.textContent(`#incidents tr[data-id="${incident.id}"] .badge.drill`)).toContain('drill-7');
     }
+    // New alerts redraw the alerts-per-minute chart (at most every 5 s); its title carries the hour's total.
+    await pages[1]!.waitForFunction(() => Number(document.querySelector('#chart')?.getAttribute('title') ?? 0) >= 4, undefined, { timeout: 10_000 });
     await pages[1]!.screenshot({ path: join(ARTIFACTS, 'console-list.png'), fullPage: true });
     // Resumed from the cursor: no client needed a full snapshot.
     const snapshotsAfter = (await c.ctx.metrics.snapshots.get()).values.find((v) => v.labels.reason === 'unknown_cursor')?.value ?? 0;
