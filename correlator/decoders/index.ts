@@ -55,7 +55,11 @@ function pipelineError(original: string, received: number, message: string, labe
  * Control characters other than tab, DEL, and lone surrogates, in one pass. (U+FFFD is a character like any
  * other here: invalid UTF-8 is caught where bytes become text, in decodeBytes.)
  */
+// One native scan decides whether the careful per-character pass is needed at all.
+const SUSPECT = /[\u0000-\u0008\u000a-\u001f\u007f\ud800-\udfff]/;
+
 function badInput(line: string): string | undefined {
+  if (!SUSPECT.test(line)) return undefined;
   for (let i = 0; i < line.length; i++) {
     const c = line.charCodeAt(i);
     if (c >= 32 && c < 127) continue;

@@ -204,9 +204,9 @@ export function parseAny(s: string, ctx: TimeContext): number {
   return parseMonthDay(t, ctx);
 }
 
+/** 1970-01-01 to 9999-12-31 in epoch ms: the years an ISO 8601 @timestamp can carry. */
+const LAST_MS = 253_402_300_799_999;
+
 export function iso(ms: number): string | undefined {
-  if (!Number.isFinite(ms)) return undefined;
-  const d = new Date(ms);
-  const y = d.getUTCFullYear();
-  return y >= 1970 && y <= 9999 ? d.toISOString() : undefined;
+  return ms >= 0 && ms <= LAST_MS ? new Date(ms).toISOString() : undefined;
 }

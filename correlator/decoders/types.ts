@@ -40,6 +40,8 @@ export interface DecodeInput {
   time: TimeContext;
   /** Per-source memory (W3C #Fields headers); absent when decoding one line on its own. */
   state?: Map<string, unknown>;
+  /** The payload parsed as JSON, once, for every decoder that looks at it (see formats/json-payload.ts). */
+  json?: { value: unknown } | { error: DecodeError };
 }
 
 export interface Decoder {

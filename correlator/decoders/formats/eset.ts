@@ -19,8 +19,6 @@ export const esetProtect: Decoder = {
   name: 'eset-protect',
   description: 'ESET PROTECT syslog JSON events (threat, firewall, HIPS, audit) and ESET Connect detections',
   sniff(input) {
-    const p = input.payload;
-    if (p.charCodeAt(0) !== 123 || (!p.includes('_Event"') && !p.includes('"DETECTION_CATEGORY_'))) return false;
     const x = jsonObject(input);
     return x !== undefined && ((typeof x.event_type === 'string' && x.event_type.endsWith('_Event')) || String(x.category).startsWith('DETECTION_CATEGORY_'));
   },

@@ -1,20 +1,18 @@
 import { DecodeError, type DecodeInput } from '../types.ts';
 
-const parsedCache = new WeakMap<DecodeInput, unknown>();
-
 /** Parses the payload as JSON once per line, however many decoders look at it. */
 export function parseJsonPayload(input: DecodeInput): unknown {
-  if (parsedCache.has(input)) return parsedCache.get(input);
-  let value: unknown;
-  try {
-    value = JSON.parse(input.payload);
-  } catch (err) {
-    const msg = (err as Error).message;
-    const at = /position (\d+)/.exec(msg);
-    throw new DecodeError(`invalid JSON (${msg.split('\n')[0]})`, at ? Number(at[1]) : 0);
+  if (!input.json) {
+    try {
+      input.json = { value: JSON.parse(input.payload) };
+    } catch (err) {
+      const msg = (err as Error).message;
+      const at = /position (\d+)/.exec(msg);
+      input.json = { error: new DecodeError(`invalid JSON (${msg.split('\n')[0]})`, at ? Number(at[1]) : 0) };
+    }
   }
-  parsedCache.set(input, value);
-  return value;
+  if ('error' in input.json) throw input.json.error;
+  return input.json.value;
 }
 
 /** The payload's JSON object, or undefined when it is not one (sniffers must not throw). */

@@ -1,14 +1,15 @@
 import { NormalizedEventSchema } from '../../../shared/event.ts';
 import { DecodeError, type Decoder, type Draft } from '../types.ts';
-import { parseJsonPayload } from './json-payload.ts';
+import { jsonObject, parseJsonPayload } from './json-payload.ts';
 
 /** Already-normalized events (a collector that did the work, a replayed export) pass through after validation. */
 export const normalized: Decoder = {
   name: 'normalized',
   description: 'already-normalized canhgac/ECS JSON events, validated against the event schema',
   sniff(input) {
-    const p = input.payload;
-    return p.charCodeAt(0) === 123 && p.includes('"@timestamp"') && p.includes('"event"') && p.includes('"kind"');
+    const x = jsonObject(input);
+    const ev = x?.event;
+    return x !== undefined && typeof x['@timestamp'] === 'string' && ev !== null && typeof ev === 'object' && 'kind' in ev;
   },
   decode(input, draft) {
     const json = parseJsonPayload(input);

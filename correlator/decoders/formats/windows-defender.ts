@@ -36,7 +36,6 @@ export const windowsDefender: Decoder = {
   name: 'windows-defender',
   description: 'Microsoft Defender Antivirus event log records as JSON (1006-1008, 1116-1119, 2001/2003/2006, 3002, 5001-5012)',
   sniff(input) {
-    if (input.payload.charCodeAt(0) !== 123 || !input.payload.includes('Defender')) return false;
     const ev = windowsEvent(input);
     return ev !== undefined && (ev.provider.includes('Defender') || ev.channel.includes('Defender'));
   },

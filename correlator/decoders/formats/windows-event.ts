@@ -19,8 +19,6 @@ function obj(v: unknown): Record<string, unknown> | undefined {
 }
 
 export function windowsEvent(input: DecodeInput): WindowsEvent | undefined {
-  const p = input.payload;
-  if (!p.includes('EventID') && !p.includes('event_id')) return undefined;
   const top = jsonObject(input);
   if (!top) return undefined;
   const winlog = obj(top.winlog);

@@ -19,8 +19,7 @@ export const windowsFilteringPlatform: Decoder = {
   name: 'windows-wfp',
   description: 'Windows Filtering Platform connection events 5152-5159 (Security log) as JSON',
   sniff(input) {
-    const p = input.payload;
-    const ev = p.charCodeAt(0) === 123 && p.includes('515') && p.includes('Security') ? windowsEvent(input) : undefined;
+    const ev = windowsEvent(input);
     return ev !== undefined && ev.id >= 5152 && ev.id <= 5159;
   },
   decode(input, draft) {

@@ -35,17 +35,21 @@ export function scanKv(s: string, from = 0, tabOnly = false, comma = false): Fie
       i++;
       let value = '';
       let chunk = i;
-      while (i < n) {
-        c = s.charCodeAt(i);
-        // Only \" is an escape: vendors write Windows paths with literal backslashes inside quotes.
-        if (c === BACKSLASH && i + 1 < n && s.charCodeAt(i + 1) === QUOTE) {
-          value += s.slice(chunk, i);
-          chunk = i + 1;
-          i += 2;
+      // Only \" is an escape: vendors write Windows paths with literal backslashes inside quotes.
+      for (;;) {
+        const q = s.indexOf('"', i);
+        if (q < 0) {
+          i = n;
+          break;
+        }
+        if (q > chunk && s.charCodeAt(q - 1) === BACKSLASH) {
+          value += s.slice(chunk, q - 1);
+          chunk = q;
+          i = q + 1;
           continue;
         }
-        if (c === QUOTE) break;
-        i++;
+        i = q;
+        break;
       }
       value += s.slice(chunk, i);
       out[key] = value;
@@ -54,7 +58,13 @@ export function scanKv(s: string, from = 0, tabOnly = false, comma = false): Fie
       const valueStart = i;
       if (tabOnly) while (i < n && s.charCodeAt(i) !== TAB) i++;
       else if (comma) while (i < n && (c = s.charCodeAt(i)) !== SPACE && c !== TAB && c !== 44) i++;
-      else while (i < n && (c = s.charCodeAt(i)) !== SPACE && c !== TAB) i++;
+      else {
+        // The next space ends the value (a native search); a tab before it ends it sooner.
+        const space = s.indexOf(' ', i);
+        const end = space < 0 ? n : space;
+        const tab = s.slice(i, end).indexOf('\t');
+        i = tab < 0 ? end : i + tab;
+      }
       out[key] = s.slice(valueStart, i);
     }
   }
