@@ -74,7 +74,7 @@ export class Correlator {
     });
     const correlate = await bus.consumer({ groupId: `${this.o.groupId}.correlate`, topics: [topics.correlate], fromBeginning: true, onAssigned: (owned) => stage.reset(owned) });
     this.consumers.push(correlate);
-    await correlate.run((batch) => stage.handle(batch, correlate));
+    await correlate.run((batch) => stage.handle(batch));
 
     const rawStage = new RawStage({
       correlatePartitions,

@@ -15,26 +15,23 @@ import { correlateKey, maxTimespanMs, type AssetLookup, type CurrentRules } from
 interface PartitionState {
   ruleset: RuleSet;
   engines: Map<string, CorrelationEngine>;
-  /** Events by ref while a window may still need them; a re-sent event (same correlation and ref) is dropped. */
-  events: Map<string, { event: NormalizedEvent; t: number }>;
+  /** Events by ref while a window may still need them, with the offset they came at. */
+  events: Map<string, { event: NormalizedEvent; t: number; offset: number }>;
+  /** (correlation, ref) already fed: a re-sent event is dropped. */
   seen: Map<string, number>;
-  maxEventTime: number;
-  /** Offsets below this were handled before a restart: their alerts are already written. */
-  replayUntil: number;
-  rebuilt: boolean;
-  late: number;
+  /** Newest event time seen here, per drill. */
+  newest: Map<string, number>;
+  /** The last progress report of each soc.raw partition. */
+  raw: Map<number, { w: Record<string, number>; caught: boolean }>;
   /** Wall-clock time of the last batch, and the offset after it (-1: none handled yet). */
   lastBatchAt: number;
   next: number;
   /** Set once event time came close to the wall clock: only live traffic lets the wall clock move time on. */
   live: boolean;
-  /** The last progress report of each soc.raw partition. */
-  raw: Map<number, { w: Record<string, number>; caught: boolean }>;
+  late: number;
 }
 
-export interface Seeker {
-  offsetForTime(tp: TopicPartition, timestampMs: number): Promise<number>;
-  seek(tp: TopicPartition, offset: number): void;
+export interface PositionSource {
   committed(tp: TopicPartition): Promise<number>;
   endOffsets(topic: string): Promise<Map<number, number>>;
 }
@@ -56,13 +53,20 @@ export interface CorrelateStageDeps {
   log: Logger;
 }
 
-/** Sigma correlations on event time over the repartitioned stream (DESIGN.md, "Data flow"). */
+/**
+ * Sigma correlations on event time over the repartitioned stream (DESIGN.md, "Data flow").
+ *
+ * State survives a crash by what is committed: each batch commits the offset of the oldest event a
+ * window may still need, so a restarted instance re-reads those events and rebuilds its windows.
+ * Alerts that fire again on the way are the same documents (deterministic ids) and incidents
+ * recognise them, so nothing is missed and nothing is counted twice.
+ */
 export class CorrelateStage {
   private readonly partitions = new Map<number, PartitionState>();
 
   constructor(private readonly deps: CorrelateStageDeps) {}
 
-  /** After a rebalance every owned partition starts over: its windows are rebuilt on its first batch. */
+  /** After a rebalance every owned partition starts over from its committed offset. */
   reset(owned: TopicPartition[]): void {
     this.partitions.clear();
     for (const tp of owned) if (tp.topic === this.deps.topics.correlate) this.state(tp.partition);
@@ -71,7 +75,7 @@ export class CorrelateStage {
   private state(partition: number): PartitionState {
     let s = this.partitions.get(partition);
     if (!s) {
-      s = { ruleset: this.deps.rules(), engines: new Map(), events: new Map(), seen: new Map(), maxEventTime: -Infinity, replayUntil: -1, rebuilt: false, late: 0, lastBatchAt: 0, next: -1, live: false, raw: new Map() };
+      s = { ruleset: this.deps.rules(), engines: new Map(), events: new Map(), seen: new Map(), newest: new Map(), raw: new Map(), lastBatchAt: 0, next: -1, live: false, late: 0 };
       this.partitions.set(partition, s);
     }
     return s;
@@ -85,30 +89,12 @@ export class CorrelateStage {
     }
     let e = st.engines.get(drill);
     if (!e) {
-      e = new CorrelationEngine(rules, { allowedLatenessMs: this.deps.allowedLatenessMs, maxRefs: 1000 });
+      // Time moves only by the raw partitions' progress (and the timer), never by the events of this
+      // partition alone: a partition read ahead of the others must not make their events late.
+      e = new CorrelationEngine(rules, { allowedLatenessMs: Infinity, maxRefs: 1000 });
       st.engines.set(drill, e);
     }
     return e;
-  }
-
-  /**
-   * The first batch of a partition after a (re)start tells where its input resumes; the windows open
-   * there are rebuilt by re-reading back by the longest timespan plus the allowed lateness (message
-   * timestamps on soc.correlate are event times). Alerts from the re-read part were written before the
-   * restart and are not sent again.
-   */
-  private async rebuildIfNeeded(batch: Batch, st: PartitionState, consumer: Seeker): Promise<boolean> {
-    if (st.rebuilt) return false;
-    st.rebuilt = true;
-    const first = batch.messages[0]!;
-    const tp = { topic: batch.topic, partition: batch.partition };
-    const span = maxTimespanMs(this.deps.rules()) + this.deps.allowedLatenessMs;
-    const from = await consumer.offsetForTime(tp, first.timestamp - span);
-    if (from >= first.offset) return false;
-    st.replayUntil = first.offset;
-    this.deps.log.info({ partition: batch.partition, from, resume: first.offset }, 'rebuilding correlation windows');
-    consumer.seek(tp, from);
-    return true;
   }
 
   /** Whether this partition reports the hit: flatline groups are seeded everywhere, owned by one partition. */
@@ -131,10 +117,44 @@ export class CorrelateStage {
     return out;
   }
 
-  async handle(batch: Batch, consumer: Seeker): Promise<void> {
+  /**
+   * Event time of one drill ('' for real traffic) that every soc.raw partition has passed: while some
+   * partition is behind (still reading), the slowest of those; once all have read everything, the
+   * newest event time known.
+   */
+  private watermark(st: PartitionState, drill: string): { at: number; allCaught: boolean } {
+    if (st.raw.size < this.deps.rawPartitions) return { at: -Infinity, allCaught: false };
+    let lagging = Infinity;
+    let newest = st.newest.get(drill) ?? -Infinity;
+    let allCaught = true;
+    for (const r of st.raw.values()) {
+      const w = r.w[drill] ?? -Infinity;
+      newest = Math.max(newest, w);
+      if (!r.caught) {
+        allCaught = false;
+        lagging = Math.min(lagging, w);
+      }
+    }
+    return { at: allCaught ? newest : lagging, allCaught };
+  }
+
+  private progress(st: PartitionState, p: Progress): [string, CorrelationHit[]][] {
+    const w = { ...st.raw.get(p.p)?.w };
+    for (const [d, t] of Object.entries(p.w)) w[d] = Math.max(w[d] ?? -Infinity, t);
+    st.raw.set(p.p, { w, caught: p.caught });
+    const out: [string, CorrelationHit[]][] = [];
+    for (const drill of new Set([...st.engines.keys(), ...Object.keys(w)])) {
+      const { at } = this.watermark(st, drill);
+      if (drill === '' && at > Date.now() - 2 * this.deps.allowedLatenessMs) st.live = true;
+      if (Number.isFinite(at)) out.push([drill, this.engine(st, drill).advance(at - this.deps.allowedLatenessMs)]);
+    }
+    return out;
+  }
+
+  /** Handles a batch; returns the offset to commit: the oldest event a window may still need. */
+  async handle(batch: Batch): Promise<number> {
     const st = this.state(batch.partition);
     st.lastBatchAt = Date.now();
-    if (await this.rebuildIfNeeded(batch, st, consumer)) return;
     const stream = `${batch.topic}/${batch.partition}`;
     const alerts: PendingAlert[] = [];
     const dlq: OutgoingMessage[] = [];
@@ -151,9 +171,7 @@ export class CorrelateStage {
         continue;
       }
       if ('caught' in parsed.data) {
-        for (const [drill, hits] of this.progress(st, parsed.data)) {
-          if (m.offset >= st.replayUntil) alerts.push(...this.alertsOf(hits, st, batch.partition, drill, stream, m.offset));
-        }
+        for (const [drill, hits] of this.progress(st, parsed.data)) alerts.push(...this.alertsOf(hits, st, batch.partition, drill, stream, m.offset));
         continue;
       }
       const { c, r, t, ref, e } = parsed.data;
@@ -161,50 +179,17 @@ export class CorrelateStage {
       if (st.seen.has(seenKey)) continue;
       st.seen.set(seenKey, t);
       const event = e as NormalizedEvent;
-      st.events.set(ref, { event, t });
-      if (t > st.maxEventTime) st.maxEventTime = t;
+      if (!st.events.has(ref)) st.events.set(ref, { event, t, offset: m.offset });
       const drill = event.labels?.drill ?? '';
-      const hits = this.engine(st, drill).feed(r, event, t, ref, c);
-      if (m.offset >= st.replayUntil) alerts.push(...this.alertsOf(hits, st, batch.partition, drill, stream, m.offset));
+      if (t > (st.newest.get(drill) ?? -Infinity)) st.newest.set(drill, t);
+      alerts.push(...this.alertsOf(this.engine(st, drill).feed(r, event, t, ref, c), st, batch.partition, drill, stream, m.offset));
     }
     this.prune(st);
     await this.emit(alerts, dlq, batch);
     st.next = batch.messages[batch.messages.length - 1]!.offset + 1;
-  }
-
-  /**
-   * Event time of one drill ('' for real traffic) that every soc.raw partition has passed: while some
-   * partition is behind (still reading), the slowest of those; once all have read everything, the newest.
-   */
-  private watermark(st: PartitionState, drill: string): { at: number; allCaught: boolean } {
-    if (st.raw.size < this.deps.rawPartitions) return { at: -Infinity, allCaught: false };
-    let lagging = Infinity;
-    let newest = -Infinity;
-    let allCaught = true;
-    for (const r of st.raw.values()) {
-      const w = r.w[drill] ?? -Infinity;
-      newest = Math.max(newest, w);
-      if (!r.caught) {
-        allCaught = false;
-        lagging = Math.min(lagging, w);
-      }
-    }
-    return { at: allCaught ? newest : lagging, allCaught };
-  }
-
-  private progress(st: PartitionState, p: Progress): [string, CorrelationHit[]][] {
-    const prev = st.raw.get(p.p);
-    const w = { ...prev?.w };
-    for (const [d, t] of Object.entries(p.w)) w[d] = Math.max(w[d] ?? -Infinity, t);
-    st.raw.set(p.p, { w, caught: p.caught });
-    const out: [string, CorrelationHit[]][] = [];
-    const drills = new Set([...st.engines.keys(), ...Object.keys(w)]);
-    for (const drill of drills) {
-      const { at } = this.watermark(st, drill);
-      if (drill === '' && at > Date.now() - 2 * this.deps.allowedLatenessMs) st.live = true;
-      if (Number.isFinite(at)) out.push([drill, this.engine(st, drill).advance(at - this.deps.allowedLatenessMs)]);
-    }
-    return out;
+    let keepFrom = st.next;
+    for (const v of st.events.values()) keepFrom = Math.min(keepFrom, v.offset);
+    return keepFrom;
   }
 
   /**
@@ -213,7 +198,7 @@ export class CorrelateStage {
    * source that went silent is reported although no event arrives to say so; historic input (a backlog,
    * a drill recording) that every raw partition has read to the end closes its last windows.
    */
-  async tick(now: number, idleMs: number, consumer: Seeker): Promise<void> {
+  async tick(now: number, idleMs: number, consumer: PositionSource): Promise<void> {
     const alerts: PendingAlert[] = [];
     const topic = this.deps.topics.correlate;
     const ends = await consumer.endOffsets(topic);
@@ -248,9 +233,11 @@ export class CorrelateStage {
     st.late = late;
   }
 
-  /** Forget events no window can reach any more. */
+  /** Forgets events no window can reach any more: older than every engine's watermark by the longest timespan. */
   private prune(st: PartitionState): void {
-    const horizon = st.maxEventTime - maxTimespanMs(this.deps.rules()) - 2 * this.deps.allowedLatenessMs;
+    let mark = Infinity;
+    for (const e of st.engines.values()) mark = Math.min(mark, e.watermark);
+    const horizon = mark - maxTimespanMs(this.deps.rules()) - this.deps.allowedLatenessMs;
     if (!Number.isFinite(horizon)) return;
     for (const [k, v] of st.events) if (v.t < horizon) st.events.delete(k);
     for (const [k, t] of st.seen) if (t < horizon) st.seen.delete(k);

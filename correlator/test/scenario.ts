@@ -94,3 +94,32 @@ export function sortSummaries<T extends { rule: string; group: Record<string, st
   const key = (x: T) => `${x.rule} ${JSON.stringify(Object.entries(x.group).sort())} ${JSON.stringify(x)}`;
   return [...xs].sort((a, b) => key(a).localeCompare(key(b)));
 }
+
+/**
+ * The same three patterns `groups` times over, one minute of event time apart, with other addresses:
+ * big enough that a correlator killed at a random moment is killed in the middle of it.
+ */
+export function scaledScenario(groups: number, drill?: string): { key: string; value: string }[] {
+  const out: { key: string; value: string }[] = [];
+  const at = (minute: number, second: number) => {
+    const total = 8 * 3600 + minute * 60 + second;
+    const hh = String(Math.floor(total / 3600)).padStart(2, '0');
+    const mm = String(Math.floor((total % 3600) / 60)).padStart(2, '0');
+    const ss = String(total % 60).padStart(2, '0');
+    return `${hh}:${mm}:${ss}`;
+  };
+  const push = (host: string, line: string, n: number) => {
+    const env: EnvelopeInput = { v: 1, id: `scaled/${host}/${n}`, host, source: '/var/log/syslog', format: 'auto', received: '2026-11-26T04:00:00.000Z', line, ...(drill ? { drill } : {}) };
+    out.push({ key: host, value: JSON.stringify(env) });
+  };
+  let n = 0;
+  for (let g = 0; g < groups; g++) {
+    const sweeper = `203.0.${113 + Math.floor(g / 250)}.${1 + (g % 250)}`;
+    const bruter = `198.51.${100 + Math.floor(g / 250)}.${1 + (g % 250)}`;
+    ['srv-01', 'srv-02', 'srv-03'].forEach((h, i) => push(h, netfilter(h, at(g, 1 + i * 19), sweeper, `10.0.0.${11 + i}`, 22, 40000 + i), n++));
+    const target = `srv-0${1 + (g % 3)}`;
+    for (let k = 0; k < 6; k++) push(target, netfilter(target, at(g, 30 + k * 4), bruter, '10.0.0.20', 22, 50000 + k), n++);
+    if (g % 4 === 0) push('srv-02', `Nov 26 ${at(g, 55)} srv-02 clamd[812]: /srv/upload/f${g}.exe: Win.Trojan.Agent-${g} FOUND`, n++);
+  }
+  return out;
+}

@@ -62,7 +62,7 @@ class KafkaConsumer implements BusConsumer {
     });
   }
 
-  async run(handle: (batch: Batch) => Promise<void>): Promise<void> {
+  async run(handle: (batch: Batch) => Promise<number | void>): Promise<void> {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -78,11 +78,11 @@ class KafkaConsumer implements BusConsumer {
           value: m.value ? m.value.toString('utf8') : null,
           timestamp: Number(m.timestamp),
         }));
-        await handle({ topic: batch.topic, partition: batch.partition, messages, heartbeat, isStale });
+        const keepFrom = await handle({ topic: batch.topic, partition: batch.partition, messages, heartbeat, isStale });
         if (isStale()) return;
         const last = batch.messages[batch.messages.length - 1]!.offset;
         resolveOffset(last);
-        const next = Number(last) + 1;
+        const next = Math.min(Number(last) + 1, typeof keepFrom === 'number' ? keepFrom : Infinity);
         const k = `${batch.topic}/${batch.partition}`;
         if (next > (this.high.get(k) ?? -1)) {
           await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(next) }]);
@@ -173,7 +173,8 @@ export class KafkaBus implements Bus {
   }
 
   async consumer(opts: ConsumerOptions): Promise<BusConsumer> {
-    const consumer = this.kafka.consumer({ groupId: opts.groupId, sessionTimeout: 30_000, heartbeatInterval: 3000, maxBytesPerPartition: 4 * 1024 * 1024 });
+    // A member that died (kill -9) holds its partitions until its session times out: keep that short.
+    const consumer = this.kafka.consumer({ groupId: opts.groupId, sessionTimeout: 10_000, rebalanceTimeout: 20_000, heartbeatInterval: 1000, maxBytesPerPartition: 4 * 1024 * 1024 });
     const admin = this.kafka.admin();
     await Promise.all([consumer.connect(), admin.connect()]);
     for (const topic of opts.topics) await consumer.subscribe({ topic, fromBeginning: opts.fromBeginning ?? true });

@@ -107,7 +107,7 @@ class MemoryConsumer implements BusConsumer {
     return `${tp.topic}\u0000${tp.partition}`;
   }
 
-  async run(handle: (batch: Batch) => Promise<void>): Promise<void> {
+  async run(handle: (batch: Batch) => Promise<number | void>): Promise<void> {
     this.running = true;
     const owned = this.owned();
     for (const tp of owned) {
@@ -119,7 +119,7 @@ class MemoryConsumer implements BusConsumer {
     void this.loop(owned, handle);
   }
 
-  private async loop(owned: TopicPartition[], handle: (batch: Batch) => Promise<void>): Promise<void> {
+  private async loop(owned: TopicPartition[], handle: (batch: Batch) => Promise<number | void>): Promise<void> {
     while (this.running) {
       let progressed = false;
       for (const tp of owned) {
@@ -130,8 +130,9 @@ class MemoryConsumer implements BusConsumer {
         const messages = log.slice(from, from + MAX_BATCH);
         const gen = this.generation.get(k) ?? 0;
         const isStale = () => !this.running || (this.generation.get(k) ?? 0) !== gen;
+        let keepFrom: number | void;
         try {
-          await handle({ ...tp, messages, heartbeat: async () => undefined, isStale });
+          keepFrom = await handle({ ...tp, messages, heartbeat: async () => undefined, isStale });
         } catch {
           // Like a Kafka consumer that crashed on a batch: the same batch comes again after a pause.
           await new Promise((r) => setTimeout(r, 500));
@@ -140,7 +141,7 @@ class MemoryConsumer implements BusConsumer {
         if (isStale()) continue;
         const next = messages[messages.length - 1]!.offset + 1;
         this.positions.set(k, next);
-        this.bus.commit(this.opts.groupId, tp, next);
+        this.bus.commit(this.opts.groupId, tp, Math.min(next, typeof keepFrom === 'number' ? keepFrom : Infinity));
         progressed = true;
       }
       if (!progressed && this.running) {

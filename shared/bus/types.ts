@@ -55,8 +55,10 @@ export interface BusConsumer {
   /**
    * Hands batches to `handle`, one partition at a time, and commits a batch's offsets only after
    * `handle` resolved: what a batch produced is acknowledged before its input is marked done.
+   * A stateful handler may return a lower offset to commit (the oldest input its state still needs),
+   * so that a restart re-reads that input and rebuilds the state; the commit never moves backwards.
    */
-  run(handle: (batch: Batch) => Promise<void>): Promise<void>;
+  run(handle: (batch: Batch) => Promise<number | void>): Promise<void>;
   /** Next batches of the partition start at `offset` (used to rebuild state after a restart). */
   seek(tp: TopicPartition, offset: number): void;
   /** The committed offset (next to read) of a partition for this group, or -1 when none. */

@@ -1,0 +1,114 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MemoryBus } from '../../shared/bus/memory.ts';
+import type { Bus } from '../../shared/bus/types.ts';
+import { createLogger } from '../../shared/log.ts';
+import { EmbeddedIncidentStore } from '../../shared/store/embedded.ts';
+import type { IncidentStore } from '../../shared/store/types.ts';
+import { topicNames, type Topics } from '../../shared/topics.ts';
+import { loadRuleSet } from '../detection/ruleset.ts';
+import { DEFAULT_POLICY } from '../incidents/grouping.ts';
+import { Correlator } from '../service.ts';
+import { assetLookup } from '../stages/rules.ts';
+import { SCENARIO_RULES } from './scenario.ts';
+
+export interface Summary {
+  incidents: string[];
+  alerts: string[];
+}
+
+/** Every incident and alert reduced to what must not change between runs (ids, counts, windows). */
+export async function summarize(store: IncidentStore): Promise<Summary> {
+  const incidents = [];
+  for (let page = 1; ; page++) {
+    const p = await store.searchIncidents({ size: 500, page });
+    incidents.push(...p.incidents);
+    if (p.incidents.length < 500) break;
+  }
+  const alerts = (await Promise.all(incidents.map((i) => store.alertsOf(i.id, { size: 10_000 })))).flat();
+  return {
+    incidents: incidents.map((i) => JSON.stringify([i.id, i.rule.id, i.group_key, i.alert_count, i.first_seen, i.last_seen, i.severity, i.layer])).sort(),
+    alerts: alerts.map((a) => JSON.stringify([a.id, a.rule.id, a.group_key, a.incident_id, a.event_count, a.window.start, a.window.end])).sort(),
+  };
+}
+
+export function correlatorFor(bus: Bus, store: IncidentStore, topics: Topics, groupId: string, tickMs = 300): Correlator {
+  const { ruleset } = loadRuleSet([SCENARIO_RULES]);
+  const rules = () => ruleset;
+  return new Correlator({
+    bus,
+    store,
+    topics,
+    rules,
+    assets: assetLookup(rules),
+    groupId,
+    partitions: { raw: 3, correlate: 3, incidents: 1 },
+    allowedLatenessMs: 5 * 60_000,
+    eventsPerAlert: 10,
+    policy: DEFAULT_POLICY,
+    timezone: 'Asia/Ho_Chi_Minh',
+    log: createLogger('correlator-test'),
+    tickMs,
+  });
+}
+
+export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The reference result: the scenario through the in-memory bus and the embedded store, undisturbed. */
+export async function referenceRun(messages: { key: string; value: string }[]): Promise<Summary> {
+  const store = new EmbeddedIncidentStore(mkdtempSync(join(tmpdir(), 'canhgac-reference-')));
+  const bus = new MemoryBus(3);
+  const topics = topicNames('ref.');
+  const c = correlatorFor(bus, store, topics, 'reference');
+  await c.start();
+  const producer = await bus.producer();
+  await producer.send(topics.raw, messages);
+  let last = '';
+  let stableSince = Date.now();
+  const result = await until('the reference run to settle', 60_000, async () => {
+    const s = await summarize(store);
+    const key = JSON.stringify(s);
+    if (key !== last) {
+      last = key;
+      stableSince = Date.now();
+      return undefined;
+    }
+    return Date.now() - stableSince > 1500 && s.incidents.length > 0 ? s : undefined;
+  });
+  await c.stop();
+  await store.close();
+  return result;
+}
+
+/** A config file for `canhgac correlator` child processes in tests. */
+export function correlatorConfig(o: { brokers: string[]; topicPrefix: string; esUrl: string; indexPrefix: string; groupId: string }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'canhgac-correlator-'));
+  const file = join(dir, 'correlator.yml');
+  writeFileSync(
+    file,
+    [
+      'kafka:',
+      `  brokers: [${o.brokers.join(', ')}]`,
+      `  topicPrefix: "${o.topicPrefix}"`,
+      'elasticsearch:',
+      `  url: ${o.esUrl}`,
+      `  indexPrefix: ${o.indexPrefix}`,
+      'correlator:',
+      `  groupId: ${o.groupId}`,
+      `  rules: ${SCENARIO_RULES}`,
+      '  partitions: { raw: 3, correlate: 3, incidents: 1 }',
+      '  allowedLateness: 5m',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
