@@ -38,8 +38,9 @@ replay   produces FILE's lines to soc.raw as new envelopes of one drill, spaced
            --speed N        0.1 to 1000, or 'max' (as fast as Kafka takes it)
            --drill-id ID    default: drill-<date>-<random>, printed at the end
            --loop           start again at the end, later in time each pass
-           --rebase now     move the recording to the present (received and
-                            event times shifted together)
+           --rebase now     move the recording to the present: every event
+                            time is shifted by the same amount (timeShiftMs in
+                            each envelope; the lines themselves are unchanged)
          Ctrl-C stops after the lines already sent and says how far it got
          (exit status 130). With Elasticsearch configured, the replay is kept
          in the audit trail, which is where 'score' finds its time shift.

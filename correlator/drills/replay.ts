@@ -51,7 +51,7 @@ export interface ReplayOptions {
   speed: ReplaySpeed;
   drillId?: string;
   loop?: boolean;
-  /** 'now': move the recording so that its first line is received now (events follow through timeShiftMs). */
+  /** 'now': move the recording's event times so that its first line falls on the present (timeShiftMs). */
   rebase?: 'now';
   signal?: AbortSignal;
   onProgress?: (p: ReplayProgress) => void;
@@ -65,7 +65,7 @@ export interface ReplayOptions {
 export interface ReplayResult {
   sent: number;
   drillId: string;
-  /** Added to every `received` (and, through timeShiftMs, to every event time) in the first pass. */
+  /** Added to every event time (through the envelopes' timeShiftMs) in the first pass. */
   shiftMs: number;
   passes: number;
   skipped: number;
@@ -154,7 +154,9 @@ export function replayEnvelope(e: Envelope, drillId: string, pass: number, lineN
     host: e.host,
     source: e.source,
     format: e.format,
-    received: new Date(Date.parse(e.received) + shiftMs).toISOString(),
+    // Kept as recorded: decoders read year-less times (RFC 3164, clamd) and lines without a time against
+    // `received`, so it must stay in the recording's timeline; timeShiftMs moves the decoded time once.
+    received: e.received,
     drill: drillId,
     line: e.line,
   };
