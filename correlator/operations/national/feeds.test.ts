@@ -1,9 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../shared/log.ts';
 import { ListStore } from '../../detection/lists.ts';
+import { watchRules } from '../../detection/watch.ts';
 import { FeedSchema } from '../config.ts';
 import { importFeed, parseFeed, patternValues, type FetchLike } from './feeds.ts';
 
@@ -128,5 +129,32 @@ describe('national indicator feeds', () => {
     expect(patternValues("[ipv4-addr:value = '203.0.113.1'] WITHIN 5 SECONDS")).toBe('unsupported');
     expect(() => patternValues("[domain-name:value = 'bad\\x']")).toThrow(/invalid escape/);
     expect(parseFeed('203.0.113.1, 203.0.113.2', 'auto', NOW)).toMatchObject({ ok: true, indicators: { ips: ['203.0.113.1'] } });
+  });
+
+  it('reaches the rules: an expand placeholder matches the imported indicators after the watcher reloads, without a restart', async () => {
+    const s = setup();
+    const rules = join(s.dir, 'rules');
+    mkdirSync(join(rules, 'lists'), { recursive: true });
+    writeFileSync(join(rules, 'lists', 'ncsc_ips.txt'), '192.0.2.1\n');
+    writeFileSync(
+      join(rules, 'national-ip.yml'),
+      ['title: Traffic from a national indicator address', 'id: 5f1b9a52-7d0c-4a0e-9a55-3c1f2d7e8b10', 'level: high', 'layer: 4', 'logsource: { category: firewall }', 'detection:', '  sel:', "    source.ip|expand: '%ncsc_ips%'", '  condition: sel', ''].join('\n'),
+    );
+    const watcher = watchRules(rules, () => undefined);
+    try {
+      const ev = { '@timestamp': '2026-11-20T00:00:00Z', event: { kind: 'event', category: ['network'], original: 'x' }, source: { ip: '203.0.113.77' } };
+      const matches = () => watcher.ruleset.match(ev, { ignoreLogsource: true }).map((m) => m.rule.id);
+      expect(matches()).toEqual([]);
+      writeFileSync(s.feedFile, '203.0.113.77\n');
+      expect((await importFeed(s.feed(), join(rules, 'lists'), opts)).ok).toBe(true);
+      watcher.reload();
+      expect(matches()).toEqual(['5f1b9a52-7d0c-4a0e-9a55-3c1f2d7e8b10']);
+      writeFileSync(s.feedFile, '{ broken');
+      expect((await importFeed(s.feed(), join(rules, 'lists'), opts)).ok).toBe(false);
+      watcher.reload();
+      expect(matches()).toEqual(['5f1b9a52-7d0c-4a0e-9a55-3c1f2d7e8b10']);
+    } finally {
+      watcher.close();
+    }
   });
 });
