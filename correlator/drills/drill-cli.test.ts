@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -57,13 +57,21 @@ describe('canhgac drill (CLI)', () => {
   });
 
   it('replays at max speed to the prefixed raw topic and prints the drill id and shift', async () => {
-    const { config, rec, topic } = setup(30, 1000);
+    const { dir, config, rec, topic } = setup(30, 1000);
     const r = canhgac(['drill', 'replay', rec, '--speed', 'max', '--drill-id', 'd-cli', '--config', config], undefined, env());
     expect(r.stderr).toMatch(/^replay: 30 lines sent/);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^drill d-cli: 30 lines sent to .*soc\.raw, time shift 0 ms$/m);
     expect(r.stdout).toContain('--drill-id d-cli --shift 0');
     expect(await messagesIn(topic)).toBe(30);
+    // Recorded back: the window is the recording's own (received stays in its timeline), every line marked as the drill's.
+    const out = join(dir, 'back.ndjson');
+    const rec2 = canhgac(['drill', 'record', '--out', out, '--from', '2025-03-04T02:00:10Z', '--to', '2025-03-04T02:00:20Z', '--hosts', 'srv-1', '--config', config], undefined, env());
+    expect(rec2.status, rec2.stderr).toBe(0);
+    expect(rec2.stdout).toMatch(/^10 envelopes recorded to .*back\.ndjson \(30 read from .*soc\.raw\)$/m);
+    const back = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { drill: string; line: string });
+    expect(back.map((e) => e.line)).toEqual(Array.from({ length: 10 }, (_, i) => `line ${i + 10}`));
+    expect(new Set(back.map((e) => e.drill))).toEqual(new Set(['d-cli']));
   });
 
   it('Ctrl-C stops a replay cleanly and says how far it got', async () => {
