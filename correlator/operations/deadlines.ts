@@ -1,6 +1,6 @@
 import type { Incident } from '../../shared/incident.ts';
 import { qualifiesNational, type SecurityLevelOf } from './national/qualify.ts';
-import { searchAll, type OperationsStore } from './trail.ts';
+import { searchAll, SYSTEM_ACTOR, type OperationsStore } from './trail.ts';
 
 /** The timeline action of a successful national export; an incident with one has been reported. */
 export const NATIONAL_EXPORT_ACTION = 'national_export';
@@ -11,12 +11,17 @@ export function nationallyReported(incident: Incident): boolean {
 
 /**
  * The incident with report_due set when it qualifies for the national centre and has none yet (the
- * grouping sets it only for share_national rules): detection time plus the allowed delay. Null when
- * nothing changes.
+ * grouping sets it only for share_national rules): detection time plus the allowed delay, noted on the
+ * timeline. Null when nothing changes.
  */
-export function withReportDue(incident: Incident, securityLevelOf: SecurityLevelOf, reportDueMs: number): Incident | null {
+export function withReportDue(incident: Incident, securityLevelOf: SecurityLevelOf, reportDueMs: number, now: Date): Incident | null {
   if (incident.report_due !== null || !qualifiesNational(incident, securityLevelOf)) return null;
-  return { ...incident, report_due: new Date(Date.parse(incident.first_seen) + reportDueMs).toISOString() };
+  const due = new Date(Date.parse(incident.first_seen) + reportDueMs).toISOString();
+  return {
+    ...incident,
+    report_due: due,
+    timeline: [...incident.timeline, { at: now.toISOString(), actor: SYSTEM_ACTOR, action: 'report_due', note: `to be reported to the national centre by ${due}`, to: due }],
+  };
 }
 
 export interface DeadlineEntry {

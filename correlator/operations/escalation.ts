@@ -42,7 +42,7 @@ export function escalated(incident: Incident, now: Date, policy: EscalationPolic
       },
     ],
   };
-  return layer === MAX_LAYER ? (withReportDue(next, policy.securityLevelOf, policy.reportDueMs) ?? next) : next;
+  return layer === MAX_LAYER ? (withReportDue(next, policy.securityLevelOf, policy.reportDueMs, now) ?? next) : next;
 }
 
 export interface EscalationRun {

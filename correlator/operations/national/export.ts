@@ -62,7 +62,7 @@ export class NationalExporter {
     if (!needsExport(incident, this.o.securityLevelOf)) return { kind: 'skipped', reason: 'already-exported' };
     if (incident.report_due === null) {
       // Critical incidents on level 3+ servers and escalations to layer 4 qualify without the rule saying so.
-      incident = (await changeIncident(trail, id, 'report_due', (cur) => withReportDue(cur, this.o.securityLevelOf, this.o.reportDueMs))) ?? incident;
+      incident = (await changeIncident(trail, id, 'report_due', (cur) => withReportDue(cur, this.o.securityLevelOf, this.o.reportDueMs, trail.now()))) ?? incident;
     }
     const alerts = await trail.store.alertsOf(id, { size: 100 });
     // Checked before it leaves: a bundle the centre would reject is a bug here, not a message there.
