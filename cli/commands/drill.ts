@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
@@ -198,6 +198,7 @@ async function replay(argv: string[]): Promise<number> {
   if (values.rebase !== undefined && values.rebase !== 'now') throw new UsageError(`--rebase: only 'now' is supported, not '${values.rebase}'`);
   const drillId = values['drill-id'];
   if (drillId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(drillId)) throw new UsageError('--drill-id: letters, digits, . _ : - (at most 128)');
+  if (!existsSync(file)) throw new CommandError(`${file}: no such file`);
   const config = readConfig(values.config);
   const { bus: b, topics } = bus(config);
   const audit = config.elasticsearch ? store(config) : null;
@@ -233,7 +234,6 @@ async function replay(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     progress.stop();
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new CommandError(`${file}: no such file`);
     throw new CommandError(`replay failed: ${(err as Error).message}`);
   } finally {
     dispose();
