@@ -1,3 +1,4 @@
+import { validateCronExpression } from 'cron';
 import { z } from 'zod';
 import { parseTimespan } from '../detection/parse/timespan.ts';
 
@@ -10,8 +11,10 @@ const Duration = z.string().transform((text, ctx) => {
   return ms;
 });
 
-/** A cron expression (cron 4: five or six fields), checked when the schedule starts. */
-const Cron = z.string().min(9);
+/** A cron expression (cron 4: five fields, or six with seconds first). */
+const Cron = z.string().superRefine((v, ctx) => {
+  if (!validateCronExpression(v).valid) ctx.addIssue({ code: 'custom', message: `'${v}' is not a cron expression (five fields, or six with seconds first)` });
+});
 
 const Uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'an RFC 4122 UUID in lower case');
 

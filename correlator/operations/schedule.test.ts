@@ -51,9 +51,13 @@ describe('operations schedule', () => {
     expect(report.escalations.automatic).toBe(1);
   });
 
-  it('refuses a bad cron expression at start, naming the job', async () => {
-    const s = await scheduleHarness({ feeds: [{ name: 'ncsc', source: '/nonexistent', schedule: '61 * * * * *' }] });
+  it('refuses a bad cron expression in the config, and at start when built by hand, naming the job', async () => {
+    const bad = OperationsSectionSchema.safeParse({ feeds: [{ name: 'ncsc', source: '/x', schedule: '61 * * * * *' }] });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues[0]).toMatchObject({ path: ['feeds', 0, 'schedule'], message: expect.stringContaining("'61 * * * * *' is not a cron expression") });
+    const s = await scheduleHarness({ feeds: [{ name: 'ncsc', source: '/nonexistent' }] });
     expect(s.schedule.jobs().map((j) => j.name)).toEqual(['escalation', 'audits', 'report', 'feed:ncsc']);
+    s.deps.config.feeds[0]!.schedule = '61 * * * * *';
     expect(() => s.schedule.start()).toThrow(ScheduleError);
     expect(() => s.schedule.start()).toThrow(/'feed:ncsc': '61 \* \* \* \* \*'/);
     await s.schedule.stop();
