@@ -97,20 +97,20 @@ export const CollectorSectionSchema = z
       .default({ maxBytes: 1024 ** 3, segmentBytes: 16 * 1024 ** 2 }),
     shipping: z
       .object({
-        batchRecords: z.number().int().positive().max(100_000).default(2000),
+        batchRecords: z.number().int().positive().max(100_000).default(500),
         /** Kept under the broker's default message.max.bytes (1 MB) for one record batch. */
         batchBytes: ByteSize.default(900_000),
         lingerMs: z.number().int().min(0).max(10_000).default(5),
         compression: z.enum(['none', 'gzip']).default('none'),
         /** Lines held in memory while Kafka is healthy; past it, file sources wait for Kafka. */
-        memoryRecords: z.number().int().positive().default(20_000),
+        memoryRecords: z.number().int().positive().default(1500),
         /** A send pending this long counts as Kafka being slow: new lines go to the spool. */
         slowAfterMs: z.number().int().positive().default(5000),
         /** On shutdown, how long to wait for Kafka before leaving the rest in the spool. */
         flushTimeoutMs: z.number().int().min(0).default(10_000),
       })
       .strict()
-      .default({ batchRecords: 2000, batchBytes: 900_000, lingerMs: 5, compression: 'none', memoryRecords: 20_000, slowAfterMs: 5000, flushTimeoutMs: 10_000 }),
+      .default({ batchRecords: 500, batchBytes: 900_000, lingerMs: 5, compression: 'none', memoryRecords: 1500, slowAfterMs: 5000, flushTimeoutMs: 10_000 }),
     metrics: z.object({ listen: Listen }).strict().optional(),
   })
   .strict()

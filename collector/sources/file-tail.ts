@@ -10,7 +10,7 @@ import { expandGlob, globMatches } from './glob.ts';
 
 /** Bytes hashed to tell a file from another that got the same inode, or from its own rewritten self. */
 const HEAD_BYTES = 256;
-const CHUNK = 256 * 1024;
+const CHUNK = 64 * 1024;
 
 export interface FileTailContext {
   host: string;
