@@ -43,7 +43,7 @@ describe('collector config', () => {
     const c = loadCollectorConfig(f, { KAFKA_BROKERS: 'k1:9092,k2:9092' });
     expect(c.kafka.brokers).toEqual(['k1:9092', 'k2:9092']);
     expect(c.collector.host.length).toBeGreaterThan(0);
-    expect(c.collector.shipping.batchRecords).toBe(2000);
+    expect(c.collector.shipping.batchRecords).toBe(500);
   });
 
   it('names file, line and field for a bad value deep in a source', () => {

@@ -19,6 +19,7 @@ import { withRatio, type BenchContext, type BenchSuite, type Figure } from '../f
  */
 const LINES = 200_000;
 const BATCH = 500;
+const ROUNDS = 2;
 const HOST = 'bench-host';
 
 function logLine(i: number): string {
@@ -151,25 +152,41 @@ export const suite: BenchSuite = {
     await admin.connect();
     const tag = randomBytes(4).toString('hex');
     const dir = mkdtempSync(join(tmpdir(), 'canhgac-bench-collector-'));
-    const baselineTopic = `bench.collector.${tag}.baseline`;
-    const prefixes = { plain: `bench.collector.${tag}.plain.`, tuned: `bench.collector.${tag}.tuned.` };
+    const topics: string[] = [];
+    const topic = async (name: string) => {
+      const t = `bench.collector.${tag}.${name}`;
+      await createTopic(admin, t);
+      topics.push(t);
+      return t;
+    };
     const figures: Figure[] = [];
     try {
       mkdirSync(join(dir, 'logs'));
       const lines = Array.from({ length: LINES }, (_, i) => logLine(i));
       const text = `${lines.join('\n')}\n`;
-      await createTopic(admin, baselineTopic);
-      for (const p of Object.values(prefixes)) await createTopic(admin, topicNames(p).raw);
-      ctx.log(`kafkajs baseline: ${LINES} pre-built envelopes`);
-      const baseline = await baselineRate(kafka, baselineTopic, lines, join(dir, 'logs', 'fw.log'));
-      const plain = await collectorRun(ctx, admin, prefixes.plain, dir, text, '');
-      const tuned = await collectorRun(ctx, admin, prefixes.tuned, dir, text, TUNED_NODE_OPTIONS);
-      figures.push(withRatio({ bench: 'collector.tail_ship', unit: 'lines/s', value: Math.round(plain.rate), baseline: Math.round(baseline), note: 'target ratio >= 0.7' }));
-      figures.push(withRatio({ bench: 'collector.tail_ship.tuned', unit: 'lines/s', value: Math.round(tuned.rate), baseline: Math.round(baseline), note: `NODE_OPTIONS=${TUNED_NODE_OPTIONS}` }));
-      figures.push({ bench: 'collector.rss', unit: 'MB', value: Math.round(plain.rssMax * 10) / 10, note: `peak RSS while shipping ${LINES} lines, default V8 heap; target < 150 MB` });
-      figures.push({ bench: 'collector.rss.tuned', unit: 'MB', value: Math.round(tuned.rssMax * 10) / 10, note: `peak RSS with NODE_OPTIONS=${TUNED_NODE_OPTIONS}; target < 150 MB` });
+      // Best of a few rounds: the machine is shared, and a round is only as good as its quietest moment.
+      const best = { baseline: 0, plain: 0, tuned: 0, plainRss: 0, tunedRss: 0 };
+      for (let round = 0; round < ROUNDS; round++) {
+        ctx.log(`round ${round + 1}/${ROUNDS}: kafkajs baseline, ${LINES} pre-built envelopes`);
+        best.baseline = Math.max(best.baseline, await baselineRate(kafka, await topic(`r${round}.baseline`), lines, join(dir, 'logs', 'fw.log')));
+        const plainPrefix = `bench.collector.${tag}.r${round}.plain.`;
+        await topic(`r${round}.plain.soc.raw`);
+        const plain = await collectorRun(ctx, admin, plainPrefix, dir, text, '');
+        const tunedPrefix = `bench.collector.${tag}.r${round}.tuned.`;
+        await topic(`r${round}.tuned.soc.raw`);
+        const tuned = await collectorRun(ctx, admin, tunedPrefix, dir, text, TUNED_NODE_OPTIONS);
+        best.plain = Math.max(best.plain, plain.rate);
+        best.tuned = Math.max(best.tuned, tuned.rate);
+        // Memory is reported at its worst.
+        best.plainRss = Math.max(best.plainRss, plain.rssMax);
+        best.tunedRss = Math.max(best.tunedRss, tuned.rssMax);
+      }
+      figures.push(withRatio({ bench: 'collector.tail_ship', unit: 'lines/s', value: Math.round(best.plain), baseline: Math.round(best.baseline), note: 'target ratio >= 0.7' }));
+      figures.push(withRatio({ bench: 'collector.tail_ship.tuned', unit: 'lines/s', value: Math.round(best.tuned), baseline: Math.round(best.baseline), note: `NODE_OPTIONS=${TUNED_NODE_OPTIONS}` }));
+      figures.push({ bench: 'collector.rss', unit: 'MB', value: Math.round(best.plainRss), note: `peak RSS while shipping ${LINES} lines, default V8 heap; target < 150 MB` });
+      figures.push({ bench: 'collector.rss.tuned', unit: 'MB', value: Math.round(best.tunedRss), note: `peak RSS with NODE_OPTIONS=${TUNED_NODE_OPTIONS}; target < 150 MB` });
     } finally {
-      await admin.deleteTopics({ topics: [baselineTopic, ...Object.values(prefixes).map((p) => topicNames(p).raw)] }).catch(() => undefined);
+      await admin.deleteTopics({ topics }).catch(() => undefined);
       await admin.disconnect();
       rmSync(dir, { recursive: true, force: true });
     }
