@@ -10,13 +10,7 @@ import type { Trail } from './trail.ts';
 /** Tests of the operations jobs: a real embedded store in a temporary folder, a recording producer, a clock set by hand. */
 export class RecordingProducer implements BusProducer {
   readonly sent: { topic: string; message: OutgoingMessage }[] = [];
-  failNext = 0;
-
   async send(topic: string, messages: OutgoingMessage[]): Promise<void> {
-    if (this.failNext > 0) {
-      this.failNext--;
-      throw new Error('broker unreachable');
-    }
     for (const message of messages) this.sent.push({ topic, message });
   }
 

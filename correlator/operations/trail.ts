@@ -61,7 +61,7 @@ export async function changeIncident(trail: Trail, id: string, action: string, m
   return res.after;
 }
 
-export async function publishChange(trail: Pick<Trail, 'producer' | 'incidentsTopic'>, change: IncidentChange): Promise<void> {
+async function publishChange(trail: Pick<Trail, 'producer' | 'incidentsTopic'>, change: IncidentChange): Promise<void> {
   await trail.producer.send(trail.incidentsTopic, [{ key: change.incident.id, value: JSON.stringify(change) }]);
 }
 

@@ -23,6 +23,8 @@ function richIncident() {
   alert.events = [
     { source: { ip: '10.0.0.9' }, file: { hash: { sha256: HASH.toUpperCase() } }, threat: { software: { name: 'Win.Trojan.Agent-123' } } },
     { source: { ip: '2001:db8::7' }, url: { domain: 'bad.example.net' } },
+    // Inbound to the province's own public server: that address is never an indicator.
+    { source: { ip: '203.0.113.7' }, destination: { ip: '198.18.0.10' } },
   ];
   return { inc, alerts: [alert] };
 }
@@ -60,6 +62,14 @@ describe('STIX 2.1 bundle of an incident', () => {
     for (const s of sightings) expect(s).toMatchObject({ where_sighted_refs: [identityId(identity)], observed_data_refs: [od.id], count: 3 });
     for (const o of bundle.objects!) if (o.type !== 'identity' && o.spec_version === '2.1' && 'created' in o) expect(o.object_marking_refs).toEqual(['marking-definition--f88d31f6-486f-44da-b317-01333bde0b82']);
     expect(JSON.stringify(bundle)).not.toContain('10.0.0.9');
+    expect(JSON.stringify(bundle)).not.toContain('198.18.0.10');
+  });
+
+  it('takes the destination of traffic leaving a private address as the other side', () => {
+    const inc = incidentFixture({ id: 'inc-c2', group: { 'host.name': 'web-01' } });
+    const alert = alertFixture(inc, 1);
+    alert.events = [{ source: { ip: '10.10.2.5', port: 50123 }, destination: { ip: '198.51.100.99', port: 443 } }];
+    expect(observablesOf(inc, [alert]).ips).toEqual(['198.51.100.99']);
   });
 
   it('keeps object ids across versions of the incident and changes the bundle id', () => {

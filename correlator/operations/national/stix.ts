@@ -73,7 +73,6 @@ export interface Observables {
   malware: string[];
 }
 
-const IP_FIELDS = ['source.ip', 'src_ip', 'client.ip'];
 const DOMAIN_FIELDS = ['destination.domain', 'url.domain', 'dns.question.name'];
 const HASH_FIELDS = ['file.hash.sha256'];
 const MALWARE_FIELDS = ['threat.software.name'];
@@ -88,22 +87,43 @@ function path(o: Record<string, unknown>, dotted: string): unknown {
   return cur;
 }
 
+const publicIp = (v: unknown): v is string => typeof v === 'string' && isIP(v) !== 0 && !isPrivateAddress(v);
+const privateIp = (v: unknown): v is string => typeof v === 'string' && isIP(v) !== 0 && isPrivateAddress(v);
+
 /**
- * Observables worth sharing: never the province's own private addresses (they mean nothing outside and
+ * The other side's address in one record: a public source (inbound), or the public destination of
+ * traffic leaving a private address (outbound, e.g. to a command server). Never a public destination of
+ * inbound traffic: that is the province's own server.
+ */
+function otherSide(r: Record<string, unknown>): string | null {
+  const src = path(r, 'source.ip');
+  const dst = path(r, 'destination.ip');
+  if (publicIp(src)) return src;
+  if (privateIp(src) && publicIp(dst)) return dst;
+  return null;
+}
+
+/**
+ * Observables worth sharing: never the province's own addresses (private ones mean nothing outside and
  * reveal the internal network), only what identifies the other side or the malware.
  */
 export function observablesOf(incident: Incident, alerts: Alert[] = []): Observables {
-  const sources: Record<string, unknown>[] = [incident.group, ...alerts.flatMap((a) => [a.group, ...a.events])];
+  const records: Record<string, unknown>[] = [incident.group, ...alerts.flatMap((a) => [a.group, ...a.events])];
   const collect = (fields: string[], ok: (v: string) => boolean) => {
     const out = new Set<string>();
-    for (const s of sources) for (const f of fields) {
-      const v = path(s, f);
+    for (const r of records) for (const f of fields) {
+      const v = path(r, f);
       if (typeof v === 'string' && ok(v.trim())) out.add(v.trim());
     }
     return [...out].sort();
   };
+  const ips = new Set<string>();
+  for (const r of records) {
+    const ip = otherSide(r);
+    if (ip) ips.add(ip.toLowerCase());
+  }
   return {
-    ips: collect(IP_FIELDS, (v) => isIP(v) !== 0 && !isPrivateAddress(v)),
+    ips: [...ips].sort(),
     domains: collect(DOMAIN_FIELDS, (v) => /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i.test(v)).map((d) => d.toLowerCase()),
     sha256: collect(HASH_FIELDS, (v) => /^[0-9a-f]{64}$/i.test(v)).map((h) => h.toLowerCase()),
     malware: collect(MALWARE_FIELDS, (v) => v.length > 0 && v.length <= 256),
