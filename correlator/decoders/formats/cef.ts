@@ -112,8 +112,9 @@ export function parseExtension(s: string, from: number): Record<string, string> 
  */
 export function cefStart(payload: string): number {
   if (payload.startsWith('CEF:')) return 4;
-  const at = payload.indexOf('CEF:');
-  if (at > 0 && at < 256 && payload[at - 1] === ' ') return at + 4;
+  // Searching backwards from 256 bounds the scan: only a prefix of that length may come before the label.
+  const at = payload.lastIndexOf(' CEF:', 255) + 1;
+  if (at > 0) return at + 4;
   if (payload[1] === '|' && payload.charCodeAt(0) >= 48 && payload.charCodeAt(0) <= 57) {
     let pipes = 0;
     for (let i = 0; i < payload.length && i < 1024 && pipes < 7; i++) if (payload[i] === '|' && payload[i - 1] !== '\\') pipes++;

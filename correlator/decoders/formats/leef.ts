@@ -7,10 +7,12 @@ import { DecodeError, type Decoder } from '../types.ts';
 export const leef: Decoder = {
   name: 'leef',
   description: 'IBM LEEF 1.0 / 2.0 (WatchGuard, some Symantec and Sophos exports)',
-  sniff: (input) => input.payload.startsWith('LEEF:') || input.payload.indexOf(' LEEF:') > -1,
+  sniff: (input) => input.payload.startsWith('LEEF:') || input.payload.lastIndexOf(' LEEF:', 255) > -1,
   decode(input, draft) {
     const p = input.payload;
-    const start = p.indexOf('LEEF:');
+    const space = p.startsWith('LEEF:') ? -1 : p.lastIndexOf(' LEEF:', 255);
+    if (space < 0 && !p.startsWith('LEEF:')) throw new DecodeError('no LEEF: header', 0);
+    const start = space + 1;
     const header: string[] = [];
     let i = start + 5;
     let from = i;

@@ -17,8 +17,7 @@ export const sonicwall: Decoder = {
   description: 'SonicWall SonicOS enhanced syslog key=value (id=firewall ... m=<message id>)',
   sniff(input) {
     const p = input.payload;
-    const id = p.indexOf('id=');
-    return id >= 0 && id < 64 && p.indexOf(' sn=') > 0 && p.indexOf(' m=') > 0 && p.indexOf(' fw=') > 0;
+    return p.lastIndexOf('id=', 63) >= 0 && p.indexOf(' sn=') > 0 && p.indexOf(' m=') > 0 && p.indexOf(' fw=') > 0;
   },
   decode(input, draft) {
     const x = scanKv(input.payload);
