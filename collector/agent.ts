@@ -18,7 +18,6 @@ export interface CollectorAgent {
   readonly metrics: CollectorMetrics;
   /** Bound addresses of syslog sources by source name, and of the metrics endpoint as `metrics`. */
   readonly addresses: Record<string, AddressInfo>;
-  readonly files: FileTailSource[];
   readonly sink: KafkaSink;
   /** Graceful stop: stop reading, flush to Kafka (or the spool), save checkpoints. */
   stop(): Promise<void>;
@@ -82,7 +81,6 @@ export async function startCollector(config: CollectorConfig, log: Logger = crea
   return {
     metrics,
     addresses,
-    files,
     sink,
     stop() {
       stopping ??= (async () => {

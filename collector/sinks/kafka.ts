@@ -87,11 +87,6 @@ export class KafkaSink implements RecordSink {
     return this.o.spool.bytes;
   }
 
-  /** Records not yet acknowledged, in memory or in flight (the spool is counted in bytes). */
-  get pending(): number {
-    return this.memory.length - this.memoryHead + (this.inflight && !this.inflight.spoolEnd ? this.inflight.records.length : 0);
-  }
-
   ready(): boolean {
     if (this.spooling) return !this.o.spool.full;
     return this.memory.length - this.memoryHead < this.o.memoryRecords || (!this.healthy() && !this.o.spool.full);
