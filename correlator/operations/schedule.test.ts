@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/log.ts';
+import { readYamlFile, toData } from '../../shared/yaml-source.ts';
 import { incidentFixture } from '../../shared/store/fixtures.ts';
 import { DEFAULT_POLICY } from '../incidents/grouping.ts';
 import { IncidentSink } from '../sinks/incidents.ts';
@@ -84,5 +85,16 @@ describe('operations schedule', () => {
       await s.schedule.stop();
     }
     expect(existsSync(join(s.dir, 'reports'))).toBe(false);
+  });
+});
+
+describe('operations.example.yml', () => {
+  it('is a valid operations section', () => {
+    const { source } = readYamlFile(join(import.meta.dirname, 'operations.example.yml'));
+    const data = toData(source) as { data: { operations: unknown } };
+    const parsed = OperationsSectionSchema.safeParse(data.data.operations);
+    expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
+    expect(parsed.data!.escalation.ackAfterByLayer[3]).toBe(4 * 3600_000);
+    expect(parsed.data!.national!.push!.signing!.header).toBe('X-Canhgac-Signature');
   });
 });
