@@ -253,7 +253,7 @@ export function reportHtml(r: OperationsReport): string {
   const legend = LEVELS.map((l) => `<span><i style="background:${COLORS[l]}"></i>${l}</span>`).join(' ');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>canhgac report ${esc(r.period.from)} .. ${esc(r.period.to)}</title>
-<style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}th:first-child{text-align:left}.legend i{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px}.warn{color:#8b0000}</style></head>
+<style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0;font-size:13px}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}th:first-child{text-align:left;white-space:nowrap}.legend i{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px}.warn{color:#8b0000}</style></head>
 <body>
 <h1>Operations report</h1>
 <p>${esc(r.period.from)} .. ${esc(r.period.to)} &middot; generated ${esc(r.generated_at)}</p>
