@@ -125,7 +125,7 @@ export class FileTailSource {
     // Files from the checkpoints first: a rotated file's rest is read before its successor.
     this.resumeCheckpointed();
     this.scan(true);
-    this.unsubscribe = this.ctx.sink.onReady(() => void this.pump());
+    this.unsubscribe = this.ctx.sink.onReady(() => void this.safePump());
     const tick = () => {
       if (this.stopped) return;
       try {
@@ -133,13 +133,18 @@ export class FileTailSource {
       } catch (err) {
         this.ctx.log.error({ err: (err as Error).message, source: this.config.name }, 'file scan failed');
       }
-      void this.pump().finally(() => {
+      void this.safePump().then(() => {
         if (!this.stopped) this.timer = setTimeout(tick, this.ctx.pollMs);
       });
     };
-    void this.pump().finally(() => {
+    void this.safePump().then(() => {
       if (!this.stopped) this.timer = setTimeout(tick, this.ctx.pollMs);
     });
+  }
+
+  /** A failure (the spool's disk full, say) is logged and retried at the next poll, never thrown at the process. */
+  private safePump(): Promise<void> {
+    return this.pump().catch((err: Error) => this.ctx.log.error({ source: this.config.name, err: err.message }, 'reading files failed'));
   }
 
   /** Stops reading; what was read stays with the sink, checkpoints are the caller's to save. */

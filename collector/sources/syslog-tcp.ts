@@ -87,8 +87,17 @@ export class SyslogTcpSource {
         this.paused.add(socket);
       }
     };
-    socket.on('data', (chunk: Buffer) => deliver(framer.push(chunk)));
-    socket.on('end', () => deliver(framer.end()));
+    const guarded = (messages: () => { text: string; truncated: boolean }[]) => {
+      try {
+        deliver(messages());
+      } catch (err) {
+        // The sink could not queue (the spool's disk full, say): drop this connection, the sender retries.
+        this.ctx.log.error({ source: this.config.name, peer, err: (err as Error).message }, 'cannot queue syslog messages');
+        socket.destroy();
+      }
+    };
+    socket.on('data', (chunk: Buffer) => guarded(() => framer.push(chunk)));
+    socket.on('end', () => guarded(() => framer.end()));
     socket.on('error', (err) => this.ctx.log.debug({ source: this.config.name, peer, err: err.message }, 'syslog connection error'));
     socket.on('close', () => {
       this.sockets.delete(socket);

@@ -37,7 +37,13 @@ export class SyslogUdpSource {
   async start(): Promise<AddressInfo> {
     const socket = createSocket({ type: isIPv6(this.config.listen.host) ? 'udp6' : 'udp4', recvBufferSize: 4 * 1024 * 1024 });
     this.socket = socket;
-    socket.on('message', (msg, rinfo) => this.receive(msg, rinfo.address));
+    socket.on('message', (msg, rinfo) => {
+      try {
+        this.receive(msg, rinfo.address);
+      } catch (err) {
+        this.ctx.log.error({ source: this.config.name, err: (err as Error).message }, 'cannot queue a datagram');
+      }
+    });
     socket.on('error', (err) => this.ctx.log.error({ source: this.config.name, err: err.message }, 'udp socket error'));
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
