@@ -89,7 +89,7 @@ export class Correlator {
     });
     const raw = await bus.consumer({ groupId: this.o.groupId, topics: [topics.raw], fromBeginning: true, onAssigned: (owned) => rawStage.assigned(owned) });
     this.consumers.push(raw);
-    await raw.run((batch) => rawStage.handle(batch));
+    await raw.run((batch) => rawStage.handle(batch, raw));
     const clock = this.o.clock ?? (() => new Date());
     const tickMs = this.o.tickMs ?? 2000;
     this.timer = setInterval(() => {

@@ -65,6 +65,13 @@ describe('alerts to incidents', () => {
     expect(fold(first.incident, alert('2026-11-26T01:01:00.000Z'), 4).kind).toBe('skipped');
   });
 
+  it('counts two different alerts raised by the same input message', () => {
+    const first = fold(null, alert('2026-11-26T01:00:00.000Z'), 5);
+    if (first.kind !== 'created') throw new Error('expected created');
+    const second = fold(first.incident, alert('2026-11-26T01:00:05.000Z'), 5);
+    expect(second.kind === 'updated' && second.incident.alert_count).toBe(2);
+  });
+
   it('recognises an alert it counted even when it comes again from another position (a timer after a restart)', () => {
     const first = fold(null, alert('2026-11-26T01:00:00.000Z'), 5);
     if (first.kind !== 'created') throw new Error('expected created');

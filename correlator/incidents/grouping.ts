@@ -64,7 +64,9 @@ const closed = (i: Incident) => i.status === 'resolved' || i.status === 'false_p
 export function foldAlert(current: Incident | null, alert: Alert, response: RuleResponse, at: AlertPosition, policy: IncidentPolicy, now: Date): Outcome {
   const alertTime = Date.parse(alert['@timestamp']);
   const nowIso = now.toISOString();
-  if (current && ((current.applied[at.stream] ?? -1) >= at.offset || `${ALERT_KEY}${alert.id}` in current.applied)) return { kind: 'skipped', reason: 'already-counted' };
+  // Counted before: the same alert (by id), or any alert from input older than the last one counted.
+  // One input message can raise several alerts, so an equal position alone proves nothing.
+  if (current && ((current.applied[at.stream] ?? -1) > at.offset || `${ALERT_KEY}${alert.id}` in current.applied)) return { kind: 'skipped', reason: 'already-counted' };
   const joins = current && !closed(current) && alertTime - Date.parse(current.last_seen) <= policy.suppressionMs && alertTime >= Date.parse(current.first_seen) - policy.suppressionMs;
   if (current && joins) {
     const lastSeen = Math.max(Date.parse(current.last_seen), alertTime);

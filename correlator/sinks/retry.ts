@@ -7,6 +7,16 @@ import type { Logger } from '../../shared/log.ts';
  * Gives up only when the batch went stale (rebalance, shutdown): its input is then handled again.
  */
 export async function untilAcknowledged(what: string, batch: Pick<Batch, 'heartbeat' | 'isStale' | 'partition'>, log: Logger, write: () => Promise<unknown>): Promise<boolean> {
+  // A write can hang for a while when the sink is going down; the group must still hear from us.
+  const beat = setInterval(() => void batch.heartbeat().catch(() => undefined), 1000);
+  try {
+    return await attempts(what, batch, log, write);
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+async function attempts(what: string, batch: Pick<Batch, 'heartbeat' | 'isStale' | 'partition'>, log: Logger, write: () => Promise<unknown>): Promise<boolean> {
   let delay = 200;
   for (let attempt = 1; ; attempt++) {
     try {

@@ -142,11 +142,13 @@ export class CorrelateStage {
     const w = { ...st.raw.get(p.p)?.w };
     for (const [d, t] of Object.entries(p.w)) w[d] = Math.max(w[d] ?? -Infinity, t);
     st.raw.set(p.p, { w, caught: p.caught });
+    this.deps.log.trace({ raw: p.p, w: p.w, caught: p.caught }, 'raw progress');
     const out: [string, CorrelationHit[]][] = [];
     for (const drill of new Set([...st.engines.keys(), ...Object.keys(w)])) {
       const { at } = this.watermark(st, drill);
       if (drill === '' && at > Date.now() - 2 * this.deps.allowedLatenessMs) st.live = true;
       if (Number.isFinite(at)) out.push([drill, this.engine(st, drill).advance(at - this.deps.allowedLatenessMs)]);
+      this.deps.log.trace({ drill, watermark: at }, 'watermark');
     }
     return out;
   }
@@ -182,7 +184,9 @@ export class CorrelateStage {
       if (!st.events.has(ref)) st.events.set(ref, { event, t, offset: m.offset });
       const drill = event.labels?.drill ?? '';
       if (t > (st.newest.get(drill) ?? -Infinity)) st.newest.set(drill, t);
-      alerts.push(...this.alertsOf(this.engine(st, drill).feed(r, event, t, ref, c), st, batch.partition, drill, stream, m.offset));
+      const engine = this.engine(st, drill);
+      if (t < engine.watermark) this.deps.log.debug({ partition: batch.partition, drill, ref, eventTime: t, watermark: engine.watermark }, 'late event');
+      alerts.push(...this.alertsOf(engine.feed(r, event, t, ref, c), st, batch.partition, drill, stream, m.offset));
     }
     this.prune(st);
     await this.emit(alerts, dlq, batch);

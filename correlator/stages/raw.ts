@@ -74,19 +74,33 @@ export class RawStage {
     return Array.from({ length: this.deps.correlatePartitions }, (_, q) => ({ key: null, value, partition: q }));
   }
 
-  /** Reports every owned partition's progress, and whether it has read all there is (timer). */
-  async reportProgress(consumer: ProgressSource): Promise<void> {
-    if (this.deps.rules().correlations.size === 0 || this.progress.size === 0) return;
+  /**
+   * The progress of every owned partition, each with whether it has read all there is. Sent as one
+   * snapshot, so that a partition racing ahead never goes out while a sibling that has new input
+   * still claims to be caught up.
+   */
+  private async snapshot(consumer: ProgressSource, current?: { partition: number; newest: Record<string, number> }): Promise<OutgoingMessage[]> {
     const ends = await consumer.endOffsets(this.deps.topics.raw);
     const out: OutgoingMessage[] = [];
     for (const [partition, pr] of this.progress) {
+      if (partition === current?.partition) {
+        // More may follow right behind this batch: it counts as reading until the timer says otherwise.
+        out.push(...this.progressMessages(partition, current.newest, false));
+        continue;
+      }
       const next = pr.next >= 0 ? pr.next : await consumer.committed({ topic: this.deps.topics.raw, partition });
       out.push(...this.progressMessages(partition, pr.newest, Math.max(next, 0) >= (ends.get(partition) ?? 0)));
     }
-    await this.deps.producer.send(this.deps.topics.correlate, out);
+    return out;
   }
 
-  async handle(batch: Batch): Promise<void> {
+  /** Reports every owned partition's progress (timer). */
+  async reportProgress(consumer: ProgressSource): Promise<void> {
+    if (this.deps.rules().correlations.size === 0 || this.progress.size === 0) return;
+    await this.deps.producer.send(this.deps.topics.correlate, await this.snapshot(consumer));
+  }
+
+  async handle(batch: Batch, consumer: ProgressSource): Promise<void> {
     const deps = this.deps;
     const ruleset = deps.rules();
     const alerts: PendingAlert[] = [];
@@ -125,8 +139,7 @@ export class RawStage {
         }
       }
     }
-    // More may follow right behind this batch: "caught up" is left to the timer's report.
-    if (ruleset.correlations.size > 0 && JSON.stringify(newest) !== JSON.stringify(pr.newest)) correlate.push(...this.progressMessages(batch.partition, newest, false));
+    if (ruleset.correlations.size > 0 && JSON.stringify(newest) !== JSON.stringify(pr.newest)) correlate.push(...(await this.snapshot(consumer, { partition: batch.partition, newest })));
     const done = await untilAcknowledged('raw outputs', batch, deps.log, async () => {
       await deps.producer.send(deps.topics.correlate, correlate);
       await deps.producer.send(deps.topics.dlq, dlq);

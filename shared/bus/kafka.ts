@@ -62,7 +62,30 @@ class KafkaConsumer implements BusConsumer {
     });
   }
 
+  private stopped = false;
+
   async run(handle: (batch: Batch) => Promise<number | void>): Promise<void> {
+    // kafkajs gives up on errors it deems final (a member the coordinator forgot during a long sink
+    // outage); input must still be read, so the consumer rejoins and resumes from its commits.
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      if (e.payload.restart || this.stopped) return;
+      this.log.error({ groupId: this.opts.groupId, err: e.payload.error.message }, 'consumer stopped on an error; rejoining');
+      setTimeout(() => {
+        void this.rejoin(handle).catch((err: unknown) => this.log.error({ groupId: this.opts.groupId, err: (err as Error).message }, 'rejoining failed'));
+      }, 1000);
+    });
+    await this.start(handle);
+  }
+
+  private async rejoin(handle: (batch: Batch) => Promise<number | void>): Promise<void> {
+    if (this.stopped) return;
+    await this.consumer.disconnect();
+    await this.consumer.connect();
+    for (const topic of this.opts.topics) await this.consumer.subscribe({ topic, fromBeginning: this.opts.fromBeginning ?? true });
+    await this.start(handle);
+  }
+
+  private async start(handle: (batch: Batch) => Promise<number | void>): Promise<void> {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -118,6 +141,7 @@ class KafkaConsumer implements BusConsumer {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.consumer.disconnect();
     await this.admin.disconnect();
   }
