@@ -93,7 +93,7 @@ export class Correlator {
     const clock = this.o.clock ?? (() => new Date());
     const tickMs = this.o.tickMs ?? 2000;
     this.timer = setInterval(() => {
-      Promise.all([rawStage.reportProgress(raw), stage.tick(clock().getTime(), tickMs, correlate)]).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'flatline check failed; next tick retries'));
+      Promise.all([rawStage.reportProgress(raw), stage.tick(clock().getTime(), tickMs)]).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'flatline check failed; next tick retries'));
     }, tickMs);
     this.timer.unref();
     log.info({ groupId: this.o.groupId, raw: topics.raw, correlate: topics.correlate }, 'correlator started');

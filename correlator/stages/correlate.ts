@@ -23,17 +23,11 @@ interface PartitionState {
   newest: Map<string, number>;
   /** The last progress report of each soc.raw partition. */
   raw: Map<number, { w: Record<string, number>; caught: boolean }>;
-  /** Wall-clock time of the last batch, and the offset after it (-1: none handled yet). */
-  lastBatchAt: number;
-  next: number;
+  /** Wall-clock time the last event arrived (progress reports do not count). */
+  lastEventAt: number;
   /** Set once event time came close to the wall clock: only live traffic lets the wall clock move time on. */
   live: boolean;
   late: number;
-}
-
-export interface PositionSource {
-  committed(tp: TopicPartition): Promise<number>;
-  endOffsets(topic: string): Promise<Map<number, number>>;
 }
 
 export interface CorrelateStageDeps {
@@ -75,7 +69,7 @@ export class CorrelateStage {
   private state(partition: number): PartitionState {
     let s = this.partitions.get(partition);
     if (!s) {
-      s = { ruleset: this.deps.rules(), engines: new Map(), events: new Map(), seen: new Map(), newest: new Map(), raw: new Map(), lastBatchAt: 0, next: -1, live: false, late: 0 };
+      s = { ruleset: this.deps.rules(), engines: new Map(), events: new Map(), seen: new Map(), newest: new Map(), raw: new Map(), lastEventAt: 0, live: false, late: 0 };
       this.partitions.set(partition, s);
     }
     return s;
@@ -156,7 +150,6 @@ export class CorrelateStage {
   /** Handles a batch; returns the offset to commit: the oldest event a window may still need. */
   async handle(batch: Batch): Promise<number> {
     const st = this.state(batch.partition);
-    st.lastBatchAt = Date.now();
     const stream = `${batch.topic}/${batch.partition}`;
     const alerts: PendingAlert[] = [];
     const dlq: OutgoingMessage[] = [];
@@ -177,6 +170,7 @@ export class CorrelateStage {
         continue;
       }
       const { c, r, t, ref, e } = parsed.data;
+      st.lastEventAt = Date.now();
       const seenKey = `${c}\u0000${ref}`;
       if (st.seen.has(seenKey)) continue;
       st.seen.set(seenKey, t);
@@ -190,27 +184,23 @@ export class CorrelateStage {
     }
     this.prune(st);
     await this.emit(alerts, dlq, batch);
-    st.next = batch.messages[batch.messages.length - 1]!.offset + 1;
-    let keepFrom = st.next;
+    let keepFrom = batch.messages[batch.messages.length - 1]!.offset + 1;
     for (const v of st.events.values()) keepFrom = Math.min(keepFrom, v.offset);
     return keepFrom;
   }
 
   /**
-   * Timer, for each owned partition that is caught up (nothing left to read, no batch for `idleMs`):
-   * live traffic moves its watermark with the wall clock (now minus the allowed lateness), so that a
-   * source that went silent is reported although no event arrives to say so; historic input (a backlog,
-   * a drill recording) that every raw partition has read to the end closes its last windows.
+   * Timer, for each owned partition without new events for `idleMs`: live traffic moves its watermark
+   * with the wall clock (now minus the allowed lateness), so that a source that went silent is reported
+   * although no event arrives to say so; historic input (a backlog, a drill recording) that every raw
+   * partition has read to the end closes its last windows. A raw partition reports "caught up" only
+   * after the outputs of its input were acknowledged, so every event it sent here came before it.
    */
-  async tick(now: number, idleMs: number, consumer: PositionSource): Promise<void> {
+  async tick(now: number, idleMs: number): Promise<void> {
     const alerts: PendingAlert[] = [];
-    const topic = this.deps.topics.correlate;
-    const ends = await consumer.endOffsets(topic);
     for (const [partition, st] of this.partitions) {
-      if (Date.now() - st.lastBatchAt < idleMs) continue;
-      const next = st.next >= 0 ? st.next : await consumer.committed({ topic, partition });
-      if (Math.max(next, 0) < (ends.get(partition) ?? 0)) continue;
-      const stream = `${topic}/${partition}#timer`;
+      if (Date.now() - st.lastEventAt < idleMs) continue;
+      const stream = `${this.deps.topics.correlate}/${partition}#timer`;
       for (const drill of new Set(['', ...st.engines.keys()])) {
         const { at, allCaught } = this.watermark(st, drill);
         let hits: CorrelationHit[] = [];
