@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BaseConfigSchema } from '../shared/config.ts';
 import { parseTimespan } from './detection/parse/timespan.ts';
+import { OperationsSectionSchema } from './operations/config.ts';
 
 const Duration = z.string().transform((text, ctx) => {
   const ms = parseTimespan(text);
@@ -36,6 +37,8 @@ export const CorrelatorSectionSchema = z
 
 export const CorrelatorConfigSchema = BaseConfigSchema.extend({
   correlator: CorrelatorSectionSchema.default(CorrelatorSectionSchema.parse({})),
+  /** Escalation, layer-3 audits, reports and the national connection (see correlator/operations). */
+  operations: OperationsSectionSchema.prefault({}),
 });
 
 export type CorrelatorConfig = z.infer<typeof CorrelatorConfigSchema>;

@@ -9,6 +9,9 @@ import type { CorrelatorConfig } from './config.ts';
 import { watchRules } from './detection/watch.ts';
 import { DEFAULT_POLICY } from './incidents/grouping.ts';
 import { Correlator } from './service.ts';
+import { MemoryTelemetryLedger } from './operations/telemetry.ts';
+import { canonicalHost, startOperations } from './operations/service.ts';
+import { join } from 'node:path';
 import { assetLookup } from './stages/rules.ts';
 
 export interface RunningCorrelator {
@@ -31,7 +34,9 @@ export async function startCorrelatorService(cfg: CorrelatorConfig): Promise<Run
   const rules = () => watcher.ruleset;
   const store = ElasticsearchIncidentStore.fromConfig(cfg.elasticsearch);
   const bus = new KafkaBus(cfg.kafka, log);
+  const ledger = new MemoryTelemetryLedger(new Date(), canonicalHost(() => watcher.ruleset.context.assets));
   const correlator = new Correlator({
+    ledger,
     bus,
     store,
     topics: topicNames(cfg.kafka.topicPrefix),
@@ -46,6 +51,23 @@ export async function startCorrelatorService(cfg: CorrelatorConfig): Promise<Run
     log,
   });
   await correlator.start();
+  const topics = topicNames(cfg.kafka.topicPrefix);
+  const operations = await startOperations({
+    config: cfg.operations,
+    bus,
+    store,
+    topics,
+    sink: correlator.sink,
+    ledger,
+    assets: () => watcher.ruleset.context.assets,
+    ruleFindings: () => watcher.findings,
+    listsDir: join(c.rules, 'lists'),
+    groupId: `${c.groupId}.national`,
+    timezone: cfg.timezone,
+    ackDueMsByLevel: DEFAULT_POLICY.ackDueMsByLevel,
+    reportDueMs: c.reportDue,
+    log: log.child({ part: 'operations' }),
+  });
   let metricsServer: Server | undefined;
   if (c.metrics) {
     const registry = correlator.metrics.registry;
@@ -60,6 +82,7 @@ export async function startCorrelatorService(cfg: CorrelatorConfig): Promise<Run
     async stop() {
       metricsServer?.close();
       watcher.close();
+      await operations.stop();
       await correlator.stop();
       await store.close();
     },

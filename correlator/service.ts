@@ -8,6 +8,7 @@ import { IncidentSink } from './sinks/incidents.ts';
 import { CorrelateStage } from './stages/correlate.ts';
 import type { AssetLookup, CurrentRules } from './stages/rules.ts';
 import { RawStage } from './stages/raw.ts';
+import type { TelemetryLedger } from './operations/telemetry.ts';
 
 export interface CorrelatorOptions {
   bus: Bus;
@@ -27,6 +28,8 @@ export interface CorrelatorOptions {
   clock?: () => Date;
   /** How often raw partitions report progress and idle partitions close windows (default 2 s). */
   tickMs?: number;
+  /** What each host sent lately, for the layer-3 coverage audits. */
+  ledger?: TelemetryLedger;
 }
 
 /**
@@ -36,6 +39,7 @@ export interface CorrelatorOptions {
 export class Correlator {
   readonly metrics: CorrelatorMetrics;
   private producer?: BusProducer;
+  private incidentSink?: IncidentSink;
   private consumers: BusConsumer[] = [];
   private timer?: NodeJS.Timeout;
 
@@ -58,6 +62,7 @@ export class Correlator {
 
     const rawPartitions = await bus.partitionCount(topics.raw);
     const correlatePartitions = await bus.partitionCount(topics.correlate);
+    this.incidentSink = sink;
     const stage = new CorrelateStage({
       rules: this.o.rules,
       partitions: correlatePartitions,
@@ -77,6 +82,7 @@ export class Correlator {
     await correlate.run((batch) => stage.handle(batch));
 
     const rawStage = new RawStage({
+      ledger: this.o.ledger,
       correlatePartitions,
       rules: this.o.rules,
       assets: this.o.assets,
@@ -97,6 +103,12 @@ export class Correlator {
     }, tickMs);
     this.timer.unref();
     log.info({ groupId: this.o.groupId, raw: topics.raw, correlate: topics.correlate }, 'correlator started');
+  }
+
+  /** Where alerts become incidents; audits of layer 3 raise theirs through it too. Set by start(). */
+  get sink(): IncidentSink {
+    if (!this.incidentSink) throw new Error('the correlator is not started');
+    return this.incidentSink;
   }
 
   async stop(): Promise<void> {

@@ -8,6 +8,7 @@ import type { IncidentSink, PendingAlert } from '../sinks/incidents.ts';
 import { untilAcknowledged } from '../sinks/retry.ts';
 import { singleEventAlert } from './alerts.ts';
 import { heartbeatEvent } from './heartbeat.ts';
+import { observeEvent, observeHeartbeat, type TelemetryLedger } from '../operations/telemetry.ts';
 import { deadLetter, StaleBatchError, type CorrelateEvent, type Progress } from './messages.ts';
 import { correlateKey, type AssetLookup, type CurrentRules } from './rules.ts';
 
@@ -30,6 +31,7 @@ export class DecodeSessions {
 }
 
 export interface RawStageDeps {
+  ledger?: TelemetryLedger;
   rules: CurrentRules;
   assets: AssetLookup;
   producer: BusProducer;
@@ -119,6 +121,10 @@ export class RawStage {
       }
       const env = parsed.envelope;
       const event = env.kind === 'heartbeat' ? heartbeatEvent(env) : decodeEnvelope(env, { timezone: deps.timezone, state: this.sessions.for(env.host, env.source) });
+      if (deps.ledger) {
+        if (env.kind === 'heartbeat') observeHeartbeat(deps.ledger, env);
+        else observeEvent(deps.ledger, env, event);
+      }
       if (env.timeShiftMs) event['@timestamp'] = new Date(Date.parse(event['@timestamp']) + env.timeShiftMs).toISOString();
       deps.metrics.events.inc({ kind: event.event.kind });
       const eventTime = Date.parse(event['@timestamp']);

@@ -13,7 +13,9 @@ function kafkaClient(cfg: KafkaConfig, log: Logger): Kafka {
     logLevel: logLevel.WARN,
     logCreator: () => (entry) => {
       const { message, ...extra } = entry.log;
-      log[toPino(entry.level)]({ kafka: entry.namespace, ...extra }, message);
+      // Two notices kafkajs prints on every start, about choices made here on purpose.
+      const notice = message.startsWith('KafkaJS v2.0.0 switched default partitioner') || message.startsWith('Limiting retries for the idempotent producer');
+      log[notice ? 'debug' : toPino(entry.level)]({ kafka: entry.namespace, ...extra }, message);
     },
     retry: { initialRetryTime: 300, retries: 12, maxRetryTime: 10_000 },
   });
