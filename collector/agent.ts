@@ -4,9 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../shared/log.ts';
 import { topicNames } from '../shared/topics.ts';
-import type { CollectorConfig } from './config.ts';
+import type { CollectorConfig, CollectorSection } from './config.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { CollectorMetrics, serveMetrics } from './metrics.ts';
+import type { CollectorSink } from './record.ts';
 import { KafkaSink } from './sinks/kafka.ts';
 import { CheckpointStore } from './sources/checkpoints.ts';
 import { FileTailSource } from './sources/file-tail.ts';
@@ -14,29 +15,39 @@ import { SyslogTcpSource } from './sources/syslog-tcp.ts';
 import { SyslogUdpSource } from './sources/syslog-udp.ts';
 import { Spool } from './spool.ts';
 
-export interface CollectorAgent {
+export interface CollectorAgent<S extends CollectorSink = KafkaSink> {
   readonly metrics: CollectorMetrics;
   /** Bound addresses of syslog sources by source name, and of the metrics endpoint as `metrics`. */
   readonly addresses: Record<string, AddressInfo>;
-  readonly sink: KafkaSink;
-  /** Graceful stop: stop reading, flush to Kafka (or the spool), save checkpoints. */
+  readonly sink: S;
+  /** Graceful stop: stop reading, flush to the sink (Kafka or the spool), save checkpoints. */
   stop(): Promise<void>;
 }
 
 /** Wires sources -> sink -> Kafka from a validated config and starts everything. */
 export async function startCollector(config: CollectorConfig, log: Logger = createLogger('collector', {}, config.log.level)): Promise<CollectorAgent> {
   const c = config.collector;
+  const spool = Spool.open(join(c.dataDir, 'spool'), c.spool);
+  return runCollector(c, log, ({ metrics, onDurable }) => new KafkaSink({ kafka: config.kafka, topic: topicNames(config.kafka.topicPrefix).raw, spool, metrics, log, ...c.shipping, onDurable }));
+}
+
+/** What a sink needs from the agent: the metrics to count in, and the hook that saves checkpoints. */
+export interface SinkContext {
+  metrics: CollectorMetrics;
+  /**
+   * To call right after records became durable, before the next batch goes out: saving checkpoints
+   * there bounds what a kill -9 re-sends to the batch in flight.
+   */
+  onDurable: () => void;
+}
+
+/** Starts the sources of a collector section into the sink `makeSink` builds (Kafka, or the bus of `canhgac start`). */
+export async function runCollector<S extends CollectorSink>(c: CollectorSection, log: Logger, makeSink: (ctx: SinkContext) => S): Promise<CollectorAgent<S>> {
   mkdirSync(c.dataDir, { recursive: true });
   const metrics = new CollectorMetrics();
-  const spool = Spool.open(join(c.dataDir, 'spool'), c.spool);
   const stores: CheckpointStore[] = [];
-  const sink = new KafkaSink({
-    kafka: config.kafka,
-    topic: topicNames(config.kafka.topicPrefix).raw,
-    spool,
+  const sink = makeSink({
     metrics,
-    log,
-    ...c.shipping,
     onDurable: () => {
       for (const s of stores) s.flush();
     },

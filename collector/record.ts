@@ -26,6 +26,37 @@ export interface RecordSink {
   onReady(listener: () => void): () => void;
 }
 
+/** The sink as the agent drives it: Kafka (with its spool) in a deployment, the bus of `canhgac start` in one process. */
+export interface CollectorSink extends RecordSink {
+  start(): void;
+  /** Ships what is queued, waiting at most `timeoutMs`; what is left stays safe where the sink keeps it. */
+  stop(timeoutMs: number): Promise<void>;
+  /** Bytes waiting on disk, reported in heartbeats (0 for a sink without a spool). */
+  readonly spoolBytes: number;
+}
+
+/** Records become durable in order: each file line's checkpoint may move past it. */
+export function commitDurable(records: readonly { key: string; done?: OutRecord['done'] }[]): void {
+  for (const r of records) r.done?.file.commit(r.done.end);
+}
+
+/** Records per source, for metrics; consecutive records of a source are counted in one go. */
+export function countBySource(records: readonly { source: string }[]): Map<string, number> {
+  const by = new Map<string, number>();
+  let last = '';
+  let n = 0;
+  for (const r of records) {
+    if (r.source !== last) {
+      if (n) by.set(last, (by.get(last) ?? 0) + n);
+      last = r.source;
+      n = 0;
+    }
+    n++;
+  }
+  if (n) by.set(last, (by.get(last) ?? 0) + n);
+  return by;
+}
+
 /** Builds envelope JSON by concatenation: the fixed fields are serialized once per source, not once per line. */
 export function envelopePrefix(fields: { host: string; source: string; format: string; unit?: string; drill?: string }): string {
   const fixed: Record<string, string | number> = { v: 1, kind: 'line', host: fields.host, source: fields.source, format: fields.format };

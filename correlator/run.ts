@@ -1,9 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { KafkaBus } from '../shared/bus/kafka.ts';
+import type { Bus } from '../shared/bus/types.ts';
 import { createLogger } from '../shared/log.ts';
 import { ElasticsearchIncidentStore } from '../shared/store/elasticsearch.ts';
-import { topicNames } from '../shared/topics.ts';
+import type { IncidentStore } from '../shared/store/types.ts';
+import { topicNames, type Topics } from '../shared/topics.ts';
 import { formatFinding } from '../shared/yaml-source.ts';
 import type { CorrelatorConfig } from './config.ts';
 import { watchRules } from './detection/watch.ts';
@@ -14,15 +16,25 @@ import { canonicalHost, startOperations } from './operations/service.ts';
 import { join } from 'node:path';
 import { assetLookup } from './stages/rules.ts';
 
+/** Where the correlator reads and writes. `canhgac start` passes its own and closes them itself. */
+export interface CorrelatorBackends {
+  bus: Bus;
+  store: IncidentStore;
+  topics: Topics;
+}
+
 export interface RunningCorrelator {
   correlator: Correlator;
   stop(): Promise<void>;
 }
 
-/** `canhgac correlator`: Kafka in, Elasticsearch and Kafka out, rules hot-reloaded from the rules folder. */
-export async function startCorrelatorService(cfg: CorrelatorConfig): Promise<RunningCorrelator> {
-  if (!cfg.kafka) throw new Error('no Kafka configured: set kafka.brokers or KAFKA_BROKERS');
-  if (!cfg.elasticsearch) throw new Error('no Elasticsearch configured: set elasticsearch.url or ELASTICSEARCH_URL');
+/**
+ * `canhgac correlator`: Kafka in, Elasticsearch and Kafka out, rules hot-reloaded from the rules folder.
+ * With `shared` backends (the in-memory bus and embedded store of `canhgac start`), the same wiring runs on those.
+ */
+export async function startCorrelatorService(cfg: CorrelatorConfig, shared?: CorrelatorBackends): Promise<RunningCorrelator> {
+  if (!shared && !cfg.kafka) throw new Error('no Kafka configured: set kafka.brokers or KAFKA_BROKERS');
+  if (!shared && !cfg.elasticsearch) throw new Error('no Elasticsearch configured: set elasticsearch.url or ELASTICSEARCH_URL');
   const c = cfg.correlator;
   const log = createLogger('correlator', { instance: `${hostname()}:${process.pid}`, group: c.groupId }, cfg.log.level);
   const watcher = watchRules(c.rules, (e) => {
@@ -32,14 +44,13 @@ export async function startCorrelatorService(cfg: CorrelatorConfig): Promise<Run
   for (const f of watcher.findings) if (f.severity === 'error') log.error({ finding: formatFinding(f) }, 'rule error; the rule is left out');
   log.info({ rules: watcher.ruleset.size, folder: c.rules }, 'rules loaded');
   const rules = () => watcher.ruleset;
-  const store = ElasticsearchIncidentStore.fromConfig(cfg.elasticsearch);
-  const bus = new KafkaBus(cfg.kafka, log);
+  const { bus, store, topics } = shared ?? { bus: new KafkaBus(cfg.kafka!, log), store: ElasticsearchIncidentStore.fromConfig(cfg.elasticsearch!), topics: topicNames(cfg.kafka!.topicPrefix) };
   const ledger = new MemoryTelemetryLedger(new Date(), canonicalHost(() => watcher.ruleset.context.assets));
   const correlator = new Correlator({
     ledger,
     bus,
     store,
-    topics: topicNames(cfg.kafka.topicPrefix),
+    topics,
     rules,
     assets: assetLookup(rules),
     groupId: c.groupId,
@@ -51,7 +62,6 @@ export async function startCorrelatorService(cfg: CorrelatorConfig): Promise<Run
     log,
   });
   await correlator.start();
-  const topics = topicNames(cfg.kafka.topicPrefix);
   const operations = await startOperations({
     config: cfg.operations,
     bus,
@@ -84,7 +94,7 @@ export async function startCorrelatorService(cfg: CorrelatorConfig): Promise<Run
       watcher.close();
       await operations.stop();
       await correlator.stop();
-      await store.close();
+      if (!shared) await store.close();
     },
   };
 }

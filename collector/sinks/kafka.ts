@@ -2,7 +2,7 @@ import { CompressionTypes, Kafka, logLevel, type Producer, type SASLOptions } fr
 import type { KafkaConfig } from '../../shared/config.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { CollectorMetrics } from '../metrics.ts';
-import type { OutRecord, RecordSink } from '../record.ts';
+import { commitDurable, countBySource, type CollectorSink, type OutRecord } from '../record.ts';
 import type { Spool, SpooledRecord, SpoolPosition } from '../spool.ts';
 
 export interface KafkaSinkOptions {
@@ -50,7 +50,7 @@ function kafkaClient(cfg: KafkaConfig): Kafka {
  * whose append is what makes a line safe, and new records follow it there until the spool is
  * drained: one FIFO, so order is kept across the switch.
  */
-export class KafkaSink implements RecordSink {
+export class KafkaSink implements CollectorSink {
   private readonly kafka: Kafka;
   private producer: Producer;
   private connected = false;
@@ -283,28 +283,5 @@ export class KafkaSink implements RecordSink {
   private notifyReady(): void {
     if (!this.ready()) return;
     for (const l of this.listeners) l();
-  }
-}
-
-function countBySource(records: readonly { source: string }[]): Map<string, number> {
-  const by = new Map<string, number>();
-  let last = '';
-  let n = 0;
-  for (const r of records) {
-    if (r.source !== last) {
-      if (n) by.set(last, (by.get(last) ?? 0) + n);
-      last = r.source;
-      n = 0;
-    }
-    n++;
-  }
-  if (n) by.set(last, (by.get(last) ?? 0) + n);
-  return by;
-}
-
-function commitDurable(records: readonly (OutRecord | SpooledRecord)[]): void {
-  for (const r of records) {
-    const done = (r as OutRecord).done;
-    if (done) done.file.commit(done.end);
   }
 }

@@ -91,6 +91,8 @@ export class MemoryBus implements Bus {
 
 class MemoryConsumer implements BusConsumer {
   private running = false;
+  private looping: Promise<void> = Promise.resolve();
+  private wakeIdle: (() => void) | null = null;
   private readonly positions = new Map<string, number>();
   private readonly generation = new Map<string, number>();
 
@@ -116,7 +118,7 @@ class MemoryConsumer implements BusConsumer {
       this.positions.set(this.key(tp), start);
     }
     await this.opts.onAssigned?.(owned);
-    void this.loop(owned, handle);
+    this.looping = this.loop(owned, handle);
   }
 
   private async loop(owned: TopicPartition[], handle: (batch: Batch) => Promise<number | void>): Promise<void> {
@@ -146,8 +148,10 @@ class MemoryConsumer implements BusConsumer {
       }
       if (!progressed && this.running) {
         await new Promise<void>((resolve) => {
-          const off = this.bus.onMessage(() => (off(), clearTimeout(t), resolve()));
-          const t = setTimeout(() => (off(), resolve()), 1000);
+          const done = () => (off(), clearTimeout(t), (this.wakeIdle = null), resolve());
+          const off = this.bus.onMessage(done);
+          const t = setTimeout(done, 1000);
+          this.wakeIdle = done;
         });
       }
     }
@@ -173,7 +177,10 @@ class MemoryConsumer implements BusConsumer {
     return i < 0 ? log.length : i;
   }
 
+  /** Like a Kafka consumer's disconnect: returns once the batch being handled is done (and committed). */
   async stop(): Promise<void> {
     this.running = false;
+    this.wakeIdle?.();
+    await this.looping;
   }
 }
