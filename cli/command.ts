@@ -32,3 +32,38 @@ export function parseFlags<O extends Options>(argv: string[], options: O, allowP
 export function wantsHelp(argv: string[]): boolean {
   return argv.includes('--help') || argv.includes('-h');
 }
+
+/**
+ * The common life of a service command (`collector`, `correlator`, `console`): `--config FILE`,
+ * read and check the config, start, run until SIGTERM or SIGINT, stop cleanly.
+ */
+export async function runService<C, R extends { stop(): Promise<void> }>(
+  argv: string[],
+  load: (file: string) => C,
+  start: (config: C, file: string) => Promise<R>,
+  started?: (running: R) => void,
+): Promise<number> {
+  const { values, positionals } = parseFlags(argv, { config: { type: 'string' } }, false);
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  if (!values.config) throw new UsageError('missing --config FILE');
+  let config: C;
+  try {
+    config = load(values.config);
+  } catch (err) {
+    // A bad config names its file, line and field; anything else is a failure too, not a crash.
+    throw new CommandError((err as Error).message);
+  }
+  let running: R;
+  try {
+    running = await start(config, values.config);
+  } catch (err) {
+    throw new CommandError((err as Error).message);
+  }
+  started?.(running);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await running.stop();
+  return 0;
+}

@@ -1,7 +1,6 @@
 import { startCollector } from '../../collector/agent.ts';
 import { loadCollectorConfig } from '../../collector/config.ts';
-import { ConfigError } from '../../shared/config.ts';
-import { CommandError, parseFlags, UsageError, type Command } from '../command.ts';
+import { runService, type Command } from '../command.ts';
 
 export const command: Command = {
   name: 'collector',
@@ -20,28 +19,7 @@ checkpoints before exiting.
 Environment: KAFKA_BROKERS overrides kafka.brokers.
 Recommended: NODE_OPTIONS='--max-semi-space-size=4 --max-old-space-size=96' keeps the
 resident memory near 115 MB at full load (about 190 MB with V8's default heap sizes).`,
-  async run(argv) {
-    const { values, positionals } = parseFlags(argv, { config: { type: 'string' } }, false);
-    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    if (!values.config) throw new UsageError('missing --config FILE');
-    let config;
-    try {
-      config = loadCollectorConfig(values.config);
-    } catch (err) {
-      if (err instanceof ConfigError) throw new CommandError(err.message);
-      throw err;
-    }
-    let agent;
-    try {
-      agent = await startCollector(config);
-    } catch (err) {
-      throw new CommandError((err as Error).message);
-    }
-    await new Promise<void>((resolve) => {
-      process.once('SIGTERM', resolve);
-      process.once('SIGINT', resolve);
-    });
-    await agent.stop();
-    return 0;
+  run(argv) {
+    return runService(argv, (file) => loadCollectorConfig(file), (config) => startCollector(config));
   },
 };

@@ -1,7 +1,7 @@
-import { ConfigError, loadConfig } from '../../shared/config.ts';
+import { loadConfig } from '../../shared/config.ts';
 import { ConsoleConfigSchema } from '../../console/config.ts';
 import { startConsoleServer } from '../../console/server.ts';
-import { CommandError, parseFlags, UsageError, type Command } from '../command.ts';
+import { runService, type Command } from '../command.ts';
 
 export const command: Command = {
   name: 'console',
@@ -23,29 +23,7 @@ so any number of consoles can run side by side. Users come from the users file
                       metricsToken: (optional bearer token for Prometheus at /metrics)
 
 Environment: KAFKA_BROKERS, ELASTICSEARCH_URL override the file.`,
-  async run(argv) {
-    const { values, positionals } = parseFlags(argv, { config: { type: 'string' } }, false);
-    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    if (!values.config) throw new UsageError('missing --config FILE');
-    let config;
-    try {
-      config = loadConfig(values.config, ConsoleConfigSchema);
-    } catch (err) {
-      if (err instanceof ConfigError) throw new CommandError(err.message);
-      throw err;
-    }
-    let running;
-    try {
-      running = await startConsoleServer(config, values.config);
-    } catch (err) {
-      throw new CommandError((err as Error).message);
-    }
-    process.stderr.write(`console listening on ${running.address}\n`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGTERM', resolve);
-      process.once('SIGINT', resolve);
-    });
-    await running.stop();
-    return 0;
+  run(argv) {
+    return runService(argv, (file) => loadConfig(file, ConsoleConfigSchema), startConsoleServer, (running) => process.stderr.write(`console listening on ${running.address}\n`));
   },
 };

@@ -1,7 +1,7 @@
-import { ConfigError, loadConfig } from '../../shared/config.ts';
+import { loadConfig } from '../../shared/config.ts';
 import { CorrelatorConfigSchema } from '../../correlator/config.ts';
 import { startCorrelatorService } from '../../correlator/run.ts';
-import { CommandError, parseFlags, UsageError, type Command } from '../command.ts';
+import { runService, type Command } from '../command.ts';
 
 export const command: Command = {
   name: 'correlator',
@@ -18,28 +18,7 @@ when a file in the rules folder changes; a broken file keeps its previous versio
   --config FILE   YAML config (see correlator/correlator.example.yml)
 
 Environment: KAFKA_BROKERS, ELASTICSEARCH_URL override the file.`,
-  async run(argv) {
-    const { values, positionals } = parseFlags(argv, { config: { type: 'string' } }, false);
-    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    if (!values.config) throw new UsageError('missing --config FILE');
-    let config;
-    try {
-      config = loadConfig(values.config, CorrelatorConfigSchema);
-    } catch (err) {
-      if (err instanceof ConfigError) throw new CommandError(err.message);
-      throw err;
-    }
-    let running;
-    try {
-      running = await startCorrelatorService(config);
-    } catch (err) {
-      throw new CommandError((err as Error).message);
-    }
-    await new Promise<void>((resolve) => {
-      process.once('SIGTERM', resolve);
-      process.once('SIGINT', resolve);
-    });
-    await running.stop();
-    return 0;
+  run(argv) {
+    return runService(argv, (file) => loadConfig(file, CorrelatorConfigSchema), (config) => startCorrelatorService(config));
   },
 };
