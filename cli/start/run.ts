@@ -1,0 +1,132 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCollector, startCollector } from '../../collector/agent.ts';
+import { BusSink } from '../../collector/sinks/bus.ts';
+import { buildConsole } from '../../console/app.ts';
+import { rulesFromFolder } from '../../console/rules-provider.ts';
+import { replayAuditEntry, replayRecording } from '../../correlator/drills/replay.ts';
+import { startCorrelatorService } from '../../correlator/run.ts';
+import { KafkaBus } from '../../shared/bus/kafka.ts';
+import { MemoryBus } from '../../shared/bus/memory.ts';
+import type { Bus } from '../../shared/bus/types.ts';
+import { createLogger, type Logger } from '../../shared/log.ts';
+import { ElasticsearchIncidentStore } from '../../shared/store/elasticsearch.ts';
+import { EmbeddedIncidentStore } from '../../shared/store/embedded.ts';
+import type { IncidentStore } from '../../shared/store/types.ts';
+import { topicNames, type Topics } from '../../shared/topics.ts';
+import { ensureFirstAdmin, type AdminSetup } from './admin.ts';
+import { DEMO_RECORDING, DEMO_SPEED, type StartConfig } from './config.ts';
+
+export interface StartOptions {
+  config: StartConfig;
+  dataDir: string;
+  host: string;
+  port: number;
+  demo: boolean;
+  adminPassword?: string;
+}
+
+export interface Backends {
+  mode: 'embedded' | 'distributed';
+  bus: Bus;
+  store: IncidentStore;
+  topics: Topics;
+}
+
+export interface RunningStart {
+  mode: Backends['mode'];
+  address: string;
+  usersFile: string;
+  admin: AdminSetup;
+  /** The demo drill's id, when the demo runs. */
+  demoDrill: string | null;
+  stop(): Promise<void>;
+}
+
+/**
+ * Both KAFKA_BROKERS and ELASTICSEARCH_URL (or the config's kafka and elasticsearch): the deployment's
+ * Kafka and Elasticsearch. Neither: the in-memory bus and the embedded store under DATA/store. One alone
+ * is refused: half a deployment would split incidents between two places.
+ */
+export function chooseBackends(config: StartConfig, dataDir: string, log: Logger): Backends {
+  if (config.kafka && config.elasticsearch) {
+    return { mode: 'distributed', bus: new KafkaBus(config.kafka, log), store: ElasticsearchIncidentStore.fromConfig(config.elasticsearch), topics: topicNames(config.kafka.topicPrefix) };
+  }
+  if (config.kafka || config.elasticsearch) {
+    throw new Error(`${config.kafka ? 'Kafka' : 'Elasticsearch'} is configured but ${config.kafka ? 'Elasticsearch' : 'Kafka'} is not: set both KAFKA_BROKERS and ELASTICSEARCH_URL, or neither for the embedded default`);
+  }
+  return { mode: 'embedded', bus: new MemoryBus(), store: new EmbeddedIncidentStore(join(dataDir, 'store')), topics: topicNames() };
+}
+
+/** `canhgac start`: collector sources, correlator with operations, and the console, over one bus and one store. */
+export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
+  mkdirSync(o.dataDir, { recursive: true });
+  const level = (process.env.CANHGAC_LOG_LEVEL ?? o.config.log.level) as StartConfig['log']['level'];
+  const log = createLogger('start', {}, level);
+  const usersFile = join(o.dataDir, 'users.json');
+  const admin = await ensureFirstAdmin(usersFile, o.adminPassword);
+  const backends = chooseBackends(o.config, o.dataDir, log);
+  const { bus, store, topics } = backends;
+  const stack: (() => Promise<void>)[] = [];
+  const unwind = async () => {
+    for (const step of stack.splice(0).reverse()) {
+      await step().catch((err: unknown) => log.error({ err: (err as Error).message }, 'error while stopping'));
+    }
+  };
+  try {
+    await store.init();
+    stack.push(() => store.close(), () => bus.close());
+    const correlator = await startCorrelatorService({ ...o.config, log: { level } }, backends);
+    stack.push(() => correlator.stop());
+
+    const { app } = await buildConsole({ store, bus, incidentsTopic: topics.incidents, usersFile, rules: rulesFromFolder(o.config.correlator.rules), log: log.child({ part: 'console' }) });
+    const address = await app.listen({ host: o.host, port: o.port });
+    stack.push(() => app.close());
+    if (bus instanceof MemoryBus) stack.push(() => drained(bus, topics.raw, o.config.correlator.groupId, 10_000, log));
+
+    const producer = await bus.producer();
+    stack.push(() => producer.close());
+    if (o.config.collector) {
+      const section = o.config.collector;
+      const agent =
+        backends.mode === 'distributed'
+          ? await startCollector({ ...o.config, kafka: o.config.kafka!, collector: section }, log.child({ part: 'collector' }))
+          : await runCollector(section, log.child({ part: 'collector' }), ({ metrics, onDurable }) => new BusSink({ producer, topic: topics.raw, metrics, log, batchRecords: section.shipping.batchRecords, memoryRecords: section.shipping.memoryRecords, onDurable }));
+      stack.push(() => agent.stop());
+    }
+
+    let demoDrill: string | null = null;
+    if (o.demo) {
+      demoDrill = `demo-${new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')}`;
+      const abort = new AbortController();
+      const drillId = demoDrill;
+      const replay = replayRecording({ file: DEMO_RECORDING, producer, topic: topics.raw, speed: DEMO_SPEED, drillId, rebase: 'now', signal: abort.signal })
+        .then(async (r) => {
+          await store.appendAudit(replayAuditEntry(r, DEMO_RECORDING, DEMO_SPEED, 'canhgac-start', new Date()));
+          log.info({ drill: drillId, sent: r.sent, stopped: r.stopped }, 'demo replay finished');
+        })
+        .catch((err: unknown) => log.error({ err: (err as Error).message }, 'demo replay failed'));
+      stack.push(async () => {
+        abort.abort();
+        await replay;
+      });
+    }
+    return { mode: backends.mode, address, usersFile, admin, demoDrill, stop: unwind };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
+}
+
+/** Waits until the correlator has handled everything on soc.raw: the in-memory bus is gone after the stop. */
+async function drained(bus: MemoryBus, topic: string, groupId: string, timeoutMs: number, log: Logger): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const behind = () => bus.partitionsOf(topic).reduce((n, messages, partition) => n + messages.length - Math.max(0, bus.committedFor(groupId, { topic, partition })), 0);
+  while (behind() > 0) {
+    if (Date.now() > deadline) {
+      log.warn({ lines: behind() }, 'stopping before the correlator handled every line');
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

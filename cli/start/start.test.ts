@@ -1,0 +1,114 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { Incident } from '../../shared/incident.ts';
+import { EmbeddedIncidentStore } from '../../shared/store/embedded.ts';
+import { canhgacBin } from '../../test/support/cli.ts';
+
+const PASSWORD = 'start-test-password-1';
+
+interface Started {
+  child: ChildProcess;
+  base: string;
+  stdout: () => string;
+  stderr: () => string;
+}
+
+/** `canhgac start` as a user runs it, with neither Kafka nor Elasticsearch in its environment. */
+function start(dataDir: string, extra: string[] = []): Promise<Started> {
+  const env: NodeJS.ProcessEnv = { ...process.env, CANHGAC_ADMIN_PASSWORD: PASSWORD };
+  delete env.KAFKA_BROKERS;
+  delete env.ELASTICSEARCH_URL;
+  const child = spawn(process.execPath, [canhgacBin, 'start', '--port', '0', '--data', dataDir, ...extra], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no console address within 30 s\n${out}\n${err}`)), 30_000);
+    const check = () => {
+      const m = /console\s+(http:\/\/\S+?)\/?\s/.exec(out);
+      if (!m) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', check);
+      resolve({ child, base: m[1]!, stdout: () => out, stderr: () => err });
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => reject(new Error(`canhgac start exited with ${code}\n${out}\n${err}`)));
+  });
+}
+
+function stop(s: Started): Promise<number | null> {
+  return new Promise((resolve) => {
+    s.child.once('exit', (code) => resolve(code));
+    s.child.kill('SIGTERM');
+  });
+}
+
+async function login(base: string): Promise<string> {
+  const res = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
+  expect(res.status).toBe(200);
+  const cookie = res.headers.get('set-cookie');
+  expect(cookie).toBeTruthy();
+  return cookie!.split(';')[0]!;
+}
+
+describe('canhgac start: the embedded default', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'canhgac-start-'));
+  const running: Started[] = [];
+  afterAll(async () => {
+    for (const s of running) if (s.child.exitCode === null) await stop(s);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('streams demo incidents, keeps an acknowledgement and its audit entry across a restart', { timeout: 120_000 }, async () => {
+    const first = await start(dataDir);
+    running.push(first);
+    expect(first.stdout()).toMatch(/login\s+admin \/ the password in CANHGAC_ADMIN_PASSWORD/);
+    const drill = /as (demo-\d{8}-\d{6})/.exec(first.stdout())?.[1];
+    expect(drill).toBeDefined();
+    const cookie = await login(first.base);
+
+    const ws = new WebSocket(`${first.base.replace('http', 'ws')}/ws`, { headers: { cookie } });
+    const live = await new Promise<Incident>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no demo incident on /ws within 60 s\n${first.stderr()}`)), 60_000);
+      ws.on('message', (data) => {
+        const m = JSON.parse(data.toString()) as { type: string; incidents?: Incident[]; change?: { incident: Incident } };
+        const seen = m.type === 'change' ? [m.change!.incident] : m.type === 'snapshot' ? m.incidents! : [];
+        const demo = seen.find((i) => i.drill === drill && i.status === 'new');
+        if (demo) {
+          clearTimeout(timer);
+          resolve(demo);
+        }
+      });
+      ws.on('error', reject);
+    });
+    ws.close();
+
+    const acted = await fetch(`${first.base}/api/incidents/${live.id}/actions`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify({ action: 'acknowledge' }) });
+    expect(acted.status).toBe(200);
+    expect(((await acted.json()) as { incident: Incident }).incident.status).toBe('acknowledged');
+    expect(await stop(first)).toBe(0);
+    expect(first.stderr()).toContain('stopped');
+
+    const second = await start(dataDir, ['--no-demo']);
+    running.push(second);
+    expect(second.stdout()).not.toContain('demo');
+    const again = await fetch(`${second.base}/api/incidents/${live.id}`, { headers: { cookie: await login(second.base) } });
+    expect(again.status).toBe(200);
+    const body = (await again.json()) as { incident: Incident };
+    expect(body.incident.status).toBe('acknowledged');
+    expect(body.incident.drill).toBe(drill);
+    expect(body.incident.timeline.some((t) => t.action === 'acknowledge' && t.actor === 'admin')).toBe(true);
+    expect(await stop(second)).toBe(0);
+
+    const store = new EmbeddedIncidentStore(join(dataDir, 'store'));
+    await store.init();
+    const audit = await store.searchAudit({ incident_id: live.id });
+    await store.close();
+    expect(audit.entries.map((e) => [e.actor, e.action])).toContainEqual(['admin', 'acknowledge']);
+  });
+});
