@@ -3,7 +3,7 @@ import { hashPassword } from '../../console/auth/password.ts';
 import { readUsers, Role, Username, UsersFileError, writeUsers } from '../../console/auth/users-file.ts';
 import { CommandError, parseFlags, UsageError, type Command } from '../command.ts';
 
-const MIN_PASSWORD = 12;
+export const MIN_PASSWORD = 12;
 
 /** The password from stdin (one line), so that it never shows in the process list or shell history. */
 async function readPassword(): Promise<string> {
