@@ -19,6 +19,7 @@ function banner(r: RunningStart, dataDir: string): string {
   } else {
     lines.push(`  login     a user of ${r.usersFile} (canhgac users list --file ${r.usersFile})`);
   }
+  for (const [name, at] of Object.entries(r.listening)) lines.push(`  syslog    ${name} on ${at.address}:${at.port}`);
   if (r.demoDrill) lines.push(`  demo      replaying the SSH brute-force drill as ${r.demoDrill}: incidents appear within a minute (--no-demo to start empty)`);
   lines.push('Stop with Ctrl-C; everything is kept for the next start.');
   return `${lines.join('\n')}\n`;

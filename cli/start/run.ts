@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { runCollector, startCollector } from '../../collector/agent.ts';
 import { BusSink } from '../../collector/sinks/bus.ts';
@@ -38,6 +39,8 @@ export interface RunningStart {
   address: string;
   usersFile: string;
   admin: AdminSetup;
+  /** Bound addresses of the collector's syslog sources, by source name. */
+  listening: Record<string, AddressInfo>;
   /** The demo drill's id, when the demo runs. */
   demoDrill: string | null;
   stop(): Promise<void>;
@@ -86,6 +89,7 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
 
     const producer = await bus.producer();
     stack.push(() => producer.close());
+    let listening: Record<string, AddressInfo> = {};
     if (o.config.collector) {
       const section = o.config.collector;
       const agent =
@@ -93,6 +97,7 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
           ? await startCollector({ ...o.config, kafka: o.config.kafka!, collector: section }, log.child({ part: 'collector' }))
           : await runCollector(section, log.child({ part: 'collector' }), ({ metrics, onDurable }) => new BusSink({ producer, topic: topics.raw, metrics, log, batchRecords: section.shipping.batchRecords, memoryRecords: section.shipping.memoryRecords, onDurable }));
       stack.push(() => agent.stop());
+      listening = Object.fromEntries(Object.entries(agent.addresses).filter(([name]) => name !== 'metrics'));
     }
 
     let demoDrill: string | null = null;
@@ -111,7 +116,7 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
         await replay;
       });
     }
-    return { mode: backends.mode, address, usersFile, admin, demoDrill, stop: unwind };
+    return { mode: backends.mode, address, usersFile, admin, listening, demoDrill, stop: unwind };
   } catch (err) {
     await unwind();
     throw err;

@@ -1,12 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Incident } from '../../shared/incident.ts';
+import { readRecordingLines } from '../../correlator/drills/recording.ts';
+import { parseEnvelope } from '../../shared/envelope.ts';
 import { EmbeddedIncidentStore } from '../../shared/store/embedded.ts';
 import { canhgacBin } from '../../test/support/cli.ts';
+import { DEMO_RECORDING } from './config.ts';
 
 const PASSWORD = 'start-test-password-1';
 
@@ -110,5 +114,64 @@ describe('canhgac start: the embedded default', () => {
     const audit = await store.searchAudit({ incident_id: live.id });
     await store.close();
     expect(audit.entries.map((e) => [e.actor, e.action])).toContainEqual(['admin', 'acknowledge']);
+  });
+
+  it('with --no-demo, turns lines of the file and syslog sources of --config into incidents in the same process', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canhgac-start-sources-'));
+    try {
+      const kern = join(dir, 'kern.log');
+      writeFileSync(kern, '');
+      const config = join(dir, 'start.yml');
+      writeFileSync(
+        config,
+        [
+          'collector:',
+          '  host: srv-web-01',
+          '  pollMs: 50',
+          '  sources:',
+          `    - { type: file, name: kern, paths: ['${kern}'], startAt: beginning }`,
+          '    - { type: syslog, name: fw, protocol: udp, listen: { host: 127.0.0.1, port: 0 } }',
+          '',
+        ].join('\n'),
+      );
+      const s = await start(join(dir, 'data'), ['--no-demo', '--config', config]);
+      running.push(s);
+      const syslog = /syslog\s+fw on 127\.0\.0\.1:(\d+)/.exec(s.stdout());
+      expect(syslog).not.toBeNull();
+      // The demo's own lines, this time from the sources: srv-web-01's kernel log, the perimeter FortiGate over syslog.
+      const kernLines: string[] = [];
+      const fortigate: string[] = [];
+      for await (const { text } of readRecordingLines(DEMO_RECORDING)) {
+        const p = parseEnvelope(text);
+        if (!p.ok || p.envelope.kind !== 'line') continue;
+        if (p.envelope.host === 'srv-web-01' && p.envelope.source === '/var/log/kern.log') kernLines.push(p.envelope.line);
+        if (p.envelope.host === 'fgt-dc') fortigate.push(p.envelope.line);
+      }
+      appendFileSync(kern, kernLines.map((l) => `${l}\n`).join(''));
+      const udp = createSocket('udp4');
+      for (const line of fortigate) await new Promise<void>((resolve) => udp.send(line, Number(syslog![1]), '127.0.0.1', () => resolve()));
+      udp.close();
+
+      const cookie = await login(s.base);
+      const deadline = Date.now() + 30_000;
+      let datasets = new Set<string>();
+      let rules = new Set<string>();
+      while (Date.now() < deadline) {
+        const page = (await (await fetch(`${s.base}/api/incidents?drill=none`, { headers: { cookie } })).json()) as { incidents: Incident[] };
+        rules = new Set(page.incidents.map((i) => i.rule.id));
+        datasets = new Set();
+        for (const i of page.incidents) {
+          const detail = (await (await fetch(`${s.base}/api/incidents/${i.id}`, { headers: { cookie } })).json()) as { events: { event: { event: { dataset?: string } } }[] };
+          for (const e of detail.events) if (e.event.event.dataset) datasets.add(e.event.event.dataset.split('.')[0]!);
+        }
+        if (rules.has('9a1d4f1e-8c3e-4f3b-9a52-0f5a1f1d2c11') && datasets.has('fortigate')) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(rules).toContain('9a1d4f1e-8c3e-4f3b-9a52-0f5a1f1d2c11');
+      expect(datasets).toContain('fortigate');
+      expect(await stop(s)).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
