@@ -11,6 +11,12 @@ import { correlationAlert } from './alerts.ts';
 import { CorrelateMessageSchema, deadLetter, StaleBatchError, type Progress } from './messages.ts';
 import { correlateKey, maxTimespanMs, type AssetLookup, type CurrentRules } from './rules.ts';
 
+/**
+ * How long a drill's input must pause before its last windows close: longer than lines of a recording
+ * are ever out of order, shorter than anyone waits for a drill's last incident.
+ */
+const DRILL_QUIET_MS = 2000;
+
 /** The correlation state of one partition of soc.correlate: one engine per drill ('' for real traffic). */
 interface PartitionState {
   ruleset: RuleSet;
@@ -199,14 +205,18 @@ export class CorrelateStage {
   async tick(now: number, idleMs: number): Promise<void> {
     const alerts: PendingAlert[] = [];
     for (const [partition, st] of this.partitions) {
-      if (Date.now() - st.lastEventAt < idleMs) continue;
+      const quiet = Date.now() - st.lastEventAt;
+      if (quiet < idleMs) continue;
       const stream = `${this.deps.topics.correlate}/${partition}#timer`;
       for (const drill of new Set(['', ...st.engines.keys()])) {
         const { at, allCaught } = this.watermark(st, drill);
         let hits: CorrelationHit[] = [];
         if (drill === '' && st.live) hits = this.engine(st, '').advance(now - this.deps.allowedLatenessMs);
-        // Historic input fully read and quiet: nothing older is coming, so its last windows close too.
-        else if (allCaught && Number.isFinite(at) && at < now - 2 * this.deps.allowedLatenessMs) hits = this.engine(st, drill).advance(at);
+        // Input fully read and quiet: historic traffic, or a drill whose replay paused or ended (its
+        // times may be rebased to now). Nothing older is coming, so its last windows close too.
+        else if (allCaught && Number.isFinite(at) && (drill !== '' ? quiet >= DRILL_QUIET_MS : at < now - 2 * this.deps.allowedLatenessMs)) {
+          hits = this.engine(st, drill).advance(at);
+        }
         alerts.push(...this.alertsOf(hits, st, partition, drill, stream, now));
       }
     }
