@@ -125,6 +125,11 @@ export class RawStage {
         if (env.kind === 'heartbeat') observeHeartbeat(deps.ledger, env);
         else observeEvent(deps.ledger, env, event);
       }
+      // The owning unit from the asset register when the collector did not say, so that rules see it.
+      if (!event.labels?.unit && event.host?.name) {
+        const unit = deps.assets(event.host.name)?.unit;
+        if (unit) event.labels = { ...event.labels, unit };
+      }
       if (env.timeShiftMs) event['@timestamp'] = new Date(Date.parse(event['@timestamp']) + env.timeShiftMs).toISOString();
       deps.metrics.events.inc({ kind: event.event.kind });
       const eventTime = Date.parse(event['@timestamp']);
