@@ -15,7 +15,7 @@ import { ElasticsearchIncidentStore } from '../../shared/store/elasticsearch.ts'
 import { EmbeddedIncidentStore } from '../../shared/store/embedded.ts';
 import type { IncidentStore } from '../../shared/store/types.ts';
 import { topicNames, type Topics } from '../../shared/topics.ts';
-import { ensureFirstAdmin, type AdminSetup } from './admin.ts';
+import { checkAdminPassword, ensureFirstAdmin, type AdminSetup } from './admin.ts';
 import { DEMO_RECORDING, DEMO_SPEED, type StartConfig } from './config.ts';
 
 export interface StartOptions {
@@ -67,7 +67,7 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
   const level = (process.env.CANHGAC_LOG_LEVEL ?? o.config.log.level) as StartConfig['log']['level'];
   const log = createLogger('start', {}, level);
   const usersFile = join(o.dataDir, 'users.json');
-  const admin = await ensureFirstAdmin(usersFile, o.adminPassword);
+  checkAdminPassword(o.adminPassword);
   const backends = chooseBackends(o.config, o.dataDir, log);
   const { bus, store, topics } = backends;
   const stack: (() => Promise<void>)[] = [];
@@ -83,8 +83,8 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
     stack.push(() => correlator.stop());
 
     const { app } = await buildConsole({ store, bus, incidentsTopic: topics.incidents, usersFile, rules: rulesFromFolder(o.config.correlator.rules), log: log.child({ part: 'console' }) });
-    const address = await app.listen({ host: o.host, port: o.port });
     stack.push(() => app.close());
+    const address = await app.listen({ host: o.host, port: o.port });
     if (bus instanceof MemoryBus) stack.push(() => drained(bus, topics.raw, o.config.correlator.groupId, 10_000, log));
 
     const producer = await bus.producer();
@@ -116,6 +116,8 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
         await replay;
       });
     }
+    // Last, so that a start that failed never leaves an admin whose generated password nobody saw.
+    const admin = await ensureFirstAdmin(usersFile, o.adminPassword);
     return { mode: backends.mode, address, usersFile, admin, listening, demoDrill, stop: unwind };
   } catch (err) {
     await unwind();
