@@ -129,11 +129,9 @@ export interface PrivateService<R> {
   destroy(): Promise<void>;
 }
 
-export async function privateKafka(name: string): Promise<PrivateService<RunningKafka>> {
-  const fetched = fetchServices(servicesDir());
-  const dir = join(servicesDir(), 'run', `private-kafka-${name}-${process.pid}-${Date.now()}`);
-  const opts = { libs: fetched.kafkaLibs, dir, port: await freePort(), controllerPort: await freePort() };
-  let running = await startKafka(opts);
+/** Wraps one started process so that a test can stop, kill, restart and finally remove it. */
+async function privateService<R extends { pid: number }>(dir: string, start: () => Promise<R>, graceMs: number): Promise<PrivateService<R>> {
+  let running = await start();
   return {
     get running() {
       return running;
@@ -141,32 +139,25 @@ export async function privateKafka(name: string): Promise<PrivateService<Running
     stop: () => stopPid(running.pid),
     kill: () => stopPid(running.pid, 0),
     restart: async () => {
-      running = await startKafka(opts);
+      running = await start();
     },
     destroy: async () => {
-      await stopPid(running.pid, 5000);
+      await stopPid(running.pid, graceMs);
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export async function privateKafka(name: string): Promise<PrivateService<RunningKafka>> {
+  const fetched = fetchServices(servicesDir());
+  const dir = join(servicesDir(), 'run', `private-kafka-${name}-${process.pid}-${Date.now()}`);
+  const opts = { libs: fetched.kafkaLibs, dir, port: await freePort(), controllerPort: await freePort() };
+  return privateService(dir, () => startKafka(opts), 5000);
 }
 
 export async function privateElasticsearch(name: string): Promise<PrivateService<RunningElasticsearch>> {
   const fetched = fetchServices(servicesDir());
   const dir = join(servicesDir(), 'run', `private-es-${name}-${process.pid}-${Date.now()}`);
   const opts = { home: fetched.elasticsearchHome, dir, httpPort: await freePort(), transportPort: await freePort(), heapMb: 384 };
-  let running = await startElasticsearch(opts);
-  return {
-    get running() {
-      return running;
-    },
-    stop: () => stopPid(running.pid),
-    kill: () => stopPid(running.pid, 0),
-    restart: async () => {
-      running = await startElasticsearch(opts);
-    },
-    destroy: async () => {
-      await stopPid(running.pid, 10_000);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return privateService(dir, () => startElasticsearch(opts), 10_000);
 }
