@@ -62,6 +62,19 @@ describe.each(backends)('bus contract (%s)', (_name, make) => {
     await producer.close();
   });
 
+  it('takes a send bigger than one produce request may be', async () => {
+    const topic = uniqueName('bus-big');
+    await bus.ensureTopics([{ topic, partitions: 1 }]);
+    const producer = await bus.producer();
+    const value = 'x'.repeat(1024);
+    await producer.send(topic, Array.from({ length: 3000 }, (_, i) => ({ key: 'k', value: `${i} ${value}` })));
+    await producer.close();
+    let n = 0;
+    await consume(topic, uniqueName('g'), (ms) => void (n += ms.length));
+    await waitFor(() => n >= 3000, 30_000, 'all 3 MB');
+    expect(n).toBe(3000);
+  });
+
   it('seeks back to rebuild state and finds offsets by time', async () => {
     const topic = uniqueName('bus-seek');
     await bus.ensureTopics([{ topic, partitions: 1 }]);

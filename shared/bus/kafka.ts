@@ -21,17 +21,27 @@ function kafkaClient(cfg: KafkaConfig, log: Logger): Kafka {
   });
 }
 
+/** Bytes of message values per produce request, well under the broker's default message.max.bytes. */
+const SEND_BYTES = 512 * 1024;
+
 class KafkaProducer implements BusProducer {
   constructor(private readonly producer: Producer) {}
 
   async send(topic: string, messages: OutgoingMessage[]): Promise<void> {
-    if (messages.length === 0) return;
-    await this.producer.send({
-      topic,
-      acks: -1,
-      compression: CompressionTypes.None,
-      messages: messages.map((m) => ({ key: m.key, value: m.value, partition: m.partition, timestamp: m.timestamp === undefined ? undefined : String(m.timestamp) })),
-    });
+    // The broker refuses a record batch above message.max.bytes (1 MB by default): send in slices.
+    let start = 0;
+    while (start < messages.length) {
+      let end = start;
+      let bytes = 0;
+      while (end < messages.length && (end === start || bytes + messages[end]!.value.length < SEND_BYTES)) bytes += messages[end++]!.value.length + (messages[end - 1]!.key?.length ?? 0);
+      await this.producer.send({
+        topic,
+        acks: -1,
+        compression: CompressionTypes.None,
+        messages: messages.slice(start, end).map((m) => ({ key: m.key, value: m.value, partition: m.partition, timestamp: m.timestamp === undefined ? undefined : String(m.timestamp) })),
+      });
+      start = end;
+    }
   }
 
   close(): Promise<void> {
