@@ -95,7 +95,7 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
       const agent =
         backends.mode === 'distributed'
           ? await startCollector({ ...o.config, kafka: o.config.kafka!, collector: section }, log.child({ part: 'collector' }))
-          : await runCollector(section, log.child({ part: 'collector' }), ({ metrics, onDurable }) => new BusSink({ producer, topic: topics.raw, metrics, log, batchRecords: section.shipping.batchRecords, memoryRecords: section.shipping.memoryRecords, onDurable }));
+          : await runCollector(section, log.child({ part: 'collector' }), ({ metrics, onDurable }) => new BusSink({ producer, topic: topics.raw, metrics, log, batchRecords: section.shipping.batchRecords, memoryRecords: section.shipping.memoryRecords, onDurable, settled: bus instanceof MemoryBus ? () => handled(bus, topics.raw, o.config.correlator.groupId) : undefined }));
       stack.push(() => agent.stop());
       listening = Object.fromEntries(Object.entries(agent.addresses).filter(([name]) => name !== 'metrics'));
     }
@@ -123,6 +123,14 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
     await unwind();
     throw err;
   }
+}
+
+/** Resolves once the correlator has committed every message now on soc.raw (each raw batch commits its end). */
+async function handled(bus: MemoryBus, topic: string, groupId: string): Promise<void> {
+  const ends = bus.partitionsOf(topic).map((messages) => messages.length);
+  const behind = () => ends.some((end, partition) => Math.max(0, bus.committedFor(groupId, { topic, partition })) < end);
+  // Unref'd: a sink still waiting here when the correlator is gone must not keep the process alive.
+  while (behind()) await new Promise((r) => setTimeout(r, 10).unref());
 }
 
 /** Waits until the correlator has handled everything on soc.raw: the in-memory bus is gone after the stop. */

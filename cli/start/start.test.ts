@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -172,6 +172,9 @@ describe('canhgac start: the embedded default', () => {
       expect(rules).toContain('9a1d4f1e-8c3e-4f3b-9a52-0f5a1f1d2c11');
       expect(datasets).toContain('fortigate');
       expect(await stop(s)).toBe(0);
+      // The file's checkpoint moved to its end only because the correlator had handled every line.
+      const checkpoints = JSON.parse(readFileSync(join(dir, 'data', 'collector', 'checkpoints', 'kern.json'), 'utf8')) as { files: Record<string, { offset: number }> };
+      expect(Object.values(checkpoints.files).map((f) => f.offset)).toEqual([statSync(kern).size]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

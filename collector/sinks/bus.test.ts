@@ -94,4 +94,32 @@ describe('collector BusSink: sources into the in-process bus of canhgac start', 
     expect(metrics.source('udp').shipped).toBe(3);
     await sink.stop(1000);
   });
+
+  it('moves file checkpoints only once the bus says the lines are settled', async () => {
+    let settle!: () => void;
+    let settledCalls = 0;
+    const committed: number[] = [];
+    const file = { commit: (end: number) => committed.push(end) };
+    const sink = new BusSink({
+      producer: { send: async () => undefined, close: async () => undefined },
+      topic: 'soc.raw',
+      metrics: new CollectorMetrics(),
+      log,
+      batchRecords: 10,
+      memoryRecords: 10,
+      settled: () => {
+        settledCalls++;
+        return new Promise<void>((r) => (settle = r));
+      },
+    });
+    sink.start();
+    sink.offer([{ key: 'h', value: 'l1', source: 'f', done: { file, end: 3 } }], true);
+    await waitFor('the batch sent and waiting to settle', () => settledCalls === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(committed).toEqual([]);
+    settle();
+    await waitFor('the checkpoint', () => committed.length === 1);
+    expect(committed).toEqual([3]);
+    await sink.stop(1000);
+  });
 });
