@@ -32,6 +32,13 @@ describe('canhgac executable', () => {
     expect(r.stderr).toContain("unknown subcommand 'sideways'");
   });
 
+  it('has the inspectors\' report under its own name, with the options of operations report', () => {
+    const r = canhgac(['report', '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: canhgac report \[--from TIME\] \[--to TIME\]/);
+    expect(canhgac(['report', '--format', 'pdf']).status).toBe(2);
+  });
+
   it('says what the local services are doing', () => {
     const r = canhgac(['services', 'status']);
     expect(r.status).toBe(0);
