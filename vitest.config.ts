@@ -7,8 +7,9 @@ export default defineConfig({
     globalSetup: ['test/setup/services.ts'],
     testTimeout: 60_000,
     hookTimeout: 240_000,
-    // Two cores: more workers than that only slows the Java services the integration tests talk to.
-    maxWorkers: 2,
+    // Two cores shared with Kafka and Elasticsearch: test files run one at a time, so that the fault
+    // and timing tests are not starved by their neighbours.
+    fileParallelism: false,
     reporters: ['default'],
   },
 });

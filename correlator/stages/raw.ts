@@ -150,11 +150,14 @@ export class RawStage {
         }
       }
     }
-    if (ruleset.correlations.size > 0 && JSON.stringify(newest) !== JSON.stringify(pr.newest)) correlate.push(...(await this.snapshot(consumer, { partition: batch.partition, newest })));
+    const progress = ruleset.correlations.size > 0 && JSON.stringify(newest) !== JSON.stringify(pr.newest) ? await this.snapshot(consumer, { partition: batch.partition, newest }) : [];
     const done = await untilAcknowledged('raw outputs', batch, deps.log, async () => {
       await deps.producer.send(deps.topics.correlate, correlate);
       await deps.producer.send(deps.topics.dlq, dlq);
       await deps.sink.write(alerts);
+      // Last, once everything else is acknowledged: were this batch read again (a crash, a rebalance),
+      // no window may already have moved past its events.
+      await deps.producer.send(deps.topics.correlate, progress);
     });
     if (!done) throw new StaleBatchError();
     pr.newest = newest;
