@@ -85,14 +85,13 @@ export class RawStage {
     const ends = await consumer.endOffsets(this.deps.topics.raw);
     const out: OutgoingMessage[] = [];
     for (const [partition, pr] of this.progress) {
-      if (partition === current?.partition) {
-        // More may follow right behind this batch: it counts as reading until the timer says otherwise.
-        out.push(...this.progressMessages(partition, current.newest, false));
-        continue;
-      }
+      if (partition === current?.partition) continue;
       const next = pr.next >= 0 ? pr.next : await consumer.committed({ topic: this.deps.topics.raw, partition });
       out.push(...this.progressMessages(partition, pr.newest, Math.max(next, 0) >= (ends.get(partition) ?? 0)));
     }
+    // The partition that moved goes last: a sibling that has new input must say so before time moves on.
+    // More may follow right behind this batch, so it counts as reading until the timer says otherwise.
+    if (current) out.push(...this.progressMessages(current.partition, current.newest, false));
     return out;
   }
 
