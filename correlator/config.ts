@@ -1,16 +1,9 @@
 import { z } from 'zod';
 import { BaseConfigSchema } from '../shared/config.ts';
-import { parseTimespan } from './detection/parse/timespan.ts';
+import { DurationSchema } from './detection/parse/timespan.ts';
 import { OperationsSectionSchema } from './operations/config.ts';
 
-const Duration = z.string().transform((text, ctx) => {
-  const ms = parseTimespan(text);
-  if (ms === null) {
-    ctx.addIssue({ code: 'custom', message: `'${text}' is not a duration like 90s, 5m, 1h, 5d` });
-    return z.NEVER;
-  }
-  return ms;
-});
+const Duration = DurationSchema;
 
 export const CorrelatorSectionSchema = z
   .object({

@@ -1,15 +1,8 @@
 import { validateCronExpression } from 'cron';
 import { z } from 'zod';
-import { parseTimespan } from '../detection/parse/timespan.ts';
+import { DurationSchema } from '../detection/parse/timespan.ts';
 
-const Duration = z.string().transform((text, ctx) => {
-  const ms = parseTimespan(text);
-  if (ms === null) {
-    ctx.addIssue({ code: 'custom', message: `'${text}' is not a duration like 90s, 5m, 1h, 5d` });
-    return z.NEVER;
-  }
-  return ms;
-});
+const Duration = DurationSchema;
 
 /** A cron expression (cron 4: five fields, or six with seconds first). */
 const Cron = z.string().superRefine((v, ctx) => {
