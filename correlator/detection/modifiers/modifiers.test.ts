@@ -126,6 +126,17 @@ describe('other modifiers', () => {
     expect(d.matches({ ip: '::ffff:10.1.1.1' })).toBe(true);
     expect(detection(sel('ip|cidr: 10.0.0.0/33')).errors.join()).toMatch(/prefix length/);
   });
+  it('cidr at the edges of IPv4 prefixes and addresses', () => {
+    const edges = detection(sel('ip|cidr: [192.168.1.128/25, 255.255.255.255/32]'));
+    expect(edges.matches({ ip: '192.168.1.128' })).toBe(true);
+    expect(edges.matches({ ip: '192.168.1.255' })).toBe(true);
+    expect(edges.matches({ ip: '192.168.1.127' })).toBe(false);
+    expect(edges.matches({ ip: '255.255.255.255' })).toBe(true);
+    expect(edges.matches({ ip: '255.255.255.254' })).toBe(false);
+    expect(detection(sel('ip|cidr: 0.0.0.0/0')).matches({ ip: '203.0.113.9' })).toBe(true);
+    for (const bad of ['1.2.3', '1.2.3.4.5', '1.2.3.256', '1..2.3', '01234.1.1.1', '1.2.3.4 ', ''])
+      expect(detection(sel('ip|cidr: 0.0.0.0/0')).matches({ ip: bad }), bad).toBe(false);
+  });
   it('exists', () => {
     expect(detection(sel('f|exists: true')).matches({ f: null })).toBe(true);
     expect(detection(sel('f|exists: true')).matches({})).toBe(false);
