@@ -23,13 +23,13 @@ import { symantec } from './formats/symantec.ts';
 import { kvGeneric } from './formats/kv.ts';
 import { syslog } from './formats/syslog.ts';
 
-/** Sniffing order: the most specific signatures first; plain syslog framing is the last resort. */
-export const decoders: readonly Decoder[] = [
-  normalized,
-  windowsDefender,
-  windowsFilteringPlatform,
-  esetProtect,
-  jsonGeneric,
+/**
+ * Sniffing order: the most specific signatures first; plain syslog framing is the last resort. A payload
+ * starting with '{' is for the JSON decoders alone (the generic one takes any object); the others never
+ * sniff one, so each line runs only its own group's sniffers.
+ */
+const jsonDecoders: readonly Decoder[] = [normalized, windowsDefender, windowsFilteringPlatform, esetProtect, jsonGeneric];
+const textDecoders: readonly Decoder[] = [
   cef,
   leef,
   fortigate,
@@ -49,6 +49,7 @@ export const decoders: readonly Decoder[] = [
   kvGeneric,
   syslog,
 ];
+export const decoders: readonly Decoder[] = [...jsonDecoders, ...textDecoders];
 
 const byName = new Map<string, Decoder>(decoders.map((d) => [d.name, d]));
 const ALIASES: Record<string, string> = {
@@ -65,6 +66,6 @@ export function decoderByName(name: string): Decoder | undefined {
 
 /** The first decoder whose signature fits the framed line. */
 export function sniff(input: DecodeInput): Decoder | undefined {
-  for (const d of decoders) if (d.sniff(input)) return d;
+  for (const d of input.payload.charCodeAt(0) === 123 ? jsonDecoders : textDecoders) if (d.sniff(input)) return d;
   return undefined;
 }

@@ -207,6 +207,33 @@ export function parseAny(s: string, ctx: TimeContext): number {
 /** 1970-01-01 to 9999-12-31 in epoch ms: the years an ISO 8601 @timestamp can carry. */
 const LAST_MS = 253_402_300_799_999;
 
-export function iso(ms: number): string | undefined {
-  return ms >= 0 && ms <= LAST_MS ? new Date(ms).toISOString() : undefined;
+const PAD2 = Array.from({ length: 60 }, (_, i) => (i < 10 ? `0${i}` : `${i}`));
+const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+
+/**
+ * Date#toISOString by arithmetic: every event gets a timestamp, and this is several times faster than
+ * a Date object and the runtime's formatter (the same text for every instant 1970-9999).
+ */
+export function iso(t: number): string | undefined {
+  if (!(t >= 0 && t <= LAST_MS)) return undefined;
+  const ms = Math.floor(t);
+  const days = Math.floor(ms / 86_400_000);
+  let rest = ms - days * 86_400_000;
+  // Civil date from days since 1970-01-01 in 400-year eras of the proleptic Gregorian calendar, each
+  // year counted from March so that the leap day falls last.
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const mi = Math.floor(rest / 60_000);
+  rest -= mi * 60_000;
+  const s = Math.floor(rest / 1000);
+  return `${year}-${PAD2[month]}-${PAD2[day]}T${PAD2[h]}:${PAD2[mi]}:${PAD2[s]}.${PAD3[rest - s * 1000]}Z`;
 }

@@ -112,9 +112,13 @@ export function parseExtension(s: string, from: number): Record<string, string> 
  */
 export function cefStart(payload: string): number {
   if (payload.startsWith('CEF:')) return 4;
-  // Searching backwards from 256 bounds the scan: only a prefix of that length may come before the label.
-  const at = payload.lastIndexOf(' CEF:', 255) + 1;
-  if (at > 0) return at + 4;
+  // Only a prefix of up to 256 characters may come before the label. A forward native search rules out
+  // most lines cheaply; the bounded backward search (slow per character) then runs only on candidates.
+  const label = payload.indexOf('CEF:');
+  if (label > 0 && label <= 256) {
+    const at = payload.lastIndexOf(' CEF:', 255) + 1;
+    if (at > 0) return at + 4;
+  }
   if (payload[1] === '|' && payload.charCodeAt(0) >= 48 && payload.charCodeAt(0) <= 57) {
     let pipes = 0;
     for (let i = 0; i < payload.length && i < 1024 && pipes < 7; i++) if (payload[i] === '|' && payload[i - 1] !== '\\') pipes++;

@@ -7,7 +7,12 @@ import { DecodeError, type Decoder } from '../types.ts';
 export const leef: Decoder = {
   name: 'leef',
   description: 'IBM LEEF 1.0 / 2.0 (WatchGuard, some Symantec and Sophos exports)',
-  sniff: (input) => input.payload.startsWith('LEEF:') || input.payload.lastIndexOf(' LEEF:', 255) > -1,
+  sniff(input) {
+    const p = input.payload;
+    // A forward native search first: the bounded backward one is slow per character and most lines have no label.
+    const label = p.indexOf('LEEF:');
+    return label === 0 || (label > 0 && label <= 256 && p.lastIndexOf(' LEEF:', 255) > -1);
+  },
   decode(input, draft) {
     const p = input.payload;
     const space = p.startsWith('LEEF:') ? -1 : p.lastIndexOf(' LEEF:', 255);
