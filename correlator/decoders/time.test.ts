@@ -4,10 +4,12 @@ import { iso } from './time.ts';
 describe('iso', () => {
   it('writes the same text as Date#toISOString for instants across 1970-9999', () => {
     // One instant a day with a time of day that wanders through hours, minutes, seconds and milliseconds.
-    for (let day = 0; day <= 2_932_896; day += 7) {
+    const differ: string[] = [];
+    for (let day = 0; day <= 2_932_896; day += 3) {
       const t = day * 86_400_000 + ((day * 7_919_113) % 86_400_000);
-      expect(iso(t)).toBe(new Date(t).toISOString());
+      if (iso(t) !== new Date(t).toISOString()) differ.push(`${t}: ${iso(t)}`);
     }
+    expect(differ).toEqual([]);
     for (const t of [0, 999, 951_782_400_000, 951_868_799_999, 4_107_542_400_000, 253_402_300_799_999]) expect(iso(t)).toBe(new Date(t).toISOString());
   });
 
