@@ -43,7 +43,7 @@ function zoneOf(requested: string | undefined): string {
 
 function pipelineError(original: string, received: number, message: string, labels?: Record<string, string>, dataset?: string): NormalizedEvent {
   const event: Record<string, unknown> = {
-    '@timestamp': new Date(received).toISOString(),
+    '@timestamp': iso(received) ?? new Date(received).toISOString(),
     event: { kind: 'pipeline_error', original, ...(dataset ? { module: dataset, dataset } : {}) },
     error: { message },
   };
@@ -96,7 +96,7 @@ export function decodeLine(rawLine: string, opts: DecodeOptions = {}): Normalize
     });
   }
   // A line read with its terminator still attached.
-  if (line.endsWith('\n')) line = line.slice(0, line.endsWith('\r\n') ? -2 : -1);
+  if (line.charCodeAt(line.length - 1) === 10) line = line.slice(0, line.charCodeAt(line.length - 2) === 13 ? -2 : -1);
   // JSON text cannot hold raw control characters (JSON.parse reports them with their position), so only
   // other lines need the scan.
   const bad = line.charCodeAt(0) === 123 ? undefined : badInput(line);

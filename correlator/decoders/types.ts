@@ -55,10 +55,15 @@ export interface Decoder {
 
 /** A line the decoder recognised but could not read: position is relative to DecodeInput.payload. */
 export class DecodeError extends Error {
-  constructor(
-    message: string,
-    readonly position: number,
-  ) {
+  readonly position: number;
+
+  constructor(message: string, position: number) {
+    // Thrown for every unreadable line and read only for its message and position: capturing a stack trace
+    // would cost more than decoding the line.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
+    this.position = position;
   }
 }

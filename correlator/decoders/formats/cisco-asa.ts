@@ -123,7 +123,9 @@ function denied(draft: Draft): void {
 }
 
 function decodeMessage(id: number, text: string, draft: Draft): void {
-  const words = text.split(' ').filter((w) => w.length > 0);
+  const split = text.split(' ');
+  // Runs of spaces are rare: filter only when there is an empty word to drop.
+  const words = split.includes('') ? split.filter((w) => w.length > 0) : split;
   const lower0 = words[0]?.toLowerCase();
   const t = firstTransport(words, 6);
   if (t) setTransport(draft, t);

@@ -22,48 +22,56 @@ const KEYS = {
   action: ['action', 'act', 'disposition', 'fw_action'],
 };
 
-/** "1.2.3.4:443" (and "1.2.3.4:443:X1") as address and port. */
+/** "1.2.3.4:443" (and "1.2.3.4:443:X1") as address and port; three colons or more make an IPv6 address. */
 function splitAddress(value: string | undefined): [string | undefined, string | undefined] {
-  if (value === undefined || value.split(':').length > 3) return [value, undefined];
-  const [a, p] = value.split(':');
-  return [a, p];
+  if (value === undefined) return [value, undefined];
+  const c1 = value.indexOf(':');
+  if (c1 < 0) return [value, undefined];
+  const c2 = value.indexOf(':', c1 + 1);
+  if (c2 >= 0 && value.indexOf(':', c2 + 1) >= 0) return [value, undefined];
+  return [value.slice(0, c1), c2 < 0 ? value.slice(c1 + 1) : value.slice(c1 + 1, c2)];
 }
 
-export function mapWellKnown(get: (names: string[]) => string | undefined, input: DecodeInput, draft: Draft): void {
-  const [sIp, sPort] = splitAddress(get(KEYS.sourceIp));
-  const [dIp, dPort] = splitAddress(get(KEYS.destinationIp));
-  setSource(draft, sIp, get(KEYS.sourcePort) ?? sPort);
-  setDestination(draft, dIp, get(KEYS.destinationPort) ?? dPort);
-  setTransport(draft, get(KEYS.transport));
-  setUser(draft, get(KEYS.user));
-  setThreat(draft, get(KEYS.threat));
-  const path = get(KEYS.path);
+export type WellKnown = keyof typeof KEYS;
+
+export function mapWellKnown(get: (field: WellKnown) => string | undefined, input: DecodeInput, draft: Draft): void {
+  const [sIp, sPort] = splitAddress(get('sourceIp'));
+  const [dIp, dPort] = splitAddress(get('destinationIp'));
+  setSource(draft, sIp, get('sourcePort') ?? sPort);
+  setDestination(draft, dIp, get('destinationPort') ?? dPort);
+  setTransport(draft, get('transport'));
+  setUser(draft, get('user'));
+  setThreat(draft, get('threat'));
+  const path = get('path');
   if (path && (path.includes('/') || path.includes('\\'))) setFilePath(draft, path);
-  setHash(draft, get(KEYS.sha256), 'sha256');
-  setHash(draft, get(KEYS.md5), 'md5');
-  const host = get(KEYS.host);
+  setHash(draft, get('sha256'), 'sha256');
+  setHash(draft, get('md5'), 'md5');
+  const host = get('host');
   if (host) draft.host = { name: host };
-  const t = get(KEYS.time);
+  const t = get('time');
   const ts = t ? iso(parseAny(t.replace('T', ' '), input.time)) : undefined;
   if (ts) draft['@timestamp'] = ts;
-  const action = present(get(KEYS.action));
+  const action = present(get('action'));
   if (action) draft.event.action = action;
   addType(draft, verdict(action) ?? 'info');
 }
 
-/** A case-insensitive getter over a record, skipping placeholder values. */
-const WANTED = new Set(Object.values(KEYS).flat());
+// Every wanted name gets a slot, so that a record's values are gathered in one pass over its keys and each
+// field then reads a few array slots instead of probing the record once per candidate name.
+const SLOT = new Map<string, number>();
+for (const names of Object.values(KEYS)) for (const n of names) if (!SLOT.has(n)) SLOT.set(n, SLOT.size);
+const SLOTS = Object.fromEntries(Object.entries(KEYS).map(([field, names]) => [field, names.map((n) => SLOT.get(n)!)])) as Record<WellKnown, number[]>;
 
-export function lookup(record: Record<string, unknown>): (names: string[]) => string | undefined {
-  // Only the names looked for are kept, so a large document costs one lower-casing per top-level key.
-  const lower: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+/** A case-insensitive getter over a record (the first key of each lower-cased name), skipping placeholder values. */
+export function lookup(record: Record<string, unknown>): (field: WellKnown) => string | undefined {
+  const found = new Array<unknown>(SLOT.size).fill(undefined);
   for (const k in record) {
-    const l = k.toLowerCase();
-    if (WANTED.has(l)) lower[l] ??= record[k];
+    const slot = SLOT.get(k.toLowerCase());
+    if (slot !== undefined) found[slot] ??= record[k];
   }
-  return (names) => {
-    for (const n of names) {
-      const v = lower[n];
+  return (field) => {
+    for (const slot of SLOTS[field]) {
+      const v = found[slot];
       const s = typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
       const p = present(s);
       if (p !== undefined) return p;
