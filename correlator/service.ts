@@ -84,6 +84,7 @@ export class Correlator {
     const rawStage = new RawStage({
       ledger: this.o.ledger,
       correlatePartitions,
+      partitionOf: (key, n) => bus.partitionOf(key, n),
       rules: this.o.rules,
       assets: this.o.assets,
       producer,

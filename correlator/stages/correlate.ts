@@ -8,7 +8,7 @@ import type { CorrelatorMetrics } from '../metrics.ts';
 import type { IncidentSink, PendingAlert } from '../sinks/incidents.ts';
 import { untilAcknowledged } from '../sinks/retry.ts';
 import { correlationAlert } from './alerts.ts';
-import { CorrelateMessageSchema, deadLetter, StaleBatchError, type Progress } from './messages.ts';
+import { CorrelateMessageSchema, deadLetter, StaleBatchError, type CorrelateEvent, type Progress } from './messages.ts';
 import { correlateKey, maxTimespanMs, type AssetLookup, type CurrentRules } from './rules.ts';
 
 /**
@@ -175,24 +175,28 @@ export class CorrelateStage {
         for (const [drill, hits] of this.progress(st, parsed.data)) alerts.push(...this.alertsOf(hits, st, batch.partition, drill, stream, m.offset));
         continue;
       }
-      const { c, r, t, ref, e } = parsed.data;
       st.lastEventAt = Date.now();
-      const seenKey = `${c}\u0000${ref}`;
-      if (st.seen.has(seenKey)) continue;
-      st.seen.set(seenKey, t);
-      const event = e as NormalizedEvent;
-      if (!st.events.has(ref)) st.events.set(ref, { event, t, offset: m.offset });
-      const drill = event.labels?.drill ?? '';
-      if (t > (st.newest.get(drill) ?? -Infinity)) st.newest.set(drill, t);
-      const engine = this.engine(st, drill);
-      if (t < engine.watermark) this.deps.log.debug({ partition: batch.partition, drill, ref, eventTime: t, watermark: engine.watermark }, 'late event');
-      alerts.push(...this.alertsOf(engine.feed(r, event, t, ref, c), st, batch.partition, drill, stream, m.offset));
+      for (const item of parsed.data.b) this.feed(st, item, batch.partition, stream, m.offset, alerts);
     }
     this.prune(st);
     await this.emit(alerts, dlq, batch);
-    let keepFrom = batch.messages[batch.messages.length - 1]!.offset + 1;
-    for (const v of st.events.values()) keepFrom = Math.min(keepFrom, v.offset);
-    return keepFrom;
+    // Events are kept in the order they came, so the first one is the oldest input still needed.
+    const oldest = st.events.values().next();
+    return oldest.done ? batch.messages[batch.messages.length - 1]!.offset + 1 : oldest.value.offset;
+  }
+
+  private feed(st: PartitionState, item: CorrelateEvent, partition: number, stream: string, offset: number, alerts: PendingAlert[]): void {
+    const { c, r, t, ref, e } = item;
+    const seenKey = `${c}\u0000${ref}`;
+    if (st.seen.has(seenKey)) return;
+    st.seen.set(seenKey, t);
+    const event = e as NormalizedEvent;
+    if (!st.events.has(ref)) st.events.set(ref, { event, t, offset });
+    const drill = event.labels?.drill ?? '';
+    if (t > (st.newest.get(drill) ?? -Infinity)) st.newest.set(drill, t);
+    const engine = this.engine(st, drill);
+    if (t < engine.watermark) this.deps.log.debug({ partition, drill, ref, eventTime: t, watermark: engine.watermark }, 'late event');
+    alerts.push(...this.alertsOf(engine.feed(r, event, t, ref, c), st, partition, drill, stream, offset));
   }
 
   /**
@@ -237,13 +241,23 @@ export class CorrelateStage {
     st.late = late;
   }
 
-  /** Forgets events no window can reach any more: older than every engine's watermark by the longest timespan. */
+  /**
+   * Forgets events no window can reach any more: older than every engine's watermark by the longest
+   * timespan. From the front only (the order they came): one event still needed holds back those behind
+   * it a little longer, and a batch costs what it forgets, not what is kept.
+   */
   private prune(st: PartitionState): void {
     let mark = Infinity;
     for (const e of st.engines.values()) mark = Math.min(mark, e.watermark);
     const horizon = mark - maxTimespanMs(this.deps.rules()) - this.deps.allowedLatenessMs;
     if (!Number.isFinite(horizon)) return;
-    for (const [k, v] of st.events) if (v.t < horizon) st.events.delete(k);
-    for (const [k, t] of st.seen) if (t < horizon) st.seen.delete(k);
+    for (const [k, v] of st.events) {
+      if (v.t >= horizon) break;
+      st.events.delete(k);
+    }
+    for (const [k, t] of st.seen) {
+      if (t >= horizon) break;
+      st.seen.delete(k);
+    }
   }
 }

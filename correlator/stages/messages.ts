@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { OutgoingMessage } from '../../shared/bus/types.ts';
 
-/** A message on soc.correlate: one event that matched a base rule of one correlation, keyed by its group. */
+/** One event that matched a base rule of one correlation, sent to the partition its group maps to. */
 const CorrelateEventSchema = z.object({
   c: z.string().min(1),
   /** The base rule the event matched (its aliases decide the group-by values). */
@@ -22,7 +22,11 @@ const ProgressSchema = z.object({
   caught: z.boolean(),
 });
 
-export const CorrelateMessageSchema = z.union([CorrelateEventSchema, ProgressSchema]);
+/** Events of one raw batch bound for one soc.correlate partition, in the order they were read. */
+const BundleSchema = z.object({ b: z.array(CorrelateEventSchema).min(1) });
+
+/** A message on soc.correlate: a bundle of events, or a raw partition's progress. */
+export const CorrelateMessageSchema = z.union([BundleSchema, ProgressSchema]);
 export type CorrelateEvent = z.infer<typeof CorrelateEventSchema>;
 export type Progress = z.infer<typeof ProgressSchema>;
 

@@ -11,6 +11,7 @@ import { heartbeatEvent } from './heartbeat.ts';
 import { observeEvent, observeHeartbeat, type TelemetryLedger } from '../operations/telemetry.ts';
 import { deadLetter, StaleBatchError, type CorrelateEvent, type Progress } from './messages.ts';
 import { correlateKey, type AssetLookup, type CurrentRules } from './rules.ts';
+import { bundleFeeds, thinFlatline } from './feeds.ts';
 
 /** Decoder memory per source (W3C #Fields headers of pfirewall.log), bounded. */
 export class DecodeSessions {
@@ -38,6 +39,8 @@ export interface RawStageDeps {
   sink: IncidentSink;
   topics: Topics;
   correlatePartitions: number;
+  /** The bus's partitioner: a group's events go to the soc.correlate partition its key maps to. */
+  partitionOf: (key: string, partitions: number) => number;
   timezone: string;
   metrics: CorrelatorMetrics;
   log: Logger;
@@ -105,7 +108,8 @@ export class RawStage {
     const deps = this.deps;
     const ruleset = deps.rules();
     const alerts: PendingAlert[] = [];
-    const correlate: OutgoingMessage[] = [];
+    const feeds = new Map<number, CorrelateEvent[]>();
+    const flatlines = new Map<string, { spanMs: number; items: CorrelateEvent[] }>();
     const dlq: OutgoingMessage[] = [];
     const stream = `${batch.topic}/${batch.partition}`;
     let pr = this.progress.get(batch.partition);
@@ -144,11 +148,29 @@ export class RawStage {
             continue;
           }
           const key = correlateKey(c, drill, ruleset.groupByFor(c), group);
-          const msg: CorrelateEvent = { c, r: match.rule.id, t: eventTime, ref, e: event as Record<string, unknown> };
-          correlate.push({ key, value: JSON.stringify(msg), timestamp: eventTime });
+          const partition = deps.partitionOf(key, deps.correlatePartitions);
+          const item: CorrelateEvent = { c, r: match.rule.id, t: eventTime, ref, e: event as Record<string, unknown> };
+          let list = feeds.get(partition);
+          if (!list) feeds.set(partition, (list = []));
+          list.push(item);
+          const def = ruleset.correlations.get(c);
+          if (def?.type === 'flatline') {
+            let f = flatlines.get(key);
+            if (!f) flatlines.set(key, (f = { spanMs: def.timespanMs, items: [] }));
+            f.items.push(item);
+          }
         }
       }
     }
+    const thinned = new Set<CorrelateEvent>();
+    for (const f of flatlines.values()) {
+      const kept = new Set(thinFlatline(f.items, f.spanMs));
+      for (const item of f.items) if (!kept.has(item)) thinned.add(item);
+    }
+    if (thinned.size) for (const [partition, list] of feeds) feeds.set(partition, list.filter((item) => !thinned.has(item)));
+    deps.metrics.correlateFeeds.inc({ outcome: 'thinned' }, thinned.size);
+    for (const list of feeds.values()) deps.metrics.correlateFeeds.inc({ outcome: 'sent' }, list.length);
+    const correlate = bundleFeeds(feeds);
     const progress = ruleset.correlations.size > 0 && JSON.stringify(newest) !== JSON.stringify(pr.newest) ? await this.snapshot(consumer, { partition: batch.partition, newest }) : [];
     const done = await untilAcknowledged('raw outputs', batch, deps.log, async () => {
       await deps.producer.send(deps.topics.correlate, correlate);

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { CorrelationEngine, type CorrelationHit } from '../detection/correlation/engine.ts';
+import { context, rulesFrom } from '../detection/testdata/build.ts';
+import { bundleFeeds, thinFlatline } from './feeds.ts';
+import { CorrelateMessageSchema, type CorrelateEvent } from './messages.ts';
+
+const SPAN = 60_000;
+const RULES = `title: silent
+id: silent
+layer: 3
+level: medium
+correlation:
+  type: flatline
+  rules: [seen]
+  group-by: [host.name]
+  timespan: 1m
+---
+title: seen
+name: seen
+id: seen-id
+logsource: { category: firewall }
+detection:
+  sel: { event.action: deny }
+  condition: sel
+`;
+const asset = (host: string) => ({ host, aliases: [], unit: 'u', security_level: 3, owner: { name: 'o' } });
+const HOSTS = ['web01', 'db01', 'mail01'];
+
+/** A deterministic generator, so that a failure can be replayed. */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+function item(host: string, t: number, ref: string): CorrelateEvent {
+  return { c: 'silent', r: 'seen-id', t, ref, e: { event: { action: 'deny', category: ['network'] }, host: { name: host } } };
+}
+
+/** Batches in arrival order, each followed by a watermark move, as the correlate stage sees them. */
+function replay(batches: CorrelateEvent[][], marks: number[]): string[] {
+  const { ruleset } = rulesFrom(RULES, context({ assets: HOSTS.map(asset) }));
+  const engine = new CorrelationEngine(ruleset, { allowedLatenessMs: Infinity });
+  const hits: CorrelationHit[] = [];
+  batches.forEach((batch, i) => {
+    for (const e of batch) hits.push(...engine.feed(e.r, e.e, e.t, e.ref, e.c));
+    hits.push(...engine.advance(marks[i]!));
+  });
+  return hits.map((h) => `${h.group['host.name']} ${h.windowStart}-${h.windowEnd} ${h.refs.join('|')}`);
+}
+
+describe('thinFlatline', () => {
+  it('keeps the first, the last, and no gap between kept events longer than the timespan', () => {
+    const times = [0, 10, 20, 50_000, 70_000, 125_000, 130_000, 131_000];
+    const kept = thinFlatline(
+      times.map((t) => item('web01', t, String(t))),
+      SPAN,
+    ).map((i) => i.t);
+    expect(kept).toEqual([0, 50_000, 70_000, 130_000, 131_000]);
+    for (let i = 1; i < kept.length; i++) expect(kept[i]! - kept[i - 1]!).toBeLessThanOrEqual(SPAN);
+    // Out of order: the first to come stays, and the kept ones keep their order.
+    const shuffled = [20, 0, 131_000, 10, 50_000].map((t) => item('web01', t, String(t)));
+    expect(thinFlatline(shuffled, SPAN).map((i) => i.t)).toEqual([20, 0, 131_000, 50_000]);
+  });
+
+  it('yields the same flatline alerts as the whole feed, however the input is cut into batches', () => {
+    let silences = 0;
+    for (let seed = 1; seed <= 200; seed++) {
+      const rnd = random(seed);
+      // Bursty traffic with silences around the timespan, slightly out of order.
+      const events: CorrelateEvent[] = [];
+      let t = 0;
+      for (let n = 0; n < 120; n++) {
+        t += rnd() < 0.08 ? Math.floor(rnd() * 2.5 * SPAN) : Math.floor(rnd() * 5000);
+        const host = HOSTS[Math.floor(rnd() * HOSTS.length)]!;
+        events.push(item(host, Math.max(0, t - Math.floor(rnd() * 3000)), `r${n}`));
+      }
+      const batches: CorrelateEvent[][] = [];
+      for (let i = 0; i < events.length; ) {
+        const size = 1 + Math.floor(rnd() * 30);
+        batches.push(events.slice(i, i + size));
+        i += size;
+      }
+      // Watermarks only move forward, sometimes far behind the input, sometimes past it.
+      let mark = 0;
+      const marks = batches.map((b) => (mark = Math.max(mark, Math.max(...b.map((e) => e.t)) - Math.floor(rnd() * 2 * SPAN))));
+      marks[marks.length - 1] = t + 3 * SPAN;
+      const thinned = batches.map((b) => {
+        const kept = new Set(HOSTS.flatMap((h) => thinFlatline(b.filter((e) => (e.e.host as { name: string }).name === h), SPAN)));
+        return b.filter((e) => kept.has(e));
+      });
+      const whole = replay(batches, marks);
+      expect(replay(thinned, marks), `seed ${seed}`).toEqual(whole);
+      silences += whole.length;
+    }
+    // The property is only worth something if silences were actually found.
+    expect(silences).toBeGreaterThan(200);
+  });
+});
+
+describe('bundleFeeds', () => {
+  it('packs each partition into messages that keep the read order and stay under the size limit', () => {
+    const big = 'x'.repeat(40_000);
+    const byPartition = new Map<number, CorrelateEvent[]>([
+      [0, Array.from({ length: 20 }, (_, i) => ({ ...item('web01', i, `a${i}`), e: { message: big } }))],
+      [2, [item('db01', 5, 'b0'), item('db01', 3, 'b1')]],
+    ]);
+    const out = bundleFeeds(byPartition);
+    const refs = new Map<number, string[]>();
+    for (const m of out) {
+      expect(m.value.length).toBeLessThan(300 * 1024);
+      const parsed = CorrelateMessageSchema.parse(JSON.parse(m.value));
+      if (!('b' in parsed)) throw new Error('not a bundle');
+      refs.set(m.partition!, [...(refs.get(m.partition!) ?? []), ...parsed.b.map((b) => b.ref)]);
+      expect(m.timestamp).toBe(Math.max(...parsed.b.map((b) => b.t)));
+    }
+    expect(out.filter((m) => m.partition === 0).length).toBeGreaterThan(1);
+    expect(out.filter((m) => m.partition === 2)).toHaveLength(1);
+    expect(refs.get(0)).toEqual(Array.from({ length: 20 }, (_, i) => `a${i}`));
+    expect(refs.get(2)).toEqual(['b0', 'b1']);
+    expect(bundleFeeds(new Map())).toEqual([]);
+  });
+});
