@@ -1,7 +1,7 @@
 import type { BusProducer } from '../../shared/bus/types.ts';
 import type { Alert, Incident, IncidentChange } from '../../shared/incident.ts';
 import type { Logger } from '../../shared/log.ts';
-import type { IncidentStore } from '../../shared/store/types.ts';
+import { incidentKeyOf, type IncidentStore } from '../../shared/store/types.ts';
 import { foldAlert, type AlertPosition, type IncidentPolicy, type RuleResponse } from '../incidents/grouping.ts';
 
 /** An alert on its way out, with what the incident needs that the alert document does not carry. */
@@ -37,16 +37,7 @@ export class IncidentSink {
   ) {}
 
   private key(a: Alert): string {
-    return `${a.rule.id}\u0000${a.group_key}\u0000${a.drill ?? ''}`;
-  }
-
-  private async current(a: Alert): Promise<Incident | null> {
-    const key = this.key(a);
-    const hit = this.cache.get(key);
-    if (hit && Date.now() - hit.fetchedAt < CACHE_TTL_MS) return hit.incident;
-    const found = hit ? await this.store.getIncident(hit.incident.id) : await this.store.latestIncident(a.rule.id, a.group_key, a.drill);
-    if (found) this.remember(key, found);
-    return found;
+    return incidentKeyOf(a.rule.id, a.group_key, a.drill);
   }
 
   private remember(key: string, incident: Incident): void {
@@ -55,35 +46,66 @@ export class IncidentSink {
     this.cache.set(key, { incident, fetchedAt: Date.now() });
   }
 
-  /** Writes the alerts and their incidents; resolves once the store and the topic acknowledged. */
+  /** The current incident of every key the alerts name: cached ones, the rest read fresh in one round trip. */
+  private async currentOf(pending: PendingAlert[]): Promise<Map<string, Incident | null>> {
+    const current = new Map<string, Incident | null>();
+    const misses: Alert[] = [];
+    for (const { alert } of pending) {
+      const key = this.key(alert);
+      if (current.has(key)) continue;
+      const hit = this.cache.get(key);
+      if (hit && Date.now() - hit.fetchedAt < CACHE_TTL_MS) current.set(key, hit.incident);
+      else {
+        current.set(key, null);
+        misses.push(alert);
+      }
+    }
+    if (!misses.length) return current;
+    const found = await this.store.latestIncidents(misses.map((a) => ({ ruleId: a.rule.id, groupKey: a.group_key, drill: a.drill })));
+    misses.forEach((a, k) => {
+      const incident = found[k] ?? null;
+      current.set(this.key(a), incident);
+      if (incident) this.remember(this.key(a), incident);
+    });
+    return current;
+  }
+
+  /**
+   * Writes the alerts and their incidents; resolves once the store and the topic acknowledged. The alerts
+   * fold in order into the incidents in memory, and each incident is stored once, in its final state.
+   */
   async write(pending: PendingAlert[]): Promise<{ alerts: number; created: number; updated: number }> {
     if (pending.length === 0) return { alerts: 0, created: 0, updated: 0 };
-    const changes = new Map<string, IncidentChange>();
-    let created = 0;
-    let updated = 0;
+    const current = await this.currentOf(pending);
+    const folded = new Map<string, Incident>();
     for (const p of pending) {
-      const now = this.clock();
-      const cur = await this.current(p.alert);
-      const outcome = foldAlert(cur, p.alert, p.response, p.position, this.policy, now);
+      const key = this.key(p.alert);
+      const cur = current.get(key) ?? null;
+      const outcome = foldAlert(cur, p.alert, p.response, p.position, this.policy, this.clock());
       if (outcome.kind === 'skipped') {
         p.alert.incident_id = cur!.id;
         continue;
       }
       p.alert.incident_id = outcome.incident.id;
-      const res = await this.store.upsertIncident(outcome.incident);
-      this.remember(this.key(p.alert), res.incident);
-      if (res.created) created++;
-      else updated++;
-      if (res.changed) {
-        changes.set(res.incident.id, { type: res.created ? 'created' : 'updated', at: now.toISOString(), incident: res.incident });
-      }
+      current.set(key, outcome.incident);
+      folded.set(outcome.incident.id, outcome.incident);
     }
+    const results = await this.store.upsertIncidents([...folded.values()]);
+    // What was just written is as fresh as a read: the store merged in what responders changed.
+    const stored = new Map(results.map((r) => [r.incident.id, r.incident]));
+    for (const [key, incident] of current) {
+      const written = incident && stored.get(incident.id);
+      if (written) this.remember(key, written);
+    }
+    const at = this.clock().toISOString();
+    const changes: IncidentChange[] = results.filter((r) => r.changed).map((r) => ({ type: r.created ? 'created' : 'updated', at, incident: r.incident }));
     await this.store.writeAlerts(pending.map((p) => p.alert));
     await this.producer.send(
       this.incidentsTopic,
-      [...changes.values()].map((c) => ({ key: c.incident.id, value: JSON.stringify(c) })),
+      changes.map((c) => ({ key: c.incident.id, value: JSON.stringify(c) })),
     );
-    this.log.debug({ alerts: pending.length, created, updated }, 'alerts written');
-    return { alerts: pending.length, created, updated };
+    const created = results.filter((r) => r.created).length;
+    this.log.debug({ alerts: pending.length, created, updated: results.length - created }, 'alerts written');
+    return { alerts: pending.length, created, updated: results.length - created };
   }
 }

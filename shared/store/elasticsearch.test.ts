@@ -81,6 +81,23 @@ describe('ElasticsearchIncidentStore (real Elasticsearch)', () => {
     expect(older.incident.applied).toEqual({ 'soc.raw/0': 17, 'soc.raw/1': 4 });
   });
 
+  it('upserts many incidents in one call: creates, merges and leaves alone, results in input order', async () => {
+    await store.upsertIncident(incidentFixture({ id: 'many-old', alert_count: 2 }));
+    await store.upsertIncident(incidentFixture({ id: 'many-same' }));
+    const results = await store.upsertIncidents([
+      incidentFixture({ id: 'many-new' }),
+      incidentFixture({ id: 'many-old', alert_count: 7 }),
+      incidentFixture({ id: 'many-same' }),
+    ]);
+    expect(results.map((r) => [r.incident.id, r.created, r.changed, r.incident.version, r.incident.alert_count])).toEqual([
+      ['many-new', true, true, 1, 1],
+      ['many-old', false, true, 2, 7],
+      ['many-same', false, false, 1, 1],
+    ]);
+    expect((await store.getIncident('many-old'))!.alert_count).toBe(7);
+    await expect(store.upsertIncidents([incidentFixture({ id: 'twice' }), incidentFixture({ id: 'twice' })])).rejects.toThrow(/twice/);
+  });
+
   it('concurrent correlator bumps and responder actions never clobber each other', async () => {
     const inc = incidentFixture({ id: 'race-1' });
     await store.upsertIncident(inc);
@@ -161,9 +178,13 @@ describe('ElasticsearchIncidentStore (real Elasticsearch)', () => {
     await store.upsertIncident(incidentFixture({ ...base, id: 'lt-old', first_seen: '2026-07-01T00:00:00.000Z', last_seen: '2026-07-01T00:10:00.000Z' }));
     await store.upsertIncident(incidentFixture({ ...base, id: 'lt-new', first_seen: '2026-07-02T00:00:00.000Z', last_seen: '2026-07-02T00:10:00.000Z' }));
     await store.upsertIncident(incidentFixture({ ...base, id: 'lt-drill', drill: 'd-9', first_seen: '2026-07-03T00:00:00.000Z', last_seen: '2026-07-03T00:10:00.000Z' }));
-    expect((await store.latestIncident('r-latest', 'host=db-09', null))?.id).toBe('lt-new');
-    expect((await store.latestIncident('r-latest', 'host=db-09', 'd-9'))?.id).toBe('lt-drill');
-    expect(await store.latestIncident('r-latest', 'host=other', null)).toBeNull();
+    const latest = await store.latestIncidents([
+      { ruleId: 'r-latest', groupKey: 'host=db-09', drill: null },
+      { ruleId: 'r-latest', groupKey: 'host=db-09', drill: 'd-9' },
+      { ruleId: 'r-latest', groupKey: 'host=other', drill: null },
+    ]);
+    expect(latest.map((i) => i?.id ?? null)).toEqual(['lt-new', 'lt-drill', null]);
+    expect(await store.latestIncidents([])).toEqual([]);
   });
 
   it('appends audit entries once per id and finds them', async () => {

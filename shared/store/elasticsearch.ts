@@ -3,7 +3,7 @@ import type { estypes } from '@elastic/elasticsearch';
 import { AlertSchema, AuditEntrySchema, IncidentSchema, type Alert, type AuditEntry, type Incident } from '../incident.ts';
 import type { ElasticsearchConfig } from '../config.ts';
 import { alertMappings, auditMappings, incidentMappings } from './elasticsearch-mappings.ts';
-import { mergeCorrelated, sameContent } from './merge.ts';
+import { upsertOutcome } from './merge.ts';
 import {
   AuditFilterSchema,
   IncidentConflictError,
@@ -18,6 +18,7 @@ import {
   type IncidentStore,
   type UpdateOptions,
   type UpdateResult,
+  type IncidentKey,
   type UpsertResult,
   type WriteOptions,
 } from './types.ts';
@@ -137,33 +138,58 @@ export class ElasticsearchIncidentStore implements IncidentStore {
   }
 
   async upsertIncident(incident: Incident, opts: WriteOptions = {}): Promise<UpsertResult> {
-    const incoming = IncidentSchema.parse(incident);
-    for (let attempt = 1; ; attempt++) {
-      const stored = await this.fetch(incoming.id);
-      try {
-        if (!stored) {
-          const created = { ...incoming, version: 1 };
-          await this.client.index({ index: this.indices.incidents, id: incoming.id, document: created, op_type: 'create', refresh: refresh(opts) });
-          return { incident: created, created: true, changed: true };
-        }
-        const merged = mergeCorrelated(stored.incident, incoming);
-        if (sameContent(merged, stored.incident)) return { incident: stored.incident, created: false, changed: false };
-        const next = { ...merged, version: stored.incident.version + 1, updated_at: later(incoming.updated_at, stored.incident.updated_at) };
-        await this.client.index({
-          index: this.indices.incidents,
-          id: incoming.id,
-          document: next,
-          if_seq_no: stored.seqNo,
-          if_primary_term: stored.primaryTerm,
-          refresh: refresh(opts),
-        });
-        return { incident: next, created: false, changed: true };
-      } catch (err) {
-        if (!isConflict(err)) throw err;
-        if (attempt > DEFAULT_RETRIES) throw new IncidentConflictError(incoming.id, attempt);
-        await backoff(attempt);
-      }
+    const [result] = await this.upsertIncidents([incident], opts);
+    return result!;
+  }
+
+  /**
+   * One realtime multi-get and one bulk write for the lot, each write conditional on the copy it merged
+   * (or a create): an incident a responder changed meanwhile is read and merged again, alone.
+   */
+  async upsertIncidents(incidents: Incident[], opts: WriteOptions = {}): Promise<UpsertResult[]> {
+    const incoming = incidents.map((i) => IncidentSchema.parse(i));
+    if (new Set(incoming.map((i) => i.id)).size !== incoming.length) throw new Error('upsertIncidents: an incident id appears twice; merge them first');
+    const results: UpsertResult[] = new Array(incoming.length);
+    let todo = incoming.map((_, i) => i);
+    for (let attempt = 1; todo.length; attempt++) {
+      const stored = await this.fetchMany(todo.map((i) => incoming[i]!.id));
+      const operations: object[] = [];
+      const written: number[] = [];
+      todo.forEach((i, k) => {
+        const s = stored[k];
+        const result = upsertOutcome(s?.incident ?? null, incoming[i]!);
+        results[i] = result;
+        if (!result.changed) return;
+        operations.push(s ? { index: { _index: this.indices.incidents, _id: result.incident.id, if_seq_no: s.seqNo, if_primary_term: s.primaryTerm } } : { create: { _index: this.indices.incidents, _id: result.incident.id } }, result.incident);
+        written.push(i);
+      });
+      if (!operations.length) break;
+      const res = await this.client.bulk({ operations, refresh: refresh(opts) });
+      const conflicts: number[] = [];
+      res.items.forEach((item, k) => {
+        const r = item.index ?? item.create;
+        if (!r?.error) return;
+        if (r.status === 409) conflicts.push(written[k]!);
+        else throw new Error(`incident ${r._id} not written: ${r.error.type}: ${r.error.reason}`);
+      });
+      if (conflicts.length && attempt > DEFAULT_RETRIES) throw new IncidentConflictError(incoming[conflicts[0]!]!.id, attempt);
+      if (conflicts.length) await backoff(attempt);
+      todo = conflicts;
     }
+    return results;
+  }
+
+  private async fetchMany(ids: string[]): Promise<({ incident: Incident; seqNo: number; primaryTerm: number } | null)[]> {
+    const res = await this.client.mget<unknown>({ index: this.indices.incidents, ids });
+    return res.docs.map((d, k) => {
+      if (!('found' in d) || !d.found) {
+        if ('error' in d) throw new Error(`incident ${ids[k]} not read: ${d.error.type}: ${d.error.reason}`);
+        return null;
+      }
+      const parsed = IncidentSchema.safeParse(d._source);
+      if (!parsed.success) throw new Error(`stored incident ${d._id} does not match the contract: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
+      return { incident: parsed.data, seqNo: d._seq_no!, primaryTerm: d._primary_term! };
+    });
   }
 
   async updateIncident(id: string, mutate: (current: Incident) => Incident | null, opts: UpdateOptions = {}): Promise<UpdateResult> {
@@ -193,17 +219,26 @@ export class ElasticsearchIncidentStore implements IncidentStore {
     }
   }
 
-  async latestIncident(ruleId: string, groupKey: string, drill: string | null): Promise<Incident | null> {
-    // Searches see only refreshed documents; the correlator asks this on a cache miss, rarely.
+  async latestIncidents(keys: IncidentKey[]): Promise<(Incident | null)[]> {
+    if (!keys.length) return [];
+    // Searches see only refreshed documents; the correlator asks this on cache misses, once per batch.
     await this.client.indices.refresh({ index: this.indices.incidents });
-    const res = await this.client.search<unknown>({
+    const res = await this.client.msearch<unknown>({
       index: this.indices.incidents,
-      query: { bool: { filter: [{ term: { 'rule.id': ruleId } }, { term: { group_key: groupKey } }, drillQuery(drill ?? 'none')!] } },
-      sort: [{ last_seen: 'desc' }, { id: 'asc' }],
-      size: 1,
+      searches: keys.flatMap((k): estypes.MsearchRequestItem[] => [
+        {},
+        {
+          query: { bool: { filter: [{ term: { 'rule.id': k.ruleId } }, { term: { group_key: k.groupKey } }, drillQuery(k.drill ?? 'none')!] } },
+          sort: [{ last_seen: 'desc' }, { id: 'asc' }],
+          size: 1,
+        },
+      ]),
     });
-    const hit = res.hits.hits[0];
-    return hit ? IncidentSchema.parse(hit._source) : null;
+    return res.responses.map((r, k) => {
+      if ('error' in r) throw new Error(`latest incident of ${keys[k]!.ruleId} ${keys[k]!.groupKey} not read: ${r.error.type}: ${r.error.reason}`);
+      const hit = r.hits.hits[0];
+      return hit ? IncidentSchema.parse(hit._source) : null;
+    });
   }
 
   async searchIncidents(filter: IncidentFilter): Promise<IncidentPage> {

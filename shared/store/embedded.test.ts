@@ -41,7 +41,7 @@ describe('EmbeddedIncidentStore', () => {
     const again = new EmbeddedIncidentStore(dir);
     await again.init();
     expect((await again.searchIncidents({})).incidents.map((i) => i.id)).toEqual(['real-1']);
-    expect(await again.latestIncident(real.rule.id, real.group_key, null)).toMatchObject({ id: 'real-1' });
+    expect(await again.latestIncidents([{ ruleId: real.rule.id, groupKey: real.group_key, drill: null }])).toMatchObject([{ id: 'real-1' }]);
     await again.close();
   });
 });

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlertSchema, AuditEntrySchema, IncidentSchema, type Alert, type AuditEntry, type Incident } from '../incident.ts';
-import { mergeCorrelated, sameContent } from './merge.ts';
+import { upsertOutcome } from './merge.ts';
 import {
   AuditFilterSchema,
   IncidentFilterSchema,
@@ -16,6 +16,8 @@ import {
   type UpdateOptions,
   type UpdateResult,
   type UpsertResult,
+  incidentKeyOf,
+  type IncidentKey,
 } from './types.ts';
 
 /** An append-only journal of JSON documents; on load the last record of an id wins. */
@@ -135,18 +137,17 @@ export class EmbeddedIncidentStore implements IncidentStore {
   }
 
   async upsertIncident(incident: Incident): Promise<UpsertResult> {
-    const incoming = IncidentSchema.parse(incident);
-    const stored = this.incidents.get(incoming.id);
-    if (!stored) {
-      const created = { ...incoming, version: 1 };
-      this.put(created);
-      return { incident: created, created: true, changed: true };
-    }
-    const merged = mergeCorrelated(stored, incoming);
-    if (sameContent(merged, stored)) return { incident: stored, created: false, changed: false };
-    const next = { ...merged, version: stored.version + 1, updated_at: Date.parse(incoming.updated_at) > Date.parse(stored.updated_at) ? incoming.updated_at : stored.updated_at };
-    this.put(next);
-    return { incident: next, created: false, changed: true };
+    const [result] = await this.upsertIncidents([incident]);
+    return result!;
+  }
+
+  async upsertIncidents(incidents: Incident[]): Promise<UpsertResult[]> {
+    return incidents.map((incident) => {
+      const incoming = IncidentSchema.parse(incident);
+      const result = upsertOutcome(this.incidents.get(incoming.id) ?? null, incoming);
+      if (result.changed) this.put(result.incident);
+      return result;
+    });
   }
 
   private put(incident: Incident): void {
@@ -168,14 +169,17 @@ export class EmbeddedIncidentStore implements IncidentStore {
     return structuredClone(this.incidents.get(id) ?? null);
   }
 
-  async latestIncident(ruleId: string, groupKey: string, drill: string | null): Promise<Incident | null> {
-    let best: Incident | null = null;
+  async latestIncidents(keys: IncidentKey[]): Promise<(Incident | null)[]> {
+    const wanted = new Map(keys.map((k) => [incidentKeyOf(k.ruleId, k.groupKey, k.drill), null as Incident | null]));
     for (const i of this.incidents.values()) {
-      if (i.rule.id !== ruleId || i.group_key !== groupKey || i.drill !== drill) continue;
-      if (!best || byLastSeenDesc(i, best) < 0) best = i;
+      const k = incidentKeyOf(i.rule.id, i.group_key, i.drill);
+      if (!wanted.has(k)) continue;
+      const best = wanted.get(k);
+      if (!best || byLastSeenDesc(i, best) < 0) wanted.set(k, i);
     }
-    return structuredClone(best);
+    return keys.map((k) => structuredClone(wanted.get(incidentKeyOf(k.ruleId, k.groupKey, k.drill)) ?? null));
   }
+
 
   async searchIncidents(filter: IncidentFilter): Promise<IncidentPage> {
     const f = IncidentFilterSchema.parse(filter);

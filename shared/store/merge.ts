@@ -1,4 +1,13 @@
 import { levelRank, type Incident, type TimelineEntry } from '../incident.ts';
+import type { UpsertResult } from './types.ts';
+
+/** What an upsert stores: the input as a new incident, the stored copy as it is, or both merged. */
+export function upsertOutcome(stored: Incident | null, incoming: Incident): UpsertResult {
+  if (!stored) return { incident: { ...incoming, version: 1 }, created: true, changed: true };
+  const merged = mergeCorrelated(stored, incoming);
+  if (sameContent(merged, stored)) return { incident: stored, created: false, changed: false };
+  return { incident: { ...merged, version: stored.version + 1, updated_at: later(incoming.updated_at, stored.updated_at) }, created: false, changed: true };
+}
 
 /**
  * The correlator's latest view of an incident merged into the stored copy. The correlator owns the

@@ -16,14 +16,16 @@ export interface IncidentStore {
    * what responders own (status, assignee, timeline, a raised layer) is kept.
    */
   upsertIncident(incident: Incident, opts?: WriteOptions): Promise<UpsertResult>;
+  /** upsertIncident for several incidents (distinct ids) in one round trip; results in input order. */
+  upsertIncidents(incidents: Incident[], opts?: WriteOptions): Promise<UpsertResult[]>;
   /**
    * Read-modify-write under optimistic concurrency: `mutate` receives the stored incident and returns the
    * next one (or null to leave it); a concurrent writer makes it run again on the fresh copy.
    */
   updateIncident(id: string, mutate: (current: Incident) => Incident | null, opts?: UpdateOptions): Promise<UpdateResult>;
   getIncident(id: string): Promise<Incident | null>;
-  /** The most recent incident of a rule, group key and drill (null: real traffic), read fresh. */
-  latestIncident(ruleId: string, groupKey: string, drill: string | null): Promise<Incident | null>;
+  /** The most recent incident of each rule, group key and drill (null: real traffic), read fresh; null where none. */
+  latestIncidents(keys: IncidentKey[]): Promise<(Incident | null)[]>;
   searchIncidents(filter: IncidentFilter): Promise<IncidentPage>;
   alertsOf(incidentId: string, opts?: { size?: number }): Promise<Alert[]>;
   /** Alerts per time bucket, for the console's chart. */
@@ -36,6 +38,18 @@ export interface IncidentStore {
   /** Answers whether the backing service is reachable. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** What alerts of one incident share: the incident a new alert joins is the latest of its key. */
+export interface IncidentKey {
+  ruleId: string;
+  groupKey: string;
+  drill: string | null;
+}
+
+/** One string per incident key, for maps and caches. */
+export function incidentKeyOf(ruleId: string, groupKey: string, drill: string | null): string {
+  return `${ruleId}\u0000${groupKey}\u0000${drill ?? ''}`;
 }
 
 export interface WriteOptions {
