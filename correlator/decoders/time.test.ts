@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { iso } from './time.ts';
+import { iso, monthIndex } from './time.ts';
 
 describe('iso', () => {
   it('writes the same text as Date#toISOString for instants across 1970-9999', () => {
@@ -19,5 +19,17 @@ describe('iso', () => {
 
   it('has no text for instants an ISO 8601 @timestamp cannot carry', () => {
     for (const t of [-1, 253_402_300_800_000, Number.NaN, Number.POSITIVE_INFINITY]) expect(iso(t)).toBeUndefined();
+  });
+});
+
+describe('monthIndex', () => {
+  it('reads the first three letters of an English month name in any case, at any position', () => {
+    expect(['Jan', 'feb', 'MAR', 'aPr', 'May', 'Jun', 'Jul', 'Aug', 'September', 'Oct', 'Nov', 'Dec'].map((m) => monthIndex(m))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(monthIndex('<13>Nov 26 07:40:00', 4)).toBe(10);
+  });
+
+  it('has no month for other text, short text or non-ASCII letters', () => {
+    for (const s of ['Jun'.slice(0, 2), '', 'Foo', 'J@n', 'Ja\u212a', '1an', 'ja\u0000']) expect(monthIndex(s)).toBeUndefined();
+    expect(monthIndex('Nov', 1)).toBeUndefined();
   });
 });

@@ -8,10 +8,21 @@ export interface TimeContext {
   timezone: string;
 }
 
-const MONTHS: Record<string, number> = { jan: 0, feb: 1, mar: 2, apr: 3, may: 4, jun: 5, jul: 6, aug: 7, sep: 8, oct: 9, nov: 10, dec: 11 };
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
-export function monthIndex(name: string): number | undefined {
-  return MONTHS[name.slice(0, 3).toLowerCase()];
+/** An ASCII letter's lower-case code, or -1. */
+function lowerLetter(c: number): number {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ? c | 32 : -1;
+}
+
+const monthByCode = new Map(MONTHS.map((m, i) => [(m.charCodeAt(0) << 16) | (m.charCodeAt(1) << 8) | m.charCodeAt(2), i]));
+
+/** The month whose English name's first three letters (any case) are at `at`; read as codes, for every syslog line has one. */
+export function monthIndex(s: string, at = 0): number | undefined {
+  const a = lowerLetter(s.charCodeAt(at));
+  const b = lowerLetter(s.charCodeAt(at + 1));
+  const c = lowerLetter(s.charCodeAt(at + 2));
+  return a < 0 || b < 0 || c < 0 ? undefined : monthByCode.get((a << 16) | (b << 8) | c);
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -132,7 +143,8 @@ export function parseDateTime(s: string, ctx: TimeContext): number {
   const h = num(t, 11, 2);
   const mi = num(t, 14, 2);
   const sec = num(t, 17, 2);
-  if ([y, mo, d, h, mi, sec].some(Number.isNaN)) return NaN;
+  // NaN when a field is not all digits; one check of the sum.
+  if (Number.isNaN(y + mo + d + h + mi + sec)) return NaN;
   let i = 19;
   let ms = 0;
   if (t[i] === '.' || t[i] === ',') [ms, i] = fraction(t, i + 1);
@@ -168,7 +180,7 @@ export function parseMonthDay(s: string, ctx: TimeContext): number {
   const h = num(t, i, 2);
   const mi = num(t, i + 3, 2);
   const sec = num(t, i + 6, 2);
-  if (t[i + 2] !== ':' || t[i + 5] !== ':' || [h, mi, sec].some(Number.isNaN)) return NaN;
+  if (t[i + 2] !== ':' || t[i + 5] !== ':' || Number.isNaN(h + mi + sec)) return NaN;
   i += 8;
   let ms = 0;
   if (t[i] === '.') [ms, i] = fraction(t, i + 1);

@@ -64,7 +64,8 @@ const SLOTS = Object.fromEntries(Object.entries(KEYS).map(([field, names]) => [f
 
 /** A case-insensitive getter over a record (the first key of each lower-cased name), skipping placeholder values. */
 export function lookup(record: Record<string, unknown>): (field: WellKnown) => string | undefined {
-  const found = new Array<unknown>(SLOT.size).fill(undefined);
+  // Holes read as undefined; filling the array first would cost more than the whole pass.
+  const found = new Array<unknown>(SLOT.size);
   for (const k in record) {
     const slot = SLOT.get(k.toLowerCase());
     if (slot !== undefined) found[slot] ??= record[k];

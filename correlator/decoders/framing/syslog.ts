@@ -38,7 +38,7 @@ function skipSpaces(s: string, i: number): number {
 
 /** "Mmm dd[ yyyy] hh:mm:ss[.fff]" at i: [epoch ms, end] or undefined. */
 function bsdTimestamp(s: string, i: number, time: TimeContext): [number, number] | undefined {
-  const mo = monthIndex(s.slice(i, i + 3));
+  const mo = monthIndex(s, i);
   if (mo === undefined || s[i + 3] !== ' ') return undefined;
   let j = skipSpaces(s, i + 4);
   const dayStart = j;
