@@ -35,8 +35,13 @@ export function port(value: string | number | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'number') return Number.isInteger(value) && value >= 0 && value <= 65535 ? value : undefined;
   const s = value.trim();
-  if (!isDigits(s) || s.length > 5) return undefined;
-  const n = Number(s);
+  if (s.length === 0 || s.length > 5) return undefined;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return undefined;
+    n = n * 10 + c;
+  }
   return n <= 65535 ? n : undefined;
 }
 

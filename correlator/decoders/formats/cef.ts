@@ -127,15 +127,30 @@ export function cefStart(payload: string): number {
   return -1;
 }
 
-/** The value of a custom field whose label (csNLabel, cnNLabel, flexStringNLabel) is one of `labels`. */
-export function labelled(ext: Record<string, string>, labels: string[]): string | undefined {
+/** A custom field (csN, cnN, flexStringN) with its label (csNLabel, ...) lower-cased, and without spaces and underscores. */
+interface CustomField {
+  lower: string;
+  label: string;
+  value: string | undefined;
+}
+
+/** The record's custom fields in extension order, their labels normalised once for every look-up. */
+function customFields(ext: Record<string, string>): CustomField[] {
+  const out: CustomField[] = [];
   for (const key in ext) {
     if (!key.endsWith('Label')) continue;
-    const label = ext[key]!.toLowerCase().replace(/[\s_]/g, '');
-    if (labels.includes(label)) {
-      const v = present(ext[key.slice(0, -5)]);
-      if (v !== undefined) return v;
-    }
+    const lower = ext[key]!.toLowerCase();
+    out.push({ lower, label: lower.replace(/[\s_]/g, ''), value: ext[key.slice(0, -5)] });
+  }
+  return out;
+}
+
+/** The value of the first custom field whose label is one of `labels`. */
+function labelled(fields: CustomField[], labels: string[]): string | undefined {
+  for (const f of fields) {
+    if (!labels.includes(f.label)) continue;
+    const v = present(f.value);
+    if (v !== undefined) return v;
   }
   return undefined;
 }
@@ -149,7 +164,7 @@ function time(value: string | undefined, input: DecodeInput): string | undefined
 }
 
 /** Maps a CEF record's common keys to ECS; vendor-specific keys a rule may need stay in `cef.extensions`. */
-export function mapCef(rec: CefRecord, input: DecodeInput, draft: Draft): void {
+export function mapCef(rec: CefRecord, custom: CustomField[], input: DecodeInput, draft: Draft): void {
   const x = rec.ext;
   observer(draft, rec.vendor, rec.product, 'security');
   draft.event.code = rec.signatureId;
@@ -170,19 +185,16 @@ export function mapCef(rec: CefRecord, input: DecodeInput, draft: Draft): void {
   const outcome = present(x.outcome ?? x.eventOutcome)?.toLowerCase().replace(/^\//, '');
   if (outcome === 'success' || outcome === 'failure') draft.event.outcome = outcome;
   setUser(draft, x.suser ?? x.sourceUserName ?? x.susr ?? x.duser ?? x.destinationUserName);
-  const path = present(x.filePath) ?? labelled(x, FILE_PATH_LABELS);
+  const path = present(x.filePath) ?? labelled(custom, FILE_PATH_LABELS);
   if (path) setFilePath(draft, path);
   const fname = present(x.fname ?? x.fileName);
   if (fname && !path) setFilePath(draft, fname);
   else if (fname && !draft.file?.name) setFileName(draft, fname);
   setHash(draft, present(x.fileHash));
-  for (const key in x) {
-    if (key.endsWith('Label') && HASH_LABELS.includes(x[key]!.toLowerCase().replace(/[\s_]/g, ''))) {
-      const label = x[key]!.toLowerCase();
-      setHash(draft, x[key.slice(0, -5)], label.includes('256') ? 'sha256' : label.includes('md5') ? 'md5' : 'sha1');
-    }
+  for (const f of custom) {
+    if (HASH_LABELS.includes(f.label)) setHash(draft, f.value, f.lower.includes('256') ? 'sha256' : f.lower.includes('md5') ? 'md5' : 'sha1');
   }
-  const threat = labelled(x, THREAT_LABELS);
+  const threat = labelled(custom, THREAT_LABELS);
   if (threat) {
     setThreat(draft, threat);
     addCategory(draft, 'malware');
@@ -204,20 +216,21 @@ export const cef: Decoder = {
     const at = cefStart(input.payload);
     if (at < 0) throw new DecodeError('no CEF: header', 0);
     const rec = parseCef(input.payload, at);
-    mapCef(rec, input, draft);
-    vendorSpecific(rec, draft);
+    const custom = customFields(rec.ext);
+    mapCef(rec, custom, input, draft);
+    vendorSpecific(rec, custom, draft);
   },
 };
 
 /** Senders that put well-known things in unusual CEF keys. */
-function vendorSpecific(rec: CefRecord, draft: Draft): void {
+function vendorSpecific(rec: CefRecord, custom: CustomField[], draft: Draft): void {
   const x = rec.ext;
   if (rec.vendor === 'Trend Micro' && rec.product === 'Apex Central') {
     // Apex Central reports the endpoint (where the detection happened) as dst.
     if (!draft.source?.ip && draft.destination?.ip) draft.source = { ...draft.source, ip: draft.destination.ip };
     const dhost = present(x.dhost ?? x.shost);
     if (dhost) draft.host = { name: dhost };
-    const fileSource = labelled(x, ['slffilesource']);
+    const fileSource = labelled(custom, ['slffilesource']);
     if (fileSource && !draft.file?.path) setFilePath(draft, fileSource);
     if (draft.threat || draft.file) addCategory(draft, 'malware');
   }

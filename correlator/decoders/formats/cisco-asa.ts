@@ -14,7 +14,9 @@ interface Endpoint {
 /** "outside:10.0.0.1/443", "10.0.0.1/443", "inside/10.0.0.1(443)", "10.0.0.1" (trailing punctuation ignored). */
 export function endpoint(raw: string | undefined): Endpoint | undefined {
   if (raw === undefined) return undefined;
-  let t = raw.replace(/[,;]+$/, '');
+  let end = raw.length;
+  while (end > 0 && (raw.charCodeAt(end - 1) === 44 || raw.charCodeAt(end - 1) === 59)) end--;
+  let t = end === raw.length ? raw : raw.slice(0, end);
   if (t[0] === '(' && t[t.length - 1] === ')') t = t.slice(1, -1);
   const paren = t.indexOf('(');
   let p: number | undefined;
@@ -80,6 +82,8 @@ const TRANSPORTS = new Set(['tcp', 'udp', 'icmp', 'icmp6', 'gre', 'esp', 'ah', '
 
 function firstTransport(words: string[], limit: number): string | undefined {
   for (let i = 0; i < Math.min(words.length, limit); i++) {
+    // No name in TRANSPORTS is longer than five letters, and lower-casing never shortens a word.
+    if (words[i]!.length > 5) continue;
     const w = words[i]!.toLowerCase();
     if (TRANSPORTS.has(w)) return w;
   }

@@ -36,6 +36,13 @@ function skipSpaces(s: string, i: number): number {
   return i;
 }
 
+/** The number written in the two characters at i: read as digits, else as Number() reads the text (" 7" is 7). */
+function twoDigits(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : Number(s.slice(i, i + 2));
+}
+
 /** "Mmm dd[ yyyy] hh:mm:ss[.fff]" at i: [epoch ms, end] or undefined. */
 function bsdTimestamp(s: string, i: number, time: TimeContext): [number, number] | undefined {
   const mo = monthIndex(s, i);
@@ -52,9 +59,9 @@ function bsdTimestamp(s: string, i: number, time: TimeContext): [number, number]
     j += 5;
   }
   if (s[j + 2] !== ':' || s[j + 5] !== ':') return undefined;
-  const h = Number(s.slice(j, j + 2));
-  const mi = Number(s.slice(j + 3, j + 5));
-  const sec = Number(s.slice(j + 6, j + 8));
+  const h = twoDigits(s, j);
+  const mi = twoDigits(s, j + 3);
+  const sec = twoDigits(s, j + 6);
   if (!Number.isInteger(h) || !Number.isInteger(mi) || !Number.isInteger(sec)) return undefined;
   j += 8;
   let ms = 0;
