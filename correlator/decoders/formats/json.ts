@@ -1,6 +1,6 @@
 import { DecodeError, type Decoder } from '../types.ts';
 import { jsonObject, parseJsonPayload } from './json-payload.ts';
-import { lookup, mapWellKnown } from './well-known.ts';
+import { mapWellKnown } from './well-known.ts';
 
 /**
  * Any other JSON object (cloud AV consoles, EDR APIs): the well-known field names at the top level map to ECS;
@@ -17,6 +17,6 @@ export const jsonGeneric: Decoder = {
       parseJsonPayload(input);
       throw new DecodeError('JSON value is not an object', 0);
     }
-    mapWellKnown(lookup(x), input, draft);
+    mapWellKnown(x, input, draft);
   },
 };

@@ -1,6 +1,6 @@
 import { scanKv } from '../scan/kv.ts';
 import { DecodeError, type Decoder } from '../types.ts';
-import { lookup, mapWellKnown } from './well-known.ts';
+import { mapWellKnown } from './well-known.ts';
 
 /** How many `word=` tokens start the first 512 characters: the signature of a key=value record. */
 function pairs(p: string): number {
@@ -25,7 +25,7 @@ export const kvGeneric: Decoder = {
   decode(input, draft) {
     const x = scanKv(input.payload);
     if (Object.keys(x).length < 2) throw new DecodeError('fewer than 2 key=value pairs', 0);
-    mapWellKnown(lookup(x), input, draft);
+    mapWellKnown(x, input, draft);
     draft.kv = x;
   },
 };

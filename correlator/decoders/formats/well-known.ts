@@ -32,26 +32,26 @@ function splitAddress(value: string | undefined): [string | undefined, string | 
   return [value.slice(0, c1), c2 < 0 ? value.slice(c1 + 1) : value.slice(c1 + 1, c2)];
 }
 
-export type WellKnown = keyof typeof KEYS;
-
-export function mapWellKnown(get: (field: WellKnown) => string | undefined, input: DecodeInput, draft: Draft): void {
-  const [sIp, sPort] = splitAddress(get('sourceIp'));
-  const [dIp, dPort] = splitAddress(get('destinationIp'));
-  setSource(draft, sIp, get('sourcePort') ?? sPort);
-  setDestination(draft, dIp, get('destinationPort') ?? dPort);
-  setTransport(draft, get('transport'));
-  setUser(draft, get('user'));
-  setThreat(draft, get('threat'));
-  const path = get('path');
+/** The well-known fields of a record (JSON object or key=value pairs) to ECS, names matched case-insensitively. */
+export function mapWellKnown(record: Record<string, unknown>, input: DecodeInput, draft: Draft): void {
+  const found = gather(record);
+  const [sIp, sPort] = splitAddress(pick(found, SLOTS.sourceIp));
+  const [dIp, dPort] = splitAddress(pick(found, SLOTS.destinationIp));
+  setSource(draft, sIp, pick(found, SLOTS.sourcePort) ?? sPort);
+  setDestination(draft, dIp, pick(found, SLOTS.destinationPort) ?? dPort);
+  setTransport(draft, pick(found, SLOTS.transport));
+  setUser(draft, pick(found, SLOTS.user));
+  setThreat(draft, pick(found, SLOTS.threat));
+  const path = pick(found, SLOTS.path);
   if (path && (path.includes('/') || path.includes('\\'))) setFilePath(draft, path);
-  setHash(draft, get('sha256'), 'sha256');
-  setHash(draft, get('md5'), 'md5');
-  const host = get('host');
+  setHash(draft, pick(found, SLOTS.sha256), 'sha256');
+  setHash(draft, pick(found, SLOTS.md5), 'md5');
+  const host = pick(found, SLOTS.host);
   if (host) draft.host = { name: host };
-  const t = get('time');
+  const t = pick(found, SLOTS.time);
   const ts = t ? iso(parseAny(t.replace('T', ' '), input.time)) : undefined;
   if (ts) draft['@timestamp'] = ts;
-  const action = present(get('action'));
+  const action = present(pick(found, SLOTS.action));
   if (action) draft.event.action = action;
   addType(draft, verdict(action) ?? 'info');
 }
@@ -60,23 +60,25 @@ export function mapWellKnown(get: (field: WellKnown) => string | undefined, inpu
 // field then reads a few array slots instead of probing the record once per candidate name.
 const SLOT = new Map<string, number>();
 for (const names of Object.values(KEYS)) for (const n of names) if (!SLOT.has(n)) SLOT.set(n, SLOT.size);
-const SLOTS = Object.fromEntries(Object.entries(KEYS).map(([field, names]) => [field, names.map((n) => SLOT.get(n)!)])) as Record<WellKnown, number[]>;
+const SLOTS = Object.fromEntries(Object.entries(KEYS).map(([field, names]) => [field, names.map((n) => SLOT.get(n)!)])) as Record<keyof typeof KEYS, number[]>;
 
-/** A case-insensitive getter over a record (the first key of each lower-cased name), skipping placeholder values. */
-export function lookup(record: Record<string, unknown>): (field: WellKnown) => string | undefined {
+/** The record's value for each wanted name: the first key that lower-cases to it. */
+function gather(record: Record<string, unknown>): unknown[] {
   // Holes read as undefined; filling the array first would cost more than the whole pass.
   const found = new Array<unknown>(SLOT.size);
   for (const k in record) {
     const slot = SLOT.get(k.toLowerCase());
     if (slot !== undefined) found[slot] ??= record[k];
   }
-  return (field) => {
-    for (const slot of SLOTS[field]) {
-      const v = found[slot];
-      const s = typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
-      const p = present(s);
-      if (p !== undefined) return p;
-    }
-    return undefined;
-  };
+  return found;
+}
+
+/** The first present (non-placeholder) string or number among the slots, in order of preference. */
+function pick(found: unknown[], slots: readonly number[]): string | undefined {
+  for (const slot of slots) {
+    const v = found[slot];
+    const p = present(typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
+    if (p !== undefined) return p;
+  }
+  return undefined;
 }
