@@ -107,7 +107,8 @@ describe('bundleFeeds', () => {
       [0, Array.from({ length: 20 }, (_, i) => ({ ...item('web01', i, `a${i}`), e: { message: big } }))],
       [2, [item('db01', 5, 'b0'), item('db01', 3, 'b1')]],
     ]);
-    const out = bundleFeeds(byPartition);
+    const { messages: out, oversize } = bundleFeeds(byPartition);
+    expect(oversize).toEqual([]);
     const refs = new Map<number, string[]>();
     for (const m of out) {
       expect(m.value.length).toBeLessThan(300 * 1024);
@@ -120,6 +121,20 @@ describe('bundleFeeds', () => {
     expect(out.filter((m) => m.partition === 2)).toHaveLength(1);
     expect(refs.get(0)).toEqual(Array.from({ length: 20 }, (_, i) => `a${i}`));
     expect(refs.get(2)).toEqual(['b0', 'b1']);
-    expect(bundleFeeds(new Map())).toEqual([]);
+    expect(bundleFeeds(new Map())).toEqual({ messages: [], oversize: [] });
+  });
+
+  it('sends a huge event with the start of its original line, and sets apart one that cannot fit at all', () => {
+    const huge = { ...item('web01', 1, 'huge'), e: { event: { original: 'A'.repeat(900_000) }, host: { name: 'web01' } } };
+    const hopeless = { ...item('web01', 2, 'hopeless'), e: { message: 'B'.repeat(900_000) } };
+    const { messages, oversize } = bundleFeeds(new Map([[1, [huge, hopeless, item('web01', 3, 'small')]]]));
+    expect(oversize.map((i) => i.ref)).toEqual(['hopeless']);
+    const sent = messages.flatMap((m) => (JSON.parse(m.value) as { b: CorrelateEvent[] }).b);
+    expect(sent.map((i) => i.ref)).toEqual(['huge', 'small']);
+    const trimmed = sent[0]!.e as { event: { original: string }; labels: { original_truncated: string }; host: { name: string } };
+    expect(trimmed.event.original).toBe('A'.repeat(8192));
+    expect(trimmed.labels.original_truncated).toBe('feed keeps 8192 of 900000');
+    expect(trimmed.host.name).toBe('web01');
+    for (const m of messages) expect(m.value.length).toBeLessThan(300 * 1024);
   });
 });

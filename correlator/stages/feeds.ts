@@ -8,9 +8,9 @@ import type { CorrelateEvent } from './messages.ts';
  * whatever the watermark, a silence longer than the timespan exists among the kept events exactly when
  * it exists among all, and starts at the same event (a dropped event has kept neighbours within the
  * timespan on both sides). The first to come stays because an engine counts the silence of a host it
- * never heard from since the first event it was fed. So the alerts are the same documents however the
- * input was cut into batches, and most traffic stays in the raw stage: each server's telemetry feeds
- * its flatline with every line it sends.
+ * never heard from since the first event it was fed. So, for events within the allowed lateness, the
+ * alerts are the same documents however the input was cut into batches, and most traffic stays in the
+ * raw stage: each server's telemetry feeds its flatline with every line it sends.
  */
 export function thinFlatline(items: CorrelateEvent[], timespanMs: number): CorrelateEvent[] {
   if (items.length <= 3) return items;
@@ -29,26 +29,49 @@ export function thinFlatline(items: CorrelateEvent[], timespanMs: number): Corre
 
 /** Bytes of one soc.correlate bundle: far below the broker's message.max.bytes (1 MB by default). */
 const BUNDLE_BYTES = 256 * 1024;
+/** Of a feed's event.original, what a correlation alert's evidence keeps when the event is too big to send. */
+const ORIGINAL_KEPT = 8 * 1024;
+
+/**
+ * One feed as JSON no bigger than a bundle: an event too big (a huge original line, a huge JSON
+ * document) goes with the start of its original only; null when even that does not fit.
+ */
+function feedJson(item: CorrelateEvent): string | null {
+  const json = JSON.stringify(item);
+  if (json.length <= BUNDLE_BYTES) return json;
+  const event = item.e.event as Record<string, unknown> | undefined;
+  if (typeof event?.original !== 'string') return null;
+  const labels = { ...(item.e.labels as Record<string, unknown> | undefined), original_truncated: `feed keeps ${ORIGINAL_KEPT} of ${event.original.length}` };
+  const trimmed = JSON.stringify({ ...item, e: { ...item.e, labels, event: { ...event, original: event.original.slice(0, ORIGINAL_KEPT) } } });
+  return trimmed.length <= BUNDLE_BYTES ? trimmed : null;
+}
 
 /**
  * One batch's correlation feeds as few soc.correlate messages as possible: per partition, the events
  * in the order they were read, packed into bundles. Kafka's per-message cost, not the bytes, limits a
  * produce of small messages; a bundle is also handled whole, so its events meet the windows together.
+ * A feed that cannot be made to fit is returned apart, for the caller to count: a message the broker
+ * refuses would stop the partition for good.
  */
-export function bundleFeeds(byPartition: Map<number, CorrelateEvent[]>): OutgoingMessage[] {
-  const out: OutgoingMessage[] = [];
+export function bundleFeeds(byPartition: Map<number, CorrelateEvent[]>): { messages: OutgoingMessage[]; oversize: CorrelateEvent[] } {
+  const messages: OutgoingMessage[] = [];
+  const oversize: CorrelateEvent[] = [];
   for (const [partition, items] of byPartition) {
     let parts: string[] = [];
     let bytes = 0;
     let newest = -Infinity;
     const flush = () => {
-      if (parts.length) out.push({ key: null, partition, value: `{"b":[${parts.join(',')}]}`, timestamp: Number.isFinite(newest) ? newest : undefined });
+      if (parts.length) messages.push({ key: null, partition, value: `{"b":[${parts.join(',')}]}`, timestamp: Number.isFinite(newest) ? newest : undefined });
       parts = [];
       bytes = 0;
       newest = -Infinity;
     };
     for (const item of items) {
-      const json = JSON.stringify(item);
+      const json = feedJson(item);
+      if (json === null) {
+        oversize.push(item);
+        continue;
+      }
       if (bytes + json.length > BUNDLE_BYTES) flush();
       parts.push(json);
       bytes += json.length + 1;
@@ -56,5 +79,5 @@ export function bundleFeeds(byPartition: Map<number, CorrelateEvent[]>): Outgoin
     }
     flush();
   }
-  return out;
+  return { messages, oversize };
 }

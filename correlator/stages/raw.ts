@@ -110,6 +110,8 @@ export class RawStage {
     const alerts: PendingAlert[] = [];
     const feeds = new Map<number, CorrelateEvent[]>();
     const flatlines = new Map<string, { spanMs: number; items: CorrelateEvent[] }>();
+    /** Partition of each group key this batch: a server's telemetry repeats its key on every line. */
+    const partitions = new Map<string, number>();
     const dlq: OutgoingMessage[] = [];
     const stream = `${batch.topic}/${batch.partition}`;
     let pr = this.progress.get(batch.partition);
@@ -148,7 +150,8 @@ export class RawStage {
             continue;
           }
           const key = correlateKey(c, drill, ruleset.groupByFor(c), group);
-          const partition = deps.partitionOf(key, deps.correlatePartitions);
+          let partition = partitions.get(key);
+          if (partition === undefined) partitions.set(key, (partition = deps.partitionOf(key, deps.correlatePartitions)));
           const item: CorrelateEvent = { c, r: match.rule.id, t: eventTime, ref, e: event as Record<string, unknown> };
           let list = feeds.get(partition);
           if (!list) feeds.set(partition, (list = []));
@@ -170,7 +173,9 @@ export class RawStage {
     if (thinned.size) for (const [partition, list] of feeds) feeds.set(partition, list.filter((item) => !thinned.has(item)));
     deps.metrics.correlateFeeds.inc({ outcome: 'thinned' }, thinned.size);
     for (const list of feeds.values()) deps.metrics.correlateFeeds.inc({ outcome: 'sent' }, list.length);
-    const correlate = bundleFeeds(feeds);
+    const { messages: correlate, oversize } = bundleFeeds(feeds);
+    for (const item of oversize) deps.log.warn({ correlation: item.c, ref: item.ref }, 'event too big to feed its correlation even without its original line; not correlated');
+    deps.metrics.correlateFeeds.inc({ outcome: 'oversize' }, oversize.length);
     const progress = ruleset.correlations.size > 0 && JSON.stringify(newest) !== JSON.stringify(pr.newest) ? await this.snapshot(consumer, { partition: batch.partition, newest }) : [];
     const done = await untilAcknowledged('raw outputs', batch, deps.log, async () => {
       await deps.producer.send(deps.topics.correlate, correlate);
