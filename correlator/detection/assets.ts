@@ -28,10 +28,14 @@ export type Asset = z.infer<typeof AssetSchema>;
 
 export class AssetRegister {
   private readonly byName = new Map<string, Asset>();
+  /** First label of each registered host name, first asset wins: every event asks, so no scan per lookup. */
+  private readonly byShortName = new Map<string, Asset>();
 
   constructor(readonly assets: readonly Asset[] = []) {
     for (const a of assets) {
       for (const n of [a.host, ...a.aliases]) this.byName.set(n.toLowerCase(), a);
+      const short = a.host.toLowerCase().split('.')[0]!;
+      if (!this.byShortName.has(short)) this.byShortName.set(short, a);
     }
   }
 
@@ -40,8 +44,7 @@ export class AssetRegister {
     const lower = host.toLowerCase();
     const hit = this.byName.get(lower);
     if (hit) return hit;
-    const short = lower.split('.')[0]!;
-    return lower.includes('.') ? undefined : this.assets.find((a) => a.host.toLowerCase().split('.')[0] === short);
+    return lower.includes('.') ? undefined : this.byShortName.get(lower);
   }
 
   /** The registered host names: the groups a flatline rule expects to hear from. */

@@ -171,9 +171,15 @@ export class KafkaBus implements Bus {
   }
 
   private readonly partitioner = Partitioners.DefaultPartitioner();
+  /** Asked for every event that feeds a correlation: the metadata the partitioner wants, built once per size. */
+  private readonly metadata = new Map<number, { partitionId: number; leader: number; partitionErrorCode: number; replicas: number[]; isr: number[] }[]>();
 
   partitionOf(key: string, partitions: number): number {
-    const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+    let partitionMetadata = this.metadata.get(partitions);
+    if (!partitionMetadata) {
+      partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+      this.metadata.set(partitions, partitionMetadata);
+    }
     return this.partitioner({ topic: '', partitionMetadata, message: { key, value: null } });
   }
 
