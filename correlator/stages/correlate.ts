@@ -8,7 +8,7 @@ import type { CorrelatorMetrics } from '../metrics.ts';
 import type { IncidentSink, PendingAlert } from '../sinks/incidents.ts';
 import { untilAcknowledged } from '../sinks/retry.ts';
 import { correlationAlert } from './alerts.ts';
-import { CorrelateMessageSchema, deadLetter, StaleBatchError, type CorrelateEvent, type Progress } from './messages.ts';
+import { CorrelateMessageSchema, deadLetter, feedsOf, StaleBatchError, type CorrelateEvent, type Progress } from './messages.ts';
 import { correlateKey, maxTimespanMs, type AssetLookup, type CurrentRules } from './rules.ts';
 
 /**
@@ -176,7 +176,7 @@ export class CorrelateStage {
         continue;
       }
       st.lastEventAt = Date.now();
-      for (const item of parsed.data.b) this.feed(st, item, batch.partition, stream, m.offset, alerts);
+      for (const item of feedsOf(parsed.data)) this.feed(st, item, batch.partition, stream, m.offset, alerts);
     }
     this.prune(st);
     await this.emit(alerts, dlq, batch);

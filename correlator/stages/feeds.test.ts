@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CorrelationEngine, type CorrelationHit } from '../detection/correlation/engine.ts';
 import { context, rulesFrom } from '../detection/testdata/build.ts';
 import { bundleFeeds, thinFlatline } from './feeds.ts';
-import { CorrelateMessageSchema, type CorrelateEvent } from './messages.ts';
+import { CorrelateMessageSchema, feedsOf, type CorrelateEvent } from './messages.ts';
 
 const SPAN = 60_000;
 const RULES = `title: silent
@@ -124,12 +124,29 @@ describe('bundleFeeds', () => {
     expect(bundleFeeds(new Map())).toEqual({ messages: [], oversize: [] });
   });
 
+  it('carries an event that feeds several correlations once per bundle', () => {
+    const event = { event: { action: 'deny', original: 'x'.repeat(1000) }, source: { ip: '203.0.113.9' } };
+    const scan = { c: 'port-scan', r: 'deny-id', t: 5, ref: 'ev-1', e: event };
+    const sweep = { ...scan, c: 'sweep' };
+    const { messages } = bundleFeeds(new Map([[0, [scan, sweep, item('web01', 6, 'other')]]]));
+    expect(messages).toHaveLength(1);
+    const parsed = CorrelateMessageSchema.parse(JSON.parse(messages[0]!.value));
+    if (!('b' in parsed)) throw new Error('not a bundle');
+    expect(parsed.e).toHaveLength(2);
+    expect(feedsOf(parsed)).toEqual([scan, sweep, item('web01', 6, 'other')]);
+    // A bundle naming an event it does not carry is refused as a whole.
+    expect(CorrelateMessageSchema.safeParse({ e: [event], b: [{ c: 'sweep', r: 'deny-id', t: 5, ref: 'ev-1', i: 1 }] }).success).toBe(false);
+  });
+
   it('sends a huge event with the start of its original line, and sets apart one that cannot fit at all', () => {
     const huge = { ...item('web01', 1, 'huge'), e: { event: { original: 'A'.repeat(900_000) }, host: { name: 'web01' } } };
     const hopeless = { ...item('web01', 2, 'hopeless'), e: { message: 'B'.repeat(900_000) } };
     const { messages, oversize } = bundleFeeds(new Map([[1, [huge, hopeless, item('web01', 3, 'small')]]]));
     expect(oversize.map((i) => i.ref)).toEqual(['hopeless']);
-    const sent = messages.flatMap((m) => (JSON.parse(m.value) as { b: CorrelateEvent[] }).b);
+    const sent = messages.flatMap((m) => {
+      const parsed = CorrelateMessageSchema.parse(JSON.parse(m.value));
+      return 'b' in parsed ? feedsOf(parsed) : [];
+    });
     expect(sent.map((i) => i.ref)).toEqual(['huge', 'small']);
     const trimmed = sent[0]!.e as { event: { original: string }; labels: { original_truncated: string }; host: { name: string } };
     expect(trimmed.event.original).toBe('A'.repeat(8192));

@@ -33,48 +33,64 @@ const BUNDLE_BYTES = 256 * 1024;
 const ORIGINAL_KEPT = 8 * 1024;
 
 /**
- * One feed as JSON no bigger than a bundle: an event too big (a huge original line, a huge JSON
+ * An event as JSON no bigger than a bundle: an event too big (a huge original line, a huge JSON
  * document) goes with the start of its original only; null when even that does not fit.
  */
-function feedJson(item: CorrelateEvent): string | null {
-  const json = JSON.stringify(item);
+function eventJson(e: Record<string, unknown>): string | null {
+  const json = JSON.stringify(e);
   if (json.length <= BUNDLE_BYTES) return json;
-  const event = item.e.event as Record<string, unknown> | undefined;
+  const event = e.event as Record<string, unknown> | undefined;
   if (typeof event?.original !== 'string') return null;
-  const labels = { ...(item.e.labels as Record<string, unknown> | undefined), original_truncated: `feed keeps ${ORIGINAL_KEPT} of ${event.original.length}` };
-  const trimmed = JSON.stringify({ ...item, e: { ...item.e, labels, event: { ...event, original: event.original.slice(0, ORIGINAL_KEPT) } } });
+  const labels = { ...(e.labels as Record<string, unknown> | undefined), original_truncated: `feed keeps ${ORIGINAL_KEPT} of ${event.original.length}` };
+  const trimmed = JSON.stringify({ ...e, labels, event: { ...event, original: event.original.slice(0, ORIGINAL_KEPT) } });
   return trimmed.length <= BUNDLE_BYTES ? trimmed : null;
 }
 
 /**
- * One batch's correlation feeds as few soc.correlate messages as possible: per partition, the events
- * in the order they were read, packed into bundles. Kafka's per-message cost, not the bytes, limits a
- * produce of small messages; a bundle is also handled whole, so its events meet the windows together.
- * A feed that cannot be made to fit is returned apart, for the caller to count: a message the broker
+ * One batch's correlation feeds as few soc.correlate messages as possible: per partition, the feeds
+ * in the order they were read, packed into bundles that carry each event once (a denied connection
+ * feeds both the port scan and the sweep). Kafka's per-message cost, not the bytes, limits a produce
+ * of small messages; a bundle is also handled whole, so its events meet the windows together. A feed
+ * whose event cannot be made to fit is returned apart, for the caller to count: a message the broker
  * refuses would stop the partition for good.
  */
 export function bundleFeeds(byPartition: Map<number, CorrelateEvent[]>): { messages: OutgoingMessage[]; oversize: CorrelateEvent[] } {
   const messages: OutgoingMessage[] = [];
   const oversize: CorrelateEvent[] = [];
+  const json = new Map<Record<string, unknown>, string | null>();
   for (const [partition, items] of byPartition) {
-    let parts: string[] = [];
+    let events: string[] = [];
+    let index = new Map<Record<string, unknown>, number>();
+    let feeds: string[] = [];
     let bytes = 0;
     let newest = -Infinity;
     const flush = () => {
-      if (parts.length) messages.push({ key: null, partition, value: `{"b":[${parts.join(',')}]}`, timestamp: Number.isFinite(newest) ? newest : undefined });
-      parts = [];
+      if (feeds.length) messages.push({ key: null, partition, value: `{"e":[${events.join(',')}],"b":[${feeds.join(',')}]}`, timestamp: newest });
+      events = [];
+      index = new Map();
+      feeds = [];
       bytes = 0;
       newest = -Infinity;
     };
     for (const item of items) {
-      const json = feedJson(item);
-      if (json === null) {
+      let e = json.get(item.e);
+      if (e === undefined) json.set(item.e, (e = eventJson(item.e)));
+      if (e === null) {
         oversize.push(item);
         continue;
       }
-      if (bytes + json.length > BUNDLE_BYTES) flush();
-      parts.push(json);
-      bytes += json.length + 1;
+      const head = JSON.stringify({ c: item.c, r: item.r, t: item.t, ref: item.ref }).slice(0, -1);
+      if (feeds.length && bytes + head.length + 16 + (index.has(item.e) ? 0 : e.length + 1) > BUNDLE_BYTES) flush();
+      let i = index.get(item.e);
+      if (i === undefined) {
+        i = events.length;
+        events.push(e);
+        index.set(item.e, i);
+        bytes += e.length + 1;
+      }
+      const feed = `${head},"i":${i}}`;
+      feeds.push(feed);
+      bytes += feed.length + 1;
       newest = Math.max(newest, item.t);
     }
     flush();

@@ -1,14 +1,23 @@
 import { z } from 'zod';
 import type { OutgoingMessage } from '../../shared/bus/types.ts';
 
-/** One event that matched a base rule of one correlation, sent to the partition its group maps to. */
-const CorrelateEventSchema = z.object({
-  c: z.string().min(1),
+/** One event that matched a base rule of one correlation, as the stages hand it on. */
+export interface CorrelateEvent {
+  c: string;
   /** The base rule the event matched (its aliases decide the group-by values). */
+  r: string;
+  t: number;
+  ref: string;
+  e: Record<string, unknown>;
+}
+
+/** A feed on the wire: the event is the bundle's event number `i` (one event can feed several correlations). */
+const FeedSchema = z.object({
+  c: z.string().min(1),
   r: z.string().min(1),
   t: z.number(),
   ref: z.string().min(1),
-  e: z.record(z.string(), z.unknown()),
+  i: z.number().int().nonnegative(),
 });
 
 /**
@@ -22,13 +31,19 @@ const ProgressSchema = z.object({
   caught: z.boolean(),
 });
 
-/** Events of one raw batch bound for one soc.correlate partition, in the order they were read. */
-const BundleSchema = z.object({ b: z.array(CorrelateEventSchema).min(1) });
+/** Feeds of one raw batch bound for one soc.correlate partition, in the order they were read; each event once. */
+const BundleSchema = z
+  .object({ e: z.array(z.record(z.string(), z.unknown())).min(1), b: z.array(FeedSchema).min(1) })
+  .refine((m) => m.b.every((f) => f.i < m.e.length), { message: 'a feed names an event the bundle does not carry', path: ['b'] });
 
-/** A message on soc.correlate: a bundle of events, or a raw partition's progress. */
+/** A message on soc.correlate: a bundle of feeds, or a raw partition's progress. */
 export const CorrelateMessageSchema = z.union([BundleSchema, ProgressSchema]);
-export type CorrelateEvent = z.infer<typeof CorrelateEventSchema>;
 export type Progress = z.infer<typeof ProgressSchema>;
+
+/** The feeds a bundle carries, each with its event. */
+export function feedsOf(bundle: z.infer<typeof BundleSchema>): CorrelateEvent[] {
+  return bundle.b.map(({ i, ...f }) => ({ ...f, e: bundle.e[i]! }));
+}
 
 /** Thrown when a batch became obsolete before its output was acknowledged: its input is read again. */
 export class StaleBatchError extends Error {
