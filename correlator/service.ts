@@ -32,6 +32,9 @@ export interface CorrelatorOptions {
   ledger?: TelemetryLedger;
 }
 
+/** Partitions of each topic handled at once: one waits for Kafka or Elasticsearch while another decodes. */
+const PARTITIONS_AT_ONCE = 3;
+
 /**
  * One correlator instance: a member of the soc.raw consumer group and of the soc.correlate group.
  * Kafka spreads partitions over however many instances run; no clustering of our own.
@@ -58,7 +61,7 @@ export class Correlator {
     await this.o.store.init();
     const producer = await bus.producer();
     this.producer = producer;
-    const sink = new IncidentSink(this.o.store, producer, topics.incidents, this.o.policy, log.child({ sink: 'incidents' }), this.o.clock);
+    const sink = new IncidentSink(this.o.store, producer, topics.incidents, this.o.policy, log.child({ sink: 'incidents' }), this.o.clock, this.metrics);
 
     const rawPartitions = await bus.partitionCount(topics.raw);
     const correlatePartitions = await bus.partitionCount(topics.correlate);
@@ -77,7 +80,7 @@ export class Correlator {
       metrics: this.metrics,
       log: log.child({ stage: 'correlate' }),
     });
-    const correlate = await bus.consumer({ groupId: `${this.o.groupId}.correlate`, topics: [topics.correlate], fromBeginning: true, onAssigned: (owned) => stage.reset(owned) });
+    const correlate = await bus.consumer({ groupId: `${this.o.groupId}.correlate`, topics: [topics.correlate], fromBeginning: true, concurrency: PARTITIONS_AT_ONCE, onAssigned: (owned) => stage.reset(owned) });
     this.consumers.push(correlate);
     await correlate.run((batch) => stage.handle(batch));
 
@@ -94,9 +97,10 @@ export class Correlator {
       metrics: this.metrics,
       log: log.child({ stage: 'raw' }),
     });
-    const raw = await bus.consumer({ groupId: this.o.groupId, topics: [topics.raw], fromBeginning: true, onAssigned: (owned) => rawStage.assigned(owned) });
+    const raw = await bus.consumer({ groupId: this.o.groupId, topics: [topics.raw], fromBeginning: true, concurrency: PARTITIONS_AT_ONCE, onAssigned: (owned) => rawStage.assigned(owned) });
     this.consumers.push(raw);
     await raw.run((batch) => rawStage.handle(batch, raw));
+    this.metrics.lagSources.splice(0, Infinity, { topic: topics.raw, committed: (tp) => raw.committed(tp), endOffsets: (t) => raw.endOffsets(t) }, { topic: topics.correlate, committed: (tp) => correlate.committed(tp), endOffsets: (t) => correlate.endOffsets(t) });
     const clock = this.o.clock ?? (() => new Date());
     const tickMs = this.o.tickMs ?? 2000;
     this.timer = setInterval(() => {
@@ -114,6 +118,7 @@ export class Correlator {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.metrics.lagSources.splice(0, Infinity);
     for (const c of this.consumers) await c.stop();
     this.consumers = [];
     await this.producer?.close();

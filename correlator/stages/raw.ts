@@ -3,7 +3,7 @@ import type { Batch, BusProducer, OutgoingMessage, TopicPartition } from '../../
 import type { Logger } from '../../shared/log.ts';
 import type { Topics } from '../../shared/topics.ts';
 import { decodeEnvelope } from '../decoders/index.ts';
-import type { CorrelatorMetrics } from '../metrics.ts';
+import { BatchCounts, type CorrelatorMetrics } from '../metrics.ts';
 import type { IncidentSink, PendingAlert } from '../sinks/incidents.ts';
 import { untilAcknowledged } from '../sinks/retry.ts';
 import { singleEventAlert } from './alerts.ts';
@@ -65,6 +65,7 @@ export interface ProgressSource {
 export class RawStage {
   private readonly sessions = new DecodeSessions();
   private readonly progress = new Map<number, RawProgress>();
+  private turn: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: RawStageDeps) {}
 
@@ -98,10 +99,21 @@ export class RawStage {
     return out;
   }
 
+  /**
+   * Progress goes out one snapshot at a time, each taken when its turn comes: partitions are handled
+   * concurrently, and a snapshot taken before a sibling's batch finished must not land after the
+   * sibling's own, newer one. A sibling still handling a batch is not caught up in any snapshot.
+   */
+  private inTurn(send: () => Promise<void>): Promise<void> {
+    const turn = this.turn.then(send);
+    this.turn = turn.catch(() => undefined);
+    return turn;
+  }
+
   /** Reports every owned partition's progress (timer). */
   async reportProgress(consumer: ProgressSource): Promise<void> {
     if (this.deps.rules().correlations.size === 0 || this.progress.size === 0) return;
-    await this.deps.producer.send(this.deps.topics.correlate, await this.snapshot(consumer));
+    await this.inTurn(async () => this.deps.producer.send(this.deps.topics.correlate, await this.snapshot(consumer)));
   }
 
   async handle(batch: Batch, consumer: ProgressSource): Promise<void> {
@@ -113,6 +125,9 @@ export class RawStage {
     /** Partition of each group key this batch: a server's telemetry repeats its key on every line. */
     const partitions = new Map<string, number>();
     const dlq: OutgoingMessage[] = [];
+    const kinds = new BatchCounts();
+    const formats = new BatchCounts();
+    const matches = new BatchCounts();
     const stream = `${batch.topic}/${batch.partition}`;
     let pr = this.progress.get(batch.partition);
     if (!pr) this.progress.set(batch.partition, (pr = { newest: {}, next: -1 }));
@@ -136,12 +151,14 @@ export class RawStage {
         if (unit) event.labels = { ...event.labels, unit };
       }
       if (env.timeShiftMs) event['@timestamp'] = new Date(Date.parse(event['@timestamp']) + env.timeShiftMs).toISOString();
-      deps.metrics.events.inc({ kind: event.event.kind });
+      kinds.add(event.event.kind);
+      if (event.event.kind !== 'pipeline_error') formats.add(String((event.event as { module?: unknown }).module ?? 'unknown'));
       const eventTime = Date.parse(event['@timestamp']);
       const drill = event.labels?.drill ?? null;
       if (eventTime > (newest[drill ?? ''] ?? -Infinity)) newest[drill ?? ''] = eventTime;
       const ref = event.event.id ?? `${stream}/${m.offset}`;
       for (const match of ruleset.match(event)) {
+        matches.add(match.rule.id);
         if (match.alert) alerts.push(singleEventAlert(match.rule, event, stream, m.offset, deps.assets));
         for (const c of match.correlations) {
           const group = ruleset.groupKeyFor(c, match.rule.id, event);
@@ -176,18 +193,23 @@ export class RawStage {
     const { messages: correlate, oversize } = bundleFeeds(feeds);
     for (const item of oversize) deps.log.warn({ correlation: item.c, ref: item.ref }, 'event too big to feed its correlation even without its original line; not correlated');
     deps.metrics.correlateFeeds.inc({ outcome: 'oversize' }, oversize.length);
-    const progress = ruleset.correlations.size > 0 && JSON.stringify(newest) !== JSON.stringify(pr.newest) ? await this.snapshot(consumer, { partition: batch.partition, newest }) : [];
+    const moved = ruleset.correlations.size > 0 && JSON.stringify(newest) !== JSON.stringify(pr.newest);
     const done = await untilAcknowledged('raw outputs', batch, deps.log, async () => {
+      const sent = deps.metrics.sinkSeconds.startTimer({ sink: 'correlate' });
       await deps.producer.send(deps.topics.correlate, correlate);
+      sent();
       await deps.producer.send(deps.topics.dlq, dlq);
       await deps.sink.write(alerts);
       // Last, once everything else is acknowledged: were this batch read again (a crash, a rebalance),
       // no window may already have moved past its events.
-      await deps.producer.send(deps.topics.correlate, progress);
+      if (moved) await this.inTurn(async () => deps.producer.send(deps.topics.correlate, await this.snapshot(consumer, { partition: batch.partition, newest })));
     });
     if (!done) throw new StaleBatchError();
     pr.newest = newest;
     pr.next = batch.messages[batch.messages.length - 1]!.offset + 1;
     deps.metrics.alerts.inc({ stage: 'raw' }, alerts.length);
+    kinds.addTo(deps.metrics.events, 'kind');
+    formats.addTo(deps.metrics.decoded, 'format');
+    matches.addTo(deps.metrics.ruleMatches, 'rule');
   }
 }

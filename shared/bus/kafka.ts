@@ -101,7 +101,7 @@ class KafkaConsumer implements BusConsumer {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: this.opts.concurrency ?? 1,
       eachBatch: async ({ batch, heartbeat, isStale, resolveOffset }) => {
         await this.assigning;
         if (isStale() || batch.messages.length === 0) return;

@@ -47,13 +47,19 @@ export interface ConsumerOptions {
   topics: string[];
   /** Where a group with no committed offset starts. */
   fromBeginning?: boolean;
+  /**
+   * Batches of different partitions handled at once (default 1), so that one partition's wait for its
+   * sinks overlaps another's decoding. Order within a partition is kept either way. The in-memory
+   * bus, with no network waits to overlap, handles one at a time.
+   */
+  concurrency?: number;
   /** Called with the partitions this member owns after every rebalance, before their batches arrive. */
   onAssigned?: (owned: TopicPartition[]) => Promise<void> | void;
 }
 
 export interface BusConsumer {
   /**
-   * Hands batches to `handle`, one partition at a time, and commits a batch's offsets only after
+   * Hands batches to `handle` (at most `concurrency` partitions at a time), and commits a batch's offsets only after
    * `handle` resolved: what a batch produced is acknowledged before its input is marked done.
    * A stateful handler may return a lower offset to commit (the oldest input its state still needs),
    * so that a restart re-reads that input and rebuilds the state; the commit never moves backwards.
