@@ -121,6 +121,18 @@ describe.each(backends)('correlator pipeline over %s', (_name, make) => {
       metrics.find((m) => m.name === name)?.values.find((v) => !label || Object.entries(label).every(([k, x]) => v.labels[k] === x))?.value ?? 0;
     expect(value('canhgac_correlator_dead_letters_total')).toBe(1);
     expect(value('canhgac_correlator_events_total', { kind: 'pipeline_error' })).toBe(1);
+    expect(value('canhgac_correlator_decoded_total', { format: 'netfilter' })).toBe(9);
+    expect(value('canhgac_correlator_decoded_total', { format: 'clamav' })).toBe(1);
+    const all = (name: string) => metrics.find((m) => m.name === name)?.values.reduce((n, v) => n + v.value, 0) ?? 0;
+    // Twelve decodable lines; the garbage line is a pipeline error, not a format.
+    expect(all('canhgac_correlator_decoded_total')).toBe(12);
+    // Every SSH deny feeds the correlation: three from one source, six from another.
+    expect(value('canhgac_correlator_rule_matches_total', { rule: '5b0c3f7e-2d0a-4f57-8d7c-0c1e2f3a4b01' })).toBe(9);
+    expect(value('canhgac_correlator_incidents_total', { change: 'created' })).toBe(3);
+    const sinkTimes = metrics.find((m) => m.name === 'canhgac_correlator_sink_seconds')!.values;
+    expect(sinkTimes.find((v) => (v as { metricName?: string }).metricName === 'canhgac_correlator_sink_seconds_count' && v.labels.sink === 'incidents')?.value).toBeGreaterThan(0);
+    expect(value('canhgac_correlator_consumer_lag', { topic: backend.topics.raw, partition: '0' })).toBe(0);
+    expect(metrics.find((m) => m.name === 'canhgac_correlator_consumer_lag')?.values).toHaveLength(6);
 
     const dead: BusMessage[] = [];
     const dlq = await backend.bus.consumer({ groupId: uniqueName('dlq'), topics: [backend.topics.dlq], fromBeginning: true });

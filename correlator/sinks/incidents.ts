@@ -2,6 +2,7 @@ import type { BusProducer } from '../../shared/bus/types.ts';
 import type { Alert, Incident, IncidentChange } from '../../shared/incident.ts';
 import type { Logger } from '../../shared/log.ts';
 import { incidentKeyOf, type IncidentStore } from '../../shared/store/types.ts';
+import type { CorrelatorMetrics } from '../metrics.ts';
 import { foldAlert, type AlertPosition, type IncidentPolicy, type RuleResponse } from '../incidents/grouping.ts';
 
 /** An alert on its way out, with what the incident needs that the alert document does not carry. */
@@ -34,6 +35,7 @@ export class IncidentSink {
     private readonly policy: IncidentPolicy,
     private readonly log: Logger,
     private readonly clock: () => Date = () => new Date(),
+    private readonly metrics?: Pick<CorrelatorMetrics, 'incidents' | 'sinkSeconds'>,
   ) {}
 
   private key(a: Alert): string {
@@ -76,6 +78,7 @@ export class IncidentSink {
    */
   async write(pending: PendingAlert[]): Promise<{ alerts: number; created: number; updated: number }> {
     if (pending.length === 0) return { alerts: 0, created: 0, updated: 0 };
+    const acknowledged = this.metrics?.sinkSeconds.startTimer({ sink: 'incidents' });
     const current = await this.currentOf(pending);
     const folded = new Map<string, Incident>();
     for (const p of pending) {
@@ -104,7 +107,10 @@ export class IncidentSink {
       this.incidentsTopic,
       changes.map((c) => ({ key: c.incident.id, value: JSON.stringify(c) })),
     );
+    acknowledged?.();
     const created = results.filter((r) => r.created).length;
+    this.metrics?.incidents.inc({ change: 'created' }, created);
+    this.metrics?.incidents.inc({ change: 'updated' }, changes.length - created);
     this.log.debug({ alerts: pending.length, created, updated: results.length - created }, 'alerts written');
     return { alerts: pending.length, created, updated: results.length - created };
   }
