@@ -79,30 +79,36 @@ export function splitCsv(s: string, from = 0, maxFields = 512, separator = 44): 
   if (s.indexOf('"', from) < 0) return (from ? s.slice(from) : s).split(String.fromCharCode(separator), maxFields);
   const out: string[] = [];
   const n = s.length;
+  const sep = String.fromCharCode(separator);
+  // The next separator at or after i (native searches), or the end of the line.
+  const fieldEnd = (i: number): number => {
+    if (i >= n) return i;
+    const next = s.indexOf(sep, i);
+    return next < 0 ? n : next;
+  };
   let i = from;
   while (out.length < maxFields) {
     if (i < n && s.charCodeAt(i) === QUOTE) {
       let value = '';
       let chunk = ++i;
-      while (i < n) {
-        if (s.charCodeAt(i) === QUOTE) {
-          if (s.charCodeAt(i + 1) === QUOTE) {
-            value += s.slice(chunk, i + 1);
-            i += 2;
-            chunk = i;
-            continue;
-          }
+      for (;;) {
+        const q = s.indexOf('"', i);
+        if (q < 0) {
+          i = n;
           break;
         }
-        i++;
+        i = q;
+        if (s.charCodeAt(i + 1) !== QUOTE) break;
+        value += s.slice(chunk, i + 1);
+        i += 2;
+        chunk = i;
       }
       value += s.slice(chunk, i);
-      i++;
-      while (i < n && s.charCodeAt(i) !== separator) i++;
+      i = fieldEnd(i + 1);
       out.push(value);
     } else {
       const start = i;
-      while (i < n && s.charCodeAt(i) !== separator) i++;
+      i = fieldEnd(i);
       out.push(s.slice(start, i));
     }
     if (i >= n) break;
