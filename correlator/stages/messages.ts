@@ -50,9 +50,31 @@ export class StaleBatchError extends Error {
   override name = 'StaleBatchError';
 }
 
+/**
+ * How much of the message a dead letter keeps, as JSON: the dead-letter topic has the broker's size
+ * limit too, and a letter that cannot be produced would stop its partition for good.
+ */
+const DEAD_LETTER_KEEPS = 256 * 1024;
+
+/** The longest start of `value` whose JSON fits (escapes can make JSON six times the text). */
+function keptStart(value: string): string {
+  let kept = value.slice(0, DEAD_LETTER_KEEPS);
+  while (JSON.stringify(kept).length > DEAD_LETTER_KEEPS) kept = kept.slice(0, Math.floor(kept.length / 2));
+  return kept;
+}
+
 export function deadLetter(m: { topic: string; partition: number; offset: number; key: string | null; value: string | null }, reason: string): OutgoingMessage {
+  const kept = m.value === null ? null : keptStart(m.value);
   return {
-    key: m.key,
-    value: JSON.stringify({ reason, topic: m.topic, partition: m.partition, offset: m.offset, at: new Date().toISOString(), value: m.value }),
+    key: m.key === null ? null : m.key.slice(0, 1024),
+    value: JSON.stringify({
+      reason,
+      topic: m.topic,
+      partition: m.partition,
+      offset: m.offset,
+      at: new Date().toISOString(),
+      value: kept,
+      ...(kept !== m.value ? { value_length: m.value!.length } : {}),
+    }),
   };
 }
