@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { CommandError, parseFlags, UsageError, type Command } from '../command.ts';
-import { createDecodeSession, decodeBytes, DEFAULT_TIMEZONE, isKnownFormat, listFormats, MAX_LINE, oversizedLine } from '../../correlator/decoders/index.ts';
+import { createDecodeSession, DEFAULT_TIMEZONE, isKnownFormat, listFormats, MAX_LINE, oversizedLine } from '../../correlator/decoders/index.ts';
 import { isValidTimezone } from '../../correlator/decoders/time.ts';
 
 // A reader keeps at most this many bytes of one line; the rest of a longer line is counted, not stored.

@@ -402,10 +402,6 @@ function totalOf(total: number | estypes.SearchTotalHits | undefined): number {
   return typeof total === 'number' ? total : (total?.value ?? 0);
 }
 
-function later(a: string, b: string): string {
-  return Date.parse(b) > Date.parse(a) ? b : a;
-}
-
 /** Jittered, so that two writers racing on one incident do not collide again in lockstep. */
 function backoff(attempt: number): Promise<void> {
   return new Promise((r) => setTimeout(r, Math.min(200, 5 * attempt) + Math.random() * 10));
