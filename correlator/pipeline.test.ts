@@ -1,72 +1,15 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KafkaBus } from '../shared/bus/kafka.ts';
-import { MemoryBus } from '../shared/bus/memory.ts';
-import type { Bus, BusMessage } from '../shared/bus/types.ts';
+import type { BusMessage } from '../shared/bus/types.ts';
 import { createLogger } from '../shared/log.ts';
-import { ElasticsearchIncidentStore } from '../shared/store/elasticsearch.ts';
-import { EmbeddedIncidentStore } from '../shared/store/embedded.ts';
-import type { IncidentStore } from '../shared/store/types.ts';
-import { topicNames, type Topics } from '../shared/topics.ts';
-import { kafkaBrokers, testElasticsearch, uniqueName } from '../test/support/services.ts';
+import { uniqueName } from '../test/support/services.ts';
 import { loadRuleSet } from './detection/ruleset.ts';
-import { DEFAULT_POLICY } from './incidents/grouping.ts';
-import { Correlator } from './service.ts';
-import { assetLookup } from './stages/rules.ts';
+import type { Correlator } from './service.ts';
+import { backends, correlatorFor, until, type Backend } from './test/harness.ts';
 import { EXPECTED_ALERTS, EXPECTED_INCIDENTS, SCENARIO_RULES, scenarioMessages, sortSummaries } from './test/scenario.ts';
-
-interface Backend {
-  bus: Bus;
-  store: IncidentStore;
-  topics: Topics;
-  /** Makes the store's latest writes visible to searches. */
-  settle(): Promise<void>;
-  close(): Promise<void>;
-}
 
 const log = createLogger('correlator-test');
 
-const backends: [string, () => Promise<Backend>][] = [
-  [
-    'in-memory bus + embedded store',
-    async () => {
-      const store = new EmbeddedIncidentStore(mkdtempSync(join(tmpdir(), 'canhgac-pipeline-')));
-      return { bus: new MemoryBus(3), store, topics: topicNames('t.'), settle: async () => undefined, close: () => store.close() };
-    },
-  ],
-  [
-    'Kafka + Elasticsearch',
-    async () => {
-      const prefix = uniqueName('pipe');
-      const es = testElasticsearch();
-      const store = new ElasticsearchIncidentStore({ client: es, indexPrefix: prefix });
-      return {
-        bus: new KafkaBus({ brokers: kafkaBrokers(), clientId: 'pipeline-test', topicPrefix: '', ssl: false }, log),
-        store,
-        topics: topicNames(`${prefix}.`),
-        settle: async () => void (await es.indices.refresh({ index: `${prefix}-*` })),
-        close: async () => {
-          await es.indices.delete({ index: `${prefix}-*`, ignore_unavailable: true, allow_no_indices: true });
-          await es.close();
-        },
-      };
-    },
-  ],
-];
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-describe.each(backends)('correlator pipeline over %s', (_name, make) => {
+describe.each(backends('pipe'))('correlator pipeline over %s', (_name, make) => {
   let backend: Backend;
   const correlators: Correlator[] = [];
   afterAll(async () => {
@@ -76,24 +19,8 @@ describe.each(backends)('correlator pipeline over %s', (_name, make) => {
 
   it('turns a scripted scenario into exactly the expected alerts and incidents, dead letters and pipeline errors included', async () => {
     backend = await make();
-    const { ruleset, findings } = loadRuleSet([SCENARIO_RULES]);
-    expect(findings.filter((f) => f.severity === 'error')).toEqual([]);
-    const rules = () => ruleset;
-    const correlator = new Correlator({
-      bus: backend.bus,
-      store: backend.store,
-      topics: backend.topics,
-      rules,
-      assets: assetLookup(rules),
-      groupId: uniqueName('corr'),
-      partitions: { raw: 3, correlate: 3, incidents: 1 },
-      allowedLatenessMs: 5 * 60_000,
-      eventsPerAlert: 10,
-      policy: DEFAULT_POLICY,
-      timezone: 'Asia/Ho_Chi_Minh',
-      log,
-      tickMs: 300,
-    });
+    expect(loadRuleSet([SCENARIO_RULES]).findings.filter((f) => f.severity === 'error')).toEqual([]);
+    const correlator = correlatorFor(backend.bus, backend.store, backend.topics, uniqueName('corr'), { log });
     correlators.push(correlator);
     await correlator.start();
     const producer = await backend.bus.producer();

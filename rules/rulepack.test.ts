@@ -8,20 +8,16 @@ import { decodeLine, listFormats } from '../correlator/decoders/index.ts';
 import { replayRecording } from '../correlator/drills/replay.ts';
 import { loadScenario } from '../correlator/drills/scenario.ts';
 import { formatScoreText, scoreDrill } from '../correlator/drills/score.ts';
-import { DEFAULT_POLICY } from '../correlator/incidents/grouping.ts';
-import { Correlator } from '../correlator/service.ts';
-import { assetLookup } from '../correlator/stages/rules.ts';
-import { KafkaBus } from '../shared/bus/kafka.ts';
+import type { Correlator } from '../correlator/service.ts';
 import { MemoryBus } from '../shared/bus/memory.ts';
-import type { Bus } from '../shared/bus/types.ts';
 import type { EnvelopeInput } from '../shared/envelope.ts';
 import type { Incident } from '../shared/incident.ts';
 import { createLogger } from '../shared/log.ts';
-import { ElasticsearchIncidentStore } from '../shared/store/elasticsearch.ts';
 import { EmbeddedIncidentStore } from '../shared/store/embedded.ts';
 import type { IncidentStore } from '../shared/store/types.ts';
-import { topicNames, type Topics } from '../shared/topics.ts';
-import { kafkaBrokers, testElasticsearch, uniqueName } from '../test/support/services.ts';
+import { topicNames } from '../shared/topics.ts';
+import { uniqueName } from '../test/support/services.ts';
+import { backends, correlatorFor, type Backend } from '../correlator/test/harness.ts';
 
 /**
  * The rule pack (rules/): it loads without findings, its embedded tests pass, real lines of every decoder
@@ -147,16 +143,6 @@ async function settled(store: IncidentStore, drill: string | undefined, quietMs:
   }
 }
 
-function correlatorFor(bus: Bus, store: IncidentStore, topics: Topics, groupId: string, allowedLatenessMs = 5 * 60_000): Correlator {
-  const { ruleset } = loadRuleSet([RULES]);
-  const rules = () => ruleset;
-  return new Correlator({
-    bus, store, topics, rules, assets: assetLookup(rules), groupId,
-    partitions: { raw: 3, correlate: 3, incidents: 1 }, allowedLatenessMs, eventsPerAlert: 5,
-    policy: DEFAULT_POLICY, timezone: 'Asia/Ho_Chi_Minh', log, tickMs: 200,
-  });
-}
-
 describe('the bundled drills against the rule pack', () => {
   const running: { correlator: Correlator; store: EmbeddedIncidentStore }[] = [];
   afterEach(async () => {
@@ -170,7 +156,7 @@ describe('the bundled drills against the rule pack', () => {
     const bus = new MemoryBus(3);
     const store = new EmbeddedIncidentStore(mkdtempSync(join(tmpdir(), 'rulepack-drill-')));
     const topics = topicNames('rp.');
-    const correlator = correlatorFor(bus, store, topics, `rulepack-${name}`);
+    const correlator = correlatorFor(bus, store, topics, `rulepack-${name}`, { rules: [RULES], eventsPerAlert: 5, tickMs: 200, log });
     running.push({ correlator, store });
     await correlator.start();
     const scenario = loadScenario(join(DRILLS, name, 'scenario.yml'));
@@ -227,42 +213,7 @@ const EXPECTED_PER_LAYER = [
   { layer: 4, rule: R.ncscDestination, unit: 'so-gddt', severity: 'high', host: 'srv-file-01' },
 ];
 
-interface Backend {
-  bus: Bus;
-  store: IncidentStore;
-  topics: Topics;
-  settle(): Promise<void>;
-  close(): Promise<void>;
-}
-
-const backends: [string, () => Promise<Backend>][] = [
-  [
-    'in-memory bus + embedded store',
-    async () => {
-      const store = new EmbeddedIncidentStore(mkdtempSync(join(tmpdir(), 'rulepack-layers-')));
-      return { bus: new MemoryBus(3), store, topics: topicNames('layers.'), settle: async () => undefined, close: () => store.close() };
-    },
-  ],
-  [
-    'Kafka + Elasticsearch',
-    async () => {
-      const prefix = uniqueName('layers');
-      const es = testElasticsearch();
-      return {
-        bus: new KafkaBus({ brokers: kafkaBrokers(), clientId: 'rulepack-test', topicPrefix: '', ssl: false }, log),
-        store: new ElasticsearchIncidentStore({ client: es, indexPrefix: prefix }),
-        topics: topicNames(`${prefix}.`),
-        settle: async () => void (await es.indices.refresh({ index: `${prefix}-*`, ignore_unavailable: true, allow_no_indices: true })),
-        close: async () => {
-          await es.indices.delete({ index: `${prefix}-*`, ignore_unavailable: true, allow_no_indices: true });
-          await es.close();
-        },
-      };
-    },
-  ],
-];
-
-describe.each(backends)('one incident per layer over %s', (_name, make) => {
+describe.each(backends('layers'))('one incident per layer over %s', (_name, make) => {
   let backend: Backend | undefined;
   let correlator: Correlator | undefined;
   afterAll(async () => {
@@ -274,7 +225,7 @@ describe.each(backends)('one incident per layer over %s', (_name, make) => {
     backend = await make();
     // Live traffic: a correlation waits for the watermark (newest event minus the allowed lateness), so a
     // short lateness lets the brute force fire within the test instead of five minutes later.
-    correlator = correlatorFor(backend.bus, backend.store, backend.topics, uniqueName('rulepack-layers'), 3000);
+    correlator = correlatorFor(backend.bus, backend.store, backend.topics, uniqueName('rulepack-layers'), { rules: [RULES], allowedLatenessMs: 3000, eventsPerAlert: 5, tickMs: 200, log });
     await correlator.start();
     const producer = await backend.bus.producer();
     await producer.send(backend.topics.raw, layerScenario(Date.now()));

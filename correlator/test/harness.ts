@@ -1,9 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KafkaBus } from '../../shared/bus/kafka.ts';
 import { MemoryBus } from '../../shared/bus/memory.ts';
 import type { Bus } from '../../shared/bus/types.ts';
-import { createLogger } from '../../shared/log.ts';
+import { createLogger, type Logger } from '../../shared/log.ts';
+import { ElasticsearchIncidentStore } from '../../shared/store/elasticsearch.ts';
 import { EmbeddedIncidentStore } from '../../shared/store/embedded.ts';
 import type { IncidentStore } from '../../shared/store/types.ts';
 import { topicNames, type Topics } from '../../shared/topics.ts';
@@ -11,6 +13,7 @@ import { loadRuleSet } from '../detection/ruleset.ts';
 import { DEFAULT_POLICY } from '../incidents/grouping.ts';
 import { Correlator } from '../service.ts';
 import { assetLookup } from '../stages/rules.ts';
+import { kafkaBrokers, testElasticsearch, uniqueName } from '../../test/support/services.ts';
 import { SCENARIO_RULES } from './scenario.ts';
 
 export interface Summary {
@@ -33,8 +36,18 @@ export async function summarize(store: IncidentStore): Promise<Summary> {
   };
 }
 
-export function correlatorFor(bus: Bus, store: IncidentStore, topics: Topics, groupId: string, tickMs = 300): Correlator {
-  const { ruleset } = loadRuleSet([SCENARIO_RULES]);
+export interface CorrelatorTestOptions {
+  /** Rule folders (default: the scenario's). */
+  rules?: string[];
+  tickMs?: number;
+  allowedLatenessMs?: number;
+  eventsPerAlert?: number;
+  log?: Logger;
+}
+
+/** A correlator as the tests and the benchmark run it: three partitions per topic, the default policy. */
+export function correlatorFor(bus: Bus, store: IncidentStore, topics: Topics, groupId: string, o: CorrelatorTestOptions = {}): Correlator {
+  const { ruleset } = loadRuleSet(o.rules ?? [SCENARIO_RULES]);
   const rules = () => ruleset;
   return new Correlator({
     bus,
@@ -44,13 +57,53 @@ export function correlatorFor(bus: Bus, store: IncidentStore, topics: Topics, gr
     assets: assetLookup(rules),
     groupId,
     partitions: { raw: 3, correlate: 3, incidents: 1 },
-    allowedLatenessMs: 5 * 60_000,
-    eventsPerAlert: 10,
+    allowedLatenessMs: o.allowedLatenessMs ?? 5 * 60_000,
+    eventsPerAlert: o.eventsPerAlert ?? 10,
     policy: DEFAULT_POLICY,
     timezone: 'Asia/Ho_Chi_Minh',
-    log: createLogger('correlator-test'),
-    tickMs,
+    log: o.log ?? createLogger('correlator-test'),
+    tickMs: o.tickMs ?? 300,
   });
+}
+
+/** Where a correlator runs in a test: its bus, its store and the topics, with what a test needs around them. */
+export interface Backend {
+  bus: Bus;
+  store: IncidentStore;
+  topics: Topics;
+  /** Makes the store's latest writes visible to searches. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Both backends a correlator runs on, for describe.each: the in-memory bus with the embedded store, and Kafka with Elasticsearch. */
+export function backends(name: string): [string, () => Promise<Backend>][] {
+  return [
+    [
+      'in-memory bus + embedded store',
+      async () => {
+        const store = new EmbeddedIncidentStore(mkdtempSync(join(tmpdir(), `canhgac-${name}-`)));
+        return { bus: new MemoryBus(3), store, topics: topicNames(`${name}.`), settle: async () => undefined, close: () => store.close() };
+      },
+    ],
+    [
+      'Kafka + Elasticsearch',
+      async () => {
+        const prefix = uniqueName(name);
+        const es = testElasticsearch();
+        return {
+          bus: new KafkaBus({ brokers: kafkaBrokers(), clientId: `${name}-test`, topicPrefix: '', ssl: false }, createLogger(`${name}-test`)),
+          store: new ElasticsearchIncidentStore({ client: es, indexPrefix: prefix }),
+          topics: topicNames(`${prefix}.`),
+          settle: async () => void (await es.indices.refresh({ index: `${prefix}-*`, ignore_unavailable: true, allow_no_indices: true })),
+          close: async () => {
+            await es.indices.delete({ index: `${prefix}-*`, ignore_unavailable: true, allow_no_indices: true });
+            await es.close();
+          },
+        };
+      },
+    ],
+  ];
 }
 
 export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {

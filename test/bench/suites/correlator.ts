@@ -7,9 +7,7 @@ import { createLogger } from '../../../shared/log.ts';
 import { ElasticsearchIncidentStore } from '../../../shared/store/elasticsearch.ts';
 import { topicNames } from '../../../shared/topics.ts';
 import { loadRuleSet } from '../../../correlator/detection/ruleset.ts';
-import { DEFAULT_POLICY } from '../../../correlator/incidents/grouping.ts';
-import { Correlator } from '../../../correlator/service.ts';
-import { assetLookup } from '../../../correlator/stages/rules.ts';
+import { correlatorFor } from '../../../correlator/test/harness.ts';
 import { percentile, withRatio, type BenchContext, type BenchSuite, type Figure } from '../figure.ts';
 
 /**
@@ -106,22 +104,9 @@ export const suite: BenchSuite = {
     const { ruleset, findings } = loadRuleSet(['rules']);
     ctx.log(`correlator with ${ruleset.size} rules (${findings.filter((f) => f.severity === 'error').length} rule errors)`);
     const store = new ElasticsearchIncidentStore({ url: ctx.elasticsearchUrl!, indexPrefix: prefix });
-    const rules = () => ruleset;
     const groupId = `${prefix}-g`;
-    const correlator = new Correlator({
-      bus: new KafkaBus({ brokers: ctx.kafkaBrokers!, clientId: 'bench', topicPrefix: '', ssl: false }, log),
-      store,
-      topics,
-      rules,
-      assets: assetLookup(rules),
-      groupId,
-      partitions: { raw: 3, correlate: 3, incidents: 1 },
-      allowedLatenessMs: 5 * 60_000,
-      eventsPerAlert: 10,
-      policy: DEFAULT_POLICY,
-      timezone: 'Asia/Ho_Chi_Minh',
-      log,
-    });
+    const bus = new KafkaBus({ brokers: ctx.kafkaBrokers!, clientId: 'bench', topicPrefix: '', ssl: false }, log);
+    const correlator = correlatorFor(bus, store, topics, groupId, { rules: ['rules'], tickMs: 2000, log });
     await correlator.start();
     // Timed from the first commit (group joined, templates in place) until nothing is left to read.
     let first = EVENTS;
