@@ -63,12 +63,20 @@ export interface CorrelateStageDeps {
  */
 export class CorrelateStage {
   private readonly partitions = new Map<number, PartitionState>();
+  /** Partitions with a batch in hand: the timer leaves them alone. */
+  private readonly busy = new Set<number>();
+  /** The timer's write of a partition's alerts, while it lasts. */
+  private readonly writing = new Map<number, Promise<void>>();
+  /** Alerts the timer raised but no sink acknowledged yet, per partition, oldest first. */
+  private readonly unsent = new Map<number, PendingAlert[]>();
 
   constructor(private readonly deps: CorrelateStageDeps) {}
 
   /** After a rebalance every owned partition starts over from its committed offset. */
   reset(owned: TopicPartition[]): void {
     this.partitions.clear();
+    // Rebuilt from the committed input, which still holds their events: the windows fire again.
+    this.unsent.clear();
     for (const tp of owned) if (tp.topic === this.deps.topics.correlate) this.state(tp.partition);
   }
 
@@ -155,6 +163,17 @@ export class CorrelateStage {
 
   /** Handles a batch; returns the offset to commit: the oldest event a window may still need. */
   async handle(batch: Batch): Promise<number> {
+    this.busy.add(batch.partition);
+    try {
+      // Two writes of one partition's alerts at once could fold into one incident side by side.
+      await this.writing.get(batch.partition);
+      return await this.handleBatch(batch);
+    } finally {
+      this.busy.delete(batch.partition);
+    }
+  }
+
+  private async handleBatch(batch: Batch): Promise<number> {
     const st = this.state(batch.partition);
     const stream = `${batch.topic}/${batch.partition}`;
     const alerts: PendingAlert[] = [];
@@ -179,7 +198,10 @@ export class CorrelateStage {
       for (const item of feedsOf(parsed.data)) this.feed(st, item, batch.partition, stream, m.offset, alerts);
     }
     this.prune(st);
-    await this.emit(alerts, dlq, batch);
+    // What the timer could not write goes first, in the order it was raised; this batch's commit waits for it.
+    const unsent = this.unsent.get(batch.partition) ?? [];
+    this.unsent.delete(batch.partition);
+    await this.emit([...unsent, ...alerts], dlq, batch);
     // Events are kept in the order they came, so the first one is the oldest input still needed.
     const oldest = st.events.values().next();
     return oldest.done ? batch.messages[batch.messages.length - 1]!.offset + 1 : oldest.value.offset;
@@ -207,24 +229,41 @@ export class CorrelateStage {
    * after the outputs of its input were acknowledged, so every event it sent here came before it.
    */
   async tick(now: number, idleMs: number): Promise<void> {
-    const alerts: PendingAlert[] = [];
     for (const [partition, st] of this.partitions) {
+      // A batch in hand moves this partition's time itself; its alerts must go out before the timer's.
+      if (this.busy.has(partition) || this.writing.has(partition)) continue;
+      const alerts = this.unsent.get(partition) ?? [];
       const quiet = Date.now() - st.lastEventAt;
-      if (quiet < idleMs) continue;
-      const stream = `${this.deps.topics.correlate}/${partition}#timer`;
-      for (const drill of new Set(['', ...st.engines.keys()])) {
-        const { at, allCaught } = this.watermark(st, drill);
-        let hits: CorrelationHit[] = [];
-        if (drill === '' && st.live) hits = this.engine(st, '').advance(now - this.deps.allowedLatenessMs);
-        // Input fully read and quiet: historic traffic, or a drill whose replay paused or ended (its
-        // times may be rebased to now). Nothing older is coming, so its last windows close too.
-        else if (allCaught && Number.isFinite(at) && (drill !== '' ? quiet >= DRILL_QUIET_MS : at < now - 2 * this.deps.allowedLatenessMs)) {
-          hits = this.engine(st, drill).advance(at);
+      if (quiet >= idleMs) {
+        const stream = `${this.deps.topics.correlate}/${partition}#timer`;
+        for (const drill of new Set(['', ...st.engines.keys()])) {
+          const { at, allCaught } = this.watermark(st, drill);
+          let hits: CorrelationHit[] = [];
+          if (drill === '' && st.live) hits = this.engine(st, '').advance(now - this.deps.allowedLatenessMs);
+          // Input fully read and quiet: historic traffic, or a drill whose replay paused or ended (its
+          // times may be rebased to now). Nothing older is coming, so its last windows close too.
+          else if (allCaught && Number.isFinite(at) && (drill !== '' ? quiet >= DRILL_QUIET_MS : at < now - 2 * this.deps.allowedLatenessMs)) {
+            hits = this.engine(st, drill).advance(at);
+          }
+          alerts.push(...this.alertsOf(hits, st, partition, drill, stream, now));
         }
-        alerts.push(...this.alertsOf(hits, st, partition, drill, stream, now));
       }
+      if (!alerts.length) continue;
+      const written = this.deps.sink.write(alerts).then(
+        () => {
+          this.unsent.delete(partition);
+          this.deps.metrics.alerts.inc({ stage: 'correlate' }, alerts.length);
+        },
+        (err: unknown) => {
+          // The windows are closed and will not fire again: keep their alerts until a sink takes them.
+          this.unsent.set(partition, alerts);
+          this.deps.log.warn({ partition, alerts: alerts.length, err: (err as Error).message }, 'alerts of closed windows not written; kept for the next try');
+        },
+      );
+      this.writing.set(partition, written);
+      await written;
+      this.writing.delete(partition);
     }
-    if (alerts.length) await this.deps.sink.write(alerts);
   }
 
   private async emit(alerts: PendingAlert[], dlq: OutgoingMessage[], batch: Batch): Promise<void> {

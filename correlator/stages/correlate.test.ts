@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryBus } from '../../shared/bus/memory.ts';
+import type { Batch } from '../../shared/bus/types.ts';
+import { createLogger } from '../../shared/log.ts';
+import { topicNames } from '../../shared/topics.ts';
+import { decodeLine } from '../decoders/index.ts';
+import { loadRuleSet } from '../detection/ruleset.ts';
+import { correlatorMetrics } from '../metrics.ts';
+import type { IncidentSink, PendingAlert } from '../sinks/incidents.ts';
+import { SCENARIO_RULES } from '../test/scenario.ts';
+import { CorrelateStage } from './correlate.ts';
+import { bundleFeeds } from './feeds.ts';
+import type { CorrelateEvent } from './messages.ts';
+import { assetLookup } from './rules.ts';
+
+const topics = topicNames('t.');
+const PROBE = '5b0c3f7e-2d0a-4f57-8d7c-0c1e2f3a4b02';
+
+/** A sink that refuses the first `failures` writes, as Elasticsearch does while it is down. */
+function flakySink(failures: number) {
+  const written: PendingAlert[][] = [];
+  let left = failures;
+  const sink = {
+    async write(alerts: PendingAlert[]) {
+      if (!alerts.length) return { alerts: 0, created: 0, updated: 0 };
+      if (left-- > 0) throw new Error('connect ECONNREFUSED 127.0.0.1:9200');
+      written.push([...alerts]);
+      return { alerts: alerts.length, created: 0, updated: 0 };
+    },
+  };
+  return { sink: sink as unknown as IncidentSink, written };
+}
+
+async function stageWith(sink: IncidentSink) {
+  const { ruleset } = loadRuleSet([SCENARIO_RULES]);
+  const rules = () => ruleset;
+  const bus = new MemoryBus(1);
+  const stage = new CorrelateStage({
+    rules,
+    assets: assetLookup(rules),
+    producer: await bus.producer(),
+    sink,
+    topics,
+    partitions: 1,
+    rawPartitions: 1,
+    partitionOf: () => 0,
+    allowedLatenessMs: 5 * 60_000,
+    eventsPerAlert: 10,
+    metrics: correlatorMetrics(),
+    log: createLogger('correlate-test', {}, 'silent'),
+  });
+  stage.reset([{ topic: topics.correlate, partition: 0 }]);
+  return stage;
+}
+
+/** One source probing SSH on three servers within a minute, historic traffic. */
+function probeFeeds(): CorrelateEvent[] {
+  return ['srv-01', 'srv-02', 'srv-03'].map((host, i) => {
+    const line = `<4>Nov 26 08:00:${10 + i * 10} ${host} kernel: [UFW BLOCK] IN=eth0 OUT= SRC=203.0.113.7 DST=10.0.0.1${i} LEN=60 PROTO=TCP SPT=4000${i} DPT=22 SYN URGP=0`;
+    const e = decodeLine(line, { received: new Date('2026-11-26T01:30:00Z') });
+    return { c: PROBE, r: '5b0c3f7e-2d0a-4f57-8d7c-0c1e2f3a4b01', t: Date.parse(e['@timestamp']), ref: `ev-${i}`, e: e as Record<string, unknown> };
+  });
+}
+
+function batchOf(values: string[], from = 0): Batch {
+  return {
+    topic: topics.correlate,
+    partition: 0,
+    messages: values.map((value, i) => ({ topic: topics.correlate, partition: 0, offset: from + i, key: null, value, timestamp: 0 })),
+    heartbeat: async () => undefined,
+    isStale: () => false,
+  };
+}
+
+describe('CorrelateStage timer', () => {
+  it('keeps the alerts of windows it closed while the sink was down, and writes them once it is back', async () => {
+    const { sink, written } = flakySink(2);
+    const stage = await stageWith(sink);
+    const feeds = probeFeeds();
+    const bundle = bundleFeeds(new Map([[0, feeds]])).messages[0]!.value;
+    const progress = JSON.stringify({ p: 0, w: { '': Math.max(...feeds.map((f) => f.t)) }, caught: true });
+    // Read to the end: the window waits for the timer (historic input, quiet).
+    await stage.handle(batchOf([bundle, progress]));
+    expect(written).toEqual([]);
+    const now = Date.now() + 10_000;
+    await stage.tick(now, 0);
+    await stage.tick(now, 0);
+    expect(written).toEqual([]);
+    // The window will not fire again; the third try reaches the sink with its alert.
+    await stage.tick(now, 0);
+    expect(written.map((w) => w.map((p) => [p.alert.rule.id, p.alert.group_key, p.alert.event_count]))).toEqual([[[PROBE, 'source.ip=203.0.113.7', 3]]]);
+    await stage.tick(now, 0);
+    expect(written).toHaveLength(1);
+  });
+
+  it('hands alerts the timer could not write to the next batch of the partition, ahead of its own', async () => {
+    const { sink, written } = flakySink(1);
+    const stage = await stageWith(sink);
+    const feeds = probeFeeds();
+    await stage.handle(batchOf([bundleFeeds(new Map([[0, feeds]])).messages[0]!.value, JSON.stringify({ p: 0, w: { '': feeds[2]!.t }, caught: true })]));
+    await stage.tick(Date.now() + 10_000, 0);
+    expect(written).toEqual([]);
+    await stage.handle(batchOf([JSON.stringify({ p: 0, w: { '': feeds[2]!.t + 1 }, caught: true })], 2));
+    expect(written.flat().map((p) => p.alert.group_key)).toEqual(['source.ip=203.0.113.7']);
+  });
+});
