@@ -134,6 +134,7 @@ describe('bundleFeeds', () => {
     if (!('b' in parsed)) throw new Error('not a bundle');
     expect(parsed.e).toHaveLength(2);
     expect(feedsOf(parsed)).toEqual([scan, sweep, item('web01', 6, 'other')]);
+    expect(CorrelateMessageSchema.safeParse({ e: ['not an event'], b: [{ c: 'sweep', r: 'deny-id', t: 5, ref: 'ev-1', i: 0 }] }).success).toBe(false);
     // A bundle naming an event it does not carry is refused as a whole.
     expect(CorrelateMessageSchema.safeParse({ e: [event], b: [{ c: 'sweep', r: 'deny-id', t: 5, ref: 'ev-1', i: 1 }] }).success).toBe(false);
   });
