@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { z } from 'zod';
 import { IncidentConflictError, IncidentNotFoundError } from '../../shared/store/types.ts';
-import { appendAuditWithRetry, auditEntry } from '../audit.ts';
+import { appendAuditWithRetry } from '../../shared/store/audit.ts';
+import { auditEntry } from '../audit.ts';
 import type { ConsoleContext } from '../context.ts';
 import { ActionRefused, ActionSchema, applyAction, type Action } from '../incident-actions.ts';
 import { schemaOf } from '../validation.ts';

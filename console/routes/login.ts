@@ -1,7 +1,8 @@
 import type {} from '@fastify/rate-limit';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { appendAuditWithRetry, auditEntry } from '../audit.ts';
+import { appendAuditWithRetry } from '../../shared/store/audit.ts';
+import { auditEntry } from '../audit.ts';
 import { DECOY_HASH, verifyPassword } from '../auth/password.ts';
 import { SESSION_COOKIE } from '../auth/guard.ts';
 import type { ConsoleContext } from '../context.ts';

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { BusProducer } from '../../shared/bus/types.ts';
-import type { AuditEntry, Incident, IncidentChange } from '../../shared/incident.ts';
+import type { Incident, IncidentChange } from '../../shared/incident.ts';
 import type { Logger } from '../../shared/log.ts';
+import { appendAuditWithRetry } from '../../shared/store/audit.ts';
 import { MAX_RESULT_WINDOW, type IncidentFilter, type IncidentStore } from '../../shared/store/types.ts';
 
 /** The actor of every change canhgac makes on its own (escalation, audits, exports). */
@@ -23,19 +24,6 @@ export function auditId(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
 }
 
-/** The audit trail must not lose an entry to a passing hiccup: a few retries, then the error surfaces. */
-async function appendAudit(store: OperationsStore, entry: AuditEntry, attempts = 4): Promise<void> {
-  for (let i = 1; ; i++) {
-    try {
-      await store.appendAudit(entry);
-      return;
-    } catch (err) {
-      if (i >= attempts) throw err;
-      await new Promise((r) => setTimeout(r, 50 * 2 ** i));
-    }
-  }
-}
-
 /**
  * One change canhgac makes to an incident on its own: the store under optimistic concurrency (`mutate`
  * sees the fresh copy and returns null when there is nothing to do any more), then the audit trail with
@@ -46,7 +34,7 @@ export async function changeIncident(trail: Trail, id: string, action: string, m
   const res = await trail.store.updateIncident(id, mutate, { now: () => now });
   if (!res.changed) return null;
   const at = now.toISOString();
-  await appendAudit(trail.store, {
+  await appendAuditWithRetry(trail.store, {
     // The version makes the id unique per change and the same when a retry writes it again.
     id: auditId(action, id, String(res.after.version)),
     '@timestamp': at,
