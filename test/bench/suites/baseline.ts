@@ -29,7 +29,11 @@ async function produceRate(kafka: Kafka, topic: string, messages: { key: string;
   return messages.length / secs;
 }
 
-async function consumeRate(kafka: Kafka, topic: string, expected: number): Promise<number> {
+/**
+ * Messages per second of a bare kafkajs consumer reading `expected` messages of a topic from the start,
+ * timed from its first batch; `each` is what it does with a message value (nothing, or a JSON.parse).
+ */
+export async function consumeRate(kafka: Kafka, topic: string, expected: number, each: (value: Buffer) => void = () => undefined): Promise<number> {
   const consumer = kafka.consumer({ groupId: `bench-${randomBytes(4).toString('hex')}`, maxBytes: 10 * 1024 * 1024 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
@@ -39,7 +43,8 @@ async function consumeRate(kafka: Kafka, topic: string, expected: number): Promi
     void consumer.run({
       eachBatch: async ({ batch }) => {
         if (t0 === 0) t0 = performance.now();
-        for (const m of batch.messages) if (m.value) seen++;
+        for (const m of batch.messages) if (m.value) each(m.value);
+        seen += batch.messages.length;
         if (seen >= expected) resolve(performance.now());
       },
     });

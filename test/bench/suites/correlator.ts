@@ -8,6 +8,7 @@ import { ElasticsearchIncidentStore } from '../../../shared/store/elasticsearch.
 import { topicNames } from '../../../shared/topics.ts';
 import { loadRuleSet } from '../../../correlator/detection/ruleset.ts';
 import { correlatorFor } from '../../../correlator/test/harness.ts';
+import { consumeRate } from './baseline.ts';
 import { percentile, withRatio, type BenchContext, type BenchSuite, type Figure } from '../figure.ts';
 
 /**
@@ -51,27 +52,6 @@ async function lagOf(admin: Admin, groupId: string, topic: string): Promise<numb
   return ends.reduce((n, e) => n + Number(e.high) - (done.get(e.partition) ?? 0), 0);
 }
 
-async function bareConsumerRate(kafka: Kafka, topic: string): Promise<number> {
-  const consumer = kafka.consumer({ groupId: `bench-bare-${randomBytes(4).toString('hex')}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let seen = 0;
-  let t0 = 0;
-  const done = new Promise<number>((resolve) => {
-    void consumer.run({
-      eachBatch: async ({ batch }) => {
-        if (t0 === 0) t0 = performance.now();
-        for (const m of batch.messages) if (m.value) JSON.parse(m.value.toString());
-        seen += batch.messages.length;
-        if (seen >= EVENTS) resolve(performance.now());
-      },
-    });
-  });
-  const t1 = await done;
-  await consumer.disconnect();
-  return EVENTS / ((t1 - t0) / 1000);
-}
-
 export const suite: BenchSuite = {
   name: 'correlator',
   needsServices: true,
@@ -99,7 +79,7 @@ export const suite: BenchSuite = {
       });
     }
     ctx.log('bare kafkajs consumer');
-    const bare = await bareConsumerRate(kafka, topics.raw);
+    const bare = await consumeRate(kafka, topics.raw, EVENTS, (value) => JSON.parse(value.toString()));
 
     const { ruleset, findings } = loadRuleSet(['rules']);
     ctx.log(`correlator with ${ruleset.size} rules (${findings.filter((f) => f.severity === 'error').length} rule errors)`);
