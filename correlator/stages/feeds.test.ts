@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CorrelationEngine, type CorrelationHit } from '../detection/correlation/engine.ts';
 import { context, rulesFrom } from '../detection/testdata/build.ts';
-import { bundleFeeds, thinFlatline } from './feeds.ts';
+import { BatchFeeds, bundleFeeds, thinFlatline } from './feeds.ts';
 import { CorrelateMessageSchema, feedsOf, type CorrelateEvent } from './messages.ts';
 
 const SPAN = 60_000;
@@ -156,3 +156,32 @@ describe('bundleFeeds', () => {
     for (const m of messages) expect(m.value.length).toBeLessThan(300 * 1024);
   });
 });
+
+describe('BatchFeeds', () => {
+  it('sends each partition its feeds in read order, flatlines thinned, and counts what it did', () => {
+    const feeds = new BatchFeeds((key) => (key.startsWith('scan') ? 1 : 0));
+    const scan = (ref: string, t: number) => ({ ...item('web01', t, ref), c: 'scan' });
+    // A server heard from every second for ten minutes, and a scan in between.
+    for (let s = 0; s < 600; s++) {
+      feeds.add('silent\u0000web01', item('web01', s * 1000, `tel-${s}`), SPAN);
+      if (s % 100 === 50) feeds.add('scan\u0000203.0.113.9', scan(`scan-${s}`, s * 1000));
+    }
+    const { messages, sent, thinned, oversize } = feeds.bundle();
+    const by = new Map<number, string[]>();
+    for (const m of messages) {
+      const parsed = CorrelateMessageSchema.parse(JSON.parse(m.value));
+      if ('b' in parsed) by.set(m.partition!, [...(by.get(m.partition!) ?? []), ...parsed.b.map((b) => b.ref)]);
+    }
+    expect(by.get(1)).toEqual(['scan-50', 'scan-150', 'scan-250', 'scan-350', 'scan-450', 'scan-550']);
+    const telemetry = by.get(0)!;
+    // First and last, and no gap over the one-minute timespan: one per minute or so, in read order.
+    expect(telemetry[0]).toBe('tel-0');
+    expect(telemetry.at(-1)).toBe('tel-599');
+    expect(telemetry.length).toBeLessThan(20);
+    const seconds = telemetry.map((r) => Number(r.slice(4)));
+    expect(seconds).toEqual([...seconds].sort((a, b) => a - b));
+    for (let i = 1; i < seconds.length; i++) expect((seconds[i]! - seconds[i - 1]!) * 1000).toBeLessThanOrEqual(SPAN);
+    expect({ sent, thinned, oversize }).toEqual({ sent: 6 + telemetry.length, thinned: 600 - telemetry.length, oversize: [] });
+  });
+});
+

@@ -97,3 +97,55 @@ export function bundleFeeds(byPartition: Map<number, CorrelateEvent[]>): { messa
   }
   return { messages, oversize };
 }
+
+/** What one batch's feeds became: the bundles to send, and the counts the metrics report. */
+export interface BundledFeeds {
+  messages: OutgoingMessage[];
+  sent: number;
+  thinned: number;
+  oversize: CorrelateEvent[];
+}
+
+/**
+ * One raw batch's correlation feeds on their way to soc.correlate: gathered per partition in the order
+ * they were read, flatline feeds thinned, then bundled.
+ */
+export class BatchFeeds {
+  private readonly byPartition = new Map<number, CorrelateEvent[]>();
+  private readonly flatlines = new Map<string, { spanMs: number; items: CorrelateEvent[] }>();
+  /** Partition of each group key: a server's telemetry repeats its key on every line. */
+  private readonly partitions = new Map<string, number>();
+
+  constructor(private readonly partitionOf: (key: string) => number) {}
+
+  /** A feed for the group `key`; `flatlineSpanMs` when its correlation is a flatline of that timespan. */
+  add(key: string, item: CorrelateEvent, flatlineSpanMs?: number): void {
+    let partition = this.partitions.get(key);
+    if (partition === undefined) this.partitions.set(key, (partition = this.partitionOf(key)));
+    let list = this.byPartition.get(partition);
+    if (!list) this.byPartition.set(partition, (list = []));
+    list.push(item);
+    if (flatlineSpanMs === undefined) return;
+    let f = this.flatlines.get(key);
+    if (!f) this.flatlines.set(key, (f = { spanMs: flatlineSpanMs, items: [] }));
+    f.items.push(item);
+  }
+
+  bundle(): BundledFeeds {
+    const thinned = new Set<CorrelateEvent>();
+    for (const f of this.flatlines.values()) {
+      const kept = new Set(thinFlatline(f.items, f.spanMs));
+      for (const item of f.items) if (!kept.has(item)) thinned.add(item);
+    }
+    let sent = 0;
+    const byPartition = new Map<number, CorrelateEvent[]>();
+    for (const [partition, list] of this.byPartition) {
+      const kept = thinned.size ? list.filter((item) => !thinned.has(item)) : list;
+      byPartition.set(partition, kept);
+      sent += kept.length;
+    }
+    const { messages, oversize } = bundleFeeds(byPartition);
+    return { messages, sent: sent - oversize.length, thinned: thinned.size, oversize };
+  }
+}
+

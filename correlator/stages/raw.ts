@@ -9,9 +9,9 @@ import { untilAcknowledged } from '../sinks/retry.ts';
 import { singleEventAlert } from './alerts.ts';
 import { heartbeatEvent } from './heartbeat.ts';
 import { observeEvent, observeHeartbeat, type TelemetryLedger } from '../operations/telemetry.ts';
-import { deadLetter, StaleBatchError, type CorrelateEvent, type Progress } from './messages.ts';
+import { deadLetter, StaleBatchError, type Progress } from './messages.ts';
 import { correlateKey, type AssetLookup, type CurrentRules } from './rules.ts';
-import { bundleFeeds, thinFlatline } from './feeds.ts';
+import { BatchFeeds } from './feeds.ts';
 
 /** Decoder memory per source (W3C #Fields headers of pfirewall.log), bounded. */
 export class DecodeSessions {
@@ -120,10 +120,7 @@ export class RawStage {
     const deps = this.deps;
     const ruleset = deps.rules();
     const alerts: PendingAlert[] = [];
-    const feeds = new Map<number, CorrelateEvent[]>();
-    const flatlines = new Map<string, { spanMs: number; items: CorrelateEvent[] }>();
-    /** Partition of each group key this batch: a server's telemetry repeats its key on every line. */
-    const partitions = new Map<string, number>();
+    const feeds = new BatchFeeds((key) => deps.partitionOf(key, deps.correlatePartitions));
     const dlq: OutgoingMessage[] = [];
     const kinds = new BatchCounts();
     const formats = new BatchCounts();
@@ -167,37 +164,21 @@ export class RawStage {
             continue;
           }
           const key = correlateKey(c, drill, ruleset.groupByFor(c), group);
-          let partition = partitions.get(key);
-          if (partition === undefined) partitions.set(key, (partition = deps.partitionOf(key, deps.correlatePartitions)));
-          const item: CorrelateEvent = { c, r: match.rule.id, t: eventTime, ref, e: event as Record<string, unknown> };
-          let list = feeds.get(partition);
-          if (!list) feeds.set(partition, (list = []));
-          list.push(item);
           const def = ruleset.correlations.get(c);
-          if (def?.type === 'flatline') {
-            let f = flatlines.get(key);
-            if (!f) flatlines.set(key, (f = { spanMs: def.timespanMs, items: [] }));
-            f.items.push(item);
-          }
+          feeds.add(key, { c, r: match.rule.id, t: eventTime, ref, e: event as Record<string, unknown> }, def?.type === 'flatline' ? def.timespanMs : undefined);
         }
       }
     }
-    const thinned = new Set<CorrelateEvent>();
-    for (const f of flatlines.values()) {
-      const kept = new Set(thinFlatline(f.items, f.spanMs));
-      for (const item of f.items) if (!kept.has(item)) thinned.add(item);
-    }
-    if (thinned.size) for (const [partition, list] of feeds) feeds.set(partition, list.filter((item) => !thinned.has(item)));
-    deps.metrics.correlateFeeds.inc({ outcome: 'thinned' }, thinned.size);
-    for (const list of feeds.values()) deps.metrics.correlateFeeds.inc({ outcome: 'sent' }, list.length);
-    const { messages: correlate, oversize } = bundleFeeds(feeds);
+    const { messages: correlate, sent, thinned, oversize } = feeds.bundle();
     for (const item of oversize) deps.log.warn({ correlation: item.c, ref: item.ref }, 'event too big to feed its correlation even without its original line; not correlated');
+    deps.metrics.correlateFeeds.inc({ outcome: 'sent' }, sent);
+    deps.metrics.correlateFeeds.inc({ outcome: 'thinned' }, thinned);
     deps.metrics.correlateFeeds.inc({ outcome: 'oversize' }, oversize.length);
     const moved = ruleset.correlations.size > 0 && JSON.stringify(newest) !== JSON.stringify(pr.newest);
     const done = await untilAcknowledged('raw outputs', batch, deps.log, async () => {
-      const sent = deps.metrics.sinkSeconds.startTimer({ sink: 'correlate' });
+      const acknowledged = deps.metrics.sinkSeconds.startTimer({ sink: 'correlate' });
       await deps.producer.send(deps.topics.correlate, correlate);
-      sent();
+      acknowledged();
       await deps.producer.send(deps.topics.dlq, dlq);
       await deps.sink.write(alerts);
       // Last, once everything else is acknowledged: were this batch read again (a crash, a rebalance),
