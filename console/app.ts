@@ -1,4 +1,5 @@
-import { dirname, join } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
@@ -11,6 +12,8 @@ import type { Bus } from '../shared/bus/types.ts';
 import type { Logger } from '../shared/log.ts';
 import { MAX_RESULT_WINDOW, type IncidentStore } from '../shared/store/types.ts';
 import { createGuard } from './auth/guard.ts';
+import { AccountLockout, type LockoutOptions } from './auth/lockout.ts';
+import { requireJsonForChanges } from './auth/same-origin.ts';
 import { SessionStore } from './auth/sessions.ts';
 import { UsersDirectory } from './auth/users-file.ts';
 import type { ConsoleContext, RulesProvider } from './context.ts';
@@ -24,6 +27,7 @@ import { openapiRoutes } from './routes/openapi.ts';
 import { ruleRoutes } from './routes/rules.ts';
 import { ChangeFeed } from './stream/change-feed.ts';
 import { ChangeHub, type HubOptions } from './stream/hub.ts';
+import type { StreamLimitOptions } from './stream/limits.ts';
 import { streamRoutes } from './stream/route.ts';
 import { installZodValidation } from './validation.ts';
 
@@ -38,9 +42,12 @@ export interface ConsoleOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Cookies Secure although the console speaks plain HTTP (a TLS proxy in front). */
   behindTlsProxy?: boolean;
-  trustProxy?: boolean;
+  /** Addresses or CIDR ranges of the reverse proxies whose X-Forwarded-For is believed; nobody else's is. */
+  trustedProxies?: string[];
   sessionTtlMs?: number;
   loginAttemptsPerMinute?: number;
+  lockout?: Partial<LockoutOptions>;
+  streamLimits?: Partial<StreamLimitOptions>;
   metricsToken?: string;
   hub?: HubOptions;
 }
@@ -52,6 +59,13 @@ export interface ConsoleApp {
 
 const PAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'page');
 
+/** The page's own files; the folder also holds its tests, which are not served. */
+const PAGE_ASSETS = new Set(
+  readdirSync(PAGE_DIR, { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.(html|js|css|json)$/.test(f))
+    .map((f) => `/${relative('.', f).split(sep).join('/')}`),
+);
+
 /**
  * One console instance: Fastify with one plugin per concern. `app.ready()` (or listen) joins the incident
  * feed and loads the open incidents before the first client is served; `app.close()` leaves the feed.
@@ -62,6 +76,7 @@ export async function buildConsole(opts: ConsoleOptions): Promise<ConsoleApp> {
     ...opts.hub,
     onDeliver: (change) => metrics.changeDelay.observe(Math.max(0, Date.now() - Date.parse(change.at)) / 1000),
     onSnapshot: (reason) => metrics.snapshots.inc({ reason }),
+    onDrop: (reason) => metrics.wsDropped.inc({ reason }),
   });
   const users = new UsersDirectory(opts.usersFile);
   const sessions = new SessionStore(opts.sessionTtlMs ?? 12 * 3600_000);
@@ -79,17 +94,25 @@ export async function buildConsole(opts: ConsoleOptions): Promise<ConsoleApp> {
     secureCookies: Boolean(opts.tls) || Boolean(opts.behindTlsProxy),
     sessionTtlMs: opts.sessionTtlMs ?? 12 * 3600_000,
     loginAttemptsPerMinute: opts.loginAttemptsPerMinute ?? 10,
+    lockout: new AccountLockout(opts.lockout),
+    streamLimits: opts.streamLimits ?? {},
     metricsToken: opts.metricsToken,
   };
 
   const app = Fastify({
     loggerInstance: opts.log,
-    trustProxy: opts.trustProxy ?? false,
+    // Only the listed proxies may name the client: anyone else's X-Forwarded-For is ignored.
+    trustProxy: opts.trustedProxies?.length ? opts.trustedProxies : false,
     bodyLimit: 64 * 1024,
     ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
   }) as unknown as FastifyInstance;
   app.decorateRequest('user', null);
   installZodValidation(app);
+  requireJsonForChanges(app);
+  // Nothing the API answers (incidents, audit, health) belongs in a browser's or a proxy's cache.
+  app.addHook('onSend', async (request, reply) => {
+    if (!PAGE_ASSETS.has(request.url) && request.url !== '/') reply.header('cache-control', 'no-store');
+  });
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
   });
@@ -123,7 +146,13 @@ export async function buildConsole(opts: ConsoleOptions): Promise<ConsoleApp> {
   for (const routes of [loginRoutes, incidentRoutes, actionRoutes, ruleRoutes, healthRoutes, metricsRoutes, openapiRoutes, streamRoutes]) {
     await app.register(routes, { ctx });
   }
-  await app.register(fastifyStatic, { root: PAGE_DIR, prefix: '/', wildcard: false, index: 'index.html' });
+  await app.register(fastifyStatic, {
+    root: PAGE_DIR,
+    prefix: '/',
+    wildcard: false,
+    index: 'index.html',
+    allowedPath: (path) => path === '/' || PAGE_ASSETS.has(path),
+  });
 
   const sweep = setInterval(() => hub.sweep(), 250).unref();
   app.addHook('onReady', async () => {

@@ -11,8 +11,33 @@ export const ConsoleSectionSchema = z
     usersFile: z.string().min(1).default('users.json'),
     /** Serve HTTPS (and Secure cookies) with this certificate and key, both PEM files. */
     tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
-    /** Secure cookies and client addresses from X-Forwarded-For when a TLS proxy terminates in front. */
+    /** Secure cookies although the console speaks plain HTTP: a TLS proxy terminates in front. */
     behindTlsProxy: z.boolean().default(false),
+    /**
+     * The reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client, for the
+     * login limits and the audit; a request from anywhere else is taken from its own address.
+     */
+    trustedProxies: z.array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()], { error: 'an IP address or a CIDR range' })).default([]),
+    /** Per-account lockout: after `freeFailures` wrong passwords, locked `baseSeconds`, doubling up to `maxSeconds`. */
+    lockout: z
+      .object({
+        freeFailures: z.number().int().min(1).max(100).default(5),
+        baseSeconds: z.number().int().min(1).max(3600).default(30),
+        maxSeconds: z.number().int().min(1).max(86_400).default(900),
+      })
+      .strict()
+      .prefault({}),
+    /** What one viewer may take of the live stream (sockets, and snapshots on connect or resync). */
+    stream: z
+      .object({
+        socketsPerSession: z.number().int().min(1).max(1000).default(8),
+        socketsPerUser: z.number().int().min(1).max(10_000).default(32),
+        socketsTotal: z.number().int().min(1).max(100_000).default(1000),
+        snapshotsPerSessionPerMinute: z.number().int().min(1).max(600).default(12),
+        snapshotsPerUserPerMinute: z.number().int().min(1).max(6000).default(60),
+      })
+      .strict()
+      .prefault({}),
     sessionTtlMinutes: z.number().int().min(5).max(7 * 24 * 60).default(12 * 60),
     loginAttemptsPerMinute: z.number().int().min(1).max(1000).default(10),
     /** Overrides kafka.topicPrefix for the incidents topic. */

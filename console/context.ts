@@ -2,11 +2,13 @@ import type {} from '@fastify/swagger';
 import type { Logger } from '../shared/log.ts';
 import type { IncidentStore } from '../shared/store/types.ts';
 import type { Guard } from './auth/guard.ts';
+import type { AccountLockout } from './auth/lockout.ts';
 import type { SessionStore } from './auth/sessions.ts';
 import type { UsersDirectory } from './auth/users-file.ts';
 import type { ConsoleMetrics } from './metrics.ts';
 import type { ChangeFeed } from './stream/change-feed.ts';
 import type { ChangeHub } from './stream/hub.ts';
+import type { StreamLimitOptions } from './stream/limits.ts';
 
 /** One rule as the console lists it; the rule engine supplies these through a RulesProvider. */
 export interface RuleSummary {
@@ -46,6 +48,8 @@ export interface ConsoleContext {
   secureCookies: boolean;
   sessionTtlMs: number;
   loginAttemptsPerMinute: number;
+  lockout: AccountLockout;
+  streamLimits: Partial<StreamLimitOptions>;
   /** A bearer token Prometheus may present at /metrics instead of an admin session. */
   metricsToken?: string;
 }

@@ -17,6 +17,13 @@ export function createConsoleMetrics() {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
+    wsRefused: new Counter({ name: 'canhgac_console_ws_refused_total', help: 'WebSocket connections refused by a stream limit, by limit', labelNames: ['reason'], registers: [registry] }),
+    wsDropped: new Counter({
+      name: 'canhgac_console_ws_dropped_total',
+      help: 'WebSocket clients closed by the console: slow (could not keep up), greedy (too many resyncs), revoked (session ended)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     snapshots: new Counter({ name: 'canhgac_console_snapshots_total', help: 'Snapshots sent to clients, by reason', labelNames: ['reason'], registers: [registry] }),
   };
 }

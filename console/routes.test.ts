@@ -12,7 +12,7 @@ const ROUTES = [
   { method: 'GET', url: '/api/incidents/route-inc-1', role: 'viewer' },
   { method: 'GET', url: '/api/alerts/histogram', role: 'viewer' },
   { method: 'GET', url: '/api/me', role: 'viewer' },
-  { method: 'POST', url: '/api/logout', role: 'viewer' },
+  { method: 'POST', url: '/api/logout', role: 'viewer', payload: {} },
   { method: 'GET', url: '/api/health', role: 'viewer' },
   { method: 'GET', url: '/api/openapi.json', role: 'viewer' },
   { method: 'GET', url: '/ws', role: 'viewer' },
@@ -147,7 +147,7 @@ describe('console routes (real Elasticsearch, in-memory bus)', () => {
     writeUsers(file, readUsers(file).filter((u) => u.username !== 'gone'));
     expect((await c.app.inject({ url: '/api/me', headers: { cookie: cookies.gone } })).statusCode).toBe(401);
     const mine = await c.login('vera');
-    expect((await c.app.inject({ method: 'POST', url: '/api/logout', headers: { cookie: mine } })).statusCode).toBe(200);
+    expect((await c.app.inject({ method: 'POST', url: '/api/logout', payload: {}, headers: { cookie: mine } })).statusCode).toBe(200);
     expect((await c.app.inject({ url: '/api/me', headers: { cookie: mine } })).statusCode).toBe(401);
   });
 

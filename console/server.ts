@@ -28,9 +28,11 @@ export async function startConsoleServer(config: ConsoleConfig, configFile: stri
     log,
     tls,
     behindTlsProxy: c.behindTlsProxy,
-    trustProxy: c.behindTlsProxy,
+    trustedProxies: c.trustedProxies,
     sessionTtlMs: c.sessionTtlMinutes * 60_000,
     loginAttemptsPerMinute: c.loginAttemptsPerMinute,
+    lockout: { freeFailures: c.lockout.freeFailures, baseMs: c.lockout.baseSeconds * 1000, maxMs: c.lockout.maxSeconds * 1000 },
+    streamLimits: c.stream,
     metricsToken: c.metricsToken,
   });
   const address = await app.listen({ host: c.host, port: c.port });

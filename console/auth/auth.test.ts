@@ -19,14 +19,14 @@ describe('sessions', () => {
   it('expire after their time to live and can be ended', () => {
     let now = 1000;
     const sessions = new SessionStore(60_000, () => now);
-    const s = sessions.create('lan');
+    const s = sessions.create('lan', 'v1');
     expect(s.id).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(sessions.get(s.id)?.username).toBe('lan');
     now += 59_999;
     expect(sessions.get(s.id)).toBeDefined();
     now += 1;
     expect(sessions.get(s.id)).toBeUndefined();
-    const t = sessions.create('minh');
+    const t = sessions.create('minh', 'v1');
     sessions.delete(t.id);
     expect(sessions.get(t.id)).toBeUndefined();
     expect(sessions.get(undefined)).toBeUndefined();

@@ -1,6 +1,6 @@
 import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import { roleAtLeast, type Role, type UsersDirectory } from './users-file.ts';
+import { credentialOf, roleAtLeast, type Role, type UsersDirectory } from './users-file.ts';
 import type { SessionStore } from './sessions.ts';
 
 export const SESSION_COOKIE = 'canhgac_session';
@@ -21,18 +21,26 @@ declare module 'fastify' {
 export interface Guard {
   requireRole(role: Role): preHandlerAsyncHookHandler;
   userOf(request: FastifyRequest): AuthUser | null;
+  /** The user a session still belongs to, or null once it ended (expired, logged out, credential changed). */
+  sessionUser(sessionId: string | undefined): AuthUser | null;
 }
 
 export function createGuard(users: UsersDirectory, sessions: SessionStore): Guard {
-  const userOf = (request: FastifyRequest): AuthUser | null => {
-    const session = sessions.get(request.cookies[SESSION_COOKIE]);
+  const sessionUser = (sessionId: string | undefined): AuthUser | null => {
+    const session = sessions.get(sessionId);
     if (!session) return null;
     // The role comes from the users file now, not from login time: a demotion or removal acts at once.
     const user = users.get(session.username);
-    return user ? { username: user.username, role: user.role, sessionId: session.id } : null;
+    if (!user || credentialOf(user) !== session.credential) {
+      sessions.delete(session.id);
+      return null;
+    }
+    return { username: user.username, role: user.role, sessionId: session.id };
   };
+  const userOf = (request: FastifyRequest): AuthUser | null => sessionUser(request.cookies[SESSION_COOKIE]);
   return {
     userOf,
+    sessionUser,
     requireRole(role) {
       return async (request: FastifyRequest, reply: FastifyReply) => {
         const user = userOf(request);

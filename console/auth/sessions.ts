@@ -3,13 +3,16 @@ import { randomBytes } from 'node:crypto';
 export interface Session {
   id: string;
   username: string;
+  /** The credential the session was opened with (see credentialOf): a new password or a re-added user has another. */
+  credential: string;
   created: number;
   expires: number;
 }
 
 /**
  * Sessions held by this console instance (a load balancer in front of several keeps a browser on one).
- * Only the user name is kept: the role is read from the users file on every request.
+ * The user name and the credential version are kept: the role is read from the users file on every
+ * request, and a session whose credential is no longer the user's is dead.
  */
 export class SessionStore {
   private readonly sessions = new Map<string, Session>();
@@ -18,10 +21,10 @@ export class SessionStore {
     private readonly now: () => number = Date.now,
   ) {}
 
-  create(username: string): Session {
+  create(username: string, credential: string): Session {
     this.sweep();
     const created = this.now();
-    const s = { id: randomBytes(32).toString('base64url'), username, created, expires: created + this.ttlMs };
+    const s = { id: randomBytes(32).toString('base64url'), username, credential, created, expires: created + this.ttlMs };
     this.sessions.set(s.id, s);
     return s;
   }

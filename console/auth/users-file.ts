@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 
@@ -21,6 +22,14 @@ export const UserSchema = z
   })
   .strict();
 export type User = z.infer<typeof UserSchema>;
+
+/**
+ * A user's credential version: it changes with the password (a fresh salt every time) and with a
+ * removal and re-add under the same name (a new creation time), which is what ends the old sessions.
+ */
+export function credentialOf(user: User): string {
+  return createHash('sha256').update(`${user.created_at}\n${user.hash}`).digest('base64url').slice(0, 22);
+}
 
 const UsersFileSchema = z.object({ version: z.literal(1), users: z.array(UserSchema) }).strict();
 

@@ -5,12 +5,16 @@ import { appendAuditWithRetry } from '../../shared/store/audit.ts';
 import { auditEntry } from '../audit.ts';
 import { DECOY_HASH, verifyPassword } from '../auth/password.ts';
 import { SESSION_COOKIE } from '../auth/guard.ts';
+import { credentialOf } from '../auth/users-file.ts';
 import type { ConsoleContext } from '../context.ts';
 import { schemaOf } from '../validation.ts';
 
+/** The audit's actor for a login under a name that is not a user. */
+export const UNKNOWN_ACTOR = '(unknown user)';
+
 const LoginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) }).strict();
 
-/** POST /api/login (rate-limited), POST /api/logout, GET /api/me. */
+/** POST /api/login (rate-limited per address, locked per account), POST /api/logout, GET /api/me. */
 export const loginRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (app, { ctx }) => {
   app.post<{ Body: z.infer<typeof LoginBody> }>(
     '/api/login',
@@ -20,17 +24,29 @@ export const loginRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (a
     },
     async (request, reply) => {
       const { username, password } = request.body;
+      const at = new Date().toISOString();
       const user = ctx.users.get(username);
+      // Only an existing name is written down: a password typed into the user-name field must not be kept.
+      const actor = user?.username ?? UNKNOWN_ACTOR;
+      const audit = (action: string) =>
+        appendAuditWithRetry(ctx.store, auditEntry({ '@timestamp': at, actor, action, incident_id: null, source_ip: request.ip }, `${request.id}`));
+      const wait = ctx.lockout.lockedFor(username);
+      if (wait > 0) {
+        await audit('login_locked');
+        ctx.metrics.logins.inc({ outcome: 'locked' });
+        const seconds = Math.ceil(wait / 1000);
+        return reply.code(429).header('retry-after', String(seconds)).send({ error: 'locked', message: `too many failed logins for this account; try again in ${seconds} s` });
+      }
       // The decoy keeps the time spent equal whether or not the name exists.
       const ok = (await verifyPassword(password, user?.hash ?? DECOY_HASH)) && user !== undefined;
-      const at = new Date().toISOString();
-      await appendAuditWithRetry(
-        ctx.store,
-        auditEntry({ '@timestamp': at, actor: username, action: ok ? 'login' : 'login_failed', incident_id: null, source_ip: request.ip }, `${request.id}`),
-      );
+      await audit(ok ? 'login' : 'login_failed');
       ctx.metrics.logins.inc({ outcome: ok ? 'success' : 'failure' });
-      if (!ok) return reply.code(401).send({ error: 'invalid_credentials', message: 'wrong user name or password' });
-      const session = ctx.sessions.create(user.username);
+      if (!ok) {
+        ctx.lockout.failed(username);
+        return reply.code(401).send({ error: 'invalid_credentials', message: 'wrong user name or password' });
+      }
+      ctx.lockout.succeeded(username);
+      const session = ctx.sessions.create(user.username, credentialOf(user));
       reply.setCookie(SESSION_COOKIE, session.id, {
         path: '/',
         httpOnly: true,

@@ -118,4 +118,48 @@ describe('ChangeHub', () => {
     expect(stuck.closed).toEqual({ code: 1013, reason: 'too slow; reconnect' });
     expect(hub.clientCount).toBe(0);
   });
+
+  it('resyncs go through the back-pressure: however many are asked for, one snapshot waits for the drain', () => {
+    const hub = new ChangeHub({ maxBufferedBytes: 4000 });
+    for (let i = 1; i <= 20; i++) hub.apply(change(`r${i}`, 1));
+    const greedy = new FakeSocket();
+    hub.attach(greedy);
+    greedy.bufferedAmount = 1500;
+    for (let i = 0; i < 1000; i++) hub.resync(greedy, 'requested');
+    expect(greedy.types()).toEqual(['snapshot']);
+    hub.apply(change('r21', 1));
+    expect(greedy.types()).toEqual(['snapshot']);
+    greedy.bufferedAmount = 0;
+    hub.sweep();
+    expect(greedy.types()).toEqual(['snapshot', 'snapshot']);
+    expect(greedy.sent[1]).toMatchObject({ reason: 'requested', cursor: hub.cursor });
+    expect(greedy.sent[1].incidents).toHaveLength(21);
+  });
+
+  it('a snapshot holds at most snapshotLimit incidents, the most recent, and counts the others', () => {
+    const hub = new ChangeHub({ snapshotLimit: 3 });
+    const t0 = Date.parse('2026-03-01T00:00:00Z');
+    hub.load(Array.from({ length: 10 }, (_, i) => incidentFixture({ id: `l${i}`, version: 1, last_seen: new Date(t0 + i * 60_000).toISOString() })));
+    const s = new FakeSocket();
+    hub.attach(s);
+    expect(s.sent[0].incidents.map((i: { id: string }) => i.id)).toEqual(['l9', 'l8', 'l7']);
+    expect(s.sent[0].omitted).toBe(7);
+    hub.apply(change('l3', 2, 'resolved'));
+    hub.resync(s, 'requested');
+    expect(s.sent.at(-1)).toMatchObject({ type: 'snapshot', omitted: 6 });
+  });
+
+  it('a client dropped for being slow is counted', () => {
+    let now = 0;
+    const drops: string[] = [];
+    const hub = new ChangeHub({ maxBufferedBytes: 1000, lagTimeoutMs: 5000, now: () => now, onDrop: (r) => drops.push(r) });
+    const stuck = new FakeSocket();
+    hub.attach(stuck);
+    stuck.bufferedAmount = 10_000;
+    hub.resync(stuck, 'requested');
+    now = 6000;
+    hub.sweep();
+    expect(drops).toEqual(['slow']);
+    expect(stuck.closed?.code).toBe(1013);
+  });
 });

@@ -16,14 +16,21 @@ export interface HubOptions {
   maxBufferedBytes?: number;
   /** A client lagging longer than this is closed (code 1013, try again later). */
   lagTimeoutMs?: number;
+  /** At most this many open incidents (the most recent) in one snapshot; the rest are counted as omitted. */
+  snapshotLimit?: number;
   now?: () => number;
   onDeliver?: (change: IncidentChange) => void;
   onSnapshot?: (reason: SnapshotReason) => void;
+  /** A client closed because it could not keep up. */
+  onDrop?: (reason: 'slow') => void;
 }
 
 interface Client {
   socket: StreamSocket;
+  /** Set while the client is held back: nothing is sent until its buffer drains, then one snapshot. */
   laggingSince: number | null;
+  /** The reason of the snapshot the drain sends (a resync asked for while bytes were still unsent). */
+  pending: SnapshotReason | null;
 }
 
 const OPEN = new Set(['new', 'acknowledged']);
@@ -43,13 +50,18 @@ export class ChangeHub {
   private readonly replayLimit: number;
   private readonly maxBuffered: number;
   private readonly lagTimeoutMs: number;
+  private readonly snapshotLimit: number;
   private readonly now: () => number;
+  /** Bumped on every change to the open incidents: the serialized snapshot is reused until then. */
+  private generation = 0;
+  private snapshotCache: { generation: number; incidents: string; omitted: number } | null = null;
   lastChangeAt: number | null = null;
 
   constructor(private readonly opts: HubOptions = {}) {
     this.replayLimit = opts.replayLimit ?? 2000;
     this.maxBuffered = opts.maxBufferedBytes ?? 4 * 1024 * 1024;
     this.lagTimeoutMs = opts.lagTimeoutMs ?? 30_000;
+    this.snapshotLimit = opts.snapshotLimit ?? 5000;
     this.now = opts.now ?? Date.now;
   }
 
@@ -78,6 +90,7 @@ export class ChangeHub {
     const inc = change.incident;
     if (change.type !== 'purged' && (this.versions.get(inc.id) ?? -1) >= inc.version) return false;
     if (change.type === 'purged') {
+      this.generation += 1;
       this.open.delete(inc.id);
       this.versions.delete(inc.id);
     } else {
@@ -94,6 +107,7 @@ export class ChangeHub {
   }
 
   private remember(inc: Incident): void {
+    this.generation += 1;
     this.versions.delete(inc.id);
     this.versions.set(inc.id, inc.version);
     // Versions of closed incidents are kept (to drop stale copies) up to a bound, oldest forgotten first.
@@ -104,7 +118,7 @@ export class ChangeHub {
 
   /** A new client: the changes after its cursor when this instance still has them, else a snapshot. */
   attach(socket: StreamSocket, since?: string): () => void {
-    const client: Client = { socket, laggingSince: null };
+    const client: Client = { socket, laggingSince: null, pending: null };
     this.clients.add(client);
     const after = since === undefined ? null : this.replayableAfter(since);
     if (after) {
@@ -129,9 +143,34 @@ export class ChangeHub {
     for (const c of this.clients) if (c.socket === socket) this.sendSnapshot(c, reason);
   }
 
+  /**
+   * A snapshot goes through the same back-pressure as changes: while the client has more than a quarter
+   * of the buffer limit unsent (an earlier snapshot, say) it is held back and gets one snapshot when it
+   * drains, so that however many resyncs it asks for, its unsent bytes stay under that plus one snapshot.
+   */
   private sendSnapshot(client: Client, reason: SnapshotReason): void {
+    if (client.laggingSince !== null) {
+      client.pending ??= reason;
+      return;
+    }
+    if (client.socket.bufferedAmount > this.maxBuffered / 4) {
+      client.laggingSince = this.now();
+      client.pending = reason;
+      return;
+    }
     this.opts.onSnapshot?.(reason);
-    client.socket.send(JSON.stringify({ type: 'snapshot', reason, cursor: this.cursor, incidents: this.openIncidents() } satisfies ServerMessage));
+    client.socket.send(this.snapshotMessage(reason));
+  }
+
+  private snapshotMessage(reason: SnapshotReason): string {
+    if (this.snapshotCache?.generation !== this.generation) {
+      const open = this.openIncidents();
+      const shown = open.slice(0, this.snapshotLimit);
+      this.snapshotCache = { generation: this.generation, incidents: JSON.stringify(shown), omitted: open.length - shown.length };
+    }
+    const { incidents, omitted } = this.snapshotCache;
+    // Spliced by hand so that the incidents are serialized once per change, not once per client.
+    return `{"type":"snapshot","reason":${JSON.stringify(reason)},"cursor":${JSON.stringify(this.cursor)},"omitted":${omitted},"incidents":${incidents}}`;
   }
 
   private deliver(client: Client, msg: string): void {
@@ -144,16 +183,19 @@ export class ChangeHub {
     client.socket.send(msg);
   }
 
-  /** Run on a timer: a lagging client that drained gets a fresh snapshot; one stuck too long is closed. */
+  /** Run on a timer: a held-back client that drained gets a fresh snapshot; one stuck too long is closed. */
   sweep(): void {
     const now = this.now();
     for (const c of this.clients) {
       if (c.laggingSince === null) continue;
       if (c.socket.bufferedAmount <= this.maxBuffered / 4) {
+        const reason = c.pending ?? 'slow';
         c.laggingSince = null;
-        this.sendSnapshot(c, 'slow');
+        c.pending = null;
+        this.sendSnapshot(c, reason);
       } else if (now - c.laggingSince > this.lagTimeoutMs) {
         this.clients.delete(c);
+        this.opts.onDrop?.('slow');
         c.socket.close(1013, 'too slow; reconnect');
       }
     }

@@ -21,7 +21,8 @@ export type SnapshotReason = 'connect' | 'unknown_cursor' | 'slow' | 'requested'
 
 /** What the server sends. */
 export type ServerMessage =
-  | { type: 'snapshot'; reason: SnapshotReason; cursor: string; incidents: Incident[] }
+  /** `omitted`: open incidents left out beyond the snapshot limit (the least recently active). */
+  | { type: 'snapshot'; reason: SnapshotReason; cursor: string; omitted: number; incidents: Incident[] }
   | { type: 'change'; cursor: string; change: IncidentChange }
   | { type: 'replayed'; cursor: string; count: number }
   | { type: 'lagging'; message: string }

@@ -1,21 +1,29 @@
 import type {} from '@fastify/websocket';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { z } from 'zod';
+import { hostOf } from '../auth/same-origin.ts';
 import type { ConsoleContext } from '../context.ts';
 import { schemaOf } from '../validation.ts';
+import { StreamLimits } from './limits.ts';
 import { ClientMessageSchema, WsQuerySchema, type ServerMessage } from './messages.ts';
 
 const HEARTBEAT_MS = 15_000;
+const REVOCATION_CHECK_MS = 2_000;
 
 /** GET /ws: the live incident stream (see messages.ts for the protocol). */
 export const streamRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (app, { ctx }) => {
   const viewer = ctx.guard.requireRole('viewer');
+  const limits = new StreamLimits(ctx.streamLimits);
   const alive = new WeakMap<WebSocket, boolean>();
-  const sockets = new Set<WebSocket>();
+  const sockets = new Map<WebSocket, string>();
+  const drop = (socket: WebSocket, reason: 'greedy' | 'revoked', text: string) => {
+    ctx.metrics.wsDropped.inc({ reason });
+    socket.close(1008, text);
+  };
   // A socket that missed a whole heartbeat is gone (a laptop closed, a NAT forgot): free its slot.
   const heartbeat = setInterval(() => {
-    for (const s of sockets) {
+    for (const [s] of sockets) {
       if (alive.get(s) === false) s.terminate();
       else {
         alive.set(s, false);
@@ -23,7 +31,23 @@ export const streamRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (
       }
     }
   }, HEARTBEAT_MS).unref();
-  app.addHook('onClose', async () => clearInterval(heartbeat));
+  // A session ended by logout, a password change or the user's removal takes its open sockets with it.
+  const revocation = setInterval(() => {
+    for (const [s, sessionId] of sockets) if (!ctx.guard.sessionUser(sessionId)) drop(s, 'revoked', 'session ended');
+    limits.prune();
+  }, REVOCATION_CHECK_MS).unref();
+  app.addHook('onClose', async () => {
+    clearInterval(heartbeat);
+    clearInterval(revocation);
+  });
+  // Checked before the upgrade, so that a refused client gets a plain 429 it can back off from.
+  const admit = async (request: FastifyRequest, reply: FastifyReply) => {
+    const user = request.user!;
+    const refused = limits.refusal(user.username, user.sessionId);
+    if (!refused) return;
+    ctx.metrics.wsRefused.inc({ reason: refused });
+    return reply.code(429).header('retry-after', '10').send({ error: 'too_many', message: `live stream refused: ${refused.replace('_', ' ')} limit reached` });
+  };
 
   app.get<{ Querystring: z.infer<typeof WsQuerySchema> }>(
     '/ws',
@@ -32,13 +56,25 @@ export const streamRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (
       // Cross-site WebSocket hijacking: browsers send cookies on cross-origin upgrades, so the origin must be ours.
       preValidation: async (request, reply) => {
         const origin = request.headers.origin;
-        if (origin && safeHost(origin) !== request.headers.host) return reply.code(403).send({ error: 'forbidden', message: 'cross-origin WebSocket refused' });
+        if (origin && hostOf(origin) !== request.headers.host) return reply.code(403).send({ error: 'forbidden', message: 'cross-origin WebSocket refused' });
       },
-      preHandler: viewer,
+      preHandler: [viewer, admit],
       schema: { querystring: schemaOf(WsQuerySchema), hide: true },
     },
     (socket, request) => {
-      sockets.add(socket);
+      const user = request.user!;
+      // Upgrades accepted at once may all have passed `admit`: the slot and the snapshot are taken here.
+      const slot = limits.open(user.username, user.sessionId);
+      if ('refused' in slot) {
+        ctx.metrics.wsRefused.inc({ reason: slot.refused });
+        return socket.close(1013, `${slot.refused.replace('_', ' ')} limit reached; retry later`);
+      }
+      if (!limits.snapshot(user.username, user.sessionId)) {
+        slot.release();
+        ctx.metrics.wsRefused.inc({ reason: 'snapshots' });
+        return socket.close(1013, 'too many snapshots; retry later');
+      }
+      sockets.set(socket, user.sessionId);
       alive.set(socket, true);
       socket.on('pong', () => alive.set(socket, true));
       const send = (m: ServerMessage) => socket.send(JSON.stringify(m));
@@ -56,9 +92,11 @@ export const streamRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (
           return send({ type: 'error', message: issue ? `${issue.path.join('.') || 'message'}: ${issue.message}` : 'messages are JSON text' });
         }
         if (parsed.data.type === 'ping') send({ type: 'pong', id: parsed.data.id });
-        else ctx.hub.resync(socket, 'requested');
+        else if (limits.snapshot(user.username, user.sessionId)) ctx.hub.resync(socket, 'requested');
+        else drop(socket, 'greedy', 'too many resyncs; reconnect later');
       });
       socket.on('close', () => {
+        slot.release();
         detach();
         sockets.delete(socket);
         ctx.metrics.wsClients.set(ctx.hub.clientCount);
@@ -66,11 +104,3 @@ export const streamRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (
     },
   );
 };
-
-function safeHost(origin: string): string | null {
-  try {
-    return new URL(origin).host;
-  } catch {
-    return null;
-  }
-}
