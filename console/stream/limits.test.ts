@@ -19,6 +19,7 @@ describe('StreamLimits', () => {
       expect(limits.refusal('lan', 's1')).toBeNull();
       a2.release();
       expect(limits.open('lan', 's6')).toHaveProperty('release');
+      expect(limits.open('hoa', 's5')).toHaveProperty('release');
       expect(limits.open('lan', 's7')).toEqual({ refused: 'total_sockets' });
     } else throw new Error('the first two sockets were refused');
   });
