@@ -18,6 +18,8 @@ export const streamRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (
   const alive = new WeakMap<WebSocket, boolean>();
   const sockets = new Map<WebSocket, string>();
   const drop = (socket: WebSocket, reason: 'greedy' | 'revoked', text: string) => {
+    // Messages already received keep arriving while the close handshake runs: one drop counts once.
+    if (socket.readyState !== socket.OPEN) return;
     ctx.metrics.wsDropped.inc({ reason });
     socket.close(1008, text);
   };
