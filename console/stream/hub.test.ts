@@ -7,8 +7,9 @@ class FakeSocket implements StreamSocket {
   sent: any[] = [];
   bufferedAmount = 0;
   closed: { code?: number; reason?: string } | null = null;
-  send(data: string) {
-    this.sent.push(JSON.parse(data));
+  send(data: Buffer, options: { binary: false }) {
+    expect(options.binary).toBe(false);
+    this.sent.push(JSON.parse(data.toString()));
   }
   close(code?: number, reason?: string) {
     this.closed = { code, reason };

@@ -4,7 +4,8 @@ import type { ServerMessage, SnapshotReason } from './messages.ts';
 
 /** The part of a WebSocket the hub uses (ws's WebSocket fits), so the hub can be tested without sockets. */
 export interface StreamSocket {
-  send(data: string): void;
+  /** Always text frames: a Buffer is the UTF-8 of a JSON message, shared by every client it goes to. */
+  send(data: Buffer, options: { binary: false }): void;
   readonly bufferedAmount: number;
   close(code?: number, reason?: string): void;
 }
@@ -34,6 +35,11 @@ interface Client {
 }
 
 const OPEN = new Set(['new', 'acknowledged']);
+const TEXT = { binary: false } as const;
+
+function encode(m: ServerMessage): Buffer {
+  return Buffer.from(JSON.stringify(m));
+}
 
 /**
  * One console instance's view of the incidents: the open ones, a per-instance monotonic sequence of the
@@ -54,7 +60,7 @@ export class ChangeHub {
   private readonly now: () => number;
   /** Bumped on every change to the open incidents: the serialized snapshot is reused until then. */
   private generation = 0;
-  private snapshotCache: { generation: number; incidents: string; omitted: number } | null = null;
+  private snapshotCache: { generation: number; cursor: string; byReason: Map<SnapshotReason, Buffer> } | null = null;
   lastChangeAt: number | null = null;
 
   constructor(private readonly opts: HubOptions = {}) {
@@ -100,7 +106,7 @@ export class ChangeHub {
     this.buffer.push({ seq: this.seq, change });
     if (this.buffer.length > this.replayLimit) this.buffer.shift();
     this.lastChangeAt = this.now();
-    const msg = JSON.stringify({ type: 'change', cursor: this.cursor, change } satisfies ServerMessage);
+    const msg = encode({ type: 'change', cursor: this.cursor, change });
     for (const c of this.clients) this.deliver(c, msg);
     this.opts.onDeliver?.(change);
     return true;
@@ -122,8 +128,8 @@ export class ChangeHub {
     this.clients.add(client);
     const after = since === undefined ? null : this.replayableAfter(since);
     if (after) {
-      for (const { seq, change } of after) this.deliver(client, JSON.stringify({ type: 'change', cursor: `${this.instance}.${seq}`, change } satisfies ServerMessage));
-      this.deliver(client, JSON.stringify({ type: 'replayed', cursor: this.cursor, count: after.length } satisfies ServerMessage));
+      for (const { seq, change } of after) this.deliver(client, encode({ type: 'change', cursor: `${this.instance}.${seq}`, change }));
+      this.deliver(client, encode({ type: 'replayed', cursor: this.cursor, count: after.length }));
     } else {
       this.sendSnapshot(client, since === undefined ? 'connect' : 'unknown_cursor');
     }
@@ -159,28 +165,35 @@ export class ChangeHub {
       return;
     }
     this.opts.onSnapshot?.(reason);
-    client.socket.send(this.snapshotMessage(reason));
+    client.socket.send(this.snapshotMessage(reason), TEXT);
   }
 
-  private snapshotMessage(reason: SnapshotReason): string {
-    if (this.snapshotCache?.generation !== this.generation) {
-      const open = this.openIncidents();
-      const shown = open.slice(0, this.snapshotLimit);
-      this.snapshotCache = { generation: this.generation, incidents: JSON.stringify(shown), omitted: open.length - shown.length };
+  /**
+   * One Buffer per reason until the open incidents change, sent as is to every client that asks: ws
+   * frames it without copying, so a thousand snapshots of the same state hold one copy of it.
+   */
+  private snapshotMessage(reason: SnapshotReason): Buffer {
+    if (this.snapshotCache?.generation !== this.generation || this.snapshotCache.cursor !== this.cursor) {
+      this.snapshotCache = { generation: this.generation, cursor: this.cursor, byReason: new Map() };
     }
-    const { incidents, omitted } = this.snapshotCache;
-    // Spliced by hand so that the incidents are serialized once per change, not once per client.
-    return `{"type":"snapshot","reason":${JSON.stringify(reason)},"cursor":${JSON.stringify(this.cursor)},"omitted":${omitted},"incidents":${incidents}}`;
+    let msg = this.snapshotCache.byReason.get(reason);
+    if (!msg) {
+      const open = this.openIncidents();
+      const incidents = open.slice(0, this.snapshotLimit);
+      msg = encode({ type: 'snapshot', reason, cursor: this.cursor, omitted: open.length - incidents.length, incidents });
+      this.snapshotCache.byReason.set(reason, msg);
+    }
+    return msg;
   }
 
-  private deliver(client: Client, msg: string): void {
+  private deliver(client: Client, msg: Buffer): void {
     if (client.laggingSince !== null) return;
     if (client.socket.bufferedAmount > this.maxBuffered) {
       client.laggingSince = this.now();
-      client.socket.send(JSON.stringify({ type: 'lagging', message: 'too many changes unsent; a snapshot follows when the connection drains' } satisfies ServerMessage));
+      client.socket.send(encode({ type: 'lagging', message: 'too many changes unsent; a snapshot follows when the connection drains' }), TEXT);
       return;
     }
-    client.socket.send(msg);
+    client.socket.send(msg, TEXT);
   }
 
   /** Run on a timer: a held-back client that drained gets a fresh snapshot; one stuck too long is closed. */

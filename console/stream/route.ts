@@ -10,6 +10,7 @@ import { ClientMessageSchema, WsQuerySchema, type ServerMessage } from './messag
 
 const HEARTBEAT_MS = 15_000;
 const REVOCATION_CHECK_MS = 2_000;
+const CLOSE_GRACE_MS = 2_000;
 
 /** GET /ws: the live incident stream (see messages.ts for the protocol). */
 export const streamRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (app, { ctx }) => {
@@ -22,6 +23,8 @@ export const streamRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (
     if (socket.readyState !== socket.OPEN) return;
     ctx.metrics.wsDropped.inc({ reason });
     socket.close(1008, text);
+    // A client that stopped reading never answers the close: its unsent bytes go with the connection.
+    setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
   };
   // A socket that missed a whole heartbeat is gone (a laptop closed, a NAT forgot): free its slot.
   const heartbeat = setInterval(() => {

@@ -24,7 +24,7 @@ const ROUND_TRIPS = 150;
 class CountingSocket implements StreamSocket {
   bytes = 0;
   bufferedAmount = 0;
-  send(data: string) {
+  send(data: Buffer) {
     this.bytes += data.length;
   }
   close() {}
@@ -42,7 +42,7 @@ function fanout(): Figure {
   const bare = Array.from({ length: CLIENTS }, () => new CountingSocket());
   const t1 = performance.now();
   for (const c of changes) {
-    const msg = JSON.stringify({ type: 'change', cursor: 'x', change: c });
+    const msg = Buffer.from(JSON.stringify({ type: 'change', cursor: 'x', change: c }));
     for (const s of bare) s.send(msg);
   }
   const bareSecs = (performance.now() - t1) / 1000;
