@@ -51,7 +51,13 @@ export const SyslogSourceSchema = z
     protocol: z.enum(['udp', 'tcp', 'tls']),
     listen: Listen,
     format: Format,
+    /** TCP and TLS: connections held at once, in all and from one sender address; more are refused and counted. */
     maxConnections: z.number().int().positive().default(1000),
+    maxConnectionsPerPeer: z.number().int().positive().default(32),
+    /** TCP and TLS: a connection that sends nothing for this long is closed (what it sent is kept). */
+    idleTimeoutSeconds: z.number().positive().max(86_400).default(300),
+    /** UDP: the kernel's receive buffer (SO_RCVBUF; capped by net.core.rmem_max): what absorbs a burst while the collector is busy. */
+    receiveBufferBytes: ByteSize.default(4 * 1024 ** 2).pipe(z.number().int().min(4096).max(1024 ** 3)),
     tls: z
       .object({
         cert: z.string().min(1),

@@ -14,12 +14,13 @@ export interface HeartbeatOptions {
 
 /**
  * Every interval, one heartbeat envelope per source for the layer-3 coverage audit: lines shipped
- * and dropped since the previous heartbeat that got out, and the time of the last line read. A
+ * and dropped, connections refused and datagrams the kernel dropped since the previous heartbeat that
+ * got out, and the time of the last line read. A
  * heartbeat that cannot be queued leaves its counts to the next one.
  */
 export class Heartbeat {
   private timer: NodeJS.Timeout | null = null;
-  private readonly reported = new Map<string, { shipped: number; dropped: number }>();
+  private readonly reported = new Map<string, { shipped: number; dropped: number; refused: number; kernelDropped: number }>();
 
   constructor(private readonly o: HeartbeatOptions) {}
 
@@ -35,7 +36,7 @@ export class Heartbeat {
     const received = new Date().toISOString();
     for (const source of this.o.sources) {
       const s = this.o.metrics.source(source);
-      const last = this.reported.get(source) ?? { shipped: 0, dropped: 0 };
+      const last = this.reported.get(source) ?? { shipped: 0, dropped: 0, refused: 0, kernelDropped: 0 };
       const envelope = {
         v: 1,
         kind: 'heartbeat',
@@ -46,10 +47,17 @@ export class Heartbeat {
         ...(this.o.unit ? { unit: this.o.unit } : {}),
         ...(this.o.drill ? { drill: this.o.drill } : {}),
         line: '',
-        heartbeat: { lines: s.shipped - last.shipped, dropped: s.dropped - last.dropped, lastLineAt: s.lastLineAt, spoolBytes: this.o.spoolBytes() },
+        heartbeat: {
+          lines: s.shipped - last.shipped,
+          dropped: s.dropped - last.dropped,
+          refused: s.refused - last.refused,
+          kernelDropped: s.kernelDropped - last.kernelDropped,
+          lastLineAt: s.lastLineAt,
+          spoolBytes: this.o.spoolBytes(),
+        },
       };
       const dropped = this.o.sink.offer([{ key: this.o.host, source: `heartbeat:${source}`, value: JSON.stringify(envelope) }], false);
-      if (dropped === 0) this.reported.set(source, { shipped: s.shipped, dropped: s.dropped });
+      if (dropped === 0) this.reported.set(source, { shipped: s.shipped, dropped: s.dropped, refused: s.refused, kernelDropped: s.kernelDropped });
     }
   }
 }

@@ -9,6 +9,10 @@ export interface SourceStats {
   spooled: number;
   dropped: number;
   truncated: number;
+  /** TCP/TLS connections refused by a connection limit. */
+  refused: number;
+  /** UDP datagrams the kernel dropped on this source's socket (its receive buffer was full). */
+  kernelDropped: number;
   lastLineAt: string | null;
 }
 
@@ -22,12 +26,17 @@ export class CollectorMetrics {
   private readonly droppedTotal = new Counter({ name: 'canhgac_collector_lines_dropped_total', help: 'Lines dropped because the spool was full (UDP only)', labelNames: ['source'], registers: [this.registry] });
   private readonly truncatedTotal = new Counter({ name: 'canhgac_collector_lines_truncated_total', help: 'Lines cut at the line limit', labelNames: ['source'], registers: [this.registry] });
   private readonly resentTotal = new Counter({ name: 'canhgac_collector_lines_resent_total', help: 'Lines sent again after a failed send (possible duplicates)', registers: [this.registry] });
+  private readonly refusedTotal = new Counter({ name: 'canhgac_collector_connections_refused_total', help: 'Syslog TCP/TLS connections refused, by limit (total, per_peer)', labelNames: ['source', 'reason'], registers: [this.registry] });
+  private readonly idleClosedTotal = new Counter({ name: 'canhgac_collector_connections_idle_closed_total', help: 'Syslog TCP/TLS connections closed after the idle timeout', labelNames: ['source'], registers: [this.registry] });
+  private readonly kernelDroppedTotal = new Counter({ name: 'canhgac_collector_udp_kernel_drops_total', help: "Datagrams the kernel dropped on a UDP source's socket (receive buffer full; /proc/net/udp drops)", labelNames: ['source'], registers: [this.registry] });
+  /** The kernel's own count (since boot, every UDP socket of the network namespace), as /proc/net/snmp reads. */
+  readonly udpRcvbufErrors = new Gauge({ name: 'canhgac_collector_udp_rcvbuf_errors', help: 'Udp RcvbufErrors of /proc/net/snmp: datagrams dropped by the kernel on any UDP socket since boot', registers: [this.registry] });
   readonly spoolBytes = new Gauge({ name: 'canhgac_collector_spool_bytes', help: 'Bytes waiting in the spool', registers: [this.registry] });
 
   source(name: string): SourceStats {
     let s = this.stats.get(name);
     if (!s) {
-      s = { read: 0, shipped: 0, spooled: 0, dropped: 0, truncated: 0, lastLineAt: null };
+      s = { read: 0, shipped: 0, spooled: 0, dropped: 0, truncated: 0, refused: 0, kernelDropped: 0, lastLineAt: null };
       this.stats.set(name, s);
     }
     return s;
@@ -58,6 +67,22 @@ export class CollectorMetrics {
   truncated(source: string, n: number): void {
     this.source(source).truncated += n;
     this.truncatedTotal.inc({ source }, n);
+  }
+
+  refused(source: string, reason: 'total' | 'per_peer'): void {
+    this.source(source).refused += 1;
+    this.refusedTotal.inc({ source, reason });
+  }
+
+  idleClosed(source: string): void {
+    this.idleClosedTotal.inc({ source });
+  }
+
+  /** The socket's drop count as the kernel reports it now; the metric moves by the difference. */
+  kernelDropped(source: string, total: number): void {
+    const s = this.source(source);
+    if (total > s.kernelDropped) this.kernelDroppedTotal.inc({ source }, total - s.kernelDropped);
+    s.kernelDropped = Math.max(s.kernelDropped, total);
   }
 
   resent(n: number): void {

@@ -4,6 +4,10 @@ import { z } from 'zod';
 export const HeartbeatSchema = z.object({
   lines: z.number().int().nonnegative(),
   dropped: z.number().int().nonnegative().default(0),
+  /** Syslog TCP/TLS connections refused by a connection limit. */
+  refused: z.number().int().nonnegative().optional(),
+  /** UDP datagrams the kernel dropped before the collector read them. */
+  kernelDropped: z.number().int().nonnegative().optional(),
   lastLineAt: z.iso.datetime().nullable().default(null),
   spoolBytes: z.number().int().nonnegative().optional(),
 });

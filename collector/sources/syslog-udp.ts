@@ -5,6 +5,9 @@ import type { SyslogSourceConfig } from '../config.ts';
 import type { CollectorMetrics } from '../metrics.ts';
 import { envelopePrefix, envelopeValue, type RecordSink } from '../record.ts';
 import { syslogIds } from './syslog-ids.ts';
+import { readUdpRcvbufErrors, readUdpSocketDrops } from './udp-drops.ts';
+
+const KERNEL_DROPS_POLL_MS = 5000;
 
 export interface SyslogContext {
   host: string;
@@ -19,10 +22,12 @@ export interface SyslogContext {
 /**
  * Syslog over UDP (RFC 5426): one message per datagram. A datagram cannot wait, so when memory is
  * full it goes to the spool, and when the spool is full too it is dropped and counted (metric and
- * the next heartbeat).
+ * the next heartbeat). Datagrams the kernel dropped because the receive buffer was full (the
+ * process busy during a burst) are read from /proc and counted the same way.
  */
 export class SyslogUdpSource {
   private socket: Socket | null = null;
+  private poll: NodeJS.Timeout | null = null;
   private readonly nextId: () => string;
   private readonly prefix: string;
 
@@ -35,7 +40,8 @@ export class SyslogUdpSource {
   }
 
   async start(): Promise<AddressInfo> {
-    const socket = createSocket({ type: isIPv6(this.config.listen.host) ? 'udp6' : 'udp4', recvBufferSize: 4 * 1024 * 1024 });
+    const family = isIPv6(this.config.listen.host) ? 'udp6' : 'udp4';
+    const socket = createSocket({ type: family, recvBufferSize: this.config.receiveBufferBytes });
     this.socket = socket;
     socket.on('message', (msg, rinfo) => {
       try {
@@ -52,11 +58,25 @@ export class SyslogUdpSource {
         resolve();
       });
     });
-    return socket.address();
+    const address = socket.address();
+    // Linux doubles the asked size for its bookkeeping and caps it at net.core.rmem_max: the log says what was granted.
+    this.ctx.log.info({ source: this.config.name, asked: this.config.receiveBufferBytes, granted: socket.getRecvBufferSize() }, 'udp receive buffer');
+    this.poll = setInterval(() => this.pollKernelDrops(address.port, family), KERNEL_DROPS_POLL_MS).unref();
+    return address;
+  }
+
+  /** Reads the kernel's drop counts into the metrics (the heartbeat reports them from there). */
+  pollKernelDrops(port: number, family: 'udp4' | 'udp6'): void {
+    const drops = readUdpSocketDrops(port, family);
+    if (drops !== null) this.ctx.metrics.kernelDropped(this.config.name, drops);
+    const system = readUdpRcvbufErrors();
+    if (system !== null) this.ctx.metrics.udpRcvbufErrors.set(system);
   }
 
   async stop(): Promise<void> {
+    if (this.poll) clearInterval(this.poll);
     const s = this.socket;
+    if (s) this.pollKernelDrops(s.address().port, isIPv6(this.config.listen.host) ? 'udp6' : 'udp4');
     this.socket = null;
     if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
   }
