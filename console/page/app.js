@@ -23,16 +23,25 @@ const state = {
 
 const $ = (sel) => document.querySelector(sel);
 
+// Characters that reorder the text around them (bidi overrides, isolates, marks), that show as nothing
+// (zero-width, fillers) or that are controls: shown escaped, so that a host named "\u202Eexe.tsoh"
+// cannot pass for "host.exe" and a hidden character in a user or file name is seen.
+const HIDDEN_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u115F\u1160\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u3164\uFEFF\uFFF9-\uFFFB]/g;
+
+function reveal(text) {
+  return String(text).replace(HIDDEN_CHARS, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
+}
+
 function t(key, vars = {}) {
   const text = state.messages[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ''));
 }
 
-/** A new element with text content only; children appended as given. */
+/** A new element with text content only (hidden characters revealed); children appended as given. */
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(props)) {
-    if (k === 'text') node.textContent = v;
+    if (k === 'text') node.textContent = reveal(v);
     else if (k === 'class') node.className = v;
     else if (k.startsWith('data-')) node.setAttribute(k, v);
     else node[k] = v;
@@ -192,7 +201,7 @@ function onMessage(msg) {
 }
 
 function announce(inc) {
-  $('#announce').textContent = t('announce.new', { title: inc.rule.title });
+  $('#announce').textContent = reveal(t('announce.new', { title: inc.rule.title }));
   if ($('#sound').checked) beep();
 }
 
@@ -359,7 +368,7 @@ function renderDetailIncident(inc) {
     ['drill', inc.drill ?? t('detail.none')],
   ];
   $('#detail-facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', { text: t(`fact.${k}`) }), el('dd', { text: v, 'data-fact': k })]));
-  $('#detail-runbook').textContent = inc.runbook ?? t('detail.none');
+  $('#detail-runbook').textContent = reveal(inc.runbook ?? t('detail.none'));
   $('#detail-timeline').replaceChildren(
     ...inc.timeline.map((e) => el('li', {}, el('time', { text: fmtTime(e.at) }), el('b', { text: ` ${e.actor} ` }), el('span', { text: t(`action.${e.action}`) }), e.note ? el('q', { text: e.note }) : null)),
   );
