@@ -2,6 +2,19 @@
 // The sources are TypeScript run through tsx, so there is no build step between a change and a run.
 import { register } from 'tsx/esm/api';
 
+// A reader that stops early (`canhgac users list | head -1`) closes the pipe: that ends the output
+// quietly, as for any Unix tool, instead of an unhandled EPIPE with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+// What canhgac writes (stores, spools, checkpoints, users, recordings, exports) holds log lines, incidents
+// or hashes: readable by its owner only. `services` manages Kafka's and Elasticsearch's folders for
+// the system user that runs them, so it keeps the inherited mask.
+if (process.argv[2] !== 'services') process.umask(0o077);
+
 register();
 const { main } = await import('../cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));
