@@ -61,7 +61,7 @@ export const streamRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (
       // Cross-site WebSocket hijacking: browsers send cookies on cross-origin upgrades, so the origin must be ours.
       preValidation: async (request, reply) => {
         const origin = request.headers.origin;
-        if (origin && hostOf(origin) !== request.headers.host) return reply.code(403).send({ error: 'forbidden', message: 'cross-origin WebSocket refused' });
+        if (origin && hostOf(origin) !== request.host) return reply.code(403).send({ error: 'forbidden', message: 'cross-origin WebSocket refused' });
       },
       preHandler: [viewer, admit],
       schema: { querystring: schemaOf(WsQuerySchema), hide: true },
