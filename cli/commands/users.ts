@@ -33,7 +33,8 @@ export const command: Command = {
 
 The password is read from stdin (one line) or CANHGAC_PASSWORD; at least ${MIN_PASSWORD} characters.
 Roles: viewer reads, responder also acts on incidents, admin also sees rules and metrics.
-A running console sees changes at once (removed users lose their sessions).
+A running console sees changes at once: a removed user, or one whose password changed, loses every
+session (re-adding the same name does not bring them back); a new role acts on the next request.
 
   --file FILE   the users file (the console's console.usersFile); created by the first add
   --role ROLE   for add`,
