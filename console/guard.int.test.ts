@@ -61,16 +61,22 @@ describe('console hardening (real Elasticsearch, in-memory bus)', () => {
     await waitFor(() => c.ctx.hub.clientCount === 0, 5000, 'sockets closed');
   });
 
-  it('a session asking for resyncs in a loop is dropped (1008), counted, and can reconnect later', async () => {
+  it('a session asking for resyncs in a loop is dropped (1008), counted, and can resume from its cursor', async () => {
     const cookie = await c.login('rosa');
     const r = await openSocket(`${url}/ws`, cookie);
     if (!('ws' in r)) throw new Error(`upgrade refused: ${r.status}`);
+    const first = new Promise<{ cursor: string }>((resolve) => r.ws.once('message', (d) => resolve(JSON.parse(d.toString()))));
     const closed = new Promise<number>((resolve) => r.ws.once('close', (code) => resolve(code)));
     for (let i = 0; i < 100; i++) r.ws.send(JSON.stringify({ type: 'resync' }));
+    const { cursor } = await first;
     expect(await closed).toBe(1008);
     expect(await counter(c, 'wsDropped', 'greedy')).toBe(1);
-    // The budget refills (12 a minute by default): right now the same session is told to wait.
+    // The snapshot budget refills (12 a minute by default): a fresh connection waits...
     expect(await openSocket(`${url}/ws`, cookie)).toEqual({ status: 429 });
+    // ...but resuming from the cursor needs no snapshot.
+    const resumed = await openSocket(`${url}/ws?since=${cursor}`, cookie);
+    expect(resumed).toHaveProperty('ws');
+    (resumed as { ws: WebSocket }).ws.close();
   });
 
   it('X-Forwarded-For counts only from a listed proxy', async () => {

@@ -136,6 +136,11 @@ export class ChangeHub {
     return () => this.clients.delete(client);
   }
 
+  /** Whether a client reconnecting with this cursor is served from the replay buffer (no snapshot). */
+  canReplay(since: string | undefined): boolean {
+    return since !== undefined && this.replayableAfter(since) !== null;
+  }
+
   private replayableAfter(since: string): { seq: number; change: IncidentChange }[] | null {
     const [instance, seqText] = since.split('.');
     const seq = Number(seqText);

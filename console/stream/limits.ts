@@ -77,18 +77,21 @@ export class StreamLimits {
     this.userSnapshots = new TokenBuckets(this.options.snapshotsPerUserPerMinute, now);
   }
 
-  /** Whether one more socket would be refused, without taking it (to answer the upgrade with 429). */
-  refusal(user: string, session: string): SocketRefusal | 'snapshots' | null {
+  /**
+   * Whether one more socket would be refused, without taking it (to answer the upgrade with 429); a
+   * socket that starts with a snapshot (not resumed from a cursor) also needs one in the budget.
+   */
+  refusal(user: string, session: string, needsSnapshot = true): SocketRefusal | 'snapshots' | null {
     if (this.total >= this.options.socketsTotal) return 'total_sockets';
     if ((this.perUser.get(user) ?? 0) >= this.options.socketsPerUser) return 'user_sockets';
     if ((this.perSession.get(session) ?? 0) >= this.options.socketsPerSession) return 'session_sockets';
-    if (!this.sessionSnapshots.has(session) || !this.userSnapshots.has(`u:${user}`)) return 'snapshots';
+    if (needsSnapshot && (!this.sessionSnapshots.has(session) || !this.userSnapshots.has(`u:${user}`))) return 'snapshots';
     return null;
   }
 
   /** Takes a socket slot; returns its release, or why it was refused. */
   open(user: string, session: string): { release: () => void } | { refused: SocketRefusal } {
-    const refused = this.refusal(user, session);
+    const refused = this.refusal(user, session, false);
     if (refused === 'total_sockets' || refused === 'user_sockets' || refused === 'session_sockets') return { refused };
     this.total += 1;
     bump(this.perUser, user, 1);

@@ -46,9 +46,9 @@ export const streamRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (
     clearInterval(revocation);
   });
   // Checked before the upgrade, so that a refused client gets a plain 429 it can back off from.
-  const admit = async (request: FastifyRequest, reply: FastifyReply) => {
+  const admit = async (request: FastifyRequest<{ Querystring: z.infer<typeof WsQuerySchema> }>, reply: FastifyReply) => {
     const user = request.user!;
-    const refused = limits.refusal(user.username, user.sessionId);
+    const refused = limits.refusal(user.username, user.sessionId, !ctx.hub.canReplay(request.query.since));
     if (!refused) return;
     ctx.metrics.wsRefused.inc({ reason: refused });
     return reply.code(429).header('retry-after', '10').send({ error: 'too_many', message: `live stream refused: ${refused.replace('_', ' ')} limit reached` });
@@ -74,7 +74,8 @@ export const streamRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (
         ctx.metrics.wsRefused.inc({ reason: slot.refused });
         return socket.close(1013, `${slot.refused.replace('_', ' ')} limit reached; retry later`);
       }
-      if (!limits.snapshot(user.username, user.sessionId)) {
+      // A client resuming from its cursor gets the changes it missed, not a snapshot: no budget taken.
+      if (!ctx.hub.canReplay(request.query.since) && !limits.snapshot(user.username, user.sessionId)) {
         slot.release();
         ctx.metrics.wsRefused.inc({ reason: 'snapshots' });
         return socket.close(1013, 'too many snapshots; retry later');
