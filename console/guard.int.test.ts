@@ -79,6 +79,17 @@ describe('console hardening (real Elasticsearch, in-memory bus)', () => {
     (resumed as { ws: WebSocket }).ws.close();
   });
 
+  it('a socket sending more messages than a page ever does is dropped, pings included', async () => {
+    const r = await openSocket(`${url}/ws`, await c.login('adam'));
+    if (!('ws' in r)) throw new Error(`upgrade refused: ${r.status}`);
+    const pongs: unknown[] = [];
+    r.ws.on('message', (d) => JSON.parse(d.toString()).type === 'pong' && pongs.push(d));
+    const closed = new Promise<Buffer>((resolve) => r.ws.once('close', (_code, reason) => resolve(reason)));
+    for (let i = 0; i < 1000; i++) r.ws.send(JSON.stringify({ type: 'ping', id: String(i) }));
+    expect(String(await closed)).toBe('too many messages; reconnect later');
+    expect(pongs).toHaveLength(100);
+  });
+
   it('X-Forwarded-For counts only from a listed proxy', async () => {
     const login = (remoteAddress: string, forwarded: string) =>
       c.app.inject({ method: 'POST', url: '/api/login', remoteAddress, headers: { 'x-forwarded-for': forwarded }, payload: { username: 'nobody-xff', password: 'wrong password' } });

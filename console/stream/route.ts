@@ -11,6 +11,8 @@ import { ClientMessageSchema, WsQuerySchema, type ServerMessage } from './messag
 const HEARTBEAT_MS = 15_000;
 const REVOCATION_CHECK_MS = 2_000;
 const CLOSE_GRACE_MS = 2_000;
+const MESSAGE_WINDOW_MS = 10_000;
+const MESSAGES_PER_WINDOW = 100;
 
 /** GET /ws: the live incident stream (see messages.ts for the protocol). */
 export const streamRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (app, { ctx }) => {
@@ -86,7 +88,13 @@ export const streamRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (
       const send = (m: ServerMessage) => socket.send(JSON.stringify(m));
       const detach = ctx.hub.attach(socket, request.query.since);
       ctx.metrics.wsClients.set(ctx.hub.clientCount);
+      let window = { start: Date.now(), messages: 0 };
       socket.on('message', (data, isBinary) => {
+        // A dropped socket's queued messages are not worth reading; a socket sending more than a page
+        // ever does (it sends none by itself) is dropped like one asking for too many snapshots.
+        if (socket.readyState !== socket.OPEN) return;
+        if (Date.now() - window.start > MESSAGE_WINDOW_MS) window = { start: Date.now(), messages: 0 };
+        if (++window.messages > MESSAGES_PER_WINDOW) return drop(socket, 'greedy', 'too many messages; reconnect later');
         let parsed;
         try {
           parsed = isBinary ? null : ClientMessageSchema.safeParse(JSON.parse(data.toString()));
