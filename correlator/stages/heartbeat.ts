@@ -15,6 +15,16 @@ export function heartbeatEvent(env: Envelope): NormalizedEvent {
     event: { kind: 'state', dataset: 'canhgac.heartbeat', module: 'canhgac', original: JSON.stringify(hb), id: env.id, ingested: new Date().toISOString() },
     host: { name: env.host },
     labels,
-    canhgac: { heartbeat: { source: env.source, lines: hb.lines, dropped: hb.dropped, last_line_at: hb.lastLineAt, spool_bytes: hb.spoolBytes ?? 0 } },
+    canhgac: {
+      heartbeat: {
+        source: env.source,
+        lines: hb.lines,
+        dropped: hb.dropped,
+        refused: hb.refused ?? 0,
+        kernel_dropped: hb.kernelDropped ?? 0,
+        last_line_at: hb.lastLineAt,
+        spool_bytes: hb.spoolBytes ?? 0,
+      },
+    },
   } as NormalizedEvent;
 }
