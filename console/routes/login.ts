@@ -37,14 +37,14 @@ export const loginRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (a
         const seconds = Math.ceil(wait / 1000);
         return reply.code(429).header('retry-after', String(seconds)).send({ error: 'locked', message: `too many failed logins for this account; try again in ${seconds} s` });
       }
+      // Counted as a failure before the check, so that attempts sent all at once cannot slip under the
+      // limit while their hashes are computed; a success clears it.
+      ctx.lockout.failed(username);
       // The decoy keeps the time spent equal whether or not the name exists.
       const ok = (await verifyPassword(password, user?.hash ?? DECOY_HASH)) && user !== undefined;
       await audit(ok ? 'login' : 'login_failed');
       ctx.metrics.logins.inc({ outcome: ok ? 'success' : 'failure' });
-      if (!ok) {
-        ctx.lockout.failed(username);
-        return reply.code(401).send({ error: 'invalid_credentials', message: 'wrong user name or password' });
-      }
+      if (!ok) return reply.code(401).send({ error: 'invalid_credentials', message: 'wrong user name or password' });
       ctx.lockout.succeeded(username);
       const session = ctx.sessions.create(user.username, credentialOf(user));
       reply.setCookie(SESSION_COOKIE, session.id, {

@@ -88,13 +88,13 @@ export const streamRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (
       const send = (m: ServerMessage) => socket.send(JSON.stringify(m));
       const detach = ctx.hub.attach(socket, request.query.since);
       ctx.metrics.wsClients.set(ctx.hub.clientCount);
-      let window = { start: Date.now(), messages: 0 };
+      let recent = { start: Date.now(), messages: 0 };
       socket.on('message', (data, isBinary) => {
         // A dropped socket's queued messages are not worth reading; a socket sending more than a page
         // ever does (it sends none by itself) is dropped like one asking for too many snapshots.
         if (socket.readyState !== socket.OPEN) return;
-        if (Date.now() - window.start > MESSAGE_WINDOW_MS) window = { start: Date.now(), messages: 0 };
-        if (++window.messages > MESSAGES_PER_WINDOW) return drop(socket, 'greedy', 'too many messages; reconnect later');
+        if (Date.now() - recent.start > MESSAGE_WINDOW_MS) recent = { start: Date.now(), messages: 0 };
+        if (++recent.messages > MESSAGES_PER_WINDOW) return drop(socket, 'greedy', 'too many messages; reconnect later');
         let parsed;
         try {
           parsed = isBinary ? null : ClientMessageSchema.safeParse(JSON.parse(data.toString()));
