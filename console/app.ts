@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
@@ -63,7 +63,7 @@ const PAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'page');
 const PAGE_ASSETS = new Set(
   readdirSync(PAGE_DIR, { recursive: true, encoding: 'utf8' })
     .filter((f) => /\.(html|js|css|json)$/.test(f))
-    .map((f) => `/${relative('.', f).split(sep).join('/')}`),
+    .map((f) => `/${f.split(sep).join('/')}`),
 );
 
 /**
