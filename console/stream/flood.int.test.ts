@@ -36,8 +36,14 @@ describe('resync flood against a console in its own process', () => {
     });
     base = JSON.parse(first).address;
   });
-  afterAll(() => {
-    child?.kill('SIGTERM');
+  afterAll(async () => {
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    // A console that no longer answers may not close either: it is killed after 5 s.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
   });
 
   async function login(username: string): Promise<string> {
