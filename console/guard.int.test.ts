@@ -100,6 +100,19 @@ describe('console hardening (real Elasticsearch, in-memory bus)', () => {
     expect(ips).toContain('127.0.0.9');
     expect(ips).toContain('198.51.100.8');
     expect(ips).not.toContain('198.51.100.7');
+
+    // Rotating X-Forwarded-For from an unlisted address does not get around the per-address login limit.
+    const limited = await startConsole(new MemoryBus(), { usersFile: file, trustedProxies: ['10.0.0.1'], loginAttemptsPerMinute: 3 });
+    try {
+      const codes = [];
+      for (let i = 0; i < 6; i++) {
+        const res = await limited.app.inject({ method: 'POST', url: '/api/login', remoteAddress: '127.0.0.9', headers: { 'x-forwarded-for': `198.51.100.${i}` }, payload: { username: 'nobody-xff', password: 'x' } });
+        codes.push(res.statusCode);
+      }
+      expect(codes).toEqual([401, 401, 401, 429, 429, 429]);
+    } finally {
+      await limited.close();
+    }
   });
 
   it('400 wrong admin passwords from rotating addresses: locked (429), the right password too while locked', async () => {
