@@ -12,6 +12,7 @@ import { fortigate } from './formats/fortigate.ts';
 import { ciscoAsa } from './formats/cisco-asa.ts';
 import { paloalto } from './formats/paloalto.ts';
 import { pfsenseFilterlog } from './formats/pfsense-filterlog.ts';
+import { ciscoMeraki } from './formats/cisco-meraki.ts';
 import { pfsenseServices } from './formats/pfsense-services.ts';
 import { netfilter } from './formats/netfilter.ts';
 import { sophosXg } from './formats/sophos-xg.ts';
@@ -49,6 +50,7 @@ const textDecoders: readonly Decoder[] = [
   clamav,
   kaspersky,
   symantec,
+  ciscoMeraki,
   pfsenseServices,
   kvGeneric,
   syslog,
