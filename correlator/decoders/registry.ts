@@ -60,6 +60,19 @@ const textDecoders: readonly Decoder[] = [
 export const decoders: readonly Decoder[] = [...jsonDecoders, ...textDecoders];
 
 const byName = new Map<string, Decoder>(decoders.map((d) => [d.name, d]));
+
+/** Decoders administrators wrote (rules/decoders/*.yml, see custom/): tried before the built-in ones, swapped whole on reload. */
+let custom: readonly Decoder[] = [];
+let customByName = new Map<string, Decoder>();
+
+export function useCustomDecoders(list: readonly Decoder[]): void {
+  custom = list;
+  customByName = new Map(list.map((d) => [d.name, d]));
+}
+
+export function customDecoders(): readonly Decoder[] {
+  return custom;
+}
 const ALIASES: Record<string, string> = {
   iptables: 'netfilter', nftables: 'netfilter', pfsense: 'pfsense-filterlog', opnsense: 'pfsense-filterlog', filterlog: 'pfsense-filterlog',
   asa: 'cisco-asa', ftd: 'cisco-asa', 'cisco-ftd': 'cisco-asa', pfirewall: 'windows-firewall', wfp: 'windows-wfp',
@@ -67,13 +80,20 @@ const ALIASES: Record<string, string> = {
   eset: 'eset-protect', 'symantec-endpoint': 'symantec', sep: 'symantec', ecs: 'normalized',
 };
 
+/** Names a custom decoder may not take: the built-in decoders' and their aliases. */
+export function isBuiltinName(name: string): boolean {
+  const key = name.toLowerCase();
+  return byName.has(key) || key in ALIASES || key === 'auto';
+}
+
 export function decoderByName(name: string): Decoder | undefined {
   const key = name.toLowerCase();
-  return byName.get(key) ?? byName.get(ALIASES[key] ?? '');
+  return customByName.get(key) ?? byName.get(key) ?? byName.get(ALIASES[key] ?? '');
 }
 
 /** The first decoder whose signature fits the framed line. */
 export function sniff(input: DecodeInput): Decoder | undefined {
+  for (const d of custom) if (d.sniff(input)) return d;
   for (const d of input.payload.charCodeAt(0) === 123 ? jsonDecoders : textDecoders) if (d.sniff(input)) return d;
   return undefined;
 }
