@@ -61,7 +61,7 @@ export const ParseSchema = z.union([
   }),
   z.strictObject({ json: z.null().default(null) }),
   z.strictObject({ regex: z.string().min(1).max(4096) }),
-]);
+], { error: 'one parser: kv, csv (with fields), json, or regex (RE2 with named groups)' });
 
 export const DecoderFileSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]{1,62}$/, 'lower-case letters, digits, - and _ (2 to 63 characters)'),
