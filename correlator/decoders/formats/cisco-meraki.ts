@@ -8,7 +8,7 @@ import { DecodeError, type Decoder, type DecodeInput, type Draft } from '../type
  * RFC 5424 in shape only, so the framing's app name is the log type and the body is re-read from its procId on.
  */
 const TYPES = new Set(['events', 'urls', 'flows', 'firewall', 'vpn_firewall', 'cellular_firewall', 'bridge_anyconnect_client_vpn_firewall', 'ip_flow_start', 'ip_flow_end', 'ids-alerts', 'security_event', 'airmarshal_events']);
-const BARE = /^(?<time>\d{9,10}\.\d{1,9}) (?<device>\S{1,128}) (?<type>[a-z_-]{5,40}) (?<body>.*)$/;
+const BARE = /^(?<time>\d{9,10}\.\d{1,9}) (?<device>\S{1,128}) (?<type>[a-z_-]{4,40}) (?<body>.*)$/;
 
 interface MerakiLine {
   time?: string;
