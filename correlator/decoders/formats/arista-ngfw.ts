@@ -36,8 +36,10 @@ function mapSession(s: Record<string, unknown>, draft: Draft): void {
   if (draft.destination && dnat !== undefined && dnat !== draft.destination.ip) (draft.destination as Record<string, unknown>).nat = { ip: dnat, port: s.SServerPort };
   setTransport(draft, str(s.protocolName) ?? str(s.protocol));
   setUser(draft, str(s.username));
+  // The client's name as the appliance learnt it: the client end, not the appliance (observer) nor
+  // necessarily a registered server, so it names the source and leaves host.name to the asset lookup.
   const hostname = present(str(s.hostname));
-  if (hostname) (draft.host ??= {}).name = hostname;
+  if (hostname && draft.source) draft.source.domain = hostname;
   // Interface 1 is the external (WAN) side in the appliance's default setup, which the client side then faces.
   if (s.serverIntf === 1 && s.clientIntf !== 1) (draft.network ??= {}).direction = 'outbound';
   else if (s.clientIntf === 1 && s.serverIntf !== 1) (draft.network ??= {}).direction = 'inbound';

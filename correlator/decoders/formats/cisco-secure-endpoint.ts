@@ -32,7 +32,7 @@ export const ciscoSecureEndpoint: Decoder = {
     const x = jsonObject(input);
     if (!x) throw new DecodeError('not a JSON object', 0);
     const e = eventOf(x);
-    observer(draft, 'Cisco', 'Secure Endpoint', 'edr');
+    observer(draft, 'Cisco', 'Secure Endpoint', 'antivirus');
     draft.event.kind = 'alert';
     draft.event.action = str(e.event_type);
     draft.event.code = str(e.event_type_id);

@@ -106,7 +106,7 @@ describe('Bitdefender GravityZone, Sophos Central, Cisco Secure Endpoint, Arista
 
   it('Arista NG Firewall: sessions on the client side with NAT apart, web filter verdicts, IPS alerts', () => {
     const s = decoded('<174>Nov 26 10:06:57 INFO  uvm[0]:  {"protocol":6,"hostname":"kt-pc","CServerPort":443,"protocolName":"TCP","class":"class com.untangle.uvm.app.SessionEvent","SServerAddr":"203.0.113.50","serverIntf":1,"CClientAddr":"10.0.0.10","CClientPort":58377,"SClientAddr":"198.51.100.2","SClientPort":40000,"clientIntf":2,"SServerPort":443,"CServerAddr":"203.0.113.50","username":"jane","timeStamp":"2026-11-26 10:06:57.518"}');
-    expect([s('event.module'), s('source.ip'), s('source.nat.ip'), s('destination.ip'), s('destination.port'), s('user.name'), s('network.direction')]).toEqual(['arista-ngfw', '10.0.0.10', '198.51.100.2', '203.0.113.50', 443, 'jane', 'outbound']);
+    expect([s('event.module'), s('source.ip'), s('source.domain'), s('source.nat.ip'), s('destination.ip'), s('destination.port'), s('user.name'), s('network.direction')]).toEqual(['arista-ngfw', '10.0.0.10', 'kt-pc', '198.51.100.2', '203.0.113.50', 443, 'jane', 'outbound']);
     const ips = decoded('<174>Nov 26 15:55:44 INFO  uvm[0]:  {"msg":"ET SCAN Suspicious inbound","ipDestination":"10.0.0.72","ipSource":"203.0.113.56","signatureId":2403334,"timeStamp":"2026-11-26 15:55:44.77","protocol":"tcp","blocked":true,"class":"class com.untangle.app.intrusion_prevention.IntrusionPreventionLogEvent","sportItype":60000,"dportIcode":22}');
     expect([ips('source.ip'), ips('destination.port'), ips('rule.name'), ips('event.type'), ips('event.kind')]).toEqual(['203.0.113.56', 22, 'ET SCAN Suspicious inbound', ['denied'], 'alert']);
   });
