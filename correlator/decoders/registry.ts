@@ -5,6 +5,7 @@ import { windowsFilteringPlatform } from './formats/windows-wfp.ts';
 import { esetProtect } from './formats/eset.ts';
 import { bitdefenderGravityZone } from './formats/bitdefender.ts';
 import { sophosCentral } from './formats/sophos-central.ts';
+import { m365Defender } from './formats/m365-defender.ts';
 import { aristaNgfw } from './formats/arista-ngfw.ts';
 import { ciscoSecureEndpoint } from './formats/cisco-secure-endpoint.ts';
 import { jsonGeneric } from './formats/json.ts';
@@ -34,7 +35,7 @@ import { syslog } from './formats/syslog.ts';
  * starting with '{' is for the JSON decoders alone (the generic one takes any object); the others never
  * sniff one, so each line runs only its own group's sniffers.
  */
-const jsonDecoders: readonly Decoder[] = [normalized, windowsDefender, windowsFilteringPlatform, esetProtect, ciscoSecureEndpoint, aristaNgfw, bitdefenderGravityZone, sophosCentral, jsonGeneric];
+const jsonDecoders: readonly Decoder[] = [normalized, windowsDefender, windowsFilteringPlatform, esetProtect, ciscoSecureEndpoint, aristaNgfw, bitdefenderGravityZone, sophosCentral, m365Defender, jsonGeneric];
 const textDecoders: readonly Decoder[] = [
   cef,
   leef,

@@ -110,4 +110,13 @@ describe('Bitdefender GravityZone, Sophos Central, Cisco Secure Endpoint, Arista
     const ips = decoded('<174>Nov 26 15:55:44 INFO  uvm[0]:  {"msg":"ET SCAN Suspicious inbound","ipDestination":"10.0.0.72","ipSource":"203.0.113.56","signatureId":2403334,"timeStamp":"2026-11-26 15:55:44.77","protocol":"tcp","blocked":true,"class":"class com.untangle.app.intrusion_prevention.IntrusionPreventionLogEvent","sportItype":60000,"dportIcode":22}');
     expect([ips('source.ip'), ips('destination.port'), ips('rule.name'), ips('event.type'), ips('event.kind')]).toEqual(['203.0.113.56', 22, 'ET SCAN Suspicious inbound', ['denied'], 'alert']);
   });
+
+  it('Microsoft 365 Defender advanced hunting: one mapping for the tables; inbound connections from the remote end', () => {
+    const logon = decoded('{"category":"AdvancedHunting-DeviceLogonEvents","properties":{"AccountName":"administrator","ActionType":"LogonFailed","DeviceName":"kt-srv-01","LogonType":"Network","RemoteIP":"203.0.113.1","RemotePort":0,"Timestamp":"2026-11-26T01:00:00.8167685Z"},"time":"2026-11-26T01:00:05Z"}');
+    expect([logon('event.module'), logon('source.ip'), logon('user.name'), logon('host.name'), logon('event.outcome'), logon('event.category'), logon('@timestamp')]).toEqual(['m365-defender', '203.0.113.1', 'administrator', 'kt-srv-01', 'failure', ['authentication'], '2026-11-26T01:00:00.816Z']);
+    const inbound = decoded('{"category":"AdvancedHunting-DeviceNetworkEvents","properties":{"DeviceName":"kt-srv-01","RemoteIP":"203.0.113.9","RemotePort":46112,"LocalIP":"10.0.0.20","LocalPort":443,"Protocol":"TcpV4","ActionType":"InboundConnectionAccepted","Timestamp":"2026-11-26T01:00:00Z"}}');
+    expect([inbound('source.ip'), inbound('destination.ip'), inbound('destination.port'), inbound('network.transport'), inbound('network.direction')]).toEqual(['203.0.113.9', '10.0.0.20', 443, 'tcp', 'inbound']);
+    const file = decoded('{"category":"AdvancedHunting-DeviceFileEvents","properties":{"ActionType":"FileCreated","DeviceName":"kt-pc-07","FileName":"a.dll","FolderPath":"C:\\\\Windows\\\\a.dll","SHA256":"add683a6910abbbf0e28b557fad0ba998166394932ae2aca069d9aa19ea8fe88","InitiatingProcessAccountName":"system","InitiatingProcessAccountDomain":"nt authority","Timestamp":"2026-11-26T01:00:00Z"}}');
+    expect([file('file.name'), file('file.path'), file('file.hash.sha256'), file('user.name'), file('user.domain')]).toEqual(['a.dll', 'C:\\Windows\\a.dll', 'add683a6910abbbf0e28b557fad0ba998166394932ae2aca069d9aa19ea8fe88', 'system', 'nt authority']);
+  });
 });
