@@ -209,9 +209,17 @@ export function compileDecoder(file: DecoderFile, report: Report): Decoder | und
   const rules = file.rules.map((r, i) => ({ when: r.when ? compileCondition(r.when, nested, ['rules', i, 'when'], fail) : () => true, set: r.set }));
   if (!ok || !read) return undefined;
 
-  // One parse per line for sniff and decode alike.
+  // One parse per line for sniff and decode alike: JSON is parsed once per line for every decoder anyway
+  // (input.json); the other parsers keep their record aside, for the lines whose cheap tests passed.
   const parsed = new WeakMap<DecodeInput, Record_ | null>();
   const recordOf = (input: DecodeInput): Record_ | undefined => {
+    if (nested) {
+      try {
+        return read(input);
+      } catch {
+        return undefined;
+      }
+    }
     let rec = parsed.get(input);
     if (rec === undefined) {
       try {
@@ -233,6 +241,7 @@ export function compileDecoder(file: DecoderFile, report: Report): Decoder | und
       if (prefixes.length > 0 && !prefixes.some((p) => input.payload.startsWith(p))) return false;
       if (pattern !== undefined && !pattern.test(input.payload)) return false;
       if (matchFields !== undefined) {
+        if (nested && input.payload.charCodeAt(0) !== 123) return false;
         const rec = recordOf(input);
         if (!rec || !matchFields(rec)) return false;
       }
