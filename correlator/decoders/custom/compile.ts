@@ -11,14 +11,14 @@ import { compileTimestamp, type TimestampParser } from './timestamp.ts';
 export type Report = (path: (string | number)[], message: string) => void;
 
 /** A parsed line: flat names (kv, csv, regex) or a JSON object read by dotted paths. */
-type Record_ = Record<string, unknown>;
+type ParsedLine = Record<string, unknown>;
 
-function lookup(rec: Record_, name: string, nested: boolean): unknown {
+function lookup(rec: ParsedLine, name: string, nested: boolean): unknown {
   if (!nested || name in rec) return rec[name];
   let v: unknown = rec;
   for (const part of name.split('.')) {
     if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record_)[part];
+    v = (v as ParsedLine)[part];
   }
   return v;
 }
@@ -29,7 +29,7 @@ function text(v: unknown): string | undefined {
   return undefined;
 }
 
-type Test = (rec: Record_) => boolean;
+type Test = (rec: ParsedLine) => boolean;
 
 function compileRe2(pattern: string, path: (string | number)[], report: Report): RE2JS | undefined {
   try {
@@ -116,15 +116,15 @@ function setPath(draft: Draft, target: string, value: unknown): void {
     return;
   }
   const parts = target.split('.');
-  let node = draft as Record_;
+  let node = draft as ParsedLine;
   for (let i = 0; i < parts.length - 1; i++) {
     const next = node[parts[i]!];
-    node = next !== null && typeof next === 'object' && !Array.isArray(next) ? (next as Record_) : (node[parts[i]!] = {});
+    node = next !== null && typeof next === 'object' && !Array.isArray(next) ? (next as ParsedLine) : (node[parts[i]!] = {});
   }
   node[parts[parts.length - 1]!] = value;
 }
 
-type Reader = (input: DecodeInput) => Record_ | undefined;
+type Reader = (input: DecodeInput) => ParsedLine | undefined;
 
 function compileReader(file: DecoderFile, report: Report): Reader | undefined {
   const p = file.parse;
@@ -137,7 +137,7 @@ function compileReader(file: DecoderFile, report: Report): Reader | undefined {
     const sep = p.csv.separator.charCodeAt(0);
     return (input) => {
       const values = splitCsv(input.payload, 0, names.length + 1, sep);
-      const rec: Record_ = Object.create(null) as Record_;
+      const rec: ParsedLine = Object.create(null) as ParsedLine;
       names.forEach((n, i) => {
         if (n !== '' && n !== '-' && values[i] !== undefined) rec[n] = values[i];
       });
@@ -148,7 +148,7 @@ function compileReader(file: DecoderFile, report: Report): Reader | undefined {
     return (input) => {
       if (input.payload.charCodeAt(0) !== 123) return undefined;
       const v = parseJsonPayload(input);
-      return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record_) : undefined;
+      return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as ParsedLine) : undefined;
     };
   }
   const re = compileRe2(p.regex, ['parse', 'regex'], report);
@@ -160,7 +160,7 @@ function compileReader(file: DecoderFile, report: Report): Reader | undefined {
   }
   return (input) => {
     const m = re.exec(input.payload);
-    return m ? ({ ...(m as unknown as { groups: Record_ }).groups } as Record_) : undefined;
+    return m ? ({ ...(m as unknown as { groups: ParsedLine }).groups } as ParsedLine) : undefined;
   };
 }
 
@@ -211,8 +211,8 @@ export function compileDecoder(file: DecoderFile, report: Report): Decoder | und
 
   // One parse per line for sniff and decode alike: JSON is parsed once per line for every decoder anyway
   // (input.json); the other parsers keep their record aside, for the lines whose cheap tests passed.
-  const parsed = new WeakMap<DecodeInput, Record_ | null>();
-  const recordOf = (input: DecodeInput): Record_ | undefined => {
+  const parsed = new WeakMap<DecodeInput, ParsedLine | null>();
+  const recordOf = (input: DecodeInput): ParsedLine | undefined => {
     if (nested) {
       try {
         return read(input);

@@ -4,6 +4,7 @@ import { NormalizedEventSchema, getField } from '../../../shared/event.ts';
 import { decodeLine } from '../index.ts';
 import { useCustomDecoders } from '../registry.ts';
 import { loadDecoders, parseDecoderText } from './load.ts';
+import { compileTimestamp } from './timestamp.ts';
 
 const RECEIVED = new Date('2026-11-26T01:00:00Z');
 const rulesDecoders = join(import.meta.dirname, '..', '..', '..', 'rules', 'decoders');
@@ -115,6 +116,31 @@ describe('custom decoders: the four parsers, conversions and conditions', () => 
     const broken = decodeLine('WAF Nov 25 no arrow here', { received: RECEIVED, format: 'acme-waf' });
     expect(broken.event.kind).toBe('pipeline_error');
     expect((broken as { error?: { message: string } }).error?.message).toContain("acme-waf: the line does not fit the decoder's regex parser");
+  });
+});
+
+describe('timestamp formats', () => {
+  const time = { received: RECEIVED.getTime(), timezone: 'Asia/Ho_Chi_Minh' };
+  const at = (format: string, value: string, zone?: string) => {
+    const parse = compileTimestamp(format);
+    if (typeof parse === 'string') throw new Error(parse);
+    const t = parse(value, time, zone);
+    return Number.isNaN(t) ? 'NaN' : new Date(t).toISOString();
+  };
+
+  it('reads quoted literals, fractions of any length and written offsets; the zone only where none is written', () => {
+    expect(at("yyyy-MM-dd'T'HH:mm:ss.SSSXXX", '2026-11-26T08:15:30.123456+07:00')).toBe('2026-11-26T01:15:30.123Z');
+    expect(at('yyyy-MM-dd HH:mm:ss', '2026-11-26 08:15:30')).toBe('2026-11-26T01:15:30.000Z');
+    expect(at('yyyy-MM-dd HH:mm:ss', '2026-11-26 08:15:30', 'Europe/Paris')).toBe('2026-11-26T07:15:30.000Z');
+    expect(at('dd/MMM/yyyy:HH:mm:ss Z', '26/Nov/2026:08:15:30 +0700')).toBe('2026-11-26T01:15:30.000Z');
+    expect(at('epoch', '1795655730.5')).toBe('2026-11-26T01:15:30.500Z');
+    expect(at('yyyy-MM-dd HH:mm:ss', '26/11/2026 08:15')).toBe('NaN');
+  });
+
+  it('rejects what it cannot read, saying why', () => {
+    expect(compileTimestamp('yyyy-MM-ddTHH:mm')).toBe("unknown letter 'T' at position 10 of the format (tokens: yyyy yy MM MMM dd d HH H mm ss SSS Z XXX; quote literal letters)");
+    expect(compileTimestamp("yyyy-MM-dd'T")).toBe('unterminated quote at position 10 of the format');
+    expect(compileTimestamp('HH:mm:ss')).toBe('the format has no month (MM or MMM)');
   });
 });
 

@@ -1,4 +1,4 @@
-import { localToEpoch, monthIndex, parseAny, parseEpoch, withoutYear, type TimeContext } from '../time.ts';
+import { localToEpoch, monthIndex, parseAny, withoutYear, type TimeContext } from '../time.ts';
 
 /**
  * Timestamp formats of custom decoders: the named shapes (iso8601, epoch, epoch_ms, auto) or a pattern of
@@ -42,8 +42,6 @@ export function compileTimestamp(format: string): TimestampParser | string {
       return (v) => Math.round(Number(v) * 1000);
     case 'epoch_ms':
       return (v) => (/^\d+$/.test(v.trim()) ? Number(v) : NaN);
-    case 'epoch_auto':
-      return (v) => parseEpoch(v);
   }
   const fields: string[] = [];
   let source = '^\\s*';
