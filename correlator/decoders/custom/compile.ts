@@ -76,6 +76,9 @@ function impliedType(target: string): string {
 
 function compileConvert(target: string, m: Exclude<Mapping, string | string[]>, path: (string | number)[], report: Report): Convert | undefined {
   const type = m.type ?? impliedType(target);
+  // The event schema holds these to one type: a text in source.ip would make every event of the decoder invalid.
+  const required = impliedType(target);
+  if (required !== 'string' && required !== 'int' && type !== required) report([...path, 'type'], `${target} takes type ${required}, not ${type}`);
   if ((m.format !== undefined || m.zone !== undefined) && type !== 'timestamp') report([...path, m.format !== undefined ? 'format' : 'zone'], `format and zone apply to type timestamp, not ${type}`);
   switch (type) {
     case 'ip':

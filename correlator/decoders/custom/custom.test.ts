@@ -175,6 +175,10 @@ describe('custom decoders: errors name file, line and column', () => {
     expect(found).toContain("7:64 unknown time zone 'Mars/Base' (an IANA name such as Asia/Ho_Chi_Minh)");
     expect(found.find((f) => f.startsWith('7:45 '))).toContain("timestamp format 'yyyy-QQ': unknown letter 'Q'");
     expect(found).toContain('8:29 format and zone apply to type timestamp, not port');
+    expect(errorsOf(file({ match: "{ prefix: 'A' }", parse: '{ kv: }', fields: '  source.ip: { from: a, type: string }' }))).toEqual(['6:25 source.ip takes type ip, not string']);
+    const object = errorsOf(file({ match: "{ prefix: 'A' }", parse: '{ kv: }', fields: '  source: b' }));
+    expect(object).toHaveLength(1);
+    expect(object[0]).toMatch(/^6:3 field fields\.source: .*source\.ip, not source/);
   });
 
   it('a failing embedded test is an error at the expectation that failed', () => {

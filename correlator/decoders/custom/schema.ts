@@ -37,7 +37,7 @@ export const MappingSchema = z.union([FieldName, z.array(FieldName).min(1), Mapp
 /** ECS destinations: dotted lower-case names (event.original and the decoder's own bookkeeping excluded). */
 const EcsName = z
   .string()
-  .regex(/^(@timestamp|[a-z][a-z0-9_]*(\.[a-z0-9_]+)*)$/, 'an ECS field name: dotted lower-case words, or @timestamp')
+  .regex(/^(@timestamp|message|[a-z][a-z0-9_]*(\.[a-z0-9_]+)+)$/, 'an ECS field: dotted lower-case words (source.ip, not source), message or @timestamp')
   .refine((n) => n !== 'event.original' && n !== 'event.module' && n !== 'event.dataset' && n !== 'event.kind' && !n.startsWith('error.'), 'set by canhgac itself, not by a decoder');
 
 const OUTCOMES = ['success', 'failure', 'unknown'] as const;
