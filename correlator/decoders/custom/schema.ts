@@ -34,11 +34,12 @@ export const MappingSchema = z.union([FieldName, z.array(FieldName).min(1), Mapp
   error: 'a parsed field name, a list of them, or { from | value, type, format, zone }',
 });
 
-/** ECS destinations: dotted lower-case names (event.original and the decoder's own bookkeeping excluded). */
-const EcsName = z
-  .string()
-  .regex(/^(@timestamp|message|[a-z][a-z0-9_]*(\.[a-z0-9_]+)+)$/, 'an ECS field: dotted lower-case words (source.ip, not source), message or @timestamp')
-  .refine((n) => n !== 'event.original' && n !== 'event.module' && n !== 'event.dataset' && n !== 'event.kind' && !n.startsWith('error.'), 'set by canhgac itself, not by a decoder');
+/** Why a destination name is refused, or undefined: dotted lower-case ECS names, not the decoder's own bookkeeping. */
+function badDestination(n: string): string | undefined {
+  if (!/^(@timestamp|message|[a-z][a-z0-9_]*(\.[a-z0-9_]+)+)$/.test(n)) return 'an ECS field: dotted lower-case words (source.ip, not source), message or @timestamp';
+  if (n === 'event.original' || n === 'event.module' || n === 'event.dataset' || n === 'event.kind' || n.startsWith('error.')) return 'set by canhgac itself, not by a decoder';
+  return undefined;
+}
 
 const OUTCOMES = ['success', 'failure', 'unknown'] as const;
 
@@ -78,7 +79,15 @@ export const DecoderFileSchema = z.strictObject({
     }),
   parse: ParseSchema,
   observer: z.strictObject({ vendor: z.string().min(1), product: z.string().min(1), type: z.string().min(1).default('firewall') }),
-  fields: z.record(EcsName, MappingSchema).default({}),
+  fields: z
+    .record(z.string(), MappingSchema)
+    .superRefine((fields, ctx) => {
+      for (const name of Object.keys(fields)) {
+        const why = badDestination(name);
+        if (why) ctx.addIssue({ code: 'custom', path: [name], message: why });
+      }
+    })
+    .default({}),
   rules: z.array(z.strictObject({ when: ConditionSchema.optional(), set: SetSchema })).default([]),
   tests: z
     .array(
