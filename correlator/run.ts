@@ -9,6 +9,7 @@ import { topicNames, type Topics } from '../shared/topics.ts';
 import { formatFinding } from '../shared/yaml-source.ts';
 import type { CorrelatorConfig } from './config.ts';
 import { watchRules } from './detection/watch.ts';
+import { watchDecoders } from './decoders/custom/watch.ts';
 import { DEFAULT_POLICY } from './incidents/grouping.ts';
 import { Correlator } from './service.ts';
 import { MemoryTelemetryLedger } from './operations/telemetry.ts';
@@ -42,6 +43,12 @@ export async function startCorrelatorService(cfg: CorrelatorConfig, shared?: Cor
     for (const f of e.findings) if (f.severity === 'error') log.error({ finding: formatFinding(f) }, 'rule error; previous version kept');
   });
   for (const f of watcher.findings) if (f.severity === 'error') log.error({ finding: formatFinding(f) }, 'rule error; the rule is left out');
+  // Custom decoders (rules/decoders/*.yml): installed for every decode in this process, reloaded the same way.
+  const decoderWatcher = watchDecoders(join(c.rules, 'decoders'), (e) => {
+    log.info({ changed: e.changed, kept: e.kept, decoders: e.decoders.map((d) => d.name) }, 'custom decoders reloaded');
+    for (const f of e.findings) if (f.severity === 'error') log.error({ finding: formatFinding(f) }, 'decoder error; previous version kept');
+  });
+  for (const f of decoderWatcher.findings) if (f.severity === 'error') log.error({ finding: formatFinding(f) }, 'decoder error; the decoder is left out');
   log.info({ rules: watcher.ruleset.size, folder: c.rules }, 'rules loaded');
   const rules = () => watcher.ruleset;
   const { bus, store, topics } = shared ?? { bus: new KafkaBus(cfg.kafka!, log), store: ElasticsearchIncidentStore.fromConfig(cfg.elasticsearch!), topics: topicNames(cfg.kafka!.topicPrefix) };
@@ -70,7 +77,7 @@ export async function startCorrelatorService(cfg: CorrelatorConfig, shared?: Cor
     sink: correlator.sink,
     ledger,
     assets: () => watcher.ruleset.context.assets,
-    ruleFindings: () => watcher.findings,
+    ruleFindings: () => [...watcher.findings, ...decoderWatcher.findings],
     listsDir: join(c.rules, 'lists'),
     groupId: `${c.groupId}.national`,
     timezone: cfg.timezone,
@@ -92,6 +99,7 @@ export async function startCorrelatorService(cfg: CorrelatorConfig, shared?: Cor
     async stop() {
       metricsServer?.close();
       watcher.close();
+      decoderWatcher.close();
       await operations.stop();
       await correlator.stop();
       if (!shared) await store.close();

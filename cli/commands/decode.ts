@@ -4,6 +4,9 @@ import type { Readable } from 'node:stream';
 import { CommandError, parseFlags, UsageError, type Command } from '../command.ts';
 import { createDecodeSession, DEFAULT_TIMEZONE, isKnownFormat, listFormats, MAX_LINE, oversizedLine } from '../../correlator/decoders/index.ts';
 import { isValidTimezone } from '../../correlator/decoders/time.ts';
+import { loadDecoders } from '../../correlator/decoders/custom/load.ts';
+import { useCustomDecoders } from '../../correlator/decoders/registry.ts';
+import { formatFinding } from '../../shared/yaml-source.ts';
 
 // A reader keeps at most this many bytes of one line; the rest of a longer line is counted, not stored.
 const MAX_LINE_BYTES = MAX_LINE * 4;
@@ -44,6 +47,15 @@ async function* lines(input: Readable): AsyncGenerator<{ bytes: Buffer; length: 
   if (length > 0) yield flush();
 }
 
+/** Loads a folder of custom decoders for this run; any error in it stops the command with its positions. */
+export function installDecoders(dir: string): void {
+  const { decoders, findings } = loadDecoders([dir]);
+  for (const f of findings) process.stderr.write(`${formatFinding(f)}\n`);
+  const errors = findings.filter((f) => f.severity === 'error').length;
+  if (errors) throw new CommandError(`${dir}: ${errors} error(s) in custom decoders (see above); fix them or run canhgac decoders lint ${dir}`);
+  useCustomDecoders(decoders.map((d) => d.decoder));
+}
+
 function write(text: string): Promise<void> | undefined {
   if (process.stdout.write(text)) return undefined;
   return new Promise((resolve) => process.stdout.once('drain', resolve));
@@ -52,8 +64,8 @@ function write(text: string): Promise<void> | undefined {
 export const command: Command = {
   name: 'decode',
   summary: 'decode raw firewall / antivirus lines to normalized events (JSON lines)',
-  usage: `Usage: canhgac decode [--format NAME|auto] [--timezone ZONE] [FILE|-]
-       canhgac decode --list
+  usage: `Usage: canhgac decode [--format NAME|auto] [--timezone ZONE] [--decoders DIR] [FILE|-]
+       canhgac decode --list [--decoders DIR]
 
 Reads raw log lines from FILE (or standard input with - or no FILE) and writes one normalized event
 (JSON, ECS field names) per input line on standard output, in input order. A line no decoder
@@ -64,13 +76,17 @@ lines were pipeline errors; 1 when FILE cannot be read; 2 on bad usage.
 Options:
   --format NAME    decode every line as NAME (see --list); auto (default) sniffs each line
   --timezone ZONE  IANA zone for times written without an offset (default ${DEFAULT_TIMEZONE})
+  --decoders DIR   custom decoders (YAML, see rules/decoders/README.md) tried before the built-in
+                   ones; a broken file is reported as FILE:LINE:COL and stops the command (exit 1)
   --list           name the formats and exit`,
   async run(argv) {
     const { values, positionals } = parseFlags(argv, {
       format: { type: 'string' },
       timezone: { type: 'string' },
       list: { type: 'boolean' },
+      decoders: { type: 'string' },
     });
+    if (values.decoders !== undefined) installDecoders(values.decoders);
     if (values.list) {
       if (positionals.length || values.format) throw new UsageError('--list takes no other argument');
       const formats = listFormats();

@@ -1,14 +1,14 @@
 import { createReadStream, existsSync } from 'node:fs';
-import { relative, isAbsolute } from 'node:path';
+import { relative, isAbsolute, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CommandError, parseFlags, UsageError, type Command } from '../command.ts';
 import { formatFinding, type Finding } from '../../shared/yaml-source.ts';
 import { formatReport, lintPaths } from '../../correlator/detection/lint.ts';
-import { loadRuleSet } from '../../correlator/detection/ruleset.ts';
+import { findContextDir, loadRuleSet } from '../../correlator/detection/ruleset.ts';
 import { checkRuleTests, EventRunner } from '../../correlator/detection/rule-tests.ts';
 
 const USAGE = `Usage: canhgac rules lint [PATH...]
-       canhgac rules test RULE_OR_DIR [--events FILE] [--format NAME] [--ignore-logsource]
+       canhgac rules test RULE_OR_DIR [--events FILE] [--format NAME] [--decoders DIR] [--ignore-logsource]
 
   lint   check rule files and folders (recursively; default: rules/). One line per finding,
          PATH:LINE:COL: error|warning: MESSAGE, then a summary. Exit 1 when there is an error,
@@ -19,6 +19,8 @@ const USAGE = `Usage: canhgac rules lint [PATH...]
            {"rule": "<id>", "event": <0-based line index>}
          and for correlations (on event time, @timestamp):
            {"rule": "<id>", "events": [line indices], "group": {...}}
+         Raw lines are decoded with the custom decoders of the rules folder (its decoders/) or
+         of --decoders DIR, before the built-in ones.
          --ignore-logsource evaluates the detection alone (events of another product).
          Without --events: check the test cases the rules carry (tests.match / tests.no_match);
          exit 1 when one fails.`;
@@ -34,10 +36,29 @@ interface Decoders {
   isKnownFormat(name: string): boolean;
 }
 
-/** The decoders live in the correlator; loaded only when --format asks for them. */
-async function loadDecoders(): Promise<Decoders> {
+/**
+ * The decoders live in the correlator; loaded only when --format asks for them, with the custom decoders of
+ * `dir` (when there is one) installed first. A broken custom decoder stops the test with its positions.
+ */
+async function loadDecoders(dir: string | undefined): Promise<Decoders> {
   const path = '../../correlator/decoders/index.ts';
-  return (await import(path)) as Decoders;
+  const decoders = (await import(path)) as Decoders;
+  if (dir !== undefined) {
+    const { installDecoders } = (await import('./decode.ts')) as { installDecoders(dir: string): void };
+    installDecoders(dir);
+  }
+  return decoders;
+}
+
+/** --decoders DIR, or the decoders/ folder of the rules' context folder when it has one. */
+function decodersDir(explicit: string | undefined, rules: string): string | undefined {
+  if (explicit !== undefined) {
+    if (!existsSync(explicit)) throw new CommandError(`${explicit}: no such folder`);
+    return explicit;
+  }
+  const context = findContextDir(rules);
+  const dir = context === null ? undefined : join(context, 'decoders');
+  return dir !== undefined && existsSync(dir) ? dir : undefined;
 }
 
 async function lint(paths: string[]): Promise<number> {
@@ -55,10 +76,12 @@ async function test(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
     events: { type: 'string' },
     format: { type: 'string' },
+    decoders: { type: 'string' },
     'ignore-logsource': { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new UsageError('give exactly one RULE_OR_DIR');
   if (values.format && !values.events) throw new UsageError('--format applies to --events FILE');
+  if (values.decoders && !values.format) throw new UsageError('--decoders applies to raw lines read with --format NAME|auto');
   const { ruleset, findings } = loadRuleSet(positionals);
   const errors = findings.filter((f) => f.severity === 'error');
   printFindings(errors);
@@ -73,7 +96,7 @@ async function test(argv: string[]): Promise<number> {
   if (!existsSync(values.events)) throw new CommandError(`${values.events}: no such file`);
   let decoders: Decoders | null = null;
   if (values.format) {
-    decoders = await loadDecoders();
+    decoders = await loadDecoders(decodersDir(values.decoders, positionals[0]!));
     if (!decoders.isKnownFormat(values.format)) throw new UsageError(`unknown format '${values.format}'`);
   }
   const runner = new EventRunner(ruleset, { ignoreLogsource: values['ignore-logsource'] ?? false });

@@ -1,7 +1,7 @@
 import type { Envelope } from '../../shared/envelope.ts';
 import type { NormalizedEvent } from '../../shared/event.ts';
 import { parseSyslog } from './framing/syslog.ts';
-import { decoderByName, decoders, sniff } from './registry.ts';
+import { customDecoders, decoderByName, decoders, sniff } from './registry.ts';
 import { DEFAULT_TIMEZONE, isValidTimezone, iso, type TimeContext } from './time.ts';
 import { DecodeError, type Decoder, type DecodeInput, type Draft } from './types.ts';
 
@@ -19,10 +19,12 @@ export interface DecodeOptions {
   timezone?: string;
   /** Per-source memory across lines (W3C #Fields headers); see createDecodeSession. */
   state?: Map<string, unknown>;
+  /** Decode with this decoder, sniffing nothing (a custom decoder's own tests). */
+  decoder?: Decoder;
 }
 
 export function listFormats(): { name: string; description: string }[] {
-  return decoders.map((d) => ({ name: d.name, description: d.description }));
+  return [...customDecoders(), ...decoders].map((d) => ({ name: d.name, description: d.description }));
 }
 
 export function isKnownFormat(name: string): boolean {
@@ -104,8 +106,8 @@ export function decodeLine(rawLine: string, opts: DecodeOptions = {}): Normalize
   if (bad) return pipelineError(line, safeReceived, bad);
   const time: TimeContext = { received: safeReceived, timezone: zoneOf(opts.timezone) };
   const format = opts.format && opts.format !== 'auto' ? opts.format : undefined;
-  let decoder: Decoder | undefined;
-  if (format !== undefined) {
+  let decoder: Decoder | undefined = opts.decoder;
+  if (decoder === undefined && format !== undefined) {
     decoder = decoderByName(format);
     if (!decoder) return pipelineError(line, safeReceived, `format: unknown format '${format}' at position 0`);
   }
@@ -132,6 +134,17 @@ export function decodeLine(rawLine: string, opts: DecodeOptions = {}): Normalize
     return pipelineError(line, safeReceived, `${decoder.name}: ${why} at position ${pos}`, undefined, decoder.name);
   }
   return finish(draft, decoder, input, line, safeReceived);
+}
+
+/** Whether a decoder's sniff takes a line as decodeLine frames it (a custom decoder's own tests). */
+export function sniffsLine(decoder: Decoder, line: string, received: Date): boolean {
+  const time: TimeContext = { received: received.getTime(), timezone: DEFAULT_TIMEZONE };
+  try {
+    const framed = line.charCodeAt(0) === 123 ? { offset: 0, header: undefined } : parseSyslog(line, time);
+    return decoder.sniff({ payload: line.slice(framed.offset), offset: framed.offset, header: framed.header, time });
+  } catch {
+    return false;
+  }
 }
 
 function finish(draft: Draft, decoder: Decoder, input: DecodeInput, line: string, received: number): NormalizedEvent {

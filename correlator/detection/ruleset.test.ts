@@ -71,11 +71,13 @@ describe('loading', () => {
     const { findings } = rulesFrom('title: r\nid: r\nlayer: 1\ndetection:\n  s: { destination.prot: 22 }\n  condition: s\n');
     expect(findings.map((f) => f.message)).toEqual(["field 'destination.prot' is not in the event schema or the field mappings (did you mean 'destination.port'?)"]);
   });
-  it('folders load recursively, skipping lists/, drills/ and the context files, whose context they use', () => {
+  it('folders load recursively, skipping lists/, drills/, decoders/ and the context files, whose context they use', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rules-'));
     mkdirSync(join(dir, 'lists'));
     mkdirSync(join(dir, 'drills'));
     writeFileSync(join(dir, 'drills', 'scenario.yml'), 'name: not a rule\n');
+    mkdirSync(join(dir, 'decoders'));
+    writeFileSync(join(dir, 'decoders', 'acme.yml'), 'name: acme-waf\n');
     mkdirSync(join(dir, 'layer1'));
     writeFileSync(join(dir, 'lists', 'bad.txt'), '6.6.6.6\n');
     writeFileSync(join(dir, 'fields.yml'), 'fields:\n  Attacker: source.ip\n');

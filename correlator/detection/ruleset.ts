@@ -25,7 +25,7 @@ export interface LoadOptions {
 
 /** Files and folders in a rules folder that are context, not rules (drills/ holds drill scenarios). */
 const CONTEXT_FILES = new Set(['assets.yml', 'assets.yaml', 'fields.yml', 'fields.yaml']);
-const CONTEXT_DIRS = new Set(['lists', 'drills']);
+const CONTEXT_DIRS = new Set(['lists', 'drills', 'decoders']);
 
 /** The rule files of the given files and folders (folders recursively; context files and folders left out). */
 export function ruleFiles(paths: readonly string[]): { files: string[]; findings: Finding[] } {

@@ -30,6 +30,19 @@ export function checkpointFields(s: string, from: number): Record<string, string
   return out;
 }
 
+/** Translated addresses and ports ("0.0.0.0" / "0" when the gateway translated nothing). */
+function nat(draft: Draft, x: Record<string, string>): void {
+  const side = (end: 'source' | 'destination', addr: string | undefined, p: string | undefined) => {
+    const a = present(addr);
+    const n = int(p);
+    if ((a === undefined || a === '0.0.0.0') && !n) return;
+    const target = (draft[end] ??= {}) as Record<string, unknown>;
+    target.nat = { ...(a !== undefined && a !== '0.0.0.0' ? { ip: a } : {}), ...(n ? { port: n } : {}) };
+  };
+  side('source', x.xlatesrc, x.xlatesport);
+  side('destination', x.xlatedst, x.xlatedport);
+}
+
 function mapCheckpoint(x: Record<string, string>, draft: Draft): void {
   observer(draft, 'Checkpoint', present(x.product) ?? 'Check Point', 'firewall');
   const t = x.time ? iso(parseEpoch(x.time)) : undefined;
@@ -38,11 +51,24 @@ function mapCheckpoint(x: Record<string, string>, draft: Draft): void {
   setDestination(draft, x.dst, x.service);
   setTransport(draft, x.proto);
   const action = present(x.action);
-  if (action) {
-    draft.event.action = action;
-    const v = verdict(action);
-    if (v) addType(draft, v);
+  if (action) draft.event.action = action;
+  // The rule's verdict decides allowed/denied (an "Inform" or "Decrypt" log line of an accepted connection is
+  // still allowed); logins carry theirs in the action.
+  const ruleAction = present(x.rule_action) ?? action;
+  if (ruleAction === 'Detect' || ruleAction === 'Prevent') addCategory(draft, 'intrusion_detection');
+  if (ruleAction === 'Prevent' || ruleAction === 'Detect' || ruleAction === 'Quarantine') draft.event.kind = 'alert';
+  if (action === 'Log In' || action === 'Failed Log In') {
+    addCategory(draft, 'authentication');
+    addType(draft, action === 'Log In' ? 'allowed' : 'denied');
+    draft.event.outcome = action === 'Log In' ? 'success' : 'failure';
+  } else {
+    const v = ruleAction === 'Prevent' ? 'denied' : verdict(ruleAction);
+    if (v) {
+      addType(draft, v, 'connection');
+      draft.event.outcome = 'success';
+    }
   }
+  nat(draft, x);
   setUser(draft, x.src_user_name ?? x.user ?? x.administrator ?? x.dst_user_name);
   if (x.rule_name) draft.rule = { name: x.rule_name };
   if (x.ifdir === 'inbound' || x.ifdir === 'outbound') (draft.network ??= {}).direction = x.ifdir;
@@ -67,15 +93,58 @@ function mapCheckpoint(x: Record<string, string>, draft: Draft): void {
   draft.checkpoint = x;
 }
 
+/** Where the field list opens: at once, or after a program word when the sender wrote no header ("syslog[..."). */
+function bracket(p: string): number {
+  if (p[0] === '[') return 0;
+  const open = p.indexOf('[');
+  return open > 0 && open <= 32 && /^[A-Za-z][\w-]*$/.test(p.slice(0, open)) ? open : -1;
+}
+
+/**
+ * The older quoted-column export (fw log / OPSEC LEA to text): number, date, time, interface, origin, type, action,
+ * service, source port, source, destination, protocol, rule, rule name, ..., then "key: value; ..." details and
+ * the product.
+ */
+const LEGACY = /^"\d+" "\d{1,2}[A-Z][a-z]{2}\d{4}" "\d\d:\d\d:\d\d" "/;
+const LEGACY_COLUMNS = ['loguid', 'date', 'time', 'ifname', 'origin', 'type', 'action', 'service', 's_port', 'src', 'dst', 'proto', 'rule', 'rule_name'] as const;
+
+function legacyFields(p: string): Record<string, string> {
+  const columns: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"/g;
+  for (let m = re.exec(p); m !== null; m = re.exec(p)) columns.push(m[1]!);
+  if (columns.length < LEGACY_COLUMNS.length) throw new DecodeError(`${columns.length} quoted columns, ${LEGACY_COLUMNS.length} expected`, p.length);
+  const x: Record<string, string> = Object.create(null) as Record<string, string>;
+  LEGACY_COLUMNS.forEach((k, i) => {
+    if (columns[i] !== '') x[k] = columns[i]!;
+  });
+  for (const part of columns.slice(LEGACY_COLUMNS.length).join('; ').split(';')) {
+    const colon = part.indexOf(':');
+    if (colon > 0) x[part.slice(0, colon).trim()] ??= part.slice(colon + 1).trim();
+  }
+  const product = columns.slice(LEGACY_COLUMNS.length).find((c) => /^[A-Z][\w -]+$/.test(c) && !c.includes(':'));
+  if (product) x.product = product;
+  // Protocol names here, numbers in the newer export; service is a port only when numeric.
+  if (x.service !== undefined && !/^\d+$/.test(x.service)) delete x.service;
+  return x;
+}
+
 export const checkpoint: Decoder = {
   name: 'checkpoint',
-  description: 'Check Point Log Exporter syslog ([key:"value"; ...]); Check Point CEF goes through cef',
+  description: 'Check Point Log Exporter syslog ([key:"value"; ...]) and the older quoted-column export; Check Point CEF goes through cef',
   sniff(input) {
     const p = input.payload;
-    return p[0] === '[' && (input.header?.appName === 'CheckPoint' || /^\[[a-z_]{1,40}:"/.test(p.slice(0, 48)));
+    if (LEGACY.test(p)) return true;
+    const open = bracket(p);
+    return open >= 0 && (input.header?.appName === 'CheckPoint' || /^\[[a-z_]{1,40}:"/.test(p.slice(open, open + 48)));
   },
   decode(input, draft) {
-    if (input.payload[0] !== '[') throw new DecodeError('expected [key:"value"; ...]', 0);
-    mapCheckpoint(checkpointFields(input.payload, 0), draft);
+    const p = input.payload;
+    if (p[0] === '"') {
+      mapCheckpoint(legacyFields(p), draft);
+      return;
+    }
+    const open = bracket(p);
+    if (open < 0) throw new DecodeError('expected [key:"value"; ...]', 0);
+    mapCheckpoint(checkpointFields(p, open), draft);
   },
 };

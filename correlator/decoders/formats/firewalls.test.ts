@@ -153,7 +153,7 @@ describe('Sophos XG, SonicWall, Check Point, Juniper SRX', () => {
 
   it('reads a Check Point Log Exporter record', () => {
     const f = decoded('<134>1 2026-11-26T00:54:00Z gw-hcm CheckPoint 1234 - [action:"Drop"; ifdir:"inbound"; origin:"10.0.0.2"; time:"1795654440"; src:"203.0.113.42"; s_port:"42000"; dst:"10.0.0.52"; service:"23"; proto:"6"; rule_name:"Cleanup rule"; product:"VPN-1 & FireWall-1"]');
-    expect([f('source.ip'), f('source.port'), f('destination.port'), f('network.transport'), f('rule.name'), f('event.type')]).toEqual(['203.0.113.42', 42000, 23, 'tcp', 'Cleanup rule', ['denied']]);
+    expect([f('source.ip'), f('source.port'), f('destination.port'), f('network.transport'), f('rule.name'), f('event.type')]).toEqual(['203.0.113.42', 42000, 23, 'tcp', 'Cleanup rule', ['denied', 'connection']]);
   });
 
   it('reads a Juniper SRX RT_FLOW session deny from structured data', () => {

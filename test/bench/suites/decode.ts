@@ -2,6 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeLine } from '../../../correlator/decoders/index.ts';
+import { loadDecoders } from '../../../correlator/decoders/custom/load.ts';
+import { useCustomDecoders } from '../../../correlator/decoders/registry.ts';
+import { formatFinding } from '../../../shared/yaml-source.ts';
 import { withRatio, type BenchSuite, type Figure } from '../figure.ts';
 
 /**
@@ -40,9 +43,11 @@ function fill(template: string, i: number): string {
     .replaceAll('{q}', String(1 + ((i * 31) % 1024)));
 }
 
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
 function corpusLines(): string[] | undefined {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const file = join(resolve(here, '..', '..', '..'), '..', 'shared', 'corpus', 'decoders-dev.ndjson');
+  // CANHGAC_CORPUS names the corpus file when the checkout is not beside ../shared (a git worktree).
+  const file = process.env.CANHGAC_CORPUS ?? join(repoRoot, '..', 'shared', 'corpus', 'decoders-dev.ndjson');
   if (!existsSync(file)) return undefined;
   return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => (JSON.parse(l) as { line: string }).line);
 }
@@ -92,6 +97,16 @@ export const suite: BenchSuite = {
     const mixed = Array.from({ length: LINES }, (_, i) => source[i % source.length]!);
     ctx.log(`mixed: ${LINES} lines from ${corpus ? `the shared corpus (${corpus.length} real lines, 37 vendors)` : 'the per-format templates'}`);
     figures.push(measure('decode.mixed', mixed, corpus ? 'shared corpus, cycled' : 'per-format templates, interleaved'));
+    // The same lines with the shipped custom decoders (rules/decoders) loaded: every line runs their sniffs first.
+    const custom = loadDecoders([join(repoRoot, 'rules', 'decoders')]);
+    if (custom.findings.length) throw new Error(`rules/decoders: ${custom.findings.map(formatFinding).join('; ')}`);
+    useCustomDecoders(custom.decoders.map((d) => d.decoder));
+    try {
+      ctx.log(`mixed with ${custom.decoders.length} custom decoders loaded`);
+      figures.push(measure('decode.mixed.custom', mixed, `as decode.mixed, with ${custom.decoders.map((d) => d.decoder.name).join(' and ')} loaded`));
+    } finally {
+      useCustomDecoders([]);
+    }
     return figures;
   },
 };
