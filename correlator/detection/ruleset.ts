@@ -2,11 +2,14 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Finding } from '../../shared/yaml-source.ts';
 import { AssetRegister } from './assets.ts';
+import type { EvaluationBudget } from './budget.ts';
 import { eventTokenizer, type EventTokens } from './compile/logsource.ts';
 import { RuleIndex } from './compile/rule-index.ts';
 import { compileDetection, ruleInfo, type CompiledDetection } from './compile/rule.ts';
 import { compileCorrelation, type CorrelationDef, type RuleRef } from './correlation/definition.ts';
+import { costFinding } from './cost.ts';
 import { FieldMapping } from './fields/mapping.ts';
+import { DEFAULT_RULE_LIMITS, type RuleLimits } from './limits.ts';
 import { ListStore } from './lists.ts';
 import type { RuleInfo, RuleMatch } from './model.ts';
 import { parseRuleFile, type ParsedRule } from './parse/documents.ts';
@@ -18,7 +21,14 @@ export interface RuleContext {
   assets: AssetRegister;
 }
 
-export interface LoadOptions {
+export interface BuildOptions {
+  /** File size and cost limits (correlator.ruleLimits); the defaults when absent. */
+  limits?: RuleLimits;
+  /** Times each evaluation and leaves out rules that overrun (the correlator's); none for lint and tests. */
+  budget?: EvaluationBudget;
+}
+
+export interface LoadOptions extends BuildOptions {
   /** Defaults to the context found next to the rules (see findContextDir). */
   context?: RuleContext;
 }
@@ -84,7 +94,9 @@ export class RuleSet {
     readonly detections: ReadonlyMap<string, CompiledDetection>,
     readonly correlations: ReadonlyMap<string, CorrelationDef>,
     readonly context: RuleContext,
+    private readonly budget?: EvaluationBudget,
   ) {
+    budget?.retain(detections);
     this.index = new RuleIndex(detections.values());
     this.tokens = eventTokenizer(context.mapping.logsources);
     for (const c of correlations.values()) {
@@ -122,7 +134,7 @@ export class RuleSet {
       if (r.seen === seq) return;
       r.seen = seq;
       if (tokens) for (const t of r.logsource) if (!tokens.has(t)) return;
-      if (r.predicate(event)) out.push({ rule: r.info, correlations: this.feeds.get(r.info.id) ?? [], alert: this.alerting.get(r.info.id) ?? true });
+      if (this.budget ? this.budget.evaluate(r, event) : r.predicate(event)) out.push({ rule: r.info, correlations: this.feeds.get(r.info.id) ?? [], alert: this.alerting.get(r.info.id) ?? true });
     });
     return out;
   }
@@ -165,7 +177,8 @@ export class RuleSet {
  * Builds a rule set from parsed documents: ids checked for duplicates, correlations resolved, and what
  * cannot run reported and left out while the rest keeps working.
  */
-export function buildRuleSet(parsed: readonly ParsedRule[], context: RuleContext): { ruleset: RuleSet; findings: Finding[] } {
+export function buildRuleSet(parsed: readonly ParsedRule[], context: RuleContext, opts: BuildOptions = {}): { ruleset: RuleSet; findings: Finding[] } {
+  const limits = opts.limits ?? DEFAULT_RULE_LIMITS;
   const findings: Finding[] = [];
   const detections = new Map<string, CompiledDetection>();
   const refs = new Map<string, RuleRef>();
@@ -193,7 +206,10 @@ export function buildRuleSet(parsed: readonly ParsedRule[], context: RuleContext
     refs.set(info.id, ref);
     if (p.doc.name) refs.set(p.doc.name, ref);
     if (p.kind === 'detection') {
-      const compiled = compileDetection(p, context, findings);
+      const cost = costFinding(p, limits);
+      if (cost) findings.push(cost);
+      if (cost?.severity === 'error') continue;
+      const compiled = compileSafely(p, context, findings);
       if (compiled) detections.set(info.id, compiled);
     } else {
       correlationDocs.push({ parsed: p, info });
@@ -218,7 +234,20 @@ export function buildRuleSet(parsed: readonly ParsedRule[], context: RuleContext
       findings.push(p.at(['title'], 'warning', "no 'layer': the rule is treated as layer 1 (on-site force)"));
     }
   }
-  return { ruleset: new RuleSet(detections, correlations, context), findings };
+  return { ruleset: new RuleSet(detections, correlations, context, opts.budget), findings };
+}
+
+/**
+ * Compiles one detection; a failure the checks did not foresee (a bug, an exhausted resource) is that
+ * rule's error, never the end of the rule set or of the process that loads it.
+ */
+function compileSafely(p: Extract<ParsedRule, { kind: 'detection' }>, context: RuleContext, findings: Finding[]): CompiledDetection | null {
+  try {
+    return compileDetection(p, context, findings);
+  } catch (err) {
+    findings.push(p.at(['detection'], 'error', `the rule cannot be compiled: ${(err as Error).message}`));
+    return null;
+  }
 }
 
 /** Correlations that count a rule that failed (or a cycle of correlations) cannot run either. */
@@ -273,12 +302,13 @@ export function loadRuleSet(paths: readonly string[], opts: LoadOptions = {}): {
   const { files, findings: fileFindings } = ruleFiles(paths);
   findings.push(...fileFindings);
   const parsed: ParsedRule[] = [];
+  const limits = opts.limits ?? DEFAULT_RULE_LIMITS;
   for (const f of files) {
-    const r = parseRuleFile(f);
+    const r = parseRuleFile(f, limits.maxFileBytes);
     findings.push(...r.findings);
     parsed.push(...r.rules);
   }
-  const built = buildRuleSet(parsed, context);
+  const built = buildRuleSet(parsed, context, opts);
   return { ruleset: built.ruleset, findings: sortFindings([...findings, ...built.findings]) };
 }
 
