@@ -47,6 +47,11 @@ describe('recursion limits', () => {
     // Document, tests and match are three levels; the map one past the limit opens at its column.
     expect(r.findings).toEqual([{ file: 't.yml', line: 6, col: 11 + 4 * (MAX_YAML_DEPTH - 3), severity: 'error', message: `maps and lists nested deeper than ${MAX_YAML_DEPTH} levels` }]);
   });
+  it('a map or a list as a key is an error at the key', () => {
+    const r = parseRuleText(`${HEAD}detection:\n  ? [a, b]\n  : 1\n  condition: sel\n`, 't.yml');
+    expect(r.rules).toEqual([]);
+    expect(r.findings).toEqual([{ file: 't.yml', line: 6, col: 5, severity: 'error', message: 'a key must be a plain value, not a map or a list' }]);
+  });
   it('nesting too deep for the YAML parser itself is named as such', () => {
     const r = parseRuleText(`${HEAD}detection:\n  sel: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n  condition: sel\n`, 't.yml');
     expect(r.rules).toEqual([]);

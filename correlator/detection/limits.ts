@@ -1,4 +1,4 @@
-import { isMap, isPair, isSeq, type Node } from 'yaml';
+import { isCollection, isMap, isPair, isSeq, type Node } from 'yaml';
 import { z } from 'zod';
 import { DurationSchema } from './parse/timespan.ts';
 
@@ -34,19 +34,22 @@ export const DEFAULT_RULE_LIMITS: RuleLimits = RuleLimitsSchema.parse({});
  */
 export const MAX_YAML_DEPTH = 32;
 
-/** The first node nested deeper than `max` levels (walked without recursion), or null. */
-export function tooDeep(root: Node | null | undefined, max = MAX_YAML_DEPTH): Node | null {
+/**
+ * What makes a rule document's shape unusable before it is converted: maps and lists nested deeper
+ * than `max` levels, or a map or list used as a key (YAML allows it, rules have no use for it). Walked
+ * without recursion; null when the shape is fine.
+ */
+export function shapeProblem(root: Node | null | undefined, max = MAX_YAML_DEPTH): { node: Node; message: string } | null {
   if (!root) return null;
   const stack: [Node, number][] = [[root, 1]];
   while (stack.length) {
     const [node, depth] = stack.pop()!;
     if (!isMap(node) && !isSeq(node)) continue;
-    if (depth > max) return node;
+    if (depth > max) return { node, message: `maps and lists nested deeper than ${max} levels` };
     for (const item of node.items as unknown[]) {
-      // Keys count too: YAML allows a map or a list as a key.
-      for (const child of isPair(item) ? [item.key, item.value] : [item]) {
-        if (child && typeof child === 'object') stack.push([child as Node, depth + 1]);
-      }
+      if (isPair(item) && isCollection(item.key)) return { node: item.key, message: 'a key must be a plain value, not a map or a list' };
+      const child = isPair(item) ? item.value : item;
+      if (child && typeof child === 'object') stack.push([child as Node, depth + 1]);
     }
   }
   return null;

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { LineCounter, parseAllDocuments, type YAMLError } from 'yaml';
-import { DEFAULT_RULE_LIMITS, MAX_YAML_DEPTH, tooDeep } from '../limits.ts';
+import { DEFAULT_RULE_LIMITS, MAX_YAML_DEPTH, shapeProblem } from '../limits.ts';
 import { positionOf, toData, zodFindings, type Finding, type YamlSource } from '../../../shared/yaml-source.ts';
 import { CorrelationRuleSchema, DetectionRuleSchema, type CorrelationRuleDoc, type DetectionRuleDoc } from './schema.ts';
 import type { DetectionItem } from '../compile/value.ts';
@@ -58,9 +58,9 @@ export function parseRuleText(text: string, file: string): { rules: ParsedRule[]
     const errors = doc.errors.map((e) => ({ file, ...lines.linePos(e.pos[0]), severity: 'error' as const, message: yamlMessage(e) }));
     findings.push(...errors, ...doc.warnings.map((e) => ({ file, ...lines.linePos(e.pos[0]), severity: 'warning' as const, message: yamlMessage(e) })));
     if (errors.length) continue;
-    const deep = tooDeep(doc.contents);
-    if (deep) {
-      findings.push({ file, ...lines.linePos(deep.range?.[0] ?? 0), severity: 'error', message: `maps and lists nested deeper than ${MAX_YAML_DEPTH} levels` });
+    const shape = shapeProblem(doc.contents);
+    if (shape) {
+      findings.push({ file, ...lines.linePos(shape.node.range?.[0] ?? 0), severity: 'error', message: shape.message });
       continue;
     }
     const data = toData(source);
