@@ -60,6 +60,21 @@ describe('canhgac rules lint', () => {
     expect(r.code).toBe(1);
     expect(r.stdout.split('\n')[0]).toBe(`${file}:6:78: error: condition: nested deeper than 64 levels (parentheses and 'not')`);
   });
+  it('--config checks against the limits of a correlator config', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lint-limits-'));
+    const rule = join(dir, 'list.yml');
+    writeFileSync(rule, `title: list\nid: list\nlayer: 1\ndetection:\n  sel:\n    destination.port: [${Array.from({ length: 30 }, (_, i) => 1000 + i).join(', ')}]\n  condition: sel\n`);
+    const config = join(dir, 'correlator.yml');
+    writeFileSync(config, 'correlator:\n  ruleLimits: { costWarning: 10, costError: 20 }\n');
+    expect(canhgac('rules', 'lint', rule).code).toBe(0);
+    const limited = canhgac('rules', 'lint', '--config', config, rule);
+    expect(limited.code).toBe(1);
+    expect(limited.stdout).toContain(`${rule}:6:5: error: estimated matching cost 30 per event (30 inline values, 0 wildcards, 0 regex characters) is above the limit of 20`);
+    writeFileSync(config, 'correlator:\n  ruleLimits: { costWarning: many }\n');
+    const bad = canhgac('rules', 'lint', '--config', config, rule);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/correlator\.yml:2:.*costWarning/);
+  });
   it('bad usage exits 2', () => {
     expect(canhgac('rules', 'frobnicate').code).toBe(2);
     expect(canhgac('rules', 'test').code).toBe(2);
