@@ -34,6 +34,9 @@ export const DEFAULT_RULE_LIMITS: RuleLimits = RuleLimitsSchema.parse({});
  */
 export const MAX_YAML_DEPTH = 32;
 
+/** How many correlations may count one another in a chain: the engine passes a hit along it recursively. */
+export const MAX_CORRELATION_CHAIN = 16;
+
 /**
  * What makes a rule document's shape unusable before it is converted: maps and lists nested deeper
  * than `max` levels, or a map or list used as a key (YAML allows it, rules have no use for it). Walked
