@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -28,6 +29,17 @@ const wideRule = [
 ].join('\n');
 
 const foundRule = ['title: Malware found', 'id: malware-found', 'layer: 1', 'detection:', '  sel: { event.action: malware-detected }', '  condition: sel', ''].join('\n');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 function clamLine(i: number): string {
   return `Nov 26 10:${String(Math.floor(i / 1000) % 60).padStart(2, '0')}:00 files01 clamd[411]: /var/www/upload/f${i}.php: Php.Webshell-${i % 7} FOUND`;
@@ -58,6 +70,7 @@ describe('an expensive rule under a flood through canhgac start', () => {
     const flood = join(dir, 'flood.log');
     writeFileSync(flood, '');
     const config = join(dir, 'start.yml');
+    const metricsPort = await freePort();
     writeFileSync(
       config,
       [
@@ -67,6 +80,7 @@ describe('an expensive rule under a flood through canhgac start', () => {
         `  sources: [{ type: file, name: flood, paths: ['${flood}'], startAt: beginning }]`,
         'correlator:',
         `  rules: '${rules}'`,
+        `  metrics: { port: ${metricsPort} }`,
         'operations:',
         "  audits: { schedule: '*/2 * * * * *' }",
         '',
@@ -132,5 +146,8 @@ describe('an expensive rule under a flood through canhgac start', () => {
     // The other rule kept working through the flood: every line became part of its incident.
     const found = (await (await fetch(`${base}/api/incidents?rule=malware-found`, { headers: { cookie } })).json()) as { incidents: Incident[] };
     expect(found.incidents.reduce((n, i) => n + i.alert_count, 0)).toBe(LINES);
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toContain('canhgac_correlator_rules_disabled_total{rule="wide-inline-list"} 1');
+    expect(Number(/canhgac_correlator_rule_overruns_total\{rule="wide-inline-list"\} (\d+)/.exec(metrics)?.[1])).toBe(3);
   });
 });
