@@ -79,7 +79,8 @@ function mutateCondition(r: Rng, text: string): string {
         s = s.slice(0, at) + s.slice(r.int(s.length + 1)).slice(0, 20) + s.slice(at);
         break;
       case 3: {
-        const depth = r.int(200);
+        // Now and then deep enough to overflow the stack of an unbounded recursive parser.
+        const depth = r.next() < 0.01 ? 5000 : r.int(200);
         s = `${'('.repeat(depth)}${s}${')'.repeat(r.next() < 0.8 ? depth : r.int(depth + 1))}`;
         break;
       }
