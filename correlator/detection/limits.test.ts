@@ -2,6 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../shared/config.ts';
+import { CorrelatorConfigSchema } from '../config.ts';
 import { MAX_CONDITION_DEPTH } from './condition/grammar.ts';
 import { estimateCost } from './cost.ts';
 import { DEFAULT_RULE_LIMITS, MAX_YAML_DEPTH, RuleLimitsSchema } from './limits.ts';
@@ -72,6 +74,10 @@ describe('rule file size', () => {
     expect(RuleLimitsSchema.parse({ evaluationBudget: '100ms', overrunWindow: '5m' })).toMatchObject({ evaluationBudget: 100, overrunWindow: 300_000 });
     expect(RuleLimitsSchema.safeParse({ costWarning: 10, costError: 5 }).success).toBe(false);
     expect(RuleLimitsSchema.safeParse({ bogus: 1 }).success).toBe(false);
+  });
+  it('correlator.example.yml lists the defaults as they are', () => {
+    const cfg = loadConfig(join(import.meta.dirname, '..', 'correlator.example.yml'), CorrelatorConfigSchema, {});
+    expect(cfg.correlator.ruleLimits).toEqual(DEFAULT_RULE_LIMITS);
   });
 });
 
