@@ -69,7 +69,7 @@ describe('canhgac rules lint', () => {
     expect(canhgac('rules', 'lint', rule).code).toBe(0);
     const limited = canhgac('rules', 'lint', '--config', config, rule);
     expect(limited.code).toBe(1);
-    expect(limited.stdout).toContain(`${rule}:6:5: error: estimated matching cost 30 per event (30 inline values, 0 wildcards, 0 regex characters) is above the limit of 20`);
+    expect(limited.stdout).toContain(`${rule}:6:5: error: estimated matching cost 30 per event (30 inline values, 0 wildcards, 0 regex characters, 1 selection references) is above the limit of 20`);
     writeFileSync(config, 'correlator:\n  ruleLimits: { costWarning: many }\n');
     const bad = canhgac('rules', 'lint', '--config', config, rule);
     expect(bad.code).toBe(1);

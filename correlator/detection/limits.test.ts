@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/config.ts';
 import { CorrelatorConfigSchema } from '../config.ts';
 import { MAX_CONDITION_DEPTH } from './condition/grammar.ts';
-import { estimateCost } from './cost.ts';
+import { costFinding, estimateCost } from './cost.ts';
 import { DEFAULT_RULE_LIMITS, MAX_YAML_DEPTH, RuleLimitsSchema } from './limits.ts';
 import { lintPaths } from './lint.ts';
 import { parseRuleText, type ParsedDetection } from './parse/documents.ts';
@@ -86,15 +86,24 @@ describe('rule cost', () => {
 
   it('counts inline values, wildcards (explicit and implied by contains/startswith/endswith) and regex characters', () => {
     const c = estimateCost(parsedDetection(rule(`sel:\n  a: [x, 'y*z?', 3]\n  b|contains: [p, q]\n  c|re: 'ab+c'\n  d|expand: '%big%'\n  e|base64offset|contains: r\ncondition: sel`)));
-    // values: a 3, b 2, c 1, e 3 (three alignments); wildcards: a 2, b 4, e 6; regex: 4.
-    expect(c).toMatchObject({ values: 9, wildcards: 12, regexChars: 4, total: 25 });
+    // values: a 3, b 2, c 1, e 3 (three alignments); wildcards: a 2, b 4, e 6; regex: 4; the list lookup 1.
+    expect(c).toMatchObject({ values: 9, wildcards: 12, regexChars: 4, references: 1, total: 26 });
+  });
+  it('a selection costs that much each time the condition refers to it', () => {
+    const sels = 'a: { f: [x, y] }\nb: { g: z }\n';
+    expect(estimateCost(parsedDetection(rule(`${sels}condition: a and not b`)))).toMatchObject({ total: 3, references: 2 });
+    expect(estimateCost(parsedDetection(rule(`${sels}condition: (a or b) and (a or 1 of b*)`)))).toMatchObject({ total: 6, references: 4 });
+    expect(estimateCost(parsedDetection(rule(`${sels}condition: ['a', 'all of them']`)))).toMatchObject({ total: 5, references: 3 });
+    // Repetition in the condition is a cost of its own, reported at the condition.
+    const repeated = parsedDetection(rule(`${sels}condition: ${Array.from({ length: 12_000 }, () => 'b').join(' or ')}`));
+    expect(costFinding(repeated, DEFAULT_RULE_LIMITS)).toMatchObject({ line: 8, col: 3, severity: 'warning', message: expect.stringMatching(/^estimated matching cost 12000 per event \(3 inline values, 0 wildcards, 0 regex characters, 12000 selection references\)/) });
   });
   it('a 100k-value inline contains list is a lint warning at the list, and the rule still loads', () => {
     const path = file('wide.yml', rule(`sel:\n  file.path|contains:\n${values(100_000)}\ncondition: sel`));
     const report = lintPaths([path], { context: context() });
     expect(report.rules).toBe(1);
     expect(report.findings).toEqual([
-      { file: path, line: 7, col: 5, severity: 'warning', message: expect.stringMatching(/^estimated matching cost 300000 per event \(100000 inline values, 200000 wildcards, 0 regex characters\) is above 10000 \(correlator.ruleLimits.costWarning\)/) },
+      { file: path, line: 7, col: 5, severity: 'warning', message: expect.stringMatching(/^estimated matching cost 300000 per event \(100000 inline values, 200000 wildcards, 0 regex characters, 1 selection references\) is above 10000 \(correlator.ruleLimits.costWarning\)/) },
     ]);
   });
   it('above costError the rule is an error and left out; the others keep loading', () => {
