@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rng, type Rng } from '../../test/support/random.ts';
 import { compileCondition, missingSelections } from './condition/evaluate.ts';
@@ -24,9 +24,12 @@ const RULE_BUDGET_MS = 1_000;
 
 const repo = join(import.meta.dirname, '..', '..');
 const testdata = join(import.meta.dirname, 'testdata');
-// The shared corpus sits beside the repository, or beside the folder of work trees.
-const sigmaArchive = [join(repo, '..', 'shared'), join(repo, '..', '..', 'shared')].map((d) => join(d, 'corpus', 'sigma', 'sigma-rules.tar.gz')).find(existsSync);
-if (!sigmaArchive) process.stderr.write('[fuzz] the SigmaHQ corpus is absent: rule seeds come from the test data only\n');
+// The shared corpus lives beside the repository (<repo>/../shared/corpus); from a git worktree,
+// CANHGAC_CORPUS names its decoder file, and the Sigma archive sits next to that.
+const corpusDir = process.env.CANHGAC_CORPUS ? dirname(process.env.CANHGAC_CORPUS) : join(repo, '..', 'shared', 'corpus');
+const sigmaArchive = join(corpusDir, 'sigma', 'sigma-rules.tar.gz');
+const sigmaPresent = existsSync(sigmaArchive);
+if (!sigmaPresent) process.stderr.write(`[fuzz] ${sigmaArchive} is absent: rule seeds come from the test data only\n`);
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
@@ -43,7 +46,7 @@ afterAll(() => {
 /** Rule texts to mutate: every test rule, and a seeded sample of the SigmaHQ rules when the corpus is here. */
 function seedRules(r: Rng): string[] {
   const texts = yamlFiles(testdata).map((f) => readFileSync(f, 'utf8'));
-  if (sigmaArchive) {
+  if (sigmaPresent) {
     const dir = mkdtempSync(join(tmpdir(), 'sigma-fuzz-'));
     scratch.push(dir);
     const tar = spawnSync('tar', ['-xzf', sigmaArchive, '-C', dir]);
