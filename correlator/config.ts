@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BaseConfigSchema } from '../shared/config.ts';
+import { RuleLimitsSchema } from './detection/limits.ts';
 import { DurationSchema } from './detection/parse/timespan.ts';
 import { OperationsSectionSchema } from './operations/config.ts';
 
@@ -23,6 +24,8 @@ export const CorrelatorSectionSchema = z
     reportDue: Duration.prefault('5d'),
     /** Triggering events kept inside an alert document for the console. */
     eventsPerAlert: z.number().int().min(1).max(100).default(10),
+    /** What one rule may cost: file size, estimated matching cost, time per event (see rules/README.md). */
+    ruleLimits: RuleLimitsSchema.prefault({}),
     /** Optional Prometheus endpoint (`GET /metrics`) on 127.0.0.1 unless host says otherwise. */
     metrics: z.object({ port: z.number().int().min(0).max(65535), host: z.string().default('127.0.0.1') }).strict().optional(),
   })

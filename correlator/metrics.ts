@@ -21,6 +21,8 @@ export function correlatorMetrics(registry = new Registry()) {
     deadLetters: new Counter({ name: 'canhgac_correlator_dead_letters_total', help: 'Messages sent to the dead-letter topic', registers: [registry] }),
     missingGroup: new Counter({ name: 'canhgac_correlator_missing_group_total', help: 'Events that matched a correlation base rule without a value for a group-by field', registers: [registry] }),
     correlateFeeds: new Counter({ name: 'canhgac_correlator_correlate_feeds_total', help: 'Events fed to correlations through soc.correlate; thinned: flatline feeds the flatline could not tell apart, not sent; oversize: events too big to send even without their original line', labelNames: ['outcome'], registers: [registry] }),
+    ruleOverruns: new Counter({ name: 'canhgac_correlator_rule_overruns_total', help: 'Evaluations of a rule on one event that took longer than correlator.ruleLimits.evaluationBudget, by rule id', labelNames: ['rule'], registers: [registry] }),
+    rulesDisabled: new Counter({ name: 'canhgac_correlator_rules_disabled_total', help: 'Rules disabled for overrunning their evaluation budget repeatedly, by rule id (until their file changes)', labelNames: ['rule'], registers: [registry] }),
     lateEvents: new Counter({ name: 'canhgac_correlator_late_events_total', help: 'Events later than the allowed lateness', registers: [registry] }),
     sinkSeconds: new Histogram({
       name: 'canhgac_correlator_sink_seconds',

@@ -8,9 +8,11 @@ import type { IncidentStore } from '../shared/store/types.ts';
 import { topicNames, type Topics } from '../shared/topics.ts';
 import { formatFinding } from '../shared/yaml-source.ts';
 import type { CorrelatorConfig } from './config.ts';
+import { EvaluationBudget } from './detection/budget.ts';
 import { watchRules } from './detection/watch.ts';
 import { watchDecoders } from './decoders/custom/watch.ts';
 import { DEFAULT_POLICY } from './incidents/grouping.ts';
+import { correlatorMetrics } from './metrics.ts';
 import { Correlator } from './service.ts';
 import { MemoryTelemetryLedger } from './operations/telemetry.ts';
 import { canonicalHost, startOperations } from './operations/service.ts';
@@ -38,10 +40,23 @@ export async function startCorrelatorService(cfg: CorrelatorConfig, shared?: Cor
   if (!shared && !cfg.elasticsearch) throw new Error('no Elasticsearch configured: set elasticsearch.url or ELASTICSEARCH_URL');
   const c = cfg.correlator;
   const log = createLogger('correlator', { instance: `${hostname()}:${process.pid}`, group: c.groupId }, cfg.log.level);
-  const watcher = watchRules(c.rules, (e) => {
-    log.info({ changed: e.changed, kept: e.kept, rules: e.ruleset.size }, 'rules reloaded');
-    for (const f of e.findings) if (f.severity === 'error') log.error({ finding: formatFinding(f) }, 'rule error; previous version kept');
+  const metrics = correlatorMetrics();
+  // One budget across reloads: an unrelated reload does not re-enable a rule disabled for being slow.
+  const budget = new EvaluationBudget(c.ruleLimits, {
+    onOverrun: (r) => metrics.ruleOverruns.inc({ rule: r.info.id }),
+    onDisable: (r) => {
+      metrics.rulesDisabled.inc({ rule: r.id });
+      log.error({ rule: r.id, file: r.file, line: r.line, overruns: r.overruns, slowestMs: r.slowestMs }, 'rule too slow: disabled until its file changes');
+    },
   });
+  const watcher = watchRules(
+    c.rules,
+    (e) => {
+      log.info({ changed: e.changed, kept: e.kept, rules: e.ruleset.size }, 'rules reloaded');
+      for (const f of e.findings) if (f.severity === 'error') log.error({ finding: formatFinding(f) }, 'rule error; previous version kept');
+    },
+    { limits: c.ruleLimits, budget },
+  );
   for (const f of watcher.findings) if (f.severity === 'error') log.error({ finding: formatFinding(f) }, 'rule error; the rule is left out');
   // Custom decoders (rules/decoders/*.yml): installed for every decode in this process, reloaded the same way.
   const decoderWatcher = watchDecoders(join(c.rules, 'decoders'), (e) => {
@@ -67,6 +82,7 @@ export async function startCorrelatorService(cfg: CorrelatorConfig, shared?: Cor
     policy: { ...DEFAULT_POLICY, suppressionMs: c.suppression, reportDueMs: c.reportDue },
     timezone: cfg.timezone,
     log,
+    metrics,
   });
   await correlator.start();
   const operations = await startOperations({
@@ -78,6 +94,7 @@ export async function startCorrelatorService(cfg: CorrelatorConfig, shared?: Cor
     ledger,
     assets: () => watcher.ruleset.context.assets,
     ruleFindings: () => [...watcher.findings, ...decoderWatcher.findings],
+    slowRules: () => budget.slowRules(),
     listsDir: join(c.rules, 'lists'),
     groupId: `${c.groupId}.national`,
     timezone: cfg.timezone,

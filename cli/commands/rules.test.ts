@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -48,6 +50,30 @@ describe('canhgac rules lint', () => {
     const w = canhgac('rules', 'lint', `${data}/lint/warnings.yml`, `${data}/sigma`);
     expect(w.code).toBe(0);
     expect(w.stdout.trimEnd().split('\n').pop()).toMatch(/^8 files, 9 rules loaded: 0 errors, \d+ warnings$/);
+  });
+  it('a 3,000-deep condition is one finding with its position, not a crash', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lint-deep-'));
+    const file = join(dir, 'deep.yml');
+    writeFileSync(file, `title: deep\nid: deep\nlayer: 1\ndetection:\n  sel: { destination.port: 22 }\n  condition: ${'('.repeat(3000)}sel${')'.repeat(3000)}\n`);
+    const r = canhgac('rules', 'lint', file);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    expect(r.stdout.split('\n')[0]).toBe(`${file}:6:78: error: condition: nested deeper than 64 levels (parentheses and 'not')`);
+  });
+  it('--config checks against the limits of a correlator config', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lint-limits-'));
+    const rule = join(dir, 'list.yml');
+    writeFileSync(rule, `title: list\nid: list\nlayer: 1\ndetection:\n  sel:\n    destination.port: [${Array.from({ length: 30 }, (_, i) => 1000 + i).join(', ')}]\n  condition: sel\n`);
+    const config = join(dir, 'correlator.yml');
+    writeFileSync(config, 'correlator:\n  ruleLimits: { costWarning: 10, costError: 20 }\n');
+    expect(canhgac('rules', 'lint', rule).code).toBe(0);
+    const limited = canhgac('rules', 'lint', '--config', config, rule);
+    expect(limited.code).toBe(1);
+    expect(limited.stdout).toContain(`${rule}:6:5: error: estimated matching cost 30 per event (30 inline values, 0 wildcards, 0 regex characters, 1 selection references) is above the limit of 20`);
+    writeFileSync(config, 'correlator:\n  ruleLimits: { costWarning: many }\n');
+    const bad = canhgac('rules', 'lint', '--config', config, rule);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/correlator\.yml:2:.*costWarning/);
   });
   it('bad usage exits 2', () => {
     expect(canhgac('rules', 'frobnicate').code).toBe(2);

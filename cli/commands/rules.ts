@@ -5,14 +5,18 @@ import { CommandError, parseFlags, UsageError, type Command } from '../command.t
 import { formatFinding, type Finding } from '../../shared/yaml-source.ts';
 import { formatReport, lintPaths } from '../../correlator/detection/lint.ts';
 import { findContextDir, loadRuleSet } from '../../correlator/detection/ruleset.ts';
+import { RuleLimitsSchema, type RuleLimits } from '../../correlator/detection/limits.ts';
+import { loadConfig } from '../../shared/config.ts';
+import { z } from 'zod';
 import { checkRuleTests, EventRunner } from '../../correlator/detection/rule-tests.ts';
 
-const USAGE = `Usage: canhgac rules lint [PATH...]
+const USAGE = `Usage: canhgac rules lint [--config FILE] [PATH...]
        canhgac rules test RULE_OR_DIR [--events FILE] [--format NAME] [--decoders DIR] [--ignore-logsource]
 
   lint   check rule files and folders (recursively; default: rules/). One line per finding,
          PATH:LINE:COL: error|warning: MESSAGE, then a summary. Exit 1 when there is an error,
-         0 with warnings only.
+         0 with warnings only. --config FILE checks against the correlator.ruleLimits of that
+         correlator (or start) config instead of the defaults.
   test   with --events FILE: run the rules over NDJSON events (normalized events, or flat JSON
          objects whose field names are matched as they are), or raw log lines decoded with
          --format NAME, and print one JSON line per match:
@@ -61,9 +65,19 @@ function decodersDir(explicit: string | undefined, rules: string): string | unde
   return dir !== undefined && existsSync(dir) ? dir : undefined;
 }
 
-async function lint(paths: string[]): Promise<number> {
-  const targets = paths.length ? paths : ['rules'];
-  const report = lintPaths(targets);
+/** The rule limits of a correlator or `canhgac start` config: only that section is read here. */
+const LimitsOnly = z.object({ correlator: z.object({ ruleLimits: RuleLimitsSchema.prefault({}) }).loose().prefault({}) }).loose();
+
+async function lint(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, { config: { type: 'string' } });
+  let limits: RuleLimits | undefined;
+  try {
+    limits = values.config ? loadConfig(values.config, LimitsOnly).correlator.ruleLimits : undefined;
+  } catch (err) {
+    throw new CommandError((err as Error).message);
+  }
+  const targets = positionals.length ? positionals : ['rules'];
+  const report = lintPaths(targets, { limits });
   for (const line of formatReport(report, display)) process.stdout.write(`${line}\n`);
   return report.errors ? 1 : 0;
 }
@@ -138,7 +152,6 @@ export const command: Command = {
     const [sub, ...rest] = argv;
     switch (sub) {
       case 'lint':
-        parseFlags(rest, {});
         return lint(rest);
       case 'test':
         return test(rest);

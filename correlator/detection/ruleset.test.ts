@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { context, rulesFrom } from './testdata/build.ts';
+import { MAX_CORRELATION_CHAIN } from './limits.ts';
 import { loadRuleSet } from './ruleset.ts';
 
 const errors = (findings: { severity: string; message: string; line: number; col: number }[]) =>
@@ -54,6 +55,20 @@ describe('loading', () => {
     );
     expect(errors(cycle.findings).join()).toMatch(/cycle/);
     expect(cycle.ruleset.correlations.size).toBe(0);
+  });
+  it('correlations counting correlations: 16 deep run, deeper is an error at the correlation too deep, in either order', () => {
+    const base = 'title: b\nid: c0\nlayer: 1\ndetection:\n  s: { destination.port: 1 }\n  condition: s\n';
+    const chain = (n: number) => [base, ...Array.from({ length: n }, (_, k) => `title: c${k + 1}\nid: c${k + 1}\nlayer: 2\ncorrelation:\n  type: event_count\n  rules: c${k}\n  timespan: 1m\n  condition: { gte: 1 }\n`)];
+    for (const order of [(d: string[]) => d, (d: string[]) => [...d].reverse()]) {
+      expect(rulesFrom(order(chain(MAX_CORRELATION_CHAIN)).join('---\n')).findings).toEqual([]);
+      const deep = rulesFrom(order(chain(MAX_CORRELATION_CHAIN + 1)).join('---\n'));
+      expect(errors(deep.findings)).toEqual([expect.stringMatching(new RegExp(`^\\d+:3 correlations count one another more than ${MAX_CORRELATION_CHAIN} deep: c${MAX_CORRELATION_CHAIN + 1} -> c${MAX_CORRELATION_CHAIN}`))]);
+      expect(deep.ruleset.correlations.size).toBe(MAX_CORRELATION_CHAIN);
+    }
+    // Thousands chained, last first: each is reported, none overflows the stack, the first 16 still run.
+    const long = rulesFrom(chain(3000).reverse().join('---\n'));
+    expect(long.ruleset.size).toBe(MAX_CORRELATION_CHAIN + 1);
+    expect(errors(long.findings)).toHaveLength(3000 - MAX_CORRELATION_CHAIN);
   });
   it('a rule without layer is layer 1 with a warning; base rules of correlations need none', () => {
     const layerWarnings = (yaml: string) => rulesFrom(yaml).findings.filter((f) => /layer/.test(f.message)).map((f) => `${f.line} ${f.message}`);

@@ -2,11 +2,14 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Finding } from '../../shared/yaml-source.ts';
 import { AssetRegister } from './assets.ts';
+import type { EvaluationBudget } from './budget.ts';
 import { eventTokenizer, type EventTokens } from './compile/logsource.ts';
 import { RuleIndex } from './compile/rule-index.ts';
 import { compileDetection, ruleInfo, type CompiledDetection } from './compile/rule.ts';
 import { compileCorrelation, type CorrelationDef, type RuleRef } from './correlation/definition.ts';
+import { costFinding } from './cost.ts';
 import { FieldMapping } from './fields/mapping.ts';
+import { DEFAULT_RULE_LIMITS, MAX_CORRELATION_CHAIN, type RuleLimits } from './limits.ts';
 import { ListStore } from './lists.ts';
 import type { RuleInfo, RuleMatch } from './model.ts';
 import { parseRuleFile, type ParsedRule } from './parse/documents.ts';
@@ -18,7 +21,14 @@ export interface RuleContext {
   assets: AssetRegister;
 }
 
-export interface LoadOptions {
+export interface BuildOptions {
+  /** File size and cost limits (correlator.ruleLimits); the defaults when absent. */
+  limits?: RuleLimits;
+  /** Times each evaluation and leaves out rules that overrun (the correlator's); none for lint and tests. */
+  budget?: EvaluationBudget;
+}
+
+export interface LoadOptions extends BuildOptions {
   /** Defaults to the context found next to the rules (see findContextDir). */
   context?: RuleContext;
 }
@@ -84,7 +94,9 @@ export class RuleSet {
     readonly detections: ReadonlyMap<string, CompiledDetection>,
     readonly correlations: ReadonlyMap<string, CorrelationDef>,
     readonly context: RuleContext,
+    private readonly budget?: EvaluationBudget,
   ) {
+    budget?.retain(detections);
     this.index = new RuleIndex(detections.values());
     this.tokens = eventTokenizer(context.mapping.logsources);
     for (const c of correlations.values()) {
@@ -122,7 +134,7 @@ export class RuleSet {
       if (r.seen === seq) return;
       r.seen = seq;
       if (tokens) for (const t of r.logsource) if (!tokens.has(t)) return;
-      if (r.predicate(event)) out.push({ rule: r.info, correlations: this.feeds.get(r.info.id) ?? [], alert: this.alerting.get(r.info.id) ?? true });
+      if (this.budget ? this.budget.evaluate(r, event) : r.predicate(event)) out.push({ rule: r.info, correlations: this.feeds.get(r.info.id) ?? [], alert: this.alerting.get(r.info.id) ?? true });
     });
     return out;
   }
@@ -165,7 +177,8 @@ export class RuleSet {
  * Builds a rule set from parsed documents: ids checked for duplicates, correlations resolved, and what
  * cannot run reported and left out while the rest keeps working.
  */
-export function buildRuleSet(parsed: readonly ParsedRule[], context: RuleContext): { ruleset: RuleSet; findings: Finding[] } {
+export function buildRuleSet(parsed: readonly ParsedRule[], context: RuleContext, opts: BuildOptions = {}): { ruleset: RuleSet; findings: Finding[] } {
+  const limits = opts.limits ?? DEFAULT_RULE_LIMITS;
   const findings: Finding[] = [];
   const detections = new Map<string, CompiledDetection>();
   const refs = new Map<string, RuleRef>();
@@ -193,7 +206,10 @@ export function buildRuleSet(parsed: readonly ParsedRule[], context: RuleContext
     refs.set(info.id, ref);
     if (p.doc.name) refs.set(p.doc.name, ref);
     if (p.kind === 'detection') {
-      const compiled = compileDetection(p, context, findings);
+      const cost = costFinding(p, limits);
+      if (cost) findings.push(cost);
+      if (cost?.severity === 'error') continue;
+      const compiled = compileSafely(p, context, findings);
       if (compiled) detections.set(info.id, compiled);
     } else {
       correlationDocs.push({ parsed: p, info });
@@ -218,43 +234,109 @@ export function buildRuleSet(parsed: readonly ParsedRule[], context: RuleContext
       findings.push(p.at(['title'], 'warning', "no 'layer': the rule is treated as layer 1 (on-site force)"));
     }
   }
-  return { ruleset: new RuleSet(detections, correlations, context), findings };
+  return { ruleset: new RuleSet(detections, correlations, context, opts.budget), findings };
 }
 
-/** Correlations that count a rule that failed (or a cycle of correlations) cannot run either. */
+/**
+ * Compiles one detection; a failure the checks did not foresee (a bug, an exhausted resource) is that
+ * rule's error, never the end of the rule set or of the process that loads it.
+ */
+function compileSafely(p: Extract<ParsedRule, { kind: 'detection' }>, context: RuleContext, findings: Finding[]): CompiledDetection | null {
+  try {
+    return compileDetection(p, context, findings);
+  } catch (err) {
+    findings.push(p.at(['detection'], 'error', `the rule cannot be compiled: ${(err as Error).message}`));
+    return null;
+  }
+}
+
+/**
+ * Correlations that count a rule that failed, that count one another in a cycle, or whose chain of
+ * correlations counting correlations is longer than MAX_CORRELATION_CHAIN (the engine passes a hit
+ * along the chain recursively) cannot run either. Walked without recursion and in time linear in the
+ * references, so that a file of thousands of chained correlations is reported, not a stack overflow.
+ */
 function dropBroken(
   correlations: Map<string, CorrelationDef>,
   detections: ReadonlyMap<string, CompiledDetection>,
   findings: Finding[],
   docs: { parsed: Extract<ParsedRule, { kind: 'correlation' }>; info: RuleInfo }[],
 ): void {
-  const at = (id: string) => docs.find((d) => d.info.id === id)!.parsed;
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (const [id, c] of correlations) {
-      const missing = c.rules.find((r) => !detections.has(r) && !correlations.has(r));
-      if (missing) {
-        findings.push(at(id).at(['correlation', 'rules'], 'error', `counts rule '${missing}', which could not be loaded`));
-        correlations.delete(id);
-        changed = true;
-      }
+  const parsedOf = new Map(docs.map((d) => [d.info.id, d.parsed]));
+  const fail = (id: string, message: string) => {
+    findings.push(parsedOf.get(id)!.at(['correlation', 'rules'], 'error', message));
+    correlations.delete(id);
+  };
+  const countedBy = new Map<string, string[]>();
+  for (const [id, c] of correlations) {
+    for (const r of c.rules) {
+      const list = countedBy.get(r);
+      if (list) list.push(id);
+      else countedBy.set(r, [id]);
     }
   }
-  const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (id: string, chain: string[]): boolean => {
-    if (state.get(id) === 'done' || !correlations.has(id)) return true;
-    if (state.get(id) === 'visiting') {
-      findings.push(at(id).at(['correlation', 'rules'], 'error', `correlations refer to each other in a cycle: ${[...chain, id].join(' -> ')}`));
-      return false;
+  /** Drops what counts a rule that is gone, and what counts that, and so on. */
+  const dropCounting = (gone: Iterable<string>) => {
+    const queue = [...gone];
+    while (queue.length) {
+      const r = queue.pop()!;
+      for (const id of countedBy.get(r) ?? []) {
+        if (!correlations.has(id)) continue;
+        fail(id, `counts rule '${r}', which could not be loaded`);
+        queue.push(id);
+      }
     }
-    state.set(id, 'visiting');
-    const ok = correlations.get(id)!.rules.every((r) => visit(r, [...chain, id]));
-    state.set(id, 'done');
-    if (!ok) correlations.delete(id);
-    return ok;
   };
-  for (const id of [...correlations.keys()]) visit(id, []);
+  dropCounting([...countedBy.keys()].filter((r) => !detections.has(r) && !correlations.has(r)));
+
+  // Depth-first over correlations counting correlations, with the path as an explicit stack.
+  const depth = new Map<string, number>();
+  const dropped: string[] = [];
+  for (const root of [...correlations.keys()]) {
+    if (depth.has(root) || !correlations.has(root)) continue;
+    const path: { id: string; next: number; deepest: number }[] = [{ id: root, next: 0, deepest: 0 }];
+    while (path.length) {
+      const top = path[path.length - 1]!;
+      const rules = correlations.get(top.id)!.rules;
+      if (top.next < rules.length) {
+        const r = rules[top.next++]!;
+        if (!correlations.has(r)) continue;
+        const known = depth.get(r);
+        if (known !== undefined && known < MAX_CORRELATION_CHAIN) {
+          top.deepest = Math.max(top.deepest, known);
+          continue;
+        }
+        if (known !== undefined) {
+          // What counts the top of the path is walked again as roots of its own (or dropped for counting it).
+          path.length = 0;
+          fail(top.id, `correlations count one another more than ${MAX_CORRELATION_CHAIN} deep: ${top.id} -> ${r} -> ... (${known} below it)`);
+          dropped.push(top.id);
+          continue;
+        }
+        const loop = path.findIndex((p) => p.id === r);
+        if (loop < 0 && path.length < MAX_CORRELATION_CHAIN) {
+          path.push({ id: r, next: 0, deepest: 0 });
+          continue;
+        }
+        const ids = path.splice(0).map((p) => p.id);
+        if (loop >= 0) {
+          fail(r, `correlations refer to each other in a cycle: ${[...ids.slice(loop), r].join(' -> ')}`);
+          // Everything on the path counts the next one, which is part of the cycle or counts it.
+          for (let i = ids.length - 1; i >= 0; i--) if (correlations.has(ids[i]!)) fail(ids[i]!, `counts rule '${ids[i + 1] ?? r}', which could not be loaded`);
+          dropped.push(...ids);
+        } else {
+          // Only the root is known to be too deep; the rest of the path is walked again as roots of its own.
+          fail(root, `correlations count one another more than ${MAX_CORRELATION_CHAIN} deep: ${[...ids, r].join(' -> ')}`);
+          dropped.push(root);
+        }
+        continue;
+      }
+      path.pop();
+      depth.set(top.id, top.deepest + 1);
+      if (path.length) path[path.length - 1]!.deepest = Math.max(path[path.length - 1]!.deepest, top.deepest + 1);
+    }
+  }
+  dropCounting(dropped);
 }
 
 /**
@@ -273,12 +355,13 @@ export function loadRuleSet(paths: readonly string[], opts: LoadOptions = {}): {
   const { files, findings: fileFindings } = ruleFiles(paths);
   findings.push(...fileFindings);
   const parsed: ParsedRule[] = [];
+  const limits = opts.limits ?? DEFAULT_RULE_LIMITS;
   for (const f of files) {
-    const r = parseRuleFile(f);
+    const r = parseRuleFile(f, limits.maxFileBytes);
     findings.push(...r.findings);
     parsed.push(...r.rules);
   }
-  const built = buildRuleSet(parsed, context);
+  const built = buildRuleSet(parsed, context, opts);
   return { ruleset: built.ruleset, findings: sortFindings([...findings, ...built.findings]) };
 }
 

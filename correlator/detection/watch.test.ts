@@ -2,6 +2,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { RuleLimitsSchema } from './limits.ts';
 import { watchRules, type ReloadEvent } from './watch.ts';
 
 const rule = (id: string, value: string) => `title: ${id}\nid: ${id}\nlayer: 1\ndetection:\n  s: { a: ${value} }\n  condition: s\n`;
@@ -55,6 +56,37 @@ describe('hot reload', () => {
       await nextReload(events, 3);
       expect(ids(w, 'y')).toEqual([]);
       expect(ids(w, 'z')).toEqual(['one']);
+    } finally {
+      w.close();
+    }
+  });
+  it('a 3,000-deep condition on reload is an error naming the file; the file keeps its previous version, the others run', () => {
+    const dir = setup();
+    const w = watchRules(dir, () => undefined, { debounceMs: 10_000 });
+    try {
+      const deep = `${'('.repeat(3000)}s${')'.repeat(3000)}`;
+      writeFileSync(join(dir, 'one.yml'), `title: one\nid: one\nlayer: 1\ndetection:\n  s: { a: q }\n  condition: ${deep}\n`);
+      const e = w.reload();
+      expect(e?.kept).toEqual([join(dir, 'one.yml')]);
+      expect(e?.findings.filter((f) => f.severity === 'error')).toEqual([
+        { file: join(dir, 'one.yml'), line: 6, col: 78, severity: 'error', message: "condition: nested deeper than 64 levels (parentheses and 'not')" },
+      ]);
+      expect(ids(w, 'x')).toEqual(['one']);
+      expect(ids(w, 'y')).toEqual(['two']);
+      expect(ids(w, 'q')).toEqual([]);
+    } finally {
+      w.close();
+    }
+  });
+  it('a new file above the size limit is refused unread; the rules in force stay', () => {
+    const dir = setup();
+    const w = watchRules(dir, () => undefined, { debounceMs: 10_000, limits: RuleLimitsSchema.parse({ maxFileBytes: 4096 }) });
+    try {
+      writeFileSync(join(dir, 'huge.yml'), `${rule('huge', 'h')}# ${'x'.repeat(8192)}\n`);
+      const e = w.reload();
+      expect(e?.findings.filter((f) => f.severity === 'error').map((f) => [f.file, f.line, f.message.slice(0, 48)])).toEqual([[join(dir, 'huge.yml'), 1, 'the file is larger than the rule file limit of 4']]);
+      expect(ids(w, 'h')).toEqual([]);
+      expect(ids(w, 'x')).toEqual(['one']);
     } finally {
       w.close();
     }

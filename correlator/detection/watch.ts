@@ -5,7 +5,8 @@ import { AssetRegister } from './assets.ts';
 import { FieldMapping } from './fields/mapping.ts';
 import { ListStore } from './lists.ts';
 import { parseRuleFile, type ParsedRule } from './parse/documents.ts';
-import { buildRuleSet, ruleFiles, sortFindings, type RuleContext, type RuleSet } from './ruleset.ts';
+import { DEFAULT_RULE_LIMITS } from './limits.ts';
+import { buildRuleSet, ruleFiles, sortFindings, type BuildOptions, type RuleContext, type RuleSet } from './ruleset.ts';
 
 export interface ReloadEvent {
   ruleset: RuleSet;
@@ -46,8 +47,9 @@ function stampOf(file: string): string | null {
  * one at once; a file that is broken keeps its previous good version and is reported. Changes to
  * lists/, assets.yml and fields.yml apply the same way (a broken context file keeps the previous one).
  */
-export function watchRules(dir: string, onChange: (e: ReloadEvent) => void, opts: { debounceMs?: number } = {}): RulesWatcher {
+export function watchRules(dir: string, onChange: (e: ReloadEvent) => void, opts: BuildOptions & { debounceMs?: number } = {}): RulesWatcher {
   const root = resolve(dir);
+  const maxFileBytes = (opts.limits ?? DEFAULT_RULE_LIMITS).maxFileBytes;
   const good = new Map<string, FileState>();
   const contextStamps = new Map<string, string | null>();
   const lists = new ListStore();
@@ -88,7 +90,7 @@ export function watchRules(dir: string, onChange: (e: ReloadEvent) => void, opts
   };
 
   const build = (files: Map<string, FileState>, context: RuleContext) =>
-    buildRuleSet([...files.keys()].sort().flatMap((f) => files.get(f)!.rules), context);
+    buildRuleSet([...files.keys()].sort().flatMap((f) => files.get(f)!.rules), context, opts);
 
   const rescan = (initial: boolean): ReloadEvent | null => {
     const ctx = reloadContext();
@@ -101,7 +103,7 @@ export function watchRules(dir: string, onChange: (e: ReloadEvent) => void, opts
     for (const f of files) {
       const stamp = stampOf(f);
       if (stamp === null || good.get(f)?.stamp === stamp) continue;
-      const parsed = parseRuleFile(f);
+      const parsed = parseRuleFile(f, maxFileBytes);
       parseFindings.push(...parsed.findings);
       changed.push(f);
       const state = { stamp, rules: parsed.rules };

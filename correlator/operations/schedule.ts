@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import { CronJob, validateCronExpression } from 'cron';
 import type { Level } from '../../shared/incident.ts';
 import type { Finding } from '../../shared/yaml-source.ts';
+import type { SlowRule } from '../detection/budget.ts';
 import { coverageAudit, type RegisteredServer } from './audits/coverage.ts';
 import { applyFindings, type AlertSink, type AuditOutcome } from './audits/findings.ts';
 import { ruleHealthAudit } from './audits/rule-health.ts';
+import { ruleSpeedAudit } from './audits/rule-speed.ts';
 import { signatureAgeAudit } from './audits/signature-age.ts';
 import { silentSourcesAudit } from './audits/silent-sources.ts';
 import type { OperationsSection } from './config.ts';
@@ -26,6 +28,8 @@ export interface OperationsDeps {
   servers: () => readonly RegisteredServer[];
   /** The findings of the rules' last load or reload (RulesWatcher.findings). */
   ruleFindings: () => readonly Finding[];
+  /** The rules the evaluation budget disabled (none when absent). */
+  slowRules?: () => readonly SlowRule[];
   securityLevelOf: SecurityLevelOf;
   /** Which hosts this instance audits (null: host-less findings); all when absent (one instance). */
   owns?: (host: string | null) => boolean;
@@ -77,6 +81,7 @@ export class OperationsSchedule {
       ['silent-source', silentSourcesAudit(this.d.ledger, servers, now, { heartbeatLostMs: a.heartbeatLost, silentAfterMs: a.silentAfter, dropWindowMs: a.coverageWindow })],
       ['signature-age', signatureAgeAudit(servers, this.d.ledger, now, a.signatureMaxAge)],
       ['rule-health', ruleHealthAudit(this.d.ruleFindings())],
+      ['rule-speed', ruleSpeedAudit(this.d.slowRules?.() ?? [])],
     ] as const;
     const out: AuditOutcome[] = [];
     for (const [name, findings] of batches) out.push(await applyFindings(this.d.trail, this.d.sink, name, findings, this.d.owns));

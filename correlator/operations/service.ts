@@ -5,6 +5,7 @@ import type { IncidentStore } from '../../shared/store/types.ts';
 import type { Topics } from '../../shared/topics.ts';
 import type { Finding } from '../../shared/yaml-source.ts';
 import type { AssetRegister } from '../detection/assets.ts';
+import type { SlowRule } from '../detection/budget.ts';
 import type { RegisteredServer } from './audits/coverage.ts';
 import type { AlertSink } from './audits/findings.ts';
 import type { OperationsSection } from './config.ts';
@@ -26,6 +27,8 @@ export interface OperationsServiceOptions {
   assets: () => AssetRegister;
   /** The rules' last load or reload findings (RulesWatcher.findings). */
   ruleFindings: () => readonly Finding[];
+  /** The rules the evaluation budget disabled (EvaluationBudget.slowRules). */
+  slowRules?: () => readonly SlowRule[];
   /** rules/lists/ */
   listsDir: string;
   /** Consumer group of the national exporter on soc.incidents. */
@@ -69,6 +72,7 @@ export async function startOperations(o: OperationsServiceOptions): Promise<Runn
     ledger: o.ledger,
     servers: () => registeredServers(o.assets()),
     ruleFindings: o.ruleFindings,
+    slowRules: o.slowRules,
     securityLevelOf,
     owns: o.owns,
     exporter,

@@ -50,9 +50,20 @@ function tokenize(text: string): Token[] {
 
 const KEYWORDS = new Set(['and', 'or', 'not', 'of', '(', ')']);
 
+/**
+ * How deep parentheses and `not` may nest. The parser and every walk over the tree recurse once per
+ * level, so a bound here keeps a hostile condition from exhausting the stack; real Sigma rules stay
+ * under 10.
+ */
+export const MAX_CONDITION_DEPTH = 64;
+
 export function parseCondition(text: string): ConditionNode {
   const tokens = tokenize(text);
   let pos = 0;
+  let depth = 0;
+  const deeper = (t: Token) => {
+    if (++depth > MAX_CONDITION_DEPTH) throw new ConditionSyntaxError(`nested deeper than ${MAX_CONDITION_DEPTH} levels (parentheses and 'not')`, t.offset);
+  };
   const peek = () => tokens[pos];
   const lower = (t: Token | undefined) => t?.text.toLowerCase();
   const endOffset = text.length;
@@ -74,9 +85,13 @@ export function parseCondition(text: string): ConditionNode {
     return items.length === 1 ? items[0]! : { kind: 'and', items };
   }
   function notExpr(): ConditionNode {
-    if (lower(peek()) === 'not') {
+    const t = peek();
+    if (t && lower(t) === 'not') {
+      deeper(t);
       pos++;
-      return { kind: 'not', item: notExpr() };
+      const item = notExpr();
+      depth--;
+      return { kind: 'not', item };
     }
     return primary();
   }
@@ -84,11 +99,13 @@ export function parseCondition(text: string): ConditionNode {
     const t = peek();
     if (!t) throw new ConditionSyntaxError('the condition ends where a selection name was expected', endOffset);
     if (t.text === '(') {
+      deeper(t);
       pos++;
       const inner = orExpr();
       const close = peek();
       if (close?.text !== ')') throw new ConditionSyntaxError("missing ')'", close?.offset ?? endOffset);
       pos++;
+      depth--;
       return inner;
     }
     const next = tokens[pos + 1];

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { LineCounter, parseAllDocuments, type YAMLError } from 'yaml';
+import { DEFAULT_RULE_LIMITS, MAX_YAML_DEPTH, shapeProblem } from '../limits.ts';
 import { positionOf, toData, zodFindings, type Finding, type YamlSource } from '../../../shared/yaml-source.ts';
 import { CorrelationRuleSchema, DetectionRuleSchema, type CorrelationRuleDoc, type DetectionRuleDoc } from './schema.ts';
 import type { DetectionItem } from '../compile/value.ts';
@@ -54,30 +55,66 @@ export function parseRuleText(text: string, file: string): { rules: ParsedRule[]
   const list = Array.isArray(docs) ? docs : [];
   for (const doc of list) {
     const source: YamlSource = { file, doc, lines };
-    const errors = doc.errors.map((e) => ({ file, ...lines.linePos(e.pos[0]), severity: 'error' as const, message: e.message.split('\n')[0] ?? e.message }));
-    findings.push(...errors, ...doc.warnings.map((e) => ({ file, ...lines.linePos(e.pos[0]), severity: 'warning' as const, message: e.message.split('\n')[0] ?? e.message })));
+    const errors = doc.errors.map((e) => ({ file, ...lines.linePos(e.pos[0]), severity: 'error' as const, message: yamlMessage(e) }));
+    findings.push(...errors, ...doc.warnings.map((e) => ({ file, ...lines.linePos(e.pos[0]), severity: 'warning' as const, message: yamlMessage(e) })));
     if (errors.length) continue;
+    const shape = shapeProblem(doc.contents);
+    if (shape) {
+      findings.push({ file, ...lines.linePos(shape.node.range?.[0] ?? 0), severity: 'error', message: shape.message });
+      continue;
+    }
     const data = toData(source);
     if ('finding' in data) {
       findings.push(data.finding);
       continue;
     }
     if (data.data === null || data.data === undefined) continue;
-    const parsed = parseRuleDocument(data.data, locate(source));
+    const loc = locate(source);
+    let parsed: ReturnType<typeof parseRuleDocument>;
+    try {
+      parsed = parseRuleDocument(data.data, loc);
+    } catch (err) {
+      // Whatever the checks above did not foresee stays this document's error.
+      findings.push(loc.at([], 'error', `the rule cannot be read: ${(err as Error).message}`));
+      continue;
+    }
     findings.push(...parsed.findings);
     if (parsed.rule) rules.push(parsed.rule);
   }
   return { rules, findings };
 }
 
-export function parseRuleFile(file: string): { rules: ParsedRule[]; findings: Finding[] } {
+/** The first line of a YAML error; the parser's own stack overflow is named for what it means. */
+function yamlMessage(e: YAMLError): string {
+  if (e.code === 'RESOURCE_EXHAUSTION' && /call stack/i.test(e.message)) return `maps and lists nested too deeply to parse (the limit is ${MAX_YAML_DEPTH} levels)`;
+  return e.message.split('\n')[0] ?? e.message;
+}
+
+/** A rule file larger than `maxBytes` is refused before it is read whole, let alone parsed. */
+export function parseRuleFile(file: string, maxBytes = DEFAULT_RULE_LIMITS.maxFileBytes): { rules: ParsedRule[]; findings: Finding[] } {
+  const refuse = (message: string) => ({ rules: [], findings: [{ file, line: 1, col: 1, severity: 'error' as const, message }] });
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    const read = readBounded(file, maxBytes);
+    if (read === null) return refuse(`the file is larger than the rule file limit of ${maxBytes} bytes (correlator.ruleLimits.maxFileBytes); use an expand list (rules/lists/) for long value lists`);
+    text = read;
   } catch (err) {
-    return { rules: [], findings: [{ file, line: 1, col: 1, severity: 'error', message: `cannot read: ${(err as Error).message}` }] };
+    return refuse(`cannot read: ${(err as Error).message}`);
   }
   return parseRuleText(text, file);
+}
+
+/** The file's text, or null when it holds more than `maxBytes` (the size is checked before reading). */
+function readBounded(file: string, maxBytes: number): string | null {
+  const fd = openSync(file, 'r');
+  try {
+    if (fstatSync(fd).size > maxBytes) return null;
+    const buf = readFileSync(fd);
+    // It may have grown between the check and the read.
+    return buf.length > maxBytes ? null : buf.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function parseRuleDocument(data: unknown, loc: Located): { rule?: ParsedRule; findings: Finding[] } {

@@ -5,7 +5,7 @@ import type { PendingAlert } from '../../sinks/incidents.ts';
 import { auditId, changeIncident, searchAll, SYSTEM_ACTOR, type Trail } from '../trail.ts';
 
 /** The layer-3 audits; each has a rule identity of its own so its incidents group, route and report like any other. */
-export type AuditName = 'coverage' | 'silent-source' | 'signature-age' | 'rule-health';
+export type AuditName = 'coverage' | 'silent-source' | 'signature-age' | 'rule-health' | 'rule-speed';
 
 export interface AuditRule {
   id: string;
@@ -38,6 +38,12 @@ export const AUDIT_RULES: Record<AuditName, AuditRule> = {
     title: 'Detection rule broken',
     level: 'low',
     runbook: 'Fix the rule file (canhgac rules lint names the line); until then its previous good version stays in force.',
+  },
+  'rule-speed': {
+    id: 'canhgac-audit-rule-speed',
+    title: 'Detection rule too slow',
+    level: 'medium',
+    runbook: 'The rule overran its time per event repeatedly and is disabled. Move long inline value lists to an expand list (rules/lists/), narrow wildcards and regular expressions (canhgac rules lint warns about costly rules), then save the file: the new version loads enabled.',
   },
 };
 
