@@ -103,7 +103,11 @@ describe('the index', () => {
     const docs: string[] = [];
     for (let i = 0; i < 200; i++) {
       const value = () => (rnd(5) === 0 ? `'${vals[rnd(vals.length)]!.slice(0, 2)}*${vals[rnd(vals.length)]!.slice(-1)}'` : vals[rnd(vals.length)]);
-      const sel = () => fields.filter(() => rnd(2)).map((f) => `${f}${mods[rnd(mods.length)]}: ${rnd(3) ? value() : `[${value()}, ${value()}]`}`);
+      const sel = () => {
+        const items = fields.filter(() => rnd(2)).map((f) => `${f}${mods[rnd(mods.length)]}: ${rnd(3) ? value() : `[${value()}, ${value()}]`}`);
+        // An empty selection ({}) is refused, as it would match every event.
+        return items.length ? items : [`a: ${value()}`];
+      };
       const s1 = sel();
       const s2 = sel();
       const cond = ['s1', 's1 and s2', 's1 or s2', 's1 and not s2', '1 of s*', 'all of s*'][rnd(6)];

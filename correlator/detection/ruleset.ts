@@ -6,6 +6,7 @@ import { eventTokenizer, type EventTokens } from './compile/logsource.ts';
 import { RuleIndex } from './compile/rule-index.ts';
 import { compileDetection, ruleInfo, type CompiledDetection } from './compile/rule.ts';
 import { compileCorrelation, type CorrelationDef, type RuleRef } from './correlation/definition.ts';
+import { forgetFolded } from './fields/fold.ts';
 import { FieldMapping } from './fields/mapping.ts';
 import { ListStore } from './lists.ts';
 import type { RuleInfo, RuleMatch } from './model.ts';
@@ -117,6 +118,7 @@ export class RuleSet {
   match(event: unknown, opts: { ignoreLogsource?: boolean } = {}): RuleMatch[] {
     const out: RuleMatch[] = [];
     const seq = ++this.matchSeq;
+    forgetFolded();
     const tokens = opts.ignoreLogsource ? null : this.tokens(event);
     this.index.candidates(event, tokens, (r) => {
       if (r.seen === seq) return;

@@ -1,0 +1,214 @@
+import type { ListEntry } from '../lists.ts';
+import { cidrMatcher } from '../modifiers/cidr.ts';
+import { asText, base64, base64offset, utf16, type EncodedValue } from '../modifiers/encoding.ts';
+import type { ModifierSet } from '../modifiers/registry.ts';
+import { undash, windash } from '../modifiers/windash.ts';
+import { constantOf, literal, parseWildcards, positioned, type Piece, type Position } from '../modifiers/wildcard.ts';
+import { anyElement, EMPTY_SIZE, fieldPredicate, scalarText, type CompiledItem, type DetectionItem, type ItemContext, type ItemSize, type ValueTest } from './item.ts';
+import { stringMatcher } from './string-matcher.ts';
+
+/** Shorter substrings say too little to be worth an index entry. */
+export const MIN_LITERAL = 3;
+
+const PLACEHOLDER = /%([A-Za-z0-9_.-]+)%/g;
+const ENCODINGS = new Set(['base64', 'base64offset', 'utf16', 'utf16le', 'utf16be', 'wide']);
+
+/** One final form of a rule value: its text, and whether it is a literal (encoded, so no wildcards). */
+interface Form {
+  text: string;
+  literal: boolean;
+}
+
+function longestLiteral(pieces: readonly Piece[], dashMapped: boolean): string | null {
+  let best = '';
+  for (const p of pieces) {
+    if (typeof p !== 'object') continue;
+    // Under windash the event text differs from the index's plain text at the dashes: only dash-free runs can be looked up.
+    for (const run of dashMapped ? p.lit.split('-') : [p.lit]) if (run.length > best.length) best = run;
+  }
+  return best.length >= MIN_LITERAL ? best.toLowerCase() : null;
+}
+
+/**
+ * String values (and cidr): the transforms rewrite each value left to right, then all values of the item
+ * become one matcher (hash set, prefix/suffix lookups, one Aho–Corasick pass, one RE2 alternation), or
+ * one per value under `all`. `expand` values are rebuilt from their lists when a list changes.
+ */
+export function stringItem(item: DetectionItem, mods: ModifierSet, ctx: ItemContext): CompiledItem | null {
+  const { transforms, cased } = mods;
+  const position: Position = mods.position ?? (item.field === null ? 'contains' : 'exact');
+  const cidr = mods.match === 'cidr';
+  const expand = transforms.includes('expand');
+  const dashAt = transforms.indexOf('windash');
+  // windash compares with every dash mapped to '-' on both sides, unless an encoding follows it and needs the permutations.
+  const dashMapped = dashAt >= 0 && !transforms.slice(dashAt + 1).some((t) => ENCODINGS.has(t));
+  const textOf = dashMapped
+    ? (x: unknown) => {
+        const s = scalarText(x, cased);
+        return s === null ? null : undash(s);
+      }
+    : (x: unknown) => scalarText(x, cased);
+
+  const finalForms = (raw: unknown): Form[] | null => {
+    if (raw === null) return null;
+    if (typeof raw === 'object') {
+      ctx.error(`a value must be a string, number, boolean or null, got ${JSON.stringify(raw)}`);
+      return null;
+    }
+    let forms: { v: EncodedValue; literal: boolean }[] = [{ v: String(raw), literal: false }];
+    for (const t of transforms) {
+      if (t === 'windash') {
+        forms = forms.flatMap((f) => (typeof f.v !== 'string' ? [f] : dashMapped ? [{ v: undash(f.v), literal: f.literal }] : windash(f.v).map((v) => ({ v, literal: f.literal }))));
+      } else if (t === 'base64') forms = forms.map((f) => ({ v: base64(f.v), literal: true }));
+      else if (t === 'base64offset') forms = forms.flatMap((f) => base64offset(f.v).map((v) => ({ v, literal: true })));
+      else if (ENCODINGS.has(t)) forms = forms.map((f) => ({ v: utf16(f.v, t as 'utf16' | 'utf16le' | 'utf16be' | 'wide'), literal: true }));
+    }
+    return forms.map((f) => ({ text: asText(f.v), literal: f.literal }));
+  };
+
+  if (transforms.some((t) => ENCODINGS.has(t))) {
+    for (const v of item.values) {
+      if (typeof v === 'string' && parseWildcards(v).some((p) => typeof p === 'string')) {
+        ctx.error('wildcards cannot be encoded: base64 and utf16 modifiers need plain values');
+        return null;
+      }
+    }
+  }
+
+  const size: ItemSize = { ...EMPTY_SIZE, values: item.values.length };
+  const piecesOf = (f: Form) => positioned(f.literal ? literal(f.text) : parseWildcards(f.text), position);
+  /** The test for some final forms (any of them matching); `count` adds what it holds to the item's size. */
+  const formsTest = (forms: Form[], report: (m: string) => void, count = true): ValueTest => {
+    if (cidr) {
+      const nets: ((ip: string) => boolean)[] = [];
+      for (const f of forms) {
+        const net = cidrMatcher(f.text);
+        if (typeof net === 'string') report(net);
+        else nets.push(net);
+      }
+      if (count) size.networks += nets.length;
+      return (v) => anyElement(v, (x) => typeof x === 'string' && nets.some((n) => n(x)));
+    }
+    const m = stringMatcher(forms.map(piecesOf), cased);
+    if (count) for (const k of ['exact', 'prefixes', 'suffixes', 'substrings', 'wildcards'] as const) size[k] += m.size[k];
+    return (v) =>
+      anyElement(v, (x) => {
+        const s = textOf(x);
+        return s !== null && m.test(s);
+      });
+  };
+
+  if (expand) {
+    const tests: ValueTest[] = [];
+    for (const raw of item.values) {
+      if (typeof raw !== 'string') {
+        ctx.error("modifier 'expand' needs a string with a %placeholder%");
+        return null;
+      }
+      const names = [...raw.matchAll(PLACEHOLDER)].map((m) => m[1]!);
+      if (names.length === 0) {
+        ctx.error(`'${raw}' has no %placeholder% for 'expand'`);
+        return null;
+      }
+      const entries = names.map((n) => ctx.lists.entry(n));
+      const missing = entries.find((e) => !e.defined);
+      if (missing) {
+        // Matching nothing would turn `selection and not filter` into fire-on-everything: the rule is refused instead.
+        ctx.error(`placeholder %${missing.name}% is not resolved: no list rules/lists/${missing.name}.txt (an empty list file resolves it)`);
+        return null;
+      }
+      tests.push(expandTest(raw, entries, finalForms, formsTest));
+    }
+    return { test: fieldPredicate(ctx.reader, tests, mods), constants: null, literals: null, size };
+  }
+
+  const perValue: Form[][] = [];
+  let hasNull = false;
+  for (const raw of item.values) {
+    if (raw === null) {
+      if (cidr) {
+        ctx.error("modifier 'cidr' needs networks, not null");
+        return null;
+      }
+      hasNull = true;
+      continue;
+    }
+    let forms: Form[] | null;
+    try {
+      forms = finalForms(raw);
+    } catch (err) {
+      ctx.error((err as Error).message);
+      return null;
+    }
+    if (!forms) return null;
+    perValue.push(forms);
+  }
+  const nullTest: ValueTest = (v) => v === undefined || v === null;
+  const tests: ValueTest[] = [];
+  if (mods.all) for (const forms of perValue) tests.push(formsTest(forms, ctx.error));
+  else if (perValue.length) tests.push(formsTest(perValue.flat(), ctx.error));
+  if (hasNull) tests.push(nullTest);
+
+  const indexable = !cidr && !mods.neq && !hasNull;
+  const plain = indexable && transforms.length === 0 && position === 'exact' && !mods.all && item.field !== null;
+  let constants: string[] | null = plain ? [] : null;
+  let literals: string[] | null = indexable && (!mods.all || perValue.length === 1) ? [] : null;
+  for (const f of perValue.flat()) {
+    if (constants) {
+      const c = constantOf(parseWildcards(f.text));
+      if (c === null) constants = null;
+      else constants.push(c);
+    }
+    if (literals) {
+      const lit = longestLiteral(piecesOf(f), dashMapped);
+      if (lit === null) literals = null;
+      else literals.push(lit);
+    }
+  }
+  return { test: fieldPredicate(ctx.reader, tests, mods), constants, literals, size };
+}
+
+/**
+ * An `expand` value: the placeholders are replaced by every combination of their lists' values, and the
+ * matcher is rebuilt when a list gets a new version (files reloaded, a national feed imported).
+ */
+function expandTest(
+  raw: string,
+  entries: ListEntry[],
+  finalForms: (raw: unknown) => Form[] | null,
+  formsTest: (forms: Form[], report: (m: string) => void, count: boolean) => ValueTest,
+): ValueTest {
+  const seen = entries.map((e) => e.version);
+  let current: ValueTest = () => false;
+  let built = false;
+  const rebuild = () => {
+    let texts = [raw];
+    for (const e of entries) {
+      const token = `%${e.name}%`;
+      texts = texts.flatMap((t) => (t.includes(token) ? e.values.map((v) => t.split(token).join(v)) : [t]));
+    }
+    const forms = texts.flatMap((t) => {
+      try {
+        return finalForms(t) ?? [];
+      } catch {
+        return [];
+      }
+    });
+    // A bad entry in a list (a malformed network, say) is skipped: the list is data, not the rule.
+    current = forms.length ? formsTest(forms, () => undefined, !built) : () => false;
+    built = true;
+  };
+  // Built now, so the item's size counts the lists as loaded; rebuilt when a list changes.
+  rebuild();
+  return (v) => {
+    let stale = false;
+    for (let i = 0; i < entries.length; i++) {
+      if (seen[i] !== entries[i]!.version) {
+        seen[i] = entries[i]!.version;
+        stale = true;
+      }
+    }
+    if (stale) rebuild();
+    return current(v);
+  };
+}
