@@ -120,7 +120,7 @@ export class RuleSet {
     const seq = ++this.matchSeq;
     forgetFolded();
     const tokens = opts.ignoreLogsource ? null : this.tokens(event);
-    this.index.candidates(event, tokens, (r) => {
+    this.index.candidates(event, (r) => {
       if (r.seen === seq) return;
       r.seen = seq;
       if (tokens) for (const t of r.logsource) if (!tokens.has(t)) return;

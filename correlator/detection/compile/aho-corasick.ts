@@ -119,13 +119,13 @@ export class AhoCorasick {
     return false;
   }
 
-  /** Calls `found` with the index of every pattern the text contains (once per occurrence). */
-  each(text: string, found: (pattern: number) => void): void {
+  /** Appends to `out` the index of every pattern the text contains (once per occurrence; no closure per call). */
+  collect(text: string, out: number[]): void {
     let s = 0;
     for (let i = 0; i < text.length; i++) {
       s = this.advance(s, text.charCodeAt(i));
       for (let o = this.outHead[s]! >= 0 ? s : this.dictLink[s]!; o >= 0; o = this.dictLink[o]!) {
-        for (let p = this.outHead[o]!; p >= 0; p = this.outLink[p]!) found(p);
+        for (let p = this.outHead[o]!; p >= 0; p = this.outLink[p]!) out.push(p);
       }
     }
   }

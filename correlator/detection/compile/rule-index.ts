@@ -4,11 +4,12 @@ import { AhoCorasick } from './aho-corasick.ts';
 import type { CompiledDetection, IndexAtom, IndexKey } from './rule.ts';
 
 /**
- * Rules indexed by log source token and, inside, by a necessary condition of each rule: a set of field
- * conditions one of which holds whenever the rule matches, each a constant value the field must hold
- * (hash lookup) or a substring it must contain (all of one field's substrings in one Aho–Corasick
- * automaton, so a field value is scanned once for every rule). An event is checked only against the
- * rules that can match it, so the cost follows the rules that can match, not the number loaded.
+ * Rules indexed by a necessary condition of each rule: a set of field conditions one of which holds
+ * whenever the rule matches, each a constant value the field must hold (hash lookup) or a substring it
+ * must contain (all of one field's substrings in one Aho–Corasick automaton). All log sources share the
+ * index, so each field value is looked up or scanned once per event whatever the number of rules or
+ * sources; the caller checks a candidate's log source. An event is checked only against the rules that
+ * can match it, so the cost follows the rules that can match, not the number loaded.
  */
 interface ExactField {
   reader: FieldReader;
@@ -23,13 +24,11 @@ interface SubstrField {
   rulesOf: CompiledDetection[][];
 }
 
-interface SourceBucket {
+interface Bucket {
   exact: Map<string, ExactField>;
   substr: Map<string, SubstrField>;
   rest: CompiledDetection[];
 }
-
-const ANY_SOURCE = '*';
 
 function keyOf(v: unknown): string | null {
   if (typeof v === 'string') return folded(v);
@@ -43,31 +42,29 @@ function add(map: Map<string, CompiledDetection[]>, k: string, r: CompiledDetect
   else if (list[list.length - 1] !== r) list.push(r);
 }
 
+/** Pattern indices an automaton found in one value, reused from value to value. */
+const found: number[] = [];
+
 export class RuleIndex {
-  private readonly sources = new Map<string, SourceBucket>();
+  private readonly bucket: Bucket;
 
   constructor(rules: Iterable<CompiledDetection>) {
-    const bySource = new Map<string, CompiledDetection[]>();
-    for (const r of rules) {
-      const token = r.logsource[0] ?? ANY_SOURCE;
-      const list = bySource.get(token) ?? [];
-      list.push(r);
-      bySource.set(token, list);
-    }
-    for (const [token, list] of bySource) this.sources.set(token, build(list));
+    this.bucket = build([...rules]);
   }
 
-  /** Calls `visit` for each candidate rule (possibly twice; the caller dedupes); `tokens` null means every log source. */
-  candidates(event: unknown, tokens: Set<string> | null, visit: (r: CompiledDetection) => void): void {
-    if (tokens === null) {
-      for (const b of this.sources.values()) visitBucket(b, event, visit);
-      return;
+  /** Calls `visit` for each candidate rule (possibly twice; the caller dedupes and checks the log source). */
+  candidates(event: unknown, visit: (r: CompiledDetection) => void): void {
+    const b = this.bucket;
+    for (const r of b.rest) visit(r);
+    for (const f of b.exact.values()) {
+      const v = f.reader(event);
+      if (Array.isArray(v)) for (const x of v) visitExact(f, x, visit);
+      else if (v !== undefined) visitExact(f, v, visit);
     }
-    const any = this.sources.get(ANY_SOURCE);
-    if (any) visitBucket(any, event, visit);
-    for (const t of tokens) {
-      const b = this.sources.get(t);
-      if (b) visitBucket(b, event, visit);
+    for (const f of b.substr.values()) {
+      const v = f.reader(event);
+      if (Array.isArray(v)) for (const x of v) visitSubstr(f, x, visit);
+      else if (v !== undefined) visitSubstr(f, v, visit);
     }
   }
 }
@@ -80,11 +77,11 @@ function weight(a: IndexAtom, k: string): number {
 }
 
 /**
- * Picks each rule's rarest necessary condition: the one whose values the fewest other rules of the bucket
+ * Picks each rule's rarest necessary condition: the one whose values the fewest other loaded rules
  * share (a value many rules need, such as an event id, says little about which rule an event is for).
  */
-function build(rules: CompiledDetection[]): SourceBucket {
-  const bucket: SourceBucket = { exact: new Map(), substr: new Map(), rest: [] };
+function build(rules: CompiledDetection[]): Bucket {
+  const bucket: Bucket = { exact: new Map(), substr: new Map(), rest: [] };
   const shared = new Map<string, number>();
   for (const r of rules) for (const need of r.indexKeys) for (const a of need) for (const k of a.keys) shared.set(atomSlot(a, k), (shared.get(atomSlot(a, k)) ?? 0) + 1);
   const cost = (need: IndexKey) => {
@@ -125,20 +122,6 @@ function build(rules: CompiledDetection[]): SourceBucket {
   return bucket;
 }
 
-function visitBucket(b: SourceBucket, event: unknown, visit: (r: CompiledDetection) => void): void {
-  for (const r of b.rest) visit(r);
-  for (const f of b.exact.values()) {
-    const v = f.reader(event);
-    if (Array.isArray(v)) for (const x of v) visitExact(f, x, visit);
-    else if (v !== undefined) visitExact(f, v, visit);
-  }
-  for (const f of b.substr.values()) {
-    const v = f.reader(event);
-    if (Array.isArray(v)) for (const x of v) visitSubstr(f, x, visit);
-    else if (v !== undefined) visitSubstr(f, v, visit);
-  }
-}
-
 function visitExact(f: ExactField, v: unknown, visit: (r: CompiledDetection) => void): void {
   const k = keyOf(v);
   if (k === null) return;
@@ -149,7 +132,7 @@ function visitExact(f: ExactField, v: unknown, visit: (r: CompiledDetection) => 
 function visitSubstr(f: SubstrField, v: unknown, visit: (r: CompiledDetection) => void): void {
   const s = keyOf(v);
   if (s === null || s.length === 0) return;
-  f.automaton!.each(s, (p) => {
-    for (const r of f.rulesOf[p]!) visit(r);
-  });
+  found.length = 0;
+  f.automaton!.collect(s, found);
+  for (const p of found) for (const r of f.rulesOf[p]!) visit(r);
 }

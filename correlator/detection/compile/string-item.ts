@@ -87,15 +87,16 @@ export function stringItem(item: DetectionItem, mods: ModifierSet, ctx: ItemCont
         else nets.push(net);
       }
       if (count) size.networks += nets.length;
-      return (v) => anyElement(v, (x) => typeof x === 'string' && nets.some((n) => n(x)));
+      const one = (x: unknown) => typeof x === 'string' && nets.some((n) => n(x));
+      return (v) => anyElement(v, one);
     }
     const m = stringMatcher(forms.map(piecesOf), cased);
     if (count) for (const k of ['exact', 'prefixes', 'suffixes', 'substrings', 'wildcards'] as const) size[k] += m.size[k];
-    return (v) =>
-      anyElement(v, (x) => {
-        const s = textOf(x);
-        return s !== null && m.test(s);
-      });
+    const one = (x: unknown) => {
+      const s = textOf(x);
+      return s !== null && m.test(s);
+    };
+    return (v) => anyElement(v, one);
   };
 
   if (expand) {
@@ -152,17 +153,34 @@ export function stringItem(item: DetectionItem, mods: ModifierSet, ctx: ItemCont
   const indexable = !cidr && !mods.neq && !hasNull;
   const plain = indexable && transforms.length === 0 && position === 'exact' && !mods.all && item.field !== null;
   let constants: string[] | null = plain ? [] : null;
-  let literals: string[] | null = indexable && (!mods.all || perValue.length === 1) ? [] : null;
-  for (const f of perValue.flat()) {
-    if (constants) {
+  if (constants) {
+    for (const f of perValue.flat()) {
       const c = constantOf(parseWildcards(f.text));
-      if (c === null) constants = null;
-      else constants.push(c);
+      if (c === null) {
+        constants = null;
+        break;
+      }
+      constants.push(c);
     }
-    if (literals) {
+  }
+  /** One of these substrings is in the field whenever the forms match, or null when a form has none. */
+  const literalsOf = (forms: Form[]): string[] | null => {
+    const out: string[] = [];
+    for (const f of forms) {
       const lit = longestLiteral(piecesOf(f), dashMapped);
-      if (lit === null) literals = null;
-      else literals.push(lit);
+      if (lit === null) return null;
+      out.push(lit);
+    }
+    return out;
+  };
+  let literals: string[] | null = null;
+  if (indexable && !mods.all) literals = literalsOf(perValue.flat());
+  else if (indexable) {
+    // Under `all` every value must be there: the one with the longest shortest substring is the most telling.
+    const shortest = (l: string[]) => Math.min(...l.map((x) => x.length));
+    for (const forms of perValue) {
+      const l = literalsOf(forms);
+      if (l && (!literals || shortest(l) > shortest(literals))) literals = l;
     }
   }
   return { test: fieldPredicate(ctx.reader, tests, mods), constants, literals, size };

@@ -45,11 +45,12 @@ export function compareItem(item: DetectionItem, mods: ModifierSet, ctx: ItemCon
   const part = mods.time;
   const extract = part ? (v: unknown) => timePart(v, part) : toNumber;
   const op = mods.comparison;
-  const tests = nums.map((want) => (v: unknown) =>
-    anyElement(v, (x) => {
+  const tests = nums.map((want) => {
+    const one = (x: unknown) => {
       const got = extract(x);
       return got !== null && compareNumbers(op, got, want);
-    }),
-  );
+    };
+    return (v: unknown) => anyElement(v, one);
+  });
   return { test: fieldPredicate(ctx.reader, tests, mods), constants: null, literals: null, size: { ...EMPTY_SIZE, values: nums.length } };
 }

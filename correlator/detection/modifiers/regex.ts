@@ -32,7 +32,8 @@ export function regexItem(item: DetectionItem, mods: ModifierSet, ctx: ItemConte
       ctx.error(re);
       return null;
     }
-    tests.push((x) => anyElement(x, (y) => (typeof y === 'string' ? re(y) : (typeof y === 'number' || typeof y === 'boolean') && re(String(y)))));
+    const one = (y: unknown) => (typeof y === 'string' ? re(y) : (typeof y === 'number' || typeof y === 'boolean') && re(String(y)));
+    tests.push((x) => anyElement(x, one));
   }
   return { test: fieldPredicate(ctx.reader, tests, mods), constants: null, literals: null, size: { ...EMPTY_SIZE, values: tests.length, regexes: tests.length } };
 }
