@@ -38,6 +38,24 @@ describe('Aho–Corasick over code units', () => {
     expect(ac.test('cafe\u0301')).toBe(true);
   });
 
+  it('folds ASCII on the fly as toLowerCase would, and leaves other text to the caller', () => {
+    const rnd = random(3);
+    const alphabet = ['a', 'B', 'c', 'Z', '[', '@', '`', '{', 'z'];
+    const word = (max: number) => Array.from({ length: 1 + rnd(max) }, () => alphabet[rnd(alphabet.length)]).join('');
+    for (let round = 0; round < 100; round++) {
+      const ac = new AhoCorasick([...new Set(Array.from({ length: 6 }, () => word(3).toLowerCase()))]);
+      const text = word(20);
+      const onTheFly: number[] = [];
+      const folded: number[] = [];
+      expect(ac.collectAsciiFolded(text, onTheFly)).toBe(true);
+      ac.collect(text.toLowerCase(), folded);
+      expect(onTheFly).toEqual(folded);
+    }
+    const out = [7];
+    expect(new AhoCorasick(['i']).collectAsciiFolded('xİ', out)).toBe(false);
+    expect(out).toEqual([7]);
+  });
+
   it('refuses an empty pattern, which would match everywhere', () => {
     expect(() => new AhoCorasick(['x', ''])).toThrow(/empty pattern/);
   });

@@ -119,6 +119,28 @@ export class AhoCorasick {
     return false;
   }
 
+  /**
+   * `collect` over the text lower-cased on the fly, without building the lower-cased copy; false (and
+   * `out` untouched) when the text has a non-ASCII character, whose lower case the caller must fold itself.
+   */
+  collectAsciiFolded(text: string, out: number[]): boolean {
+    const mark = out.length;
+    let s = 0;
+    for (let i = 0; i < text.length; i++) {
+      let c = text.charCodeAt(i);
+      if (c >= 128) {
+        out.length = mark;
+        return false;
+      }
+      if (c >= 65 && c <= 90) c |= 32;
+      s = this.advance(s, c);
+      for (let o = this.outHead[s]! >= 0 ? s : this.dictLink[s]!; o >= 0; o = this.dictLink[o]!) {
+        for (let p = this.outHead[o]!; p >= 0; p = this.outLink[p]!) out.push(p);
+      }
+    }
+    return true;
+  }
+
   /** Appends to `out` the index of every pattern the text contains (once per occurrence; no closure per call). */
   collect(text: string, out: number[]): void {
     let s = 0;

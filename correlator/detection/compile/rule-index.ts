@@ -130,9 +130,10 @@ function visitExact(f: ExactField, v: unknown, visit: (r: CompiledDetection) => 
 }
 
 function visitSubstr(f: SubstrField, v: unknown, visit: (r: CompiledDetection) => void): void {
-  const s = keyOf(v);
-  if (s === null || s.length === 0) return;
   found.length = 0;
-  f.automaton!.collect(s, found);
+  if (typeof v === 'string') {
+    // Most values are ASCII: scanned lower-cased on the fly, with no folded copy to allocate.
+    if (!f.automaton!.collectAsciiFolded(v, found)) f.automaton!.collect(folded(v), found);
+  } else if (typeof v === 'number' || typeof v === 'boolean') f.automaton!.collect(String(v), found);
   for (const p of found) for (const r of f.rulesOf[p]!) visit(r);
 }
