@@ -7,6 +7,7 @@ import { RuleIndex } from './compile/rule-index.ts';
 import { compileDetection, ruleInfo, type CompiledDetection } from './compile/rule.ts';
 import { compileCorrelation, type CorrelationDef, type RuleRef } from './correlation/definition.ts';
 import { forgetFolded } from './fields/fold.ts';
+import { forgetKeywordStrings } from './fields/keywords.ts';
 import { FieldMapping } from './fields/mapping.ts';
 import { ListStore } from './lists.ts';
 import type { RuleInfo, RuleMatch } from './model.ts';
@@ -119,6 +120,7 @@ export class RuleSet {
     const out: RuleMatch[] = [];
     const seq = ++this.matchSeq;
     forgetFolded();
+    forgetKeywordStrings();
     const tokens = opts.ignoreLogsource ? null : this.tokens(event);
     this.index.candidates(event, (r) => {
       if (r.seen === seq) return;

@@ -5,7 +5,11 @@
 const MAX_ENTRIES = 4096;
 const memo = new Map<string, string>();
 
+/** Below this length lower-casing again is cheaper than the memo's hashing. */
+const MEMO_FROM = 32;
+
 export function folded(s: string): string {
+  if (s.length < MEMO_FROM) return s.toLowerCase();
   const hit = memo.get(s);
   if (hit !== undefined) return hit;
   const lower = s.toLowerCase();

@@ -28,18 +28,26 @@ function collect(v: unknown, out: string[], depth: number): void {
   }
 }
 
-/** Each event's strings are gathered once, however many keyword items read them. */
-const gathered = new WeakMap<object, string[]>();
+/**
+ * The strings of the event being matched, gathered once however many keyword items read them; the rule
+ * set forgets them before each event, so a caller that changes an event and matches it again is not misled.
+ */
+let gatheredFor: object | null = null;
+let gathered: string[] = [];
+
+export function forgetKeywordStrings(): void {
+  gatheredFor = null;
+  gathered = [];
+}
 
 const allStringsReader: FieldReader = (e) => {
   if (e === null || typeof e !== 'object') return typeof e === 'string' ? e : undefined;
-  let list = gathered.get(e);
-  if (!list) {
-    list = [];
-    collect(e, list, 0);
-    gathered.set(e, list);
+  if (gatheredFor !== e) {
+    gathered = [];
+    collect(e, gathered, 0);
+    gatheredFor = e;
   }
-  return list;
+  return gathered;
 };
 
 export function keywordReader(scope: KeywordScope): FieldReader {
