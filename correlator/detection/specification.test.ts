@@ -102,4 +102,12 @@ describe('the Sigma specification', () => {
     expect(ruleset.match({ Hashes: `SHA1=AB,MD5=${(4321).toString(16).padStart(32, '0').toUpperCase()},IMPHASH=CD` }).length).toBe(1);
     expect(ruleset.match({ Hashes: `MD5=${'f'.repeat(32)}` }).length).toBe(0);
   });
+
+  it('thousands of wildcard values in the middle run as a few RE2 alternations, beyond what one expression may hold', () => {
+    const values = Array.from({ length: 20000 }, (_, i) => `a${i}*b${i}`);
+    const d = detection(`selection:\n  f:\n${values.map((v) => `    - '${v}'`).join('\n')}\ncondition: selection`);
+    expect(d.errors).toEqual([]);
+    expect(d.matches({ f: 'A19999 and then B19999' })).toBe(true);
+    expect(d.matches({ f: 'a19999 and then b19998' })).toBe(false);
+  });
 });

@@ -146,8 +146,13 @@ export function stringItem(item: DetectionItem, mods: ModifierSet, ctx: ItemCont
   }
   const nullTest: ValueTest = (v) => v === undefined || v === null;
   const tests: ValueTest[] = [];
-  if (mods.all) for (const forms of perValue) tests.push(formsTest(forms, ctx.error));
-  else if (perValue.length) tests.push(formsTest(perValue.flat(), ctx.error));
+  try {
+    if (mods.all) for (const forms of perValue) tests.push(formsTest(forms, ctx.error));
+    else if (perValue.length) tests.push(formsTest(perValue.flat(), ctx.error));
+  } catch (err) {
+    ctx.error((err as Error).message);
+    return null;
+  }
   if (hasNull) tests.push(nullTest);
 
   const indexable = !cidr && !mods.neq && !hasNull;
@@ -213,7 +218,12 @@ function expandTest(
       }
     });
     // A bad entry in a list (a malformed network, say) is skipped: the list is data, not the rule.
-    current = forms.length ? formsTest(forms, () => undefined, !built) : () => false;
+    try {
+      current = forms.length ? formsTest(forms, () => undefined, !built) : () => false;
+    } catch {
+      // Values from a list that the engine cannot take (a pattern too large) match nothing rather than stop the rule set.
+      current = () => false;
+    }
     built = true;
   };
   // Built now, so the item's size counts the lists as loaded; rebuilt when a list changes.

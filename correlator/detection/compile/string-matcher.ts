@@ -21,6 +21,8 @@ export interface StringMatcher {
 const AUTOMATON_FROM = 4;
 /** Up to this many prefixes or suffixes a loop beats the by-length hash lookup. */
 const LOOP_UP_TO = 4;
+/** Wildcard patterns per RE2 alternation: RE2 refuses an expression past its size limit. */
+const PATTERNS_PER_REGEX = 64;
 
 /** Strings by length, so a prefix (suffix) test is one slice and one hash lookup per distinct length. */
 function byLength(values: Iterable<string>): [number, Set<string>][] {
@@ -66,6 +68,21 @@ function substringTest(values: string[]): ((s: string) => boolean) | null {
   return (s) => ac.test(s);
 }
 
+/** Wildcard patterns as a few RE2 alternations, each run in one linear pass; throws when RE2 cannot take one. */
+function wildcardTest(regexes: string[]): ((s: string) => boolean) | null {
+  if (regexes.length === 0) return null;
+  const res: RE2JS[] = [];
+  for (let i = 0; i < regexes.length; i += PATTERNS_PER_REGEX) {
+    const group = regexes.slice(i, i + PATTERNS_PER_REGEX);
+    try {
+      res.push(RE2JS.compile(group.map((r) => `(?:${r})`).join('|'), RE2JS.DOTALL));
+    } catch (err) {
+      throw new Error(`wildcard values cannot run on the linear-time engine: ${(err as Error).message}`);
+    }
+  }
+  return (s) => res.some((re) => re.testExact(s));
+}
+
 /**
  * One matcher for all the values of an item (each a positioned wildcard pattern): equality by a hash
  * set, prefixes and suffixes by hash lookups per length, substrings by one Aho–Corasick pass, and only
@@ -91,9 +108,7 @@ export function stringMatcher(patterns: readonly (readonly Piece[])[], cased: bo
   }
   const size: MatcherSize = { exact: exact.size, prefixes: prefixes.size, suffixes: suffixes.size, substrings: substrings.size, wildcards: regexes.length };
   if (always) return { test: () => true, size };
-  // Several wildcard patterns are one alternation: RE2 runs them in one linear pass.
-  const re = regexes.length ? RE2JS.compile(regexes.map((r) => `(?:${r})`).join('|'), RE2JS.DOTALL) : null;
-  const tests = [prefixTest([...prefixes]), suffixTest([...suffixes]), substringTest([...substrings]), re && ((s: string) => re.testExact(s))].filter(
+  const tests = [prefixTest([...prefixes]), suffixTest([...suffixes]), substringTest([...substrings]), wildcardTest(regexes)].filter(
     (t): t is (s: string) => boolean => t !== null,
   );
   const eq = exact.size ? exact : null;
