@@ -82,7 +82,7 @@ type Needs = IndexKey[];
 const MAX_NEEDS = 6;
 
 /** A guess before the other rules are known: more values, shorter substrings and keyword scans cost more. */
-export function staticCost(need: IndexKey): number {
+function staticCost(need: IndexKey): number {
   let cost = 0;
   for (const a of need) {
     for (const k of a.keys) cost += a.kind === 'exact' ? 1 : k.length >= 8 ? 2 : 6;

@@ -8,7 +8,7 @@ import { anyElement, EMPTY_SIZE, fieldPredicate, scalarText, type CompiledItem, 
 import { stringMatcher } from './string-matcher.ts';
 
 /** Shorter substrings say too little to be worth an index entry. */
-export const MIN_LITERAL = 3;
+const MIN_LITERAL = 3;
 
 const PLACEHOLDER = /%([A-Za-z0-9_.-]+)%/g;
 const ENCODINGS = new Set(['base64', 'base64offset', 'utf16', 'utf16le', 'utf16be', 'wide']);

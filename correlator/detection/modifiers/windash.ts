@@ -3,7 +3,7 @@ const DASHES = ['-', '/', '\u2013', '\u2014', '\u2015'];
 const ANY_DASH = /[-/\u2013\u2014\u2015]/g;
 
 /** Above this many dashes the permutations would explode; lint reports it rather than compiling millions of values. */
-export const WINDASH_MAX_DASHES = 5;
+const WINDASH_MAX_DASHES = 5;
 
 /**
  * windash as a comparison: every dash character of the value stands for any of them (the specification's
