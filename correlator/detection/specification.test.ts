@@ -22,6 +22,11 @@ describe('the Sigma specification', () => {
     expect(d.matches({ winlog: { event_data: { ServiceFileName: 'http://gentilkiwi.com/x' } } })).toBe(true);
     expect(d.matches({ tags: ['a', 'dpapi::masterkey'] })).toBe(true);
     expect(d.matches({ ...sysmon, CommandLine: 'whoami' })).toBe(false);
+    // The strings are gathered per match: an event changed and matched again is read anew.
+    const ev: Record<string, unknown> = { CommandLine: 'whoami' };
+    expect(d.matches(ev)).toBe(false);
+    ev.CommandLine = 'dpapi::masterkey /in:x';
+    expect(d.matches(ev)).toBe(true);
   });
 
   it("keywords search only the original line when fields.yml says 'keywords: message'", () => {
