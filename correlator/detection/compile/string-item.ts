@@ -1,6 +1,6 @@
-import type { ListEntry } from '../lists.ts';
 import { cidrMatcher } from '../modifiers/cidr.ts';
 import { asText, base64, base64offset, utf16, type EncodedValue } from '../modifiers/encoding.ts';
+import { expandTests } from '../modifiers/expand.ts';
 import type { ModifierSet } from '../modifiers/registry.ts';
 import { undash, windash } from '../modifiers/windash.ts';
 import { constantOf, literal, parseWildcards, positioned, type Piece, type Position } from '../modifiers/wildcard.ts';
@@ -10,11 +10,10 @@ import { stringMatcher } from './string-matcher.ts';
 /** Shorter substrings say too little to be worth an index entry. */
 const MIN_LITERAL = 3;
 
-const PLACEHOLDER = /%([A-Za-z0-9_.-]+)%/g;
 const ENCODINGS = new Set(['base64', 'base64offset', 'utf16', 'utf16le', 'utf16be', 'wide']);
 
 /** One final form of a rule value: its text, and whether it is a literal (encoded, so no wildcards). */
-interface Form {
+export interface Form {
   text: string;
   literal: boolean;
 }
@@ -100,27 +99,8 @@ export function stringItem(item: DetectionItem, mods: ModifierSet, ctx: ItemCont
   };
 
   if (expand) {
-    const tests: ValueTest[] = [];
-    for (const raw of item.values) {
-      if (typeof raw !== 'string') {
-        ctx.error("modifier 'expand' needs a string with a %placeholder%");
-        return null;
-      }
-      const names = [...raw.matchAll(PLACEHOLDER)].map((m) => m[1]!);
-      if (names.length === 0) {
-        ctx.error(`'${raw}' has no %placeholder% for 'expand'`);
-        return null;
-      }
-      const entries = names.map((n) => ctx.lists.entry(n));
-      const missing = entries.find((e) => !e.defined);
-      if (missing) {
-        // Matching nothing would turn `selection and not filter` into fire-on-everything: the rule is refused instead.
-        ctx.error(`placeholder %${missing.name}% is not resolved: no list rules/lists/${missing.name}.txt (an empty list file resolves it)`);
-        return null;
-      }
-      tests.push(expandTest(raw, entries, finalForms, formsTest));
-    }
-    return { test: fieldPredicate(ctx.reader, tests, mods), constants: null, literals: null, size };
+    const tests = expandTests(item.values, ctx, finalForms, formsTest);
+    return tests && { test: fieldPredicate(ctx.reader, tests, mods), constants: null, literals: null, size };
   }
 
   const perValue: Form[][] = [];
@@ -189,54 +169,4 @@ export function stringItem(item: DetectionItem, mods: ModifierSet, ctx: ItemCont
     }
   }
   return { test: fieldPredicate(ctx.reader, tests, mods), constants, literals, size };
-}
-
-/**
- * An `expand` value: the placeholders are replaced by every combination of their lists' values, and the
- * matcher is rebuilt when a list gets a new version (files reloaded, a national feed imported).
- */
-function expandTest(
-  raw: string,
-  entries: ListEntry[],
-  finalForms: (raw: unknown) => Form[] | null,
-  formsTest: (forms: Form[], report: (m: string) => void, count: boolean) => ValueTest,
-): ValueTest {
-  const seen = entries.map((e) => e.version);
-  let current: ValueTest = () => false;
-  let built = false;
-  const rebuild = () => {
-    let texts = [raw];
-    for (const e of entries) {
-      const token = `%${e.name}%`;
-      texts = texts.flatMap((t) => (t.includes(token) ? e.values.map((v) => t.split(token).join(v)) : [t]));
-    }
-    const forms = texts.flatMap((t) => {
-      try {
-        return finalForms(t) ?? [];
-      } catch {
-        return [];
-      }
-    });
-    // A bad entry in a list (a malformed network, say) is skipped: the list is data, not the rule.
-    try {
-      current = forms.length ? formsTest(forms, () => undefined, !built) : () => false;
-    } catch {
-      // Values from a list that the engine cannot take (a pattern too large) match nothing rather than stop the rule set.
-      current = () => false;
-    }
-    built = true;
-  };
-  // Built now, so the item's size counts the lists as loaded; rebuilt when a list changes.
-  rebuild();
-  return (v) => {
-    let stale = false;
-    for (let i = 0; i < entries.length; i++) {
-      if (seen[i] !== entries[i]!.version) {
-        seen[i] = entries[i]!.version;
-        stale = true;
-      }
-    }
-    if (stale) rebuild();
-    return current(v);
-  };
 }
