@@ -44,7 +44,7 @@ describe('canhgac rules lint', () => {
     expect(r.stdout).toContain("rule 'no_such_rule' is not defined");
     expect(r.stdout).toContain("duplicate id 'lint-1'");
     expect(r.stdout).toContain("did you mean 'destination.port'?");
-    expect(r.stdout).toContain('%no_such_list% has no list');
+    expect(r.stdout).toContain("modifier 'all' on a single value changes nothing");
   });
   it('exits 0 with warnings only, and on the real Sigma test rules', () => {
     const w = canhgac('rules', 'lint', `${data}/lint/warnings.yml`, `${data}/sigma`);

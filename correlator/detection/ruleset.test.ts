@@ -115,12 +115,16 @@ describe('the index', () => {
       return seed % n;
     };
     const fields = ['a', 'b', 'event.action', 'destination.port'];
-    const vals = ['xray', 'yankee', 'Zulu', '22', 'deny', 'x', 'denied'];
-    const mods = ['', '', '|contains', '|startswith', '|endswith', '|cased'];
+    const vals = ['xray', 'yankee', 'Zulu', '22', 'deny', 'x', 'denied', 'ray/den', 'ee-zu'];
+    const mods = ['', '', '|contains', '|startswith', '|endswith', '|cased', '|contains|all', '|windash|contains'];
     const docs: string[] = [];
     for (let i = 0; i < 200; i++) {
       const value = () => (rnd(5) === 0 ? `'${vals[rnd(vals.length)]!.slice(0, 2)}*${vals[rnd(vals.length)]!.slice(-1)}'` : vals[rnd(vals.length)]);
-      const sel = () => fields.filter(() => rnd(2)).map((f) => `${f}${mods[rnd(mods.length)]}: ${rnd(3) ? value() : `[${value()}, ${value()}]`}`);
+      const sel = () => {
+        const items = fields.filter(() => rnd(2)).map((f) => `${f}${mods[rnd(mods.length)]}: ${rnd(3) ? value() : `[${value()}, ${value()}]`}`);
+        // An empty selection ({}) is refused, as it would match every event.
+        return items.length ? items : [`a: ${value()}`];
+      };
       const s1 = sel();
       const s2 = sel();
       const cond = ['s1', 's1 and s2', 's1 or s2', 's1 and not s2', '1 of s*', 'all of s*'][rnd(6)];
@@ -131,7 +135,7 @@ describe('the index', () => {
     const { ruleset, findings } = rulesFrom(docs.join('---\n'), context());
     expect(errors(findings)).toEqual([]);
     let matched = 0;
-    for (let i = 0; i < 500; i++) {
+    for (let i = 0; i < 1000; i++) {
       const event: Record<string, unknown> = {};
       for (const f of fields) if (rnd(4)) event[f] = f === 'destination.port' && rnd(2) ? 22 : rnd(3) ? vals[rnd(vals.length)] : `${vals[rnd(vals.length)]}-${vals[rnd(vals.length)]}`;
       if (rnd(2)) event.message = `${vals[rnd(vals.length)]} and ${vals[rnd(vals.length)]}`;

@@ -8,6 +8,8 @@ import { RuleIndex } from './compile/rule-index.ts';
 import { compileDetection, ruleInfo, type CompiledDetection } from './compile/rule.ts';
 import { compileCorrelation, type CorrelationDef, type RuleRef } from './correlation/definition.ts';
 import { costFinding } from './cost.ts';
+import { forgetFolded } from './fields/fold.ts';
+import { forgetKeywordStrings } from './fields/keywords.ts';
 import { FieldMapping } from './fields/mapping.ts';
 import { DEFAULT_RULE_LIMITS, MAX_CORRELATION_CHAIN, type RuleLimits } from './limits.ts';
 import { ListStore } from './lists.ts';
@@ -129,8 +131,10 @@ export class RuleSet {
   match(event: unknown, opts: { ignoreLogsource?: boolean } = {}): RuleMatch[] {
     const out: RuleMatch[] = [];
     const seq = ++this.matchSeq;
+    forgetFolded();
+    forgetKeywordStrings();
     const tokens = opts.ignoreLogsource ? null : this.tokens(event);
-    this.index.candidates(event, tokens, (r) => {
+    this.index.candidates(event, (r) => {
       if (r.seen === seq) return;
       r.seen = seq;
       if (tokens) for (const t of r.logsource) if (!tokens.has(t)) return;

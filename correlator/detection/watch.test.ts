@@ -91,13 +91,32 @@ describe('hot reload', () => {
       w.close();
     }
   });
+  it('loads a rule refused for a missing list once the list file appears', () => {
+    const dir = setup();
+    writeFileSync(join(dir, 'ioc.yml'), "title: ioc\nid: ioc\nlayer: 4\ndetection:\n  s: { a|expand: '%ioc%' }\n  condition: s\n");
+    const w = watchRules(dir, () => undefined, { debounceMs: 10_000 });
+    try {
+      expect(w.findings.filter((f) => f.severity === 'error').map((f) => f.message)).toEqual([
+        'placeholder %ioc% is not resolved: no list rules/lists/ioc.txt (an empty list file resolves it)',
+      ]);
+      expect(w.ruleset.detections.has('ioc')).toBe(false);
+      writeFileSync(join(dir, 'lists', 'ioc.txt'), '6.6.6.6\n');
+      const e = w.reload();
+      expect(e?.findings.filter((f) => f.severity === 'error')).toEqual([]);
+      expect(ids(w, '6.6.6.6')).toEqual(['ioc']);
+      expect(w.reload()).toBeNull();
+    } finally {
+      w.close();
+    }
+  });
   it('reloads lists and the asset register; a broken register keeps the previous one', () => {
     const dir = setup();
     writeFileSync(join(dir, 'ioc.yml'), "title: ioc\nid: ioc\nlayer: 4\ndetection:\n  s: { a|expand: '%ioc%' }\n  condition: s\n");
+    writeFileSync(join(dir, 'lists', 'ioc.txt'), '# filled by the national feed\n');
     writeFileSync(join(dir, 'assets.yml'), 'assets:\n  - { host: web01, unit: U, security_level: 2, owner: { name: O } }\n');
     const w = watchRules(dir, () => undefined, { debounceMs: 10_000 });
     try {
-      expect(w.findings.map((f) => f.message).filter((m) => /placeholder/.test(m))).toEqual(['placeholder %ioc% has no list (rules/lists/ioc.txt)']);
+      expect(w.findings.map((f) => f.message).filter((m) => /placeholder/.test(m))).toEqual([]);
       expect(ids(w, '6.6.6.6')).toEqual([]);
       writeFileSync(join(dir, 'lists', 'ioc.txt'), '6.6.6.6\n');
       const e = w.reload();

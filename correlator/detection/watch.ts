@@ -51,6 +51,8 @@ export function watchRules(dir: string, onChange: (e: ReloadEvent) => void, opts
   const root = resolve(dir);
   const maxFileBytes = (opts.limits ?? DEFAULT_RULE_LIMITS).maxFileBytes;
   const good = new Map<string, FileState>();
+  /** Files whose last version was refused: a change of context (a list file added) may let them load. */
+  const refused = new Set<string>();
   const contextStamps = new Map<string, string | null>();
   const lists = new ListStore();
   let mapping = FieldMapping.defaults();
@@ -102,7 +104,7 @@ export function watchRules(dir: string, onChange: (e: ReloadEvent) => void, opts
     const touched = new Map<string, FileState | null>();
     for (const f of files) {
       const stamp = stampOf(f);
-      if (stamp === null || good.get(f)?.stamp === stamp) continue;
+      if (stamp === null || (good.get(f)?.stamp === stamp && !(ctx.changed.length && refused.has(f)))) continue;
       const parsed = parseRuleFile(f, maxFileBytes);
       parseFindings.push(...parsed.findings);
       changed.push(f);
@@ -130,6 +132,8 @@ export function watchRules(dir: string, onChange: (e: ReloadEvent) => void, opts
       if (previous) candidate.set(f, { ...previous, stamp: touched.get(f)?.stamp ?? previous.stamp });
       else candidate.set(f, { stamp: touched.get(f)?.stamp ?? '', rules: [] });
     }
+    for (const f of touched.keys()) refused.delete(f);
+    for (const f of kept) refused.add(f);
     if (kept.length) result = build(candidate, context);
     good.clear();
     for (const [f, s] of candidate) good.set(f, s);

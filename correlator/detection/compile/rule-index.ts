@@ -1,28 +1,37 @@
+import { folded } from '../fields/fold.ts';
 import type { FieldReader } from '../fields/reader.ts';
-import type { CompiledDetection, IndexKey } from './rule.ts';
+import { AhoCorasick } from './aho-corasick.ts';
+import type { CompiledDetection, IndexAtom, IndexKey } from './rule.ts';
 
 /**
- * Rules indexed by log source token and, inside, by a necessary field condition: a constant value the
- * field must hold (hash lookup), or a substring it must contain (lookup by one trigram of the substring,
- * for contains/startswith/endswith/wildcards/keywords). An event is checked only against the rules that
- * can match it, so the cost follows the rules that can match, not the number of rules loaded.
+ * Rules indexed by a necessary condition of each rule: a set of field conditions one of which holds
+ * whenever the rule matches, each a constant value the field must hold (hash lookup) or a substring it
+ * must contain (all of one field's substrings in one Aho–Corasick automaton). All log sources share the
+ * index, so each field value is looked up or scanned once per event whatever the number of rules or
+ * sources; the caller checks a candidate's log source. An event is checked only against the rules that
+ * can match it, so the cost follows the rules that can match, not the number loaded.
  */
-interface FieldBucket {
+interface ExactField {
   reader: FieldReader;
   byValue: Map<string, CompiledDetection[]>;
 }
 
-interface SourceBucket {
-  exact: Map<string, FieldBucket>;
-  substr: Map<string, FieldBucket>;
+interface SubstrField {
+  reader: FieldReader;
+  literals: Map<string, CompiledDetection[]>;
+  /** Built when the bucket is complete; pattern i is the i-th literal. */
+  automaton: AhoCorasick | null;
+  rulesOf: CompiledDetection[][];
+}
+
+interface Bucket {
+  exact: Map<string, ExactField>;
+  substr: Map<string, SubstrField>;
   rest: CompiledDetection[];
 }
 
-const ANY_SOURCE = '*';
-const GRAM = 3;
-
 function keyOf(v: unknown): string | null {
-  if (typeof v === 'string') return v.toLowerCase();
+  if (typeof v === 'string') return folded(v);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   return null;
 }
@@ -33,120 +42,98 @@ function add(map: Map<string, CompiledDetection[]>, k: string, r: CompiledDetect
   else if (list[list.length - 1] !== r) list.push(r);
 }
 
+/** Pattern indices an automaton found in one value, reused from value to value. */
+const found: number[] = [];
+
 export class RuleIndex {
-  private readonly sources = new Map<string, SourceBucket>();
+  private readonly bucket: Bucket;
 
   constructor(rules: Iterable<CompiledDetection>) {
-    const bySource = new Map<string, CompiledDetection[]>();
-    for (const r of rules) {
-      const token = r.logsource[0] ?? ANY_SOURCE;
-      const list = bySource.get(token) ?? [];
-      list.push(r);
-      bySource.set(token, list);
-    }
-    for (const [token, list] of bySource) this.sources.set(token, build(list));
+    this.bucket = build([...rules]);
   }
 
-  /** Calls `visit` for each candidate rule (possibly twice; the caller dedupes); `tokens` null means every log source. */
-  candidates(event: unknown, tokens: Set<string> | null, visit: (r: CompiledDetection) => void): void {
-    if (tokens === null) {
-      for (const b of this.sources.values()) visitBucket(b, event, visit);
-      return;
+  /** Calls `visit` for each candidate rule (possibly twice; the caller dedupes and checks the log source). */
+  candidates(event: unknown, visit: (r: CompiledDetection) => void): void {
+    const b = this.bucket;
+    for (const r of b.rest) visit(r);
+    for (const f of b.exact.values()) {
+      const v = f.reader(event);
+      if (Array.isArray(v)) for (const x of v) visitExact(f, x, visit);
+      else if (v !== undefined) visitExact(f, v, visit);
     }
-    const any = this.sources.get(ANY_SOURCE);
-    if (any) visitBucket(any, event, visit);
-    for (const t of tokens) {
-      const b = this.sources.get(t);
-      if (b) visitBucket(b, event, visit);
+    for (const f of b.substr.values()) {
+      const v = f.reader(event);
+      if (Array.isArray(v)) for (const x of v) visitSubstr(f, x, visit);
+      else if (v !== undefined) visitSubstr(f, v, visit);
     }
   }
 }
 
+const atomSlot = (a: IndexAtom, k: string) => `${a.kind}\u0000${a.key}\u0000${k}`;
+
+/** Substrings under 8 characters turn up in many values (".exe", "\\temp\\"): they weigh more than whole values. */
+function weight(a: IndexAtom, k: string): number {
+  return a.kind === 'exact' ? 1 : k.length >= 8 ? 2 : 6;
+}
+
 /**
- * Picks each rule's most selective condition: an exact one whose values the fewest other rules share,
- * else a substring one (each substring filed under its least shared trigram), else the rule is always checked.
+ * Picks each rule's rarest necessary condition: the one whose values the fewest other loaded rules
+ * share (a value many rules need, such as an event id, says little about which rule an event is for).
  */
-function build(rules: CompiledDetection[]): SourceBucket {
-  const bucket: SourceBucket = { exact: new Map(), substr: new Map(), rest: [] };
+function build(rules: CompiledDetection[]): Bucket {
+  const bucket: Bucket = { exact: new Map(), substr: new Map(), rest: [] };
   const shared = new Map<string, number>();
-  for (const r of rules) for (const c of r.indexKeys) if (c.kind === 'exact') for (const k of c.keys) shared.set(`${c.key}\u0000${k}`, (shared.get(`${c.key}\u0000${k}`) ?? 0) + 1);
-  const gramLoad = new Map<string, number>();
+  for (const r of rules) for (const need of r.indexKeys) for (const a of need) for (const k of a.keys) shared.set(atomSlot(a, k), (shared.get(atomSlot(a, k)) ?? 0) + 1);
+  const cost = (need: IndexKey) => {
+    let c = 0;
+    for (const a of need) for (const k of a.keys) c += shared.get(atomSlot(a, k))! * weight(a, k);
+    return c;
+  };
   for (const r of rules) {
     let best: IndexKey | null = null;
     let bestCost = Infinity;
-    for (const c of r.indexKeys) {
-      if (c.kind !== 'exact') continue;
-      let cost = 0;
-      for (const k of c.keys) cost += shared.get(`${c.key}\u0000${k}`)!;
-      if (cost < bestCost) {
-        best = c;
-        bestCost = cost;
+    for (const need of r.indexKeys) {
+      const c = cost(need);
+      if (c < bestCost) {
+        best = need;
+        bestCost = c;
       }
     }
-    if (best) {
-      const fb = fieldBucket(bucket.exact, best);
-      for (const k of best.keys) add(fb.byValue, k, r);
-      continue;
-    }
-    const sub = r.indexKeys.filter((c) => c.kind === 'substr').sort((a, b) => a.keys.size - b.keys.size)[0];
-    if (!sub) {
+    if (!best) {
       bucket.rest.push(r);
       continue;
     }
-    const fb = fieldBucket(bucket.substr, sub);
-    for (const lit of sub.keys) {
-      let gram = lit.slice(0, GRAM);
-      let load = Infinity;
-      for (let i = 0; i + GRAM <= lit.length; i++) {
-        const g = lit.slice(i, i + GRAM);
-        const l = gramLoad.get(`${sub.key}\u0000${g}`) ?? 0;
-        if (l < load) {
-          gram = g;
-          load = l;
-        }
+    for (const a of best) {
+      if (a.kind === 'exact') {
+        let f = bucket.exact.get(a.key);
+        if (!f) bucket.exact.set(a.key, (f = { reader: a.reader, byValue: new Map() }));
+        for (const k of a.keys) add(f.byValue, k, r);
+      } else {
+        let f = bucket.substr.get(a.key);
+        if (!f) bucket.substr.set(a.key, (f = { reader: a.reader, literals: new Map(), automaton: null, rulesOf: [] }));
+        for (const k of a.keys) add(f.literals, k, r);
       }
-      gramLoad.set(`${sub.key}\u0000${gram}`, load + 1);
-      add(fb.byValue, gram, r);
     }
+  }
+  for (const f of bucket.substr.values()) {
+    f.automaton = new AhoCorasick([...f.literals.keys()]);
+    f.rulesOf = [...f.literals.values()];
   }
   return bucket;
 }
 
-function fieldBucket(map: Map<string, FieldBucket>, c: IndexKey): FieldBucket {
-  let fb = map.get(c.key);
-  if (!fb) {
-    fb = { reader: c.reader, byValue: new Map() };
-    map.set(c.key, fb);
-  }
-  return fb;
-}
-
-function visitBucket(b: SourceBucket, event: unknown, visit: (r: CompiledDetection) => void): void {
-  for (const r of b.rest) visit(r);
-  for (const fb of b.exact.values()) {
-    const v = fb.reader(event);
-    if (Array.isArray(v)) for (const x of v) visitExact(fb, x, visit);
-    else visitExact(fb, v, visit);
-  }
-  for (const fb of b.substr.values()) {
-    const v = fb.reader(event);
-    if (Array.isArray(v)) for (const x of v) visitGrams(fb, x, visit);
-    else visitGrams(fb, v, visit);
-  }
-}
-
-function visitExact(fb: FieldBucket, v: unknown, visit: (r: CompiledDetection) => void): void {
+function visitExact(f: ExactField, v: unknown, visit: (r: CompiledDetection) => void): void {
   const k = keyOf(v);
   if (k === null) return;
-  const list = fb.byValue.get(k);
+  const list = f.byValue.get(k);
   if (list) for (const r of list) visit(r);
 }
 
-function visitGrams(fb: FieldBucket, v: unknown, visit: (r: CompiledDetection) => void): void {
-  const s = keyOf(v);
-  if (s === null) return;
-  for (let i = 0; i + GRAM <= s.length; i++) {
-    const list = fb.byValue.get(s.slice(i, i + GRAM));
-    if (list) for (const r of list) visit(r);
-  }
+function visitSubstr(f: SubstrField, v: unknown, visit: (r: CompiledDetection) => void): void {
+  found.length = 0;
+  if (typeof v === 'string') {
+    // Most values are ASCII: scanned lower-cased on the fly, with no folded copy to allocate.
+    if (!f.automaton!.collectAsciiFolded(v, found)) f.automaton!.collect(folded(v), found);
+  } else if (typeof v === 'number' || typeof v === 'boolean') f.automaton!.collect(String(v), found);
+  for (const p of found) for (const r of f.rulesOf[p]!) visit(r);
 }

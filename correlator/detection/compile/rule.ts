@@ -9,13 +9,14 @@ import { parseTimespan } from '../parse/timespan.ts';
 import type { ParsedDetection, ParsedRule, Path } from '../parse/documents.ts';
 import type { RuleTests } from '../parse/schema.ts';
 import { ruleTokens } from './logsource.ts';
-import { compileItem, MIN_LITERAL } from './value.ts';
+import { keywordReader } from '../fields/keywords.ts';
+import { compileItem, type ItemSize } from './item.ts';
 
 /**
- * A necessary condition the rule index can look up: the rule matches only if the field holds one of
- * `keys` (exact), or contains one of them (substr; folded text).
+ * A field condition the rule index can look up: the field holds one of `keys` (exact), or contains one of
+ * them (substr; folded text).
  */
-export interface IndexKey {
+export interface IndexAtom {
   /** How the field is read (ECS name and the rule's own name): rules reading the same way share one lookup. */
   key: string;
   kind: 'exact' | 'substr';
@@ -23,12 +24,17 @@ export interface IndexKey {
   keys: Set<string>;
 }
 
+/** A necessary condition of a rule: whenever the rule matches, one of the atoms holds (they may name different fields). */
+export type IndexKey = IndexAtom[];
+
 export interface CompiledDetection {
   info: RuleInfo;
   predicate: Predicate;
   logsource: string[];
   /** Each of these holds whenever the rule matches; the index picks the most selective. */
   indexKeys: IndexKey[];
+  /** What each item of the rule holds (values, literals, wildcards, regexes), for the cost estimate. */
+  sizes: ItemSize[];
   tests: RuleTests | null;
   parsed: ParsedDetection;
   /** Scratch for RuleSet.match: the match call that last evaluated this rule (dedupe without a Set). */
@@ -39,15 +45,6 @@ export interface CompileContext {
   mapping: FieldMapping;
   lists: ListStore;
 }
-
-const KEYWORD_FIELDS = ['event.original', 'message'].map((f) => fieldReader(f, f));
-const keywordReader: FieldReader = (e) => {
-  for (const r of KEYWORD_FIELDS) {
-    const v = r(e);
-    if (v !== undefined) return v;
-  }
-  return undefined;
-};
 
 export function ruleInfo(parsed: ParsedRule, findings: Finding[]): RuleInfo | null {
   const d = parsed.doc;
@@ -78,69 +75,74 @@ export function ruleInfo(parsed: ParsedRule, findings: Finding[]): RuleInfo | nu
   };
 }
 
-/** Necessary conditions by field reading and kind ("exact"/"substr" + reader key). */
-type Constraints = Map<string, IndexKey>;
+/** Necessary conditions of a part of the rule: each holds whenever the part matches. */
+type Needs = IndexKey[];
 
-const slot = (c: IndexKey) => `${c.kind}\u0000${c.key}`;
+/** A rule keeps this many candidate conditions; the index chooses among them by rarity. */
+const MAX_NEEDS = 6;
 
-function andConstraints(parts: Constraints[]): Constraints {
-  const out: Constraints = new Map();
+/** A guess before the other rules are known: more values, shorter substrings and keyword scans cost more. */
+function staticCost(need: IndexKey): number {
+  let cost = 0;
+  for (const a of need) {
+    for (const k of a.keys) cost += a.kind === 'exact' ? 1 : k.length >= 8 ? 2 : 6;
+    if (a.key === KEYWORDS_KEY) cost *= 2;
+  }
+  return cost;
+}
+
+const byCost = (needs: Needs): Needs => needs.map((n) => ({ n, c: staticCost(n) })).sort((a, b) => a.c - b.c).map((x) => x.n);
+
+/** All parts must hold: any part's condition is the whole's. */
+function andNeeds(parts: Needs[]): Needs {
+  return byCost(parts.flat()).slice(0, MAX_NEEDS);
+}
+
+/** One of the parts holds: the union of the best condition of each part (atoms on the same field and kind merge). */
+function orNeeds(parts: Needs[]): Needs {
+  if (parts.length === 0 || parts.some((p) => p.length === 0)) return [];
+  const merged = new Map<string, IndexAtom>();
   for (const p of parts) {
-    for (const [k, c] of p) {
-      const have = out.get(k);
-      if (!have || c.keys.size < have.keys.size) out.set(k, c);
+    for (const a of byCost(p)[0]!) {
+      const slot = `${a.kind}\u0000${a.key}`;
+      const have = merged.get(slot);
+      if (have) merged.set(slot, { ...have, keys: new Set([...have.keys, ...a.keys]) });
+      else merged.set(slot, a);
     }
   }
-  return out;
+  return [[...merged.values()]];
 }
 
-/** Either part may hold: a field constrained in every part, with the union of the keys (exact values also count as substrings). */
-function orConstraints(parts: Constraints[]): Constraints {
-  if (parts.length === 0) return new Map();
-  const out: Constraints = new Map();
-  const readers = new Set([...parts[0]!.values()].map((c) => c.key));
-  for (const key of readers) {
-    const chosen: IndexKey[] = [];
-    for (const p of parts) {
-      const c = p.get(`exact\u0000${key}`) ?? p.get(`substr\u0000${key}`);
-      if (!c) break;
-      chosen.push(c);
-    }
-    if (chosen.length !== parts.length) continue;
-    const exact = chosen.every((c) => c.kind === 'exact');
-    const keys = new Set<string>();
-    for (const c of chosen) for (const k of c.keys) keys.add(k);
-    if (!exact && [...keys].some((k) => k.length < MIN_LITERAL)) continue;
-    const merged: IndexKey = { key, kind: exact ? 'exact' : 'substr', reader: chosen[0]!.reader, keys };
-    out.set(slot(merged), merged);
-  }
-  return out;
-}
-
-/** Necessary field constraints of a condition: any one of them must hold for the rule to match. */
-function conditionConstraints(node: ConditionNode, sel: ReadonlyMap<string, Constraints>): Constraints {
+/** Necessary field conditions of a condition tree. */
+function conditionNeeds(node: ConditionNode, sel: ReadonlyMap<string, Needs>): Needs {
   switch (node.kind) {
     case 'ref':
-      return sel.get(node.name) ?? new Map();
+      return sel.get(node.name) ?? [];
     case 'not':
-      return new Map();
+      return [];
     case 'and':
-      return andConstraints(node.items.map((i) => conditionConstraints(i, sel)));
+      return andNeeds(node.items.map((i) => conditionNeeds(i, sel)));
     case 'or':
-      return orConstraints(node.items.map((i) => conditionConstraints(i, sel)));
+      return orNeeds(node.items.map((i) => conditionNeeds(i, sel)));
     case 'of': {
       const parts = selectionsFor(node.pattern, [...sel.keys()]).map((n) => sel.get(n)!);
-      return node.quantifier === 'all' ? andConstraints(parts) : orConstraints(parts);
+      if (node.quantifier === 'all') return andNeeds(parts);
+      // At least n of them: any one holds, so the union still must.
+      return orNeeds(parts);
     }
   }
 }
+
+const KEYWORDS_KEY = '\u0000keywords';
 
 /** Compiles a detection rule; returns null (with errors in `findings`) when it cannot run. */
 export function compileDetection(parsed: ParsedDetection, ctx: CompileContext, findings: Finding[]): CompiledDetection | null {
   const errorsBefore = findings.filter((f) => f.severity === 'error').length;
   const info = ruleInfo(parsed, findings);
   const selections = new Map<string, Predicate>();
-  const selConstraints = new Map<string, Constraints>();
+  const selNeeds = new Map<string, Needs>();
+  const sizes: ItemSize[] = [];
+  const keywords = keywordReader(ctx.mapping.keywords);
   const readers = new Map<string, FieldReader>();
   const readerFor = (field: string, path: Path): FieldReader => {
     const ecs = ctx.mapping.resolve(field);
@@ -159,12 +161,12 @@ export function compileDetection(parsed: ParsedDetection, ctx: CompileContext, f
 
   for (const s of parsed.selections) {
     const alternatives: Predicate[] = [];
-    const altConstraints: Constraints[] = [];
+    const altNeeds: Needs[] = [];
     for (const alt of s.alternatives) {
       const items: Predicate[] = [];
-      const cons: Constraints = new Map();
+      const needs: Needs = [];
       for (const { item, path } of alt) {
-        const reader = item.field === null ? keywordReader : readerFor(item.field, path);
+        const reader = item.field === null ? keywords : readerFor(item.field, path);
         const compiled = compileItem(item, {
           reader,
           readerFor: (f) => readerFor(f, path),
@@ -174,24 +176,21 @@ export function compileDetection(parsed: ParsedDetection, ctx: CompileContext, f
         });
         if (!compiled) continue;
         items.push(compiled.test);
-        const k = item.field === null ? '\u0000keywords' : `${ctx.mapping.resolve(item.field)}\u0000${item.field}`;
-        for (const c of [
-          compiled.constants && { key: k, kind: 'exact' as const, reader, keys: new Set(compiled.constants) },
-          compiled.literals && { key: k, kind: 'substr' as const, reader, keys: new Set(compiled.literals) },
-        ]) {
-          if (c && !cons.has(slot(c))) cons.set(slot(c), c);
-        }
+        sizes.push(compiled.size);
+        const key = item.field === null ? KEYWORDS_KEY : `${ctx.mapping.resolve(item.field)}\u0000${item.field}`;
+        if (compiled.constants) needs.push([{ key, kind: 'exact', reader, keys: new Set(compiled.constants) }]);
+        else if (compiled.literals) needs.push([{ key, kind: 'substr', reader, keys: new Set(compiled.literals) }]);
       }
       alternatives.push(allOf(items));
-      altConstraints.push(cons);
+      altNeeds.push(andNeeds([needs]));
     }
     selections.set(s.name, anyOf(alternatives));
-    selConstraints.set(s.name, orConstraints(altConstraints));
+    selNeeds.set(s.name, orNeeds(altNeeds));
   }
 
   const names = [...selections.keys()];
   const conditionPreds: Predicate[] = [];
-  const conditionCons: Constraints[] = [];
+  const conditionNeedList: Needs[] = [];
   for (const c of parsed.conditions) {
     let tree: ConditionNode;
     try {
@@ -205,7 +204,7 @@ export function compileDetection(parsed: ParsedDetection, ctx: CompileContext, f
       findings.push(conditionFinding(parsed, c.path, m.offset, `condition names '${m.name}', which no selection defines`));
     }
     conditionPreds.push(compileCondition(tree, selections));
-    conditionCons.push(conditionConstraints(tree, selConstraints));
+    conditionNeedList.push(conditionNeeds(tree, selNeeds));
   }
   if (!info || findings.filter((f) => f.severity === 'error').length > errorsBefore) return null;
 
@@ -213,7 +212,8 @@ export function compileDetection(parsed: ParsedDetection, ctx: CompileContext, f
     info,
     predicate: anyOf(conditionPreds),
     logsource: ruleTokens(info.logsource),
-    indexKeys: [...orConstraints(conditionCons).values()],
+    indexKeys: conditionNeedList.length === 1 ? conditionNeedList[0]! : orNeeds(conditionNeedList),
+    sizes,
     tests: parsed.doc.tests ?? null,
     parsed,
     seen: -1,

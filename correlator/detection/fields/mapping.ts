@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { readYamlFile, toData, zodFindings, type Finding } from '../../../shared/yaml-source.ts';
 import { didYouMean } from './did-you-mean.ts';
+import type { KeywordScope } from './keywords.ts';
 import { ECS_FIELDS, SIGMA_TO_ECS } from './taxonomy.ts';
 
 /** Field → values; an event has the log source when any of the fields holds any of the values. */
@@ -13,6 +14,8 @@ export const FieldsFileSchema = z
   .object({
     fields: z.record(z.string().min(1), z.string().min(1)).default({}),
     known: z.array(z.string().min(1)).default([]),
+    /** Where keywords (bare values) search: every string value of the event, or only the original line. */
+    keywords: z.enum(['all', 'message']).default('all'),
     logsources: z
       .object({ category: LogsourceMap.default({}), product: LogsourceMap.default({}), service: LogsourceMap.default({}) })
       .strict()
@@ -40,6 +43,7 @@ export class FieldMapping {
     private readonly map: Readonly<Record<string, string>> = SIGMA_TO_ECS,
     extraKnown: readonly string[] = [],
     readonly logsources: LogsourceRules = DEFAULT_LOGSOURCES,
+    readonly keywords: KeywordScope = 'all',
   ) {
     this.known = new Set([...ECS_FIELDS, ...extraKnown, ...Object.values(map)]);
   }
@@ -78,6 +82,6 @@ export class FieldMapping {
         logsources[key][name] = Object.fromEntries(Object.entries(cond).map(([f, v]) => [f, Array.isArray(v) ? v : [v]]));
       }
     }
-    return { mapping: new FieldMapping({ ...SIGMA_TO_ECS, ...parsed.data.fields }, parsed.data.known, logsources), findings };
+    return { mapping: new FieldMapping({ ...SIGMA_TO_ECS, ...parsed.data.fields }, parsed.data.known, logsources, parsed.data.keywords), findings };
   }
 }

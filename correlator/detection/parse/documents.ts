@@ -3,7 +3,7 @@ import { LineCounter, parseAllDocuments, type YAMLError } from 'yaml';
 import { DEFAULT_RULE_LIMITS, MAX_YAML_DEPTH, shapeProblem } from '../limits.ts';
 import { positionOf, toData, zodFindings, type Finding, type YamlSource } from '../../../shared/yaml-source.ts';
 import { CorrelationRuleSchema, DetectionRuleSchema, type CorrelationRuleDoc, type DetectionRuleDoc } from './schema.ts';
-import type { DetectionItem } from '../compile/value.ts';
+import type { DetectionItem } from '../compile/item.ts';
 
 export type Path = (string | number)[];
 
@@ -161,6 +161,13 @@ function toValues(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [v];
 }
 
+/** A plain scalar written with a leading zero (`00000429`) is a string, as its author meant and pySigma reads it. */
+function asWritten(v: unknown, path: Path, loc: Located): unknown {
+  if (typeof v !== 'number') return v;
+  const node = loc.source.doc.getIn(path, true) as { type?: string; source?: string } | undefined;
+  return node?.type === 'PLAIN' && typeof node.source === 'string' && /^[-+]?0[0-9]/.test(node.source) ? node.source : v;
+}
+
 function parseMap(obj: Record<string, unknown>, path: Path, loc: Located, findings: Finding[]): { item: DetectionItem; path: Path }[] | null {
   const items: { item: DetectionItem; path: Path }[] = [];
   for (const [key, value] of Object.entries(obj)) {
@@ -170,13 +177,22 @@ function parseMap(obj: Record<string, unknown>, path: Path, loc: Located, findin
       findings.push(loc.at(p, 'error', `field '${key}': values must be strings, numbers, booleans or null, not nested maps or lists`));
       return null;
     }
-    items.push({ item: { ...splitKey(key), values }, path: p });
+    if (Array.isArray(value) && value.includes(null)) {
+      findings.push(loc.at([...p, value.indexOf(null)], 'error', `field '${key}': null inside a list of values; write '${key}: null' as its own item to match a missing field`));
+      return null;
+    }
+    const written = Array.isArray(value) ? values.map((v, i) => asWritten(v, [...p, i], loc)) : [asWritten(value, p, loc)];
+    items.push({ item: { ...splitKey(key), values: written }, path: p });
   }
   return items;
 }
 
 function parseSelection(name: string, value: unknown, path: Path, loc: Located, findings: Finding[]): ParsedSelection | null {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    if (Object.keys(value).length === 0) {
+      findings.push(loc.at(path, 'error', `selection '${name}' is an empty map, which would match every event`));
+      return null;
+    }
     const items = parseMap(value as Record<string, unknown>, path, loc, findings);
     return items ? { name, alternatives: [items] } : null;
   }
@@ -188,6 +204,10 @@ function parseSelection(name: string, value: unknown, path: Path, loc: Located, 
     if (value.every((v) => v !== null && typeof v === 'object' && !Array.isArray(v))) {
       const alternatives: { item: DetectionItem; path: Path }[][] = [];
       for (let i = 0; i < value.length; i++) {
+        if (Object.keys(value[i] as object).length === 0) {
+          findings.push(loc.at([...path, i], 'error', `selection '${name}': alternative ${i + 1} is empty ({}), which would match every event`));
+          return null;
+        }
         const items = parseMap(value[i] as Record<string, unknown>, [...path, i], loc, findings);
         if (!items) return null;
         alternatives.push(items);
@@ -195,13 +215,17 @@ function parseSelection(name: string, value: unknown, path: Path, loc: Located, 
       return { name, alternatives };
     }
     if (value.every((v) => v === null || typeof v !== 'object')) {
-      return { name, alternatives: [[{ item: { field: null, modifiers: [], values: value }, path }]] };
+      if (value.includes(null)) {
+        findings.push(loc.at([...path, value.indexOf(null)], 'error', `selection '${name}': null inside a list of keywords`));
+        return null;
+      }
+      return { name, alternatives: [[{ item: { field: null, modifiers: [], values: value.map((v, i) => asWritten(v, [...path, i], loc)) }, path }]] };
     }
     findings.push(loc.at(path, 'error', `selection '${name}' mixes maps and plain values`));
     return null;
   }
   if (typeof value === 'string' || typeof value === 'number') {
-    return { name, alternatives: [[{ item: { field: null, modifiers: [], values: [value] }, path }]] };
+    return { name, alternatives: [[{ item: { field: null, modifiers: [], values: [asWritten(value, path, loc)] }, path }]] };
   }
   findings.push(loc.at(path, 'error', `selection '${name}' must be a map, a list or a keyword`));
   return null;
