@@ -62,7 +62,7 @@ describe('EmbeddedIncidentStore specifics', () => {
     expect(await s.getIncident('journal-gone')).toBeNull();
     expect(await s.alertsOf('journal-1')).toHaveLength(1);
     expect((await s.searchAudit({})).total).toBe(1);
-    expect(s.importReport()).toMatchObject({ files: ['incidents.jsonl', 'alerts.jsonl', 'audit.jsonl'], skipped: ['incidents.jsonl:4'] });
+    expect(s.imported).toMatchObject({ files: ['incidents.jsonl', 'alerts.jsonl', 'audit.jsonl'], skipped: ['incidents.jsonl:4'] });
     expect(existsSync(join(dir, 'incidents.jsonl'))).toBe(false);
     expect(existsSync(join(dir, 'incidents.jsonl.imported'))).toBe(true);
     await s.updateIncident('journal-1', (i) => ({ ...i, status: 'resolved' }));
@@ -71,6 +71,7 @@ describe('EmbeddedIncidentStore specifics', () => {
     writeFileSync(join(dir, 'incidents.jsonl'), `${JSON.stringify(old)}\n`);
     const again = new EmbeddedIncidentStore(dir);
     await again.init();
+    expect(again.imported).toBeNull();
     expect(await again.getIncident('journal-1')).toMatchObject({ status: 'resolved', version: 3 });
     await again.close();
   });

@@ -126,6 +126,8 @@ export class EmbeddedIncidentStore implements IncidentStore {
   private readonly statements = new Map<string, StatementSync>();
   private retentionTimer?: NodeJS.Timeout;
   private retentionRunning?: Promise<unknown>;
+  /** What this init imported from JSON journals, with what it skipped (file:line or file: id); null when nothing. */
+  imported: { files: string[]; skipped: string[] } | null = null;
 
   constructor(
     private readonly dir: string,
@@ -255,14 +257,9 @@ export class EmbeddedIncidentStore implements IncidentStore {
         }
         this.sql(`INSERT INTO meta (key, value) VALUES ('journal_imported', ?)`).run(JSON.stringify({ at: new Date().toISOString(), files: present, skipped }));
       }, true);
+      this.imported = { files: present, skipped };
     }
     for (const name of present) renameSync(join(this.dir, name), join(this.dir, `${name}.imported`));
-  }
-
-  /** What the journal import skipped (file:line or file: id), for the start's log; empty when nothing was imported. */
-  importReport(): { files: string[]; skipped: string[] } | null {
-    const row = this.sql(`SELECT value FROM meta WHERE key = 'journal_imported'`).get() as { value: string } | undefined;
-    return row ? (JSON.parse(row.value) as { files: string[]; skipped: string[] }) : null;
   }
 
   private putIncident(i: Incident): void {
