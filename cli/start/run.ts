@@ -142,7 +142,7 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
 
 /** Resolves once the correlator has committed every message now on soc.raw (each raw batch commits its end). */
 async function handled(bus: MemoryBus, topic: string, groupId: string): Promise<void> {
-  const ends = bus.partitionsOf(topic).map((messages) => messages.length);
+  const ends = bus.endsOf(topic);
   const behind = () => ends.some((end, partition) => Math.max(0, bus.committedFor(groupId, { topic, partition })) < end);
   // Unref'd: a sink still waiting here when the correlator is gone must not keep the process alive.
   while (behind()) await new Promise((r) => setTimeout(r, 10).unref());
@@ -151,7 +151,7 @@ async function handled(bus: MemoryBus, topic: string, groupId: string): Promise<
 /** Waits until the correlator has handled everything on soc.raw: the in-memory bus is gone after the stop. */
 async function drained(bus: MemoryBus, topic: string, groupId: string, timeoutMs: number, log: Logger): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const behind = () => bus.partitionsOf(topic).reduce((n, messages, partition) => n + messages.length - Math.max(0, bus.committedFor(groupId, { topic, partition })), 0);
+  const behind = () => bus.endsOf(topic).reduce((n, end, partition) => n + end - Math.max(0, bus.committedFor(groupId, { topic, partition })), 0);
   while (behind() > 0) {
     if (Date.now() > deadline) {
       log.warn({ lines: behind() }, 'stopping before the correlator handled every line');
