@@ -6,7 +6,8 @@ import { loadStartConfig } from '../start/config.ts';
 import { startAllInOne, type RunningStart } from '../start/run.ts';
 
 const DEFAULT_PORT = 8080;
-const DEFAULT_DATA = 'canhgac-data';
+/** The data folder of `start`, and of the commands that work on it (drill, report), when --data is not given. */
+export const DEFAULT_DATA = 'canhgac-data';
 
 function banner(r: RunningStart, dataDir: string): string {
   const url = r.address.replace('://127.0.0.1', '://localhost');

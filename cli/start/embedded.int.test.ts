@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import type { Incident } from '../../shared/incident.ts';
 import { EmbeddedIncidentStore } from '../../shared/store/embedded.ts';
 import { incidentFixture } from '../../shared/store/fixtures.ts';
@@ -86,5 +87,77 @@ describe('canhgac start: one data folder, one owner, nothing acknowledged lost',
     for (const id of acknowledged) if ((await check.getIncident(id))?.status !== 'acknowledged') lost.push(id);
     await check.close();
     expect(lost).toEqual([]);
+  });
+});
+
+describe('canhgac drill on the embedded default', () => {
+  const data = mkdtempSync(join(tmpdir(), 'canhgac-embedded-drill-'));
+  const out = mkdtempSync(join(tmpdir(), 'canhgac-embedded-drill-out-'));
+  let s: Started | null = null;
+  afterAll(async () => {
+    if (s && s.child.exitCode === null && s.child.signalCode === null) await stop(s);
+    rmSync(data, { recursive: true, force: true });
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it('replays a bundled drill into a running start, which streams it on the console; score reports it; purge removes it from the store and the open page', { timeout: 120_000 }, async () => {
+    s = await start(data, ['--no-demo']);
+    const cookie = await login(s.base);
+    const ws = new WebSocket(`${s.base.replace('http', 'ws')}/ws`, { headers: { cookie } });
+    const messages: { type: string; change?: { type: string; incident: Incident } }[] = [];
+    ws.on('message', (m) => messages.push(JSON.parse(m.toString()) as (typeof messages)[number]));
+    await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+    const drillId = 'drill-embedded-e2e';
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.KAFKA_BROKERS;
+    delete env.ELASTICSEARCH_URL;
+    const drill = (...args: string[]) => spawnSync(process.execPath, [canhgacBin, 'drill', ...args], { env, encoding: 'utf8', timeout: 60_000 });
+
+    const replay = drill('replay', 'ssh-brute-force', '--speed', 'max', '--drill-id', drillId, '--data', data);
+    expect(replay.stderr).toBe(`replaying ${join(canhgacBin, '..', '..', 'rules', 'drills', 'ssh-brute-force', 'recording.ndjson.gz')} in the canhgac start of ${data}...\n`);
+    expect(replay.status).toBe(0);
+    expect(replay.stdout).toMatch(new RegExp(`^drill ${drillId}: \\d+ lines sent`));
+
+    const created = () => messages.find((m) => m.type === 'change' && m.change!.incident.drill === drillId && m.change!.incident.rule.id === '9a1d4f1e-8c3e-4f3b-9a52-0f5a1f1d2c11');
+    for (const deadline = Date.now() + 30_000; !created() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+    const incident = created()!.change!.incident;
+    expect(incident.group).toMatchObject({ 'source.ip': '203.0.113.77' });
+    // Rebased to the present: nothing lies in the future.
+    expect(Date.parse(incident.last_seen)).toBeLessThanOrEqual(Date.now());
+
+    const score = drill('score', 'ssh-brute-force', '--drill-id', drillId, '--data', data, '--out-dir', out);
+    expect(score.stderr).toBe('');
+    const report = JSON.parse(readFileSync(join(out, `${drillId}.score.json`), 'utf8')) as { shift_source: string; summary: { found: number; expected: number } };
+    expect(report.summary).toMatchObject({ expected: 1, found: 1 });
+    expect(report.shift_source).toBe('audit');
+    expect(score.status).toBe(0);
+
+    const purge = drill('purge', drillId, '--data', data);
+    expect(purge.status).toBe(0);
+    expect(purge.stdout).toMatch(new RegExp(`^drill ${drillId}: [1-9]\\d* incidents and [1-9]\\d* alerts removed`));
+    for (const deadline = Date.now() + 10_000; !messages.some((m) => m.change?.type === 'purged' && m.change.incident.id === incident.id) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+    expect(messages.some((m) => m.change?.type === 'purged' && m.change.incident.id === incident.id)).toBe(true);
+    ws.close();
+    const gone = await fetch(`${s.base}/api/incidents?drill=${drillId}`, { headers: { cookie } });
+    expect(((await gone.json()) as { total: number }).total).toBe(0);
+
+    // The same folder, read by report while the start runs: nothing created there.
+    const before = readdirSync(data).sort();
+    const rep = spawnSync(process.execPath, [canhgacBin, 'report', '--data', data, '--format', 'json'], { env, encoding: 'utf8', timeout: 60_000 });
+    expect(rep.status, rep.stderr).toBe(0);
+    expect(JSON.parse(rep.stdout)).toHaveProperty('drills');
+    expect(readdirSync(data).sort()).toEqual(before);
+    expect(await stop(s)).toBe(0);
+  });
+
+  it('says no start runs on a folder without one', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'canhgac-embedded-nostart-'));
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.KAFKA_BROKERS;
+    delete env.ELASTICSEARCH_URL;
+    const r = spawnSync(process.execPath, [canhgacBin, 'drill', 'purge', 'x-1', '--data', empty], { env, encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`no canhgac start is running on ${empty}`);
+    rmSync(empty, { recursive: true, force: true });
   });
 });

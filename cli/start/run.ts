@@ -16,6 +16,7 @@ import { lockDataFolder } from '../../shared/store/folder-lock.ts';
 import type { IncidentStore } from '../../shared/store/types.ts';
 import { topicNames, type Topics } from '../../shared/topics.ts';
 import { checkAdminPassword, ensureFirstAdmin, type AdminSetup } from './admin.ts';
+import { startControlSocket } from './control.ts';
 import { DEMO_RECORDING, DEMO_SPEED, type StartConfig } from './config.ts';
 
 export interface StartOptions {
@@ -104,6 +105,10 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
 
     const producer = await bus.producer();
     stack.push(() => producer.close());
+    if (backends.mode === 'embedded') {
+      const control = await startControlSocket({ dataDir: o.dataDir, store, producer, rawTopic: topics.raw, incidentsTopic: topics.incidents, log: log.child({ part: 'control' }) });
+      stack.push(() => control.close());
+    }
     let listening: Record<string, AddressInfo> = {};
     if (o.config.collector) {
       const section = o.config.collector;

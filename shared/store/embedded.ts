@@ -26,6 +26,11 @@ export interface EmbeddedStoreOptions {
   retentionMonths?: number;
   /** The clock retention measures from (the soak benchmark runs a year at accelerated time). */
   now?: () => Date;
+  /**
+   * Reads only, beside a running start or on a copy (report, drill score): no folder or file is created,
+   * no migration, import or retention runs; a missing database or another schema version is an error.
+   */
+  readOnly?: boolean;
   /** Called with what a pass of retention deleted, for the log. */
   onRetention?: (deleted: { alerts: number; incidents: number; before: string }) => void;
 }
@@ -171,6 +176,7 @@ export class EmbeddedIncidentStore implements IncidentStore {
 
   async init(): Promise<void> {
     if (this.db) return;
+    if (this.opts.readOnly) return this.openReadOnly();
     try {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     } catch (err) {
@@ -186,13 +192,24 @@ export class EmbeddedIncidentStore implements IncidentStore {
     }
     // Responders' data: readable by the service account only (the -wal and -shm files follow the database's mode).
     if (fresh) chmodSync(this.file, 0o600);
-    db.exec('PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000');
+    db.exec('PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000');
     this.db = db;
     this.migrate();
     this.importJournals();
     await this.applyRetention();
     this.retentionTimer = setInterval(() => void this.applyRetention(), RETENTION_EVERY_MS);
     this.retentionTimer.unref();
+  }
+
+  private openReadOnly(): void {
+    if (!existsSync(this.file)) throw new Error(`no embedded store in ${this.dir} (no ${DATABASE_FILE}): is it the store folder of a canhgac start data folder?`);
+    const db = new DatabaseSync(this.file, { readOnly: true, timeout: 5_000 });
+    const at = Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
+    if (at !== MIGRATIONS.length) {
+      db.close();
+      throw new Error(`${this.file} has schema version ${at}, this canhgac reads ${MIGRATIONS.length}: ${at > MIGRATIONS.length ? 'upgrade canhgac' : 'run canhgac start once to migrate it'}`);
+    }
+    this.db = db;
   }
 
   /** The schema version this build writes. */
@@ -513,7 +530,7 @@ export class EmbeddedIncidentStore implements IncidentStore {
     if (this.retentionRunning) await this.retentionRunning.catch(() => undefined);
     this.statements.clear();
     // A clean close folds the WAL back into the database, so the next open has nothing to replay.
-    this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    if (!this.opts.readOnly) this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     this.db.close();
     this.db = undefined;
   }
