@@ -54,10 +54,12 @@ const MIGRATIONS: string[] = [
      unit TEXT,
      drill TEXT,
      first_seen INTEGER NOT NULL,
-     last_seen INTEGER NOT NULL,
-     doc TEXT NOT NULL
+     last_seen INTEGER NOT NULL
    );
+   CREATE TABLE incident_docs (incident INTEGER PRIMARY KEY, doc TEXT NOT NULL);
    CREATE INDEX incidents_by_time ON incidents (last_seen DESC, id);
+   CREATE INDEX incidents_by_first_seen ON incidents (first_seen);
+   CREATE INDEX incidents_by_span ON incidents (last_seen - first_seen);
    CREATE INDEX incidents_by_status ON incidents (status, last_seen DESC, id);
    CREATE INDEX incidents_by_layer ON incidents (layer, last_seen DESC, id);
    CREATE INDEX incidents_by_severity ON incidents (severity, last_seen DESC, id);
@@ -281,14 +283,15 @@ export class EmbeddedIncidentStore implements IncidentStore {
 
   private putIncident(i: Incident): void {
     const row = this.sql(
-      `INSERT INTO incidents (id, rule_id, rule_title, group_key, status, layer, severity, unit, drill, first_seen, last_seen, doc)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO incidents (id, rule_id, rule_title, group_key, status, layer, severity, unit, drill, first_seen, last_seen)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET rule_id = excluded.rule_id, rule_title = excluded.rule_title, group_key = excluded.group_key,
          status = excluded.status, layer = excluded.layer, severity = excluded.severity, unit = excluded.unit, drill = excluded.drill,
-         first_seen = excluded.first_seen, last_seen = excluded.last_seen, doc = excluded.doc
+         first_seen = excluded.first_seen, last_seen = excluded.last_seen
        RETURNING rowid`,
-    ).get(i.id, i.rule.id, i.rule.title, i.group_key, i.status, i.layer, i.severity, i.unit, i.drill, Date.parse(i.first_seen), Date.parse(i.last_seen), JSON.stringify(i)) as { rowid: number };
+    ).get(i.id, i.rule.id, i.rule.title, i.group_key, i.status, i.layer, i.severity, i.unit, i.drill, Date.parse(i.first_seen), Date.parse(i.last_seen)) as { rowid: number };
     const rowid = row.rowid;
+    this.sql('INSERT OR REPLACE INTO incident_docs (incident, doc) VALUES (?, ?)').run(rowid, JSON.stringify(i));
     this.sql('DELETE FROM incident_hosts WHERE incident = ?').run(rowid);
     for (const h of new Set(i.host)) this.sql('INSERT INTO incident_hosts (host, incident) VALUES (?, ?)').run(h, rowid);
     this.sql('DELETE FROM incident_text WHERE rowid = ?').run(rowid);
@@ -315,7 +318,7 @@ export class EmbeddedIncidentStore implements IncidentStore {
   }
 
   private stored(id: string): Incident | null {
-    const row = this.sql('SELECT doc FROM incidents WHERE id = ?').get(id) as { doc: string } | undefined;
+    const row = this.sql('SELECT d.doc FROM incidents i JOIN incident_docs d ON d.incident = i.rowid WHERE i.id = ?').get(id) as { doc: string } | undefined;
     return row ? (JSON.parse(row.doc) as Incident) : null;
   }
 
@@ -360,7 +363,9 @@ export class EmbeddedIncidentStore implements IncidentStore {
   }
 
   async latestIncidents(keys: IncidentKey[]): Promise<(Incident | null)[]> {
-    const s = this.sql('SELECT doc FROM incidents WHERE rule_id = ? AND group_key = ? AND drill IS ? ORDER BY last_seen DESC, id LIMIT 1');
+    const s = this.sql(
+      'SELECT d.doc FROM (SELECT rowid AS r FROM incidents WHERE rule_id = ? AND group_key = ? AND drill IS ? ORDER BY last_seen DESC, id LIMIT 1) JOIN incident_docs d ON d.incident = r',
+    );
     return keys.map((k) => {
       const row = s.get(k.ruleId, k.groupKey, k.drill) as { doc: string } | undefined;
       return row ? (JSON.parse(row.doc) as Incident) : null;
@@ -391,8 +396,11 @@ export class EmbeddedIncidentStore implements IncidentStore {
     if (f.group_key) anyOf('group_key', [f.group_key]);
     drillCondition(f.drill, 'drill', where, params);
     if (f.from) {
-      where.push('last_seen >= ?');
-      params.push(Date.parse(f.from));
+      // Also a lower bound on first_seen (from minus the longest incident), so that the first_seen index
+      // narrows a range in the past instead of scanning every incident active since.
+      const span = Number((this.sql('SELECT max(last_seen - first_seen) AS span FROM incidents').get() as { span: number | null }).span ?? 0);
+      where.push('last_seen >= ?', 'first_seen >= ?');
+      params.push(Date.parse(f.from), Date.parse(f.from) - span);
     }
     if (f.to) {
       where.push('first_seen <= ?');
@@ -412,10 +420,27 @@ export class EmbeddedIncidentStore implements IncidentStore {
       }
     }
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const total = Number((this.d.prepare(`SELECT count(*) AS n FROM incidents ${clause}`).get(...params) as { n: number }).n);
-    const rows = this.d
-      .prepare(`SELECT doc FROM incidents ${clause} ORDER BY last_seen DESC, id LIMIT ? OFFSET ?`)
-      .all(...params, f.size, (f.page - 1) * f.size) as { doc: string }[];
+    const offset = (f.page - 1) * f.size;
+    const countAll = () => Number((this.d.prepare(`SELECT count(*) AS n FROM incidents ${clause}`).get(...params) as { n: number }).n);
+    // The page's rows on the narrow incidents table, then the documents of those rows only. With free text,
+    // one evaluation of the match gives the total too (a window count); without, the count is a cheap index scan
+    // and the page stops after its rows.
+    const page = (withTotal: boolean) =>
+      this.d
+        .prepare(
+          `SELECT d.doc${withTotal ? ', p.total' : ''} FROM (SELECT rowid AS r, last_seen, id${withTotal ? ', count(*) OVER () AS total' : ''} FROM incidents ${clause} ORDER BY last_seen DESC, id LIMIT ? OFFSET ?) AS p
+           JOIN incident_docs d ON d.incident = p.r ORDER BY p.last_seen DESC, p.id`,
+        )
+        .all(...params, f.size, offset) as { doc: string; total?: number }[];
+    let rows: { doc: string; total?: number }[];
+    let total: number;
+    if (f.q) {
+      rows = page(true);
+      total = rows.length ? Number(rows[0]!.total) : countAll();
+    } else {
+      total = countAll();
+      rows = page(false);
+    }
     return { total, page: f.page, size: f.size, incidents: rows.map((r) => JSON.parse(r.doc) as Incident) };
   }
 
@@ -484,6 +509,7 @@ export class EmbeddedIncidentStore implements IncidentStore {
         const ids = (this.d.prepare(`${select} LIMIT ${DELETE_CHUNK}`).all(...params) as { rowid: number }[]).map((r) => r.rowid);
         for (const rowid of ids) {
           if (table === 'incidents') {
+            this.sql('DELETE FROM incident_docs WHERE incident = ?').run(rowid);
             this.sql('DELETE FROM incident_hosts WHERE incident = ?').run(rowid);
             this.sql('DELETE FROM incident_text WHERE rowid = ?').run(rowid);
           }
