@@ -77,3 +77,19 @@ describe('MemoryBus memory', () => {
     await reader.stop();
   });
 });
+
+describe('MemoryBus after a flood', () => {
+  it('gives the flood back once the keep window passed, with nothing more sent', async () => {
+    const bus = new MemoryBus(1, { keepMs: 300 });
+    const producer = await bus.producer();
+    let seen = 0;
+    const c = await bus.consumer({ groupId: 'g', topics: ['t'], fromBeginning: true });
+    await c.run(async (b) => void (seen += b.messages.length));
+    await producer.send('t', lines(4096));
+    await until(() => seen === 4096, 'the consumer');
+    expect(bus.retained()).toBe(4096);
+    await until(() => bus.retained() === 0, 'the timed trim');
+    await c.stop();
+    await bus.close();
+  });
+});

@@ -78,6 +78,7 @@ export class MemoryBus implements Bus {
   private readonly readers = new Set<MemoryConsumer>();
   private readonly wake = new EventEmitter();
   private readonly keepMs: number;
+  private readonly trimmer: NodeJS.Timeout;
   private sent = 0;
 
   constructor(
@@ -86,6 +87,13 @@ export class MemoryBus implements Bus {
   ) {
     this.wake.setMaxListeners(0);
     this.keepMs = opts.keepMs ?? 60_000;
+    // A flood's last chunks leave the keep window when nothing else happens on the topic: look again now and then.
+    this.trimmer = setInterval(() => this.trimAll(), Math.max(1000, this.keepMs / 4));
+    this.trimmer.unref();
+  }
+
+  private trimAll(): void {
+    for (const [topic, log] of this.logs) for (let partition = 0; partition < log.length; partition++) this.trim({ topic, partition });
   }
 
   private topic(name: string, partitions = this.defaultPartitions): PartitionLog[] {
@@ -185,6 +193,7 @@ export class MemoryBus implements Bus {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.trimmer);
     this.wake.emit('message');
   }
 }
