@@ -1,24 +1,30 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
 import { SingleBar } from 'cli-progress';
 import { KafkaBus } from '../../shared/bus/kafka.ts';
 import { BaseConfigSchema, ConfigError, configFromEnv, loadConfig, type BaseConfig } from '../../shared/config.ts';
 import { createLogger } from '../../shared/log.ts';
 import { ElasticsearchIncidentStore } from '../../shared/store/elasticsearch.ts';
+import { EmbeddedIncidentStore } from '../../shared/store/embedded.ts';
+import type { IncidentStore } from '../../shared/store/types.ts';
 import { topicNames } from '../../shared/topics.ts';
 import { parseTimespan } from '../../correlator/detection/parse/timespan.ts';
 import { purgeDrill } from '../../correlator/drills/purge.ts';
 import { recordDrill } from '../../correlator/drills/recording.ts';
-import { parseSpeed, replayAuditEntry, replayRecording, type ReplayProgress } from '../../correlator/drills/replay.ts';
+import { parseSpeed, replayAuditEntry, replayRecording, type ReplayProgress, type ReplayResult } from '../../correlator/drills/replay.ts';
 import { scoreReportHtml } from '../../correlator/drills/report-html.ts';
 import { loadScenario, ScenarioError } from '../../correlator/drills/scenario.ts';
 import { formatScoreText, scoreDrill } from '../../correlator/drills/score.ts';
 import { CommandError, parseFlags, UsageError, type Command } from '../command.ts';
+import { BUNDLED_RULES } from '../start/config.ts';
+import { callControl, NoRunningStartError, type ReplayRequest } from '../start/control.ts';
+import { DEFAULT_DATA } from './start.ts';
 
 const USAGE = `Usage: canhgac drill record --out FILE [--from TIME --to TIME | --duration D] [--hosts H1,H2]
-       canhgac drill replay FILE --speed N [--drill-id ID] [--loop] [--rebase now]
-       canhgac drill score SCENARIO --drill-id ID [--out-dir DIR] [--shift MS]
+       canhgac drill replay FILE|NAME --speed N [--drill-id ID] [--loop] [--rebase now]
+       canhgac drill score SCENARIO|NAME --drill-id ID [--out-dir DIR] [--shift MS]
        canhgac drill purge ID
 
 Live-fire drills: record real traffic from soc.raw, replay it as a drill at any
@@ -39,8 +45,9 @@ replay   produces FILE's lines to soc.raw as new envelopes of one drill, spaced
            --drill-id ID    default: drill-<date>-<random>, printed at the end
            --loop           start again at the end, later in time each pass
            --rebase now     move the recording to the present: every event
-                            time is shifted by the same amount (timeShiftMs in
-                            each envelope; the lines themselves are unchanged)
+                            time is shifted by the same amount, so that the
+                            last one falls on now (timeShiftMs in each
+                            envelope; the lines themselves are unchanged)
          Ctrl-C stops after the lines already sent and says how far it got
          (exit status 130). With Elasticsearch configured, the replay is kept
          in the audit trail, which is where 'score' finds its time shift.
@@ -57,20 +64,65 @@ score    reads the drill's incidents from Elasticsearch and compares them with
 purge    removes the alerts and incidents of drill ID (never real ones) and
          records the purge in the audit trail.
 
-Every subcommand takes --config FILE (kafka and elasticsearch sections);
-KAFKA_BROKERS and ELASTICSEARCH_URL override it.`;
+NAME is a bundled drill (ssh-brute-force, malware-outbreak, port-scan-sweep,
+silent-source): its recording for replay, its scenario for score.
 
+Where it runs: with Kafka and Elasticsearch configured, against them. With
+neither, against the 'canhgac start' that owns the data folder: replay and
+purge are done by that running instance (its in-process bus, through the
+control socket DIR/canhgac.sock, open to the folder's owner only), score
+reads its store DIR/store; the start keeps the replay in its audit trail.
+There a replay is always rebased to now, and a purge also removes the
+drill's incidents from open console pages.
+  --data DIR      the start's data folder (default ./canhgac-data), as in
+                  canhgac start --data DIR
+  --config FILE   the same file as canhgac start or canhgac correlator take:
+                  its kafka and elasticsearch sections are used, any other
+                  section is ignored with a note; KAFKA_BROKERS and
+                  ELASTICSEARCH_URL override it.`;
+
+/**
+ * The kafka and elasticsearch sections of FILE; the other sections of a `start` or `correlator` config
+ * (collector, correlator, operations...) are ignored with a note, so that one file serves every command.
+ */
 function readConfig(file: string | undefined): BaseConfig {
   try {
-    return file ? loadConfig(file, BaseConfigSchema) : configFromEnv(BaseConfigSchema);
+    if (!file) return configFromEnv(BaseConfigSchema);
+    const loose = loadConfig(file, z.looseObject(BaseConfigSchema.shape));
+    const known = Object.keys(BaseConfigSchema.shape);
+    const ignored = Object.keys(loose).filter((k) => !known.includes(k));
+    if (ignored.length) process.stderr.write(`canhgac drill: ${file}: section${ignored.length > 1 ? 's' : ''} ${ignored.join(', ')} not used by drill, ignored\n`);
+    return Object.fromEntries(Object.entries(loose).filter(([k]) => known.includes(k))) as BaseConfig;
   } catch (err) {
     if (err instanceof ConfigError) throw new CommandError(err.message);
     throw err;
   }
 }
 
+/**
+ * Where a drill runs: Kafka and Elasticsearch when both are configured, otherwise the `canhgac start`
+ * that owns the data folder (its in-process bus, through the control socket, and its store).
+ */
+type Target = { kind: 'deployment'; config: BaseConfig } | { kind: 'embedded'; dataDir: string };
+
+function target(config: BaseConfig, data: string | undefined): Target {
+  if (config.kafka && config.elasticsearch) return { kind: 'deployment', config };
+  if (config.kafka || config.elasticsearch) {
+    throw new CommandError(`${config.kafka ? 'Kafka' : 'Elasticsearch'} is configured but ${config.kafka ? 'Elasticsearch' : 'Kafka'} is not: set both KAFKA_BROKERS and ELASTICSEARCH_URL, or neither to drill on the canhgac start of --data DIR`);
+  }
+  return { kind: 'embedded', dataDir: resolve(data ?? DEFAULT_DATA) };
+}
+
+/** A file, or the name of a bundled drill (rules/drills/NAME/...). */
+function bundledOr(fileOrName: string, inDrill: string): string {
+  if (existsSync(fileOrName)) return resolve(fileOrName);
+  const bundled = join(BUNDLED_RULES, 'drills', fileOrName, inDrill);
+  if (/^[a-z0-9-]+$/.test(fileOrName) && existsSync(bundled)) return bundled;
+  throw new CommandError(`${fileOrName}: no such file, nor a bundled drill (${readdirSync(join(BUNDLED_RULES, 'drills'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).join(', ')})`);
+}
+
 function bus(config: BaseConfig) {
-  if (!config.kafka) throw new CommandError('no Kafka configured: set KAFKA_BROKERS or give --config FILE with a kafka section');
+  if (!config.kafka) throw new CommandError('no Kafka configured: set KAFKA_BROKERS or give --config FILE with a kafka section (recording reads a deployment\'s soc.raw)');
   return { bus: new KafkaBus(config.kafka, createLogger('drill')), topics: topicNames(config.kafka.topicPrefix) };
 }
 
@@ -188,9 +240,10 @@ async function replay(argv: string[]): Promise<number> {
     loop: { type: 'boolean' },
     rebase: { type: 'string' },
     config: { type: 'string' },
+    data: { type: 'string' },
   });
-  const file = positionals[0];
-  if (!file) throw new UsageError('missing the recording FILE');
+  const given = positionals[0];
+  if (!given) throw new UsageError('missing the recording FILE (or a bundled drill name)');
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
   if (!values.speed) throw new UsageError('missing --speed N (0.1 to 1000, or max)');
   const speed = parseSpeed(values.speed);
@@ -198,8 +251,11 @@ async function replay(argv: string[]): Promise<number> {
   if (values.rebase !== undefined && values.rebase !== 'now') throw new UsageError(`--rebase: only 'now' is supported, not '${values.rebase}'`);
   const drillId = values['drill-id'];
   if (drillId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(drillId)) throw new UsageError('--drill-id: letters, digits, . _ : - (at most 128)');
-  if (!existsSync(file)) throw new CommandError(`${file}: no such file`);
-  const config = readConfig(values.config);
+  const file = bundledOr(given, 'recording.ndjson.gz');
+  const where = target(readConfig(values.config), values.data);
+  // On the embedded default a replay always lands in the present: the recording's own dates may lie outside its retention.
+  if (where.kind === 'embedded') return replayEmbedded(where.dataDir, file, { speed: values.speed, drillId, loop: values.loop, rebase: 'now' });
+  const config = where.config;
   const { bus: b, topics } = bus(config);
   const audit = config.elasticsearch ? store(config) : null;
   const { signal, dispose } = interruptSignal();
@@ -243,15 +299,30 @@ async function replay(argv: string[]): Promise<number> {
   }
 }
 
+async function replayEmbedded(dataDir: string, file: string, o: Omit<ReplayRequest, 'recording' | 'actor'>): Promise<number> {
+  process.stderr.write(`replaying ${file} in the canhgac start of ${dataDir}...\n`);
+  let answer: { result: ReplayResult; skipped: string[] };
+  try {
+    answer = await callControl(dataDir, '/drills/replay', { recording: file, actor: actor(), ...o });
+  } catch (err) {
+    throw new CommandError(err instanceof NoRunningStartError ? err.message : `replay failed: ${(err as Error).message}`);
+  }
+  for (const s of answer.skipped) process.stderr.write(`canhgac drill: ${s}: skipped\n`);
+  const r = answer.result;
+  process.stdout.write(`drill ${r.drillId}: ${r.sent} lines sent to the start's soc.raw${r.passes > 1 ? ` in ${r.passes} passes` : ''}, time shift ${r.shiftMs} ms${r.skipped ? `, ${r.skipped} skipped` : ''}\n`);
+  return 0;
+}
+
 async function score(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
     'drill-id': { type: 'string' },
     'out-dir': { type: 'string' },
     shift: { type: 'string' },
     config: { type: 'string' },
+    data: { type: 'string' },
   });
-  const file = positionals[0];
-  if (!file) throw new UsageError('missing the SCENARIO file');
+  const given = positionals[0];
+  if (!given) throw new UsageError('missing the SCENARIO file (or a bundled drill name)');
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
   const drillId = values['drill-id'];
   if (!drillId) throw new UsageError('missing --drill-id ID');
@@ -259,13 +330,15 @@ async function score(argv: string[]): Promise<number> {
   if (shiftMs !== undefined && !Number.isInteger(shiftMs)) throw new UsageError(`--shift: '${values.shift}' is not a whole number of milliseconds`);
   let scenario;
   try {
-    scenario = loadScenario(file);
+    scenario = loadScenario(bundledOr(given, 'scenario.yml'));
   } catch (err) {
     if (err instanceof ScenarioError) throw new CommandError(err.message);
     throw err;
   }
-  const s = store(readConfig(values.config));
+  const where = target(readConfig(values.config), values.data);
+  const s: IncidentStore = where.kind === 'deployment' ? store(where.config) : new EmbeddedIncidentStore(join(where.dataDir, 'store'), { readOnly: true });
   try {
+    if (where.kind === 'embedded') await s.init();
     const report = await scoreDrill(s, scenario, drillId, { shiftMs });
     const dir = values['out-dir'] ?? '.';
     mkdirSync(dir, { recursive: true });
@@ -282,11 +355,21 @@ async function score(argv: string[]): Promise<number> {
 }
 
 async function purge(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, { config: { type: 'string' } });
+  const { values, positionals } = parseFlags(argv, { config: { type: 'string' }, data: { type: 'string' } });
   const drillId = positionals[0];
   if (!drillId) throw new UsageError('missing the drill ID');
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
-  const s = store(readConfig(values.config));
+  const where = target(readConfig(values.config), values.data);
+  if (where.kind === 'embedded') {
+    try {
+      const removed = await callControl<{ alerts: number; incidents: number }>(where.dataDir, '/drills/purge', { drillId, actor: actor() });
+      process.stdout.write(`drill ${drillId}: ${removed.incidents} incidents and ${removed.alerts} alerts removed\n`);
+      return 0;
+    } catch (err) {
+      throw new CommandError(err instanceof NoRunningStartError ? err.message : `purge failed: ${(err as Error).message}`);
+    }
+  }
+  const s = store(where.config);
   try {
     await s.init();
     const removed = await purgeDrill(s, drillId, actor());

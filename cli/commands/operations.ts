@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { KafkaBus } from '../../shared/bus/kafka.ts';
 import { ConfigError, configFromEnv, loadConfig } from '../../shared/config.ts';
@@ -44,15 +44,25 @@ import-feed  imports the configured national indicator feeds (or only --feed
              stay. Exit 1 when a feed was rejected.
 
   --config FILE   the correlator's config (kafka, elasticsearch, correlator,
-                  operations sections); KAFKA_BROKERS, ELASTICSEARCH_URL override it
-  --data DIR      without Elasticsearch: the embedded store's data folder`;
+                  operations sections), or the same file as canhgac start (its
+                  collector and store sections are ignored with a note);
+                  KAFKA_BROKERS, ELASTICSEARCH_URL override it
+  --data DIR      without Elasticsearch: the data folder of canhgac start (its store is
+                  DIR/store); report only reads it, beside a running start or not,
+                  and creates nothing there`;
 
 const ConfigSchema = CorrelatorConfigSchema.extend({ operations: OperationsSectionSchema.prefault({}) });
 type Config = z.infer<typeof ConfigSchema>;
+/** The sections a `canhgac start` config adds, which operations has no use for. */
+const START_ONLY = ['collector', 'store'];
 
 function readConfig(file: string | undefined): Config {
   try {
-    return file ? loadConfig(file, ConfigSchema) : configFromEnv(ConfigSchema);
+    if (!file) return configFromEnv(ConfigSchema);
+    const config: Config & Record<string, unknown> = loadConfig(file, ConfigSchema.extend({ collector: z.unknown().optional(), store: z.unknown().optional() }));
+    const ignored = START_ONLY.filter((k) => k in config);
+    if (ignored.length) process.stderr.write(`canhgac operations: ${file}: ${ignored.join(', ')} not used here, ignored\n`);
+    return config;
   } catch (err) {
     if (err instanceof ConfigError) throw new CommandError(err.message);
     if (err instanceof z.ZodError) throw new CommandError(`environment: ${err.issues[0]?.message ?? err.message}`);
@@ -60,8 +70,8 @@ function readConfig(file: string | undefined): Config {
   }
 }
 
-async function openStore(config: Config, data: string | undefined): Promise<IncidentStore> {
-  const store: IncidentStore = config.elasticsearch ? ElasticsearchIncidentStore.fromConfig(config.elasticsearch) : data ? new EmbeddedIncidentStore(data) : (() => {
+async function openStore(config: Config, data: string | undefined, readOnly = false): Promise<IncidentStore> {
+  const store: IncidentStore = config.elasticsearch ? ElasticsearchIncidentStore.fromConfig(config.elasticsearch) : data ? new EmbeddedIncidentStore(join(resolve(data), 'store'), { readOnly }) : (() => {
     throw new CommandError('no store: set ELASTICSEARCH_URL, give --config FILE with an elasticsearch section, or --data DIR');
   })();
   try {
@@ -95,7 +105,7 @@ async function report(argv: string[]): Promise<number> {
   const from = values.from ? parseTime('from', values.from) : new Date(to.getTime() - 24 * 3600_000);
   if (to <= from) throw new UsageError('--to must be after --from');
   const config = readConfig(values.config);
-  const store = await openStore(config, values.data);
+  const store = await openStore(config, values.data, true);
   try {
     const r = await collectReport(store, { from, to }, new Date(), config.operations.national?.dueSoon ?? 2 * 24 * 3600_000);
     const body = format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : format === 'html' ? reportHtml(r) : reportText(r);

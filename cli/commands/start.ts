@@ -6,7 +6,8 @@ import { loadStartConfig } from '../start/config.ts';
 import { startAllInOne, type RunningStart } from '../start/run.ts';
 
 const DEFAULT_PORT = 8080;
-const DEFAULT_DATA = 'canhgac-data';
+/** The data folder of `start`, and of the commands that work on it (drill, report), when --data is not given. */
+export const DEFAULT_DATA = 'canhgac-data';
 
 function banner(r: RunningStart, dataDir: string): string {
   const url = r.address.replace('://127.0.0.1', '://localhost');
@@ -53,7 +54,13 @@ times moved to now, so that the console shows live incidents within a minute.
                     correlator:  as in canhgac correlator (rules: the rules folder, default the
                                  bundled pack, hot-reloaded)
                     operations:  escalation, audits, national export (correlator/operations)
+                    store:       { retentionMonths: 12 }   the embedded store: alerts and closed
+                                 incidents older than this are deleted
                     log:         { level: info }   (default warn; also CANHGAC_LOG_LEVEL)
+
+One start owns its data folder: a second one on the same folder exits 1 naming the lock
+DIR/canhgac.lock. The embedded default listens on DIR/canhgac.sock (owner only) for
+'canhgac drill replay|purge --data DIR'.
 
 SIGTERM or SIGINT stops reading, lets the correlator finish what it holds, and closes the store.`,
   async run(argv) {

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { runCollector, startCollector } from '../../collector/agent.ts';
@@ -13,9 +12,11 @@ import type { Bus } from '../../shared/bus/types.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
 import { ElasticsearchIncidentStore } from '../../shared/store/elasticsearch.ts';
 import { EmbeddedIncidentStore } from '../../shared/store/embedded.ts';
+import { lockDataFolder } from '../../shared/store/folder-lock.ts';
 import type { IncidentStore } from '../../shared/store/types.ts';
 import { topicNames, type Topics } from '../../shared/topics.ts';
 import { checkAdminPassword, ensureFirstAdmin, type AdminSetup } from './admin.ts';
+import { startControlSocket } from './control.ts';
 import { DEMO_RECORDING, DEMO_SPEED, type StartConfig } from './config.ts';
 
 export interface StartOptions {
@@ -58,19 +59,29 @@ export function chooseBackends(config: StartConfig, dataDir: string, log: Logger
   if (config.kafka || config.elasticsearch) {
     throw new Error(`${config.kafka ? 'Kafka' : 'Elasticsearch'} is configured but ${config.kafka ? 'Elasticsearch' : 'Kafka'} is not: set both KAFKA_BROKERS and ELASTICSEARCH_URL, or neither for the embedded default`);
   }
-  return { mode: 'embedded', bus: new MemoryBus(), store: new EmbeddedIncidentStore(join(dataDir, 'store')), topics: topicNames() };
+  const store = new EmbeddedIncidentStore(join(dataDir, 'store'), {
+    retentionMonths: config.store.retentionMonths,
+    onRetention: (deleted) => log.info(deleted, 'retention deleted alerts and closed incidents older than the setting'),
+  });
+  return { mode: 'embedded', bus: new MemoryBus(), store, topics: topicNames() };
 }
 
 /** `canhgac start`: collector sources, correlator with operations, and the console, over one bus and one store. */
 export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
-  mkdirSync(o.dataDir, { recursive: true });
   const level = (process.env.CANHGAC_LOG_LEVEL ?? o.config.log.level) as StartConfig['log']['level'];
   const log = createLogger('start', {}, level);
   const usersFile = join(o.dataDir, 'users.json');
   checkAdminPassword(o.adminPassword);
-  const backends = chooseBackends(o.config, o.dataDir, log);
+  const lock = lockDataFolder(o.dataDir);
+  const stack: (() => Promise<void>)[] = [async () => lock.release()];
+  let backends: Backends;
+  try {
+    backends = chooseBackends(o.config, o.dataDir, log);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   const { bus, store, topics } = backends;
-  const stack: (() => Promise<void>)[] = [];
   const unwind = async () => {
     for (const step of stack.splice(0).reverse()) {
       await step().catch((err: unknown) => log.error({ err: (err as Error).message }, 'error while stopping'));
@@ -79,6 +90,11 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
   try {
     await store.init();
     stack.push(() => store.close(), () => bus.close());
+    if (store instanceof EmbeddedIncidentStore) {
+      const imported = store.imported;
+      if (imported) log.info({ files: imported.files }, 'imported the JSON journals of the previous embedded store');
+      if (imported?.skipped.length) log.warn({ files: imported.files, skipped: imported.skipped }, 'journal import skipped records it could not read');
+    }
     const correlator = await startCorrelatorService({ ...o.config, log: { level } }, backends);
     stack.push(() => correlator.stop());
 
@@ -89,6 +105,10 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
 
     const producer = await bus.producer();
     stack.push(() => producer.close());
+    if (backends.mode === 'embedded') {
+      const control = await startControlSocket({ dataDir: o.dataDir, store, producer, rawTopic: topics.raw, incidentsTopic: topics.incidents, log: log.child({ part: 'control' }) });
+      stack.push(() => control.close());
+    }
     let listening: Record<string, AddressInfo> = {};
     if (o.config.collector) {
       const section = o.config.collector;
@@ -127,7 +147,7 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
 
 /** Resolves once the correlator has committed every message now on soc.raw (each raw batch commits its end). */
 async function handled(bus: MemoryBus, topic: string, groupId: string): Promise<void> {
-  const ends = bus.partitionsOf(topic).map((messages) => messages.length);
+  const ends = bus.endsOf(topic);
   const behind = () => ends.some((end, partition) => Math.max(0, bus.committedFor(groupId, { topic, partition })) < end);
   // Unref'd: a sink still waiting here when the correlator is gone must not keep the process alive.
   while (behind()) await new Promise((r) => setTimeout(r, 10).unref());
@@ -136,7 +156,7 @@ async function handled(bus: MemoryBus, topic: string, groupId: string): Promise<
 /** Waits until the correlator has handled everything on soc.raw: the in-memory bus is gone after the stop. */
 async function drained(bus: MemoryBus, topic: string, groupId: string, timeoutMs: number, log: Logger): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const behind = () => bus.partitionsOf(topic).reduce((n, messages, partition) => n + messages.length - Math.max(0, bus.committedFor(groupId, { topic, partition })), 0);
+  const behind = () => bus.endsOf(topic).reduce((n, end, partition) => n + end - Math.max(0, bus.committedFor(groupId, { topic, partition })), 0);
   while (behind() > 0) {
     if (Date.now() > deadline) {
       log.warn({ lines: behind() }, 'stopping before the correlator handled every line');

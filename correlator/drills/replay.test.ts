@@ -116,19 +116,19 @@ describe('drill replay', () => {
     expect(span(fast.messages) / span(slow.messages)).toBeLessThan(0.5);
   });
 
-  it('--rebase now moves event times by one shift, carried in timeShiftMs; lines and received stay as recorded', async () => {
+  it('--rebase now moves event times by one shift so that the last lands on now, carried in timeShiftMs; lines and received stay as recorded', async () => {
     const file = recording(4, 3000);
     const now = T0 + 86_400_000 * 30;
     const { result, messages } = await replayToMemory(file, 'max', { rebase: 'now', now: () => now });
-    expect(result.shiftMs).toBe(now - T0);
+    expect(result.shiftMs).toBe(now - (T0 + 3000));
     const envs = byLine(messages).map(envOf);
     for (const [i, env] of envs.entries()) {
-      expect(env.timeShiftMs).toBe(now - T0);
+      expect(env.timeShiftMs).toBe(now - (T0 + 3000));
       // Decoders anchor year-less times and time-less lines on received: it stays in the recording's timeline.
       expect(env.received).toBe(new Date(T0 + i * 1000).toISOString());
       expect(env.line).toContain(` ${new Date(T0 + i * 1000).toISOString()} `);
     }
-    expect(envs.map(eventTime)).toEqual([0, 1, 2, 3].map((i) => now + i * 1000));
+    expect(envs.map(eventTime)).toEqual([-3, -2, -1, 0].map((i) => now + i * 1000));
   });
 
   it('reads gzip recordings and skips lines that are not envelopes, naming them', async () => {

@@ -51,7 +51,7 @@ export interface ReplayOptions {
   speed: ReplaySpeed;
   drillId?: string;
   loop?: boolean;
-  /** 'now': move the recording's event times so that its first line falls on the present (timeShiftMs). */
+  /** 'now': move the recording's event times so that its last line falls on the present (timeShiftMs): nothing lands in the future. */
   rebase?: 'now';
   signal?: AbortSignal;
   onProgress?: (p: ReplayProgress) => void;
@@ -90,7 +90,7 @@ export async function replayRecording(opts: ReplayOptions): Promise<ReplayResult
   const summary = await summarizeRecording(opts.file);
   const first = summary.firstReceived;
   const span = first === null ? 0 : summary.lastReceived! - first;
-  const baseShift = opts.rebase === 'now' && first !== null ? now() - first : 0;
+  const baseShift = opts.rebase === 'now' && first !== null ? now() - summary.lastReceived! : 0;
   const speed = opts.speed;
   const progress: ReplayProgress = { sent: 0, total: summary.envelopes, pass: 0, lineNo: 0, at: null, last: summary.lastReceived, skipped: 0 };
   const aborted = () => opts.signal?.aborted === true;

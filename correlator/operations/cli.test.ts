@@ -33,7 +33,7 @@ describe('canhgac operations', () => {
 
   it('report reads the store and prints the period in text, JSON or HTML', async () => {
     const data = mkdtempSync(join(tmpdir(), 'canhgac-ops-cli-data-'));
-    const store = new EmbeddedIncidentStore(data);
+    const store = new EmbeddedIncidentStore(join(data, 'store'));
     await store.init();
     await store.upsertIncident(incidentFixture({ id: 'r1', layer: 2, severity: 'high', first_seen: '2026-11-20T03:00:00.000Z' }));
     await store.upsertIncident(incidentFixture({ id: 'r2', layer: 1, severity: 'low', first_seen: '2026-11-20T04:00:00.000Z' }));

@@ -9,26 +9,97 @@ function partitionFor(key: string | null, partitions: number, roundRobin: number
 }
 
 const MAX_BATCH = 500;
+/** Messages per chunk: memory is given back a whole chunk at a time, without copying what stays. */
+const CHUNK = 1024;
+
+/**
+ * One partition's messages from `start` to `end`, in chunks. The front chunks go once every consumer of
+ * the topic is past them and they are older than the keep window.
+ */
+class PartitionLog {
+  private chunks: { messages: BusMessage[]; lastAt: number }[] = [];
+  /** The offset of the first retained message. */
+  start = 0;
+  end = 0;
+
+  push(m: Omit<BusMessage, 'offset'>, now: number): void {
+    let last = this.chunks.at(-1);
+    if (!last || last.messages.length === CHUNK) {
+      last = { messages: [], lastAt: now };
+      this.chunks.push(last);
+    }
+    last.messages.push({ ...m, offset: this.end++ });
+    last.lastAt = now;
+  }
+
+  /** Retained messages in [from, to). */
+  slice(from: number, to: number): BusMessage[] {
+    const out: BusMessage[] = [];
+    for (let o = Math.max(from, this.start); o < Math.min(to, this.end); ) {
+      const i = o - this.start;
+      const chunk = this.chunks[Math.floor(i / CHUNK)]!.messages;
+      const at = i % CHUNK;
+      const take = chunk.slice(at, at + Math.min(to, this.end) - o);
+      out.push(...take);
+      o += take.length;
+    }
+    return out;
+  }
+
+  /** Drops the front chunks wholly below `floor` whose last message arrived before `before`. */
+  trim(floor: number, before: number): void {
+    while (this.chunks.length) {
+      const first = this.chunks[0]!;
+      if (this.start + first.messages.length > floor || first.lastAt >= before || first.messages.length < CHUNK) return;
+      this.chunks.shift();
+      this.start += CHUNK;
+    }
+  }
+}
+
+export interface MemoryBusOptions {
+  /**
+   * How long a message stays after every consumer is past it (default 60 s): what a seek back by time
+   * needs, such as the console's change feed looking back 30 s when it joins.
+   */
+  keepMs?: number;
+}
 
 /**
  * The embedded default's bus: Kafka's topic semantics in one process (per-key order, consumer-group
- * offsets, seek). One member per group; messages live in memory for the life of the process.
+ * offsets, seek). One member per group. Memory stays bounded: a message is kept while a running consumer
+ * has not committed past it, and for the keep window after; a topic nobody reads keeps only that window.
  */
 export class MemoryBus implements Bus {
   readonly kind = 'memory' as const;
-  private readonly logs = new Map<string, BusMessage[][]>();
+  private readonly logs = new Map<string, PartitionLog[]>();
   private readonly committedOffsets = new Map<string, number>();
+  /** The running consumers, whose positions and groups' commits hold messages in memory. */
+  private readonly readers = new Set<MemoryConsumer>();
   private readonly wake = new EventEmitter();
+  private readonly keepMs: number;
+  private readonly trimmer: NodeJS.Timeout;
   private sent = 0;
 
-  constructor(private readonly defaultPartitions = 1) {
+  constructor(
+    private readonly defaultPartitions = 1,
+    opts: MemoryBusOptions = {},
+  ) {
     this.wake.setMaxListeners(0);
+    this.keepMs = opts.keepMs ?? 60_000;
+    // A flood's last chunks leave the keep window when nothing else happens on the topic: look again now and then.
+    this.trimmer = setInterval(() => this.trimAll(), Math.max(1000, this.keepMs / 4));
+    this.trimmer.unref();
   }
 
-  private topic(name: string, partitions = this.defaultPartitions): BusMessage[][] {
+  private trimAll(): void {
+    for (const [topic, log] of this.logs) for (let partition = 0; partition < log.length; partition++) this.trim({ topic, partition });
+  }
+
+  private topic(name: string, partitions = this.defaultPartitions): PartitionLog[] {
     let log = this.logs.get(name);
     if (!log) {
-      log = Array.from({ length: partitions }, () => []);
+      log = Array.from({ length: partitions }, () => new PartitionLog());
       this.logs.set(name, log);
     }
     return log;
@@ -48,11 +119,12 @@ export class MemoryBus implements Bus {
 
   append(topic: string, messages: OutgoingMessage[]): void {
     const log = this.topic(topic);
+    const now = Date.now();
     for (const m of messages) {
       const partition = m.partition ?? partitionFor(m.key, log.length, this.sent++);
-      const p = log[partition]!;
-      p.push({ topic, partition, offset: p.length, key: m.key, value: m.value, timestamp: m.timestamp ?? Date.now() });
+      log[partition]!.push({ topic, partition, key: m.key, value: m.value, timestamp: m.timestamp ?? now }, now);
     }
+    for (let p = 0; p < log.length; p++) this.trim({ topic, partition: p });
     this.wake.emit('message');
   }
 
@@ -68,6 +140,19 @@ export class MemoryBus implements Bus {
   commit(groupId: string, tp: TopicPartition, offset: number): void {
     if (offset <= this.committedFor(groupId, tp)) return;
     this.committedOffsets.set(`${groupId}\u0000${tp.topic}\u0000${tp.partition}`, offset);
+    this.trim(tp);
+  }
+
+  /** Gives back what no running reader of the partition needs any more and the keep window has passed. */
+  private trim(tp: TopicPartition): void {
+    const log = this.topic(tp.topic)[tp.partition];
+    if (!log) return;
+    let floor = log.end;
+    for (const r of this.readers) {
+      const needs = r.needs(tp);
+      if (needs !== null) floor = Math.min(floor, needs);
+    }
+    log.trim(floor, Date.now() - this.keepMs);
   }
 
   async consumer(opts: ConsumerOptions): Promise<BusConsumer> {
@@ -75,8 +160,31 @@ export class MemoryBus implements Bus {
     return new MemoryConsumer(this, opts);
   }
 
+  /** @internal A consumer that starts or stops holding messages. */
+  reading(c: MemoryConsumer, on: boolean): void {
+    if (on) this.readers.add(c);
+    else this.readers.delete(c);
+  }
+
+  log(tp: TopicPartition): PartitionLog {
+    return this.topic(tp.topic)[tp.partition]!;
+  }
+
+  /** The retained messages of each partition (tests, and tools that inspect a topic). */
   partitionsOf(topic: string): BusMessage[][] {
-    return this.topic(topic);
+    return this.topic(topic).map((l) => l.slice(l.start, l.end));
+  }
+
+  /** Each partition's end: the offset the next message will get. */
+  endsOf(topic: string): number[] {
+    return this.topic(topic).map((l) => l.end);
+  }
+
+  /** How many messages are held in memory, over every topic. */
+  retained(): number {
+    let n = 0;
+    for (const log of this.logs.values()) for (const p of log) n += p.end - p.start;
+    return n;
   }
 
   onMessage(cb: () => void): () => void {
@@ -85,6 +193,7 @@ export class MemoryBus implements Bus {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.trimmer);
     this.wake.emit('message');
   }
 }
@@ -102,7 +211,15 @@ class MemoryConsumer implements BusConsumer {
   ) {}
 
   private owned(): TopicPartition[] {
-    return this.opts.topics.flatMap((topic) => this.bus.partitionsOf(topic).map((_, partition) => ({ topic, partition })));
+    return this.opts.topics.flatMap((topic) => this.bus.endsOf(topic).map((_, partition) => ({ topic, partition })));
+  }
+
+  /** The oldest offset of `tp` this consumer may still read: its position or its group's commit; null when not its topic. */
+  needs(tp: TopicPartition): number | null {
+    const position = this.positions.get(this.key(tp));
+    if (position === undefined) return null;
+    const committed = this.bus.committedFor(this.opts.groupId, tp);
+    return committed >= 0 ? Math.min(position, committed) : position;
   }
 
   private key(tp: TopicPartition): string {
@@ -114,9 +231,10 @@ class MemoryConsumer implements BusConsumer {
     const owned = this.owned();
     for (const tp of owned) {
       const committed = this.bus.committedFor(this.opts.groupId, tp);
-      const start = committed >= 0 ? committed : this.opts.fromBeginning === false ? this.bus.partitionsOf(tp.topic)[tp.partition]!.length : 0;
+      const start = committed >= 0 ? committed : this.opts.fromBeginning === false ? this.bus.log(tp).end : 0;
       this.positions.set(this.key(tp), start);
     }
+    this.bus.reading(this, true);
     await this.opts.onAssigned?.(owned);
     this.looping = this.loop(owned, handle);
   }
@@ -126,9 +244,10 @@ class MemoryConsumer implements BusConsumer {
       let progressed = false;
       for (const tp of owned) {
         const k = this.key(tp);
-        const log = this.bus.partitionsOf(tp.topic)[tp.partition]!;
-        const from = this.positions.get(k) ?? 0;
-        if (from >= log.length) continue;
+        const log = this.bus.log(tp);
+        // Like Kafka's earliest reset: a position before what is retained reads from the first retained message.
+        const from = Math.max(this.positions.get(k) ?? 0, log.start);
+        if (from >= log.end) continue;
         const messages = log.slice(from, from + MAX_BATCH);
         const gen = this.generation.get(k) ?? 0;
         const isStale = () => !this.running || (this.generation.get(k) ?? 0) !== gen;
@@ -168,13 +287,13 @@ class MemoryConsumer implements BusConsumer {
   }
 
   async endOffsets(topic: string): Promise<Map<number, number>> {
-    return new Map(this.bus.partitionsOf(topic).map((log, p) => [p, log.length]));
+    return new Map(this.bus.endsOf(topic).map((end, p) => [p, end]));
   }
 
   async offsetForTime(tp: TopicPartition, timestampMs: number): Promise<number> {
-    const log = this.bus.partitionsOf(tp.topic)[tp.partition]!;
-    const i = log.findIndex((m) => m.timestamp >= timestampMs);
-    return i < 0 ? log.length : i;
+    const log = this.bus.log(tp);
+    const found = log.slice(log.start, log.end).find((m) => m.timestamp >= timestampMs);
+    return found ? found.offset : log.end;
   }
 
   /** Like a Kafka consumer's disconnect: returns once the batch being handled is done (and committed). */
@@ -182,5 +301,6 @@ class MemoryConsumer implements BusConsumer {
     this.running = false;
     this.wakeIdle?.();
     await this.looping;
+    this.bus.reading(this, false);
   }
 }

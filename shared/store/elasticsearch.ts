@@ -3,6 +3,7 @@ import type { estypes } from '@elastic/elasticsearch';
 import { AlertSchema, AuditEntrySchema, IncidentSchema, type Alert, type AuditEntry, type Incident } from '../incident.ts';
 import type { ElasticsearchConfig } from '../config.ts';
 import { alertMappings, auditMappings, incidentMappings } from './elasticsearch-mappings.ts';
+import { SIMPLE_QUERY_FLAGS } from './free-text.ts';
 import { upsertOutcome } from './merge.ts';
 import {
   AuditFilterSchema,
@@ -263,6 +264,7 @@ export class ElasticsearchIncidentStore implements IncidentStore {
           query: f.q,
           fields: ['rule.title', 'rule.id', 'id', 'host', 'unit', 'assignee', 'group_key', 'timeline.note', 'runbook'],
           default_operator: 'and',
+          flags: SIMPLE_QUERY_FLAGS,
           lenient: true,
         },
       });

@@ -1,6 +1,8 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { AlertSchema, AuditEntrySchema, IncidentSchema, type Alert, type AuditEntry, type Incident } from '../incident.ts';
+import { ftsPhrase, parseFreeText } from './free-text.ts';
 import { upsertOutcome } from './merge.ts';
 import {
   AuditFilterSchema,
@@ -11,128 +13,318 @@ import {
   type HistogramBucket,
   type HistogramQuery,
   type IncidentFilter,
+  type IncidentKey,
   type IncidentPage,
   type IncidentStore,
   type UpdateOptions,
   type UpdateResult,
   type UpsertResult,
-  incidentKeyOf,
-  type IncidentKey,
 } from './types.ts';
 
-/** An append-only journal of JSON documents; on load the last record of an id wins. */
-class Journal<T extends { id: string }> {
-  private fd: number;
-  private records = 0;
+export interface EmbeddedStoreOptions {
+  /** Alerts, and incidents closed for longer, are deleted after this many months (as on Elasticsearch). */
+  retentionMonths?: number;
+  /** The clock retention measures from (the soak benchmark runs a year at accelerated time). */
+  now?: () => Date;
+  /**
+   * Reads only, beside a running start or on a copy (report, drill score): no folder or file is created,
+   * no migration, import or retention runs; a missing database or another schema version is an error.
+   */
+  readOnly?: boolean;
+  /** Called with what a pass of retention deleted, for the log. */
+  onRetention?: (deleted: { alerts: number; incidents: number; before: string }) => void;
+}
+
+/** The database file inside the store folder. */
+export const DATABASE_FILE = 'canhgac.sqlite';
+
+/**
+ * Schema versions, applied in order inside one transaction each; PRAGMA user_version records the last.
+ * A release only ever appends a version, never edits one that shipped.
+ */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE incidents (
+     id TEXT NOT NULL UNIQUE,
+     rule_id TEXT NOT NULL,
+     rule_title TEXT NOT NULL,
+     group_key TEXT NOT NULL,
+     status TEXT NOT NULL,
+     layer INTEGER NOT NULL,
+     severity TEXT NOT NULL,
+     unit TEXT,
+     drill TEXT,
+     first_seen INTEGER NOT NULL,
+     last_seen INTEGER NOT NULL
+   );
+   CREATE TABLE incident_docs (incident INTEGER PRIMARY KEY, doc TEXT NOT NULL);
+   CREATE INDEX incidents_by_time ON incidents (last_seen DESC, id);
+   CREATE INDEX incidents_by_first_seen ON incidents (first_seen);
+   CREATE INDEX incidents_by_span ON incidents (last_seen - first_seen);
+   CREATE INDEX incidents_by_status ON incidents (status, last_seen DESC, id);
+   CREATE INDEX incidents_by_layer ON incidents (layer, last_seen DESC, id);
+   CREATE INDEX incidents_by_severity ON incidents (severity, last_seen DESC, id);
+   CREATE INDEX incidents_by_unit ON incidents (unit, last_seen DESC, id);
+   CREATE INDEX incidents_by_rule ON incidents (rule_id, last_seen DESC, id);
+   CREATE INDEX incidents_by_rule_title ON incidents (rule_title, last_seen DESC, id);
+   CREATE INDEX incidents_by_key ON incidents (rule_id, group_key, drill, last_seen DESC, id);
+   CREATE INDEX incidents_by_drill ON incidents (drill, last_seen DESC, id);
+   CREATE TABLE incident_hosts (host TEXT NOT NULL, incident INTEGER NOT NULL, PRIMARY KEY (host, incident)) WITHOUT ROWID;
+   CREATE INDEX incident_hosts_by_incident ON incident_hosts (incident);
+   CREATE VIRTUAL TABLE incident_text USING fts5(text, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0');
+   CREATE TABLE alerts (
+     id TEXT NOT NULL UNIQUE,
+     incident_id TEXT NOT NULL,
+     ts INTEGER NOT NULL,
+     drill TEXT,
+     doc TEXT NOT NULL
+   );
+   CREATE INDEX alerts_by_incident ON alerts (incident_id, ts, id);
+   CREATE INDEX alerts_by_time ON alerts (ts);
+   CREATE INDEX alerts_by_drill ON alerts (drill) WHERE drill IS NOT NULL;
+   CREATE TABLE audit (
+     id TEXT PRIMARY KEY,
+     ts INTEGER NOT NULL,
+     actor TEXT NOT NULL,
+     action TEXT NOT NULL,
+     incident_id TEXT,
+     doc TEXT NOT NULL
+   );
+   CREATE INDEX audit_by_time ON audit (ts DESC, id);
+   CREATE INDEX audit_by_incident ON audit (incident_id, ts DESC);
+   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+];
+
+const CLOSED: Incident['status'][] = ['resolved', 'false_positive'];
+/** Rows deleted per statement by retention and purges, so that the console's queries run in between. */
+const DELETE_CHUNK = 5_000;
+const RETENTION_EVERY_MS = 60 * 60_000;
+
+/** The text the free-text search sees; the same fields Elasticsearch searches. */
+function searchableText(i: Incident): string {
+  return [i.rule.title, i.rule.id, i.id, ...i.host, i.unit ?? '', i.assignee ?? '', i.group_key, i.runbook ?? '', ...i.timeline.map((t) => t.note ?? '')].join('\n');
+}
+
+function drillCondition(drill: string | undefined, column: string, where: string[], params: SQLInputValue[]): void {
+  if (drill === undefined) return;
+  if (drill === 'none') where.push(`${column} IS NULL`);
+  else if (drill === 'any') where.push(`${column} IS NOT NULL`);
+  else {
+    where.push(`${column} = ?`);
+    params.push(drill);
+  }
+}
+
+function monthsBefore(now: Date, months: number): Date {
+  const d = new Date(now);
+  d.setUTCMonth(d.getUTCMonth() - months);
+  return d;
+}
+
+/**
+ * The embedded default's store: the IncidentStore contract on SQLite (node:sqlite) in one file of the
+ * store folder. WAL journal; every call is one transaction, so the correlator's batches are one commit
+ * each. Correlator writes commit with synchronous=NORMAL (durable across a kill -9; the in-memory bus
+ * loses its own in-flight events on power loss anyway); responder actions and the audit trail commit
+ * with synchronous=FULL, so an acknowledgement survives a power cut too. Secondary indexes serve each
+ * console filter; FTS5 serves `q`. A JSON journal of the previous embedded store is imported once.
+ */
+export class EmbeddedIncidentStore implements IncidentStore {
+  private db?: DatabaseSync;
+  private readonly statements = new Map<string, StatementSync>();
+  private retentionTimer?: NodeJS.Timeout;
+  private retentionRunning?: Promise<unknown>;
+  /** What this init imported from JSON journals, with what it skipped (file:line or file: id); null when nothing. */
+  imported: { files: string[]; skipped: string[] } | null = null;
 
   constructor(
-    private readonly file: string,
-    private readonly parse: (v: unknown) => T,
-  ) {
-    this.fd = openSync(file, 'a');
+    private readonly dir: string,
+    private readonly opts: EmbeddedStoreOptions = {},
+  ) {}
+
+  get file(): string {
+    return join(this.dir, DATABASE_FILE);
   }
 
-  load(into: Map<string, T>): void {
-    if (!existsSync(this.file)) return;
-    const text = readFileSync(this.file, 'utf8');
-    let start = 0;
-    while (start < text.length) {
-      const end = text.indexOf('\n', start);
-      // A last line without its newline was cut by a crash mid-write: it was never acknowledged.
-      if (end < 0) break;
-      const line = text.slice(start, end);
-      start = end + 1;
-      if (!line) continue;
-      const rec = JSON.parse(line) as { deleted?: string } & Record<string, unknown>;
-      if (typeof rec.deleted === 'string') into.delete(rec.deleted);
-      else {
-        const doc = this.parse(rec);
-        into.set(doc.id, doc);
-      }
-      this.records++;
+  private get d(): DatabaseSync {
+    if (!this.db) throw new Error('the embedded store is not initialised: call init() first');
+    return this.db;
+  }
+
+  private sql(text: string): StatementSync {
+    let s = this.statements.get(text);
+    if (!s) {
+      s = this.d.prepare(text);
+      this.statements.set(text, s);
+    }
+    return s;
+  }
+
+  /** Runs `fn` in one write transaction; `durable` commits with a full fsync. */
+  private write<T>(fn: () => T, durable = false): T {
+    const db = this.d;
+    if (durable) db.exec('PRAGMA synchronous = FULL');
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const out = fn();
+      db.exec('COMMIT');
+      return out;
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw err;
+    } finally {
+      if (durable) db.exec('PRAGMA synchronous = NORMAL');
     }
   }
 
-  /** Durable before it returns: a restart finds everything a write acknowledged. */
-  append(docs: (T | { deleted: string })[]): void {
-    if (!docs.length) return;
-    writeSync(this.fd, docs.map((d) => `${JSON.stringify(d)}\n`).join(''));
-    fsyncSync(this.fd);
-    this.records += docs.length;
-  }
-
-  /** Rewrites the journal with the live documents only, when dead records outnumber them. */
-  compact(live: Map<string, T>): void {
-    if (this.records < 1000 || this.records < 2 * live.size) return;
-    const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, [...live.values()].map((d) => `${JSON.stringify(d)}\n`).join(''));
-    const fd = openSync(tmp, 'r');
-    fsyncSync(fd);
-    closeSync(fd);
-    closeSync(this.fd);
-    renameSync(tmp, this.file);
-    this.fd = openSync(this.file, 'a');
-    this.records = live.size;
-  }
-
-  close(): void {
-    closeSync(this.fd);
-  }
-}
-
-function words(q: string): string[] {
-  return q.toLowerCase().split(/\s+/).filter(Boolean);
-}
-
-function searchableText(i: Incident): string {
-  return [i.rule.title, i.rule.id, i.id, ...i.host, i.unit ?? '', i.assignee ?? '', i.group_key, i.runbook ?? '', ...i.timeline.map((t) => t.note ?? '')].join('\n').toLowerCase();
-}
-
-function drillMatches(drill: string | undefined, value: string | null): boolean {
-  if (drill === undefined) return true;
-  if (drill === 'none') return value === null;
-  if (drill === 'any') return value !== null;
-  return value === drill;
-}
-
-const byLastSeenDesc = (a: Incident, b: Incident) => Date.parse(b.last_seen) - Date.parse(a.last_seen) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-
-/**
- * The embedded default's store: the IncidentStore contract on journals in a data folder, held in
- * memory. One process owns the folder; everything acknowledged survives a restart.
- */
-export class EmbeddedIncidentStore implements IncidentStore {
-  private readonly incidents = new Map<string, Incident>();
-  private readonly alerts = new Map<string, Alert>();
-  private readonly audit = new Map<string, AuditEntry>();
-  private journals?: { incidents: Journal<Incident>; alerts: Journal<Alert>; audit: Journal<AuditEntry> };
-
-  constructor(private readonly dir: string) {}
-
-  private get j() {
-    if (!this.journals) throw new Error('the embedded store is not initialised: call init() first');
-    return this.journals;
-  }
-
   async init(): Promise<void> {
-    if (this.journals) return;
-    mkdirSync(this.dir, { recursive: true });
-    const journals = {
-      incidents: new Journal(join(this.dir, 'incidents.jsonl'), (v) => IncidentSchema.parse(v)),
-      alerts: new Journal(join(this.dir, 'alerts.jsonl'), (v) => AlertSchema.parse(v)),
-      audit: new Journal(join(this.dir, 'audit.jsonl'), (v) => AuditEntrySchema.parse(v)),
-    };
-    journals.incidents.load(this.incidents);
-    journals.alerts.load(this.alerts);
-    journals.audit.load(this.audit);
-    journals.incidents.compact(this.incidents);
-    this.journals = journals;
+    if (this.db) return;
+    if (this.opts.readOnly) return this.openReadOnly();
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw new Error(`the store folder ${this.dir} cannot be created: ${(err as Error).message}`);
+    }
+    const fresh = !existsSync(this.file);
+    let db: DatabaseSync;
+    try {
+      db = new DatabaseSync(this.file, { timeout: 5_000 });
+      db.exec('PRAGMA journal_mode = WAL');
+    } catch (err) {
+      throw new Error(`the store database ${this.file} cannot be opened: ${(err as Error).message}`);
+    }
+    // Responders' data: readable by the service account only (the -wal and -shm files follow the database's mode).
+    if (fresh) chmodSync(this.file, 0o600);
+    db.exec('PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000');
+    this.db = db;
+    this.migrate();
+    this.importJournals();
+    await this.applyRetention();
+    this.retentionTimer = setInterval(() => void this.applyRetention(), RETENTION_EVERY_MS);
+    this.retentionTimer.unref();
+  }
+
+  private openReadOnly(): void {
+    if (!existsSync(this.file)) throw new Error(`no embedded store in ${this.dir} (no ${DATABASE_FILE}): is it the store folder of a canhgac start data folder?`);
+    const db = new DatabaseSync(this.file, { readOnly: true, timeout: 5_000 });
+    const at = Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
+    if (at !== MIGRATIONS.length) {
+      db.close();
+      throw new Error(`${this.file} has schema version ${at}, this canhgac reads ${MIGRATIONS.length}: ${at > MIGRATIONS.length ? 'upgrade canhgac' : 'run canhgac start once to migrate it'}`);
+    }
+    this.db = db;
+  }
+
+  /** The schema version this build writes. */
+  static get schemaVersion(): number {
+    return MIGRATIONS.length;
+  }
+
+  private migrate(): void {
+    const db = this.d;
+    const at = Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
+    if (at > MIGRATIONS.length) throw new Error(`${this.file} has schema version ${at}, newer than this canhgac (${MIGRATIONS.length}): upgrade canhgac`);
+    for (let v = at; v < MIGRATIONS.length; v++) {
+      this.write(() => {
+        db.exec(MIGRATIONS[v]!);
+        db.exec(`PRAGMA user_version = ${v + 1}`);
+      }, true);
+    }
+  }
+
+  /**
+   * The JSON journals of the previous embedded store (incidents.jsonl, alerts.jsonl, audit.jsonl), read
+   * once: in one transaction with a marker, then renamed to *.imported. A line cut by a crash, or one that
+   * no longer parses, is skipped with its file and line named in the error list rather than failing a start.
+   */
+  private importJournals(): void {
+    const names = ['incidents.jsonl', 'alerts.jsonl', 'audit.jsonl'];
+    const present = names.filter((n) => existsSync(join(this.dir, n)));
+    if (!present.length) return;
+    const done = this.sql(`SELECT value FROM meta WHERE key = 'journal_imported'`).get();
+    if (!done) {
+      const skipped: string[] = [];
+      this.write(() => {
+        for (const name of present) {
+          const docs = new Map<string, unknown>();
+          readFileSync(join(this.dir, name), 'utf8')
+            .split('\n')
+            .forEach((line, n) => {
+              if (!line.trim()) return;
+              try {
+                const rec = JSON.parse(line) as { deleted?: unknown; id?: unknown };
+                if (typeof rec.deleted === 'string') docs.delete(rec.deleted);
+                else if (typeof rec.id === 'string') docs.set(rec.id, rec);
+              } catch {
+                skipped.push(`${name}:${n + 1}`);
+              }
+            });
+          for (const [id, doc] of docs) {
+            if (name === 'incidents.jsonl') {
+              const parsed = IncidentSchema.safeParse(doc);
+              if (parsed.success) this.putIncident(parsed.data);
+              else skipped.push(`${name}: incident ${id}`);
+            } else if (name === 'alerts.jsonl') {
+              const parsed = AlertSchema.safeParse(doc);
+              if (parsed.success) this.putAlert(parsed.data);
+              else skipped.push(`${name}: alert ${id}`);
+            } else {
+              const parsed = AuditEntrySchema.safeParse(doc);
+              if (parsed.success) this.putAudit(parsed.data);
+              else skipped.push(`${name}: audit entry ${id}`);
+            }
+          }
+        }
+        this.sql(`INSERT INTO meta (key, value) VALUES ('journal_imported', ?)`).run(JSON.stringify({ at: new Date().toISOString(), files: present, skipped }));
+      }, true);
+      this.imported = { files: present, skipped };
+    }
+    for (const name of present) renameSync(join(this.dir, name), join(this.dir, `${name}.imported`));
+  }
+
+  private putIncident(i: Incident): void {
+    const row = this.sql(
+      `INSERT INTO incidents (id, rule_id, rule_title, group_key, status, layer, severity, unit, drill, first_seen, last_seen)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET rule_id = excluded.rule_id, rule_title = excluded.rule_title, group_key = excluded.group_key,
+         status = excluded.status, layer = excluded.layer, severity = excluded.severity, unit = excluded.unit, drill = excluded.drill,
+         first_seen = excluded.first_seen, last_seen = excluded.last_seen
+       RETURNING rowid`,
+    ).get(i.id, i.rule.id, i.rule.title, i.group_key, i.status, i.layer, i.severity, i.unit, i.drill, Date.parse(i.first_seen), Date.parse(i.last_seen)) as { rowid: number };
+    const rowid = row.rowid;
+    this.sql('INSERT OR REPLACE INTO incident_docs (incident, doc) VALUES (?, ?)').run(rowid, JSON.stringify(i));
+    this.sql('DELETE FROM incident_hosts WHERE incident = ?').run(rowid);
+    for (const h of new Set(i.host)) this.sql('INSERT INTO incident_hosts (host, incident) VALUES (?, ?)').run(h, rowid);
+    this.sql('DELETE FROM incident_text WHERE rowid = ?').run(rowid);
+    this.sql('INSERT INTO incident_text (rowid, text) VALUES (?, ?)').run(rowid, searchableText(i));
+  }
+
+  private putAlert(a: Alert): void {
+    this.sql(
+      `INSERT INTO alerts (id, incident_id, ts, drill, doc) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET incident_id = excluded.incident_id, ts = excluded.ts, drill = excluded.drill, doc = excluded.doc`,
+    ).run(a.id, a.incident_id, Date.parse(a['@timestamp']), a.drill, JSON.stringify(a));
+  }
+
+  private putAudit(e: AuditEntry): boolean {
+    const r = this.sql('INSERT INTO audit (id, ts, actor, action, incident_id, doc) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING').run(
+      e.id,
+      Date.parse(e['@timestamp']),
+      e.actor,
+      e.action,
+      e.incident_id ?? null,
+      JSON.stringify(e),
+    );
+    return Number(r.changes) > 0;
+  }
+
+  private stored(id: string): Incident | null {
+    const row = this.sql('SELECT d.doc FROM incidents i JOIN incident_docs d ON d.incident = i.rowid WHERE i.id = ?').get(id) as { doc: string } | undefined;
+    return row ? (JSON.parse(row.doc) as Incident) : null;
   }
 
   async writeAlerts(alerts: Alert[]): Promise<{ written: number }> {
     const docs = alerts.map((a) => AlertSchema.parse(a));
-    this.j.alerts.append(docs);
-    for (const a of docs) this.alerts.set(a.id, a);
+    if (docs.length) this.write(() => docs.forEach((a) => this.putAlert(a)));
     return { written: docs.length };
   }
 
@@ -142,134 +334,230 @@ export class EmbeddedIncidentStore implements IncidentStore {
   }
 
   async upsertIncidents(incidents: Incident[]): Promise<UpsertResult[]> {
-    return incidents.map((incident) => {
-      const incoming = IncidentSchema.parse(incident);
-      const result = upsertOutcome(this.incidents.get(incoming.id) ?? null, incoming);
-      if (result.changed) this.put(result.incident);
-      return result;
-    });
+    const incoming = incidents.map((i) => IncidentSchema.parse(i));
+    if (new Set(incoming.map((i) => i.id)).size !== incoming.length) throw new Error('upsertIncidents: an incident id appears twice; merge them first');
+    return this.write(() =>
+      incoming.map((i) => {
+        const result = upsertOutcome(this.stored(i.id), i);
+        if (result.changed) this.putIncident(result.incident);
+        return result;
+      }),
+    );
   }
 
-  private put(incident: Incident): void {
-    this.j.incidents.append([incident]);
-    this.incidents.set(incident.id, incident);
-  }
-
+  /** Read, mutate and write in one transaction: no other writer, in this process or another, interleaves. */
   async updateIncident(id: string, mutate: (current: Incident) => Incident | null, opts: UpdateOptions = {}): Promise<UpdateResult> {
-    const stored = this.incidents.get(id);
-    if (!stored) throw new IncidentNotFoundError(id);
-    const proposed = mutate(structuredClone(stored));
-    if (!proposed) return { before: stored, after: stored, changed: false };
-    const after = IncidentSchema.parse({ ...proposed, id, version: stored.version + 1, updated_at: (opts.now ?? (() => new Date()))().toISOString() });
-    this.put(after);
-    return { before: stored, after, changed: true };
+    return this.write(() => {
+      const stored = this.stored(id);
+      if (!stored) throw new IncidentNotFoundError(id);
+      const proposed = mutate(structuredClone(stored));
+      if (!proposed) return { before: stored, after: stored, changed: false };
+      const after = IncidentSchema.parse({ ...proposed, id, version: stored.version + 1, updated_at: (opts.now ?? (() => new Date()))().toISOString() });
+      this.putIncident(after);
+      return { before: stored, after, changed: true };
+    }, true);
   }
 
   async getIncident(id: string): Promise<Incident | null> {
-    return structuredClone(this.incidents.get(id) ?? null);
+    return this.stored(id);
   }
 
   async latestIncidents(keys: IncidentKey[]): Promise<(Incident | null)[]> {
-    const wanted = new Map(keys.map((k) => [incidentKeyOf(k.ruleId, k.groupKey, k.drill), null as Incident | null]));
-    for (const i of this.incidents.values()) {
-      const k = incidentKeyOf(i.rule.id, i.group_key, i.drill);
-      if (!wanted.has(k)) continue;
-      const best = wanted.get(k);
-      if (!best || byLastSeenDesc(i, best) < 0) wanted.set(k, i);
-    }
-    return keys.map((k) => structuredClone(wanted.get(incidentKeyOf(k.ruleId, k.groupKey, k.drill)) ?? null));
+    const s = this.sql(
+      'SELECT d.doc FROM (SELECT rowid AS r FROM incidents WHERE rule_id = ? AND group_key = ? AND drill IS ? ORDER BY last_seen DESC, id LIMIT 1) JOIN incident_docs d ON d.incident = r',
+    );
+    return keys.map((k) => {
+      const row = s.get(k.ruleId, k.groupKey, k.drill) as { doc: string } | undefined;
+      return row ? (JSON.parse(row.doc) as Incident) : null;
+    });
   }
-
 
   async searchIncidents(filter: IncidentFilter): Promise<IncidentPage> {
     const f = IncidentFilterSchema.parse(filter);
-    const q = f.q ? words(f.q) : [];
-    const hits = [...this.incidents.values()].filter((i) => {
-      if (f.status?.length && !f.status.includes(i.status)) return false;
-      if (f.layer?.length && !f.layer.includes(i.layer)) return false;
-      if (f.severity?.length && !f.severity.includes(i.severity)) return false;
-      if (f.unit && i.unit !== f.unit) return false;
-      if (f.host && !i.host.includes(f.host)) return false;
-      if (f.rule && i.rule.id !== f.rule && i.rule.title !== f.rule) return false;
-      if (!drillMatches(f.drill, i.drill)) return false;
-      if (f.from && Date.parse(i.last_seen) < Date.parse(f.from)) return false;
-      if (f.to && Date.parse(i.first_seen) > Date.parse(f.to)) return false;
-      if (q.length) {
-        const text = searchableText(i);
-        if (!q.every((w) => text.includes(w))) return false;
+    const where: string[] = [];
+    const params: SQLInputValue[] = [];
+    const anyOf = (column: string, values: (string | number)[] | undefined) => {
+      if (!values?.length) return;
+      where.push(`${column} IN (${values.map(() => '?').join(', ')})`);
+      params.push(...values);
+    };
+    anyOf('status', f.status);
+    anyOf('layer', f.layer);
+    anyOf('severity', f.severity);
+    if (f.unit) anyOf('unit', [f.unit]);
+    if (f.host) {
+      where.push('rowid IN (SELECT incident FROM incident_hosts WHERE host = ?)');
+      params.push(f.host);
+    }
+    if (f.rule) {
+      where.push('(rule_id = ? OR rule_title = ?)');
+      params.push(f.rule, f.rule);
+    }
+    if (f.group_key) anyOf('group_key', [f.group_key]);
+    drillCondition(f.drill, 'drill', where, params);
+    if (f.from) {
+      // Also a lower bound on first_seen (from minus the longest incident), so that the first_seen index
+      // narrows a range in the past instead of scanning every incident active since.
+      const span = Number((this.sql('SELECT max(last_seen - first_seen) AS span FROM incidents').get() as { span: number | null }).span ?? 0);
+      where.push('last_seen >= ?', 'first_seen >= ?');
+      params.push(Date.parse(f.from), Date.parse(f.from) - span);
+    }
+    if (f.to) {
+      where.push('first_seen <= ?');
+      params.push(Date.parse(f.to));
+    }
+    if (f.q) {
+      const terms = parseFreeText(f.q);
+      const wanted = terms.filter((t) => !t.exclude);
+      const unwanted = terms.filter((t) => t.exclude);
+      if (wanted.length) {
+        where.push('rowid IN (SELECT rowid FROM incident_text WHERE incident_text MATCH ?)');
+        params.push(wanted.map(ftsPhrase).join(' AND '));
       }
-      return true;
-    });
-    hits.sort(byLastSeenDesc);
-    const start = (f.page - 1) * f.size;
-    return { total: hits.length, page: f.page, size: f.size, incidents: structuredClone(hits.slice(start, start + f.size)) };
+      if (unwanted.length) {
+        where.push('rowid NOT IN (SELECT rowid FROM incident_text WHERE incident_text MATCH ?)');
+        params.push(unwanted.map(ftsPhrase).join(' OR '));
+      }
+    }
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const offset = (f.page - 1) * f.size;
+    const countAll = () => Number((this.d.prepare(`SELECT count(*) AS n FROM incidents ${clause}`).get(...params) as { n: number }).n);
+    // The page's rows on the narrow incidents table, then the documents of those rows only. With free text,
+    // one evaluation of the match gives the total too (a window count); without, the count is a cheap index scan
+    // and the page stops after its rows.
+    const page = (withTotal: boolean) =>
+      this.d
+        .prepare(
+          `SELECT d.doc${withTotal ? ', p.total' : ''} FROM (SELECT rowid AS r, last_seen, id${withTotal ? ', count(*) OVER () AS total' : ''} FROM incidents ${clause} ORDER BY last_seen DESC, id LIMIT ? OFFSET ?) AS p
+           JOIN incident_docs d ON d.incident = p.r ORDER BY p.last_seen DESC, p.id`,
+        )
+        .all(...params, f.size, offset) as { doc: string; total?: number }[];
+    let rows: { doc: string; total?: number }[];
+    let total: number;
+    if (f.q) {
+      rows = page(true);
+      total = rows.length ? Number(rows[0]!.total) : countAll();
+    } else {
+      total = countAll();
+      rows = page(false);
+    }
+    return { total, page: f.page, size: f.size, incidents: rows.map((r) => JSON.parse(r.doc) as Incident) };
   }
 
   async alertsOf(incidentId: string, opts: { size?: number } = {}): Promise<Alert[]> {
-    const found = [...this.alerts.values()].filter((a) => a.incident_id === incidentId);
-    found.sort((a, b) => Date.parse(a['@timestamp']) - Date.parse(b['@timestamp']) || (a.id < b.id ? -1 : 1));
-    return structuredClone(found.slice(0, Math.min(opts.size ?? 500, 10_000)));
+    const rows = this.sql('SELECT doc FROM alerts WHERE incident_id = ? ORDER BY ts, id LIMIT ?').all(incidentId, Math.min(opts.size ?? 500, 10_000)) as { doc: string }[];
+    return rows.map((r) => JSON.parse(r.doc) as Alert);
   }
 
   async alertHistogram(q: HistogramQuery): Promise<HistogramBucket[]> {
     const from = Date.parse(q.from);
     const to = Date.parse(q.to);
     const step = q.intervalMinutes * 60_000;
-    const first = Math.floor(from / step) * step;
+    const where = ['ts >= ?', 'ts < ?'];
+    const params: SQLInputValue[] = [from, to];
+    drillCondition(q.drill, 'drill', where, params);
+    const rows = this.d.prepare(`SELECT (ts / ${step}) * ${step} AS at, count(*) AS n FROM alerts WHERE ${where.join(' AND ')} GROUP BY at`).all(...params) as { at: number; n: number }[];
     const counts = new Map<number, number>();
-    for (let t = first; t < to; t += step) counts.set(t, 0);
-    for (const a of this.alerts.values()) {
-      const t = Date.parse(a['@timestamp']);
-      if (t < from || t >= to || !drillMatches(q.drill, a.drill)) continue;
-      const b = Math.floor(t / step) * step;
-      counts.set(b, (counts.get(b) ?? 0) + 1);
-    }
+    for (let t = Math.floor(from / step) * step; t < to; t += step) counts.set(t, 0);
+    for (const r of rows) counts.set(Number(r.at), Number(r.n));
     return [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([t, count]) => ({ at: new Date(t).toISOString(), count }));
   }
 
   async appendAudit(entry: AuditEntry): Promise<{ created: boolean }> {
     const e = AuditEntrySchema.parse(entry);
-    if (this.audit.has(e.id)) return { created: false };
-    this.j.audit.append([e]);
-    this.audit.set(e.id, e);
-    return { created: true };
+    return { created: this.write(() => this.putAudit(e), true) };
   }
 
   async searchAudit(filter: AuditFilter): Promise<AuditPage> {
     const f = AuditFilterSchema.parse(filter);
-    const hits = [...this.audit.values()].filter(
-      (e) =>
-        (!f.actor || e.actor === f.actor) &&
-        (!f.action || e.action === f.action) &&
-        (!f.incident_id || e.incident_id === f.incident_id) &&
-        (!f.from || Date.parse(e['@timestamp']) >= Date.parse(f.from)) &&
-        (!f.to || Date.parse(e['@timestamp']) <= Date.parse(f.to)),
-    );
-    hits.sort((a, b) => Date.parse(b['@timestamp']) - Date.parse(a['@timestamp']) || (a.id < b.id ? -1 : 1));
-    const start = (f.page - 1) * f.size;
-    return { total: hits.length, entries: structuredClone(hits.slice(start, start + f.size)) };
+    const where: string[] = [];
+    const params: SQLInputValue[] = [];
+    const eq = (column: string, v: string | undefined) => {
+      if (v === undefined) return;
+      where.push(`${column} = ?`);
+      params.push(v);
+    };
+    eq('actor', f.actor);
+    eq('action', f.action);
+    eq('incident_id', f.incident_id);
+    if (f.from) {
+      where.push('ts >= ?');
+      params.push(Date.parse(f.from));
+    }
+    if (f.to) {
+      where.push('ts <= ?');
+      params.push(Date.parse(f.to));
+    }
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = Number((this.d.prepare(`SELECT count(*) AS n FROM audit ${clause}`).get(...params) as { n: number }).n);
+    const rows = this.d.prepare(`SELECT doc FROM audit ${clause} ORDER BY ts DESC, id LIMIT ? OFFSET ?`).all(...params, f.size, (f.page - 1) * f.size) as { doc: string }[];
+    return { total, entries: rows.map((r) => JSON.parse(r.doc) as AuditEntry) };
   }
 
   async purgeDrill(drillId: string): Promise<{ alerts: number; incidents: number }> {
     if (!drillId || drillId === 'none' || drillId === 'any') throw new Error(`'${drillId}' is not a drill id`);
-    const purge = <T extends { id: string; drill: string | null }>(docs: Map<string, T>, journal: Journal<T>) => {
-      const gone = [...docs.values()].filter((d) => d.drill === drillId).map((d) => d.id);
-      journal.append(gone.map((id) => ({ deleted: id })));
-      for (const id of gone) docs.delete(id);
-      return gone.length;
-    };
-    return { alerts: purge(this.alerts, this.j.alerts), incidents: purge(this.incidents, this.j.incidents) };
+    const alerts = await this.deleteInChunks('SELECT rowid FROM alerts WHERE drill = ?', [drillId], 'alerts');
+    const incidents = await this.deleteInChunks('SELECT rowid FROM incidents WHERE drill = ?', [drillId], 'incidents');
+    return { alerts, incidents };
+  }
+
+  /** Deletes the rows `select` finds, a chunk per transaction, yielding to the event loop between chunks. */
+  private async deleteInChunks(select: string, params: SQLInputValue[], table: 'alerts' | 'incidents'): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const n = this.write(() => {
+        const ids = (this.d.prepare(`${select} LIMIT ${DELETE_CHUNK}`).all(...params) as { rowid: number }[]).map((r) => r.rowid);
+        for (const rowid of ids) {
+          if (table === 'incidents') {
+            this.sql('DELETE FROM incident_docs WHERE incident = ?').run(rowid);
+            this.sql('DELETE FROM incident_hosts WHERE incident = ?').run(rowid);
+            this.sql('DELETE FROM incident_text WHERE rowid = ?').run(rowid);
+          }
+          this.sql(`DELETE FROM ${table} WHERE rowid = ?`).run(rowid);
+        }
+        return ids.length;
+      });
+      deleted += n;
+      if (n < DELETE_CHUNK) return deleted;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  /**
+   * Deletes alerts older than the retention, and incidents closed (resolved, false positive) whose last
+   * activity is older: open incidents stay whatever their age. The audit trail is kept.
+   */
+  async applyRetention(): Promise<{ alerts: number; incidents: number; before: string }> {
+    if (this.retentionRunning) await this.retentionRunning;
+    const before = monthsBefore((this.opts.now ?? (() => new Date()))(), this.opts.retentionMonths ?? 12);
+    const run = (async () => {
+      const cutoff = before.getTime();
+      const alerts = await this.deleteInChunks('SELECT rowid FROM alerts WHERE ts < ?', [cutoff], 'alerts');
+      const incidents = await this.deleteInChunks(`SELECT rowid FROM incidents WHERE last_seen < ? AND status IN (${CLOSED.map(() => '?').join(', ')})`, [cutoff, ...CLOSED], 'incidents');
+      return { alerts, incidents, before: before.toISOString() };
+    })();
+    this.retentionRunning = run;
+    try {
+      const out = await run;
+      if (out.alerts || out.incidents) this.opts.onRetention?.(out);
+      return out;
+    } finally {
+      this.retentionRunning = undefined;
+    }
   }
 
   async ping(): Promise<boolean> {
-    return this.journals !== undefined;
+    return this.db?.isOpen ?? false;
   }
 
   async close(): Promise<void> {
-    if (!this.journals) return;
-    this.journals.incidents.close();
-    this.journals.alerts.close();
-    this.journals.audit.close();
-    this.journals = undefined;
+    if (!this.db) return;
+    clearInterval(this.retentionTimer);
+    if (this.retentionRunning) await this.retentionRunning.catch(() => undefined);
+    this.statements.clear();
+    // A clean close folds the WAL back into the database, so the next open has nothing to replay.
+    if (!this.opts.readOnly) this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    this.db.close();
+    this.db = undefined;
   }
 }

@@ -1,0 +1,134 @@
+import { chmodSync, existsSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { purgeDrill } from '../../correlator/drills/purge.ts';
+import { parseSpeed, replayAuditEntry, replayRecording, type ReplayResult } from '../../correlator/drills/replay.ts';
+import type { BusProducer } from '../../shared/bus/types.ts';
+import type { Logger } from '../../shared/log.ts';
+import type { IncidentStore } from '../../shared/store/types.ts';
+
+/**
+ * The control socket of a running `canhgac start`: DATA/canhgac.sock, a Unix socket only the folder's
+ * owner may open (mode 0600; the file system is the authentication). The embedded bus lives inside the
+ * start process, so `canhgac drill replay` and `drill purge` ask the running instance to do the work.
+ */
+export const CONTROL_SOCKET = 'canhgac.sock';
+
+const DRILL_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+export const ReplayRequestSchema = z
+  .object({
+    recording: z.string().min(1),
+    speed: z.string().min(1),
+    drillId: z.string().regex(DRILL_ID, 'letters, digits, . _ : - (at most 128)').optional(),
+    loop: z.boolean().optional(),
+    rebase: z.literal('now').optional(),
+    actor: z.string().min(1).max(200),
+  })
+  .strict();
+export type ReplayRequest = z.infer<typeof ReplayRequestSchema>;
+
+export const PurgeRequestSchema = z.object({ drillId: z.string().regex(DRILL_ID), actor: z.string().min(1).max(200) }).strict();
+export type PurgeRequest = z.infer<typeof PurgeRequestSchema>;
+
+export interface ControlDeps {
+  dataDir: string;
+  store: IncidentStore;
+  producer: BusProducer;
+  rawTopic: string;
+  incidentsTopic: string;
+  log: Logger;
+}
+
+export async function startControlSocket(d: ControlDeps): Promise<{ path: string; close(): Promise<void> }> {
+  const path = join(d.dataDir, CONTROL_SOCKET);
+  // Left by a start that was killed: this process holds the folder lock, so no one else is listening.
+  rmSync(path, { force: true });
+  const app: FastifyInstance = Fastify({ logger: false });
+  const running = new Set<AbortController>();
+
+  app.post('/drills/replay', async (req, reply) => {
+    const body = ReplayRequestSchema.safeParse(req.body);
+    if (!body.success) return reply.code(400).send({ error: body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+    const r = body.data;
+    const speed = parseSpeed(r.speed);
+    if (speed === null) return reply.code(400).send({ error: `speed: '${r.speed}' is not a number from 0.1 to 1000 or 'max'` });
+    if (!existsSync(r.recording)) return reply.code(400).send({ error: `${r.recording}: no such file` });
+    // A client that goes away (Ctrl-C on the CLI) stops the replay, as it would stop a replay to Kafka.
+    const abort = new AbortController();
+    running.add(abort);
+    req.raw.socket.once('close', () => abort.abort());
+    const skipped: string[] = [];
+    try {
+      const result: ReplayResult = await replayRecording({
+        file: r.recording,
+        producer: d.producer,
+        topic: d.rawTopic,
+        speed,
+        drillId: r.drillId,
+        loop: r.loop,
+        rebase: r.rebase,
+        signal: abort.signal,
+        onSkip: (lineNo, reason) => skipped.length < 20 && skipped.push(`${r.recording}:${lineNo}: ${reason}`),
+      });
+      await d.store.appendAudit(replayAuditEntry(result, r.recording, speed, r.actor, new Date()), { refresh: true });
+      d.log.info({ drill: result.drillId, sent: result.sent, actor: r.actor, stopped: result.stopped }, 'drill replayed through the control socket');
+      return { result, skipped };
+    } finally {
+      running.delete(abort);
+    }
+  });
+
+  app.post('/drills/purge', async (req, reply) => {
+    const body = PurgeRequestSchema.safeParse(req.body);
+    if (!body.success) return reply.code(400).send({ error: body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+    const removed = await purgeDrill(d.store, body.data.drillId, body.data.actor, new Date(), { producer: d.producer, incidentsTopic: d.incidentsTopic });
+    d.log.info({ drill: body.data.drillId, actor: body.data.actor, ...removed }, 'drill purged through the control socket');
+    return removed;
+  });
+
+  await app.listen({ path });
+  chmodSync(path, 0o600);
+  return {
+    path,
+    async close() {
+      for (const a of running) a.abort();
+      await app.close();
+      rmSync(path, { force: true });
+    },
+  };
+}
+
+/** Thrown when no start is listening on the data folder's control socket. */
+export class NoRunningStartError extends Error {
+  override name = 'NoRunningStartError';
+}
+
+/** One request to the control socket of the start that owns `dataDir`; rejects with the server's error text. */
+export function callControl<T>(dataDir: string, route: string, body: unknown): Promise<T> {
+  const socketPath = join(dataDir, CONTROL_SOCKET);
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path: route, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          return reject(new Error(`${socketPath}: unexpected answer (status ${res.statusCode})`));
+        }
+        if (res.statusCode === 200) resolve(parsed as T);
+        else reject(new Error((parsed as { error?: string; message?: string }).error ?? (parsed as { message?: string }).message ?? `status ${res.statusCode}`));
+      });
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') reject(new NoRunningStartError(`no canhgac start is running on ${dataDir} (no one listens on ${socketPath}): start it with canhgac start --data ${dataDir}, or set KAFKA_BROKERS and ELASTICSEARCH_URL for a deployment`));
+      else reject(err);
+    });
+    req.end(JSON.stringify(body));
+  });
+}
