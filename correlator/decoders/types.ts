@@ -39,7 +39,7 @@ export interface Draft {
   network?: { transport?: string; direction?: string; application?: string; bytes?: number; packets?: number };
   rule?: { id?: string; name?: string };
   file?: { path?: string; name?: string; hash?: Record<string, string> };
-  threat?: { software?: { name?: string } };
+  threat?: { software?: { name?: string; id?: string; type?: string } };
   user?: { name?: string; domain?: string };
   process?: { name?: string; pid?: number; executable?: string };
   log?: { syslog?: { priority?: number; facility?: { code: number }; severity?: { code: number } } };

@@ -1,4 +1,4 @@
-import { addCategory, addType, observer, present, setDestination, setFilePath, setSource, setThreat, setTransport, setUser, verdict } from '../ecs.ts';
+import { addCategory, addType, int, ip, observer, port, present, setDestination, setFilePath, setSource, setThreat, setTransport, setUser, verdict } from '../ecs.ts';
 import { splitCsv } from '../scan/kv.ts';
 import { iso, parseDateTime } from '../time.ts';
 import { DecodeError, type Decoder, type Draft } from '../types.ts';
@@ -31,15 +31,62 @@ function threatName(field: string | undefined): string | undefined {
   return name || undefined;
 }
 
+/** An address PAN-OS filled in: 0.0.0.0 and :: are its "none". */
+function assigned(value: string | undefined): string | undefined {
+  const a = ip(value);
+  return a === undefined || a === '0.0.0.0' || a === '::' ? undefined : a;
+}
+
+function count(value: string | undefined): number | undefined {
+  return int(value);
+}
+
+/** Elastic's event.severity for PAN-OS threat severities (1 is the worst). */
+const SEVERITY: Record<string, number> = { critical: 1, high: 2, medium: 3, low: 4, informational: 5 };
+
+/** Fields TRAFFIC and THREAT share: NAT, zones, interfaces, application, device name. */
+function session(f: string[], type: string, draft: Draft): void {
+  const snat = assigned(f[9]);
+  const snatPort = port(f[26]);
+  if (snat && draft.source) draft.source.nat = { ip: snat, ...(snatPort ? { port: snatPort } : {}) };
+  const dnat = assigned(f[10]);
+  const dnatPort = port(f[27]);
+  if (dnat && draft.destination) draft.destination.nat = { ip: dnat, ...(dnatPort ? { port: dnatPort } : {}) };
+  const o = draft.observer!;
+  const side = (zone: string | undefined, iface: string | undefined) => ({ ...(present(zone) ? { zone: zone! } : {}), ...(present(iface) ? { interface: { name: iface! } } : {}) });
+  if (present(f[16]) || present(f[18])) o.ingress = side(f[16], f[18]);
+  if (present(f[17]) || present(f[19])) o.egress = side(f[17], f[19]);
+  const app = present(f[14]);
+  if (app && app !== 'incomplete' && app !== 'not-applicable') (draft.network ??= {}).application = app;
+  // The device name follows the device-group hierarchy: field 52 of TRAFFIC, 59 of THREAT.
+  const device = present(f[type === 'THREAT' ? 59 : 52]);
+  if (device && !device.includes(' ')) o.name = device;
+}
+
 function traffic(f: string[], type: string, draft: Draft): void {
   setSource(draft, f[7], f[24]);
   setDestination(draft, f[8], f[25]);
   setTransport(draft, f[29]);
   if (present(f[11])) draft.rule = { name: f[11]! };
   setUser(draft, f[12] || f[13]);
+  session(f, type, draft);
   const action = present(f[30]);
   addCategory(draft, 'network');
   if (type !== 'THREAT') {
+    // Bytes and packets: total, sent by the source, received back (PAN-OS TRAFFIC fields 31-34, 44-45).
+    const n = draft.network ??= {};
+    const bytes = count(f[31]);
+    if (bytes !== undefined) n.bytes = bytes;
+    const packets = count(f[34]);
+    if (packets !== undefined) n.packets = packets;
+    const sentBytes = count(f[32]);
+    const rcvdBytes = count(f[33]);
+    const sentPkts = count(f[44]);
+    const rcvdPkts = count(f[45]);
+    if (draft.source) Object.assign(draft.source, sentBytes !== undefined ? { bytes: sentBytes } : {}, sentPkts !== undefined ? { packets: sentPkts } : {});
+    if (draft.destination) Object.assign(draft.destination, rcvdBytes !== undefined ? { bytes: rcvdBytes } : {}, rcvdPkts !== undefined ? { packets: rcvdPkts } : {});
+    const endReason = present(f[46]);
+    if (endReason) draft.event.reason = endReason;
     addType(draft, 'connection');
     if (action) draft.event.action = action;
     const v = verdict(action);
@@ -62,6 +109,11 @@ function traffic(f: string[], type: string, draft: Draft): void {
     const name = threatName(f[32]);
     if (name) setThreat(draft, name);
   }
+  // "Eicar Test File(100000)": the threat's id in parentheses; severity word in field 34.
+  const id = /\((\d{1,12})\)\s*$/.exec(f[32] ?? '')?.[1];
+  const severity = present(f[34])?.toLowerCase();
+  if (severity && SEVERITY[severity] !== undefined) draft.event.severity = SEVERITY[severity];
+  if (id || severity) draft.panw = { threat: { ...(id ? { id } : {}), ...(severity ? { severity } : {}), ...(present(f[33]) ? { category: f[33] } : {}) } };
   if (sub === 'file' || sub === 'virus' || sub === 'wildfire' || sub === 'wildfire-virus') setFilePath(draft, f[31]);
   if (sub !== 'url' && sub !== 'file') draft.event.kind = 'alert';
 }
@@ -109,14 +161,25 @@ export const paloalto: Decoder = {
         addType(draft, 'info');
         draft.event.action = f[4];
         return;
-      case 'GLOBALPROTECT':
+      case 'GLOBALPROTECT': {
+        // Event id (portal-auth, gateway-auth, ...), stage, status (success/failure), reason, error.
         draft.event.action = f[8];
         setUser(draft, f[12]);
-        // The client's public address, else its IPv6 one; 0.0.0.0 is the "none" PAN-OS writes.
-        setSource(draft, [f[17], f[18]].find((a) => present(a) && a !== '0.0.0.0'));
+        // The client's address as Elastic reads it (field 17, its IPv6 in 18), else the public one (15, 16)
+        // that a failed pre-login often alone carries; 0.0.0.0 is the "none" PAN-OS writes.
+        setSource(draft, [f[17], f[18], f[15], f[16]].map(assigned).find((a) => a !== undefined));
+        const machine = present(f[14]);
+        if (machine && draft.source) draft.source.domain = machine;
         addCategory(draft, 'network', 'session');
-        addType(draft, 'info');
+        const status = present(f[28])?.toLowerCase();
+        const auth = /auth|login/.test(f[8] ?? '') || /login/.test(f[9] ?? '');
+        if (auth) addCategory(draft, 'authentication');
+        if (status === 'success' || status === 'failure') draft.event.outcome = status;
+        addType(draft, auth ? 'start' : 'info');
+        const reason = present(f[26]) ?? present(f[25]) ?? present(f[27]);
+        if (reason) draft.event.reason = reason;
         return;
+      }
       case 'CONFIG':
         addCategory(draft, 'configuration');
         addType(draft, 'change');
