@@ -57,8 +57,13 @@ export function placeEvent(event: NormalizedEvent, ctx: PlacementContext): void 
     }
     if (host === undefined) {
       const observerName = (e.observer as { name?: unknown } | undefined)?.name;
-      host = typeof observerName === 'string' && observerName.length > 0 ? observerName : ctx.collector?.host;
-      if (host !== undefined) e.host = { ...e.host, name: host };
+      const fallback = typeof observerName === 'string' && observerName.length > 0 ? observerName : ctx.collector?.host;
+      if (fallback !== undefined) {
+        // Under the name the register gives it, so that one appliance groups as one host.
+        asset = ctx.assets?.(fallback);
+        host = asset?.host ?? fallback;
+        e.host = { ...e.host, name: host };
+      }
     }
   }
   if (host === undefined) return;
