@@ -129,6 +129,6 @@ describe('decoders under hostile input', () => {
       expect(event.error.message).toMatch(/^input: invalid UTF-8 at byte position \d+$/);
     }
     const ctl = decodeLine('<134>Nov 26 07:00:00 h app: a\u0000b', { received }) as unknown as { event: { kind: string; original: string }; message: string };
-    expect([ctl.event.kind, ctl.message, ctl.event.original]).toEqual(['event', 'a\\x00b', '<134>Nov 26 07:00:00 h app: a\u0000b']);
+    expect([ctl.event.kind, ctl.message, ctl.event.original]).toEqual(['event', 'a\u2400b', '<134>Nov 26 07:00:00 h app: a\u0000b']);
   });
 });

@@ -20,14 +20,14 @@ describe('decodeLine', () => {
   it('decodes a line with control characters and lone surrogates escaped, keeping the line as received', () => {
     const line = '<30>Nov 26 07:00:00 web01 app: bell\u0007here\u001b[31m \ud800 \u007f';
     const f = decoded(line);
-    expect([f('event.kind'), f('host.name'), f('message'), f('event.original')]).toEqual(['event', 'web01', 'bell\\x07here\\x1b[31m \\ud800 \\x7f', line]);
+    expect([f('event.kind'), f('host.name'), f('message'), f('event.original')]).toEqual(['event', 'web01', 'bell\u2407here\u241b[31m \ufffd \u2421', line]);
     expect(escapeControls('clean line, tab\tand Đ 😀')).toBe('clean line, tab\tand Đ 😀');
   });
 
-  it('escapes control characters inside a JSON document so that it still parses and its values show the escape', () => {
+  it('shows control characters inside a JSON document visibly too, so that it still parses', () => {
     const line = `{"EventID":1116,"SourceName":"Microsoft-Windows-Windows Defender","Computer":"ws-1","Threat Name":"EICAR","Path":"C:\\\\Users\\\\a\u0000b.exe"}`;
     const f = decoded(line);
-    expect([f('event.kind'), f('file.path'), f('event.original')]).toEqual(['alert', 'C:\\Users\\a\\x00b.exe', line]);
+    expect([f('event.kind'), f('file.path'), f('event.original')]).toEqual(['alert', 'C:\\Users\\a\u2400b.exe', line]);
   });
 
   it('cuts a 10 MB line, says so, and does not try to decode it', () => {

@@ -59,36 +59,31 @@ function pipelineError(original: string, received: number, message: string, labe
 // characters that are not.
 const CLEAN = /^[\t\u0020-\u007e\u0080-\ud7ff\ue000-\uffff]*$/;
 
-function hex2(c: number): string {
-  return c.toString(16).padStart(2, '0');
-}
-
 /**
- * The line with every control character but tab (C0, DEL) written as a visible `\xHH` and every lone
- * surrogate as `\uHHHH`, so that whoever controls a logged field (a file name, a URL, a user name) cannot
- * make the line undecodable and so hide it from the rules. After the line's first `{` (a JSON document, whole
- * or behind a syslog header) the backslash is itself escaped, so that the parsed value reads `\x00` too: JSON
- * text allows neither a raw control character nor `\x`.
+ * The line with every control character but tab (C0, DEL) replaced by its visible Unicode control picture
+ * (U+2400 + code: NUL is ␀, ESC ␛, DEL ␡) and every lone surrogate by U+FFFD, so that whoever controls a
+ * logged field (a file name, a URL, a user name) cannot make the line undecodable and so hide it from the
+ * rules. A picture rather than a backslash escape: a backslash would split "DOMAIN\user" and Windows paths
+ * in the wrong place, and would need escaping again inside a JSON document.
  */
 export function escapeControls(line: string): string {
   if (CLEAN.test(line)) return line;
-  const brace = line.indexOf('{');
   let out = '';
   let from = 0;
   for (let i = 0; i < line.length; i++) {
     const c = line.charCodeAt(i);
     if (c >= 32 && c < 127) continue;
-    let escaped: string | undefined;
-    if ((c < 32 && c !== 9) || c === 127) escaped = `\\x${hex2(c)}`;
+    let picture: string | undefined;
+    if ((c < 32 && c !== 9) || c === 127) picture = String.fromCharCode(c === 127 ? 0x2421 : 0x2400 + c);
     else if (c >= 0xd800 && c <= 0xdfff) {
       if (c <= 0xdbff && i + 1 < line.length && (line.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
         i++;
         continue;
       }
-      escaped = `\\u${c.toString(16)}`;
+      picture = '\ufffd';
     }
-    if (escaped === undefined) continue;
-    out += line.slice(from, i) + (brace >= 0 && brace < i ? '\\' : '') + escaped;
+    if (picture === undefined) continue;
+    out += line.slice(from, i) + picture;
     from = i + 1;
   }
   return out + line.slice(from);

@@ -32,12 +32,12 @@ describe('observer and host', () => {
   it('FortiGate SSL-VPN login failure: the remote peer is the source, the gateway the destination and the host', () => {
     const e = viaCollector('<185>date=2026-11-26 time=07:20:01 devname="FGT-DC" devid="FG100F0000000001" eventtime=1795652401000000000 tz="+0700" logid="0101039426" type="event" subtype="vpn" level="alert" vd="root" logdesc="SSL VPN login fail" action="ssl-login-fail" tunneltype="ssl-web" tunnelid=0 remip=203.0.113.66 user="admin" group="N/A" dst_host="N/A" reason="sslvpn_login_unknown_user" msg="SSL user failed to logged in"');
     expect(fields(e, 'source.ip', 'destination.ip', 'event.action', 'event.outcome', 'user.name', 'observer.serial_number')).toEqual(['203.0.113.66', undefined, 'ssl-login-fail', 'failure', 'admin', 'FG100F0000000001']);
-    expect(fields(e, ...PLACED)).toEqual(['fgt-dc', 'FGT-DC', 'so-tttt', '3']);
+    expect(fields(e, ...PLACED, 'observer.hostname')).toEqual(['fgt-dc', 'fgt-dc', 'so-tttt', '3', 'FGT-DC']);
   });
 
   it('FortiGate deny towards a registered server: the server is the host, the firewall the observer, unit and level from the register', () => {
     const e = viaCollector('<189>date=2026-11-26 time=07:30:00 devname="FGT-DC" devid="FG100F0000000001" logid="0000000013" type="traffic" subtype="forward" level="notice" vd="root" srcip=203.0.113.50 srcport=44321 srcintf="wan1" dstip=10.20.1.11 dstport=3389 dstintf="dmz" proto=6 action="deny" policyid=99 policyname="default-deny" service="RDP" sentbyte=0 rcvdbyte=0');
-    expect(fields(e, ...PLACED, 'host.ip')).toEqual(['srv-web-01', 'FGT-DC', 'so-tttt', '3', '10.20.1.11']);
+    expect(fields(e, ...PLACED, 'host.ip', 'observer.hostname')).toEqual(['srv-web-01', 'fgt-dc', 'so-tttt', '3', '10.20.1.11', 'FGT-DC']);
     expect(fields(e, 'source.ip', 'rule.id', 'rule.name', 'observer.ingress.interface.name', 'observer.egress.interface.name')).toEqual(['203.0.113.50', '99', 'default-deny', 'wan1', 'dmz']);
   });
 

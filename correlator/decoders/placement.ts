@@ -30,6 +30,25 @@ function firstLabel(host: string): string {
 }
 
 /**
+ * The appliance that logged: the name the line gives, else the host the collector received it from; under
+ * the register's name when it is registered (so that "FGT-DC" and "fgt-dc" are one log source), the name as
+ * logged staying in observer.hostname.
+ */
+function nameObserver(e: Record<string, unknown>, ctx: PlacementContext): void {
+  const o = e.observer as { name?: unknown; hostname?: unknown } | undefined;
+  if (o === undefined) return;
+  if (typeof o.name !== 'string' || o.name.length === 0) {
+    if (ctx.collector?.host === undefined) return;
+    o.name = ctx.collector.host;
+  }
+  const registered = ctx.assets?.(o.name as string)?.host;
+  if (registered !== undefined && registered !== o.name) {
+    o.hostname ??= o.name;
+    o.name = registered;
+  }
+}
+
+/**
  * Which host an event is about, and so its unit and security level (see README.md, "Observer and host").
  * Runs once after decoding for every decoder. An event whose decoder named no host (an appliance's line)
  * is about the registered server it saw (destination first, or the source of outbound traffic), else about
@@ -38,6 +57,7 @@ function firstLabel(host: string): string {
  */
 export function placeEvent(event: NormalizedEvent, ctx: PlacementContext): void {
   const e = event as NormalizedEvent & Record<string, unknown>;
+  nameObserver(e, ctx);
   let host = e.host?.name;
   let asset: ReturnType<AssetFinder>;
   if (host === undefined) {
