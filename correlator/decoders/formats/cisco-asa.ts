@@ -90,6 +90,8 @@ function firstTransport(words: string[], limit: number): string | undefined {
   return undefined;
 }
 
+const FIELD_KEY = /^[A-Z]\w*(?: \w+){1,3}$/;
+
 /** "Key: value, Key: value" records of FTD connection, intrusion and file events (430001-430005). */
 function colonFields(text: string): Record<string, string> {
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
@@ -98,7 +100,8 @@ function colonFields(text: string): Record<string, string> {
     const colon = text.indexOf(': ', i);
     if (colon < 0) break;
     const key = text.slice(i, colon).trim();
-    // The value runs to the next ", Key: " (a comma, a space, a word without spaces, then ": ").
+    // The value runs to the next ", Key: ": a comma, a space, then a key of one word or a few words the
+    // first of them capitalised ("Prefilter Policy", "Tunnel or Prefilter Rule"), then ": ".
     let j = colon + 2;
     let end = text.length;
     let next = text.length;
@@ -107,7 +110,7 @@ function colonFields(text: string): Record<string, string> {
       if (comma < 0) break;
       const colon2 = text.indexOf(': ', comma + 2);
       const space = text.indexOf(' ', comma + 2);
-      if (colon2 > 0 && (space < 0 || space >= colon2)) {
+      if (colon2 > 0 && (space < 0 || space >= colon2 || (colon2 - comma < 48 && FIELD_KEY.test(text.slice(comma + 2, colon2))))) {
         end = comma;
         next = comma + 2;
         break;
@@ -387,5 +390,7 @@ export const ciscoAsa: Decoder = {
     if (id >= 430001 && id <= 430005 && draft.event.action !== undefined) (draft.cisco = { ftd: { rule_action: draft.event.action } });
     draft.event.action = ACTIONS[id] ?? 'firewall-rule';
     loginOutcome(draft, draft.event.action);
+    // As Elastic: the firewall did what it logged (a deny included) unless the message says it failed.
+    draft.event.outcome ??= 'success';
   },
 };

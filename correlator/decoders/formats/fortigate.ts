@@ -113,6 +113,8 @@ export const fortigate: Decoder = {
       if (login || subtype === 'user') addCategory(draft, 'authentication');
       if (subtype === 'system' || subtype === 'config') addCategory(draft, subtype === 'config' ? 'configuration' : 'host');
     }
+    // As Elastic: the firewall did what it logged (a deny included); failed logins say failure above.
+    draft.event.outcome ??= 'success';
     draft.fortinet = { firewall: { type, subtype, level: x.level, vd: x.vd, sessionid: x.sessionid, logid: x.logid } };
   },
 };

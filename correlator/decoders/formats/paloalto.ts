@@ -94,16 +94,17 @@ function traffic(f: string[], type: string, draft: Draft): void {
     const sub = f[4];
     if (sub === 'start') addType(draft, 'start');
     else if (sub === 'end') addType(draft, 'end');
-    draft.event.outcome = 'success';
+    // As Elastic reads PAN-OS: a session the policy denied is a failure.
+    draft.event.outcome = v === 'denied' ? 'failure' : 'success';
     return;
   }
   addCategory(draft, 'intrusion_detection');
   const sub = f[4] ?? '';
   draft.event.action = THREAT_SUBTYPES[sub] ?? sub;
   // A THREAT record's action "alert" means the session went on: allowed.
-  const v = action === 'alert' ? 'allowed' : verdict(action);
-  if (v) addType(draft, v);
-  draft.event.outcome = 'success';
+  const threatVerdict = action === 'alert' ? 'allowed' : verdict(action);
+  if (threatVerdict) addType(draft, threatVerdict);
+  draft.event.outcome = threatVerdict === 'denied' ? 'failure' : 'success';
   if (sub === 'virus' || sub === 'wildfire-virus' || sub === 'spyware' || sub === 'wildfire') addCategory(draft, 'malware');
   if (sub !== 'url') {
     const name = threatName(f[32]);

@@ -1,4 +1,4 @@
-import { addCategory, addType, int, observer, present, setDestination, setSource, setTransport, setUser } from '../ecs.ts';
+import { addCategory, addType, int, ip, observer, port, present, setDestination, setSource, setTransport, setUser } from '../ecs.ts';
 import { scanKv } from '../scan/kv.ts';
 import { iso, parseDateTime } from '../time.ts';
 import { DecodeError, type Decoder, type Draft } from '../types.ts';
@@ -46,6 +46,21 @@ export const sonicwall: Decoder = {
     else if (action === 'forward' || action === 'allow' || msg.includes('allowed') || msg.includes('permitted')) addType(draft, 'allowed');
     else addType(draft, 'info');
     if (action) draft.event.action = action;
+    if (present(x.sn)) draft.observer!.serial_number = x.sn;
+    // "src=1.2.3.4:41000:X1": the third part is the interface the packet came in by (the destination's, out).
+    const inIf = present(x.src?.split(':')[2]);
+    const outIf = present(x.dst?.split(':')[2]);
+    if (inIf) draft.observer!.ingress = { interface: { name: inIf } };
+    if (outIf) draft.observer!.egress = { interface: { name: outIf } };
+    const [snat, snatPort] = hostPort(x.natSrc);
+    const [dnat, dnatPort] = hostPort(x.natDst);
+    if (ip(snat) && ip(snat) !== ip(sIp) && draft.source) draft.source.nat = { ip: ip(snat)!, ...(port(snatPort) ? { port: port(snatPort) } : {}) };
+    if (ip(dnat) && ip(dnat) !== ip(dIp) && draft.destination) draft.destination.nat = { ip: ip(dnat)!, ...(port(dnatPort) ? { port: port(dnatPort) } : {}) };
+    const sent = int(x.sent);
+    const rcvd = int(x.rcvd);
+    if (sent !== undefined && draft.source) draft.source.bytes = sent;
+    if (rcvd !== undefined && draft.destination) draft.destination.bytes = rcvd;
+    draft.event.outcome = 'success';
     draft.sonicwall = { sn: x.sn, category: x.c, gcat: x.gcat, message_id: x.m } satisfies Draft[string];
   },
 };
