@@ -103,12 +103,16 @@ export function oversizedLine(head: string, totalLength: number, opts: Pick<Deco
  * nothing understands becomes a pipeline_error.
  */
 export function decodeLine(rawLine: string, opts: DecodeOptions = {}): NormalizedEvent {
-  const event = decodeUnplaced(rawLine, opts);
+  const json = typeof rawLine === 'string' && rawLine.charCodeAt(0) === 123;
+  let event = decodeUnplaced(rawLine, opts, json);
+  // A JSON document is parsed as it came (JSON.parse refuses raw control characters on its own, so clean
+  // documents skip the scan); one refused is decoded again with its control characters shown.
+  if (json && event.event.kind === 'pipeline_error' && rawLine.length <= MAX_LINE && !CLEAN.test(rawLine)) event = decodeUnplaced(rawLine, opts, false);
   placeEvent(event, opts.placement ?? {});
   return event;
 }
 
-function decodeUnplaced(rawLine: string, opts: DecodeOptions): NormalizedEvent {
+function decodeUnplaced(rawLine: string, opts: DecodeOptions, asIs: boolean): NormalizedEvent {
   const received = opts.received?.getTime() ?? Date.now();
   const safeReceived = Number.isFinite(received) ? received : Date.now();
   let line = typeof rawLine === 'string' ? rawLine : String(rawLine);
@@ -121,7 +125,7 @@ function decodeUnplaced(rawLine: string, opts: DecodeOptions): NormalizedEvent {
   if (line.charCodeAt(line.length - 1) === 10) line = line.slice(0, line.charCodeAt(line.length - 2) === 13 ? -2 : -1);
   // The decoders read the escaped line; event.original keeps the line as received.
   const original = line;
-  line = escapeControls(line);
+  if (!asIs) line = escapeControls(line);
   const time: TimeContext = { received: safeReceived, timezone: zoneOf(opts.timezone) };
   const format = opts.format && opts.format !== 'auto' ? opts.format : undefined;
   let decoder: Decoder | undefined;
