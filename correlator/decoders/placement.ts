@@ -69,7 +69,9 @@ export function placeEvent(event: NormalizedEvent, ctx: PlacementContext): void 
           asset = ctx.assets(n);
           if (asset) {
             host = asset.host ?? n;
-            e.host = { ...e.host, name: host, ...(n === (side as Endpointish).ip ? { ip: n } : {}) };
+            const h = (e.host ??= {});
+            h.name = host;
+            if (n === (side as Endpointish).ip) h.ip = n;
             break search;
           }
         }
@@ -82,7 +84,7 @@ export function placeEvent(event: NormalizedEvent, ctx: PlacementContext): void 
         // Under the name the register gives it, so that one appliance groups as one host.
         asset = ctx.assets?.(fallback);
         host = asset?.host ?? fallback;
-        e.host = { ...e.host, name: host };
+        (e.host ??= {}).name = host;
       }
     }
   }

@@ -13,22 +13,30 @@ function addressInParens(value: string | undefined): string | undefined {
 
 /** Source NAT (transip/transport) and destination NAT (tranip/tranport) of a session. */
 function nat(draft: Draft, x: Record<string, string>): void {
-  const snat = ip(x.transip);
-  const snatPort = port(x.transport);
-  if (snat !== undefined && snat !== '0.0.0.0' && draft.source) draft.source.nat = { ip: snat, ...(snatPort ? { port: snatPort } : {}) };
-  const dnat = ip(x.tranip);
-  const dnatPort = port(x.tranport);
-  if (dnat !== undefined && dnat !== '0.0.0.0' && draft.destination) draft.destination.nat = { ip: dnat, ...(dnatPort ? { port: dnatPort } : {}) };
+  if (x.transip !== undefined && draft.source) draft.source.nat = translated(x.transip, x.transport);
+  if (x.tranip !== undefined && draft.destination) draft.destination.nat = translated(x.tranip, x.tranport);
+}
+
+function translated(address: string, p: string | undefined): { ip?: string; port?: number } | undefined {
+  const a = ip(address);
+  if (a === undefined || a === '0.0.0.0') return undefined;
+  const n = port(p);
+  return n ? { ip: a, port: n } : { ip: a };
 }
 
 /** Bytes and packets each way: sent by the source, received from the destination. */
 function counters(draft: Draft, x: Record<string, string>): void {
+  if (x.sentbyte === undefined && x.rcvdbyte === undefined && x.sentpkt === undefined && x.rcvdpkt === undefined) return;
   const sentBytes = int(x.sentbyte);
   const rcvdBytes = int(x.rcvdbyte);
   const sentPkts = int(x.sentpkt);
   const rcvdPkts = int(x.rcvdpkt);
-  if (draft.source && (sentBytes !== undefined || sentPkts !== undefined)) Object.assign(draft.source, sentBytes !== undefined ? { bytes: sentBytes } : {}, sentPkts !== undefined ? { packets: sentPkts } : {});
-  if (draft.destination && (rcvdBytes !== undefined || rcvdPkts !== undefined)) Object.assign(draft.destination, rcvdBytes !== undefined ? { bytes: rcvdBytes } : {}, rcvdPkts !== undefined ? { packets: rcvdPkts } : {});
+  const s = draft.source;
+  const d = draft.destination;
+  if (s && sentBytes !== undefined) s.bytes = sentBytes;
+  if (s && sentPkts !== undefined) s.packets = sentPkts;
+  if (d && rcvdBytes !== undefined) d.bytes = rcvdBytes;
+  if (d && rcvdPkts !== undefined) d.packets = rcvdPkts;
   if (sentBytes !== undefined && rcvdBytes !== undefined) (draft.network ??= {}).bytes = sentBytes + rcvdBytes;
   if (sentPkts !== undefined && rcvdPkts !== undefined) (draft.network ??= {}).packets = sentPkts + rcvdPkts;
 }
@@ -80,7 +88,11 @@ export const fortigate: Decoder = {
     const action = present(x.action);
     if (action) draft.event.action = action;
     // policyid is the rule's number, policyname its name (ECS rule.id / rule.name, as Elastic maps them).
-    if (x.policyid || x.policyname) draft.rule = { ...(present(x.policyid) ? { id: x.policyid } : {}), ...(present(x.policyname) ? { name: x.policyname } : {}) };
+    if (x.policyid || x.policyname) {
+      const rule: { id?: string; name?: string } = (draft.rule = {});
+      if (present(x.policyid)) rule.id = x.policyid;
+      if (present(x.policyname)) rule.name = x.policyname;
+    }
     setUser(draft, x.user ?? x.srcuser ?? x.unauthuser ?? x.login ?? x.dstuser);
     setFileName(draft, x.filename);
     setThreat(draft, x.virus ?? (subtype === 'ips' || subtype === 'anomaly' ? x.attack : undefined));

@@ -1,7 +1,7 @@
 import { addCategory, addType, int, ip, observer, port, present, setDestination, setFilePath, setSource, setThreat, setTransport, setUser, verdict } from '../ecs.ts';
 import { splitCsv } from '../scan/kv.ts';
 import { iso, parseDateTime } from '../time.ts';
-import { DecodeError, type Decoder, type Draft } from '../types.ts';
+import { DecodeError, type Decoder, type Draft, type ObserverSide } from '../types.ts';
 
 /**
  * Palo Alto Networks PAN-OS syslog CSV (the documented field order of each log type): TRAFFIC and THREAT
@@ -44,18 +44,33 @@ function count(value: string | undefined): number | undefined {
 /** Elastic's event.severity for PAN-OS threat severities (1 is the worst). */
 const SEVERITY: Record<string, number> = { critical: 1, high: 2, medium: 3, low: 4, informational: 5 };
 
+/** A zone and an interface of the firewall, when PAN-OS names either. */
+function side(zone: string | undefined, iface: string | undefined): ObserverSide | undefined {
+  const z = present(zone);
+  const i = present(iface);
+  if (z === undefined && i === undefined) return undefined;
+  const out: ObserverSide = {};
+  if (z !== undefined) out.zone = z;
+  if (i !== undefined) out.interface = { name: i };
+  return out;
+}
+
 /** Fields TRAFFIC and THREAT share: NAT, zones, interfaces, application, device name. */
 function session(f: string[], type: string, draft: Draft): void {
-  const snat = assigned(f[9]);
-  const snatPort = port(f[26]);
-  if (snat && draft.source) draft.source.nat = { ip: snat, ...(snatPort ? { port: snatPort } : {}) };
-  const dnat = assigned(f[10]);
-  const dnatPort = port(f[27]);
-  if (dnat && draft.destination) draft.destination.nat = { ip: dnat, ...(dnatPort ? { port: dnatPort } : {}) };
+  // "0.0.0.0" (no translation) is the common case: checked before parsing the address.
+  if (f[9] !== '0.0.0.0' && draft.source) {
+    const snat = assigned(f[9]);
+    if (snat) draft.source.nat = { ip: snat, port: port(f[26]) || undefined };
+  }
+  if (f[10] !== '0.0.0.0' && draft.destination) {
+    const dnat = assigned(f[10]);
+    if (dnat) draft.destination.nat = { ip: dnat, port: port(f[27]) || undefined };
+  }
   const o = draft.observer!;
-  const side = (zone: string | undefined, iface: string | undefined) => ({ ...(present(zone) ? { zone: zone! } : {}), ...(present(iface) ? { interface: { name: iface! } } : {}) });
-  if (present(f[16]) || present(f[18])) o.ingress = side(f[16], f[18]);
-  if (present(f[17]) || present(f[19])) o.egress = side(f[17], f[19]);
+  const ingress = side(f[16], f[18]);
+  if (ingress) o.ingress = ingress;
+  const egress = side(f[17], f[19]);
+  if (egress) o.egress = egress;
   const app = present(f[14]);
   if (app && app !== 'incomplete' && app !== 'not-applicable') (draft.network ??= {}).application = app;
   // The device name follows the device-group hierarchy: field 52 of TRAFFIC, 59 of THREAT.
@@ -83,8 +98,12 @@ function traffic(f: string[], type: string, draft: Draft): void {
     const rcvdBytes = count(f[33]);
     const sentPkts = count(f[44]);
     const rcvdPkts = count(f[45]);
-    if (draft.source) Object.assign(draft.source, sentBytes !== undefined ? { bytes: sentBytes } : {}, sentPkts !== undefined ? { packets: sentPkts } : {});
-    if (draft.destination) Object.assign(draft.destination, rcvdBytes !== undefined ? { bytes: rcvdBytes } : {}, rcvdPkts !== undefined ? { packets: rcvdPkts } : {});
+    const s = draft.source;
+    const d = draft.destination;
+    if (s && sentBytes !== undefined) s.bytes = sentBytes;
+    if (s && sentPkts !== undefined) s.packets = sentPkts;
+    if (d && rcvdBytes !== undefined) d.bytes = rcvdBytes;
+    if (d && rcvdPkts !== undefined) d.packets = rcvdPkts;
     const endReason = present(f[46]);
     if (endReason) draft.event.reason = endReason;
     addType(draft, 'connection');
