@@ -1,9 +1,13 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { EnvelopeInput } from '../../shared/envelope.ts';
 import { getField } from '../../shared/event.ts';
 import { AssetRegister } from '../detection/assets.ts';
 import { decodeEnvelope, decodeLine } from './index.ts';
 import type { AssetFinder } from './placement.ts';
+import { loadRuleSet } from '../detection/ruleset.ts';
+import { singleEventAlert } from '../stages/alerts.ts';
+import type { NormalizedEvent } from '../../shared/event.ts';
 
 const owner = { name: 'Nguyễn Văn Minh' };
 const register = new AssetRegister([
@@ -76,5 +80,15 @@ describe('observer and host', () => {
   it('without a register (canhgac decode of one line) a firewall line is about the firewall', () => {
     const e = decodeLine('<164>Nov 26 2026 07:40:00 asa-dc : %ASA-4-106023: Deny tcp src outside:203.0.113.12/40001 dst inside:10.20.1.15/3389 by access-group "outside_in" [0x0, 0x0]') as Record<string, unknown>;
     expect(fields(e, 'host.name', 'observer.name')).toEqual(['asa-dc', 'asa-dc']);
+  });
+
+  it("an alert on a firewall's deny names the server (the console's Hosts column, incident grouping) with its unit and severity", () => {
+    const { ruleset } = loadRuleSet([join(import.meta.dirname, '..', '..', 'rules')]);
+    const e = viaCollector('<189>date=2026-11-26 time=07:30:00 devname="FGT-DC" devid="FG100F0000000001" logid="0000000013" type="traffic" subtype="forward" level="notice" vd="root" srcip=203.0.113.50 srcport=44321 srcintf="wan1" dstip=10.20.1.11 dstport=3389 dstintf="dmz" proto=6 action="deny" policyid=99 policyname="default-deny" service="RDP"') as NormalizedEvent;
+    const match = ruleset.match(e).find((m) => m.alert);
+    expect(match, 'an alerting rule of the pack matches').toBeDefined();
+    const { alert } = singleEventAlert(match!.rule, e, 'soc.raw/0', 1, assets);
+    // fw-admin-port-denied is low; the level-3 server raises it one step.
+    expect([alert.host, alert.group, alert.unit, alert.severity]).toEqual([['srv-web-01'], { 'host.name': 'srv-web-01' }, 'so-tttt', 'medium']);
   });
 });
