@@ -127,6 +127,8 @@ export const fortigate: Decoder = {
     }
     // As Elastic: the firewall did what it logged (a deny included); failed logins say failure above.
     draft.event.outcome ??= 'success';
-    draft.fortinet = { firewall: { type, subtype, level: x.level, vd: x.vd, sessionid: x.sessionid, logid: x.logid } };
+    // An IPS/anomaly record's signature id and severity stay with the vendor's names (no ECS home that
+    // Elastic fills for FortiGate); the attack name is threat.software.name above.
+    draft.fortinet = { firewall: { type, subtype, level: x.level, vd: x.vd, sessionid: x.sessionid, logid: x.logid, attackid: x.attackid, severity: x.severity ?? x.crlevel } };
   },
 };
