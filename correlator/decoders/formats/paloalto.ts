@@ -31,6 +31,8 @@ function threatName(field: string | undefined): string | undefined {
   return name || undefined;
 }
 
+const FLOW_ACTIONS: Record<string, string> = { start: 'flow_started', end: 'flow_terminated', drop: 'flow_dropped', deny: 'flow_denied' };
+
 /** An address PAN-OS filled in: 0.0.0.0 and :: are its "none". */
 function assigned(value: string | undefined): string | undefined {
   const a = ip(value);
@@ -107,7 +109,10 @@ function traffic(f: string[], type: string, draft: Draft): void {
     const endReason = present(f[46]);
     if (endReason) draft.event.reason = endReason;
     addType(draft, 'connection');
-    if (action) draft.event.action = action;
+    // Elastic's names for the session's log subtype (start, end, drop, deny); the policy's action
+    // word (allow, deny, drop, reset-*) stays in panw.action.
+    draft.event.action = FLOW_ACTIONS[f[4] ?? ''] ?? action;
+    if (action) draft.panw = { action };
     const v = verdict(action);
     if (v) addType(draft, v);
     const sub = f[4];
@@ -205,7 +210,8 @@ export const paloalto: Decoder = {
         addType(draft, 'change');
         setSource(draft, f[7]);
         setUser(draft, f[10]);
-        draft.event.action = f[9];
+        // "cmd-set", "cmd-commit": the command, as Elastic names configuration actions.
+        if (present(f[9])) draft.event.action = `cmd-${f[9]}`;
         return;
       case 'SYSTEM':
         addCategory(draft, 'host');
