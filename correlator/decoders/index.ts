@@ -98,6 +98,9 @@ export function oversizedLine(head: string, totalLength: number, opts: Pick<Deco
   });
 }
 
+/** Decoding one line on its own: no register, no collector; the appliance is the host. */
+const NO_PLACEMENT: PlacementContext = {};
+
 /**
  * Decodes one raw line to a normalized event about the right host (placement.ts); never throws, and a line
  * nothing understands becomes a pipeline_error.
@@ -108,7 +111,7 @@ export function decodeLine(rawLine: string, opts: DecodeOptions = {}): Normalize
   // A JSON document is parsed as it came (JSON.parse refuses raw control characters on its own, so clean
   // documents skip the scan); one refused is decoded again with its control characters shown.
   if (json && event.event.kind === 'pipeline_error' && rawLine.length <= MAX_LINE && !CLEAN.test(rawLine)) event = decodeUnplaced(rawLine, opts, false);
-  placeEvent(event, opts.placement ?? {});
+  placeEvent(event, opts.placement ?? NO_PLACEMENT);
   return event;
 }
 

@@ -57,6 +57,12 @@ function nameObserver(e: Record<string, unknown>, ctx: PlacementContext): void {
  */
 export function placeEvent(event: NormalizedEvent, ctx: PlacementContext): void {
   const e = event as NormalizedEvent & Record<string, unknown>;
+  if (ctx.assets === undefined && ctx.collector === undefined) {
+    // One line on its own (canhgac decode, rule tests): an appliance's line is about the appliance.
+    const name = e.host?.name === undefined ? (e.observer as { name?: unknown } | undefined)?.name : undefined;
+    if (typeof name === 'string' && name.length > 0) (e.host ??= {}).name = name;
+    return;
+  }
   nameObserver(e, ctx);
   let host = e.host?.name;
   let asset: ReturnType<AssetFinder>;
