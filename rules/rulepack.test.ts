@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadRuleSet } from '../correlator/detection/ruleset.ts';
-import { checkRuleTests } from '../correlator/detection/rule-tests.ts';
+import { checkRuleTests, EventRunner } from '../correlator/detection/rule-tests.ts';
 import { decodeLine, listFormats } from '../correlator/decoders/index.ts';
 import { replayRecording } from '../correlator/drills/replay.ts';
 import { loadScenario } from '../correlator/drills/scenario.ts';
@@ -11,6 +11,7 @@ import { formatScoreText, scoreDrill } from '../correlator/drills/score.ts';
 import type { Correlator } from '../correlator/service.ts';
 import { MemoryBus } from '../shared/bus/memory.ts';
 import type { EnvelopeInput } from '../shared/envelope.ts';
+import { getField } from '../shared/event.ts';
 import type { Incident } from '../shared/incident.ts';
 import { createLogger } from '../shared/log.ts';
 import { EmbeddedIncidentStore } from '../shared/store/embedded.ts';
@@ -43,7 +44,17 @@ const R = {
   sshBruteForce: '9a1d4f1e-8c3e-4f3b-9a52-0f5a1f1d2c11',
   ncscHash: 'd4e9a3b6-7c1f-4a2e-8b5d-6f0c9e1a2b04',
   ncscDestination: 'd4e9a3b6-7c1f-4a2e-8b5d-6f0c9e1a2b01',
+  sslVpnBruteForce: '9a1d4f1e-8c3e-4f3b-9a52-0f5a1f1d2c17',
+  globalProtectBruteForce: '9a1d4f1e-8c3e-4f3b-9a52-0f5a1f1d2c18',
 };
+
+/** FortiGate SSL-VPN login failure (logid 0101039426) from a remote peer, at minute `m`. */
+const fortiSslVpnFail = (m: number, peer = '203.0.113.66') =>
+  `<185>date=2026-11-26 time=07:${String(m).padStart(2, '0')}:01 devname="FGT-DC" devid="FG100F0000000001" tz="+0700" logid="0101039426" type="event" subtype="vpn" level="alert" vd="root" logdesc="SSL VPN login fail" action="ssl-login-fail" tunneltype="ssl-web" tunnelid=0 remip=${peer} user="admin${m}" group="N/A" dst_host="N/A" reason="sslvpn_login_unknown_user" msg="SSL user failed to logged in"`;
+
+/** Palo Alto GlobalProtect portal authentication failure (PAN-OS 10 GLOBALPROTECT log), at minute `m`. */
+const globalProtectFail = (m: number, peer = '203.0.113.80') =>
+  `<14>Nov 26 08:${String(m).padStart(2, '0')}:00 pa-dc 1,2026/11/26 08:${String(m).padStart(2, '0')}:00,012345678901,GLOBALPROTECT,0,2561,2026/11/26 08:${String(m).padStart(2, '0')}:00,vsys1,portal-auth,login,LDAP,,user${m},VN,,${peer},0.0.0.0,0.0.0.0,0.0.0.0,,,5.2.4,Windows,"Microsoft Windows 10 Pro , 64-bit",1,,Authentication failed: Invalid username or password,,failure,,0,,0,GP-Portal,7001,0x0`;
 
 describe('the rule pack as files', () => {
   it('loads without errors or warnings, has at least 40 rules spread over the four layers, and its embedded tests pass', () => {
@@ -75,6 +86,8 @@ const LINES: { format: string; line: string; rules: string[]; not?: string[] }[]
   { format: 'fortigate', rules: [R.gatewayPassed], line: 'date=2026-11-26 time=07:31:00 devname="FGT-DC" logid="0211008192" type="utm" subtype="virus" eventtype="infected" level="warning" vd="root" msg="File is infected." action="passthrough" service="HTTP" srcip=198.51.100.80 dstip=10.20.1.11 srcport=80 dstport=50000 proto=6 user="nguyenvana" filename="eicar.com" virus="EICAR_TEST_FILE" url="http://198.51.100.80/eicar.com"' },
   { format: 'fortigate', rules: [R.policyChanged], line: 'date=2026-11-26 time=07:33:00 devname="FGT-DC" logid="0100044547" type="event" subtype="system" level="information" vd="root" logdesc="Object attribute configured" user="admin" ui="GUI(10.20.0.100)" action="Edit" cfgtid=1234 cfgpath="firewall.policy" cfgobj="12" cfgattr="action[accept->deny]" msg="Edit firewall.policy 12"' },
   { format: 'fortigate', rules: [R.adminLoginFailed], line: 'date=2026-11-26 time=07:32:00 devname="FGT-DC" logid="0100032002" type="event" subtype="system" level="alert" vd="root" logdesc="Admin login failed" sn="0" user="admin" ui="https(203.0.113.9)" method="https" srcip=203.0.113.9 dstip=10.20.0.1 action="login" status="failed" reason="passwd_invalid" msg="Administrator admin login failed from https(203.0.113.9) because of invalid password"' },
+  { format: 'fortigate', rules: ['sslvpn_login_failed'], line: fortiSslVpnFail(20) },
+  { format: 'paloalto', rules: ['globalprotect_login_failed'], line: globalProtectFail(0) },
   { format: 'cisco-asa', rules: [R.adminPortDenied], line: '<164>Nov 26 2026 07:40:00 asa-dc : %ASA-4-106023: Deny tcp src outside:203.0.113.12/40001 dst inside:10.20.1.15/3389 by access-group "outside_in" [0x0, 0x0]' },
   { format: 'cisco-asa', rules: [R.policyChanged], line: "<165>Nov 26 2026 07:41:00 asa-dc : %ASA-5-111008: User 'admin' executed the 'access-list outside_in extended permit tcp any any eq 3389' command." },
   { format: 'windows-firewall', rules: [R.adminPortDenied], line: '2026-11-26 07:45:02 DROP TCP 203.0.113.14 10.20.3.35 51000 3389 60 S 12345 0 64240 - - - RECEIVE' },
@@ -124,6 +137,90 @@ describe('the rule pack over real lines of every decoder format', () => {
     const exercised = new Set(LINES.filter((c) => c.rules.length > 0).map((c) => c.format));
     const missing = listFormats().map((f) => f.name).filter((f) => !GENERIC.has(f) && !exercised.has(f));
     expect(missing).toEqual([]);
+  });
+});
+
+describe('VPN brute force from raw firewall lines, grouped by the remote peer', () => {
+  const { ruleset } = loadRuleSet([RULES]);
+  const received = new Date('2026-11-26T01:00:00Z');
+
+  it.each([
+    ['FortiGate SSL-VPN', R.sslVpnBruteForce, fortiSslVpnFail, '203.0.113.66'],
+    ['Palo Alto GlobalProtect', R.globalProtectBruteForce, globalProtectFail, '203.0.113.80'],
+  ] as const)('%s: ten failures from one peer fire, nine or spread peers do not', (_name, rule, line, peer) => {
+    const fired = (lines: string[]) => {
+      const runner = new EventRunner(ruleset);
+      const out = lines.flatMap((l, i) => runner.push(decodeLine(l, { received }), i));
+      return [...out, ...runner.finish()].filter((o) => o.rule === rule);
+    };
+    const hits = fired(Array.from({ length: 10 }, (_, m) => line(m)));
+    expect(hits).toHaveLength(1);
+    expect(hits[0]).toMatchObject({ group: { 'source.ip': peer } });
+    expect(fired(Array.from({ length: 9 }, (_, m) => line(m)))).toEqual([]);
+    expect(fired(Array.from({ length: 10 }, (_, m) => line(m, `198.51.100.${m + 1}`)))).toEqual([]);
+  });
+});
+
+/** Fields whose value whoever is logged controls: a control byte there must not hide the line. */
+const CONTROLLED = ['file.name', 'file.path', 'url.original', 'url.full', 'url.path', 'user.name'];
+const CONTROL_BYTES = ['\u0000', '\u0001', '\u001b'];
+
+describe('control bytes in a logged file name, URL or user name hide no line from the rules', () => {
+  const { ruleset } = loadRuleSet([RULES]);
+  const received = new Date('2026-11-26T01:00:00Z');
+  // Every line of LINES that raises rules and whose event carries such a field (as written in the line).
+  const cases = LINES.flatMap((c) => {
+    const event = decodeLine(c.line, { received });
+    const fields = CONTROLLED.filter((f) => {
+      const v = getField(event, f);
+      return typeof v === 'string' && v.length >= 3 && c.line.includes(v);
+    });
+    return c.rules.length > 0 && fields.length > 0 ? [{ ...c, fields, values: fields.map((f) => getField(event, f) as string) }] : [];
+  });
+
+  it('covers lines of at least six formats', () => {
+    expect(new Set(cases.map((c) => c.format)).size).toBeGreaterThanOrEqual(6);
+  });
+
+  it.each(cases.flatMap((c) => CONTROL_BYTES.map((b) => [`${c.format}: 0x${b.charCodeAt(0).toString(16).padStart(2, '0')} in ${c.fields.join(', ')}`, c, b] as const)))('%s', (_label, c, b) => {
+    let line = c.line;
+    for (const v of c.values) line = line.split(v).join(`${v.slice(0, 2)}${b}${v.slice(2)}`);
+    const event = decodeLine(line, { received });
+    expect(event.event.kind, JSON.stringify(event)).not.toBe('pipeline_error');
+    expect(event.event.original).toBe(line);
+    // The byte shows as its control picture (NUL as U+2400) in the field it was written into.
+    const picture = String.fromCharCode(0x2400 + b.charCodeAt(0));
+    expect(c.fields.some((f) => String(getField(event, f)).includes(picture)), JSON.stringify(event)).toBe(true);
+    expect(ruleset.match(event).map((m) => m.rule.id)).toEqual(expect.arrayContaining(c.rules));
+  });
+});
+
+describe('ClamAV detections with control bytes in the file name', () => {
+  let backend: Backend | undefined;
+  let correlator: Correlator | undefined;
+  afterAll(async () => {
+    await correlator?.stop();
+    await backend?.close();
+  });
+
+  it('raise their incidents on the server, with its unit from the register', async () => {
+    backend = await backends('control-bytes')[0]![1]();
+    correlator = correlatorFor(backend.bus, backend.store, backend.topics, uniqueName('rulepack-control-bytes'), { rules: [RULES], log });
+    await correlator.start();
+    const now = Date.now();
+    // Shipped by the SOC's syslog collector, whose own unit must not be stamped on the file server.
+    const envs: EnvelopeInput[] = ['\u0000', '\u0001', '\u001b'].map((b, i) => ({
+      v: 1, id: `ctl/${i}`, host: 'soc-collector-01', source: 'syslog-udp', format: 'auto', unit: 'so-tttt', received: new Date(now + i * 1000).toISOString(),
+      line: `<13>${local(now + i * 1000).syslog} srv-file-01 clamd[1234]: /srv/share/ketoan/hoa${b}don-${i}.pdf.exe: Win.Trojan.Agent-123456 FOUND`,
+    }));
+    const producer = await backend.bus.producer();
+    await producer.send(backend.topics.raw, envs.map((e) => ({ key: e.host, value: JSON.stringify(e) })));
+    await producer.close();
+    const incidents = await settled(backend.store, undefined, 1500, 30_000, () => backend!.settle());
+    const detection = incidents.find((i) => i.rule.id === R.avDetection);
+    expect(detection, JSON.stringify(incidents.map((i) => i.rule.id))).toBeDefined();
+    expect([detection!.host, detection!.unit, detection!.alert_count]).toEqual([['srv-file-01'], 'so-gddt', 3]);
+    expect(incidents.some((i) => i.rule.id === R.avNotCleaned)).toBe(true);
   });
 });
 

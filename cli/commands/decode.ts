@@ -1,12 +1,14 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { CommandError, parseFlags, UsageError, type Command } from '../command.ts';
+import { formatFinding } from '../../shared/yaml-source.ts';
+import { AssetRegister } from '../../correlator/detection/assets.ts';
+import type { AssetFinder } from '../../correlator/decoders/placement.ts';
 import { createDecodeSession, DEFAULT_TIMEZONE, isKnownFormat, listFormats, MAX_LINE, oversizedLine } from '../../correlator/decoders/index.ts';
 import { isValidTimezone } from '../../correlator/decoders/time.ts';
 import { loadDecoders } from '../../correlator/decoders/custom/load.ts';
 import { useCustomDecoders } from '../../correlator/decoders/registry.ts';
-import { formatFinding } from '../../shared/yaml-source.ts';
 
 // A reader keeps at most this many bytes of one line; the rest of a longer line is counted, not stored.
 const MAX_LINE_BYTES = MAX_LINE * 4;
@@ -61,10 +63,21 @@ function write(text: string): Promise<void> | undefined {
   return new Promise((resolve) => process.stdout.once('drain', resolve));
 }
 
+/** The register as placement asks it; a missing or broken file is a command error naming what is wrong. */
+function registerLookup(file: string): AssetFinder {
+  if (!existsSync(file)) throw new CommandError(`${file}: no such file`);
+  const { register, findings } = AssetRegister.load(file);
+  if (!register) throw new CommandError(findings.map(formatFinding).join('\n'));
+  return (name) => {
+    const a = register.lookup(name);
+    return a ? { host: a.host, unit: a.unit, securityLevel: a.security_level } : undefined;
+  };
+}
+
 export const command: Command = {
   name: 'decode',
   summary: 'decode raw firewall / antivirus lines to normalized events (JSON lines)',
-  usage: `Usage: canhgac decode [--format NAME|auto] [--timezone ZONE] [--decoders DIR] [FILE|-]
+  usage: `Usage: canhgac decode [--format NAME|auto] [--timezone ZONE] [--assets FILE] [--decoders DIR] [FILE|-]
        canhgac decode --list [--decoders DIR]
 
 Reads raw log lines from FILE (or standard input with - or no FILE) and writes one normalized event
@@ -76,6 +89,8 @@ lines were pipeline errors; 1 when FILE cannot be read; 2 on bad usage.
 Options:
   --format NAME    decode every line as NAME (see --list); auto (default) sniffs each line
   --timezone ZONE  IANA zone for times written without an offset (default ${DEFAULT_TIMEZONE})
+  --assets FILE    asset register (rules/assets.yml): a firewall line is placed on the registered server
+                   it is about (host.name, labels.unit, labels.security_level), as the correlator does
   --decoders DIR   custom decoders (YAML, see rules/decoders/README.md) tried before the built-in
                    ones; a broken file is reported as FILE:LINE:COL and stops the command (exit 1)
   --list           name the formats and exit`,
@@ -83,6 +98,7 @@ Options:
     const { values, positionals } = parseFlags(argv, {
       format: { type: 'string' },
       timezone: { type: 'string' },
+      assets: { type: 'string' },
       list: { type: 'boolean' },
       decoders: { type: 'string' },
     });
@@ -99,6 +115,7 @@ Options:
     if (!isKnownFormat(format)) throw new UsageError(`unknown format '${format}' (see canhgac decode --list)`);
     const timezone = values.timezone ?? DEFAULT_TIMEZONE;
     if (!isValidTimezone(timezone)) throw new UsageError(`unknown time zone '${timezone}'`);
+    const placement = values.assets === undefined ? undefined : { assets: registerLookup(values.assets) };
     const file = positionals[0] ?? '-';
     let input: Readable;
     if (file === '-') input = process.stdin;
@@ -119,7 +136,7 @@ Options:
         total++;
         const received = new Date();
         const event =
-          length > bytes.length ? oversizedLine(bytes.toString('utf8'), length, { received }) : session.decodeBytes(bytes, { format, timezone, received });
+          length > bytes.length ? oversizedLine(bytes.toString('utf8'), length, { received }) : session.decodeBytes(bytes, { format, timezone, received, placement });
         if (event.event.kind === 'pipeline_error') errors++;
         else {
           const name = String(event.event.module ?? format);

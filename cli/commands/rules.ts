@@ -36,7 +36,7 @@ function display(file: string): string {
 }
 
 interface Decoders {
-  decodeLine(line: string, opts: { format?: string }): unknown;
+  decodeLine(line: string, opts: { format?: string; placement?: { assets?: (name: string) => { host?: string; unit?: string; securityLevel?: number } | undefined } }): unknown;
   isKnownFormat(name: string): boolean;
 }
 
@@ -114,6 +114,10 @@ async function test(argv: string[]): Promise<number> {
     if (!decoders.isKnownFormat(values.format)) throw new UsageError(`unknown format '${values.format}'`);
   }
   const runner = new EventRunner(ruleset, { ignoreLogsource: values['ignore-logsource'] ?? false });
+  const assets = (name: string) => {
+    const a = ruleset.context.assets.lookup(name);
+    return a ? { host: a.host, unit: a.unit, securityLevel: a.security_level } : undefined;
+  };
   const lines = createInterface({ input: createReadStream(values.events, 'utf8'), crlfDelay: Infinity });
   let index = -1;
   let bad = 0;
@@ -123,7 +127,8 @@ async function test(argv: string[]): Promise<number> {
     if (!line.trim()) continue;
     let event: unknown;
     if (decoders) {
-      event = decoders.decodeLine(line, { format: values.format });
+      // Placed on the servers of the rules' asset register, as the correlator does.
+      event = decoders.decodeLine(line, { format: values.format, placement: { assets } });
     } else {
       try {
         event = JSON.parse(line);

@@ -30,6 +30,20 @@ describe('canhgac decode', () => {
     expect(r.stderr).toBe('decode: 6 lines, 3 decoded (netfilter 1, cisco-asa 1, clamav 1), 3 pipeline errors\n');
   });
 
+  it('places firewall lines on the servers of the --assets register, and names a register it cannot read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canhgac-decode-'));
+    const assets = join(dir, 'assets.yml');
+    writeFileSync(assets, 'assets:\n  - { host: srv-rdp-01, aliases: [10.0.0.10], unit: so-tc, security_level: 4, owner: { name: An } }\n');
+    const r = canhgac(['decode', '--assets', assets, '-'], `${LINES[2]}\n`);
+    expect(r.status).toBe(0);
+    const event = JSON.parse(r.stdout);
+    expect([event.host.name, event.labels.unit, event.labels.security_level, event.event.action]).toEqual(['srv-rdp-01', 'so-tc', '4', 'firewall-rule']);
+    writeFileSync(assets, 'assets:\n  - { host: srv-rdp-01, unit: so-tc }\n');
+    const broken = canhgac(['decode', '--assets', assets, '-'], `${LINES[2]}\n`);
+    expect(broken.status).toBe(1);
+    expect(broken.stderr).toMatch(/assets\.yml:2:\d+: .*security_level/);
+  });
+
   it('reads standard input with - and applies --format and --timezone', () => {
     const r = canhgac(['decode', '--format', 'netfilter', '--timezone', 'UTC', '-'], 'Nov 26 07:00:00 fw kernel: IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 PROTO=UDP SPT=1 DPT=53\n');
     expect(r.status).toBe(0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NormalizedEventSchema } from '../../shared/event.ts';
-import { decodeBytes, decodeEnvelope, decodeLine, listFormats, MAX_LINE } from './index.ts';
+import { decodeBytes, decodeEnvelope, decodeLine, escapeControls, listFormats, MAX_LINE } from './index.ts';
 import { decoded, RECEIVED } from './test-support/decode.ts';
 
 describe('decodeLine', () => {
@@ -17,9 +17,17 @@ describe('decodeLine', () => {
     expect(f('@timestamp')).toBe('2026-11-26T00:00:00.000Z');
   });
 
-  it('rejects control characters and lone surrogates with their position', () => {
-    expect(decoded('<30>Nov 26 07:00:00 web01 app: bell\u0007here')('error.message')).toBe('input: control character 0x07 at position 35');
-    expect(decoded('abc\ud800def')('error.message')).toBe('input: invalid UTF-16 (lone surrogate) at position 3');
+  it('decodes a line with control characters and lone surrogates escaped, keeping the line as received', () => {
+    const line = '<30>Nov 26 07:00:00 web01 app: bell\u0007here\u001b[31m \ud800 \u007f';
+    const f = decoded(line);
+    expect([f('event.kind'), f('host.name'), f('message'), f('event.original')]).toEqual(['event', 'web01', 'bell\u2407here\u241b[31m \ufffd \u2421', line]);
+    expect(escapeControls('clean line, tab\tand Đ 😀')).toBe('clean line, tab\tand Đ 😀');
+  });
+
+  it('shows control characters inside a JSON document visibly too, so that it still parses', () => {
+    const line = `{"EventID":1116,"SourceName":"Microsoft-Windows-Windows Defender","Computer":"ws-1","Threat Name":"EICAR","Path":"C:\\\\Users\\\\a\u0000b.exe"}`;
+    const f = decoded(line);
+    expect([f('event.kind'), f('file.path'), f('event.original')]).toEqual(['alert', 'C:\\Users\\a\u2400b.exe', line]);
   });
 
   it('cuts a 10 MB line, says so, and does not try to decode it', () => {

@@ -1,6 +1,7 @@
 import type { Envelope } from '../../shared/envelope.ts';
 import type { NormalizedEvent } from '../../shared/event.ts';
 import { parseSyslog } from './framing/syslog.ts';
+import { placeEvent, type AssetFinder, type PlacementContext } from './placement.ts';
 import { customDecoders, decoderByName, decoders, sniff } from './registry.ts';
 import { DEFAULT_TIMEZONE, isValidTimezone, iso, type TimeContext } from './time.ts';
 import { DecodeError, type Decoder, type DecodeInput, type Draft } from './types.ts';
@@ -21,6 +22,8 @@ export interface DecodeOptions {
   state?: Map<string, unknown>;
   /** Decode with this decoder, sniffing nothing (a custom decoder's own tests). */
   decoder?: Decoder;
+  /** The asset register and the shipping collector, to decide the host the event is about (placement.ts). */
+  placement?: PlacementContext;
 }
 
 export function listFormats(): { name: string; description: string }[] {
@@ -53,30 +56,39 @@ function pipelineError(original: string, received: number, message: string, labe
   return event as NormalizedEvent;
 }
 
-/**
- * Control characters other than tab, DEL, and lone surrogates, in one pass. (U+FFFD is a character like any
- * other here: invalid UTF-8 is caught where bytes become text, in decodeBytes.)
- */
-// One native scan decides whether the careful per-character pass is needed at all. Written as a whole-line
-// match of what is allowed (anchored, so linear): the engine runs it about three times as fast as a search
-// for the characters that are not.
+// One native scan decides whether the per-character pass is needed at all. Written as a whole-line match of
+// what is allowed (anchored, so linear): the engine runs it about three times as fast as a search for the
+// characters that are not.
 const CLEAN = /^[\t\u0020-\u007e\u0080-\ud7ff\ue000-\uffff]*$/;
 
-function badInput(line: string): string | undefined {
-  if (CLEAN.test(line)) return undefined;
+/**
+ * The line with every control character but tab (C0, DEL) replaced by its visible Unicode control picture
+ * (U+2400 + code: NUL is ␀, ESC ␛, DEL ␡) and every lone surrogate by U+FFFD, so that whoever controls a
+ * logged field (a file name, a URL, a user name) cannot make the line undecodable and so hide it from the
+ * rules. A picture rather than a backslash escape: a backslash would split "DOMAIN\user" and Windows paths
+ * in the wrong place, and would need escaping again inside a JSON document.
+ */
+export function escapeControls(line: string): string {
+  if (CLEAN.test(line)) return line;
+  let out = '';
+  let from = 0;
   for (let i = 0; i < line.length; i++) {
     const c = line.charCodeAt(i);
     if (c >= 32 && c < 127) continue;
-    if ((c < 32 && c !== 9) || c === 127) return `input: control character 0x${c.toString(16).padStart(2, '0')} at position ${i}`;
-    if (c >= 0xd800 && c <= 0xdfff) {
+    let picture: string | undefined;
+    if ((c < 32 && c !== 9) || c === 127) picture = String.fromCharCode(c === 127 ? 0x2421 : 0x2400 + c);
+    else if (c >= 0xd800 && c <= 0xdfff) {
       if (c <= 0xdbff && i + 1 < line.length && (line.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
         i++;
         continue;
       }
-      return `input: invalid UTF-16 (lone surrogate) at position ${i}`;
+      picture = '\ufffd';
     }
+    if (picture === undefined) continue;
+    out += line.slice(from, i) + picture;
+    from = i + 1;
   }
-  return undefined;
+  return out + line.slice(from);
 }
 
 /** A line too long to keep whole (a reader stopped buffering it): a pipeline_error keeping its head. */
@@ -88,8 +100,24 @@ export function oversizedLine(head: string, totalLength: number, opts: Pick<Deco
   });
 }
 
-/** Decodes one raw line to a normalized event; never throws, and a line nothing understands becomes a pipeline_error. */
+/** Decoding one line on its own: no register, no collector; the appliance is the host. */
+const NO_PLACEMENT: PlacementContext = {};
+
+/**
+ * Decodes one raw line to a normalized event about the right host (placement.ts); never throws, and a line
+ * nothing understands becomes a pipeline_error.
+ */
 export function decodeLine(rawLine: string, opts: DecodeOptions = {}): NormalizedEvent {
+  const json = typeof rawLine === 'string' && rawLine.charCodeAt(0) === 123;
+  let event = decodeUnplaced(rawLine, opts, json);
+  // A JSON document is parsed as it came (JSON.parse refuses raw control characters on its own, so clean
+  // documents skip the scan); one refused is decoded again with its control characters shown.
+  if (json && event.event.kind === 'pipeline_error' && rawLine.length <= MAX_LINE && !CLEAN.test(rawLine)) event = decodeUnplaced(rawLine, opts, false);
+  placeEvent(event, opts.placement ?? NO_PLACEMENT);
+  return event;
+}
+
+function decodeUnplaced(rawLine: string, opts: DecodeOptions, asIs: boolean): NormalizedEvent {
   const received = opts.received?.getTime() ?? Date.now();
   const safeReceived = Number.isFinite(received) ? received : Date.now();
   let line = typeof rawLine === 'string' ? rawLine : String(rawLine);
@@ -100,28 +128,27 @@ export function decodeLine(rawLine: string, opts: DecodeOptions = {}): Normalize
   }
   // A line read with its terminator still attached.
   if (line.charCodeAt(line.length - 1) === 10) line = line.slice(0, line.charCodeAt(line.length - 2) === 13 ? -2 : -1);
-  // JSON text cannot hold raw control characters (JSON.parse reports them with their position), so only
-  // other lines need the scan.
-  const bad = line.charCodeAt(0) === 123 ? undefined : badInput(line);
-  if (bad) return pipelineError(line, safeReceived, bad);
+  // The decoders read the escaped line; event.original keeps the line as received.
+  const original = line;
+  if (!asIs) line = escapeControls(line);
   const time: TimeContext = { received: safeReceived, timezone: zoneOf(opts.timezone) };
   const format = opts.format && opts.format !== 'auto' ? opts.format : undefined;
   let decoder: Decoder | undefined = opts.decoder;
   if (decoder === undefined && format !== undefined) {
     decoder = decoderByName(format);
-    if (!decoder) return pipelineError(line, safeReceived, `format: unknown format '${format}' at position 0`);
+    if (!decoder) return pipelineError(original, safeReceived, `format: unknown format '${format}' at position 0`);
   }
   let input: DecodeInput;
   try {
     const framed = line.charCodeAt(0) === 123 /* { */ ? { offset: 0 } : parseSyslog(line, time);
     input = { payload: framed.offset ? line.slice(framed.offset) : line, offset: framed.offset, header: framed.header, time, state: opts.state };
   } catch (err) {
-    return pipelineError(line, safeReceived, `syslog: ${(err as Error).message} at position 0`);
+    return pipelineError(original, safeReceived, `syslog: ${(err as Error).message} at position 0`);
   }
   if (!decoder) {
     decoder = sniff(input);
     if (!decoder) {
-      return pipelineError(line, safeReceived, `auto: no decoder recognised the line at position ${input.offset}`);
+      return pipelineError(original, safeReceived, `auto: no decoder recognised the line at position ${input.offset}`);
     }
   }
   // '@timestamp' first so that the JSON of an event reads in the usual order.
@@ -131,9 +158,9 @@ export function decodeLine(rawLine: string, opts: DecodeOptions = {}): Normalize
   } catch (err) {
     const pos = err instanceof DecodeError ? err.position + input.offset : input.offset;
     const why = err instanceof Error ? err.message : String(err);
-    return pipelineError(line, safeReceived, `${decoder.name}: ${why} at position ${pos}`, undefined, decoder.name);
+    return pipelineError(original, safeReceived, `${decoder.name}: ${why} at position ${pos}`, undefined, decoder.name);
   }
-  return finish(draft, decoder, input, line, safeReceived);
+  return finish(draft, decoder, input, original, original !== line, safeReceived);
 }
 
 /** Whether a decoder's sniff takes a line as decodeLine frames it (a custom decoder's own tests). */
@@ -147,19 +174,22 @@ export function sniffsLine(decoder: Decoder, line: string, received: Date): bool
   }
 }
 
-function finish(draft: Draft, decoder: Decoder, input: DecodeInput, line: string, received: number): NormalizedEvent {
+function finish(draft: Draft, decoder: Decoder, input: DecodeInput, line: string, escaped: boolean, received: number): NormalizedEvent {
   const h = input.header;
   const ev = draft as Draft & Record<string, unknown>;
   if (ev['@timestamp'] === undefined) ev['@timestamp'] = (h?.timestamp !== undefined ? iso(h.timestamp) : undefined) ?? iso(received) ?? new Date(received).toISOString();
   const e = draft.event;
   e.kind ??= 'event';
-  (e as Record<string, unknown>).original ??= line;
+  const kept = e as Record<string, unknown>;
+  // A decoder that keeps its (escaped) payload as the original gets the line as received instead.
+  if (kept.original === undefined || (escaped && kept.original === input.payload)) kept.original = line;
   (e as Record<string, unknown>).module ??= decoder.name;
   e.dataset ??= decoder.name;
   if (h) {
+    // The syslog host of an appliance's line is the appliance (observer); of an endpoint's, the host itself.
     if (h.hostname !== undefined) {
-      const host = (draft.host ??= {});
-      host.name ??= h.hostname;
+      if (draft.observer !== undefined && draft.observer.type !== 'antivirus') draft.observer.name ??= h.hostname;
+      else (draft.host ??= {}).name ??= h.hostname;
     }
     if (h.appName !== undefined) {
       const proc = (draft.process ??= {});
@@ -222,15 +252,16 @@ export function createDecodeSession(): DecodeSession {
   };
 }
 
-/** decodeLine on a soc.raw envelope, then the envelope's host, unit, drill and id. */
-export function decodeEnvelope(env: Envelope, opts: { timezone?: string; state?: Map<string, unknown> } = {}): NormalizedEvent {
+/**
+ * decodeLine on a soc.raw envelope, placed with the asset register and the envelope's collector (host and
+ * unit), then the envelope's drill and id.
+ */
+export function decodeEnvelope(env: Envelope, opts: { timezone?: string; state?: Map<string, unknown>; assets?: AssetFinder } = {}): NormalizedEvent {
   const received = new Date(env.received);
-  const event = decodeLine(env.line, { format: env.format, received, timezone: opts.timezone, state: opts.state }) as NormalizedEvent & Record<string, unknown>;
-  const host = (event.host ??= {});
-  if (host.name === undefined) host.name = env.host;
-  if (env.unit !== undefined || env.drill !== undefined || env.truncated) {
+  const placement = { assets: opts.assets, collector: { host: env.host, unit: env.unit } };
+  const event = decodeLine(env.line, { format: env.format, received, timezone: opts.timezone, state: opts.state, placement }) as NormalizedEvent & Record<string, unknown>;
+  if (env.drill !== undefined || env.truncated) {
     const labels = (event.labels ??= {}) as Record<string, string>;
-    if (env.unit !== undefined) labels.unit = env.unit;
     if (env.drill !== undefined) labels.drill = env.drill;
     if (env.truncated) labels.line_truncated = 'true';
   }

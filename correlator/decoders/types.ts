@@ -1,6 +1,22 @@
 import type { SyslogHeader } from './framing/syslog.ts';
 import type { TimeContext } from './time.ts';
 
+/** One side of an appliance: the interface and the zone a packet came in by or left by. */
+export interface ObserverSide {
+  interface?: { name?: string };
+  zone?: string;
+}
+
+/** One end of a connection; nat is the address the appliance translated it to. */
+export interface Endpoint {
+  ip?: string;
+  port?: number;
+  domain?: string;
+  bytes?: number;
+  packets?: number;
+  nat?: { ip?: string; port?: number };
+}
+
 /** What a decoder fills in; index.ts adds @timestamp defaults, event.kind, event.original and the module names. */
 export interface Draft {
   '@timestamp'?: string;
@@ -17,13 +33,13 @@ export interface Draft {
   };
   message?: string;
   host?: { name?: string; ip?: string };
-  observer?: { vendor?: string; product?: string; type?: string; name?: string };
-  source?: { ip?: string; port?: number; domain?: string };
-  destination?: { ip?: string; port?: number; domain?: string };
-  network?: { transport?: string; direction?: string };
-  rule?: { name?: string };
+  observer?: { vendor?: string; product?: string; type?: string; name?: string; serial_number?: string; ingress?: ObserverSide; egress?: ObserverSide };
+  source?: Endpoint;
+  destination?: Endpoint;
+  network?: { transport?: string; direction?: string; application?: string; bytes?: number; packets?: number };
+  rule?: { id?: string; name?: string };
   file?: { path?: string; name?: string; hash?: Record<string, string> };
-  threat?: { software?: { name?: string } };
+  threat?: { software?: { name?: string; id?: string; type?: string } };
   user?: { name?: string; domain?: string };
   process?: { name?: string; pid?: number; executable?: string };
   log?: { syslog?: { priority?: number; facility?: { code: number }; severity?: { code: number } } };

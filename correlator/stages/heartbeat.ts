@@ -14,6 +14,8 @@ export function heartbeatEvent(env: Envelope): NormalizedEvent {
     '@timestamp': new Date(Date.parse(env.received)).toISOString(),
     event: { kind: 'state', dataset: 'canhgac.heartbeat', module: 'canhgac', original: JSON.stringify(hb), id: env.id, ingested: new Date().toISOString() },
     host: { name: env.host },
+    // The collector is the log source a heartbeat speaks for (the silent-source rule groups by observer.name).
+    observer: { name: env.host },
     labels,
     canhgac: {
       heartbeat: {

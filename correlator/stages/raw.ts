@@ -137,15 +137,10 @@ export class RawStage {
         continue;
       }
       const env = parsed.envelope;
-      const event = env.kind === 'heartbeat' ? heartbeatEvent(env) : decodeEnvelope(env, { timezone: deps.timezone, state: this.sessions.for(env.host, env.source) });
+      const event = env.kind === 'heartbeat' ? heartbeatEvent(env) : decodeEnvelope(env, { timezone: deps.timezone, state: this.sessions.for(env.host, env.source), assets: deps.assets });
       if (deps.ledger) {
         if (env.kind === 'heartbeat') observeHeartbeat(deps.ledger, env);
         else observeEvent(deps.ledger, env, event);
-      }
-      // The owning unit from the asset register when the collector did not say, so that rules see it.
-      if (!event.labels?.unit && event.host?.name) {
-        const unit = deps.assets(event.host.name)?.unit;
-        if (unit) event.labels = { ...event.labels, unit };
       }
       if (env.timeShiftMs) event['@timestamp'] = new Date(Date.parse(event['@timestamp']) + env.timeShiftMs).toISOString();
       kinds.add(event.event.kind);

@@ -3,13 +3,13 @@ import type { RuleSet } from '../detection/ruleset.ts';
 /** The rule set in force now; hot reload swaps what this returns. */
 export type CurrentRules = () => RuleSet;
 
-/** Asset register lookup: unit and security level (Decree 85/2016) of a host. */
-export type AssetLookup = (host: string) => { unit?: string; securityLevel?: number } | undefined;
+/** Asset register lookup: the registered name, unit and security level (Decree 85/2016) of a host. */
+export type AssetLookup = (host: string) => { host?: string; unit?: string; securityLevel?: number } | undefined;
 
 export function assetLookup(rules: CurrentRules): AssetLookup {
   return (host) => {
     const a = rules().context.assets.lookup(host);
-    return a ? { unit: a.unit, securityLevel: a.security_level } : undefined;
+    return a ? { host: a.host, unit: a.unit, securityLevel: a.security_level } : undefined;
   };
 }
 

@@ -199,8 +199,11 @@ export function mapCef(rec: CefRecord, custom: CustomField[], input: DecodeInput
     setThreat(draft, threat);
     addCategory(draft, 'malware');
   }
-  const host = present(x.dvchost ?? x.deviceHostName);
-  if (host) draft.host = { name: host };
+  // The device that logged is the observer; a detection is about the endpoint it names.
+  const device = present(x.dvchost ?? x.deviceHostName);
+  if (device) draft.observer!.name = device;
+  const endpoint = present(x.dhost ?? x.shost);
+  if (endpoint && draft.threat) draft.host = { name: endpoint };
   const dir = x.deviceDirection;
   if (dir === '0' || dir === '1') (draft.network ??= {}).direction = dir === '0' ? 'inbound' : 'outbound';
   if (draft.source || draft.destination) addCategory(draft, 'network');

@@ -90,6 +90,8 @@ function firstTransport(words: string[], limit: number): string | undefined {
   return undefined;
 }
 
+const FIELD_KEY = /^[A-Z]\w*(?: \w+){1,3}$/;
+
 /** "Key: value, Key: value" records of FTD connection, intrusion and file events (430001-430005). */
 function colonFields(text: string): Record<string, string> {
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
@@ -98,7 +100,8 @@ function colonFields(text: string): Record<string, string> {
     const colon = text.indexOf(': ', i);
     if (colon < 0) break;
     const key = text.slice(i, colon).trim();
-    // The value runs to the next ", Key: " (a comma, a space, a word without spaces, then ": ").
+    // The value runs to the next ", Key: ": a comma, a space, then a key of one word or a few words the
+    // first of them capitalised ("Prefilter Policy", "Tunnel or Prefilter Rule"), then ": ".
     let j = colon + 2;
     let end = text.length;
     let next = text.length;
@@ -107,7 +110,7 @@ function colonFields(text: string): Record<string, string> {
       if (comma < 0) break;
       const colon2 = text.indexOf(': ', comma + 2);
       const space = text.indexOf(' ', comma + 2);
-      if (colon2 > 0 && (space < 0 || space >= colon2)) {
+      if (colon2 > 0 && (space < 0 || space >= colon2 || (colon2 - comma < 48 && FIELD_KEY.test(text.slice(comma + 2, colon2))))) {
         end = comma;
         next = comma + 2;
         break;
@@ -302,6 +305,33 @@ function genericEndpoints(words: string[], draft: Draft): void {
   } else addType(draft, 'info');
 }
 
+/**
+ * event.action by message id, as Elastic's Cisco ASA integration names them; any other message is the
+ * work of the access rules ("firewall-rule"). AAA rejections (113015, 611102) are logon failures here,
+ * where Elastic leaves them "firewall-rule", so that one login rule reads every failed login.
+ */
+const ACTIONS: Record<number, string> = {
+  302014: 'flow-expiration', 302016: 'flow-expiration', 302018: 'flow-expiration', 302021: 'flow-expiration', 302036: 'flow-expiration', 305012: 'flow-expiration', 609002: 'flow-expiration',
+  302020: 'flow-creation',
+  113004: 'logged-in', 113012: 'logged-in', 605005: 'logged-in', 611101: 'logged-in',
+  113005: 'logon-failed', 113015: 'logon-failed', 605004: 'logon-failed', 611102: 'logon-failed', 716039: 'logon-failed',
+  113019: 'client-vpn-disconnected', 113039: 'client-vpn-connected', 722051: 'client-vpn-connected',
+  113030: 'client-vpn-error', 113032: 'client-vpn-error', 113033: 'client-vpn-error', 113034: 'client-vpn-error', 113035: 'client-vpn-error', 113037: 'client-vpn-error',
+  430001: 'intrusion-detected', 430002: 'connection-started', 430003: 'connection-finished', 430004: 'file-detected', 430005: 'malware-detected',
+  602303: 'created', 602304: 'deleted', 713902: 'error', 713904: 'error', 750003: 'connection-error',
+};
+
+/** Outcome of the login messages: a failed logon is a failure whatever the text says. */
+function loginOutcome(draft: Draft, action: string): void {
+  if (action === 'logon-failed') {
+    draft.event.outcome = 'failure';
+    addCategory(draft, 'authentication');
+  } else if (action === 'logged-in') {
+    draft.event.outcome = 'success';
+    addCategory(draft, 'authentication');
+  }
+}
+
 function tagAt(p: string): number {
   const at = p.indexOf('%');
   if (at < 0 || at > 200) return -1;
@@ -349,12 +379,18 @@ export const ciscoAsa: Decoder = {
     const text = p.slice(tag.text).trim();
     draft.message = text;
     const h = input.header;
-    // "Apr 27 02:03:03 dev01: %ASA-..." puts the host where a tag would be.
-    if (h && !h.hostname && h.appName && h.procId === undefined) draft.host = { name: h.appName };
+    // "Apr 27 02:03:03 dev01: %ASA-..." puts the firewall's name where a tag would be.
+    if (h && !h.hostname && h.appName && h.procId === undefined) draft.observer!.name = h.appName;
     if (at > 0 && !h?.hostname) {
       const before = p.slice(0, at).replace(/[:\s]+$/, '');
-      if (before && !before.includes(' ')) draft.host = { name: before };
+      if (before && !before.includes(' ')) draft.observer!.name = before;
     }
     decodeMessage(id, text, draft);
+    // FTD's access-control verdict ("Allow", "Block") stays beside the Elastic action name.
+    if (id >= 430001 && id <= 430005 && draft.event.action !== undefined) (draft.cisco = { ftd: { rule_action: draft.event.action } });
+    draft.event.action = ACTIONS[id] ?? 'firewall-rule';
+    loginOutcome(draft, draft.event.action);
+    // As Elastic: the firewall did what it logged (a deny included) unless the message says it failed.
+    draft.event.outcome ??= 'success';
   },
 };

@@ -1,7 +1,7 @@
-import { addCategory, addType, observer, present, setDestination, setFilePath, setSource, setThreat, setTransport, setUser, verdict } from '../ecs.ts';
+import { addCategory, addType, int, ip, observer, port, present, setDestination, setFilePath, setSource, setThreat, setTransport, setUser, verdict } from '../ecs.ts';
 import { splitCsv } from '../scan/kv.ts';
 import { iso, parseDateTime } from '../time.ts';
-import { DecodeError, type Decoder, type Draft } from '../types.ts';
+import { DecodeError, type Decoder, type Draft, type ObserverSide } from '../types.ts';
 
 /**
  * Palo Alto Networks PAN-OS syslog CSV (the documented field order of each log type): TRAFFIC and THREAT
@@ -31,37 +31,114 @@ function threatName(field: string | undefined): string | undefined {
   return name || undefined;
 }
 
+const FLOW_ACTIONS: Record<string, string> = { start: 'flow_started', end: 'flow_terminated', drop: 'flow_dropped', deny: 'flow_denied' };
+
+/** An address PAN-OS filled in: 0.0.0.0 and :: are its "none". */
+function assigned(value: string | undefined): string | undefined {
+  const a = ip(value);
+  return a === undefined || a === '0.0.0.0' || a === '::' ? undefined : a;
+}
+
+function count(value: string | undefined): number | undefined {
+  return int(value);
+}
+
+/** Elastic's event.severity for PAN-OS threat severities (1 is the worst). */
+const SEVERITY: Record<string, number> = { critical: 1, high: 2, medium: 3, low: 4, informational: 5 };
+
+/** A zone and an interface of the firewall, when PAN-OS names either. */
+function side(zone: string | undefined, iface: string | undefined): ObserverSide | undefined {
+  const z = present(zone);
+  const i = present(iface);
+  if (z === undefined && i === undefined) return undefined;
+  const out: ObserverSide = {};
+  if (z !== undefined) out.zone = z;
+  if (i !== undefined) out.interface = { name: i };
+  return out;
+}
+
+/** Fields TRAFFIC and THREAT share: NAT, zones, interfaces, application, device name. */
+function session(f: string[], type: string, draft: Draft): void {
+  // "0.0.0.0" (no translation) is the common case: checked before parsing the address.
+  if (f[9] !== '0.0.0.0' && draft.source) {
+    const snat = assigned(f[9]);
+    if (snat) draft.source.nat = { ip: snat, port: port(f[26]) || undefined };
+  }
+  if (f[10] !== '0.0.0.0' && draft.destination) {
+    const dnat = assigned(f[10]);
+    if (dnat) draft.destination.nat = { ip: dnat, port: port(f[27]) || undefined };
+  }
+  const o = draft.observer!;
+  const ingress = side(f[16], f[18]);
+  if (ingress) o.ingress = ingress;
+  const egress = side(f[17], f[19]);
+  if (egress) o.egress = egress;
+  const app = present(f[14]);
+  if (app && app !== 'incomplete' && app !== 'not-applicable') (draft.network ??= {}).application = app;
+  // The device name follows the device-group hierarchy: field 52 of TRAFFIC, 59 of THREAT.
+  const device = present(f[type === 'THREAT' ? 59 : 52]);
+  if (device && !device.includes(' ')) o.name = device;
+}
+
 function traffic(f: string[], type: string, draft: Draft): void {
   setSource(draft, f[7], f[24]);
   setDestination(draft, f[8], f[25]);
   setTransport(draft, f[29]);
   if (present(f[11])) draft.rule = { name: f[11]! };
   setUser(draft, f[12] || f[13]);
+  session(f, type, draft);
   const action = present(f[30]);
   addCategory(draft, 'network');
   if (type !== 'THREAT') {
+    // Bytes and packets: total, sent by the source, received back (PAN-OS TRAFFIC fields 31-34, 44-45).
+    const n = draft.network ??= {};
+    const bytes = count(f[31]);
+    if (bytes !== undefined) n.bytes = bytes;
+    const packets = count(f[34]);
+    if (packets !== undefined) n.packets = packets;
+    const sentBytes = count(f[32]);
+    const rcvdBytes = count(f[33]);
+    const sentPkts = count(f[44]);
+    const rcvdPkts = count(f[45]);
+    const s = draft.source;
+    const d = draft.destination;
+    if (s && sentBytes !== undefined) s.bytes = sentBytes;
+    if (s && sentPkts !== undefined) s.packets = sentPkts;
+    if (d && rcvdBytes !== undefined) d.bytes = rcvdBytes;
+    if (d && rcvdPkts !== undefined) d.packets = rcvdPkts;
+    const endReason = present(f[46]);
+    if (endReason) draft.event.reason = endReason;
     addType(draft, 'connection');
-    if (action) draft.event.action = action;
+    // Elastic's names for the session's log subtype (start, end, drop, deny); the policy's action
+    // word (allow, deny, drop, reset-*) stays in panw.action.
+    draft.event.action = FLOW_ACTIONS[f[4] ?? ''] ?? action;
+    if (action) draft.panw = { action };
     const v = verdict(action);
     if (v) addType(draft, v);
     const sub = f[4];
     if (sub === 'start') addType(draft, 'start');
     else if (sub === 'end') addType(draft, 'end');
-    draft.event.outcome = 'success';
+    // As Elastic reads PAN-OS: a session the policy denied is a failure.
+    draft.event.outcome = v === 'denied' ? 'failure' : 'success';
     return;
   }
   addCategory(draft, 'intrusion_detection');
   const sub = f[4] ?? '';
   draft.event.action = THREAT_SUBTYPES[sub] ?? sub;
   // A THREAT record's action "alert" means the session went on: allowed.
-  const v = action === 'alert' ? 'allowed' : verdict(action);
-  if (v) addType(draft, v);
-  draft.event.outcome = 'success';
+  const threatVerdict = action === 'alert' ? 'allowed' : verdict(action);
+  if (threatVerdict) addType(draft, threatVerdict);
+  draft.event.outcome = threatVerdict === 'denied' ? 'failure' : 'success';
   if (sub === 'virus' || sub === 'wildfire-virus' || sub === 'spyware' || sub === 'wildfire') addCategory(draft, 'malware');
   if (sub !== 'url') {
     const name = threatName(f[32]);
     if (name) setThreat(draft, name);
   }
+  // "Eicar Test File(100000)": the threat's id in parentheses; severity word in field 34.
+  const id = /\((\d{1,12})\)\s*$/.exec(f[32] ?? '')?.[1];
+  const severity = present(f[34])?.toLowerCase();
+  if (severity && SEVERITY[severity] !== undefined) draft.event.severity = SEVERITY[severity];
+  if (id || severity) draft.panw = { threat: { ...(id ? { id } : {}), ...(severity ? { severity } : {}), ...(present(f[33]) ? { category: f[33] } : {}) } };
   if (sub === 'file' || sub === 'virus' || sub === 'wildfire' || sub === 'wildfire-virus') setFilePath(draft, f[31]);
   if (sub !== 'url' && sub !== 'file') draft.event.kind = 'alert';
 }
@@ -109,20 +186,32 @@ export const paloalto: Decoder = {
         addType(draft, 'info');
         draft.event.action = f[4];
         return;
-      case 'GLOBALPROTECT':
+      case 'GLOBALPROTECT': {
+        // Event id (portal-auth, gateway-auth, ...), stage, status (success/failure), reason, error.
         draft.event.action = f[8];
         setUser(draft, f[12]);
-        // The client's public address, else its IPv6 one; 0.0.0.0 is the "none" PAN-OS writes.
-        setSource(draft, [f[17], f[18]].find((a) => present(a) && a !== '0.0.0.0'));
+        // The client's address as Elastic reads it (field 17, its IPv6 in 18), else the public one (15, 16)
+        // that a failed pre-login often alone carries; 0.0.0.0 is the "none" PAN-OS writes.
+        setSource(draft, [f[17], f[18], f[15], f[16]].map(assigned).find((a) => a !== undefined));
+        const machine = present(f[14]);
+        if (machine && draft.source) draft.source.domain = machine;
         addCategory(draft, 'network', 'session');
-        addType(draft, 'info');
+        const status = present(f[28])?.toLowerCase();
+        const auth = /auth|login/.test(f[8] ?? '') || /login/.test(f[9] ?? '');
+        if (auth) addCategory(draft, 'authentication');
+        if (status === 'success' || status === 'failure') draft.event.outcome = status;
+        addType(draft, auth ? 'start' : 'info');
+        const reason = present(f[26]) ?? present(f[25]) ?? present(f[27]);
+        if (reason) draft.event.reason = reason;
         return;
+      }
       case 'CONFIG':
         addCategory(draft, 'configuration');
         addType(draft, 'change');
         setSource(draft, f[7]);
         setUser(draft, f[10]);
-        draft.event.action = f[9];
+        // "cmd-set", "cmd-commit": the command, as Elastic names configuration actions.
+        if (present(f[9])) draft.event.action = `cmd-${f[9]}`;
         return;
       case 'SYSTEM':
         addCategory(draft, 'host');

@@ -1,4 +1,4 @@
-import { addCategory, addType, int, observer, present, setDestination, setSource, setTransport, setUser } from '../ecs.ts';
+import { addCategory, addType, int, ip, observer, port, present, setDestination, setSource, setTransport, setUser } from '../ecs.ts';
 import { scanKv } from '../scan/kv.ts';
 import { iso, parseDateTime } from '../time.ts';
 import { DecodeError, type Decoder, type Draft } from '../types.ts';
@@ -11,6 +11,12 @@ function hostPort(value: string | undefined): [string | undefined, string | unde
   const parts = v.split(':');
   return [parts[0], parts[1]];
 }
+
+/** SonicOS message ids (m=) to the action names of Elastic's SonicWall integration. */
+const ACTIONS: Record<string, string> = {
+  '98': 'connection-start', '537': 'connection-end', '713': 'connection-denied', '526': 'packet-management', '1235': 'packet-forwarded',
+  '1382': 'config-change', '30': 'login-failure', '994': 'session-start', '177': 'attack-detected', '1369': 'attack-detected', '1107': 'internal-log-failure',
+};
 
 export const sonicwall: Decoder = {
   name: 'sonicwall',
@@ -45,7 +51,27 @@ export const sonicwall: Decoder = {
     if (action === 'drop' || action === 'deny' || action === 'reject' || msg.includes('dropped') || msg.includes('blocked') || msg.includes('denied')) addType(draft, 'denied');
     else if (action === 'forward' || action === 'allow' || msg.includes('allowed') || msg.includes('permitted')) addType(draft, 'allowed');
     else addType(draft, 'info');
-    if (action) draft.event.action = action;
-    draft.sonicwall = { sn: x.sn, category: x.c, gcat: x.gcat, message_id: x.m } satisfies Draft[string];
+    // event.action by message id as Elastic names them; otherwise the fw_action word (kept below as well).
+    draft.event.action = ACTIONS[x.m] ?? action;
+    if (x.m === '30') {
+      addCategory(draft, 'authentication');
+      draft.event.outcome = 'failure';
+    }
+    if (present(x.sn)) draft.observer!.serial_number = x.sn;
+    // "src=1.2.3.4:41000:X1": the third part is the interface the packet came in by (the destination's, out).
+    const inIf = present(x.src?.split(':')[2]);
+    const outIf = present(x.dst?.split(':')[2]);
+    if (inIf) draft.observer!.ingress = { interface: { name: inIf } };
+    if (outIf) draft.observer!.egress = { interface: { name: outIf } };
+    const [snat, snatPort] = hostPort(x.natSrc);
+    const [dnat, dnatPort] = hostPort(x.natDst);
+    if (ip(snat) && ip(snat) !== ip(sIp) && draft.source) draft.source.nat = { ip: ip(snat)!, ...(port(snatPort) ? { port: port(snatPort) } : {}) };
+    if (ip(dnat) && ip(dnat) !== ip(dIp) && draft.destination) draft.destination.nat = { ip: ip(dnat)!, ...(port(dnatPort) ? { port: port(dnatPort) } : {}) };
+    const sent = int(x.sent);
+    const rcvd = int(x.rcvd);
+    if (sent !== undefined && draft.source) draft.source.bytes = sent;
+    if (rcvd !== undefined && draft.destination) draft.destination.bytes = rcvd;
+    draft.event.outcome ??= 'success';
+    draft.sonicwall = { sn: x.sn, category: x.c, gcat: x.gcat, message_id: x.m, fw_action: action } satisfies Draft[string];
   },
 };

@@ -21,7 +21,10 @@ export const sophosUtm: Decoder = {
     setUser(draft, x.user);
     const action = present(x.action);
     if (action) draft.event.action = action;
-    if (x.fwrule) draft.rule = { name: x.fwrule };
+    // fwrule is the packet-filter rule's number (ECS rule.id, as Elastic maps it).
+    if (present(x.fwrule)) draft.rule = { id: x.fwrule };
+    if (present(x.initf)) draft.observer!.ingress = { interface: { name: x.initf! } };
+    if (present(x.outitf)) draft.observer!.egress = { interface: { name: x.outitf! } };
     if (x.name) draft.message = x.name;
     if (draft.source || draft.destination) {
       addCategory(draft, 'network');

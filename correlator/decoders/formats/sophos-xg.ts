@@ -1,4 +1,4 @@
-import { addCategory, addType, observer, present, setDestination, setFileName, setHash, setSource, setThreat, setTransport, setUser, verdict } from '../ecs.ts';
+import { addCategory, addType, int, ip, observer, port, present, setDestination, setFileName, setHash, setSource, setThreat, setTransport, setUser, verdict } from '../ecs.ts';
 import { scanKv } from '../scan/kv.ts';
 import { iso, parseDateTime } from '../time.ts';
 import { DecodeError, type Decoder } from '../types.ts';
@@ -32,7 +32,25 @@ export const sophosXg: Decoder = {
     if (present(x.file_path) && draft.file) (draft.file as Record<string, unknown>).path = x.file_path;
     // Sandbox logs name a SHA-256 "sha1sum": the digest length decides.
     setHash(draft, x.sha256 ?? x.sha1sum);
-    if (x.fw_rule_name || x.fw_rule_id) draft.rule = { name: x.fw_rule_name || x.fw_rule_id! };
+    // The firewall rule's number and name; an IPS record names its signature instead (Elastic: rule.name).
+    const ruleName = present(x.fw_rule_name) ?? (type === 'IDP' || type === 'IPS' ? present(x.signature_msg) : undefined);
+    if (present(x.fw_rule_id) || ruleName) draft.rule = { ...(present(x.fw_rule_id) ? { id: x.fw_rule_id } : {}), ...(ruleName ? { name: ruleName } : {}) };
+    if (present(x.device_serial_id ?? x.device_id)) draft.observer!.serial_number = (x.device_serial_id ?? x.device_id)!;
+    const ingress = { ...(present(x.in_interface) ? { interface: { name: x.in_interface! } } : {}), ...(present(x.src_zone) ? { zone: x.src_zone! } : {}) };
+    const egress = { ...(present(x.out_interface) ? { interface: { name: x.out_interface! } } : {}), ...(present(x.dst_zone) ? { zone: x.dst_zone! } : {}) };
+    if (Object.keys(ingress).length) draft.observer!.ingress = ingress;
+    if (Object.keys(egress).length) draft.observer!.egress = egress;
+    const app = present(x.app_name) ?? present(x.application);
+    if (app) (draft.network ??= {}).application = app.toLowerCase();
+    const snat = ip(x.src_trans_ip);
+    if (snat && draft.source) draft.source.nat = { ip: snat, ...(port(x.src_trans_port) ? { port: port(x.src_trans_port) } : {}) };
+    const dnat = ip(x.dst_trans_ip);
+    if (dnat && draft.destination) draft.destination.nat = { ip: dnat, ...(port(x.dst_trans_port) ? { port: port(x.dst_trans_port) } : {}) };
+    const sent = int(x.sent_bytes);
+    const received = int(x.recv_bytes);
+    if (sent !== undefined && draft.source) draft.source.bytes = sent;
+    if (received !== undefined && draft.destination) draft.destination.bytes = received;
+    draft.event.outcome = 'success';
     draft.event.action = present(subtype) ?? present(x.status);
     if (x.message) draft.message = x.message;
     if (draft.source || draft.destination) addCategory(draft, 'network');

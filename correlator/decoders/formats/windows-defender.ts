@@ -1,4 +1,4 @@
-import { addCategory, addType, observer, setFilePath, setHash, setThreat, setUser } from '../ecs.ts';
+import { addCategory, addType, int, observer, setFilePath, setHash, setThreat, setUser } from '../ecs.ts';
 import { DecodeError, type Decoder } from '../types.ts';
 import { field, windowsCommon, windowsEvent } from './windows-event.ts';
 
@@ -75,9 +75,22 @@ export const windowsDefender: Decoder = {
       const colon = part.indexOf(':');
       if (colon > 0) setHash(draft, part.slice(colon + 1).trim(), part.slice(0, colon).trim().toLowerCase());
     }
-    setUser(draft, field(ev, 'AccountName') ?? field(ev, 'Detection User', 'User'));
+    // The user the detection was about; the record's account (AccountName) is the Defender service
+    // itself (SYSTEM) on most events, so it only stands in when the detection names nobody.
+    const detectionUser = field(ev, 'Detection User', 'User');
+    setUser(draft, detectionUser ?? field(ev, 'AccountName'));
     const domain = field(ev, 'Domain');
-    if (draft.user && domain && draft.user.domain === undefined) draft.user.domain = domain;
+    if (!detectionUser && draft.user && domain && draft.user.domain === undefined) draft.user.domain = domain;
+    // Severity (1 low .. 5 severe), category (Trojan, Tool, ...), the threat's id and the action Defender took.
+    const severity = int(field(ev, 'Severity ID'));
+    if (severity !== undefined) draft.event.severity = severity;
+    const category = field(ev, 'Category Name');
+    const threatId = field(ev, 'Threat ID');
+    if (draft.threat?.software && (category || threatId)) Object.assign(draft.threat.software, category ? { type: category } : {}, threatId ? { id: threatId } : {});
+    // "%%887" is a message id the exporter did not resolve: no action name to keep.
+    const taken = field(ev, 'Action Name')?.replace(/^%%\d+$/, '') || undefined;
+    const severityName = field(ev, 'Severity Name');
+    if (taken || severityName || category) draft.defender = { ...(severityName ? { severity: severityName } : {}), ...(category ? { category } : {}), ...(taken ? { action: taken } : {}) };
     const reason = field(ev, 'Error Description', 'Reason');
     if (reason) draft.event.reason = reason.trim();
   },
