@@ -1,4 +1,4 @@
-import { addCategory, addType, observer, present, setDestination, setHash, setSource, setUser } from '../ecs.ts';
+import { addCategory, addType, observer, present, setDestination, setHash, setSource, setThreat, setUser } from '../ecs.ts';
 import { iso } from '../time.ts';
 import { DecodeError, type Decoder, type Draft } from '../types.ts';
 import { jsonObject, str } from './json-payload.ts';
@@ -100,6 +100,12 @@ export const m365Defender: Decoder = {
       const a = str(p.ActionType) ?? '';
       if (a.endsWith('Success')) draft.event.outcome = 'success';
       else if (a.endsWith('Failed') || a.endsWith('Failure')) draft.event.outcome = 'failure';
+    }
+    if (table === 'DeviceEvents' && str(p.ActionType) === 'AntivirusDetection') {
+      // Defender Antivirus found malware on the device: the threat is in AdditionalFields (ThreatName).
+      addCategory(draft, 'malware');
+      draft.event.kind = 'alert';
+      setThreat(draft, str(additional(p.AdditionalFields).ThreatName));
     }
     if (table === 'EmailEvents') {
       const d = str(p.DeliveryAction);

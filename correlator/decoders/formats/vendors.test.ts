@@ -118,5 +118,8 @@ describe('Bitdefender GravityZone, Sophos Central, Cisco Secure Endpoint, Arista
     expect([inbound('source.ip'), inbound('destination.ip'), inbound('destination.port'), inbound('network.transport'), inbound('network.direction')]).toEqual(['203.0.113.9', '10.0.0.20', 443, 'tcp', 'inbound']);
     const file = decoded('{"category":"AdvancedHunting-DeviceFileEvents","properties":{"ActionType":"FileCreated","DeviceName":"kt-pc-07","FileName":"a.dll","FolderPath":"C:\\\\Windows\\\\a.dll","SHA256":"add683a6910abbbf0e28b557fad0ba998166394932ae2aca069d9aa19ea8fe88","InitiatingProcessAccountName":"system","InitiatingProcessAccountDomain":"nt authority","Timestamp":"2026-11-26T01:00:00Z"}}');
     expect([file('file.name'), file('file.path'), file('file.hash.sha256'), file('user.name'), file('user.domain')]).toEqual(['a.dll', 'C:\\Windows\\a.dll', 'add683a6910abbbf0e28b557fad0ba998166394932ae2aca069d9aa19ea8fe88', 'system', 'nt authority']);
+    const av = decoded('{"category":"AdvancedHunting-DeviceEvents","properties":{"ActionType":"AntivirusDetection","DeviceName":"kt-pc-07","FileName":"a.exe","FolderPath":"C:\\\\Users\\\\lan\\\\a.exe","AdditionalFields":"{\\"ThreatName\\":\\"Trojan:Win32/Wacatac.B!ml\\",\\"WasRemediated\\":true}","Timestamp":"2026-11-26T01:00:00Z"}}');
+    expect([av('event.category'), av('event.kind'), av('threat.software.name'), av('file.path')]).toEqual([['host', 'malware'], 'alert', 'Trojan:Win32/Wacatac.B!ml', 'C:\\Users\\lan\\a.exe']);
+    expect(decoded('{"category":"AdvancedHunting-DeviceEvents","properties":{"ActionType":"PnpDeviceConnected","DeviceName":"kt-pc-07","Timestamp":"2026-11-26T01:00:00Z"}}')('event.category')).toEqual(['host']);
   });
 });
