@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,58 +8,8 @@ import type { Incident } from '../../shared/incident.ts';
 import { readRecordingLines } from '../../correlator/drills/recording.ts';
 import { parseEnvelope } from '../../shared/envelope.ts';
 import { EmbeddedIncidentStore } from '../../shared/store/embedded.ts';
-import { canhgacBin } from '../../test/support/cli.ts';
-import { elasticsearchUrl, kafkaBrokers, testElasticsearch, uniqueName } from '../../test/support/services.ts';
 import { DEMO_RECORDING } from './config.ts';
-
-const PASSWORD = 'start-test-password-1';
-
-interface Started {
-  child: ChildProcess;
-  base: string;
-  stdout: () => string;
-  stderr: () => string;
-}
-
-/** `canhgac start` as a user runs it, with neither Kafka nor Elasticsearch in its environment. */
-function start(dataDir: string, extra: string[] = [], services: { KAFKA_BROKERS?: string; ELASTICSEARCH_URL?: string } = {}): Promise<Started> {
-  const env: NodeJS.ProcessEnv = { ...process.env, CANHGAC_ADMIN_PASSWORD: PASSWORD };
-  delete env.KAFKA_BROKERS;
-  delete env.ELASTICSEARCH_URL;
-  Object.assign(env, services);
-  const child = spawn(process.execPath, [canhgacBin, 'start', '--port', '0', '--data', dataDir, ...extra], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no console address within 30 s\n${out}\n${err}`)), 30_000);
-    const check = () => {
-      const m = /console\s+(http:\/\/\S+?)\/?\s/.exec(out);
-      if (!m) return;
-      clearTimeout(timer);
-      child.stdout!.off('data', check);
-      resolve({ child, base: m[1]!, stdout: () => out, stderr: () => err });
-    };
-    child.stdout!.on('data', check);
-    child.once('exit', (code) => reject(new Error(`canhgac start exited with ${code}\n${out}\n${err}`)));
-  });
-}
-
-function stop(s: Started): Promise<number | null> {
-  return new Promise((resolve) => {
-    s.child.once('exit', (code) => resolve(code));
-    s.child.kill('SIGTERM');
-  });
-}
-
-async function login(base: string): Promise<string> {
-  const res = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
-  expect(res.status).toBe(200);
-  const cookie = res.headers.get('set-cookie');
-  expect(cookie).toBeTruthy();
-  return cookie!.split(';')[0]!;
-}
+import { login, start, stop, type Started } from '../../test/support/start.ts';
 
 describe('canhgac start: the embedded default', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'canhgac-start-'));
@@ -178,50 +127,5 @@ describe('canhgac start: the embedded default', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
-});
-
-describe('canhgac start with KAFKA_BROKERS and ELASTICSEARCH_URL', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'canhgac-start-services-'));
-  const name = uniqueName('start');
-  let started: Started | null = null;
-  afterAll(async () => {
-    if (started && started.child.exitCode === null) await stop(started);
-    await testElasticsearch().indices.delete({ index: `${name}-*`, ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('runs the same components against Kafka and Elasticsearch: demo incidents searchable in the console', { timeout: 120_000 }, async () => {
-    const config = join(dir, 'start.yml');
-    writeFileSync(
-      config,
-      [
-        `kafka: { brokers: [placeholder], topicPrefix: '${name}.' }`,
-        `elasticsearch: { url: 'http://placeholder', indexPrefix: '${name}' }`,
-        `correlator: { groupId: '${name}', partitions: { raw: 2, correlate: 2, incidents: 1 } }`,
-        '',
-      ].join('\n'),
-    );
-    started = await start(join(dir, 'data'), ['--config', config], { KAFKA_BROKERS: kafkaBrokers().join(','), ELASTICSEARCH_URL: elasticsearchUrl() });
-    expect(started.stdout()).toContain('against Kafka and Elasticsearch');
-    const drill = /as (demo-\d{8}-\d{6})/.exec(started.stdout())![1]!;
-    const cookie = await login(started.base);
-    const deadline = Date.now() + 60_000;
-    let found: Incident[] = [];
-    while (Date.now() < deadline && !found.length) {
-      const res = await fetch(`${started.base}/api/incidents?drill=${drill}`, { headers: { cookie } });
-      found = ((await res.json()) as { incidents: Incident[] }).incidents;
-      if (!found.length) await new Promise((r) => setTimeout(r, 500));
-    }
-    expect(found.length).toBeGreaterThan(0);
-    const es = testElasticsearch();
-    await es.indices.refresh({ index: `${name}-*` });
-    const stored = await es.count({ index: `${name}-incidents`, query: { term: { drill } } });
-    expect(stored.count).toBeGreaterThanOrEqual(found.length);
-    expect(await stop(started)).toBe(0);
-  });
-
-  it('refuses half a deployment: one of the two variables alone', async () => {
-    await expect(start(join(dir, 'half'), [], { KAFKA_BROKERS: kafkaBrokers().join(',') })).rejects.toThrow(/exited with 1[\s\S]*set both KAFKA_BROKERS and ELASTICSEARCH_URL, or neither/);
   });
 });
