@@ -1,5 +1,4 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -25,6 +24,7 @@ import { ruleRoutes } from './routes/rules.ts';
 import { ChangeFeed } from './stream/change-feed.ts';
 import { ChangeHub, type HubOptions } from './stream/hub.ts';
 import { streamRoutes } from './stream/route.ts';
+import { PACKAGE_ROOT } from '../shared/package-root.ts';
 import { installZodValidation } from './validation.ts';
 
 export interface ConsoleOptions {
@@ -50,7 +50,8 @@ export interface ConsoleApp {
   ctx: ConsoleContext;
 }
 
-const PAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'page');
+/** The page's files stay beside the sources (not compiled), found from the package's folder. */
+const PAGE_DIR = join(PACKAGE_ROOT, 'console', 'page');
 
 /**
  * One console instance: Fastify with one plugin per concern. `app.ready()` (or listen) joins the incident

@@ -36,8 +36,7 @@ interface Decoders {
 
 /** The decoders live in the correlator; loaded only when --format asks for them. */
 async function loadDecoders(): Promise<Decoders> {
-  const path = '../../correlator/decoders/index.ts';
-  return (await import(path)) as Decoders;
+  return (await import('../../correlator/decoders/index.ts')) as Decoders;
 }
 
 async function lint(paths: string[]): Promise<number> {

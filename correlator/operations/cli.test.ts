@@ -12,7 +12,7 @@ function canhgac(...args: string[]) {
   const env = { ...process.env };
   delete env.ELASTICSEARCH_URL;
   delete env.KAFKA_BROKERS;
-  const r = spawnSync(process.execPath, ['bin/canhgac.mjs', 'operations', ...args], { cwd: root, encoding: 'utf8', timeout: 30_000, env });
+  const r = spawnSync(process.execPath, ['test/support/canhgac-sources.mjs', 'operations', ...args], { cwd: root, encoding: 'utf8', timeout: 30_000, env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

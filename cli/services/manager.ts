@@ -1,16 +1,15 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { startElasticsearch, elasticsearchAnswers, type RunningElasticsearch } from './elasticsearch.ts';
 import { fetchServices } from './fetch.ts';
 import { kafkaAnswers, startKafka, type RunningKafka } from './kafka.ts';
 import { freePort, isAlive, stopPid } from './process.ts';
 import { ELASTICSEARCH_VERSION, KAFKA_VERSION } from './versions.ts';
+import { PACKAGE_ROOT } from '../../shared/package-root.ts';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export function servicesDir(): string {
-  return process.env.CANHGAC_SERVICES_DIR ?? join(repoRoot, '.cache', 'services');
+  return process.env.CANHGAC_SERVICES_DIR ?? join(PACKAGE_ROOT, '.cache', 'services');
 }
 
 export const DEFAULT_PORTS = { kafka: 19092, kafkaController: 19093, esHttp: 19200, esTransport: 19300 };
