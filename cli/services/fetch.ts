@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { ELASTICSEARCH_VERSION, KAFKA_VERSION, SCALA_VERSION } from './versions.ts';
+import { ELASTICSEARCH_VERSION, KAFKA_VERSION, SCALA_VERSION, kafkaUsesLog4j2 } from './versions.ts';
 
 export class ServicesError extends Error {
   override name = 'ServicesError';
@@ -25,15 +25,21 @@ function mvn(cwd: string, args: string[]): void {
   }
 }
 
-const kafkaPom = `<project xmlns="http://maven.apache.org/POM/4.0.0">
+function kafkaPom(version: string): string {
+  // The broker's slf4j 1.7 logs through a binding of the broker's own logging line.
+  const binding = kafkaUsesLog4j2(version)
+    ? '<groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>2.25.5</version>'
+    : '<groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId><version>1.7.36</version>';
+  return `<project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
   <groupId>canhgac.services</groupId><artifactId>kafka-broker</artifactId><version>1</version>
   <dependencies>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_${SCALA_VERSION}</artifactId><version>${KAFKA_VERSION}</version></dependency>
-    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId><version>1.7.36</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_${SCALA_VERSION}</artifactId><version>${version}</version></dependency>
+    <dependency>${binding}</dependency>
   </dependencies>
 </project>
 `;
+}
 
 export interface Fetched {
   kafkaLibs: string;
@@ -41,20 +47,26 @@ export interface Fetched {
   downloaded: string[];
 }
 
-/** Fetches the broker jars and the Elasticsearch distribution from Maven Central once; later calls reuse them. */
-export function fetchServices(cacheDir: string): Fetched {
-  const downloaded: string[] = [];
-  const kafkaDir = join(cacheDir, `kafka-${KAFKA_VERSION}`);
+/** Fetches one Kafka version's broker jars from Maven Central once; later calls reuse them. Returns the libs folder. */
+export function fetchKafka(cacheDir: string, version: string, downloaded: string[] = []): string {
+  const kafkaDir = join(cacheDir, `kafka-${version}`);
   const kafkaLibs = join(kafkaDir, 'libs');
   if (!existsSync(join(kafkaDir, '.complete'))) {
     checkTools();
     rmSync(kafkaDir, { recursive: true, force: true });
     mkdirSync(kafkaDir, { recursive: true });
-    writeFileSync(join(kafkaDir, 'pom.xml'), kafkaPom);
+    writeFileSync(join(kafkaDir, 'pom.xml'), kafkaPom(version));
     mvn(kafkaDir, ['dependency:copy-dependencies', `-DoutputDirectory=${kafkaLibs}`, '-DincludeScope=runtime']);
     writeFileSync(join(kafkaDir, '.complete'), new Date().toISOString());
-    downloaded.push(`kafka ${KAFKA_VERSION}`);
+    downloaded.push(`kafka ${version}`);
   }
+  return kafkaLibs;
+}
+
+/** Fetches the broker jars and the Elasticsearch distribution from Maven Central once; later calls reuse them. */
+export function fetchServices(cacheDir: string): Fetched {
+  const downloaded: string[] = [];
+  const kafkaLibs = fetchKafka(cacheDir, KAFKA_VERSION, downloaded);
   const esDir = join(cacheDir, `elasticsearch-${ELASTICSEARCH_VERSION}`);
   const elasticsearchHome = join(esDir, `elasticsearch-${ELASTICSEARCH_VERSION}`);
   if (!existsSync(join(esDir, '.complete'))) {
