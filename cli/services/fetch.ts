@@ -7,14 +7,55 @@ export class ServicesError extends Error {
   override name = 'ServicesError';
 }
 
-function need(tool: string, args: string[], hint: string): void {
-  const r = spawnSync(tool, args, { stdio: 'ignore' });
-  if (r.error || r.status !== 0) throw new ServicesError(`${tool} is missing: ${hint}`);
+/** The major version `java -version` reports (17 for "17.0.15", 8 for "1.8.0_402"), or undefined without Java. */
+export function javaMajor(versionText: string): number | undefined {
+  const m = /version "(\d+)(?:\.(\d+))?/.exec(versionText);
+  if (!m) return undefined;
+  return m[1] === '1' ? Number(m[2]) : Number(m[1]);
 }
 
-export function checkTools(): void {
-  need('java', ['-version'], 'install a Java 17 JDK (Debian: apt-get install openjdk-17-jdk-headless)');
-  need('mvn', ['-v'], 'install Apache Maven (Debian: apt-get install maven)');
+interface Missing {
+  what: string;
+  debianPackage: string;
+}
+
+function missingTools(needMaven: boolean): Missing[] {
+  const missing: Missing[] = [];
+  const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  const major = java.error ? undefined : javaMajor(`${java.stderr}${java.stdout}`);
+  if (major === undefined || major < 17) missing.push({ what: major ? `Java 17 or later (found ${major})` : 'Java 17 or later', debianPackage: 'openjdk-17-jdk-headless' });
+  if (needMaven) {
+    const mvn = spawnSync('mvn', ['-v'], { stdio: 'ignore' });
+    if (mvn.error || mvn.status !== 0) missing.push({ what: 'Maven', debianPackage: 'maven' });
+  }
+  return missing;
+}
+
+function aptInstall(packages: string[]): void {
+  process.stderr.write(`installing ${packages.join(' ')} with apt-get\n`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [['update', '-qq'], ['install', '-y', '-qq', ...packages]]) {
+    const r = spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env });
+    if (r.error || r.status !== 0) throw new ServicesError(`apt-get ${args[0]} failed (status ${r.status ?? r.error?.message})`);
+  }
+}
+
+/**
+ * Java 17+ runs both services; Maven fetches them (so only when something is to be fetched). When one is
+ * missing: as root on Debian they are installed with apt-get, as CI needs; otherwise one line says what
+ * to install.
+ */
+export function ensureTools(needMaven: boolean): void {
+  let missing = missingTools(needMaven);
+  if (!missing.length) return;
+  const packages = missing.map((m) => m.debianPackage);
+  const aptGet = spawnSync('apt-get', ['--version'], { stdio: 'ignore' });
+  if (process.getuid?.() === 0 && existsSync('/etc/debian_version') && !aptGet.error) {
+    aptInstall(packages);
+    missing = missingTools(needMaven);
+    if (!missing.length) return;
+  }
+  throw new ServicesError(`${missing.map((m) => m.what).join(' and ')} needed: install ${missing.length > 1 ? 'them' : 'it'} (Debian: apt-get install ${packages.join(' ')})`);
 }
 
 function mvn(cwd: string, args: string[]): void {
@@ -52,7 +93,7 @@ export function fetchKafka(cacheDir: string, version: string, downloaded: string
   const kafkaDir = join(cacheDir, `kafka-${version}`);
   const kafkaLibs = join(kafkaDir, 'libs');
   if (!existsSync(join(kafkaDir, '.complete'))) {
-    checkTools();
+    ensureTools(true);
     rmSync(kafkaDir, { recursive: true, force: true });
     mkdirSync(kafkaDir, { recursive: true });
     writeFileSync(join(kafkaDir, 'pom.xml'), kafkaPom(version));
@@ -70,7 +111,7 @@ export function fetchServices(cacheDir: string): Fetched {
   const esDir = join(cacheDir, `elasticsearch-${ELASTICSEARCH_VERSION}`);
   const elasticsearchHome = join(esDir, `elasticsearch-${ELASTICSEARCH_VERSION}`);
   if (!existsSync(join(esDir, '.complete'))) {
-    checkTools();
+    ensureTools(true);
     rmSync(esDir, { recursive: true, force: true });
     mkdirSync(esDir, { recursive: true });
     mvn(esDir, [

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startElasticsearch, elasticsearchAnswers, type RunningElasticsearch } from './elasticsearch.ts';
-import { fetchKafka, fetchServices } from './fetch.ts';
+import { ensureTools, fetchKafka, fetchServices } from './fetch.ts';
 import { kafkaAnswers, startKafka, type RunningKafka } from './kafka.ts';
 import { freePort, isAlive, stopPid } from './process.ts';
 import { ELASTICSEARCH_VERSION, KAFKA_VERSION } from './versions.ts';
@@ -46,6 +46,8 @@ export interface Addresses {
 /** `canhgac services up`: fetch once, start what is not running, wait until both answer. */
 export async function servicesUp(): Promise<Addresses> {
   const dir = servicesDir();
+  // Java before anything else; Maven too when a service is still to be fetched.
+  ensureTools(!servicesFetched());
   const fetched = fetchServices(dir);
   const state = readState();
   const started: string[] = [];
