@@ -16,7 +16,7 @@ export const juniperSrx: Decoder = {
   sniff(input) {
     const app = input.header?.appName;
     if (input.payload.startsWith('RT_FLOW_') || input.payload.startsWith('RT_UTM') || input.payload.startsWith('RT_IDP')) return true;
-    if (app && app.startsWith('RT_')) return true;
+    if (app?.startsWith('RT_')) return true;
     const sd = input.header?.structuredData;
     if (sd) for (const id in sd) if (id.startsWith('junos@')) return true;
     return input.payload.indexOf('source-address="') >= 0 && input.payload.indexOf('destination-address="') >= 0;
