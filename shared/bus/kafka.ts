@@ -2,15 +2,25 @@ import { CompressionTypes, Kafka, logLevel, Partitioners, type Admin, type Consu
 import type { KafkaConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { brokerApiVersions, incompatibility } from './kafka-api-versions.ts';
-import type { Batch, Bus, BusConsumer, BusProducer, ConsumerOptions, OutgoingMessage, TopicPartition } from './types.ts';
+import type { Batch, Bus, BusConsumer, BusProducer, ConsumerOptions, OutgoingMessage, ProducerOptions, TopicPartition } from './types.ts';
 
-function kafkaClient(cfg: KafkaConfig, log: Logger): Kafka {
-  const toPino = (level: logLevel) => (level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug');
+/** How the client reaches the brokers; the collector shortens the timeouts so that an outage is noticed and spooled quickly. */
+export interface KafkaClientOptions {
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** kafkajs's own log lines at debug only: for a caller that logs outages itself (the collector). */
+  quiet?: boolean;
+}
+
+function kafkaClient(cfg: KafkaConfig, log: Logger, o: KafkaClientOptions): Kafka {
+  const toPino = (level: logLevel) => (o.quiet ? 'debug' : level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug');
   return new Kafka({
     clientId: cfg.clientId,
     brokers: cfg.brokers,
     ssl: cfg.ssl,
     sasl: cfg.sasl as SASLOptions | undefined,
+    connectionTimeout: o.connectionTimeoutMs,
+    requestTimeout: o.requestTimeoutMs,
     logLevel: logLevel.WARN,
     logCreator: () => (entry) => {
       const { message, ...extra } = entry.log;
@@ -26,7 +36,10 @@ function kafkaClient(cfg: KafkaConfig, log: Logger): Kafka {
 const SEND_BYTES = 512 * 1024;
 
 class KafkaProducer implements BusProducer {
-  constructor(private readonly producer: Producer) {}
+  constructor(
+    private readonly producer: Producer,
+    private readonly compression: CompressionTypes,
+  ) {}
 
   async send(topic: string, messages: OutgoingMessage[]): Promise<void> {
     // The broker refuses a record batch above message.max.bytes (1 MB by default): send in slices.
@@ -38,7 +51,7 @@ class KafkaProducer implements BusProducer {
       await this.producer.send({
         topic,
         acks: -1,
-        compression: CompressionTypes.None,
+        compression: this.compression,
         messages: messages.slice(start, end).map((m) => ({ key: m.key, value: m.value, partition: m.partition, timestamp: m.timestamp === undefined ? undefined : String(m.timestamp) })),
       });
       start = end;
@@ -191,8 +204,9 @@ export class KafkaBus implements Bus {
   constructor(
     private readonly cfg: KafkaConfig,
     private readonly log: Logger,
+    client: KafkaClientOptions = {},
   ) {
-    this.kafka = kafkaClient(cfg, log);
+    this.kafka = kafkaClient(cfg, log, client);
   }
 
   /** Once per bus, before kafkajs connects: the first broker that answers must share a version of every API the bus uses. */
@@ -255,11 +269,17 @@ export class KafkaBus implements Bus {
     }
   }
 
-  async producer(): Promise<BusProducer> {
+  async producer(opts: ProducerOptions = {}): Promise<BusProducer> {
     await this.compatible();
-    const p = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+    const p = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: true,
+      // Fail fast: the caller's own retries (from its spool) take over, so that a dead broker is noticed.
+      ...(opts.failFast ? { retry: { retries: 3, initialRetryTime: 300, maxRetryTime: 2000 } } : {}),
+    });
     await p.connect();
-    return new KafkaProducer(p);
+    return new KafkaProducer(p, opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None);
   }
 
   async consumer(opts: ConsumerOptions): Promise<BusConsumer> {
