@@ -16,7 +16,7 @@ export default defineConfig({
           include: ['**/*.test.ts'],
           exclude: [...shared.exclude, '**/*.int.test.ts'],
           // Most files wait on timers and child processes rather than the CPU: more workers than cores.
-          maxWorkers: 4,
+          maxWorkers: 3,
           sequence: { groupOrder: 0 },
         },
       },
