@@ -1,15 +1,40 @@
 import { defineConfig } from 'vitest/config';
 
+const shared = { exclude: ['node_modules/**', '.cache/**', 'dist/**'] };
+
 export default defineConfig({
   test: {
-    include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', '.cache/**'],
-    globalSetup: ['test/setup/services.ts'],
     testTimeout: 60_000,
-    hookTimeout: 240_000,
-    // Two cores shared with Kafka and Elasticsearch: test files run one at a time, so that the fault
-    // and timing tests are not starved by their neighbours.
-    fileParallelism: false,
     reporters: ['default'],
+    projects: [
+      {
+        // Pure logic, embedded store, in-memory bus, the CLI without services: no Kafka, Elasticsearch or
+        // browser, so files run in parallel and need nothing installed beyond `npm ci`.
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['**/*.test.ts'],
+          exclude: [...shared.exclude, '**/*.int.test.ts'],
+          // Most files wait on timers and child processes rather than the CPU: more workers than cores.
+          maxWorkers: 3,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // Real Kafka, Elasticsearch, a browser, the CLI against services. One file at a time on two
+        // shared cores, so that the fault and timing tests are not starved by their neighbours; after
+        // the unit project, so the two never compete.
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['**/*.int.test.ts'],
+          exclude: shared.exclude,
+          globalSetup: ['test/setup/services.ts'],
+          hookTimeout: 240_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

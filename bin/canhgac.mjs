@@ -1,7 +1,4 @@
 #!/usr/bin/env node
-// The sources are TypeScript run through tsx, so there is no build step between a change and a run.
-import { register } from 'tsx/esm/api';
-
 // A reader that stops early (`canhgac users list | head -1`) closes the pipe: that ends the output
 // quietly, as for any Unix tool, instead of an unhandled EPIPE with a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
@@ -15,6 +12,10 @@ for (const stream of [process.stdout, process.stderr]) {
 // the system user that runs them, so it keeps the inherited mask.
 if (process.argv[2] !== 'services') process.umask(0o077);
 
-register();
-const { main } = await import('../cli/main.ts');
+// Runs the compiled JavaScript under dist/, built by `npm run build` (and by `npm ci`, through prepare).
+const { main } = await import('../dist/cli/main.js').catch((err) => {
+  if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+  process.stderr.write('canhgac: dist/ is missing or incomplete: run `npm run build` (npm ci runs it)\n');
+  process.exit(1);
+});
 process.exitCode = await main(process.argv.slice(2));

@@ -1,19 +1,22 @@
 import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CommandError, UsageError, wantsHelp, type Command } from './command.ts';
 
-const commandsDir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
+const here = fileURLToPath(import.meta.url);
+const commandsDir = join(dirname(here), 'commands');
+// .ts when run from the sources (tests), .js when run from dist/ (the bin).
+const ext = extname(here);
 
 function commandNames(): string[] {
   return readdirSync(commandsDir)
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-    .map((f) => f.slice(0, -3))
+    .filter((f) => f.endsWith(ext) && !f.endsWith(`.test${ext}`))
+    .map((f) => f.slice(0, -ext.length))
     .sort();
 }
 
 async function loadCommand(name: string): Promise<Command> {
-  const mod = (await import(pathToFileURL(join(commandsDir, `${name}.ts`)).href)) as { command: Command };
+  const mod = (await import(pathToFileURL(join(commandsDir, `${name}${ext}`)).href)) as { command: Command };
   return mod.command;
 }
 

@@ -13,6 +13,7 @@ import { CheckpointStore } from './sources/checkpoints.ts';
 import { FileTailSource } from './sources/file-tail.ts';
 import { SyslogTcpSource } from './sources/syslog-tcp.ts';
 import { SyslogUdpSource } from './sources/syslog-udp.ts';
+import { KafkaBus } from '../shared/bus/kafka.ts';
 import { Spool } from './spool.ts';
 
 export interface CollectorAgent<S extends CollectorSink = KafkaSink> {
@@ -24,11 +25,16 @@ export interface CollectorAgent<S extends CollectorSink = KafkaSink> {
   stop(): Promise<void>;
 }
 
+/** The bus the collector ships through: short timeouts so that an outage is noticed and spooled within seconds. */
+function collectorBus(config: CollectorConfig, log: Logger): KafkaBus {
+  return new KafkaBus(config.kafka, log, { connectionTimeoutMs: 3000, requestTimeoutMs: 10_000, quiet: true });
+}
+
 /** Wires sources -> sink -> Kafka from a validated config and starts everything. */
 export async function startCollector(config: CollectorConfig, log: Logger = createLogger('collector', {}, config.log.level)): Promise<CollectorAgent> {
   const c = config.collector;
   const spool = Spool.open(join(c.dataDir, 'spool'), c.spool);
-  return runCollector(c, log, ({ metrics, onDurable }) => new KafkaSink({ kafka: config.kafka, topic: topicNames(config.kafka.topicPrefix).raw, spool, metrics, log, ...c.shipping, onDurable }));
+  return runCollector(c, log, ({ metrics, onDurable }) => new KafkaSink({ bus: collectorBus(config, log), topic: topicNames(config.kafka.topicPrefix).raw, spool, metrics, log, ...c.shipping, onDurable }));
 }
 
 /** What a sink needs from the agent: the metrics to count in, and the hook that saves checkpoints. */

@@ -1,6 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { dirname, join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, sep } from 'node:path';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -29,6 +28,7 @@ import { ChangeFeed } from './stream/change-feed.ts';
 import { ChangeHub, type HubOptions } from './stream/hub.ts';
 import type { StreamLimitOptions } from './stream/limits.ts';
 import { streamRoutes } from './stream/route.ts';
+import { PACKAGE_ROOT } from '../shared/package-root.ts';
 import { installZodValidation } from './validation.ts';
 
 export interface ConsoleOptions {
@@ -57,7 +57,8 @@ export interface ConsoleApp {
   ctx: ConsoleContext;
 }
 
-const PAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'page');
+/** The page's files stay beside the sources (not compiled), found from the package's folder. */
+const PAGE_DIR = join(PACKAGE_ROOT, 'console', 'page');
 
 /** The page's own files; the folder also holds its tests, which are not served. */
 const PAGE_ASSETS = new Set(

@@ -8,7 +8,7 @@ const root = join(import.meta.dirname, '..', '..');
 const data = 'correlator/detection/testdata';
 
 function canhgac(...args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/canhgac.mjs', ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, ['test/support/canhgac-sources.mjs', ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

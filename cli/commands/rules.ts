@@ -45,8 +45,7 @@ interface Decoders {
  * `dir` (when there is one) installed first. A broken custom decoder stops the test with its positions.
  */
 async function loadDecoders(dir: string | undefined): Promise<Decoders> {
-  const path = '../../correlator/decoders/index.ts';
-  const decoders = (await import(path)) as Decoders;
+  const decoders = (await import('../../correlator/decoders/index.ts')) as Decoders;
   if (dir !== undefined) {
     const { installDecoders } = (await import('./decode.ts')) as { installDecoders(dir: string): void };
     installDecoders(dir);

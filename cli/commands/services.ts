@@ -1,5 +1,5 @@
 import { UsageError, type Command } from '../command.ts';
-import { servicesDown, servicesStatus, servicesUp } from '../../test/services/manager.ts';
+import { servicesDown, servicesStatus, servicesUp } from '../services/manager.ts';
 
 export const command: Command = {
   name: 'services',

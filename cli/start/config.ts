@@ -1,12 +1,11 @@
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { CollectorSectionSchema } from '../../collector/config.ts';
 import { CorrelatorConfigSchema, CorrelatorSectionSchema } from '../../correlator/config.ts';
 import { BaseConfigSchema, configFromEnv, loadConfig } from '../../shared/config.ts';
+import { PACKAGE_ROOT } from '../../shared/package-root.ts';
 
-/** The package's own folder: the bundled rule pack and demo recordings are found from here, whatever the working directory. */
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The bundled rule pack and demo recordings, found from the package's folder whatever the working directory. */
 export const BUNDLED_RULES = join(PACKAGE_ROOT, 'rules');
 /** The demo: ten minutes of data-centre traffic with an SSH brute force four minutes in. */
 export const DEMO_RECORDING = join(BUNDLED_RULES, 'drills', 'ssh-brute-force', 'recording.ndjson.gz');

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { KafkaBus } from '../../shared/bus/kafka.ts';
 import { createLogger } from '../../shared/log.ts';
 import { CollectorMetrics } from '../metrics.ts';
 import type { OutRecord } from '../record.ts';
@@ -21,7 +22,7 @@ function deadSink(opts: { memoryRecords: number; maxBytes: number }) {
   const spool = Spool.open(dir, { maxBytes: opts.maxBytes, segmentBytes: 1 << 20 });
   let durable = 0;
   const sink = new KafkaSink({
-    kafka: { brokers: ['127.0.0.1:1'], clientId: 'test', topicPrefix: '', ssl: false },
+    bus: new KafkaBus({ brokers: ['127.0.0.1:1'], clientId: 'test', topicPrefix: '', ssl: false }, createLogger('test', {}, 'silent'), { connectionTimeoutMs: 3000, requestTimeoutMs: 10_000, quiet: true }),
     topic: 'soc.raw',
     spool,
     metrics,

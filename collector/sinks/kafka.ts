@@ -1,12 +1,12 @@
-import { CompressionTypes, Kafka, logLevel, type Producer, type SASLOptions } from 'kafkajs';
-import type { KafkaConfig } from '../../shared/config.ts';
+import type { Bus, BusProducer } from '../../shared/bus/types.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { CollectorMetrics } from '../metrics.ts';
 import { commitDurable, countBySource, type CollectorSink, type OutRecord } from '../record.ts';
 import type { Spool, SpooledRecord, SpoolPosition } from '../spool.ts';
 
 export interface KafkaSinkOptions {
-  kafka: KafkaConfig;
+  /** The Kafka bus (shared/bus/kafka.ts), built with short timeouts so that an outage is noticed quickly. */
+  bus: Bus;
   topic: string;
   spool: Spool;
   metrics: CollectorMetrics;
@@ -31,18 +31,6 @@ interface Batch {
   startedAt: number;
 }
 
-function kafkaClient(cfg: KafkaConfig): Kafka {
-  return new Kafka({
-    clientId: cfg.clientId,
-    brokers: cfg.brokers,
-    ssl: cfg.ssl,
-    sasl: cfg.sasl as SASLOptions | undefined,
-    connectionTimeout: 3000,
-    requestTimeout: 10_000,
-    logLevel: logLevel.NOTHING,
-  });
-}
-
 /**
  * Ships records to soc.raw, one batch in flight at a time so that a kill -9 re-sends at most that
  * batch. While Kafka keeps up, records wait in memory and a file's checkpoint moves when Kafka
@@ -51,9 +39,8 @@ function kafkaClient(cfg: KafkaConfig): Kafka {
  * drained: one FIFO, so order is kept across the switch.
  */
 export class KafkaSink implements CollectorSink {
-  private readonly kafka: Kafka;
-  private producer: Producer;
-  private connected = false;
+  /** Null until connected, and again after a failed send (a fresh producer id for the next one). */
+  private producer: BusProducer | null = null;
   private memory: OutRecord[] = [];
   private memoryHead = 0;
   private inflight: Batch | null = null;
@@ -66,13 +53,9 @@ export class KafkaSink implements CollectorSink {
   private loop: Promise<void> | null = null;
   private readyTimer: NodeJS.Timeout | null = null;
   private syncTimer: NodeJS.Timeout | null = null;
-  private readonly compression: CompressionTypes;
 
   constructor(private readonly o: KafkaSinkOptions) {
-    this.kafka = kafkaClient(o.kafka);
-    this.producer = this.newProducer();
     this.spooling = !o.spool.empty;
-    this.compression = o.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
     o.metrics.spoolBytes.set(o.spool.bytes);
   }
 
@@ -131,7 +114,8 @@ export class KafkaSink implements CollectorSink {
     // A send that hangs on a dead broker must not hold the shutdown; its records are in the spool.
     await Promise.race([this.loop, new Promise((r) => setTimeout(r, 2000))]);
     this.o.spool.close();
-    await Promise.race([this.producer.disconnect().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+    const producer = this.producer;
+    if (producer) await Promise.race([producer.close().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
   }
 
   private idle(): boolean {
@@ -141,15 +125,6 @@ export class KafkaSink implements CollectorSink {
   private healthy(): boolean {
     if (this.failing) return false;
     return !(this.inflight && Date.now() - this.inflight.startedAt > this.o.slowAfterMs);
-  }
-
-  private newProducer(): Producer {
-    // Retries are ours (forever, from the spool); kafkajs gives up early so that a dead broker is noticed.
-    return this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      retry: { retries: 3, initialRetryTime: 300, maxRetryTime: 2000 },
-    });
   }
 
   private spool(records: (OutRecord | SpooledRecord)[]): SpoolPosition {
@@ -224,16 +199,11 @@ export class KafkaSink implements CollectorSink {
       }
       this.inflight = batch;
       try {
-        if (!this.connected) {
-          await this.producer.connect();
-          this.connected = true;
-        }
-        await this.producer.send({
-          topic: this.o.topic,
-          acks: -1,
-          compression: this.compression,
-          messages: batch.records.map((r) => ({ key: r.key, value: r.value })),
-        });
+        this.producer ??= await this.o.bus.producer({ compression: this.o.compression, failFast: true });
+        await this.producer.send(
+          this.o.topic,
+          batch.records.map((r) => ({ key: r.key, value: r.value })),
+        );
         this.inflight = null;
         this.acknowledged(batch);
         backoff = 250;
@@ -271,9 +241,8 @@ export class KafkaSink implements CollectorSink {
     this.o.spool.rewind();
     // A fresh producer (new producer id) so that sequence numbers of the failed send cannot wedge the next ones.
     const old = this.producer;
-    this.connected = false;
-    this.producer = this.newProducer();
-    void old.disconnect().catch(() => undefined);
+    this.producer = null;
+    void old?.close().catch(() => undefined);
   }
 
   private wakeLoop(): void {

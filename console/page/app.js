@@ -248,7 +248,7 @@ async function loadHistory() {
   if (f.status) q.set('status', f.status);
   for (const k of ['layer', 'severity', 'drill']) if (f[k]) q.set(k, f[k]);
   const res = await api(`/api/incidents?${q}`).catch(() => null);
-  if (!res || res.status !== 200) return;
+  if (res?.status !== 200) return;
   for (const inc of (await res.json()).incidents) {
     const known = state.incidents.get(inc.id);
     if (!known || known.version < inc.version) state.incidents.set(inc.id, inc);
@@ -306,7 +306,7 @@ function scheduleChart() {
 
 async function refreshChart() {
   const res = await api('/api/alerts/histogram?minutes=60').catch(() => null);
-  if (!res || res.status !== 200) return;
+  if (res?.status !== 200) return;
   const { buckets } = await res.json();
   const canvas = $('#chart');
   const g = canvas.getContext('2d');
@@ -333,7 +333,7 @@ async function openDetail(id, attempt = 0) {
   state.selected = id;
   if (attempt === 0) renderAll();
   const res = await api(`/api/incidents/${encodeURIComponent(id)}`).catch(() => null);
-  if (!res || res.status !== 200 || state.selected !== id) return;
+  if (res?.status !== 200 || state.selected !== id) return;
   const { incident, alerts, events } = await res.json();
   $('#detail').hidden = false;
   const live = state.incidents.get(id);

@@ -87,7 +87,7 @@ describe('ChangeHub', () => {
   });
 
   it('a slow client is told, gets nothing more while its buffer is full, then a snapshot once it drained', () => {
-    let now = 0;
+    const now = 0;
     const hub = new ChangeHub({ maxBufferedBytes: 1000, lagTimeoutMs: 5000, now: () => now });
     const slow = new FakeSocket();
     const fast = new FakeSocket();

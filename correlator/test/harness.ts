@@ -76,33 +76,33 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-/** Both backends a correlator runs on, for describe.each: the in-memory bus with the embedded store, and Kafka with Elasticsearch. */
+/** The in-memory bus with the embedded store: a correlator with no services, for unit tests. */
+export async function memoryBackend(name: string): Promise<Backend> {
+  const store = new EmbeddedIncidentStore(mkdtempSync(join(tmpdir(), `canhgac-${name}-`)));
+  return { bus: new MemoryBus(3), store, topics: topicNames(`${name}.`), settle: async () => undefined, close: () => store.close() };
+}
+
+/** Kafka with Elasticsearch, on a prefix of its own (integration tests only: needs the services). */
+export async function servicesBackend(name: string): Promise<Backend> {
+  const prefix = uniqueName(name);
+  const es = testElasticsearch();
+  return {
+    bus: new KafkaBus({ brokers: kafkaBrokers(), clientId: `${name}-test`, topicPrefix: '', ssl: false }, createLogger(`${name}-test`)),
+    store: new ElasticsearchIncidentStore({ client: es, indexPrefix: prefix }),
+    topics: topicNames(`${prefix}.`),
+    settle: async () => void (await es.indices.refresh({ index: `${prefix}-*`, ignore_unavailable: true, allow_no_indices: true })),
+    close: async () => {
+      await es.indices.delete({ index: `${prefix}-*`, ignore_unavailable: true, allow_no_indices: true });
+      await es.close();
+    },
+  };
+}
+
+/** Both backends a correlator runs on, for describe.each in integration tests. */
 export function backends(name: string): [string, () => Promise<Backend>][] {
   return [
-    [
-      'in-memory bus + embedded store',
-      async () => {
-        const store = new EmbeddedIncidentStore(mkdtempSync(join(tmpdir(), `canhgac-${name}-`)));
-        return { bus: new MemoryBus(3), store, topics: topicNames(`${name}.`), settle: async () => undefined, close: () => store.close() };
-      },
-    ],
-    [
-      'Kafka + Elasticsearch',
-      async () => {
-        const prefix = uniqueName(name);
-        const es = testElasticsearch();
-        return {
-          bus: new KafkaBus({ brokers: kafkaBrokers(), clientId: `${name}-test`, topicPrefix: '', ssl: false }, createLogger(`${name}-test`)),
-          store: new ElasticsearchIncidentStore({ client: es, indexPrefix: prefix }),
-          topics: topicNames(`${prefix}.`),
-          settle: async () => void (await es.indices.refresh({ index: `${prefix}-*`, ignore_unavailable: true, allow_no_indices: true })),
-          close: async () => {
-            await es.indices.delete({ index: `${prefix}-*`, ignore_unavailable: true, allow_no_indices: true });
-            await es.close();
-          },
-        };
-      },
-    ],
+    ['in-memory bus + embedded store', () => memoryBackend(name)],
+    ['Kafka + Elasticsearch', () => servicesBackend(name)],
   ];
 }
 

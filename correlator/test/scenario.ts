@@ -116,7 +116,7 @@ export function scaledScenario(groups: number, drill?: string): { key: string; v
   for (let g = 0; g < groups; g++) {
     const sweeper = `203.0.${113 + Math.floor(g / 250)}.${1 + (g % 250)}`;
     const bruter = `198.51.${100 + Math.floor(g / 250)}.${1 + (g % 250)}`;
-    ['srv-01', 'srv-02', 'srv-03'].forEach((h, i) => push(h, netfilter(h, at(g, 1 + i * 19), sweeper, `10.0.0.${11 + i}`, 22, 40000 + i), n++));
+    ['srv-01', 'srv-02', 'srv-03'].forEach((h, i) => void push(h, netfilter(h, at(g, 1 + i * 19), sweeper, `10.0.0.${11 + i}`, 22, 40000 + i), n++));
     const target = `srv-0${1 + (g % 3)}`;
     for (let k = 0; k < 6; k++) push(target, netfilter(target, at(g, 30 + k * 4), bruter, '10.0.0.20', 22, 50000 + k), n++);
     if (g % 4 === 0) push('srv-02', `Nov 26 ${at(g, 55)} srv-02 clamd[812]: /srv/upload/f${g}.exe: Win.Trojan.Agent-${g} FOUND`, n++);

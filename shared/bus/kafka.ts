@@ -1,15 +1,26 @@
 import { CompressionTypes, Kafka, logLevel, Partitioners, type Admin, type Consumer, type Producer, type SASLOptions } from 'kafkajs';
 import type { KafkaConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
-import type { Batch, Bus, BusConsumer, BusProducer, ConsumerOptions, OutgoingMessage, TopicPartition } from './types.ts';
+import { brokerApiVersions, incompatibility } from './kafka-api-versions.ts';
+import type { Batch, Bus, BusConsumer, BusProducer, ConsumerOptions, OutgoingMessage, ProducerOptions, TopicPartition } from './types.ts';
 
-function kafkaClient(cfg: KafkaConfig, log: Logger): Kafka {
-  const toPino = (level: logLevel) => (level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug');
+/** How the client reaches the brokers; the collector shortens the timeouts so that an outage is noticed and spooled quickly. */
+export interface KafkaClientOptions {
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** kafkajs's own log lines at debug only: for a caller that logs outages itself (the collector). */
+  quiet?: boolean;
+}
+
+function kafkaClient(cfg: KafkaConfig, log: Logger, o: KafkaClientOptions): Kafka {
+  const toPino = (level: logLevel) => (o.quiet ? 'debug' : level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug');
   return new Kafka({
     clientId: cfg.clientId,
     brokers: cfg.brokers,
     ssl: cfg.ssl,
     sasl: cfg.sasl as SASLOptions | undefined,
+    connectionTimeout: o.connectionTimeoutMs,
+    requestTimeout: o.requestTimeoutMs,
     logLevel: logLevel.WARN,
     logCreator: () => (entry) => {
       const { message, ...extra } = entry.log;
@@ -25,7 +36,10 @@ function kafkaClient(cfg: KafkaConfig, log: Logger): Kafka {
 const SEND_BYTES = 512 * 1024;
 
 class KafkaProducer implements BusProducer {
-  constructor(private readonly producer: Producer) {}
+  constructor(
+    private readonly producer: Producer,
+    private readonly compression: CompressionTypes,
+  ) {}
 
   async send(topic: string, messages: OutgoingMessage[]): Promise<void> {
     // The broker refuses a record batch above message.max.bytes (1 MB by default): send in slices.
@@ -37,7 +51,7 @@ class KafkaProducer implements BusProducer {
       await this.producer.send({
         topic,
         acks: -1,
-        compression: CompressionTypes.None,
+        compression: this.compression,
         messages: messages.slice(start, end).map((m) => ({ key: m.key, value: m.value, partition: m.partition, timestamp: m.timestamp === undefined ? undefined : String(m.timestamp) })),
       });
       start = end;
@@ -159,15 +173,60 @@ class KafkaConsumer implements BusConsumer {
   }
 }
 
+/** Thrown on connect when the broker and kafkajs share no version of an API the bus needs. */
+export class KafkaProtocolError extends Error {
+  override name = 'KafkaProtocolError';
+}
+
+/**
+ * The one adapter to Kafka: every component (collector, correlator, console, drills) reaches the broker
+ * through this Bus, and only this module builds a kafkajs client.
+ *
+ * kafkajs 2.2 has had no release since 2023 and speaks only the classic group protocol. It picks, per
+ * API, the highest version both sides support, but ignores a broker's minimum: a broker that one day
+ * raises a minimum above what kafkajs speaks would close the connection ("Closed connection"). So before
+ * the first connection the adapter asks the broker's ApiVersions and fails with the API and both version
+ * ranges named (kafka-api-versions.ts).
+ *
+ * A move to a maintained client (@confluentinc/kafka-javascript on librdkafka, or a pure-JS client such
+ * as @platformatic/kafka) would touch this file only: keep the murmur2 partitioner (partitionOf: keys must
+ * stay on their partitions, the correlator's state depends on it), the idempotent producer with acks=all
+ * and the send slicing, batch handling with a commit only after the handler succeeded, seek and
+ * offsets-by-time for state rebuilds, the assignment callback before the first batch, and the consumer
+ * group settings (session timeout for killed members). librdkafka adds a native module to the image;
+ * the bus contract test (shared/bus/test/contract.ts) and the fault tests are the acceptance.
+ */
 export class KafkaBus implements Bus {
   readonly kind = 'kafka' as const;
   private readonly kafka: Kafka;
+  private checked: Promise<void> | undefined;
 
   constructor(
-    cfg: KafkaConfig,
+    private readonly cfg: KafkaConfig,
     private readonly log: Logger,
+    client: KafkaClientOptions = {},
   ) {
-    this.kafka = kafkaClient(cfg, log);
+    this.kafka = kafkaClient(cfg, log, client);
+  }
+
+  /** Once per bus, before kafkajs connects: the first broker that answers must share a version of every API the bus uses. */
+  private compatible(): Promise<void> {
+    this.checked ??= (async () => {
+      for (const broker of this.cfg.brokers) {
+        let versions: Awaited<ReturnType<typeof brokerApiVersions>>;
+        try {
+          versions = await brokerApiVersions(broker, { ssl: !!this.cfg.ssl, clientId: this.cfg.clientId });
+        } catch (err) {
+          // Unreachable or slow: kafkajs retries and reports it in its own way.
+          this.log.debug({ err, broker }, 'ApiVersions probe got no answer');
+          continue;
+        }
+        const reason = incompatibility(versions);
+        if (reason) throw new KafkaProtocolError(`Kafka broker ${broker} cannot be used: ${reason}`);
+        return;
+      }
+    })();
+    return this.checked;
   }
 
   private readonly partitioner = Partitioners.DefaultPartitioner();
@@ -184,6 +243,7 @@ export class KafkaBus implements Bus {
   }
 
   async partitionCount(topic: string): Promise<number> {
+    await this.compatible();
     const admin = this.kafka.admin();
     await admin.connect();
     try {
@@ -195,6 +255,7 @@ export class KafkaBus implements Bus {
   }
 
   async ensureTopics(topics: { topic: string; partitions: number }[]): Promise<void> {
+    await this.compatible();
     const admin = this.kafka.admin();
     await admin.connect();
     try {
@@ -208,13 +269,21 @@ export class KafkaBus implements Bus {
     }
   }
 
-  async producer(): Promise<BusProducer> {
-    const p = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+  async producer(opts: ProducerOptions = {}): Promise<BusProducer> {
+    await this.compatible();
+    const p = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: true,
+      // Fail fast: the caller's own retries (from its spool) take over, so that a dead broker is noticed.
+      ...(opts.failFast ? { retry: { retries: 3, initialRetryTime: 300, maxRetryTime: 2000 } } : {}),
+    });
     await p.connect();
-    return new KafkaProducer(p);
+    return new KafkaProducer(p, opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None);
   }
 
   async consumer(opts: ConsumerOptions): Promise<BusConsumer> {
+    await this.compatible();
     // A member that died (kill -9) holds its partitions until its session times out: keep that short.
     const consumer = this.kafka.consumer({ groupId: opts.groupId, sessionTimeout: 10_000, rebalanceTimeout: 20_000, heartbeatInterval: 1000, maxBytesPerPartition: 4 * 1024 * 1024 });
     const admin = this.kafka.admin();

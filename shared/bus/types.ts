@@ -42,6 +42,16 @@ export interface BusProducer {
   close(): Promise<void>;
 }
 
+export interface ProducerOptions {
+  /** Compression of the record batches (Kafka only; the in-memory bus stores values as they are). */
+  compression?: 'none' | 'gzip';
+  /**
+   * Give up on a send after a few quick retries, for a caller that keeps the records and retries itself
+   * (the collector's spool); by default the client retries for about a minute.
+   */
+  failFast?: boolean;
+}
+
 export interface ConsumerOptions {
   groupId: string;
   topics: string[];
@@ -83,7 +93,7 @@ export interface Bus {
   ensureTopics(topics: { topic: string; partitions: number }[]): Promise<void>;
   /** How many partitions a topic has. */
   partitionCount(topic: string): Promise<number>;
-  producer(): Promise<BusProducer>;
+  producer(opts?: ProducerOptions): Promise<BusProducer>;
   consumer(opts: ConsumerOptions): Promise<BusConsumer>;
   close(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { servicesUp } from '../services/manager.ts';
+import { servicesUp } from '../../cli/services/manager.ts';
 import type { BenchSuite, Figure } from './figure.ts';
 
 const suitesDir = join(dirname(fileURLToPath(import.meta.url)), 'suites');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { KAFKA_VERSION } from '../../cli/services/versions.ts';
 import { canhgac } from '../support/cli.ts';
 
 describe('canhgac executable', () => {
@@ -42,7 +43,8 @@ describe('canhgac executable', () => {
   it('says what the local services are doing', () => {
     const r = canhgac(['services', 'status']);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^kafka 3\.9\.1: (running \(pid \d+\) at 127\.0\.0\.1:\d+|stopped)$/m);
+    const kafka = KAFKA_VERSION.replaceAll('.', '\\.');
+    expect(r.stdout).toMatch(new RegExp(String.raw`^kafka ${kafka}: (running \(pid \d+\) at 127\.0\.0\.1:\d+|stopped)$`, 'm'));
     expect(r.stdout).toMatch(/^elasticsearch 8\.19\.7: (running \(pid \d+\) at http:\/\/127\.0\.0\.1:\d+|stopped)$/m);
   });
 });

@@ -1,5 +1,5 @@
 import { GenericContainer, Wait } from 'testcontainers';
-import { ELASTICSEARCH_IMAGE, KAFKA_IMAGE } from '../services/versions.ts';
+import { ELASTICSEARCH_IMAGE, KAFKA_IMAGE } from '../../cli/services/versions.ts';
 
 export interface Containers {
   kafkaBrokers: string;

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
-import { servicesDown, servicesUp } from '../services/manager.ts';
+import { servicesDown, servicesUp } from '../../cli/services/manager.ts';
 
 
 declare module 'vitest' {

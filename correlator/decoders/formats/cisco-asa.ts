@@ -218,7 +218,7 @@ function decodeMessage(id: number, text: string, draft: Draft): void {
     }
     case 313004: case 313005: case 313008: case 313009: { // No matching connection for ICMP error ... icmp src IF:IP dst IF:IP ... Original IP payload: udp src IP/port dst IP/port
       const payloadAt = words.indexOf('payload:');
-      const base = payloadAt >= 0 ? payloadAt : 0;
+      const base = Math.max(payloadAt, 0);
       const [src, at] = after(words, 'src', base);
       const [dst] = after(words, 'dst', Math.max(at, base));
       set(draft, src, dst);
@@ -229,7 +229,7 @@ function decodeMessage(id: number, text: string, draft: Draft): void {
     }
     case 304001: { // SRC Accessed [JAVA ]URL DST:url
       setSource(draft, words[0]);
-      const urlAt = words.findIndex((w) => w === 'URL');
+      const urlAt = words.indexOf('URL');
       const target = words[urlAt + 1] ?? '';
       setDestination(draft, target.slice(0, target.indexOf(':')));
       addCategory(draft, 'network', 'web');

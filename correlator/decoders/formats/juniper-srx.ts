@@ -80,7 +80,7 @@ export const juniperSrx: Decoder = {
   sniff(input) {
     const app = input.header?.appName;
     if (input.payload.startsWith('RT_FLOW_') || input.payload.startsWith('RT_UTM') || input.payload.startsWith('RT_IDP')) return true;
-    if (app && app.startsWith('RT_')) return true;
+    if (app?.startsWith('RT_')) return true;
     if (JUNOS_EVENT.test(input.payload) || RSHD.test(input.payload)) return true;
     const sd = input.header?.structuredData;
     if (sd) for (const id in sd) if (id.startsWith('junos@')) return true;

@@ -24,7 +24,7 @@ interface Token {
   offset: number;
 }
 
-const WORD = /[A-Za-z0-9_.*?\-]/;
+const WORD = /[A-Za-z0-9_.*?-]/;
 
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];

@@ -148,7 +148,7 @@ export class CorrelationEngine {
     }
     for (const cid of targets) {
       const state = this.states.get(cid);
-      if (!state || !state.def.rules.includes(ruleId)) continue;
+      if (!state?.def.rules.includes(ruleId)) continue;
       const group = this.ruleset.groupKeyFor(cid, ruleId, event);
       if (!group) {
         this.counters.missingGroup++;

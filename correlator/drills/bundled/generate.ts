@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { Envelope } from '../../../shared/envelope.ts';
+import { PACKAGE_ROOT } from '../../../shared/package-root.ts';
 
 /**
  * Writes the recordings of the bundled drill scenarios (rules/drills/<name>/recording.ndjson.gz).
@@ -284,7 +285,7 @@ export function bundledRecordings(): BundledRecording[] {
 
 export const toNdjson = (envelopes: Envelope[]) => envelopes.map((e) => JSON.stringify(e)).join('\n') + '\n';
 
-export const DRILLS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'rules', 'drills');
+export const DRILLS_DIR = join(PACKAGE_ROOT, 'rules', 'drills');
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   for (const rec of bundledRecordings()) {

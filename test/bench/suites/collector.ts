@@ -8,7 +8,7 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { stringify } from 'yaml';
 import { envelopePrefix, envelopeValue } from '../../../collector/record.ts';
 import { topicNames } from '../../../shared/topics.ts';
-import { canhgacBin } from '../../support/cli.ts';
+import { compiledBin } from '../../support/cli.ts';
 import { withRatio, type BenchContext, type BenchSuite, type Figure } from '../figure.ts';
 
 /**
@@ -109,7 +109,7 @@ async function collectorRun(ctx: BenchContext, admin: Admin, prefix: string, dir
     }),
   );
   const pin = hasTaskset() ? ['taskset', '-c', '0'] : [];
-  const [cmd, ...args] = [...pin, process.execPath, canhgacBin, 'collector', '--config', config];
+  const [cmd, ...args] = [...pin, process.execPath, compiledBin, 'collector', '--config', config];
   const child = spawn(cmd!, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KAFKA_BROKERS: '', NODE_OPTIONS: nodeOptions } });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   try {
@@ -161,6 +161,10 @@ export const suite: BenchSuite = {
     };
     const figures: Figure[] = [];
     try {
+      // The collector runs as deployed, from the compiled dist/: built now, so the figures are of this code.
+      ctx.log('building dist/');
+      const build = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+      if (build.status !== 0) throw new Error('npm run build failed');
       mkdirSync(join(dir, 'logs'));
       const lines = Array.from({ length: LINES }, (_, i) => logLine(i));
       const text = `${lines.join('\n')}\n`;

@@ -1,9 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../log.ts';
-import { KafkaBus } from './kafka.ts';
-import { MemoryBus } from './memory.ts';
-import type { Bus, BusConsumer, BusMessage } from './types.ts';
-import { kafkaBrokers, uniqueName } from '../../test/support/services.ts';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { uniqueName } from '../../../test/support/services.ts';
+import type { Bus, BusConsumer, BusMessage } from '../types.ts';
 
 async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -13,17 +10,20 @@ async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Pr
   }
 }
 
-const backends: [string, () => Bus][] = [
-  ['memory', () => new MemoryBus(3)],
-  ['kafka', () => new KafkaBus({ brokers: kafkaBrokers(), clientId: 'bus-test', topicPrefix: '', ssl: false }, createLogger('bus-test'))],
-];
-
-describe.each(backends)('bus contract (%s)', (_name, make) => {
-  const bus = make();
+/**
+ * What every Bus must do, for a describe block: per-key order, commit after success, big sends, seeks
+ * and offsets by time. `after` runs once the bus is closed (to stop a broker of the test's own).
+ */
+export function busContract(make: () => Promise<Bus>, after?: () => Promise<void>): void {
   const consumers: BusConsumer[] = [];
+  let bus: Bus;
+  beforeAll(async () => {
+    bus = await make();
+  }, 240_000);
   afterAll(async () => {
     for (const c of consumers) await c.stop();
-    await bus.close();
+    await bus?.close();
+    await after?.();
   });
 
   async function consume(topic: string, groupId: string, onBatch: (m: BusMessage[]) => Promise<void> | void) {
@@ -90,4 +90,4 @@ describe.each(backends)('bus contract (%s)', (_name, make) => {
     expect(seen.slice(10)).toEqual(['v5', 'v6', 'v7', 'v8', 'v9']);
     await producer.close();
   });
-});
+}

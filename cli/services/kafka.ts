@@ -6,9 +6,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { ServicesError } from './fetch.ts';
 import { isAlive, portOpen } from './process.ts';
+import { kafkaUsesLog4j2 } from './versions.ts';
 
 export interface KafkaOptions {
   libs: string;
+  /** The broker's version: Kafka 4 logs through log4j 2, 3.x through log4j 1. */
+  version: string;
   dir: string;
   port: number;
   controllerPort: number;
@@ -17,11 +20,21 @@ export interface KafkaOptions {
 
 export interface RunningKafka {
   pid: number;
+  /** Absent in the state files of older checkouts (3.9.1). */
+  version?: string;
   brokers: string;
   dir: string;
   port: number;
   controllerPort: number;
 }
+
+const log4j2 = `rootLogger.level=WARN
+rootLogger.appenderRef.stdout.ref=stdout
+appender.stdout.type=Console
+appender.stdout.name=stdout
+appender.stdout.layout.type=PatternLayout
+appender.stdout.layout.pattern=[%d] %p %m (%c)%n
+`;
 
 const log4j = `log4j.rootLogger=WARN, stdout
 log4j.appender.stdout=org.apache.log4j.ConsoleAppender
@@ -53,11 +66,14 @@ export async function startKafka(o: KafkaOptions): Promise<RunningKafka> {
   mkdirSync(join(o.dir, 'data'), { recursive: true });
   const props = join(o.dir, 'server.properties');
   writeFileSync(props, serverProperties(o));
-  writeFileSync(join(o.dir, 'log4j.properties'), log4j);
+  const v2 = kafkaUsesLog4j2(o.version);
+  const logConfig = join(o.dir, v2 ? 'log4j2.properties' : 'log4j.properties');
+  writeFileSync(logConfig, v2 ? log4j2 : log4j);
+  const logOption = v2 ? `-Dlog4j2.configurationFile=${logConfig}` : `-Dlog4j.configuration=file:${logConfig}`;
   const cp = `${o.libs}/*`;
   if (!existsSync(join(o.dir, 'data', 'meta.properties'))) {
     const clusterId = randomBytes(16).toString('base64url');
-    const r = spawnSync('java', ['-cp', cp, `-Dlog4j.configuration=file:${join(o.dir, 'log4j.properties')}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props], { encoding: 'utf8' });
+    const r = spawnSync('java', ['-cp', cp, logOption, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props], { encoding: 'utf8' });
     if (r.status !== 0) throw new ServicesError(`kafka storage format failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
   }
   if (await portOpen(o.port)) throw new ServicesError(`port ${o.port} is already taken; stop what listens there or pick another port`);
@@ -65,14 +81,14 @@ export async function startKafka(o: KafkaOptions): Promise<RunningKafka> {
   const heap = o.heapMb ?? 512;
   const child = spawn(
     'java',
-    [`-Xms${Math.min(256, heap)}m`, `-Xmx${heap}m`, '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${join(o.dir, 'log4j.properties')}`, '-cp', cp, 'kafka.Kafka', props],
+    [`-Xms${Math.min(256, heap)}m`, `-Xmx${heap}m`, '-XX:+UseG1GC', '-Djava.awt.headless=true', logOption, '-cp', cp, 'kafka.Kafka', props],
     { detached: true, stdio: ['ignore', out, out] },
   );
   child.unref();
   const pid = child.pid!;
   const brokers = `127.0.0.1:${o.port}`;
   await waitForKafka(brokers, pid, join(o.dir, 'kafka.log'));
-  return { pid, brokers, dir: o.dir, port: o.port, controllerPort: o.controllerPort };
+  return { pid, version: o.version, brokers, dir: o.dir, port: o.port, controllerPort: o.controllerPort };
 }
 
 export async function kafkaAnswers(brokers: string): Promise<boolean> {

@@ -59,7 +59,7 @@ describe('live stream across console instances (real Kafka and Elasticsearch)', 
     producer = await bus.producer();
   });
   afterAll(async () => {
-    clients.forEach((c) => c.close());
+    for (const c of clients) c.close();
     await producer?.close();
     await b?.app.close();
     await a?.close();

@@ -1,16 +1,15 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { startElasticsearch, elasticsearchAnswers, type RunningElasticsearch } from './elasticsearch.ts';
-import { fetchServices } from './fetch.ts';
+import { ensureTools, fetchKafka, fetchServices } from './fetch.ts';
 import { kafkaAnswers, startKafka, type RunningKafka } from './kafka.ts';
 import { freePort, isAlive, stopPid } from './process.ts';
 import { ELASTICSEARCH_VERSION, KAFKA_VERSION } from './versions.ts';
+import { PACKAGE_ROOT } from '../../shared/package-root.ts';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export function servicesDir(): string {
-  return process.env.CANHGAC_SERVICES_DIR ?? join(repoRoot, '.cache', 'services');
+  return process.env.CANHGAC_SERVICES_DIR ?? join(PACKAGE_ROOT, '.cache', 'services');
 }
 
 export const DEFAULT_PORTS = { kafka: 19092, kafkaController: 19093, esHttp: 19200, esTransport: 19300 };
@@ -47,11 +46,13 @@ export interface Addresses {
 /** `canhgac services up`: fetch once, start what is not running, wait until both answer. */
 export async function servicesUp(): Promise<Addresses> {
   const dir = servicesDir();
+  // Java before anything else; Maven too when a service is still to be fetched.
+  ensureTools(!servicesFetched());
   const fetched = fetchServices(dir);
   const state = readState();
   const started: string[] = [];
   if (!(state.kafka && isAlive(state.kafka.pid) && (await kafkaAnswers(state.kafka.brokers)))) {
-    state.kafka = await startKafka({ libs: fetched.kafkaLibs, dir: join(dir, 'run', 'kafka'), port: DEFAULT_PORTS.kafka, controllerPort: DEFAULT_PORTS.kafkaController });
+    state.kafka = await startKafka({ libs: fetched.kafkaLibs, version: KAFKA_VERSION, dir: join(dir, 'run', `kafka-${KAFKA_VERSION}`), port: DEFAULT_PORTS.kafka, controllerPort: DEFAULT_PORTS.kafkaController });
     writeState(state);
     started.push(`kafka ${KAFKA_VERSION}`);
   }
@@ -97,7 +98,8 @@ export async function servicesStatus(): Promise<ServiceStatus[]> {
   return [
     {
       name: 'kafka',
-      version: KAFKA_VERSION,
+      // What `up` started, which may be an older version than this checkout's.
+      version: s.kafka?.version ?? KAFKA_VERSION,
       running: !!s.kafka && isAlive(s.kafka.pid) && (await kafkaAnswers(s.kafka.brokers)),
       pid: s.kafka?.pid,
       address: s.kafka?.brokers,
@@ -148,10 +150,11 @@ async function privateService<R extends { pid: number }>(dir: string, start: () 
   };
 }
 
-export async function privateKafka(name: string): Promise<PrivateService<RunningKafka>> {
-  const fetched = fetchServices(servicesDir());
+/** A broker of the test's own; `version` picks another supported Kafka (the oldest, for the bus contract). */
+export async function privateKafka(name: string, version = KAFKA_VERSION): Promise<PrivateService<RunningKafka>> {
+  const libs = fetchKafka(servicesDir(), version);
   const dir = join(servicesDir(), 'run', `private-kafka-${name}-${process.pid}-${Date.now()}`);
-  const opts = { libs: fetched.kafkaLibs, dir, port: await freePort(), controllerPort: await freePort() };
+  const opts = { libs, version, dir, port: await freePort(), controllerPort: await freePort() };
   return privateService(dir, () => startKafka(opts), 5000);
 }
 

@@ -9,6 +9,7 @@ import type { Incident } from '../../shared/incident.ts';
 import { createLogger } from '../../shared/log.ts';
 import { alertFixture, incidentFixture } from '../../shared/store/fixtures.ts';
 import { kafkaBrokers, uniqueName } from '../../test/support/services.ts';
+import { findChromium } from '../../test/support/chromium.ts';
 import { PASSWORD, startConsole, usersFile, waitFor } from '../test/harness.ts';
 
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
@@ -53,7 +54,7 @@ describe('console page in headless Chromium (real Kafka and Elasticsearch)', () 
     url = await c.app.listen({ host: '127.0.0.1', port: 0 });
     producer = await bus.producer();
     browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
+      executablePath: (await findChromium()).path,
       args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--headless'],
     });
     for (const user of ['rosa', 'rita']) {

@@ -6,7 +6,7 @@ import { ElasticsearchIncidentStore } from '../shared/store/elasticsearch.ts';
 import { topicNames } from '../shared/topics.ts';
 import { canhgacBin } from '../test/support/cli.ts';
 import { elasticsearchUrl, kafkaBrokers, testElasticsearch, uniqueName } from '../test/support/services.ts';
-import { privateElasticsearch } from '../test/services/manager.ts';
+import { privateElasticsearch } from '../cli/services/manager.ts';
 import { correlatorConfig, correlatorFor, referenceRun, summarize, until, type Summary } from './test/harness.ts';
 import { scaledScenario } from './test/scenario.ts';
 
