@@ -3,5 +3,7 @@
 import { register } from 'tsx/esm/api';
 
 register();
+const { guardProcess } = await import('../../cli/process-guard.ts');
 const { main } = await import('../../cli/main.ts');
+guardProcess(process.argv.slice(2));
 process.exitCode = await main(process.argv.slice(2));
