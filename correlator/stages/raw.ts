@@ -11,7 +11,7 @@ import { heartbeatEvent } from './heartbeat.ts';
 import { observeEvent, observeHeartbeat, type TelemetryLedger } from '../operations/telemetry.ts';
 import { deadLetter, StaleBatchError, type Progress } from './messages.ts';
 import { correlateKey, type AssetLookup, type CurrentRules } from './rules.ts';
-import { BatchFeeds } from './feeds.ts';
+import { BatchFeeds, type BundledFeeds } from './feeds.ts';
 
 /** Decoder memory per source (W3C #Fields headers of pfirewall.log), bounded. */
 export class DecodeSessions {
@@ -50,6 +50,25 @@ interface RawProgress {
   newest: Record<string, number>;
   /** Offset after the last batch handled (-1: none yet). */
   next: number;
+}
+
+/** What one raw batch yields, before anything is sent. */
+export interface RawOutputs {
+  alerts: PendingAlert[];
+  feeds: BundledFeeds;
+  deadLetters: OutgoingMessage[];
+  counts: RawCounts;
+  /** The newest event time per drill after this batch. */
+  newest: Record<string, number>;
+  /** Whether event time moved (and correlations exist): the partition's progress goes out. */
+  moved: boolean;
+}
+
+export interface RawCounts {
+  kinds: BatchCounts;
+  formats: BatchCounts;
+  matches: BatchCounts;
+  missingGroup: number;
 }
 
 export interface ProgressSource {
@@ -116,24 +135,24 @@ export class RawStage {
     await this.inTurn(async () => this.deps.producer.send(this.deps.topics.correlate, await this.snapshot(consumer)));
   }
 
-  async handle(batch: Batch, consumer: ProgressSource): Promise<void> {
+  /**
+   * The work of one batch without I/O: decode, single-event rules, correlation feeds. It reads the
+   * decoder sessions and notes what each host sent in the ledger (both in memory); nothing leaves the
+   * process until handle() sends the result.
+   */
+  process(batch: Batch, newestBefore: Record<string, number>): RawOutputs {
     const deps = this.deps;
     const ruleset = deps.rules();
     const alerts: PendingAlert[] = [];
     const feeds = new BatchFeeds((key) => deps.partitionOf(key, deps.correlatePartitions));
-    const dlq: OutgoingMessage[] = [];
-    const kinds = new BatchCounts();
-    const formats = new BatchCounts();
-    const matches = new BatchCounts();
+    const deadLetters: OutgoingMessage[] = [];
+    const counts: RawCounts = { kinds: new BatchCounts(), formats: new BatchCounts(), matches: new BatchCounts(), missingGroup: 0 };
     const stream = `${batch.topic}/${batch.partition}`;
-    let pr = this.progress.get(batch.partition);
-    if (!pr) this.progress.set(batch.partition, (pr = { newest: {}, next: -1 }));
-    const newest = { ...pr.newest };
+    const newest = { ...newestBefore };
     for (const m of batch.messages) {
       const parsed = parseEnvelope(m.value);
       if (!parsed.ok) {
-        dlq.push(deadLetter(m, parsed.reason));
-        deps.metrics.deadLetters.inc();
+        deadLetters.push(deadLetter(m, parsed.reason));
         continue;
       }
       const env = parsed.envelope;
@@ -148,19 +167,19 @@ export class RawStage {
         if (unit) event.labels = { ...event.labels, unit };
       }
       if (env.timeShiftMs) event['@timestamp'] = new Date(Date.parse(event['@timestamp']) + env.timeShiftMs).toISOString();
-      kinds.add(event.event.kind);
-      if (event.event.kind !== 'pipeline_error') formats.add(String((event.event as { module?: unknown }).module ?? 'unknown'));
+      counts.kinds.add(event.event.kind);
+      if (event.event.kind !== 'pipeline_error') counts.formats.add(String((event.event as { module?: unknown }).module ?? 'unknown'));
       const eventTime = Date.parse(event['@timestamp']);
       const drill = event.labels?.drill ?? null;
       if (eventTime > (newest[drill ?? ''] ?? -Infinity)) newest[drill ?? ''] = eventTime;
       const ref = event.event.id ?? `${stream}/${m.offset}`;
       for (const match of ruleset.match(event)) {
-        matches.add(match.rule.id);
+        counts.matches.add(match.rule.id);
         if (match.alert) alerts.push(singleEventAlert(match.rule, event, stream, m.offset, deps.assets));
         for (const c of match.correlations) {
           const group = ruleset.groupKeyFor(c, match.rule.id, event);
           if (!group) {
-            deps.metrics.missingGroup.inc();
+            counts.missingGroup++;
             continue;
           }
           const key = correlateKey(c, drill, ruleset.groupByFor(c), group);
@@ -169,17 +188,21 @@ export class RawStage {
         }
       }
     }
-    const { messages: correlate, sent, thinned, oversize } = feeds.bundle();
-    for (const item of oversize) deps.log.warn({ correlation: item.c, ref: item.ref }, 'event too big to feed its correlation even without its original line; not correlated');
-    deps.metrics.correlateFeeds.inc({ outcome: 'sent' }, sent);
-    deps.metrics.correlateFeeds.inc({ outcome: 'thinned' }, thinned);
-    deps.metrics.correlateFeeds.inc({ outcome: 'oversize' }, oversize.length);
-    const moved = ruleset.correlations.size > 0 && JSON.stringify(newest) !== JSON.stringify(pr.newest);
+    return { alerts, feeds: feeds.bundle(), deadLetters, counts, newest, moved: ruleset.correlations.size > 0 && JSON.stringify(newest) !== JSON.stringify(newestBefore) };
+  }
+
+  /** process() and the I/O around it: the outputs sent and acknowledged, then the batch counted done. */
+  async handle(batch: Batch, consumer: ProgressSource): Promise<void> {
+    const deps = this.deps;
+    let pr = this.progress.get(batch.partition);
+    if (!pr) this.progress.set(batch.partition, (pr = { newest: {}, next: -1 }));
+    const { alerts, feeds, deadLetters, counts, newest, moved } = this.process(batch, pr.newest);
+    for (const item of feeds.oversize) deps.log.warn({ correlation: item.c, ref: item.ref }, 'event too big to feed its correlation even without its original line; not correlated');
     const done = await untilAcknowledged('raw outputs', batch, deps.log, async () => {
       const acknowledged = deps.metrics.sinkSeconds.startTimer({ sink: 'correlate' });
-      await deps.producer.send(deps.topics.correlate, correlate);
+      await deps.producer.send(deps.topics.correlate, feeds.messages);
       acknowledged();
-      await deps.producer.send(deps.topics.dlq, dlq);
+      await deps.producer.send(deps.topics.dlq, deadLetters);
       await deps.sink.write(alerts);
       // Last, once everything else is acknowledged: were this batch read again (a crash, a rebalance),
       // no window may already have moved past its events.
@@ -188,9 +211,14 @@ export class RawStage {
     if (!done) throw new StaleBatchError();
     pr.newest = newest;
     pr.next = batch.messages[batch.messages.length - 1]!.offset + 1;
+    deps.metrics.deadLetters.inc(deadLetters.length);
+    deps.metrics.missingGroup.inc(counts.missingGroup);
+    deps.metrics.correlateFeeds.inc({ outcome: 'sent' }, feeds.sent);
+    deps.metrics.correlateFeeds.inc({ outcome: 'thinned' }, feeds.thinned);
+    deps.metrics.correlateFeeds.inc({ outcome: 'oversize' }, feeds.oversize.length);
     deps.metrics.alerts.inc({ stage: 'raw' }, alerts.length);
-    kinds.addTo(deps.metrics.events, 'kind');
-    formats.addTo(deps.metrics.decoded, 'format');
-    matches.addTo(deps.metrics.ruleMatches, 'rule');
+    counts.kinds.addTo(deps.metrics.events, 'kind');
+    counts.formats.addTo(deps.metrics.decoded, 'format');
+    counts.matches.addTo(deps.metrics.ruleMatches, 'rule');
   }
 }
