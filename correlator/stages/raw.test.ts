@@ -51,7 +51,7 @@ describe('RawStage.process', () => {
     expect(out.alerts.map((a) => a.alert.rule.id)).toEqual([MALWARE, MALWARE]);
     // Nine SSH denials feed the sweep and the brute force: each event once per correlation.
     expect(out.feeds.sent).toBe(18);
-    const feeds = out.feeds.messages.flatMap((m) => (JSON.parse(m.value) as { b: { c: string }[] }).b.map((f) => f.c));
+    const feeds = out.feeds.messages.flatMap((m) => (JSON.parse(m.value) as { feeds: { correlation: string }[] }).feeds.map((f) => f.correlation));
     expect(feeds.filter((c) => c === SWEEP)).toHaveLength(9);
     expect(feeds.filter((c) => c === BRUTE)).toHaveLength(9);
     // The undecodable line counts at its receive time, the newest of the batch.

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { parseEnvelope } from '../../shared/envelope.ts';
 import type { Batch, BusProducer, OutgoingMessage, TopicPartition } from '../../shared/bus/types.ts';
 import type { Logger } from '../../shared/log.ts';
@@ -9,7 +10,7 @@ import { untilAcknowledged } from '../sinks/retry.ts';
 import { singleEventAlert } from './alerts.ts';
 import { heartbeatEvent } from './heartbeat.ts';
 import { observeEvent, observeHeartbeat, type TelemetryLedger } from '../operations/telemetry.ts';
-import { deadLetter, StaleBatchError, type Progress } from './messages.ts';
+import { CORRELATE_MESSAGE_VERSION, deadLetter, StaleBatchError, type Progress } from './messages.ts';
 import { correlateKey, type AssetLookup, type CurrentRules } from './rules.ts';
 import { BatchFeeds, type BundledFeeds } from './feeds.ts';
 
@@ -85,17 +86,26 @@ export class RawStage {
   private readonly sessions = new DecodeSessions();
   private readonly progress = new Map<number, RawProgress>();
   private turn: Promise<void> = Promise.resolve();
+  /** This member's token for its current assignment of soc.raw partitions. */
+  private owner = randomUUID();
 
   constructor(private readonly deps: RawStageDeps) {}
 
-  /** The partitions this member owns now; their progress is reported from here on. */
-  assigned(owned: TopicPartition[]): void {
+  /**
+   * The partitions this member owns now; their progress is reported from here on, under a new owner
+   * token, claimed before anything is read (messages.ts: a previous owner's late report is then ignored).
+   */
+  async assigned(owned: TopicPartition[]): Promise<void> {
     this.progress.clear();
+    this.owner = randomUUID();
     for (const tp of owned) if (tp.topic === this.deps.topics.raw) this.progress.set(tp.partition, { newest: {}, next: -1 });
+    if (this.deps.rules().correlations.size === 0 || this.progress.size === 0) return;
+    const claims = [...this.progress.keys()].flatMap((partition) => this.progressMessages(partition, {}, false, true));
+    await this.inTurn(() => this.deps.producer.send(this.deps.topics.correlate, claims));
   }
 
-  private progressMessages(partition: number, newest: Record<string, number>, caught: boolean): OutgoingMessage[] {
-    const value = JSON.stringify({ p: partition, w: newest, caught } satisfies Progress);
+  private progressMessages(partition: number, newest: Record<string, number>, caught: boolean, claim = false): OutgoingMessage[] {
+    const value = JSON.stringify({ v: CORRELATE_MESSAGE_VERSION, kind: 'progress', partition, newest, caught, owner: this.owner, claim } satisfies Progress);
     return Array.from({ length: this.deps.correlatePartitions }, (_, q) => ({ key: null, value, partition: q }));
   }
 
@@ -173,6 +183,7 @@ export class RawStage {
       const drill = event.labels?.drill ?? null;
       if (eventTime > (newest[drill ?? ''] ?? -Infinity)) newest[drill ?? ''] = eventTime;
       const ref = event.event.id ?? `${stream}/${m.offset}`;
+      const arrived = m.timestamp;
       for (const match of ruleset.match(event)) {
         counts.matches.add(match.rule.id);
         if (match.alert) alerts.push(singleEventAlert(match.rule, event, stream, m.offset, deps.assets));
@@ -184,7 +195,7 @@ export class RawStage {
           }
           const key = correlateKey(c, drill, ruleset.groupByFor(c), group);
           const def = ruleset.correlations.get(c);
-          feeds.add(key, { c, r: match.rule.id, t: eventTime, ref, e: event as Record<string, unknown> }, def?.type === 'flatline' ? def.timespanMs : undefined);
+          feeds.add(key, { c, r: match.rule.id, t: eventTime, ref, e: event as Record<string, unknown>, arrived }, def?.type === 'flatline' ? def.timespanMs : undefined);
         }
       }
     }
