@@ -99,6 +99,13 @@ export class IncidentSink {
     this.cache.delete(key);
   }
 
+  /** The latest incident of the alert's key that was not withdrawn (a withdrawn one is newest when it outlived its successor's start). */
+  private async latestStanding(a: Alert): Promise<Incident | null> {
+    const page = await this.store.searchIncidents({ rule: a.rule.id, group_key: a.group_key, drill: a.drill ?? 'none', size: 50 });
+    const standing = page.incidents.filter((i) => !i.withdrawn).sort((x, y) => Date.parse(y.last_seen) - Date.parse(x.last_seen) || x.id.localeCompare(y.id));
+    return standing[0] ?? null;
+  }
+
   /** The current incident of every key the alerts name: cached ones, the rest read fresh in one round trip. */
   private async currentOf(pending: PendingAlert[]): Promise<Map<string, Incident | null>> {
     const current = new Map<string, Incident | null>();
@@ -115,6 +122,7 @@ export class IncidentSink {
     }
     if (!misses.length) return current;
     const found = await this.store.latestIncidents(misses.map((a) => ({ ruleId: a.rule.id, groupKey: a.group_key, drill: a.drill })));
+    for (const [k, incident] of found.entries()) if (incident?.withdrawn) found[k] = await this.latestStanding(misses[k]!);
     misses.forEach((a, k) => {
       const incident = found[k] ?? null;
       current.set(this.key(a), incident);
@@ -168,6 +176,8 @@ export class IncidentSink {
         early = left;
         shrunk.add(key);
         retracted.push(p.alert);
+        // The retracted alert stays with the incident it was shown in.
+        p.alert.incident_id = before.get(key)?.id ?? cur?.id ?? '';
       } else {
         const raised = early.find((e) => e.alert.id === p.alert.id);
         early = early.filter((e) => e !== raised);
@@ -181,7 +191,7 @@ export class IncidentSink {
       const next = displayed(settled, early, this.policy);
       current.set(key, next);
       if (next) folded.set(next.id, next);
-      p.alert.incident_id = next?.id ?? cur?.id ?? '';
+      if (p.phase !== 'retract') p.alert.incident_id = next?.id ?? cur?.id ?? '';
     }
     const withdrawn: Incident[] = [];
     const replace: Incident[] = [];
