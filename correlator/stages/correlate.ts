@@ -62,6 +62,26 @@ export interface CorrelateStageDeps {
  * window may still need, so a restarted instance re-reads those events and rebuilds its windows.
  * Alerts that fire again on the way are the same documents (deterministic ids) and incidents
  * recognise them, so nothing is missed and nothing is counted twice.
+ *
+ * Early firing and the identity of an early alert. Correlations that can only grow fire on arrival
+ * (detection/correlation/engine.ts): the engine runs the ordered evaluation ahead over the events
+ * arrived, so an early alert is the document the ordered evaluation writes for that window if nothing
+ * older arrives: the same id (rule, group, drill, window start, first event), the same window, count
+ * and events. Its identity is therefore that of the ordered alert, and the ordered evaluation is the
+ * reference that settles it when the watermark passes the window's end:
+ * - confirm: the ordered evaluation reached the same window with the same events. The sink folds the
+ *   alert into the incident at the time it was first shown (incident id, first_seen, deadlines
+ *   unchanged), drops it from the incident's provisional list and writes nothing new: no second
+ *   incident, no second count. A replay raises the same early alert again (same id) and the incident
+ *   skips it, as it skips any alert counted before.
+ * - retract: the ordered evaluation did not reach it (an older event arrived after it and moved the
+ *   window). The alert document is marked retracted; the incident is rebuilt from the alerts the ordered
+ *   evaluation confirmed plus the early alerts still open (kept in the incident, `provisional`), so it
+ *   ends exactly as the ordered run writes it; an incident that only retracted alerts raised is
+ *   withdrawn, visibly (soc.incidents, the console, its timeline). An ordered alert with the same id but
+ *   other content replaces the early one in place.
+ * Early alerts depend only on the order of this partition's messages, so a restart or a rebalance that
+ * re-reads them raises, confirms and retracts the same alerts.
  */
 export class CorrelateStage {
   private readonly partitions = new Map<number, PartitionState>();
