@@ -63,6 +63,13 @@ async function lagOf(admin: Admin, groupId: string, topic: string): Promise<numb
   return ends.reduce((n, e) => n + Number(e.high) - (done.get(e.partition) ?? 0), 0);
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** An RFC 3164 time stamp in Asia/Ho_Chi_Minh (UTC+7). */
+function syslogStamp(ms: number): string {
+  const d = new Date(ms + 7 * 3600_000);
+  return `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${timeOfDay(ms)}`;
+}
+
 function bruteSource(k: number): string {
   return `198.18.${Math.floor(k / 250) % 250}.${k % 250}`;
 }
@@ -199,7 +206,8 @@ export const suite: BenchSuite = {
       sentAt.set(marker, Date.now());
       // Every half second a new source starts a brute force; three ticks later its tenth attempt crosses the threshold.
       const attempt = (source: string, j: number) => {
-        const text = `<4>Nov 26 ${timeOfDay(Date.now())} srv-01 kernel: [UFW BLOCK] IN=eth0 OUT= SRC=${source} DST=10.0.0.1 LEN=60 PROTO=TCP SPT=${40000 + j} DPT=22 SYN URGP=0`;
+        // Today's date: a correlation counts live events only (older than the allowed lateness is late).
+        const text = `<4>${syslogStamp(Date.now())} srv-01 kernel: [UFW BLOCK] IN=eth0 OUT= SRC=${source} DST=10.0.0.1 LEN=60 PROTO=TCP SPT=${40000 + j} DPT=22 SYN URGP=0`;
         return { key: 'srv-01', value: envelope(n++, 'srv-01', text, now) };
       };
       if (k % 5 === 0) for (let j = 0; j < BRUTE_BEFORE; j++) messages.push(attempt(bruteSource(k), j));
