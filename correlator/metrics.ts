@@ -23,6 +23,20 @@ export function correlatorMetrics(registry = new Registry()) {
     correlateFeeds: new Counter({ name: 'canhgac_correlator_correlate_feeds_total', help: 'Events fed to correlations through soc.correlate; thinned: flatline feeds the flatline could not tell apart, not sent; oversize: events too big to send even without their original line', labelNames: ['outcome'], registers: [registry] }),
     ruleOverruns: new Counter({ name: 'canhgac_correlator_rule_overruns_total', help: 'Evaluations of a rule on one event that took longer than correlator.ruleLimits.evaluationBudget, by rule id', labelNames: ['rule'], registers: [registry] }),
     rulesDisabled: new Counter({ name: 'canhgac_correlator_rules_disabled_total', help: 'Rules disabled for overrunning their evaluation budget repeatedly, by rule id (until their file changes)', labelNames: ['rule'], registers: [registry] }),
+    earlyAlerts: new Counter({
+      name: 'canhgac_correlator_early_alerts_total',
+      help: 'Correlation alerts raised on arrival, before the watermark passed them, and what the ordered evaluation made of them later (confirmed, retracted)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    alertDelay: new Histogram({
+      name: 'canhgac_correlator_alert_delay_seconds',
+      help: 'Time from the arrival on soc.raw of the event that completed a correlation to its alert (early: raised on arrival)',
+      labelNames: ['phase'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 600],
+      registers: [registry],
+    }),
+    staleProgress: new Counter({ name: 'canhgac_correlator_stale_progress_total', help: 'Progress reports of a soc.raw partition from an owner it no longer has (after a rebalance), ignored', registers: [registry] }),
     lateEvents: new Counter({ name: 'canhgac_correlator_late_events_total', help: 'Events later than the allowed lateness', registers: [registry] }),
     sinkSeconds: new Histogram({
       name: 'canhgac_correlator_sink_seconds',

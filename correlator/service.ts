@@ -20,6 +20,8 @@ export interface CorrelatorOptions {
   groupId: string;
   partitions: { raw: number; correlate: number; incidents: number };
   allowedLatenessMs: number;
+  /** Raise correlations that can only grow on arrival, confirmed or retracted later (default true). */
+  earlyFiring?: boolean;
   eventsPerAlert: number;
   policy: IncidentPolicy;
   timezone: string;
@@ -77,6 +79,7 @@ export class Correlator {
       topics,
       allowedLatenessMs: this.o.allowedLatenessMs,
       eventsPerAlert: this.o.eventsPerAlert,
+      earlyFiring: this.o.earlyFiring,
       metrics: this.metrics,
       log: log.child({ stage: 'correlate' }),
     });

@@ -32,6 +32,11 @@ export const AlertSchema = z.object({
   event_ids: z.array(z.string()).default([]),
   events: z.array(z.record(z.string(), z.unknown())).default([]),
   window: z.object({ start: z.iso.datetime({ offset: true }), end: z.iso.datetime({ offset: true }) }),
+  /**
+   * Set on a correlation alert raised early that the ordered evaluation did not confirm (events arrived
+   * out of order): kept, marked, never counted in an incident.
+   */
+  retracted: z.object({ at: z.iso.datetime({ offset: true }), reason: z.string() }).optional(),
 });
 export type Alert = z.infer<typeof AlertSchema>;
 
@@ -45,7 +50,17 @@ export const TimelineEntry = z.object({
 });
 export type TimelineEntry = z.infer<typeof TimelineEntry>;
 
-export const IncidentSchema = z.object({
+/** An early alert counted in an incident before the ordered evaluation confirmed it. */
+export const ProvisionalAlertSchema = z.object({
+  alert: AlertSchema,
+  response: z.object({ runbook: z.string().optional(), escalateAfterMs: z.number().optional(), shareNational: z.boolean().optional() }),
+  position: z.object({ stream: z.string(), offset: z.number() }),
+  /** When it was first counted (correlator clock): folding it again gives the same incident. */
+  at: z.iso.datetime({ offset: true }),
+});
+export type ProvisionalAlert = z.infer<typeof ProvisionalAlertSchema>;
+
+const IncidentFields = z.object({
   id: z.string(),
   rule: RuleRef,
   group: z.record(z.string(), z.string()),
@@ -75,7 +90,19 @@ export const IncidentSchema = z.object({
   version: z.number().int().nonnegative(),
   updated_at: z.iso.datetime({ offset: true }),
 });
+
+export const IncidentSchema = IncidentFields.extend({
+  /**
+   * While early alerts await the ordered evaluation: the incident as the confirmed alerts alone make it
+   * (null: none yet) and the early alerts folded on top of it, in the order they came. Gone once every
+   * early alert is confirmed or retracted; the incident is then exactly what the ordered run writes.
+   */
+  provisional: z.object({ settled: IncidentFields.nullable(), alerts: z.array(ProvisionalAlertSchema) }).optional(),
+  /** Set when the only alerts that raised it were early alerts the ordered evaluation retracted. */
+  withdrawn: z.object({ at: z.iso.datetime({ offset: true }), reason: z.string() }).optional(),
+});
 export type Incident = z.infer<typeof IncidentSchema>;
+export type SettledIncident = z.infer<typeof IncidentFields>;
 
 /** A message on soc.incidents (key = incident id). */
 export const IncidentChangeSchema = z.object({

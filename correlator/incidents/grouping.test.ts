@@ -30,7 +30,8 @@ function fold(current: Incident | null, a: Alert, offset: number, response = {})
 }
 
 describe('alerts to incidents', () => {
-  it('opens an incident with deadlines from the rule and the policy', () => {
+  it('opens an incident with deadlines from the rule and the policy, counted from when it is raised', () => {
+    // Raised at 02:00 (now) for an alert of 01:00: the responders get the rule's 15 minutes from 02:00.
     const r = fold(null, alert('2026-11-26T01:00:00.000Z'), 7, { escalateAfterMs: 15 * 60_000, shareNational: true, runbook: 'Block it.' });
     expect(r.kind).toBe('created');
     if (r.kind !== 'created') return;
@@ -39,8 +40,8 @@ describe('alerts to incidents', () => {
       layer: 2,
       alert_count: 1,
       unit: 'so-tttt',
-      ack_due: '2026-11-26T01:15:00.000Z',
-      report_due: '2026-12-01T01:00:00.000Z',
+      ack_due: '2026-11-26T02:15:00.000Z',
+      report_due: '2026-12-01T02:00:00.000Z',
       runbook: 'Block it.',
       applied: { 'soc.correlate/0': 7, 'alert:a-2026-11-26T01:00:00.000Z': Date.parse('2026-11-26T01:00:00.000Z') },
     });

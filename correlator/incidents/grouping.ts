@@ -60,6 +60,9 @@ const closed = (i: Incident) => i.status === 'resolved' || i.status === 'false_p
 /**
  * Folds one alert into the current incident of its rule and group key. Deterministic: the same alerts
  * in the same order give the same incidents, and an alert already counted (per input position) is skipped.
+ * Deadlines (acknowledge, national report) count from `now`, when the incident is first raised, not from
+ * the events' time: events stamped 09:55 that raise an incident at 10:00 with a 15-minute deadline leave
+ * the responders 15 minutes. A drill's incidents too: responders answer in real minutes at any replay speed.
  */
 export function foldAlert(current: Incident | null, alert: Alert, response: RuleResponse, at: AlertPosition, policy: IncidentPolicy, now: Date): Outcome {
   const alertTime = Date.parse(alert['@timestamp']);
@@ -106,8 +109,8 @@ export function foldAlert(current: Incident | null, alert: Alert, response: Rule
       alert_count: 1,
       drill: alert.drill,
       // Drills are never reported to the national centre.
-      report_due: shareNational && !alert.drill ? new Date(alertTime + policy.reportDueMs).toISOString() : null,
-      ack_due: new Date(alertTime + ackMs).toISOString(),
+      report_due: shareNational && !alert.drill ? new Date(now.getTime() + policy.reportDueMs).toISOString() : null,
+      ack_due: new Date(now.getTime() + ackMs).toISOString(),
       share_national: shareNational,
       runbook: response.runbook ?? null,
       timeline: [{ at: nowIso, actor: 'canhgac', action: 'created', note: `first alert at ${alert['@timestamp']}` }],

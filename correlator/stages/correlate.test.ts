@@ -14,6 +14,11 @@ import type { CorrelateEvent } from './messages.ts';
 import { assetLookup } from './rules.ts';
 
 const topics = topicNames('t.');
+
+/** Raw partition `partition`'s progress as its owner `owner` reports it. */
+function progressOf(newest: number, o: { partition?: number; owner?: string; caught?: boolean; claim?: boolean } = {}): string {
+  return JSON.stringify({ v: 2, kind: 'progress', partition: o.partition ?? 0, newest: { '': newest }, caught: o.caught ?? true, owner: o.owner ?? 'owner-a', claim: o.claim ?? false });
+}
 const PROBE = '5b0c3f7e-2d0a-4f57-8d7c-0c1e2f3a4b02';
 
 /** A sink that refuses the first `failures` writes, as Elasticsearch does while it is down. */
@@ -31,7 +36,8 @@ function flakySink(failures: number) {
   return { sink: sink as unknown as IncidentSink, written };
 }
 
-async function stageWith(sink: IncidentSink) {
+/** A stage as the correlator runs it; `earlyFiring: false` leaves every window to the watermark and the timer. */
+async function stageWith(sink: IncidentSink, earlyFiring = false) {
   const { ruleset } = loadRuleSet([SCENARIO_RULES]);
   const rules = () => ruleset;
   const bus = new MemoryBus(1);
@@ -46,6 +52,7 @@ async function stageWith(sink: IncidentSink) {
     partitionOf: () => 0,
     allowedLatenessMs: 5 * 60_000,
     eventsPerAlert: 10,
+    earlyFiring,
     metrics: correlatorMetrics(),
     log: createLogger('correlate-test', {}, 'silent'),
   });
@@ -78,7 +85,7 @@ describe('CorrelateStage timer', () => {
     const stage = await stageWith(sink);
     const feeds = probeFeeds();
     const bundle = bundleFeeds(new Map([[0, feeds]])).messages[0]!.value;
-    const progress = JSON.stringify({ p: 0, w: { '': Math.max(...feeds.map((f) => f.t)) }, caught: true });
+    const progress = progressOf(Math.max(...feeds.map((f) => f.t)));
     // Read to the end: the window waits for the timer (historic input, quiet).
     await stage.handle(batchOf([bundle, progress]));
     expect(written).toEqual([]);
@@ -97,10 +104,41 @@ describe('CorrelateStage timer', () => {
     const { sink, written } = flakySink(1);
     const stage = await stageWith(sink);
     const feeds = probeFeeds();
-    await stage.handle(batchOf([bundleFeeds(new Map([[0, feeds]])).messages[0]!.value, JSON.stringify({ p: 0, w: { '': feeds[2]!.t }, caught: true })]));
+    await stage.handle(batchOf([bundleFeeds(new Map([[0, feeds]])).messages[0]!.value, progressOf(feeds[2]!.t)]));
     await stage.tick(Date.now() + 10_000, 0);
     expect(written).toEqual([]);
-    await stage.handle(batchOf([JSON.stringify({ p: 0, w: { '': feeds[2]!.t + 1 }, caught: true })], 2));
+    await stage.handle(batchOf([progressOf(feeds[2]!.t + 1)], 2));
     expect(written.flat().map((p) => p.alert.group_key)).toEqual(['source.ip=203.0.113.7']);
+  });
+});
+
+describe('CorrelateStage early firing and progress owners', () => {
+  it('raises a correlation on the arrival of the event that completes it, and confirms it once the watermark passes', async () => {
+    const { sink, written } = flakySink(0);
+    const stage = await stageWith(sink, true);
+    const feeds = probeFeeds();
+    // No progress at all yet: the watermark cannot have passed anything.
+    await stage.handle(batchOf([bundleFeeds(new Map([[0, feeds]])).messages[0]!.value]));
+    expect(written.flat().map((p) => [p.phase, p.alert.event_count])).toEqual([['early', 3]]);
+    await stage.handle(batchOf([progressOf(feeds[2]!.t + 10 * 60_000)], 1));
+    const [early, confirm] = written.flat();
+    expect(confirm!.phase).toBe('confirm');
+    expect(confirm!.alert.id).toBe(early!.alert.id);
+    expect({ ...confirm!.alert, incident_id: '' }).toEqual({ ...early!.alert, incident_id: '' });
+  });
+
+  it('ignores a previous owner\'s "caught up" after the new owner claimed the raw partition', async () => {
+    const { sink, written } = flakySink(0);
+    const stage = await stageWith(sink);
+    const feeds = probeFeeds();
+    const end = feeds[2]!.t;
+    // Owner a reported, then partition 0 moved to owner b, which claims it before reading anything.
+    await stage.handle(batchOf([progressOf(end - 60 * 60_000, { owner: 'a' }), progressOf(0, { owner: 'b', claim: true, caught: false }), bundleFeeds(new Map([[0, feeds]])).messages[0]!.value]));
+    // A report of owner a still in flight: far ahead and caught up. It must not close the window.
+    await stage.handle(batchOf([progressOf(end + 60 * 60_000, { owner: 'a' })], 3));
+    expect(written).toEqual([]);
+    // Owner b's own report does.
+    await stage.handle(batchOf([progressOf(end + 60 * 60_000, { owner: 'b' })], 4));
+    expect(written.flat().map((p) => p.alert.event_count)).toEqual([3]);
   });
 });

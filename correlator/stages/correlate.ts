@@ -27,8 +27,8 @@ interface PartitionState {
   seen: Map<string, number>;
   /** Newest event time seen here, per drill. */
   newest: Map<string, number>;
-  /** The last progress report of each soc.raw partition. */
-  raw: Map<number, { w: Record<string, number>; caught: boolean }>;
+  /** The last progress report of each soc.raw partition, and its owner (claimed: by a claim since the last reset). */
+  raw: Map<number, { w: Record<string, number>; caught: boolean; owner: string; claimed: boolean }>;
   /** Wall-clock time the last event arrived (progress reports do not count). */
   lastEventAt: number;
   /** Set once event time came close to the wall clock: only live traffic lets the wall clock move time on. */
@@ -49,6 +49,8 @@ export interface CorrelateStageDeps {
   partitionOf: (key: string, partitions: number) => number;
   allowedLatenessMs: number;
   eventsPerAlert: number;
+  /** Raise correlations that can only grow on arrival (default true; detection/correlation/engine.ts). */
+  earlyFiring?: boolean;
   metrics: CorrelatorMetrics;
   log: Logger;
 }
@@ -60,6 +62,26 @@ export interface CorrelateStageDeps {
  * window may still need, so a restarted instance re-reads those events and rebuilds its windows.
  * Alerts that fire again on the way are the same documents (deterministic ids) and incidents
  * recognise them, so nothing is missed and nothing is counted twice.
+ *
+ * Early firing and the identity of an early alert. Correlations that can only grow fire on arrival
+ * (detection/correlation/engine.ts): the engine runs the ordered evaluation ahead over the events
+ * arrived, so an early alert is the document the ordered evaluation writes for that window if nothing
+ * older arrives: the same id (rule, group, drill, window start, first event), the same window, count
+ * and events. Its identity is therefore that of the ordered alert, and the ordered evaluation is the
+ * reference that settles it when the watermark passes the window's end:
+ * - confirm: the ordered evaluation reached the same window with the same events. The sink folds the
+ *   alert into the incident at the time it was first shown (incident id, first_seen, deadlines
+ *   unchanged), drops it from the incident's provisional list and writes nothing new: no second
+ *   incident, no second count. A replay raises the same early alert again (same id) and the incident
+ *   skips it, as it skips any alert counted before.
+ * - retract: the ordered evaluation did not reach it (an older event arrived after it and moved the
+ *   window). The alert document is marked retracted; the incident is rebuilt from the alerts the ordered
+ *   evaluation confirmed plus the early alerts still open (kept in the incident, `provisional`), so it
+ *   ends exactly as the ordered run writes it; an incident that only retracted alerts raised is
+ *   withdrawn, visibly (soc.incidents, the console, its timeline). An ordered alert with the same id but
+ *   other content replaces the early one in place.
+ * Early alerts depend only on the order of this partition's messages, so a restart or a rebalance that
+ * re-reads them raises, confirms and retracts the same alerts.
  */
 export class CorrelateStage {
   private readonly partitions = new Map<number, PartitionState>();
@@ -99,7 +121,7 @@ export class CorrelateStage {
     if (!e) {
       // Time moves only by the raw partitions' progress (and the timer), never by the events of this
       // partition alone: a partition read ahead of the others must not make their events late.
-      e = new CorrelationEngine(rules, { allowedLatenessMs: Infinity, maxRefs: 1000 });
+      e = new CorrelationEngine(rules, { allowedLatenessMs: Infinity, maxRefs: 1000, early: this.deps.earlyFiring ?? true });
       st.engines.set(drill, e);
     }
     return e;
@@ -114,13 +136,21 @@ export class CorrelateStage {
     return this.deps.partitionOf(correlateKey(hit.rule.id, drill || null, def.groupBy, hit.group), this.deps.partitions) === partition;
   }
 
-  private alertsOf(hits: CorrelationHit[], st: PartitionState, partition: number, drill: string, stream: string, offset: number): PendingAlert[] {
+  private alertsOf(hits: CorrelationHit[], st: PartitionState, partition: number, drill: string, stream: string, offset: number, arrivedAt?: number): PendingAlert[] {
     const out: PendingAlert[] = [];
+    const metrics = this.deps.metrics;
     for (const hit of hits) {
       if (!hit.alert || !this.owns(hit, partition, drill)) continue;
       const refs = hit.refs.map(String);
       const events = refs.map((r) => st.events.get(r)?.event).filter((e): e is NormalizedEvent => !!e);
-      out.push(correlationAlert({ rule: hit.rule, group: hit.group, refs, start: hit.windowStart, end: hit.windowEnd, count: hit.eventCount, drill: drill || null }, events, stream, offset, this.deps.assets, this.deps.eventsPerAlert));
+      const alert = correlationAlert({ rule: hit.rule, group: hit.group, refs, start: hit.windowStart, end: hit.windowEnd, count: hit.eventCount, drill: drill || null }, events, stream, offset, this.deps.assets, this.deps.eventsPerAlert);
+      if (hit.phase !== 'final') alert.phase = hit.phase;
+      if (hit.phase === 'early') {
+        metrics.earlyAlerts.inc({ outcome: 'raised' });
+        if (arrivedAt !== undefined) metrics.alertDelay.observe({ phase: 'early' }, Math.max(0, Date.now() - arrivedAt) / 1000);
+      } else if (hit.phase === 'confirm') metrics.earlyAlerts.inc({ outcome: 'confirmed' });
+      else if (hit.phase === 'retract') metrics.earlyAlerts.inc({ outcome: 'retracted' });
+      out.push(alert);
     }
     return out;
   }
@@ -147,10 +177,17 @@ export class CorrelateStage {
   }
 
   private progress(st: PartitionState, p: Progress): [string, CorrelationHit[]][] {
-    const w = { ...st.raw.get(p.p)?.w };
-    for (const [d, t] of Object.entries(p.w)) w[d] = Math.max(w[d] ?? -Infinity, t);
-    st.raw.set(p.p, { w, caught: p.caught });
-    this.deps.log.trace({ raw: p.p, w: p.w, caught: p.caught }, 'raw progress');
+    const known = st.raw.get(p.partition);
+    // Claimed by another owner since: a report of the previous owner, late after a rebalance (messages.ts).
+    if (known?.claimed && known.owner !== p.owner && !p.claim) {
+      this.deps.metrics.staleProgress.inc();
+      this.deps.log.debug({ raw: p.partition, owner: p.owner, current: known.owner }, 'progress of a previous owner ignored');
+      return [];
+    }
+    const w = { ...known?.w };
+    for (const [d, t] of Object.entries(p.newest)) w[d] = Math.max(w[d] ?? -Infinity, t);
+    st.raw.set(p.partition, { w, caught: p.caught, owner: p.owner, claimed: p.claim || (known?.claimed === true && known.owner === p.owner) });
+    this.deps.log.trace({ raw: p.partition, w: p.newest, caught: p.caught, owner: p.owner, claim: p.claim }, 'raw progress');
     const out: [string, CorrelationHit[]][] = [];
     for (const drill of new Set([...st.engines.keys(), ...Object.keys(w)])) {
       const { at } = this.watermark(st, drill);
@@ -190,7 +227,7 @@ export class CorrelateStage {
         this.deps.metrics.deadLetters.inc();
         continue;
       }
-      if ('caught' in parsed.data) {
+      if (parsed.data.kind === 'progress') {
         for (const [drill, hits] of this.progress(st, parsed.data)) alerts.push(...this.alertsOf(hits, st, batch.partition, drill, stream, m.offset));
         continue;
       }
@@ -218,7 +255,7 @@ export class CorrelateStage {
     if (t > (st.newest.get(drill) ?? -Infinity)) st.newest.set(drill, t);
     const engine = this.engine(st, drill);
     if (t < engine.watermark) this.deps.log.debug({ partition, drill, ref, eventTime: t, watermark: engine.watermark }, 'late event');
-    alerts.push(...this.alertsOf(engine.feed(r, event, t, ref, c), st, partition, drill, stream, offset));
+    alerts.push(...this.alertsOf(engine.feed(r, event, t, ref, c), st, partition, drill, stream, offset, item.arrived));
   }
 
   /**

@@ -113,9 +113,9 @@ describe('bundleFeeds', () => {
     for (const m of out) {
       expect(m.value.length).toBeLessThan(300 * 1024);
       const parsed = CorrelateMessageSchema.parse(JSON.parse(m.value));
-      if (!('b' in parsed)) throw new Error('not a bundle');
-      refs.set(m.partition!, [...(refs.get(m.partition!) ?? []), ...parsed.b.map((b) => b.ref)]);
-      expect(m.timestamp).toBe(Math.max(...parsed.b.map((b) => b.t)));
+      if (parsed.kind !== 'feeds') throw new Error('not a bundle');
+      refs.set(m.partition!, [...(refs.get(m.partition!) ?? []), ...parsed.feeds.map((b) => b.ref)]);
+      expect(m.timestamp).toBe(Math.max(...parsed.feeds.map((b) => b.time)));
     }
     expect(out.filter((m) => m.partition === 0).length).toBeGreaterThan(1);
     expect(out.filter((m) => m.partition === 2)).toHaveLength(1);
@@ -131,11 +131,21 @@ describe('bundleFeeds', () => {
     const { messages } = bundleFeeds(new Map([[0, [scan, sweep, item('web01', 6, 'other')]]]));
     expect(messages).toHaveLength(1);
     const parsed = CorrelateMessageSchema.parse(JSON.parse(messages[0]!.value));
-    if (!('b' in parsed)) throw new Error('not a bundle');
-    expect(parsed.e).toHaveLength(2);
+    if (parsed.kind !== 'feeds') throw new Error('not a bundle');
+    expect(parsed.events).toHaveLength(2);
     expect(feedsOf(parsed)).toEqual([scan, sweep, item('web01', 6, 'other')]);
-    expect(CorrelateMessageSchema.safeParse({ e: ['not an event'], b: [{ c: 'sweep', r: 'deny-id', t: 5, ref: 'ev-1', i: 0 }] }).success).toBe(false);
+    const feed = { correlation: 'sweep', rule: 'deny-id', time: 5, ref: 'ev-1' };
+    expect(CorrelateMessageSchema.safeParse({ v: 2, kind: 'feeds', events: ['not an event'], feeds: [{ ...feed, event: 0 }] }).success).toBe(false);
     // A bundle naming an event it does not carry is refused as a whole.
+    expect(CorrelateMessageSchema.safeParse({ v: 2, kind: 'feeds', events: [event], feeds: [{ ...feed, event: 1 }] }).success).toBe(false);
+  });
+
+  it('still reads version 1 bundles and progress (one-letter keys), as messages in flight during an upgrade', () => {
+    const event = { event: { action: 'deny' }, source: { ip: '203.0.113.9' } };
+    const old = CorrelateMessageSchema.parse({ e: [event], b: [{ c: 'sweep', r: 'deny-id', t: 5, ref: 'ev-1', i: 0 }] });
+    if (old.kind !== 'feeds') throw new Error('not a bundle');
+    expect(feedsOf(old)).toEqual([{ c: 'sweep', r: 'deny-id', t: 5, ref: 'ev-1', e: event }]);
+    expect(CorrelateMessageSchema.parse({ p: 2, w: { '': 7 }, caught: true })).toEqual({ v: 2, kind: 'progress', partition: 2, newest: { '': 7 }, caught: true, owner: 'v1', claim: false });
     expect(CorrelateMessageSchema.safeParse({ e: [event], b: [{ c: 'sweep', r: 'deny-id', t: 5, ref: 'ev-1', i: 1 }] }).success).toBe(false);
   });
 
@@ -146,7 +156,7 @@ describe('bundleFeeds', () => {
     expect(oversize.map((i) => i.ref)).toEqual(['hopeless']);
     const sent = messages.flatMap((m) => {
       const parsed = CorrelateMessageSchema.parse(JSON.parse(m.value));
-      return 'b' in parsed ? feedsOf(parsed) : [];
+      return parsed.kind === 'feeds' ? feedsOf(parsed) : [];
     });
     expect(sent.map((i) => i.ref)).toEqual(['huge', 'small']);
     const trimmed = sent[0]!.e as { event: { original: string }; labels: { original_truncated: string }; host: { name: string } };
@@ -170,7 +180,7 @@ describe('BatchFeeds', () => {
     const by = new Map<number, string[]>();
     for (const m of messages) {
       const parsed = CorrelateMessageSchema.parse(JSON.parse(m.value));
-      if ('b' in parsed) by.set(m.partition!, [...(by.get(m.partition!) ?? []), ...parsed.b.map((b) => b.ref)]);
+      if (parsed.kind === 'feeds') by.set(m.partition!, [...(by.get(m.partition!) ?? []), ...parsed.feeds.map((b) => b.ref)]);
     }
     expect(by.get(1)).toEqual(['scan-50', 'scan-150', 'scan-250', 'scan-350', 'scan-450', 'scan-550']);
     const telemetry = by.get(0)!;

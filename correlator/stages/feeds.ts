@@ -1,5 +1,5 @@
 import type { OutgoingMessage } from '../../shared/bus/types.ts';
-import type { CorrelateEvent } from './messages.ts';
+import { CORRELATE_MESSAGE_VERSION, type CorrelateEvent } from './messages.ts';
 
 /**
  * Of one batch's events for one flatline group, the ones the flatline can tell apart from all of them,
@@ -65,7 +65,7 @@ export function bundleFeeds(byPartition: Map<number, CorrelateEvent[]>): { messa
     let bytes = 0;
     let newest = -Infinity;
     const flush = () => {
-      if (feeds.length) messages.push({ key: null, partition, value: `{"e":[${events.join(',')}],"b":[${feeds.join(',')}]}`, timestamp: newest });
+      if (feeds.length) messages.push({ key: null, partition, value: `{"v":${CORRELATE_MESSAGE_VERSION},"kind":"feeds","events":[${events.join(',')}],"feeds":[${feeds.join(',')}]}`, timestamp: newest });
       events = [];
       index = new Map();
       feeds = [];
@@ -79,7 +79,7 @@ export function bundleFeeds(byPartition: Map<number, CorrelateEvent[]>): { messa
         oversize.push(item);
         continue;
       }
-      const head = JSON.stringify({ c: item.c, r: item.r, t: item.t, ref: item.ref }).slice(0, -1);
+      const head = JSON.stringify({ correlation: item.c, rule: item.r, time: item.t, ref: item.ref, arrived: item.arrived }).slice(0, -1);
       if (feeds.length && bytes + head.length + 16 + (index.has(item.e) ? 0 : e.length + 1) > BUNDLE_BYTES) flush();
       let i = index.get(item.e);
       if (i === undefined) {
@@ -88,7 +88,7 @@ export function bundleFeeds(byPartition: Map<number, CorrelateEvent[]>): { messa
         index.set(item.e, i);
         bytes += e.length + 1;
       }
-      const feed = `${head},"i":${i}}`;
+      const feed = `${head},"event":${i}}`;
       feeds.push(feed);
       bytes += feed.length + 1;
       newest = Math.max(newest, item.t);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { parseEnvelope } from '../../shared/envelope.ts';
 import type { Batch, BusProducer, OutgoingMessage, TopicPartition } from '../../shared/bus/types.ts';
 import type { Logger } from '../../shared/log.ts';
@@ -9,9 +10,9 @@ import { untilAcknowledged } from '../sinks/retry.ts';
 import { singleEventAlert } from './alerts.ts';
 import { heartbeatEvent } from './heartbeat.ts';
 import { observeEvent, observeHeartbeat, type TelemetryLedger } from '../operations/telemetry.ts';
-import { deadLetter, StaleBatchError, type Progress } from './messages.ts';
+import { CORRELATE_MESSAGE_VERSION, deadLetter, StaleBatchError, type Progress } from './messages.ts';
 import { correlateKey, type AssetLookup, type CurrentRules } from './rules.ts';
-import { BatchFeeds } from './feeds.ts';
+import { BatchFeeds, type BundledFeeds } from './feeds.ts';
 
 /** Decoder memory per source (W3C #Fields headers of pfirewall.log), bounded. */
 export class DecodeSessions {
@@ -52,6 +53,25 @@ interface RawProgress {
   next: number;
 }
 
+/** What one raw batch yields, before anything is sent. */
+export interface RawOutputs {
+  alerts: PendingAlert[];
+  feeds: BundledFeeds;
+  deadLetters: OutgoingMessage[];
+  counts: RawCounts;
+  /** The newest event time per drill after this batch. */
+  newest: Record<string, number>;
+  /** Whether event time moved (and correlations exist): the partition's progress goes out. */
+  moved: boolean;
+}
+
+export interface RawCounts {
+  kinds: BatchCounts;
+  formats: BatchCounts;
+  matches: BatchCounts;
+  missingGroup: number;
+}
+
 export interface ProgressSource {
   committed(tp: TopicPartition): Promise<number>;
   endOffsets(topic: string): Promise<Map<number, number>>;
@@ -66,17 +86,26 @@ export class RawStage {
   private readonly sessions = new DecodeSessions();
   private readonly progress = new Map<number, RawProgress>();
   private turn: Promise<void> = Promise.resolve();
+  /** This member's token for its current assignment of soc.raw partitions. */
+  private owner = randomUUID();
 
   constructor(private readonly deps: RawStageDeps) {}
 
-  /** The partitions this member owns now; their progress is reported from here on. */
-  assigned(owned: TopicPartition[]): void {
+  /**
+   * The partitions this member owns now; their progress is reported from here on, under a new owner
+   * token, claimed before anything is read (messages.ts: a previous owner's late report is then ignored).
+   */
+  async assigned(owned: TopicPartition[]): Promise<void> {
     this.progress.clear();
+    this.owner = randomUUID();
     for (const tp of owned) if (tp.topic === this.deps.topics.raw) this.progress.set(tp.partition, { newest: {}, next: -1 });
+    if (this.deps.rules().correlations.size === 0 || this.progress.size === 0) return;
+    const claims = [...this.progress.keys()].flatMap((partition) => this.progressMessages(partition, {}, false, true));
+    await this.inTurn(() => this.deps.producer.send(this.deps.topics.correlate, claims));
   }
 
-  private progressMessages(partition: number, newest: Record<string, number>, caught: boolean): OutgoingMessage[] {
-    const value = JSON.stringify({ p: partition, w: newest, caught } satisfies Progress);
+  private progressMessages(partition: number, newest: Record<string, number>, caught: boolean, claim = false): OutgoingMessage[] {
+    const value = JSON.stringify({ v: CORRELATE_MESSAGE_VERSION, kind: 'progress', partition, newest, caught, owner: this.owner, claim } satisfies Progress);
     return Array.from({ length: this.deps.correlatePartitions }, (_, q) => ({ key: null, value, partition: q }));
   }
 
@@ -116,24 +145,24 @@ export class RawStage {
     await this.inTurn(async () => this.deps.producer.send(this.deps.topics.correlate, await this.snapshot(consumer)));
   }
 
-  async handle(batch: Batch, consumer: ProgressSource): Promise<void> {
+  /**
+   * The work of one batch without I/O: decode, single-event rules, correlation feeds. It reads the
+   * decoder sessions and notes what each host sent in the ledger (both in memory); nothing leaves the
+   * process until handle() sends the result.
+   */
+  process(batch: Batch, newestBefore: Record<string, number>): RawOutputs {
     const deps = this.deps;
     const ruleset = deps.rules();
     const alerts: PendingAlert[] = [];
     const feeds = new BatchFeeds((key) => deps.partitionOf(key, deps.correlatePartitions));
-    const dlq: OutgoingMessage[] = [];
-    const kinds = new BatchCounts();
-    const formats = new BatchCounts();
-    const matches = new BatchCounts();
+    const deadLetters: OutgoingMessage[] = [];
+    const counts: RawCounts = { kinds: new BatchCounts(), formats: new BatchCounts(), matches: new BatchCounts(), missingGroup: 0 };
     const stream = `${batch.topic}/${batch.partition}`;
-    let pr = this.progress.get(batch.partition);
-    if (!pr) this.progress.set(batch.partition, (pr = { newest: {}, next: -1 }));
-    const newest = { ...pr.newest };
+    const newest = { ...newestBefore };
     for (const m of batch.messages) {
       const parsed = parseEnvelope(m.value);
       if (!parsed.ok) {
-        dlq.push(deadLetter(m, parsed.reason));
-        deps.metrics.deadLetters.inc();
+        deadLetters.push(deadLetter(m, parsed.reason));
         continue;
       }
       const env = parsed.envelope;
@@ -143,38 +172,43 @@ export class RawStage {
         else observeEvent(deps.ledger, env, event);
       }
       if (env.timeShiftMs) event['@timestamp'] = new Date(Date.parse(event['@timestamp']) + env.timeShiftMs).toISOString();
-      kinds.add(event.event.kind);
-      if (event.event.kind !== 'pipeline_error') formats.add(String((event.event as { module?: unknown }).module ?? 'unknown'));
+      counts.kinds.add(event.event.kind);
+      if (event.event.kind !== 'pipeline_error') counts.formats.add(String((event.event as { module?: unknown }).module ?? 'unknown'));
       const eventTime = Date.parse(event['@timestamp']);
       const drill = event.labels?.drill ?? null;
       if (eventTime > (newest[drill ?? ''] ?? -Infinity)) newest[drill ?? ''] = eventTime;
       const ref = event.event.id ?? `${stream}/${m.offset}`;
+      const arrived = m.timestamp;
       for (const match of ruleset.match(event)) {
-        matches.add(match.rule.id);
+        counts.matches.add(match.rule.id);
         if (match.alert) alerts.push(singleEventAlert(match.rule, event, stream, m.offset, deps.assets));
         for (const c of match.correlations) {
           const group = ruleset.groupKeyFor(c, match.rule.id, event);
           if (!group) {
-            deps.metrics.missingGroup.inc();
+            counts.missingGroup++;
             continue;
           }
           const key = correlateKey(c, drill, ruleset.groupByFor(c), group);
           const def = ruleset.correlations.get(c);
-          feeds.add(key, { c, r: match.rule.id, t: eventTime, ref, e: event as Record<string, unknown> }, def?.type === 'flatline' ? def.timespanMs : undefined);
+          feeds.add(key, { c, r: match.rule.id, t: eventTime, ref, e: event as Record<string, unknown>, arrived }, def?.type === 'flatline' ? def.timespanMs : undefined);
         }
       }
     }
-    const { messages: correlate, sent, thinned, oversize } = feeds.bundle();
-    for (const item of oversize) deps.log.warn({ correlation: item.c, ref: item.ref }, 'event too big to feed its correlation even without its original line; not correlated');
-    deps.metrics.correlateFeeds.inc({ outcome: 'sent' }, sent);
-    deps.metrics.correlateFeeds.inc({ outcome: 'thinned' }, thinned);
-    deps.metrics.correlateFeeds.inc({ outcome: 'oversize' }, oversize.length);
-    const moved = ruleset.correlations.size > 0 && JSON.stringify(newest) !== JSON.stringify(pr.newest);
+    return { alerts, feeds: feeds.bundle(), deadLetters, counts, newest, moved: ruleset.correlations.size > 0 && JSON.stringify(newest) !== JSON.stringify(newestBefore) };
+  }
+
+  /** process() and the I/O around it: the outputs sent and acknowledged, then the batch counted done. */
+  async handle(batch: Batch, consumer: ProgressSource): Promise<void> {
+    const deps = this.deps;
+    let pr = this.progress.get(batch.partition);
+    if (!pr) this.progress.set(batch.partition, (pr = { newest: {}, next: -1 }));
+    const { alerts, feeds, deadLetters, counts, newest, moved } = this.process(batch, pr.newest);
+    for (const item of feeds.oversize) deps.log.warn({ correlation: item.c, ref: item.ref }, 'event too big to feed its correlation even without its original line; not correlated');
     const done = await untilAcknowledged('raw outputs', batch, deps.log, async () => {
       const acknowledged = deps.metrics.sinkSeconds.startTimer({ sink: 'correlate' });
-      await deps.producer.send(deps.topics.correlate, correlate);
+      await deps.producer.send(deps.topics.correlate, feeds.messages);
       acknowledged();
-      await deps.producer.send(deps.topics.dlq, dlq);
+      await deps.producer.send(deps.topics.dlq, deadLetters);
       await deps.sink.write(alerts);
       // Last, once everything else is acknowledged: were this batch read again (a crash, a rebalance),
       // no window may already have moved past its events.
@@ -183,9 +217,14 @@ export class RawStage {
     if (!done) throw new StaleBatchError();
     pr.newest = newest;
     pr.next = batch.messages[batch.messages.length - 1]!.offset + 1;
+    deps.metrics.deadLetters.inc(deadLetters.length);
+    deps.metrics.missingGroup.inc(counts.missingGroup);
+    deps.metrics.correlateFeeds.inc({ outcome: 'sent' }, feeds.sent);
+    deps.metrics.correlateFeeds.inc({ outcome: 'thinned' }, feeds.thinned);
+    deps.metrics.correlateFeeds.inc({ outcome: 'oversize' }, feeds.oversize.length);
     deps.metrics.alerts.inc({ stage: 'raw' }, alerts.length);
-    kinds.addTo(deps.metrics.events, 'kind');
-    formats.addTo(deps.metrics.decoded, 'format');
-    matches.addTo(deps.metrics.ruleMatches, 'rule');
+    counts.kinds.addTo(deps.metrics.events, 'kind');
+    counts.formats.addTo(deps.metrics.decoded, 'format');
+    counts.matches.addTo(deps.metrics.ruleMatches, 'rule');
   }
 }

@@ -21,8 +21,19 @@ export interface Summary {
   alerts: string[];
 }
 
-/** Every incident and alert reduced to what must not change between runs (ids, counts, windows). */
-export async function summarize(store: IncidentStore): Promise<Summary> {
+/** What early firing left marked: incidents withdrawn and alerts retracted (ids), and incidents still provisional. */
+export interface Retractions {
+  withdrawn: string[];
+  retracted: string[];
+  provisional: string[];
+}
+
+/**
+ * Every incident and alert reduced to what must not change between runs (ids, counts, windows). Alerts
+ * retracted and incidents withdrawn (early firing that the ordered evaluation did not confirm) stay in
+ * the store, marked; they are set apart, since the ordered run never wrote them.
+ */
+export async function summarize(store: IncidentStore, marked?: Retractions): Promise<Summary> {
   const incidents = [];
   for (let page = 1; ; page++) {
     const p = await store.searchIncidents({ size: 500, page });
@@ -30,9 +41,14 @@ export async function summarize(store: IncidentStore): Promise<Summary> {
     if (p.incidents.length < 500) break;
   }
   const alerts = (await Promise.all(incidents.map((i) => store.alertsOf(i.id, { size: 10_000 })))).flat();
+  if (marked) {
+    marked.withdrawn = incidents.filter((i) => i.withdrawn).map((i) => i.id).sort();
+    marked.retracted = alerts.filter((a) => a.retracted).map((a) => a.id).sort();
+    marked.provisional = incidents.filter((i) => i.provisional).map((i) => i.id).sort();
+  }
   return {
-    incidents: incidents.map((i) => JSON.stringify([i.id, i.rule.id, i.group_key, i.alert_count, i.first_seen, i.last_seen, i.severity, i.layer])).sort(),
-    alerts: alerts.map((a) => JSON.stringify([a.id, a.rule.id, a.group_key, a.incident_id, a.event_count, a.window.start, a.window.end])).sort(),
+    incidents: incidents.filter((i) => !i.withdrawn).map((i) => JSON.stringify([i.id, i.rule.id, i.group_key, i.alert_count, i.first_seen, i.last_seen, i.severity, i.layer])).sort(),
+    alerts: alerts.filter((a) => !a.retracted).map((a) => JSON.stringify([a.id, a.rule.id, a.group_key, a.incident_id, a.event_count, a.window.start, a.window.end])).sort(),
   };
 }
 
@@ -42,6 +58,8 @@ export interface CorrelatorTestOptions {
   tickMs?: number;
   allowedLatenessMs?: number;
   eventsPerAlert?: number;
+  /** Default true, as the correlator runs; the reference run turns it off (the ordered evaluation alone). */
+  earlyFiring?: boolean;
   log?: Logger;
 }
 
@@ -58,6 +76,7 @@ export function correlatorFor(bus: Bus, store: IncidentStore, topics: Topics, gr
     groupId,
     partitions: { raw: 3, correlate: 3, incidents: 1 },
     allowedLatenessMs: o.allowedLatenessMs ?? 5 * 60_000,
+    earlyFiring: o.earlyFiring,
     eventsPerAlert: o.eventsPerAlert ?? 10,
     policy: DEFAULT_POLICY,
     timezone: 'Asia/Ho_Chi_Minh',
@@ -116,18 +135,21 @@ export async function until<T>(what: string, timeoutMs: number, probe: () => Pro
   }
 }
 
-/** The reference result: the scenario through the in-memory bus and the embedded store, undisturbed. */
-export async function referenceRun(messages: { key: string; value: string }[]): Promise<Summary> {
+/**
+ * The reference result: the scenario through the in-memory bus and the embedded store, undisturbed, by
+ * the ordered evaluation alone (no early firing): what every run must end as.
+ */
+export async function referenceRun(messages: { key: string; value: string }[], o: { rules?: string[]; allowedLatenessMs?: number; quietMs?: number } = {}): Promise<Summary> {
   const store = new EmbeddedIncidentStore(mkdtempSync(join(tmpdir(), 'canhgac-reference-')));
   const bus = new MemoryBus(3);
   const topics = topicNames('ref.');
-  const c = correlatorFor(bus, store, topics, 'reference');
+  const c = correlatorFor(bus, store, topics, 'reference', { earlyFiring: false, rules: o.rules, allowedLatenessMs: o.allowedLatenessMs });
   await c.start();
   const producer = await bus.producer();
   await producer.send(topics.raw, messages);
   let last = '';
   let stableSince = Date.now();
-  const result = await until('the reference run to settle', 60_000, async () => {
+  const result = await until('the reference run to settle', 60_000 + (o.quietMs ?? 0), async () => {
     const s = await summarize(store);
     const key = JSON.stringify(s);
     if (key !== last) {
@@ -135,7 +157,8 @@ export async function referenceRun(messages: { key: string; value: string }[]): 
       stableSince = Date.now();
       return undefined;
     }
-    return Date.now() - stableSince > 1500 && s.incidents.length > 0 ? s : undefined;
+    // Live event times close their windows only as the wall clock passes them: quiet for longer than that.
+    return Date.now() - stableSince > (o.quietMs ?? 1500) && s.incidents.length > 0 ? s : undefined;
   });
   await c.stop();
   await store.close();

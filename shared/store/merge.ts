@@ -32,6 +32,8 @@ export function mergeCorrelated(stored: Incident, incoming: Incident): Incident 
     runbook: incoming.runbook ?? stored.runbook,
     timeline: mergeTimelines(stored.timeline, incoming.timeline),
     applied: mergeApplied(stored.applied, incoming.applied),
+    // The correlator's view of its early alerts replaces the stored one: confirmed ones leave it.
+    provisional: incoming.provisional,
   };
 }
 

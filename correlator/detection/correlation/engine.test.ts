@@ -243,3 +243,115 @@ describe('hot swap', () => {
     expect(engine.stats.groups).toBe(0);
   });
 });
+
+describe('early firing', () => {
+  const MIN = 60_000;
+  const sweep = () => correlation('type: value_count\nrules: [deny]\ngroup-by: [src_ip]\ntimespan: 1m\ncondition: { field: user.name, gte: 3 }');
+
+  /** Feeds in arrival order with early firing on, then lets the watermark pass everything. */
+  function early(ruleset: ReturnType<typeof correlation>, events: Ev[], lateness = 5 * MIN) {
+    const engine = new CorrelationEngine(ruleset, { allowedLatenessMs: lateness, early: true });
+    const hits: CorrelationHit[] = [];
+    const arrivedAt: number[] = [];
+    events.forEach((e, i) => {
+      const event = { event: { action: e.action ?? 'deny', category: ['network'] }, source: { ip: e.src ?? '1.1.1.1', bytes: e.bytes }, user: { name: e.user }, host: { name: e.host } };
+      for (const m of ruleset.match(event)) for (const h of engine.feed(m.rule.id, event, e.t, i)) {
+        hits.push(h);
+        arrivedAt.push(i);
+      }
+    });
+    hits.push(...engine.advance(Math.max(...events.map((e) => e.t)) + 60 * MIN));
+    return { hits: hits.filter((h) => h.rule.id === 'corr'), arrivedAt, engine };
+  }
+  /** What the reference (ordered, no early firing) run reports for the same arrivals, with the watermark past everything. */
+  function ordered(ruleset: ReturnType<typeof correlation>, events: Ev[]) {
+    return run(ruleset, events, { lateness: 5 * MIN, advanceTo: Math.max(...events.map((e) => e.t)) + 60 * MIN }).hits;
+  }
+  const strip = (h: CorrelationHit) => ({ group: h.group, refs: h.refs, eventCount: h.eventCount, windowStart: h.windowStart, windowEnd: h.windowEnd });
+
+  it('raises the hit when the crossing event arrives, not when the watermark passes it, and confirms it identically', () => {
+    const { hits, arrivedAt } = early(count3('1m'), [{ t: 0 }, { t: 5000 }, { t: 9000 }, { t: 60_000 }]);
+    expect(hits.map((h) => h.phase)).toEqual(['early', 'confirm']);
+    // Raised on the third event's arrival, with 5 minutes of allowed lateness still ahead.
+    expect(arrivedAt[0]).toBe(2);
+    expect(strip(hits[0]!)).toEqual(strip(hits[1]!));
+    expect(strip(hits[1]!)).toEqual({ group: { src_ip: '1.1.1.1' }, refs: [0, 1, 2], eventCount: 3, windowStart: 0, windowEnd: 9000 });
+  });
+
+  it('fires early on the arrival that completes the window, whatever order the window arrived in', () => {
+    const { hits, arrivedAt } = early(count3('1m'), [{ t: 0 }, { t: 9000 }, { t: 5000 }]);
+    expect(hits.map((h) => h.phase)).toEqual(['early', 'confirm']);
+    expect(arrivedAt[0]).toBe(2);
+    expect(hits[1]).toMatchObject({ refs: [0, 2, 1], windowEnd: 9000 });
+  });
+
+  it('retracts an early hit that an older event arriving after it makes wrong, and raises the right one', () => {
+    const events = [{ t: 0, user: 'a' }, { t: 20_000, user: 'b' }, { t: 40_000, user: 'c' }, { t: 30_000, user: 'd' }];
+    const { hits } = early(sweep(), events);
+    expect(hits.map((h) => `${h.phase}:${h.windowEnd}`)).toEqual(['early:40000', 'early:30000', 'confirm:30000', 'retract:40000']);
+    // What is left once the retraction is applied is exactly the ordered evaluation.
+    expect(hits.filter((h) => h.phase === 'confirm' || h.phase === 'final').map(strip)).toEqual(ordered(sweep(), events).map(strip));
+  });
+
+  it('an older event that does not change the window leaves the early hit standing', () => {
+    const { hits } = early(count3('1m'), [{ t: 100_000 }, { t: 101_000 }, { t: 102_000 }, { t: 10_000 }]);
+    expect(hits.map((h) => h.phase)).toEqual(['early', 'confirm']);
+  });
+
+  it('under any shuffle within the lateness, confirmed and final hits are the ordered evaluation, and each early hit is settled once', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    for (let round = 0; round < 200; round++) {
+      const events: Ev[] = Array.from({ length: 30 }, (_, i) => ({ t: i * 4000 + Math.floor(random() * 3000), src: `10.0.0.${Math.floor(random() * 3)}`, user: `u${Math.floor(random() * 5)}` }));
+      // Shuffled within two minutes of event time: well inside the five-minute lateness.
+      const shuffled = events.map((e) => ({ e, k: e.t + random() * 2 * MIN })).sort((a, b) => a.k - b.k).map((x) => x.e);
+      for (const rs of [count3('20s'), sweep()]) {
+        const { hits, engine } = early(rs, shuffled);
+        const settled = hits.filter((h) => h.phase === 'confirm' || h.phase === 'final').map(strip);
+        expect(settled).toEqual(ordered(rs, shuffled).map(strip));
+        const raised = hits.filter((h) => h.phase === 'early').map((h) => JSON.stringify(strip(h)));
+        const closed = hits.filter((h) => h.phase === 'confirm' || h.phase === 'retract').map((h) => JSON.stringify(strip(h)));
+        expect(new Set(raised).size).toBe(raised.length);
+        expect([...closed].sort()).toEqual([...raised].sort());
+        expect(engine.stats.outstanding).toBe(0);
+        // In event-time order nothing is ever retracted.
+        expect(early(rs, events).hits.filter((h) => h.phase === 'retract')).toEqual([]);
+      }
+    }
+  });
+
+  it('temporal_ordered fires early once the sequence completes', () => {
+    const rs = correlation('type: temporal_ordered\nrules: [deny, allow]\ngroup-by: [src_ip]\ntimespan: 10s');
+    const { hits, arrivedAt } = early(rs, [{ t: 0, action: 'allow' }, { t: 1000, action: 'deny' }, { t: 2000, action: 'allow' }]);
+    expect(hits.map((h) => h.phase)).toEqual(['early', 'confirm']);
+    expect(arrivedAt[0]).toBe(2);
+  });
+
+  it('value_sum fires early only while its values are not negative', () => {
+    const sum = correlation('type: value_sum\nrules: [deny]\ngroup-by: [src_ip]\ntimespan: 10s\nfield: source.bytes\ncondition: { gte: 100 }');
+    expect(early(sum, [{ t: 0, bytes: 60 }, { t: 1000, bytes: 50 }]).hits.map((h) => h.phase)).toEqual(['early', 'confirm']);
+    expect(early(sum, [{ t: 0, bytes: -10 }, { t: 500, bytes: 60 }, { t: 1000, bytes: 50 }]).hits.map((h) => h.phase)).toEqual(['final']);
+  });
+
+  it('conditions that need the whole window wait for the watermark', () => {
+    const lt = correlation('type: event_count\nrules: [deny]\ngroup-by: [src_ip]\ntimespan: 10s\ncondition: { lt: 3 }');
+    const avg = correlation('type: value_avg\nrules: [deny]\ngroup-by: [src_ip]\ntimespan: 10s\nfield: source.bytes\ncondition: { gte: 10 }');
+    expect(early(lt, [{ t: 0 }, { t: 1000 }]).hits.map((h) => h.phase)).toEqual(['final']);
+    // An average can fall as events arrive: each window is reported on the watermark only.
+    expect(early(avg, [{ t: 0, bytes: 20 }, { t: 1000, bytes: 20 }]).hits.map((h) => h.phase)).toEqual(['final', 'final']);
+  });
+
+  it('a reload that changes the correlation retracts its outstanding early hits', () => {
+    const engine = new CorrelationEngine(count3('1m'), { allowedLatenessMs: 5 * MIN, early: true });
+    const rs = count3('1m');
+    const raised: CorrelationHit[] = [];
+    for (const [i, t] of [0, 1000, 2000].entries()) {
+      const event = { event: { action: 'deny', category: ['network'] }, source: { ip: '1.1.1.1' } };
+      for (const m of rs.match(event)) raised.push(...engine.feed(m.rule.id, event, t, i));
+    }
+    expect(raised.map((h) => h.phase)).toEqual(['early']);
+    engine.setRuleSet(count3('2m'));
+    expect(engine.advance(0).map((h) => h.phase)).toEqual(['retract']);
+    expect(engine.stats.outstanding).toBe(0);
+  });
+});

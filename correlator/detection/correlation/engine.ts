@@ -2,9 +2,18 @@ import type { RuleInfo } from '../model.ts';
 import type { RuleSet } from '../ruleset.ts';
 import { createAggregate, type Aggregate, type WindowItem } from './aggregate.ts';
 import type { CorrelationDef } from './definition.ts';
+import { toNumber } from '../modifiers/compare.ts';
 import { isLowerBoundOnly, satisfies } from './threshold.ts';
 
 export type EventRef = unknown;
+
+/**
+ * What a hit is to whoever writes alerts. final: the ordered evaluation's hit, never raised early.
+ * early: raised on arrival, before the watermark passed it. confirm: the ordered evaluation reached the
+ * same hit an early one announced (same window, same events). retract: an early hit the ordered
+ * evaluation did not reach, once the watermark passed its end.
+ */
+export type HitPhase = 'final' | 'early' | 'confirm' | 'retract';
 
 export interface CorrelationHit {
   rule: RuleInfo;
@@ -19,6 +28,7 @@ export interface CorrelationHit {
   windowEnd: number;
   /** False when the correlation only feeds another correlation that did not ask for `generate: true`. */
   alert: boolean;
+  phase: HitPhase;
 }
 
 export interface EngineOptions {
@@ -28,6 +38,8 @@ export interface EngineOptions {
   maxRefs?: number;
   /** Events kept per group and correlation; beyond, the oldest are dropped and counted. */
   maxEventsPerGroup?: number;
+  /** Raise hits of conditions that can only become true as events arrive on arrival (class comment). */
+  early?: boolean;
 }
 
 export interface EngineStats {
@@ -40,6 +52,8 @@ export interface EngineStats {
   /** Events waiting for the watermark to pass them. */
   pending: number;
   groups: number;
+  /** Early hits raised and not yet confirmed or retracted. */
+  outstanding: number;
 }
 
 interface Pending extends WindowItem {
@@ -61,12 +75,34 @@ interface FlatlineGroup {
   reported: boolean;
 }
 
+/** One group's look ahead for early firing. */
+interface EarlyGroup {
+  /** This group's events not yet applied, in event-time order. */
+  pending: Pending[];
+  /** The ordered evaluation run on over applied + pending; null until (re)built. */
+  ahead: { items: WindowItem[]; agg: Aggregate } | null;
+  /** Early hits raised and not yet confirmed or retracted, by signature. */
+  raised: Map<string, CorrelationHit>;
+  /** A negative value_sum value: the sum can fall, so nothing of this group fires early. */
+  negative: boolean;
+}
+
 interface CorrelationState {
   def: CorrelationDef;
   groups: Map<string, GroupState>;
+  /** Look-ahead groups when the correlation fires early; null when it waits for the watermark. */
+  early: Map<string, EarlyGroup> | null;
   flatline: Map<string, FlatlineGroup>;
   /** No window closes (no flatline is due) before this event time: watermark moves below it skip the sweep. */
   due: number;
+}
+
+/** Correlation types whose measure can only grow as events are added to a window. */
+const GROWS = new Set(['event_count', 'value_count', 'temporal', 'temporal_ordered', 'value_sum']);
+
+/** What makes two hits the same alert: window, count and every event. */
+function signature(h: CorrelationHit): string {
+  return `${h.windowStart}\u0000${h.windowEnd}\u0000${h.eventCount}\u0000${h.refs.map(String).join('\u0001')}`;
 }
 
 /**
@@ -83,6 +119,19 @@ interface CorrelationState {
  * After a hit the window's events are consumed, so one burst gives one hit.
  * flatline (extension): a group that saw no event for more than the timespan, checked as the watermark
  * advances; its groups are those seen plus the hosts of the asset register.
+ *
+ * Early firing (option `early`). A correlation whose condition can only become true as events arrive
+ * (lower bounds only, on event_count, value_count, temporal, temporal_ordered, or value_sum while its
+ * values are not negative) runs the ordered evaluation ahead, on arrival, over the events applied plus
+ * the events still waiting for the watermark, in event-time order: exactly what the ordered evaluation
+ * will do if nothing older arrives. A hit found that way is raised at once (phase `early`). The ordered
+ * evaluation stays the reference: when it reaches a hit with the same window and the same events, the
+ * early hit is confirmed (phase `confirm`, the same hit again); when the watermark passes the end of an
+ * early hit it did not reach, the early hit is retracted (phase `retract`). Only an event that arrives
+ * after the early hit, older than its end, can make it wrong. The look ahead is a deterministic function
+ * of the events in the order they are fed, so a replay of the same input raises, confirms and retracts
+ * the same hits. Other conditions (upper bounds, averages, percentiles, medians, flatline) and
+ * correlations that only feed other correlations wait for the watermark as before.
  */
 export class CorrelationEngine {
   private states = new Map<string, CorrelationState>();
@@ -95,6 +144,12 @@ export class CorrelationEngine {
   private readonly lateness: number;
   private readonly maxRefs: number;
   private readonly maxEvents: number;
+  private readonly earlyFiring: boolean;
+  /** Early hits outstanding, and the earliest end among them (a watermark below it retracts nothing). */
+  private outstanding = 0;
+  private firstRaisedEnd = Infinity;
+  /** Early hits of correlations a reload changed or removed: retracted with the next hits. */
+  private orphaned: CorrelationHit[] = [];
 
   constructor(
     private ruleset: RuleSet,
@@ -103,6 +158,7 @@ export class CorrelationEngine {
     this.lateness = opts.allowedLatenessMs ?? 0;
     this.maxRefs = opts.maxRefs ?? 1000;
     this.maxEvents = opts.maxEventsPerGroup ?? 100_000;
+    this.earlyFiring = opts.early ?? false;
     this.setRuleSet(ruleset);
   }
 
@@ -114,7 +170,7 @@ export class CorrelationEngine {
   get stats(): EngineStats {
     let groups = 0;
     for (const s of this.states.values()) groups += s.groups.size + s.flatline.size;
-    return { ...this.counters, pending: this.pending.length, groups };
+    return { ...this.counters, pending: this.pending.length, groups, outstanding: this.outstanding };
   }
 
   /**
@@ -125,9 +181,16 @@ export class CorrelationEngine {
     const next = new Map<string, CorrelationState>();
     for (const [id, def] of ruleset.correlations) {
       const old = this.states.get(id);
-      next.set(id, old && old.def.fingerprint === def.fingerprint ? { ...old, def } : { def, groups: new Map(), flatline: new Map(), due: -Infinity });
+      const kept = old && old.def.fingerprint === def.fingerprint;
+      const early = this.earlyFiring && GROWS.has(def.type) && isLowerBoundOnly(def.threshold) && ruleset.alerts(id) && def.rules.every((r) => !ruleset.correlations.has(r));
+      next.set(id, { def, groups: kept ? old.groups : new Map(), flatline: kept ? old.flatline : new Map(), due: kept ? old.due : -Infinity, early: early ? ((kept ? old.early : null) ?? new Map()) : null });
       if (def.type === 'flatline') this.seedFlatline(next.get(id)!);
     }
+    for (const [id, old] of this.states) {
+      if (!old.early || next.get(id)?.early === old.early) continue;
+      for (const g of old.early.values()) for (const h of g.raised.values()) this.orphaned.push({ ...h, phase: 'retract' });
+    }
+    this.outstanding -= this.orphaned.length;
     this.ruleset = ruleset;
     this.states = next;
     this.pending = this.pending.filter((p) => next.has(p.correlationId));
@@ -141,6 +204,7 @@ export class CorrelationEngine {
   feed(ruleId: string, event: unknown, eventTimeMs: number, ref: EventRef, correlationId?: string): CorrelationHit[] {
     const targets = correlationId ? [correlationId] : this.ruleset.correlationsFedBy(ruleId);
     if (targets.length === 0) return [];
+    const early: CorrelationHit[] = [];
     this.origin ??= eventTimeMs;
     if (eventTimeMs < this.mark) {
       this.counters.late++;
@@ -155,10 +219,73 @@ export class CorrelationEngine {
         continue;
       }
       const reader = state.def.fieldReaders.get(ruleId);
-      this.enqueue({ correlationId: cid, groupKey: groupKeyOf(this.canonicalGroup(state.def, group)), group, t: eventTimeMs, seq: this.seq++, ruleId, refs: [ref], value: reader ? reader(event) : undefined });
+      const p: Pending = { correlationId: cid, groupKey: groupKeyOf(this.canonicalGroup(state.def, group)), group, t: eventTimeMs, seq: this.seq++, ruleId, refs: [ref], value: reader ? reader(event) : undefined };
+      this.enqueue(p);
+      if (state.early) this.lookAhead(state, p, early);
     }
     if (eventTimeMs > this.maxSeen) this.maxSeen = eventTimeMs;
-    return this.process(Math.max(this.mark, this.maxSeen - this.lateness));
+    const hits = this.process(Math.max(this.mark, this.maxSeen - this.lateness));
+    return early.length ? [...early, ...hits] : hits;
+  }
+
+  /**
+   * Runs the ordered evaluation of `p`'s group on over everything arrived (class comment): from where
+   * it stopped when `p` is the group's newest event, from the applied state otherwise. Hits it finds for
+   * the first time are raised early.
+   */
+  private lookAhead(state: CorrelationState, p: Pending, out: CorrelationHit[]): void {
+    const def = state.def;
+    let eg = state.early!.get(p.groupKey);
+    if (!eg) state.early!.set(p.groupKey, (eg = { pending: [], ahead: null, raised: new Map(), negative: false }));
+    const q = eg.pending;
+    let i = q.length;
+    while (i > 0 && (q[i - 1]!.t > p.t || (q[i - 1]!.t === p.t && q[i - 1]!.seq > p.seq))) i--;
+    q.splice(i, 0, p);
+    if (def.type === 'value_sum' && (toNumber(p.value) ?? 0) < 0) eg.negative = true;
+    if (eg.negative) return;
+    let steps: Pending[];
+    if (eg.ahead && i === q.length - 1) steps = [p];
+    else {
+      const applied = state.groups.get(p.groupKey)?.items ?? [];
+      if (def.type === 'value_sum' && applied.some((w) => (toNumber(w.value) ?? 0) < 0)) {
+        eg.negative = true;
+        return;
+      }
+      const agg = createAggregate(def.type, def.rules, def.percentile);
+      for (const w of applied) agg.add(w);
+      eg.ahead = { items: [...applied], agg };
+      steps = q;
+    }
+    const ahead = eg.ahead!;
+    for (const s of steps) {
+      const v = this.stepLowerBound(def, ahead, s, true);
+      if (v === null) continue;
+      const hit = { ...this.hit(def, s.group, ahead.items, v, ahead.items[0]!.t, s.t), phase: 'early' as const };
+      ahead.items = [];
+      ahead.agg = createAggregate(def.type, def.rules, def.percentile);
+      const sig = signature(hit);
+      if (eg.raised.has(sig)) continue;
+      eg.raised.set(sig, hit);
+      this.outstanding++;
+      this.firstRaisedEnd = Math.min(this.firstRaisedEnd, hit.windowEnd);
+      out.push(hit);
+    }
+  }
+
+  /**
+   * One event into a lower-bound window, for the ordered evaluation and its look ahead alike: drops
+   * what fell out of the timespan, adds the event, returns the measure when the condition holds.
+   */
+  private stepLowerBound(def: CorrelationDef, g: { items: WindowItem[]; agg: Aggregate }, p: WindowItem, ahead = false): number | null {
+    while (g.items.length && g.items[0]!.t < p.t - def.timespanMs) g.agg.remove(g.items.shift()!);
+    g.items.push(p);
+    g.agg.add(p);
+    if (g.items.length > this.maxEvents) {
+      g.agg.remove(g.items.shift()!);
+      if (!ahead) this.counters.overflow++;
+    }
+    const v = g.agg.measure(g.items);
+    return satisfies(def.threshold, v) ? v : null;
   }
 
   /** Moves the watermark (no events before it will come): closes windows, evaluates flatlines. */
@@ -187,11 +314,21 @@ export class CorrelationEngine {
 
   private process(watermark: number, flatlines = true): CorrelationHit[] {
     this.mark = watermark;
-    const hits: CorrelationHit[] = [];
+    const hits: CorrelationHit[] = this.orphaned;
+    this.orphaned = [];
     let n = 0;
     while (n < this.pending.length && this.pending[n]!.t <= watermark) n++;
     const ready = this.pending.splice(0, n);
-    for (const p of ready) this.apply(p, hits);
+    for (const p of ready) {
+      const early = this.states.get(p.correlationId)?.early;
+      const eg = early?.get(p.groupKey);
+      this.apply(p, hits);
+      if (!eg) continue;
+      eg.pending.splice(eg.pending.indexOf(p), 1);
+      // Nothing left to look ahead at: the next event starts again from the applied state.
+      if (!eg.pending.length && !eg.raised.size) early!.delete(p.groupKey);
+    }
+    if (watermark >= this.firstRaisedEnd) this.retractPassed(watermark, hits);
     for (const state of this.states.values()) {
       if (watermark <= state.due) continue;
       if (state.def.type === 'flatline') {
@@ -208,6 +345,26 @@ export class CorrelationEngine {
       }
     }
     return hits;
+  }
+
+  /** Early hits whose end the watermark passed without the ordered evaluation reaching them. */
+  private retractPassed(watermark: number, hits: CorrelationHit[]): void {
+    let first = Infinity;
+    for (const state of this.states.values()) {
+      if (!state.early) continue;
+      for (const [key, eg] of state.early) {
+        for (const [sig, h] of eg.raised) {
+          if (h.windowEnd > watermark) first = Math.min(first, h.windowEnd);
+          else {
+            eg.raised.delete(sig);
+            this.outstanding--;
+            hits.push({ ...h, phase: 'retract' });
+          }
+        }
+        if (!eg.raised.size && !eg.pending.length) state.early.delete(key);
+      }
+    }
+    this.firstRaisedEnd = first;
   }
 
   /** One event into its correlation's group; chained correlations get the resulting hits at once. */
@@ -232,11 +389,16 @@ export class CorrelationEngine {
       state.groups.set(p.groupKey, g);
     }
     if (isLowerBoundOnly(def.threshold)) {
-      while (g.items.length && g.items[0]!.t < p.t - def.timespanMs) g.agg.remove(g.items.shift()!);
-      this.push(g, p);
-      const v = g.agg.measure(g.items);
-      if (satisfies(def.threshold, v)) {
-        own.push(this.hit(def, g.group, g.items, v, g.items[0]!.t, p.t));
+      const v = this.stepLowerBound(def, g, p);
+      if (v !== null) {
+        const hit = this.hit(def, g.group, g.items, v, g.items[0]!.t, p.t);
+        const eg = state.early?.get(p.groupKey);
+        const sig = eg?.raised.size ? signature(hit) : '';
+        if (eg?.raised.delete(sig)) {
+          hit.phase = 'confirm';
+          this.outstanding--;
+        }
+        own.push(hit);
         state.groups.delete(p.groupKey);
       }
     } else {
@@ -316,7 +478,7 @@ export class CorrelationEngine {
       count += i.refs.length;
       for (const r of i.refs) if (refs.length < this.maxRefs) refs.push(r);
     }
-    return { rule: def.info, group, refs, eventCount: count, value, windowStart: start, windowEnd: end, alert: this.ruleset.alerts(def.info.id) };
+    return { rule: def.info, group, refs, eventCount: count, value, windowStart: start, windowEnd: end, alert: this.ruleset.alerts(def.info.id), phase: 'final' };
   }
 
   /** Flatline groups are keyed by the asset's registered name, so "web01" and "WEB01.tinh.gov.vn" are one host. */
@@ -364,6 +526,7 @@ export class CorrelationEngine {
           windowStart: since,
           windowEnd: since + span,
           alert: this.ruleset.alerts(state.def.info.id),
+          phase: 'final',
         };
         this.chain(state.def.info.id, hit, hits);
       }

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import type { Batch, BusProducer } from '../../shared/bus/types.ts';
+import { createLogger } from '../../shared/log.ts';
+import { topicNames } from '../../shared/topics.ts';
+import { loadRuleSet } from '../detection/ruleset.ts';
+import { correlatorMetrics } from '../metrics.ts';
+import type { IncidentSink } from '../sinks/incidents.ts';
+import { SCENARIO_RULES, scenarioMessages } from '../test/scenario.ts';
+import { RawStage } from './raw.ts';
+import { assetLookup } from './rules.ts';
+
+const MALWARE = '5b0c3f7e-2d0a-4f57-8d7c-0c1e2f3a4b04';
+const SWEEP = '5b0c3f7e-2d0a-4f57-8d7c-0c1e2f3a4b02';
+const BRUTE = '5b0c3f7e-2d0a-4f57-8d7c-0c1e2f3a4b03';
+
+function batchOf(messages: { key: string; value: string }[]): Batch {
+  return {
+    topic: 't.soc.raw',
+    partition: 0,
+    messages: messages.map((m, offset) => ({ topic: 't.soc.raw', partition: 0, offset, key: m.key, value: m.value, timestamp: 0 })),
+    heartbeat: async () => undefined,
+    isStale: () => false,
+  };
+}
+
+/** process() must not touch the bus or the sink: both throw if it does. */
+function stage(): RawStage {
+  const { ruleset } = loadRuleSet([SCENARIO_RULES]);
+  const rules = () => ruleset;
+  const untouchable = new Proxy({}, { get: () => () => { throw new Error('process() did I/O'); } });
+  return new RawStage({
+    rules,
+    assets: assetLookup(rules),
+    producer: untouchable as BusProducer,
+    sink: untouchable as IncidentSink,
+    topics: topicNames('t.'),
+    correlatePartitions: 3,
+    partitionOf: (key, n) => key.length % n,
+    timezone: 'Asia/Ho_Chi_Minh',
+    metrics: correlatorMetrics(),
+    log: createLogger('raw-test', {}, 'silent'),
+  });
+}
+
+describe('RawStage.process', () => {
+  it('turns a batch into alerts, correlation feeds, dead letters and counts without I/O', () => {
+    const out = stage().process(batchOf(scenarioMessages()), {});
+    expect(out.deadLetters).toHaveLength(1);
+    expect(JSON.parse(out.deadLetters[0]!.value).offset).toBe(5);
+    // The two antivirus detections are single-event alerts of the malware rule.
+    expect(out.alerts.map((a) => a.alert.rule.id)).toEqual([MALWARE, MALWARE]);
+    // Nine SSH denials feed the sweep and the brute force: each event once per correlation.
+    expect(out.feeds.sent).toBe(18);
+    const feeds = out.feeds.messages.flatMap((m) => (JSON.parse(m.value) as { feeds: { correlation: string }[] }).feeds.map((f) => f.correlation));
+    expect(feeds.filter((c) => c === SWEEP)).toHaveLength(9);
+    expect(feeds.filter((c) => c === BRUTE)).toHaveLength(9);
+    // The undecodable line counts at its receive time, the newest of the batch.
+    expect(out.newest['']).toBe(Date.parse('2026-11-26T01:15:00.000Z'));
+    expect(out.moved).toBe(true);
+    expect(out.counts.missingGroup).toBe(0);
+  });
+
+  it('reports no movement when the batch holds nothing newer than before', () => {
+    const s = stage();
+    const first = s.process(batchOf(scenarioMessages()), {});
+    const again = s.process(batchOf(scenarioMessages().slice(0, 3)), first.newest);
+    expect(again.newest).toEqual(first.newest);
+    expect(again.moved).toBe(false);
+  });
+});
