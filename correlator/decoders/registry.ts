@@ -2,6 +2,7 @@ import type { Decoder, DecodeInput } from './types.ts';
 import { normalized } from './formats/normalized.ts';
 import { windowsDefender } from './formats/windows-defender.ts';
 import { windowsFilteringPlatform } from './formats/windows-wfp.ts';
+import { windowsEventLog, windowsFirewallPolicy } from './formats/windows-event-log.ts';
 import { esetProtect } from './formats/eset.ts';
 import { jsonGeneric } from './formats/json.ts';
 import { cef } from './formats/cef.ts';
@@ -28,7 +29,7 @@ import { syslog } from './formats/syslog.ts';
  * starting with '{' is for the JSON decoders alone (the generic one takes any object); the others never
  * sniff one, so each line runs only its own group's sniffers.
  */
-const jsonDecoders: readonly Decoder[] = [normalized, windowsDefender, windowsFilteringPlatform, esetProtect, jsonGeneric];
+const jsonDecoders: readonly Decoder[] = [normalized, windowsDefender, windowsFilteringPlatform, windowsFirewallPolicy, esetProtect, jsonGeneric];
 const textDecoders: readonly Decoder[] = [
   cef,
   leef,
@@ -49,14 +50,15 @@ const textDecoders: readonly Decoder[] = [
   kvGeneric,
   syslog,
 ];
-export const decoders: readonly Decoder[] = [...jsonDecoders, ...textDecoders];
+/** Chosen by name only (`format: windows-event`): it dispatches to the Windows decoders above itself. */
+export const decoders: readonly Decoder[] = [...jsonDecoders, ...textDecoders, windowsEventLog];
 
 const byName = new Map<string, Decoder>(decoders.map((d) => [d.name, d]));
 const ALIASES: Record<string, string> = {
   iptables: 'netfilter', nftables: 'netfilter', pfsense: 'pfsense-filterlog', opnsense: 'pfsense-filterlog', filterlog: 'pfsense-filterlog',
   asa: 'cisco-asa', ftd: 'cisco-asa', 'cisco-ftd': 'cisco-asa', pfirewall: 'windows-firewall', wfp: 'windows-wfp',
   defender: 'windows-defender', 'palo-alto': 'paloalto', panos: 'paloalto', sophos: 'sophos-xg', srx: 'juniper-srx', junos: 'juniper-srx',
-  eset: 'eset-protect', 'symantec-endpoint': 'symantec', sep: 'symantec', ecs: 'normalized',
+  eset: 'eset-protect', winlog: 'windows-event', 'symantec-endpoint': 'symantec', sep: 'symantec', ecs: 'normalized',
 };
 
 export function decoderByName(name: string): Decoder | undefined {
