@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { BaseConfigSchema } from '../shared/config.ts';
 import { DurationSchema } from './detection/parse/timespan.ts';
 import { OperationsSectionSchema } from './operations/config.ts';
+import { BeatsInputSchema } from './inputs/beats.ts';
 
 const Duration = DurationSchema;
 
@@ -25,8 +26,15 @@ export const CorrelatorSectionSchema = z
     eventsPerAlert: z.number().int().min(1).max(100).default(10),
     /** Optional Prometheus endpoint (`GET /metrics`) on 127.0.0.1 unless host says otherwise. */
     metrics: z.object({ port: z.number().int().min(0).max(65535), host: z.string().default('127.0.0.1') }).strict().optional(),
+    /** Winlogbeat/Filebeat Kafka outputs to read (plain ECS JSON): each document becomes a soc.raw envelope. */
+    beats: z.array(BeatsInputSchema).default([]),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    c.beats.forEach((b, i) => {
+      if (c.beats.findIndex((x) => x.name === b.name) !== i) ctx.addIssue({ code: 'custom', path: ['beats', i, 'name'], message: `duplicate beats input name '${b.name}'` });
+    });
+  });
 
 export const CorrelatorConfigSchema = BaseConfigSchema.extend({
   correlator: CorrelatorSectionSchema.default(CorrelatorSectionSchema.parse({})),

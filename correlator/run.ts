@@ -60,6 +60,7 @@ export async function startCorrelatorService(cfg: CorrelatorConfig, shared?: Cor
     policy: { ...DEFAULT_POLICY, suppressionMs: c.suppression, reportDueMs: c.reportDue },
     timezone: cfg.timezone,
     log,
+    beats: c.beats,
   });
   await correlator.start();
   const operations = await startOperations({
