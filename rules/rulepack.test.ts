@@ -39,7 +39,6 @@ const R = {
   policyChanged: 'a41c7e20-6b2f-4d8e-9c13-5e7f0a2b1c03',
   adminLoginFailed: 'a41c7e20-6b2f-4d8e-9c13-5e7f0a2b1c04',
   avConfigChanged: '5b8e1d7c-2f4a-4c9e-a6b3-1d0e8f2c4a08',
-  winFirewallPolicy: 'cb695606-b040-4b36-916e-6f9d06dbf9d4',
   collectorDropping: '5b8e1d7c-2f4a-4c9e-a6b3-1d0e8f2c4a04',
   sshBruteForce: '9a1d4f1e-8c3e-4f3b-9a52-0f5a1f1d2c11',
   ncscHash: 'd4e9a3b6-7c1f-4a2e-8b5d-6f0c9e1a2b04',
@@ -102,7 +101,7 @@ const LINES: { format: string; line: string; rules: string[]; not?: string[] }[]
   ...[5001, 5010, 5012].map((id) => ({ format: 'windows-defender', rules: [R.avDisabled], line: win('ws-ketoan-03', id) })),
   ...[2001, 2003].map((id) => ({ format: 'windows-defender', rules: [R.updateFailed], line: win('ws-ketoan-03', id) })),
   { format: 'windows-defender', rules: [R.avConfigChanged], line: win('ws-ketoan-03', 5007) },
-  ...[2004, 2097, 2006, 2003].map((id) => ({ format: 'windows-firewall-policy', rules: [R.winFirewallPolicy], line: win('ketoan.stc.tinh.gov.vn', id, { RuleName: 'Allow RDP 3389', ModifyingApplication: 'C:\\Windows\\System32\\netsh.exe' }, 'Microsoft-Windows-Windows Firewall With Advanced Security', 'Microsoft-Windows-Windows Firewall With Advanced Security/Firewall') })),
+  ...[2004, 2097, 2006, 2003].map((id) => ({ format: 'windows-firewall-policy', rules: [R.policyChanged], line: win('ketoan.stc.tinh.gov.vn', id, { RuleName: 'Allow RDP 3389', ModifyingApplication: 'C:\\Windows\\System32\\netsh.exe' }, 'Microsoft-Windows-Windows Firewall With Advanced Security', 'Microsoft-Windows-Windows Firewall With Advanced Security/Firewall') })),
   // What the collector's winlog source ships (format windows-event): each record reaches its own decoder.
   { format: 'windows-event', rules: [R.avNotCleaned], line: win('ws-ketoan-03', 1119, { 'Threat Name': 'Trojan:Win32/Wacatac.B!ml' }) },
 ];
