@@ -8,46 +8,55 @@ import { createLogger } from '../../shared/log.ts';
 import { createTopics, kafkaBrokers, testKafka, uniqueName } from '../../test/support/services.ts';
 import { startCollector, type CollectorAgent } from '../agent.ts';
 import { CollectorConfigSchema } from '../config.ts';
-import { DEFENDER, defenderActionFailed, defenderDetected, FIREWALL } from '../sources/winlog-fixtures.ts';
+import { DEFENDER, defenderActionFailed, defenderActionTaken, defenderDetected, FIREWALL } from '../sources/winlog-fixtures.ts';
 import { installStandin, StandinLog } from '../sources/winlog-standin.ts';
 
 const RULES = join(import.meta.dirname, '..', '..', 'rules');
 const NOT_CLEANED = '7e2a9c14-0b3d-4f6a-8e15-2c9d4b7a5f04';
+const OUTBREAK = '7e2a9c14-0b3d-4f6a-8e15-2c9d4b7a5f02';
 const log = createLogger('winlog-incident-test', {}, 'silent');
 
-describe('a Defender detection on a Windows server becomes an incident: winlog source -> soc.raw (Kafka) -> correlator -> Elasticsearch', () => {
+describe('Defender detections on Windows servers become incidents: winlog source -> soc.raw (Kafka) -> correlator -> Elasticsearch', () => {
   const dir = mkdtempSync(join(tmpdir(), 'canhgac-winlog-incident-'));
   let backend: Backend | undefined;
   let correlator: Correlator | undefined;
-  let agent: CollectorAgent | undefined;
+  const agents: CollectorAgent[] = [];
   afterAll(async () => {
-    await agent?.stop();
+    for (const a of agents) await a.stop();
     await correlator?.stop();
     await backend?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('raises the bundled pack\'s "malware not cleaned" incident for the server, with its unit from the asset register', async () => {
+  it('raises the bundled pack\'s "malware not cleaned" incident with the unit from the asset register, and the outbreak across three units', async () => {
     backend = await backends('winlog-incident')[1]![1]();
     const raw = backend.topics.raw;
     await createTopics(testKafka(), [raw], 3);
     correlator = correlatorFor(backend.bus, backend.store, backend.topics, uniqueName('corr'), { rules: [RULES], log });
     await correlator.start();
 
-    process.env.PATH = `${installStandin(join(dir, 'bin'))}${delimiter}${process.env.PATH}`;
-    const eventlog = new StandinLog(join(dir, 'eventlog.json'));
-    process.env.WINLOG_STANDIN_STORE = eventlog.file;
-    eventlog.create(FIREWALL);
-    // ketoan.stc.tinh.gov.vn is in the bundled asset register (Sở Tài chính, security level 2).
+    // One Windows server per collector, each with its own event log: ketoan.stc.tinh.gov.vn is in the
+    // bundled asset register (Sở Tài chính, security level 2), its collector sets no unit; the other three
+    // collectors set theirs (the outbreak rule counts units through labels.unit).
     const host = 'ketoan.stc.tinh.gov.vn';
-    eventlog.append([defenderDetected(host, 1), defenderActionFailed(host, 2)]);
-    agent = await startCollector(
-      CollectorConfigSchema.parse({
-        kafka: { brokers: kafkaBrokers(), topicPrefix: raw.slice(0, -'soc.raw'.length) },
-        collector: { host, dataDir: join(dir, 'data'), heartbeatSeconds: 3600, sources: [{ type: 'winlog', name: 'winlog', command: 'powershell', pollSeconds: 0.2, startAt: 'beginning' }] },
-      }),
-      log,
-    );
+    const servers: [string, string | undefined][] = [[host, undefined], ['ws-tc-02', 'so-tc'], ['ws-yte-07', 'so-yt'], ['ws-gd-11', 'so-gddt']];
+    for (const [i, [name, unit]] of servers.entries()) {
+      const eventlog = new StandinLog(join(dir, `eventlog-${i}.json`));
+      eventlog.create(FIREWALL);
+      eventlog.append(i === 0 ? [defenderDetected(name, 1), defenderActionFailed(name, 2)] : [defenderDetected(name, 10 + i), defenderActionTaken(name, 20 + i)]);
+      // The first stand-in is found on PATH, as powershell; the others by their full path.
+      const bin = installStandin(join(dir, `bin-${i}`), eventlog.file);
+      if (i === 0) process.env.PATH = `${bin}${delimiter}${process.env.PATH}`;
+      agents.push(
+        await startCollector(
+          CollectorConfigSchema.parse({
+            kafka: { brokers: kafkaBrokers(), topicPrefix: raw.slice(0, -'soc.raw'.length) },
+            collector: { host: name, ...(unit ? { unit } : {}), dataDir: join(dir, `data-${i}`), heartbeatSeconds: 3600, sources: [{ type: 'winlog', name: 'winlog', command: i === 0 ? 'powershell' : join(bin, 'powershell'), pollSeconds: 0.2, startAt: 'beginning' }] },
+          }),
+          log,
+        ),
+      );
+    }
 
     const incident = await until('the not-cleaned incident', 90_000, async () => {
       await backend!.settle();
@@ -63,5 +72,12 @@ describe('a Defender detection on a Windows server becomes an incident: winlog s
     expect(e.event).toMatchObject({ code: '1118', action: 'malware-action-failed', module: 'windows-defender' });
     expect(e.threat.software.name).toBe('Virus:DOS/EICAR_Test_File');
     expect(JSON.parse(e.event.original)).toMatchObject({ Channel: DEFENDER, RecordId: 2 });
+
+    const outbreak = await until('the outbreak incident', 90_000, async () => {
+      await backend!.settle();
+      return (await backend!.store.searchIncidents({ size: 50 })).incidents.find((i) => i.rule.id === OUTBREAK);
+    });
+    expect(outbreak.group).toMatchObject({ 'threat.software.name': 'Virus:DOS/EICAR_Test_File' });
+    expect(outbreak.layer).toBe(2);
   }, 180_000);
 });

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -25,7 +25,7 @@ for (const m of xpath.matchAll(/\(EventID>=(\d+) and EventID<=(\d+)\)|EventID=(\
 }
 if (process.env.WINLOG_STANDIN_CALLS) appendFileSync(process.env.WINLOG_STANDIN_CALLS, JSON.stringify({ channel, xpath, max }) + '\n');
 let store;
-try { store = JSON.parse(readFileSync(process.env.WINLOG_STANDIN_STORE, 'utf8')); } catch { store = { channels: {} }; }
+try { store = JSON.parse(readFileSync(STORE ?? process.env.WINLOG_STANDIN_STORE, 'utf8')); } catch { store = { channels: {} }; }
 const events = store.channels[channel];
 if (!events) { process.stderr.write("Get-WinEvent : There is not an event log on the localhost computer that matches \"" + channel + "\".\n"); process.exit(1); }
 const out = [JSON.stringify({ bounds: { oldest: events[0]?.RecordId ?? null, newest: events.at(-1)?.RecordId ?? null } })];
@@ -47,12 +47,16 @@ export interface StandinEvent {
   EventData: Record<string, string>;
 }
 
-/** Writes the stand-in as `pwsh` and `powershell` into `binDir`; returns the folder to put first on PATH. */
-export function installStandin(binDir: string, nodePath: string = process.execPath): string {
+/**
+ * Writes the stand-in as `pwsh` and `powershell` into `binDir`; returns the folder to put first on PATH.
+ * It reads the event log file named by WINLOG_STANDIN_STORE, or `store` when given (one machine's log
+ * per stand-in, for several collectors in one process).
+ */
+export function installStandin(binDir: string, store?: string): string {
   mkdirSync(binDir, { recursive: true });
   for (const name of ['pwsh', 'powershell']) {
     const file = join(binDir, name);
-    writeFileSync(file, `#!${nodePath}\n${SCRIPT}`);
+    writeFileSync(file, `#!${process.execPath}\nconst STORE = ${JSON.stringify(store ?? null)};\n${SCRIPT}`);
     chmodSync(file, 0o755);
   }
   return binDir;
@@ -102,9 +106,5 @@ export class StandinLog {
   private save(): void {
     writeFileSync(`${this.file}.tmp`, JSON.stringify({ channels: this.channels }));
     renameSync(`${this.file}.tmp`, this.file);
-  }
-
-  static read(file: string): Record<string, StandinEvent[]> {
-    return (JSON.parse(readFileSync(file, 'utf8')) as { channels: Record<string, StandinEvent[]> }).channels;
   }
 }
