@@ -22,7 +22,13 @@ class HeldSink implements RecordSink {
   readonly pending: OutRecord[] = [];
   readonly acked: OutRecord[] = [];
   private readonly listeners = new Set<() => void>();
-  ready = () => true;
+  full = false;
+  ready = () => !this.full;
+  /** Room again: what the Kafka sink signals when its queue drained. */
+  drained(): void {
+    this.full = false;
+    for (const l of this.listeners) l();
+  }
   offer(records: OutRecord[]): number {
     this.pending.push(...records);
     return 0;
@@ -177,6 +183,20 @@ describe('winlog source through a stand-in Get-WinEvent', () => {
     await waitFor('what is left', () => sink.pending.length === 2);
     await run.src.stop();
     expect(sink.envelopes('pending').map((e) => JSON.parse(e.line).RecordId)).toEqual([6, 7]);
+  });
+
+  it('reads nothing while the sink is full, and resumes when it signals room', async () => {
+    const { store, sink, start, calls } = setup({ channels: [{ name: DEFENDER }], securityWfp: false, pollSeconds: 3600 });
+    store.append([defenderDetected('SRV-WIN-01', 1)]);
+    sink.full = true;
+    const run = start();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sink.pending).toEqual([]);
+    expect(() => calls()).toThrow(/ENOENT/);
+    sink.drained();
+    await waitFor('the event', () => sink.pending.length === 1);
+    await run.src.stop();
+    expect(calls().length).toBe(1);
   });
 
   it('starts at the newest record of a channel it never read, by default', async () => {

@@ -45,6 +45,8 @@ export class WinlogSource {
   private polling: Promise<void> | null = null;
   private stopped = false;
   private unsubscribe: (() => void) | null = null;
+  /** A poll stopped because the sink was full: the sink's next "ready" resumes it (not every ready, each costing a PowerShell). */
+  private waitingForRoom = false;
 
   constructor(
     private readonly cfg: WinlogSourceConfig,
@@ -56,7 +58,9 @@ export class WinlogSource {
   }
 
   start(): void {
-    this.unsubscribe = this.o.sink.onReady(() => this.kick());
+    this.unsubscribe = this.o.sink.onReady(() => {
+      if (this.waitingForRoom) this.kick();
+    });
     this.kick();
   }
 
@@ -80,8 +84,13 @@ export class WinlogSource {
   }
 
   private async pollAll(): Promise<void> {
+    this.waitingForRoom = false;
     for (const ch of this.channels) {
-      if (this.stopped || !this.o.sink.ready()) return;
+      if (this.stopped) return;
+      if (!this.o.sink.ready()) {
+        this.waitingForRoom = true;
+        return;
+      }
       if (ch.inFlight) continue;
       try {
         await this.poll(ch);
