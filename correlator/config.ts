@@ -27,14 +27,16 @@ export const CorrelatorSectionSchema = z
     /** Optional Prometheus endpoint (`GET /metrics`) on 127.0.0.1 unless host says otherwise. */
     metrics: z.object({ port: z.number().int().min(0).max(65535), host: z.string().default('127.0.0.1') }).strict().optional(),
     /** Winlogbeat/Filebeat Kafka outputs to read (plain ECS JSON): each document becomes a soc.raw envelope. */
-    beats: z.array(BeatsInputSchema).default([]),
+    beats: z
+      .array(BeatsInputSchema)
+      .default([])
+      .superRefine((beats, ctx) => {
+        beats.forEach((b, i) => {
+          if (beats.findIndex((x) => x.name === b.name) !== i) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate beats input name '${b.name}'` });
+        });
+      }),
   })
-  .strict()
-  .superRefine((c, ctx) => {
-    c.beats.forEach((b, i) => {
-      if (c.beats.findIndex((x) => x.name === b.name) !== i) ctx.addIssue({ code: 'custom', path: ['beats', i, 'name'], message: `duplicate beats input name '${b.name}'` });
-    });
-  });
+  .strict();
 
 export const CorrelatorConfigSchema = BaseConfigSchema.extend({
   correlator: CorrelatorSectionSchema.default(CorrelatorSectionSchema.parse({})),
