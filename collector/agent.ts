@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../shared/log.ts';
 import { topicNames } from '../shared/topics.ts';
-import type { CollectorConfig, CollectorSection } from './config.ts';
+import { winlogLogTypes, type CollectorConfig, type CollectorSection } from './config.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { CollectorMetrics, serveMetrics } from './metrics.ts';
 import type { CollectorSink } from './record.ts';
@@ -14,6 +14,7 @@ import { FileTailSource } from './sources/file-tail.ts';
 import { SyslogTcpSource } from './sources/syslog-tcp.ts';
 import { SyslogUdpSource } from './sources/syslog-udp.ts';
 import { KafkaBus } from '../shared/bus/kafka.ts';
+import { WinlogSource } from './sources/winlog.ts';
 import { Spool } from './spool.ts';
 
 export interface CollectorAgent<S extends CollectorSink = KafkaSink> {
@@ -61,17 +62,23 @@ export async function runCollector<S extends CollectorSink>(c: CollectorSection,
   sink.start();
 
   const files: FileTailSource[] = [];
+  const winlogs: WinlogSource[] = [];
   const syslog: (SyslogUdpSource | SyslogTcpSource)[] = [];
   const addresses: Record<string, AddressInfo> = {};
   let metricsServer: Server | null = null;
   const common = { host: c.host, unit: c.unit, drill: c.drill, lineLimit: c.lineLimit, sink, metrics, log };
   try {
+    // One checkpoint file per source, so that a source never prunes another's entries.
+    const storeOf = (name: string) => {
+      const store = new CheckpointStore(join(c.dataDir, 'checkpoints', `${name}.json`), (err) => log.error({ source: name, err: err.message }, 'cannot save checkpoints'));
+      stores.push(store);
+      return store;
+    };
     for (const s of c.sources) {
       if (s.type === 'file') {
-        // One checkpoint file per source, so that a source never prunes another's entries.
-        const store = new CheckpointStore(join(c.dataDir, 'checkpoints', `${s.name}.json`), (err) => log.error({ source: s.name, err: err.message }, 'cannot save checkpoints'));
-        stores.push(store);
-        files.push(new FileTailSource(s, { ...common, pollMs: c.pollMs, rotateWaitMs: c.rotateWaitMs, checkpoints: store }));
+        files.push(new FileTailSource(s, { ...common, pollMs: c.pollMs, rotateWaitMs: c.rotateWaitMs, checkpoints: storeOf(s.name) }));
+      } else if (s.type === 'winlog') {
+        winlogs.push(new WinlogSource(s, { ...common, checkpoints: storeOf(s.name) }));
       } else {
         const src = s.protocol === 'udp' ? new SyslogUdpSource(s, common) : new SyslogTcpSource(s, common);
         addresses[s.name] = await src.start();
@@ -90,7 +97,9 @@ export async function runCollector<S extends CollectorSink>(c: CollectorSection,
     throw err;
   }
   for (const f of files) f.start();
-  const heartbeat = new Heartbeat({ host: c.host, unit: c.unit, drill: c.drill, sources: c.sources.map((s) => s.name), intervalMs: c.heartbeatSeconds * 1000, sink, metrics, spoolBytes: () => sink.spoolBytes });
+  for (const w of winlogs) w.start();
+  const logTypes = Object.fromEntries(c.sources.flatMap((s) => (s.type === 'winlog' ? [[s.name, winlogLogTypes(s)]] : [])));
+  const heartbeat = new Heartbeat({ host: c.host, unit: c.unit, drill: c.drill, sources: c.sources.map((s) => s.name), logTypes, intervalMs: c.heartbeatSeconds * 1000, sink, metrics, spoolBytes: () => sink.spoolBytes });
   heartbeat.start();
   log.info({ host: c.host, sources: c.sources.length }, 'collector started');
 
@@ -103,6 +112,7 @@ export async function runCollector<S extends CollectorSink>(c: CollectorSection,
       stopping ??= (async () => {
         heartbeat.stop();
         for (const f of files) f.stop();
+        await Promise.all(winlogs.map((w) => w.stop()));
         await Promise.all(syslog.map((s) => s.stop()));
         await sink.stop(c.shipping.flushTimeoutMs);
         for (const s of stores) s.save();

@@ -38,6 +38,18 @@ describe('collector config', () => {
     expect(c.collector.metrics?.listen).toEqual({ host: '127.0.0.1', port: 9464 });
   });
 
+  it('accepts the documented Windows example: a winlog source with Defender, the firewall and WFP', () => {
+    const c = loadCollectorConfig(join(here, 'collector.windows.example.yml'), {});
+    const s = c.collector.sources[0]!;
+    if (s.type !== 'winlog') throw new Error('expected a winlog source');
+    expect(s.channels.map((ch) => [ch.name, ch.ids?.length ?? 'all'])).toEqual([
+      ['Microsoft-Windows-Windows Defender/Operational', 26],
+      ['Microsoft-Windows-Windows Firewall With Advanced Security/Firewall', 'all'],
+      ['Security', 8],
+    ]);
+    expect(c.collector.dataDir).toBe('C:\\ProgramData\\canhgac\\data');
+  });
+
   it('takes the brokers from KAFKA_BROKERS and the host name by default', () => {
     const f = write('min.yml', 'collector:\n  dataDir: /tmp/x\n  sources:\n    - { type: file, name: a, paths: [/tmp/*.log] }\n');
     const c = loadCollectorConfig(f, { KAFKA_BROKERS: 'k1:9092,k2:9092' });

@@ -74,7 +74,79 @@ export const SyslogSourceSchema = z
     if (s.protocol !== 'tls' && s.tls) ctx.addIssue({ code: 'custom', path: ['tls'], message: `tls settings are only for protocol tls, not ${s.protocol}` });
   });
 
-export const SourceSchema = z.discriminatedUnion('type', [FileSourceSchema, SyslogSourceSchema]);
+/** Event ids as numbers or inclusive ranges ("1116-1119"), expanded and sorted. */
+const EventIds = z
+  .array(z.union([z.number().int().min(0).max(65535), z.string().regex(/^\d{1,5}\s*-\s*\d{1,5}$/, "an event id or a range such as '1116-1119'")]))
+  .min(1)
+  .transform((list, ctx) => {
+    const ids = new Set<number>();
+    for (const item of list) {
+      const [from, to] = typeof item === 'number' ? [item, item] : item.split('-').map((n) => Number(n.trim())) as [number, number];
+      if (from > to || to > 65535) {
+        ctx.addIssue({ code: 'custom', message: `'${item}' is not a range of event ids (0-65535, low-high)` });
+        return z.NEVER;
+      }
+      for (let id = from; id <= to; id++) ids.add(id);
+    }
+    return [...ids].sort((a, b) => a - b);
+  });
+
+const WinlogChannel = z
+  .object({
+    /** The event log channel as Get-WinEvent -LogName names it. */
+    name: z.string().min(1).max(255),
+    /** Only these event ids; every event of the channel when absent. */
+    ids: EventIds.optional(),
+  })
+  .strict();
+
+export const DEFENDER_CHANNEL = 'Microsoft-Windows-Windows Defender/Operational';
+export const FIREWALL_CHANNEL = 'Microsoft-Windows-Windows Firewall With Advanced Security/Firewall';
+export const SECURITY_CHANNEL = 'Security';
+
+/** Defender detections, updates and configuration changes; every firewall policy event. */
+export const DEFAULT_WINLOG_CHANNELS = [
+  { name: DEFENDER_CHANNEL, ids: EventIds.parse(['1006-1009', '1116-1119', '2000-2004', '5001-5013']) },
+  { name: FIREWALL_CHANNEL },
+];
+/** Windows Filtering Platform drops and connections, logged only when the audit policy enables them. */
+export const WFP_CHANNEL = { name: SECURITY_CHANNEL, ids: EventIds.parse(['5152-5159']) };
+
+export const WinlogSourceSchema = z
+  .object({
+    type: z.literal('winlog'),
+    name: SourceName,
+    channels: z.array(WinlogChannel).min(1).default(DEFAULT_WINLOG_CHANNELS),
+    /** Adds Security 5152-5159 (needs "Audit Filtering Platform Packet Drop/Connection" enabled, and the collector running with the right to read the Security log). */
+    securityWfp: z.boolean().default(false),
+    /** PowerShell to run Get-WinEvent with: Windows PowerShell (powershell) or PowerShell 7 (pwsh), by name on PATH or by full path. */
+    command: z.string().min(1).default('powershell'),
+    pollSeconds: z.number().positive().max(3600).default(5),
+    /** Events read from one channel per poll; the next batch is read once the sink has taken this one. */
+    batchEvents: z.number().int().positive().max(10_000).default(500),
+    /** Where to start in a channel without a bookmark: its newest record, or its oldest. */
+    startAt: z.enum(['end', 'beginning']).default('end'),
+  })
+  .strict()
+  .transform((s) => ({ ...s, channels: s.securityWfp && !s.channels.some((c) => c.name === SECURITY_CHANNEL) ? [...s.channels, WFP_CHANNEL] : s.channels }))
+  .superRefine((s, ctx) => {
+    const names = s.channels.map((c) => c.name.toLowerCase());
+    names.forEach((n, i) => {
+      if (names.indexOf(n) !== i) ctx.addIssue({ code: 'custom', path: ['channels', i, 'name'], message: `channel '${s.channels[i]!.name}' is listed twice` });
+    });
+  });
+
+/** The coverage log types a winlog source's channels carry, declared in its heartbeats. */
+export function winlogLogTypes(s: { channels: readonly { name: string }[] }): ('antivirus' | 'firewall')[] {
+  const types = new Set<'antivirus' | 'firewall'>();
+  for (const c of s.channels) {
+    if (/defender/i.test(c.name)) types.add('antivirus');
+    if (/firewall/i.test(c.name) || c.name.toLowerCase() === SECURITY_CHANNEL.toLowerCase()) types.add('firewall');
+  }
+  return [...types].sort();
+}
+
+export const SourceSchema = z.discriminatedUnion('type', [FileSourceSchema, SyslogSourceSchema, WinlogSourceSchema]);
 
 export const CollectorSectionSchema = z
   .object({
@@ -138,6 +210,7 @@ export type CollectorConfig = z.infer<typeof CollectorConfigSchema>;
 export type CollectorSection = z.infer<typeof CollectorSectionSchema>;
 export type FileSourceConfig = z.infer<typeof FileSourceSchema>;
 export type SyslogSourceConfig = z.infer<typeof SyslogSourceSchema>;
+export type WinlogSourceConfig = z.infer<typeof WinlogSourceSchema>;
 
 export function loadCollectorConfig(file: string, env: Record<string, string | undefined> = process.env): CollectorConfig {
   return loadConfig(file, CollectorConfigSchema, env);

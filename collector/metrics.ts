@@ -13,6 +13,9 @@ export interface SourceStats {
   refused: number;
   /** UDP datagrams the kernel dropped on this source's socket (its receive buffer was full). */
   kernelDropped: number;
+  /** Event log gaps (a cleared log, records overwritten before they were read), with the channels they hit. */
+  gaps: number;
+  gapChannels: Set<string>;
   lastLineAt: string | null;
 }
 
@@ -29,6 +32,7 @@ export class CollectorMetrics {
   private readonly refusedTotal = new Counter({ name: 'canhgac_collector_connections_refused_total', help: 'Syslog TCP/TLS connections refused, by limit (total, per_peer)', labelNames: ['source', 'reason'], registers: [this.registry] });
   private readonly idleClosedTotal = new Counter({ name: 'canhgac_collector_connections_idle_closed_total', help: 'Syslog TCP/TLS connections closed after the idle timeout', labelNames: ['source'], registers: [this.registry] });
   private readonly kernelDroppedTotal = new Counter({ name: 'canhgac_collector_udp_kernel_drops_total', help: "Datagrams the kernel dropped on a UDP source's socket (receive buffer full; /proc/net/udp drops)", labelNames: ['source'], registers: [this.registry] });
+  private readonly gapsTotal = new Counter({ name: 'canhgac_collector_winlog_gaps_total', help: 'Event log gaps a winlog source found (cleared log, record id gone back, records overwritten unread)', labelNames: ['source', 'channel'], registers: [this.registry] });
   /** The kernel's own count (since boot, every UDP socket of the network namespace), as /proc/net/snmp reads. */
   readonly udpRcvbufErrors = new Gauge({ name: 'canhgac_collector_udp_rcvbuf_errors', help: 'Udp RcvbufErrors of /proc/net/snmp: datagrams dropped by the kernel on any UDP socket since boot', registers: [this.registry] });
   readonly spoolBytes = new Gauge({ name: 'canhgac_collector_spool_bytes', help: 'Bytes waiting in the spool', registers: [this.registry] });
@@ -36,7 +40,7 @@ export class CollectorMetrics {
   source(name: string): SourceStats {
     let s = this.stats.get(name);
     if (!s) {
-      s = { read: 0, shipped: 0, spooled: 0, dropped: 0, truncated: 0, refused: 0, kernelDropped: 0, lastLineAt: null };
+      s = { read: 0, shipped: 0, spooled: 0, dropped: 0, truncated: 0, refused: 0, kernelDropped: 0, gaps: 0, gapChannels: new Set(), lastLineAt: null };
       this.stats.set(name, s);
     }
     return s;
@@ -79,6 +83,13 @@ export class CollectorMetrics {
   }
 
   /** The socket's drop count as the kernel reports it now; the metric moves by the difference. */
+  gap(source: string, channel: string): void {
+    const s = this.source(source);
+    s.gaps++;
+    s.gapChannels.add(channel);
+    this.gapsTotal.inc({ source, channel });
+  }
+
   kernelDropped(source: string, total: number): void {
     const s = this.source(source);
     if (total > s.kernelDropped) this.kernelDroppedTotal.inc({ source }, total - s.kernelDropped);

@@ -3,6 +3,7 @@ import { BaseConfigSchema } from '../shared/config.ts';
 import { RuleLimitsSchema } from './detection/limits.ts';
 import { DurationSchema } from './detection/parse/timespan.ts';
 import { OperationsSectionSchema } from './operations/config.ts';
+import { BeatsInputSchema } from './inputs/beats.ts';
 
 const Duration = DurationSchema;
 
@@ -28,6 +29,15 @@ export const CorrelatorSectionSchema = z
     ruleLimits: RuleLimitsSchema.prefault({}),
     /** Optional Prometheus endpoint (`GET /metrics`) on 127.0.0.1 unless host says otherwise. */
     metrics: z.object({ port: z.number().int().min(0).max(65535), host: z.string().default('127.0.0.1') }).strict().optional(),
+    /** Winlogbeat/Filebeat Kafka outputs to read (plain ECS JSON): each document becomes a soc.raw envelope. */
+    beats: z
+      .array(BeatsInputSchema)
+      .default([])
+      .superRefine((beats, ctx) => {
+        beats.forEach((b, i) => {
+          if (beats.findIndex((x) => x.name === b.name) !== i) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate beats input name '${b.name}'` });
+        });
+      }),
   })
   .strict();
 

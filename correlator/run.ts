@@ -83,6 +83,7 @@ export async function startCorrelatorService(cfg: CorrelatorConfig, shared?: Cor
     timezone: cfg.timezone,
     log,
     metrics,
+    beats: c.beats,
   });
   await correlator.start();
   const operations = await startOperations({

@@ -9,6 +9,7 @@ import { CorrelateStage } from './stages/correlate.ts';
 import type { AssetLookup, CurrentRules } from './stages/rules.ts';
 import { RawStage } from './stages/raw.ts';
 import type { TelemetryLedger } from './operations/telemetry.ts';
+import { BeatsStage, type BeatsInputConfig } from './inputs/beats.ts';
 
 export interface CorrelatorOptions {
   bus: Bus;
@@ -32,6 +33,8 @@ export interface CorrelatorOptions {
   tickMs?: number;
   /** What each host sent lately, for the layer-3 coverage audits. */
   ledger?: TelemetryLedger;
+  /** Topics of Winlogbeat/Filebeat Kafka outputs, mapped to envelopes onto soc.raw. */
+  beats?: BeatsInputConfig[];
 }
 
 /** Partitions of each topic handled at once: one waits for Kafka or Elasticsearch while another decodes. */
@@ -59,6 +62,7 @@ export class Correlator {
       { topic: topics.correlate, partitions: this.o.partitions.correlate },
       { topic: topics.incidents, partitions: this.o.partitions.incidents },
       { topic: topics.dlq, partitions: 1 },
+      ...(this.o.beats ?? []).map((b) => ({ topic: b.topic, partitions: this.o.partitions.raw })),
     ]);
     await this.o.store.init();
     const producer = await bus.producer();
@@ -103,6 +107,12 @@ export class Correlator {
     const raw = await bus.consumer({ groupId: this.o.groupId, topics: [topics.raw], fromBeginning: true, concurrency: PARTITIONS_AT_ONCE, onAssigned: (owned) => rawStage.assigned(owned) });
     this.consumers.push(raw);
     await raw.run((batch) => rawStage.handle(batch, raw));
+    for (const input of this.o.beats ?? []) {
+      const beats = new BeatsStage(input, { producer, topics, assets: this.o.assets, log: log.child({ input: input.name }) });
+      const consumer = await bus.consumer({ groupId: `${this.o.groupId}.beats.${input.name}`, topics: [input.topic], fromBeginning: true, concurrency: PARTITIONS_AT_ONCE });
+      this.consumers.push(consumer);
+      await consumer.run((batch) => beats.handle(batch));
+    }
     this.metrics.lagSources.splice(0, Infinity, { topic: topics.raw, committed: (tp) => raw.committed(tp), endOffsets: (t) => raw.endOffsets(t) }, { topic: topics.correlate, committed: (tp) => correlate.committed(tp), endOffsets: (t) => correlate.endOffsets(t) });
     const clock = this.o.clock ?? (() => new Date());
     const tickMs = this.o.tickMs ?? 2000;

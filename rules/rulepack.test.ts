@@ -122,6 +122,9 @@ const LINES: { format: string; line: string; rules: string[]; not?: string[] }[]
   ...[5001, 5010, 5012].map((id) => ({ format: 'windows-defender', rules: [R.avDisabled], line: win('ws-ketoan-03', id) })),
   ...[2001, 2003].map((id) => ({ format: 'windows-defender', rules: [R.updateFailed], line: win('ws-ketoan-03', id) })),
   { format: 'windows-defender', rules: [R.avConfigChanged], line: win('ws-ketoan-03', 5007) },
+  ...[2004, 2097, 2006, 2003].map((id) => ({ format: 'windows-firewall-policy', rules: [R.policyChanged], line: win('ketoan.stc.tinh.gov.vn', id, { RuleName: 'Allow RDP 3389', ModifyingApplication: 'C:\\Windows\\System32\\netsh.exe' }, 'Microsoft-Windows-Windows Firewall With Advanced Security', 'Microsoft-Windows-Windows Firewall With Advanced Security/Firewall') })),
+  // What the collector's winlog source ships (format windows-event): each record reaches its own decoder.
+  { format: 'windows-event', rules: [R.avNotCleaned], line: win('ws-ketoan-03', 1119, { 'Threat Name': 'Trojan:Win32/Wacatac.B!ml' }) },
 ];
 
 /** Formats with no product of their own: framing (syslog), already-normalized events, and catch-all readers of unknown JSON or key=value. */

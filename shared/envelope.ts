@@ -8,6 +8,11 @@ export const HeartbeatSchema = z.object({
   refused: z.number().int().nonnegative().optional(),
   /** UDP datagrams the kernel dropped before the collector read them. */
   kernelDropped: z.number().int().nonnegative().optional(),
+  /** Winlog sources: event log gaps found since the previous heartbeat (cleared log, records overwritten unread), and their channels. */
+  gaps: z.number().int().nonnegative().optional(),
+  gapChannels: z.array(z.string().max(255)).max(64).optional(),
+  /** Coverage log types the source carries whether or not it read an event (winlog sources). */
+  logTypes: z.array(z.enum(['firewall', 'antivirus'])).max(2).optional(),
   lastLineAt: z.iso.datetime().nullable().default(null),
   spoolBytes: z.number().int().nonnegative().optional(),
 });

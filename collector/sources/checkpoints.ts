@@ -18,7 +18,17 @@ export const FileCheckpointSchema = z.object({
 
 export type FileCheckpoint = z.infer<typeof FileCheckpointSchema>;
 
-const FileSchema = z.object({ v: z.literal(1), files: z.record(z.string(), FileCheckpointSchema) });
+/** Where reading an event log channel resumes (winlog sources): the last record acknowledged by the sink. */
+export const ChannelBookmarkSchema = z.object({
+  recordId: z.number().int().nonnegative(),
+  /** Counts the times the channel's record ids restarted (a cleared log), so that envelope ids stay unique. */
+  generation: z.number().int().nonnegative(),
+  updated: z.string(),
+});
+
+export type ChannelBookmark = z.infer<typeof ChannelBookmarkSchema>;
+
+const FileSchema = z.object({ v: z.literal(1), files: z.record(z.string(), FileCheckpointSchema), channels: z.record(z.string(), ChannelBookmarkSchema).default({}) });
 
 export function identityOf(dev: number, ino: number): string {
   return `${dev}:${ino}`;
@@ -30,6 +40,7 @@ export function identityOf(dev: number, ino: number): string {
  */
 export class CheckpointStore {
   private readonly entries = new Map<string, FileCheckpoint>();
+  private readonly bookmarks = new Map<string, ChannelBookmark>();
   private scheduled = false;
 
   constructor(
@@ -51,6 +62,16 @@ export class CheckpointStore {
     }
     if (!parsed?.success) throw new Error(`${file}: not a collector checkpoint file (move it away to start over)`);
     for (const [id, cp] of Object.entries(parsed.data.files)) this.entries.set(id, cp);
+    for (const [channel, b] of Object.entries(parsed.data.channels)) this.bookmarks.set(channel, b);
+  }
+
+  bookmark(channel: string): ChannelBookmark | undefined {
+    return this.bookmarks.get(channel);
+  }
+
+  setBookmark(channel: string, b: ChannelBookmark): void {
+    this.bookmarks.set(channel, b);
+    this.schedule();
   }
 
   get(id: string): FileCheckpoint | undefined {
@@ -73,7 +94,7 @@ export class CheckpointStore {
   save(): void {
     this.scheduled = false;
     const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ v: 1, files: Object.fromEntries(this.entries) }));
+    writeFileSync(tmp, JSON.stringify({ v: 1, files: Object.fromEntries(this.entries), channels: Object.fromEntries(this.bookmarks) }));
     renameSync(tmp, this.file);
   }
 

@@ -2,6 +2,7 @@ import type { Decoder, DecodeInput } from './types.ts';
 import { normalized } from './formats/normalized.ts';
 import { windowsDefender } from './formats/windows-defender.ts';
 import { windowsFilteringPlatform } from './formats/windows-wfp.ts';
+import { windowsEventLog, windowsFirewallPolicy } from './formats/windows-event-log.ts';
 import { esetProtect } from './formats/eset.ts';
 import { bitdefenderGravityZone } from './formats/bitdefender.ts';
 import { sophosCentral } from './formats/sophos-central.ts';
@@ -35,7 +36,7 @@ import { syslog } from './formats/syslog.ts';
  * starting with '{' is for the JSON decoders alone (the generic one takes any object); the others never
  * sniff one, so each line runs only its own group's sniffers.
  */
-const jsonDecoders: readonly Decoder[] = [normalized, windowsDefender, windowsFilteringPlatform, esetProtect, ciscoSecureEndpoint, aristaNgfw, bitdefenderGravityZone, sophosCentral, m365Defender, jsonGeneric];
+const jsonDecoders: readonly Decoder[] = [normalized, windowsDefender, windowsFilteringPlatform, windowsFirewallPolicy, esetProtect, ciscoSecureEndpoint, aristaNgfw, bitdefenderGravityZone, sophosCentral, m365Defender, jsonGeneric];
 const textDecoders: readonly Decoder[] = [
   cef,
   leef,
@@ -58,7 +59,8 @@ const textDecoders: readonly Decoder[] = [
   kvGeneric,
   syslog,
 ];
-export const decoders: readonly Decoder[] = [...jsonDecoders, ...textDecoders];
+/** Chosen by name only (`format: windows-event`): it dispatches to the Windows decoders above itself. */
+export const decoders: readonly Decoder[] = [...jsonDecoders, ...textDecoders, windowsEventLog];
 
 const byName = new Map<string, Decoder>(decoders.map((d) => [d.name, d]));
 
@@ -78,7 +80,7 @@ const ALIASES: Record<string, string> = {
   iptables: 'netfilter', nftables: 'netfilter', pfsense: 'pfsense-filterlog', opnsense: 'pfsense-filterlog', filterlog: 'pfsense-filterlog',
   asa: 'cisco-asa', ftd: 'cisco-asa', 'cisco-ftd': 'cisco-asa', pfirewall: 'windows-firewall', wfp: 'windows-wfp',
   defender: 'windows-defender', 'palo-alto': 'paloalto', panos: 'paloalto', sophos: 'sophos-xg', srx: 'juniper-srx', junos: 'juniper-srx',
-  eset: 'eset-protect', 'symantec-endpoint': 'symantec', sep: 'symantec', ecs: 'normalized',
+  eset: 'eset-protect', winlog: 'windows-event', 'symantec-endpoint': 'symantec', sep: 'symantec', ecs: 'normalized',
 };
 
 /** Names a custom decoder may not take: the built-in decoders' and their aliases. */

@@ -30,7 +30,7 @@ export interface TelemetryLedger {
   readonly since: Date;
   sawEvent(host: string, logType: LogType, at: Date, source?: string): void;
   sawSignatureUpdate(host: string, at: Date): void;
-  sawHeartbeat(beat: { host: string; source: string; at: Date; lines: number; dropped: number; lastLineAt: string | null }): void;
+  sawHeartbeat(beat: { host: string; source: string; at: Date; lines: number; dropped: number; lastLineAt: string | null; logTypes?: readonly LogType[] }): void;
   /** The last telemetry of that type from that host: an event, or a heartbeat of a source known to carry it. */
   lastSeen(host: string, logType: LogType): Date | null;
   lastSignatureUpdate(host: string): Date | null;
@@ -73,7 +73,7 @@ export class MemoryTelemetryLedger implements TelemetryLedger {
     if ((this.signatures.get(h) ?? -Infinity) < at.getTime()) this.signatures.set(h, at.getTime());
   }
 
-  sawHeartbeat(beat: { host: string; source: string; at: Date; lines: number; dropped: number; lastLineAt: string | null }): void {
+  sawHeartbeat(beat: { host: string; source: string; at: Date; lines: number; dropped: number; lastLineAt: string | null; logTypes?: readonly LogType[] }): void {
     const sk = MemoryTelemetryLedger.key(beat.host, beat.source);
     const at = beat.at.toISOString();
     const prev = this.sourceStates.get(sk);
@@ -85,9 +85,9 @@ export class MemoryTelemetryLedger implements TelemetryLedger {
       next.droppedTotal += beat.dropped;
     }
     this.sourceStates.set(sk, next);
-    const logType = next.logType;
-    // A quiet antivirus log is normal: its source's heartbeat proves the host is still covered.
-    if (logType) {
+    // A quiet antivirus log is normal: its source's heartbeat proves the host is still covered. A
+    // winlog source declares its log types (from its channels), so it covers the host from its first heartbeat.
+    for (const logType of new Set([...(next.logType ? [next.logType] : []), ...(beat.logTypes ?? [])])) {
       const k = MemoryTelemetryLedger.key(this.canonical(beat.host), logType);
       if ((this.seen.get(k) ?? -Infinity) < beat.at.getTime()) this.seen.set(k, beat.at.getTime());
     }
@@ -141,5 +141,5 @@ export function observeEvent(ledger: TelemetryLedger, env: Envelope, event: Norm
 /** Feeds one heartbeat envelope to the ledger. */
 export function observeHeartbeat(ledger: TelemetryLedger, env: Envelope): void {
   if (env.kind !== 'heartbeat' || !env.heartbeat || env.drill) return;
-  ledger.sawHeartbeat({ host: env.host, source: env.source, at: new Date(Date.parse(env.received)), lines: env.heartbeat.lines, dropped: env.heartbeat.dropped, lastLineAt: env.heartbeat.lastLineAt });
+  ledger.sawHeartbeat({ host: env.host, source: env.source, at: new Date(Date.parse(env.received)), lines: env.heartbeat.lines, dropped: env.heartbeat.dropped, lastLineAt: env.heartbeat.lastLineAt, ...(env.heartbeat.logTypes ? { logTypes: env.heartbeat.logTypes } : {}) });
 }

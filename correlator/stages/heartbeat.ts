@@ -24,6 +24,8 @@ export function heartbeatEvent(env: Envelope): NormalizedEvent {
         dropped: hb.dropped,
         refused: hb.refused ?? 0,
         kernel_dropped: hb.kernelDropped ?? 0,
+        gaps: hb.gaps ?? 0,
+        ...(hb.gapChannels?.length ? { gap_channels: hb.gapChannels } : {}),
         last_line_at: hb.lastLineAt,
         spool_bytes: hb.spoolBytes ?? 0,
       },

@@ -10,6 +10,7 @@ import { EmbeddedIncidentStore } from '../../shared/store/embedded.ts';
 import type { IncidentStore } from '../../shared/store/types.ts';
 import { topicNames, type Topics } from '../../shared/topics.ts';
 import { loadRuleSet } from '../detection/ruleset.ts';
+import type { BeatsInputConfig } from '../inputs/beats.ts';
 import { DEFAULT_POLICY } from '../incidents/grouping.ts';
 import { Correlator } from '../service.ts';
 import { assetLookup } from '../stages/rules.ts';
@@ -61,6 +62,7 @@ export interface CorrelatorTestOptions {
   /** Default true, as the correlator runs; the reference run turns it off (the ordered evaluation alone). */
   earlyFiring?: boolean;
   log?: Logger;
+  beats?: BeatsInputConfig[];
 }
 
 /** A correlator as the tests and the benchmark run it: three partitions per topic, the default policy. */
@@ -82,6 +84,7 @@ export function correlatorFor(bus: Bus, store: IncidentStore, topics: Topics, gr
     timezone: 'Asia/Ho_Chi_Minh',
     log: o.log ?? createLogger('correlator-test'),
     tickMs: o.tickMs ?? 300,
+    ...(o.beats ? { beats: o.beats } : {}),
   });
 }
 

@@ -54,6 +54,19 @@ describe('telemetry ledger', () => {
 });
 
 describe('layer-3 audits', () => {
+  it('coverage: a Windows server is covered for both log types from its winlog heartbeat, before any event', () => {
+    const ledger = new MemoryTelemetryLedger(at(0), (h) => (h === 'KETOAN-01' ? 'ketoan.stc.tinh.gov.vn' : h));
+    // Drill heartbeats and heartbeats of other sources prove nothing about Windows coverage.
+    observeHeartbeat(ledger, env({ kind: 'heartbeat', host: 'KETOAN-01', source: 'winlog', drill: 'd1', received: at(10).toISOString(), heartbeat: { lines: 0, dropped: 0, lastLineAt: null, logTypes: ['antivirus', 'firewall'] } }));
+    observeHeartbeat(ledger, env({ kind: 'heartbeat', host: 'KETOAN-01', source: 'app-log', received: at(10).toISOString(), heartbeat: { lines: 0, dropped: 0, lastLineAt: null } }));
+    expect(coverageAudit(servers, ledger, at(70), 60 * MIN).filter((f) => f.host === 'ketoan.stc.tinh.gov.vn').map((f) => f.group['log.type'])).toEqual(['firewall', 'antivirus']);
+    observeHeartbeat(ledger, env({ kind: 'heartbeat', host: 'KETOAN-01', source: 'winlog', received: at(65).toISOString(), heartbeat: { lines: 0, dropped: 0, lastLineAt: null, logTypes: ['antivirus', 'firewall'] } }));
+    expect(coverageAudit(servers, ledger, at(70), 60 * MIN).filter((f) => f.host === 'ketoan.stc.tinh.gov.vn')).toEqual([]);
+    expect([ledger.lastSeen('ketoan.stc.tinh.gov.vn', 'antivirus'), ledger.lastSeen('ketoan.stc.tinh.gov.vn', 'firewall')]).toEqual([at(65), at(65)]);
+    // Once the heartbeats stop, the server is a coverage gap again.
+    expect(coverageAudit(servers, ledger, at(130), 60 * MIN).filter((f) => f.host === 'ketoan.stc.tinh.gov.vn').length).toBe(2);
+  });
+
   it('coverage: a server missing either kind of telemetry past the window, not before', () => {
     const ledger = new MemoryTelemetryLedger(at(0));
     ledger.sawEvent('portal.tinh.gov.vn', 'firewall', at(10));
