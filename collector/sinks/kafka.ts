@@ -1,4 +1,5 @@
-import { CompressionTypes, Kafka, logLevel, type Producer, type SASLOptions } from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel, type Producer } from 'kafkajs';
+import { kafkaClientOptions } from '../../shared/bus/kafka-connection.ts';
 import type { KafkaConfig } from '../../shared/config.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { CollectorMetrics } from '../metrics.ts';
@@ -33,10 +34,7 @@ interface Batch {
 
 function kafkaClient(cfg: KafkaConfig): Kafka {
   return new Kafka({
-    clientId: cfg.clientId,
-    brokers: cfg.brokers,
-    ssl: cfg.ssl,
-    sasl: cfg.sasl as SASLOptions | undefined,
+    ...kafkaClientOptions(cfg),
     connectionTimeout: 3000,
     requestTimeout: 10_000,
     logLevel: logLevel.NOTHING,

@@ -1,15 +1,13 @@
-import { CompressionTypes, Kafka, logLevel, Partitioners, type Admin, type Consumer, type Producer, type SASLOptions } from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel, Partitioners, type Admin, type Consumer, type Producer } from 'kafkajs';
 import type { KafkaConfig } from '../config.ts';
+import { checkKafkaConnection, kafkaClientOptions } from './kafka-connection.ts';
 import type { Logger } from '../log.ts';
 import type { Batch, Bus, BusConsumer, BusProducer, ConsumerOptions, OutgoingMessage, TopicPartition } from './types.ts';
 
 function kafkaClient(cfg: KafkaConfig, log: Logger): Kafka {
   const toPino = (level: logLevel) => (level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug');
   return new Kafka({
-    clientId: cfg.clientId,
-    brokers: cfg.brokers,
-    ssl: cfg.ssl,
-    sasl: cfg.sasl as SASLOptions | undefined,
+    ...kafkaClientOptions(cfg),
     logLevel: logLevel.WARN,
     logCreator: () => (entry) => {
       const { message, ...extra } = entry.log;
@@ -162,12 +160,18 @@ class KafkaConsumer implements BusConsumer {
 export class KafkaBus implements Bus {
   readonly kind = 'kafka' as const;
   private readonly kafka: Kafka;
+  private checked: Promise<void> | undefined;
 
   constructor(
-    cfg: KafkaConfig,
+    private readonly cfg: KafkaConfig,
     private readonly log: Logger,
   ) {
     this.kafka = kafkaClient(cfg, log);
+  }
+
+  /** TLS refused by a broker stops the first connection with one line, before kafkajs retries it for minutes. */
+  private connectionChecked(): Promise<void> {
+    return (this.checked ??= checkKafkaConnection(this.cfg));
   }
 
   private readonly partitioner = Partitioners.DefaultPartitioner();
@@ -184,6 +188,7 @@ export class KafkaBus implements Bus {
   }
 
   async partitionCount(topic: string): Promise<number> {
+    await this.connectionChecked();
     const admin = this.kafka.admin();
     await admin.connect();
     try {
@@ -195,6 +200,7 @@ export class KafkaBus implements Bus {
   }
 
   async ensureTopics(topics: { topic: string; partitions: number }[]): Promise<void> {
+    await this.connectionChecked();
     const admin = this.kafka.admin();
     await admin.connect();
     try {
@@ -209,12 +215,14 @@ export class KafkaBus implements Bus {
   }
 
   async producer(): Promise<BusProducer> {
+    await this.connectionChecked();
     const p = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
     await p.connect();
     return new KafkaProducer(p);
   }
 
   async consumer(opts: ConsumerOptions): Promise<BusConsumer> {
+    await this.connectionChecked();
     // A member that died (kill -9) holds its partitions until its session times out: keep that short.
     const consumer = this.kafka.consumer({ groupId: opts.groupId, sessionTimeout: 10_000, rebalanceTimeout: 20_000, heartbeatInterval: 1000, maxBytesPerPartition: 4 * 1024 * 1024 });
     const admin = this.kafka.admin();

@@ -1,7 +1,8 @@
-import { Client, errors } from '@elastic/elasticsearch';
+import { errors, type Client } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
 import { AlertSchema, AuditEntrySchema, IncidentSchema, type Alert, type AuditEntry, type Incident } from '../incident.ts';
-import type { ElasticsearchConfig } from '../config.ts';
+import { ElasticsearchConfigSchema, type ElasticsearchConfig, type IndexShape } from '../config.ts';
+import { checkElasticsearchConnection, elasticsearchClient } from './elasticsearch-connection.ts';
 import { alertMappings, auditMappings, incidentMappings } from './elasticsearch-mappings.ts';
 import { upsertOutcome } from './merge.ts';
 import {
@@ -27,9 +28,23 @@ export interface ElasticsearchStoreOptions {
   /** Names every template and index: `<prefix>-alerts-YYYY.MM`, `<prefix>-incidents`, `<prefix>-audit-YYYY.MM`. */
   indexPrefix: string;
   client?: Client;
+  /** Close the given client on close() (a client built from the config for this store alone). */
+  ownsClient?: boolean;
   url?: string;
   username?: string;
   password?: string;
+  /** Primary shards and replicas per index family; one shard and a replica where a second node exists by default. */
+  shapes?: Partial<Record<'alerts' | 'incidents' | 'audit', IndexShape>>;
+  /** The config the client was built from: init() then checks TLS and credentials first, naming what is wrong. */
+  config?: ElasticsearchConfig;
+}
+
+const DEFAULT_SHAPE: IndexShape = { shards: 1, replicas: '0-1' };
+
+function shapeSettings(s: IndexShape): Record<string, unknown> {
+  return typeof s.replicas === 'number'
+    ? { number_of_shards: s.shards, number_of_replicas: s.replicas, auto_expand_replicas: false }
+    : { number_of_shards: s.shards, auto_expand_replicas: s.replicas };
 }
 
 /** YYYY.MM of a timestamp in UTC: monthly indices make a 12-month retention a matter of dropping indices. */
@@ -50,20 +65,21 @@ export class ElasticsearchIncidentStore implements IncidentStore {
   readonly client: Client;
   private readonly prefix: string;
   private readonly ownsClient: boolean;
+  private readonly shapes: ElasticsearchStoreOptions['shapes'];
+  private readonly config: ElasticsearchConfig | undefined;
 
   constructor(opts: ElasticsearchStoreOptions) {
     this.prefix = opts.indexPrefix;
-    this.ownsClient = !opts.client;
+    this.shapes = opts.shapes;
+    this.config = opts.config;
+    this.ownsClient = opts.ownsClient ?? !opts.client;
     this.client =
       opts.client ??
-      new Client({
-        node: opts.url ?? 'http://127.0.0.1:9200',
-        auth: opts.username ? { username: opts.username, password: opts.password ?? '' } : undefined,
-      });
+      elasticsearchClient(ElasticsearchConfigSchema.parse({ url: opts.url ?? 'http://127.0.0.1:9200', username: opts.username, password: opts.password }));
   }
 
   static fromConfig(config: ElasticsearchConfig, indexPrefix = config.indexPrefix): ElasticsearchIncidentStore {
-    return new ElasticsearchIncidentStore({ url: config.url, username: config.username, password: config.password, indexPrefix });
+    return new ElasticsearchIncidentStore({ client: elasticsearchClient(config), indexPrefix, shapes: config.indices, config, ownsClient: true });
   }
 
   get indices() {
@@ -79,22 +95,20 @@ export class ElasticsearchIncidentStore implements IncidentStore {
 
   async init(): Promise<void> {
     const p = this.prefix;
-    // auto_expand_replicas: one replica where a second node exists, none on a single-node cluster.
-    await this.client.cluster.putComponentTemplate({
-      name: `${p}-settings`,
-      template: { settings: { number_of_shards: 1, auto_expand_replicas: '0-1', refresh_interval: '1s' } },
-    });
+    if (this.config) await checkElasticsearchConnection(this.client, this.config);
+    await this.client.cluster.putComponentTemplate({ name: `${p}-settings`, template: { settings: { refresh_interval: '1s' } } });
     const kinds = [
-      { name: 'alerts', pattern: this.indices.alertsPattern, mappings: alertMappings },
-      { name: 'incidents', pattern: this.indices.incidents, mappings: incidentMappings },
-      { name: 'audit', pattern: this.indices.auditPattern, mappings: auditMappings },
+      { name: 'alerts' as const, pattern: this.indices.alertsPattern, mappings: alertMappings },
+      { name: 'incidents' as const, pattern: this.indices.incidents, mappings: incidentMappings },
+      { name: 'audit' as const, pattern: this.indices.auditPattern, mappings: auditMappings },
     ];
     for (const k of kinds) {
       await this.client.cluster.putComponentTemplate({ name: `${p}-${k.name}-mappings`, template: { mappings: k.mappings as estypes.MappingTypeMapping } });
+      await this.client.cluster.putComponentTemplate({ name: `${p}-${k.name}-shape`, template: { settings: shapeSettings(this.shapes?.[k.name] ?? DEFAULT_SHAPE) } });
       await this.client.indices.putIndexTemplate({
         name: `${p}-${k.name}`,
         index_patterns: [k.pattern],
-        composed_of: [`${p}-settings`, `${p}-${k.name}-mappings`],
+        composed_of: [`${p}-settings`, `${p}-${k.name}-shape`, `${p}-${k.name}-mappings`],
         // Templates of two prefixes may overlap ("x-alerts-*" matches "x-alerts-y-alerts-1"); equal priorities
         // would be refused, and the longer prefix is the more specific one.
         priority: 100 + p.length,
