@@ -106,10 +106,16 @@ export const ElasticsearchConfigSchema = z
     tls: ElasticsearchTlsSchema.optional(),
     /** Retention of time-based indices; 12 months is the usual legal minimum for system logs. */
     retentionMonths: z.number().int().min(12).default(12),
-    indices: z
-      .object({ alerts: IndexShapeSchema.prefault({}), incidents: IndexShapeSchema.prefault({}), audit: IndexShapeSchema.prefault({}) })
-      .strict()
-      .prefault({}),
+    /**
+     * Write the index templates at start. `false` where `canhgac es setup` wrote them and the component's
+     * role has no cluster privilege to change them (see "Connecting to your clusters" in the README).
+     */
+    manageTemplates: z.boolean().default(true),
+    /**
+     * Shards and replicas per index family. A component given them writes them into the templates; one
+     * without them keeps what the templates hold (one shard, 0-1 replicas when new), so components agree.
+     */
+    indices: z.object({ alerts: IndexShapeSchema.optional(), incidents: IndexShapeSchema.optional(), audit: IndexShapeSchema.optional() }).strict().optional(),
   })
   .strict()
   .superRefine((e, ctx) => {

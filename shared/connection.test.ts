@@ -74,9 +74,9 @@ describe('connection settings in the config file', () => {
     expect(KafkaConfigSchema.safeParse({ brokers: ['k:1'], sasl: { mechanism: 'plain', username: 'u' } }).error?.issues[0]?.message).toMatch(/password.*passwordFile/);
   });
 
-  it('sets shards and replicas per index family, defaulting to one shard and 0-1 replicas', () => {
-    const cfg = ElasticsearchConfigSchema.parse({ url: 'http://es:9200', indices: { alerts: { shards: 3, replicas: 1 } } });
-    expect(cfg.indices).toEqual({ alerts: { shards: 3, replicas: 1 }, incidents: { shards: 1, replicas: '0-1' }, audit: { shards: 1, replicas: '0-1' } });
+  it('sets shards and replicas per index family, one shard and 0-1 replicas unless given', () => {
+    const cfg = ElasticsearchConfigSchema.parse({ url: 'http://es:9200', indices: { alerts: { shards: 3, replicas: 1 }, audit: { shards: 2 } } });
+    expect(cfg.indices).toEqual({ alerts: { shards: 3, replicas: 1 }, audit: { shards: 2, replicas: '0-1' } });
     expect(ElasticsearchConfigSchema.safeParse({ url: 'http://es:9200', indices: { audit: { replicas: 'two' } } }).success).toBe(false);
   });
 });

@@ -81,7 +81,7 @@ function probe(broker: string, opts: KafkaClientOptions, timeoutMs: number): Pro
     });
     socket.on('error', (err) => {
       const code = tlsFailureCode(err);
-      done(code ? { ok: false, final: describeTlsFailure(code, 'kafka', broker) } : { ok: false, transient: (err as NodeJS.ErrnoException).code ?? err.message });
+      done(code ? { ok: false, final: describeTlsFailure(code, 'kafka', broker, typeof tls === 'object' && !!tls.cert) } : { ok: false, transient: (err as NodeJS.ErrnoException).code ?? err.message });
     });
     socket.on('close', () => done({ ok: false, transient: 'connection closed' }));
   });
@@ -126,6 +126,6 @@ export function describeKafkaError(err: unknown, cfg: KafkaConfig): string {
     return `kafka ${e.broker ?? cfg.brokers.join(',')}: SASL ${cfg.sasl?.mechanism ?? ''} authentication failed for user ${cfg.sasl?.username ?? '?'}; check kafka.sasl.password${cfg.sasl?.passwordFile ? 'File' : ''}`;
   }
   const code = tlsFailureCode(err);
-  if (code) return describeTlsFailure(code, 'kafka', e.broker ?? cfg.brokers.join(','));
+  if (code) return describeTlsFailure(code, 'kafka', e.broker ?? cfg.brokers.join(','), !!cfg.tls?.cert);
   return e?.message ?? String(err);
 }

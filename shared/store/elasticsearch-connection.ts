@@ -56,7 +56,7 @@ export function publicUrl(url: string): string {
 export function describeElasticsearchError(err: unknown, cfg: ElasticsearchConfig): string {
   const where = `elasticsearch ${publicUrl(cfg.url)}`;
   const code = tlsFailureCode(err);
-  if (code) return describeTlsFailure(code, 'elasticsearch', publicUrl(cfg.url));
+  if (code) return describeTlsFailure(code, 'elasticsearch', publicUrl(cfg.url), !!cfg.tls?.cert);
   if (err instanceof errors.ResponseError) {
     const body = typeof err.body === 'string' ? err.body : JSON.stringify(err.body ?? '');
     // A TLS-terminating proxy (nginx) answers 400 when a required client certificate is missing or refused.
@@ -77,7 +77,8 @@ export function describeElasticsearchError(err: unknown, cfg: ElasticsearchConfi
  */
 export async function checkElasticsearchConnection(client: Client, cfg: ElasticsearchConfig): Promise<void> {
   try {
-    await client.indices.exists({ index: `${cfg.indexPrefix}-incidents` });
+    // A GET with a body: a TLS proxy's refusal (400) explains itself there, which a HEAD cannot carry.
+    await client.count({ index: `${cfg.indexPrefix}-incidents`, ignore_unavailable: true, allow_no_indices: true });
   } catch (err) {
     if (err instanceof errors.ConnectionError && !tlsFailureCode(err)) return;
     if (err instanceof errors.TimeoutError || err instanceof errors.NoLivingConnectionsError) return;

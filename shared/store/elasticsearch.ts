@@ -94,8 +94,25 @@ export class ElasticsearchIncidentStore implements IncidentStore {
   }
 
   async init(): Promise<void> {
-    const p = this.prefix;
     if (this.config) await checkElasticsearchConnection(this.client, this.config);
+    if (this.config?.manageTemplates !== false) await this.putTemplates();
+    // This month's indices too, so that the first alert or action after a start does not wait for an index creation.
+    const now = new Date().toISOString();
+    for (const index of [this.indices.incidents, this.indices.alerts(now), this.indices.audit(now)]) {
+      try {
+        await this.client.indices.create({ index });
+      } catch (err) {
+        if (!(err instanceof errors.ResponseError && err.body?.error?.type === 'resource_already_exists_exception')) throw err;
+      }
+    }
+  }
+
+  /**
+   * The index templates: settings, shards and replicas per family, mappings. `lifecycle` names an ILM
+   * policy for the monthly families (alerts, audit), for sites that prefer ILM to dropping old months.
+   */
+  async putTemplates(opts: { lifecycle?: string } = {}): Promise<void> {
+    const p = this.prefix;
     await this.client.cluster.putComponentTemplate({ name: `${p}-settings`, template: { settings: { refresh_interval: '1s' } } });
     const kinds = [
       { name: 'alerts' as const, pattern: this.indices.alertsPattern, mappings: alertMappings },
@@ -104,7 +121,18 @@ export class ElasticsearchIncidentStore implements IncidentStore {
     ];
     for (const k of kinds) {
       await this.client.cluster.putComponentTemplate({ name: `${p}-${k.name}-mappings`, template: { mappings: k.mappings as estypes.MappingTypeMapping } });
-      await this.client.cluster.putComponentTemplate({ name: `${p}-${k.name}-shape`, template: { settings: shapeSettings(this.shapes?.[k.name] ?? DEFAULT_SHAPE) } });
+      const shape = this.shapes?.[k.name];
+      const lifecycle = opts.lifecycle && k.name !== 'incidents' ? { 'index.lifecycle.name': opts.lifecycle } : {};
+      try {
+        await this.client.cluster.putComponentTemplate({
+          name: `${p}-${k.name}-shape`,
+          create: !shape && !opts.lifecycle,
+          template: { settings: { ...shapeSettings(shape ?? DEFAULT_SHAPE), ...lifecycle } },
+        });
+      } catch (err) {
+        // create: the family's shape is already set (by `canhgac es setup` or a component configured with it).
+        if (!(err instanceof errors.ResponseError && err.statusCode === 400 && /already exists/.test(JSON.stringify(err.body)))) throw err;
+      }
       await this.client.indices.putIndexTemplate({
         name: `${p}-${k.name}`,
         index_patterns: [k.pattern],
@@ -114,15 +142,6 @@ export class ElasticsearchIncidentStore implements IncidentStore {
         priority: 100 + p.length,
         _meta: { managed_by: 'canhgac' },
       });
-    }
-    // This month's indices too, so that the first alert or action after a start does not wait for an index creation.
-    const now = new Date().toISOString();
-    for (const index of [this.indices.incidents, this.indices.alerts(now), this.indices.audit(now)]) {
-      try {
-        await this.client.indices.create({ index });
-      } catch (err) {
-        if (!(err instanceof errors.ResponseError && err.body?.error?.type === 'resource_already_exists_exception')) throw err;
-      }
     }
   }
 
