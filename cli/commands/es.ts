@@ -1,12 +1,14 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { BaseConfigSchema, ConfigError, configFromEnv, loadConfig } from '../../shared/config.ts';
-import { ConnectionSettingsError } from '../../shared/connection-files.ts';
+import { ConnectionSettingsError, readSecretFile } from '../../shared/connection-files.ts';
 import { ElasticsearchIncidentStore } from '../../shared/store/elasticsearch.ts';
 import { describeElasticsearchError } from '../../shared/store/elasticsearch-connection.ts';
 import { componentRoles, monthlyIndexPolicy } from '../../shared/store/elasticsearch-roles.ts';
 import { CommandError, parseFlags, UsageError, type Command } from '../command.ts';
 
-const USAGE = `Usage: canhgac es setup [--config FILE] [--roles] [--ilm] [--print]
+const USAGE = `Usage: canhgac es setup [--config FILE] [--roles [--users DIR]] [--ilm] [--print]
 
 Prepares an Elasticsearch cluster for canhgac, run once by an administrator
 (and again after an upgrade): the index templates with the shards and replicas
@@ -17,6 +19,9 @@ of elasticsearch.indices, then optionally the roles and an ILM policy.
                  overrides the URL
   --roles        create or update one role per component with the least it
                  needs: <prefix>-correlator, <prefix>-console, <prefix>-operations
+  --users DIR    with --roles: for each file DIR/es-<component> (correlator,
+                 console, operations), the user canhgac-<component> with that
+                 file's password and the component's role (docker-compose.yml)
   --ilm          create the ILM policy <prefix>-monthly (delete a monthly index
                  after retentionMonths + 1 months) and name it in the alerts and
                  audit templates
@@ -43,11 +48,17 @@ export const command: Command = {
   summary: 'prepare Elasticsearch: index templates, a role per component, an ILM policy',
   usage: USAGE,
   async run(argv) {
-    const { values, positionals } = parseFlags(argv, { config: { type: 'string' }, roles: { type: 'boolean' }, ilm: { type: 'boolean' }, print: { type: 'boolean' } });
+    const { values, positionals } = parseFlags(argv, { config: { type: 'string' }, roles: { type: 'boolean' }, ilm: { type: 'boolean' }, print: { type: 'boolean' }, users: { type: 'string' } });
+    if (values.users && !values.roles) throw new UsageError('--users needs --roles');
     if (positionals[0] !== 'setup' || positionals.length > 1) throw new UsageError(positionals.length ? `unknown subcommand '${positionals.join(' ')}'` : 'missing subcommand (setup)');
     const es = readConfig(values.config);
     const prefix = es.indexPrefix;
     const roles = values.roles ? componentRoles(prefix) : [];
+    const users = roles.flatMap((r) => {
+      const component = r.name.slice(prefix.length + 1);
+      const file = values.users ? join(values.users, `es-${component}`) : undefined;
+      return file && existsSync(file) ? [{ username: `canhgac-${component}`, role: r.name, file }] : [];
+    });
     const policy = values.ilm ? monthlyIndexPolicy(prefix, es.retentionMonths) : undefined;
     if (values.print) {
       const requests = [
@@ -80,6 +91,10 @@ export const command: Command = {
         const { name, ...body } = r.role;
         await store.client.security.putRole({ name, ...body });
         process.stdout.write(`role ${name}\n`);
+      }
+      for (const u of users) {
+        await store.client.security.putUser({ username: u.username, password: readSecretFile(`--users ${u.file}`, u.file), roles: [u.role] });
+        process.stdout.write(`user ${u.username} (role ${u.role})\n`);
       }
     } catch (err) {
       throw new CommandError(err instanceof Error && err.name === 'ConnectionRefusedError' ? err.message : describeElasticsearchError(err, es));
