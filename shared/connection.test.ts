@@ -6,7 +6,9 @@ import { makeTestCa, type TestCa } from '../test/support/test-ca.ts';
 import { kafkaClientOptions } from './bus/kafka-connection.ts';
 import { BaseConfigSchema, ConfigError, ElasticsearchConfigSchema, KafkaConfigSchema, loadConfig } from './config.ts';
 import { ConnectionSettingsError } from './connection-files.ts';
-import { elasticsearchClientOptions } from './store/elasticsearch-connection.ts';
+import { errors } from '@elastic/elasticsearch';
+import { describeKafkaError } from './bus/kafka-connection.ts';
+import { describeElasticsearchError, elasticsearchClientOptions } from './store/elasticsearch-connection.ts';
 
 let dir: string;
 let pki: TestCa;
@@ -142,5 +144,30 @@ describe('Elasticsearch client options', () => {
 
   it('keeps ConfigError for the file itself', () => {
     expect(() => loadConfig(join(dir, 'absent.yml'), BaseConfigSchema, {})).toThrowError(ConfigError);
+  });
+});
+
+describe('connection errors', () => {
+  it('name the cluster without the credentials of its URL, and the setting to check', () => {
+    const cfg = ElasticsearchConfigSchema.parse({ url: 'https://elastic:hunter2-secret@es.dc.example:9200' });
+    const refused = new errors.ResponseError({ body: { error: { type: 'security_exception' } }, statusCode: 401, headers: {}, warnings: [], meta: {} as never });
+    expect(describeElasticsearchError(refused, cfg)).toBe('elasticsearch https://es.dc.example:9200: authentication failed (401); check elasticsearch.username and password');
+    const down = new errors.ConnectionError('connect ECONNREFUSED 10.0.0.9:9200');
+    expect(describeElasticsearchError(down, cfg)).toBe('elasticsearch https://es.dc.example:9200: connect ECONNREFUSED 10.0.0.9:9200');
+    const key = ElasticsearchConfigSchema.parse({ url: 'https://es:9200', apiKey: 'c2VjcmV0LWtleQ==' });
+    expect(describeElasticsearchError(refused, key)).toBe('elasticsearch https://es:9200: authentication failed (401); check elasticsearch.apiKey');
+  });
+
+  it('say which SASL user was refused, never the password', () => {
+    const cfg = KafkaConfigSchema.parse({ brokers: ['k:9094'], sasl: { mechanism: 'scram-sha-256', username: 'correlator', password: 'p4ss-secret' } });
+    const err = Object.assign(new Error('SASL SCRAM SHA256 authentication failed: wrong password p4ss-secret'), { name: 'KafkaJSSASLAuthenticationError', broker: 'k:9094' });
+    expect(describeKafkaError(err, cfg)).toBe('kafka k:9094: SASL scram-sha-256 authentication failed for user correlator; check kafka.sasl.password');
+  });
+
+  it('read a TLS failure from its code or from OpenSSL\'s text', () => {
+    const cfg = KafkaConfigSchema.parse({ brokers: ['k:9093'], tls: {} });
+    const alert = new Error('Connection error: 408D:error:0A000412:SSL routines:ssl3_read_bytes:ssl/tls alert bad certificate:SSL alert number 42');
+    expect(describeKafkaError(Object.assign(alert, { broker: 'k:9093' }), cfg)).toBe('kafka k:9093: TLS failed: it requires a client certificate and none was sent (ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE); check kafka.tls.cert and kafka.tls.key');
+    expect(describeKafkaError(Object.assign(new Error('x'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }), cfg)).toBe('kafka k:9093: TLS failed: its certificate does not name this host (ERR_TLS_CERT_ALTNAME_INVALID); check kafka.tls.servername or the broker addresses');
   });
 });
