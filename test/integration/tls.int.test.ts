@@ -298,8 +298,17 @@ describe('collector -> correlator -> console over TLS, client certificates, SCRA
       await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text(),
     ].join('\n');
     expect(metrics).toContain('canhgac');
-    const audit = JSON.stringify((await es.search({ index: `${indexPrefix}-audit-*`, size: 1000 })).hits.hits);
-    expect(audit).toContain('login');
+    // The console writes the login's audit entry after answering: wait until it is searchable.
+    const audit = await until(
+      'the login in the audit trail',
+      30_000,
+      async () => {
+        await es.indices.refresh({ index: `${indexPrefix}-audit-*` });
+        const hits = JSON.stringify((await es.search({ index: `${indexPrefix}-audit-*`, size: 1000 })).hits.hits);
+        return hits.includes('login') ? hits : undefined;
+      },
+      children,
+    );
     await Promise.all([collector, correlator, consoleApp].map(stop));
     const logs = [collector, correlator, consoleApp].map((c) => c.output()).join('\n');
     expect(logs).toContain('"component":"correlator"');
