@@ -78,7 +78,8 @@ export function describeElasticsearchError(err: unknown, cfg: ElasticsearchConfi
 export async function checkElasticsearchConnection(client: Client, cfg: ElasticsearchConfig): Promise<void> {
   try {
     // A GET with a body: a TLS proxy's refusal (400) explains itself there, which a HEAD cannot carry.
-    await client.count({ index: `${cfg.indexPrefix}-incidents`, ignore_unavailable: true, allow_no_indices: true });
+    // No retry: a refusal is final, and a cluster that is down is not this check's business.
+    await client.count({ index: `${cfg.indexPrefix}-incidents`, ignore_unavailable: true, allow_no_indices: true }, { maxRetries: 0 });
   } catch (err) {
     if (err instanceof errors.ConnectionError && !tlsFailureCode(err)) return;
     if (err instanceof errors.TimeoutError || err instanceof errors.NoLivingConnectionsError) return;
