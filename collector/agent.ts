@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { checkKafkaConnection } from '../shared/bus/kafka-connection.ts';
 import { createLogger, type Logger } from '../shared/log.ts';
 import { topicNames } from '../shared/topics.ts';
 import { winlogLogTypes, type CollectorConfig, type CollectorSection } from './config.ts';
@@ -34,6 +35,7 @@ function collectorBus(config: CollectorConfig, log: Logger): KafkaBus {
 /** Wires sources -> sink -> Kafka from a validated config and starts everything. */
 export async function startCollector(config: CollectorConfig, log: Logger = createLogger('collector', {}, config.log.level)): Promise<CollectorAgent> {
   const c = config.collector;
+  await checkKafkaConnection(config.kafka);
   const spool = Spool.open(join(c.dataDir, 'spool'), c.spool);
   return runCollector(c, log, ({ metrics, onDurable }) => new KafkaSink({ bus: collectorBus(config, log), topic: topicNames(config.kafka.topicPrefix).raw, spool, metrics, log, ...c.shipping, onDurable }));
 }

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 
 const require = createRequire(import.meta.url);
 // kafkajs publishes no table of the protocol versions it implements; its request modules hold one.
@@ -68,12 +68,12 @@ function parseApiVersionsResponse(frame: Buffer): Map<number, VersionRange> {
 }
 
 /** Asks one broker which versions of each API it accepts (ApiVersions v0, over TLS when `ssl`). */
-export function brokerApiVersions(broker: string, o: { ssl: boolean; clientId: string; timeoutMs?: number }): Promise<Map<number, VersionRange>> {
+export function brokerApiVersions(broker: string, o: { ssl: boolean | ConnectionOptions; clientId: string; timeoutMs?: number }): Promise<Map<number, VersionRange>> {
   const at = broker.lastIndexOf(':');
   const host = broker.slice(0, at);
   const port = Number(broker.slice(at + 1));
   return new Promise((resolve, reject) => {
-    const socket: Socket = o.ssl ? tlsConnect({ host, port, servername: host }) : new Socket().connect(port, host);
+    const socket: Socket = o.ssl ? tlsConnect({ host, port, servername: host, ...(typeof o.ssl === 'object' ? o.ssl : {}) }) : new Socket().connect(port, host);
     let buf = Buffer.alloc(0);
     socket.setTimeout(o.timeoutMs ?? 5000, () => socket.destroy(new Error(`no ApiVersions answer from ${broker} within ${o.timeoutMs ?? 5000} ms`)));
     socket.once(o.ssl ? 'secureConnect' : 'connect', () => socket.write(apiVersionsRequest(o.clientId)));

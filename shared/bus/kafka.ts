@@ -1,5 +1,6 @@
-import { CompressionTypes, Kafka, logLevel, Partitioners, type Admin, type Consumer, type Producer, type SASLOptions } from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel, Partitioners, type Admin, type Consumer, type Producer } from 'kafkajs';
 import type { KafkaConfig } from '../config.ts';
+import { checkKafkaConnection, kafkaClientOptions } from './kafka-connection.ts';
 import type { Logger } from '../log.ts';
 import { brokerApiVersions, incompatibility } from './kafka-api-versions.ts';
 import type { Batch, Bus, BusConsumer, BusProducer, ConsumerOptions, OutgoingMessage, ProducerOptions, TopicPartition } from './types.ts';
@@ -15,10 +16,7 @@ export interface KafkaClientOptions {
 function kafkaClient(cfg: KafkaConfig, log: Logger, o: KafkaClientOptions): Kafka {
   const toPino = (level: logLevel) => (o.quiet ? 'debug' : level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug');
   return new Kafka({
-    clientId: cfg.clientId,
-    brokers: cfg.brokers,
-    ssl: cfg.ssl,
-    sasl: cfg.sasl as SASLOptions | undefined,
+    ...kafkaClientOptions(cfg),
     connectionTimeout: o.connectionTimeoutMs,
     requestTimeout: o.requestTimeoutMs,
     logLevel: logLevel.WARN,
@@ -212,10 +210,13 @@ export class KafkaBus implements Bus {
   /** Once per bus, before kafkajs connects: the first broker that answers must share a version of every API the bus uses. */
   private compatible(): Promise<void> {
     this.checked ??= (async () => {
+      // TLS or SASL refused stops the first connection with one line, before kafkajs retries it for minutes.
+      await checkKafkaConnection(this.cfg);
+      const tls = kafkaClientOptions(this.cfg).ssl ?? false;
       for (const broker of this.cfg.brokers) {
         let versions: Awaited<ReturnType<typeof brokerApiVersions>>;
         try {
-          versions = await brokerApiVersions(broker, { ssl: !!this.cfg.ssl, clientId: this.cfg.clientId });
+          versions = await brokerApiVersions(broker, { ssl: tls, clientId: this.cfg.clientId });
         } catch (err) {
           // Unreachable or slow: kafkajs retries and reports it in its own way.
           this.log.debug({ err, broker }, 'ApiVersions probe got no answer');

@@ -1,7 +1,8 @@
-import { Client, errors } from '@elastic/elasticsearch';
+import { errors, type Client } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
 import { AlertSchema, AuditEntrySchema, IncidentSchema, type Alert, type AuditEntry, type Incident } from '../incident.ts';
-import type { ElasticsearchConfig } from '../config.ts';
+import { ElasticsearchConfigSchema, type ElasticsearchConfig, type IndexShape } from '../config.ts';
+import { checkElasticsearchConnection, elasticsearchClient } from './elasticsearch-connection.ts';
 import { alertMappings, auditMappings, incidentMappings } from './elasticsearch-mappings.ts';
 import { SIMPLE_QUERY_FLAGS } from './free-text.ts';
 import { upsertOutcome } from './merge.ts';
@@ -28,9 +29,23 @@ export interface ElasticsearchStoreOptions {
   /** Names every template and index: `<prefix>-alerts-YYYY.MM`, `<prefix>-incidents`, `<prefix>-audit-YYYY.MM`. */
   indexPrefix: string;
   client?: Client;
+  /** Close the given client on close() (a client built from the config for this store alone). */
+  ownsClient?: boolean;
   url?: string;
   username?: string;
   password?: string;
+  /** Primary shards and replicas per index family; one shard and a replica where a second node exists by default. */
+  shapes?: Partial<Record<'alerts' | 'incidents' | 'audit', IndexShape>>;
+  /** The config the client was built from: init() then checks TLS and credentials first, naming what is wrong. */
+  config?: ElasticsearchConfig;
+}
+
+const DEFAULT_SHAPE: IndexShape = { shards: 1, replicas: '0-1' };
+
+function shapeSettings(s: IndexShape): Record<string, unknown> {
+  return typeof s.replicas === 'number'
+    ? { number_of_shards: s.shards, number_of_replicas: s.replicas, auto_expand_replicas: false }
+    : { number_of_shards: s.shards, auto_expand_replicas: s.replicas };
 }
 
 /** YYYY.MM of a timestamp in UTC: monthly indices make a 12-month retention a matter of dropping indices. */
@@ -51,20 +66,21 @@ export class ElasticsearchIncidentStore implements IncidentStore {
   readonly client: Client;
   private readonly prefix: string;
   private readonly ownsClient: boolean;
+  private readonly shapes: ElasticsearchStoreOptions['shapes'];
+  private readonly config: ElasticsearchConfig | undefined;
 
   constructor(opts: ElasticsearchStoreOptions) {
     this.prefix = opts.indexPrefix;
-    this.ownsClient = !opts.client;
+    this.shapes = opts.shapes;
+    this.config = opts.config;
+    this.ownsClient = opts.ownsClient ?? !opts.client;
     this.client =
       opts.client ??
-      new Client({
-        node: opts.url ?? 'http://127.0.0.1:9200',
-        auth: opts.username ? { username: opts.username, password: opts.password ?? '' } : undefined,
-      });
+      elasticsearchClient(ElasticsearchConfigSchema.parse({ url: opts.url ?? 'http://127.0.0.1:9200', username: opts.username, password: opts.password }));
   }
 
   static fromConfig(config: ElasticsearchConfig, indexPrefix = config.indexPrefix): ElasticsearchIncidentStore {
-    return new ElasticsearchIncidentStore({ url: config.url, username: config.username, password: config.password, indexPrefix });
+    return new ElasticsearchIncidentStore({ client: elasticsearchClient(config), indexPrefix, shapes: config.indices, config, ownsClient: true });
   }
 
   get indices() {
@@ -79,29 +95,8 @@ export class ElasticsearchIncidentStore implements IncidentStore {
   }
 
   async init(): Promise<void> {
-    const p = this.prefix;
-    // auto_expand_replicas: one replica where a second node exists, none on a single-node cluster.
-    await this.client.cluster.putComponentTemplate({
-      name: `${p}-settings`,
-      template: { settings: { number_of_shards: 1, auto_expand_replicas: '0-1', refresh_interval: '1s' } },
-    });
-    const kinds = [
-      { name: 'alerts', pattern: this.indices.alertsPattern, mappings: alertMappings },
-      { name: 'incidents', pattern: this.indices.incidents, mappings: incidentMappings },
-      { name: 'audit', pattern: this.indices.auditPattern, mappings: auditMappings },
-    ];
-    for (const k of kinds) {
-      await this.client.cluster.putComponentTemplate({ name: `${p}-${k.name}-mappings`, template: { mappings: k.mappings as estypes.MappingTypeMapping } });
-      await this.client.indices.putIndexTemplate({
-        name: `${p}-${k.name}`,
-        index_patterns: [k.pattern],
-        composed_of: [`${p}-settings`, `${p}-${k.name}-mappings`],
-        // Templates of two prefixes may overlap ("x-alerts-*" matches "x-alerts-y-alerts-1"); equal priorities
-        // would be refused, and the longer prefix is the more specific one.
-        priority: 100 + p.length,
-        _meta: { managed_by: 'canhgac' },
-      });
-    }
+    if (this.config) await checkElasticsearchConnection(this.client, this.config);
+    if (this.config?.manageTemplates !== false) await this.putTemplates();
     // This month's indices too, so that the first alert or action after a start does not wait for an index creation.
     const now = new Date().toISOString();
     for (const index of [this.indices.incidents, this.indices.alerts(now), this.indices.audit(now)]) {
@@ -110,6 +105,44 @@ export class ElasticsearchIncidentStore implements IncidentStore {
       } catch (err) {
         if (!(err instanceof errors.ResponseError && err.body?.error?.type === 'resource_already_exists_exception')) throw err;
       }
+    }
+  }
+
+  /**
+   * The index templates: settings, shards and replicas per family, mappings. `lifecycle` names an ILM
+   * policy for the monthly families (alerts, audit), for sites that prefer ILM to dropping old months.
+   */
+  async putTemplates(opts: { lifecycle?: string } = {}): Promise<void> {
+    const p = this.prefix;
+    await this.client.cluster.putComponentTemplate({ name: `${p}-settings`, template: { settings: { refresh_interval: '1s' } } });
+    const kinds = [
+      { name: 'alerts' as const, pattern: this.indices.alertsPattern, mappings: alertMappings },
+      { name: 'incidents' as const, pattern: this.indices.incidents, mappings: incidentMappings },
+      { name: 'audit' as const, pattern: this.indices.auditPattern, mappings: auditMappings },
+    ];
+    for (const k of kinds) {
+      await this.client.cluster.putComponentTemplate({ name: `${p}-${k.name}-mappings`, template: { mappings: k.mappings as estypes.MappingTypeMapping } });
+      const shape = this.shapes?.[k.name];
+      const lifecycle = opts.lifecycle && k.name !== 'incidents' ? { 'index.lifecycle.name': opts.lifecycle } : {};
+      try {
+        await this.client.cluster.putComponentTemplate({
+          name: `${p}-${k.name}-shape`,
+          create: !shape && !opts.lifecycle,
+          template: { settings: { ...shapeSettings(shape ?? DEFAULT_SHAPE), ...lifecycle } },
+        });
+      } catch (err) {
+        // create: the family's shape is already set (by `canhgac es setup` or a component configured with it).
+        if (!(err instanceof errors.ResponseError && err.statusCode === 400 && /already exists/.test(JSON.stringify(err.body)))) throw err;
+      }
+      await this.client.indices.putIndexTemplate({
+        name: `${p}-${k.name}`,
+        index_patterns: [k.pattern],
+        composed_of: [`${p}-settings`, `${p}-${k.name}-shape`, `${p}-${k.name}-mappings`],
+        // Templates of two prefixes may overlap ("x-alerts-*" matches "x-alerts-y-alerts-1"); equal priorities
+        // would be refused, and the longer prefix is the more specific one.
+        priority: 100 + p.length,
+        _meta: { managed_by: 'canhgac' },
+      });
     }
   }
 
