@@ -286,15 +286,22 @@ async function purge(argv: string[]): Promise<number> {
   const drillId = positionals[0];
   if (!drillId) throw new UsageError('missing the drill ID');
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
-  const s = store(readConfig(values.config));
+  const config = readConfig(values.config);
+  const s = store(config);
+  // With Kafka configured, open console pages are told of the removal; without, they drop it on reload.
+  const b = config.kafka ? bus(config) : null;
+  let producer;
   try {
     await s.init();
-    const removed = await purgeDrill(s, drillId, actor());
+    producer = await b?.bus.producer();
+    const removed = await purgeDrill(s, drillId, actor(), new Date(), producer && b ? { producer, topic: b.topics.incidents } : undefined);
     process.stdout.write(`drill ${drillId}: ${removed.incidents} incidents and ${removed.alerts} alerts removed\n`);
     return 0;
   } catch (err) {
     throw new CommandError(`purge failed: ${(err as Error).message}`);
   } finally {
+    await producer?.close();
+    await b?.bus.close();
     await s.close();
   }
 }

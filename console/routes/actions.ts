@@ -70,11 +70,13 @@ export const actionRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (
       if (refused) return reply.code(400).send(refused);
       const { ids, ...rest } = request.body;
       const action = rest as Action;
-      const results = [];
-      for (const id of new Set(ids)) {
-        const out = await perform(id, action, request.user!.username, request.ip);
-        results.push(out.ok ? { id, ok: true, incident: out.incident } : { id, ok: false, error: out.error, message: out.message });
-      }
+      // Distinct incidents are independent writes: done together, the other consoles see the whole batch sooner.
+      const results = await Promise.all(
+        [...new Set(ids)].map(async (id) => {
+          const out = await perform(id, action, request.user!.username, request.ip);
+          return out.ok ? { id, ok: true, incident: out.incident } : { id, ok: false, error: out.error, message: out.message };
+        }),
+      );
       return { results };
     },
   );
