@@ -100,7 +100,8 @@ function formatsFor(lang) {
       // Local time with the zone named, so that a time copied into a report is never ambiguous.
       time: new Intl.DateTimeFormat(loc, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' }),
       number: new Intl.NumberFormat(loc),
-      relative: new Intl.RelativeTimeFormat(loc, { numeric: 'always', style: 'narrow' }),
+      // Ages as "5m", "3h", "2d": the age column must fit a phone.
+      age: Object.fromEntries(['minute', 'hour', 'day'].map((unit) => [unit, new Intl.NumberFormat(loc, { style: 'unit', unit, unitDisplay: 'narrow' })])),
     });
   }
   return formats.get(lang);
@@ -115,10 +116,10 @@ const fmtNumber = (n) => formatsFor(state.lang).number.format(Number(n));
 
 function fmtAge(iso) {
   const minutes = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 60_000));
-  const rtf = formatsFor(state.lang).relative;
-  if (minutes < 60) return rtf.format(-minutes, 'minute');
-  if (minutes < 48 * 60) return rtf.format(-Math.round(minutes / 60), 'hour');
-  return rtf.format(-Math.round(minutes / 1440), 'day');
+  const { age } = formatsFor(state.lang);
+  if (minutes < 60) return age.minute.format(minutes);
+  if (minutes < 48 * 60) return age.hour.format(Math.round(minutes / 60));
+  return age.day.format(Math.round(minutes / 1440));
 }
 
 /** Statuses the page does not know yet (a later state such as a withdrawn early incident) show by their key. */

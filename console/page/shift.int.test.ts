@@ -148,7 +148,7 @@ describe('console for a night shift', () => {
     await filter(page, 'q', 'mail-02.sotttt.gov.vn');
     await page.waitForFunction((id) => document.querySelectorAll('#incidents tbody tr').length === 1 && document.querySelector(`#incidents tr[data-id="${id}"]`), byName.id);
     expect(page.url()).toMatch(/q=mail-02\.sotttt\.gov\.vn/);
-    await page.screenshot({ path: join(ARTIFACTS, 'console-search.png') });
+    await page.screenshot({ path: join(ARTIFACTS, 'shift-search.png') });
   });
 
   it('opens one incident from a link after login; the side panel leaves rows alone; alerts paged newest first with ECS fields and JSON; Esc closes; j/k/Enter', async () => {
@@ -167,7 +167,7 @@ describe('console for a night shift', () => {
     await page.click('#alerts-next');
     expect(await page.$$eval('#detail-events section.alert', (s) => s.length)).toBe(5);
     // Timeline in words, in local time with the zone.
-    await page.screenshot({ path: join(ARTIFACTS, 'console-detail.png') });
+    await page.screenshot({ path: join(ARTIFACTS, 'shift-detail.png') });
 
     const heights = () => page.$$eval('#incidents tbody tr', (trs) => trs.slice(0, 20).map((tr) => Math.round(tr.getBoundingClientRect().height)));
     const withPanel = await heights();
@@ -176,7 +176,7 @@ describe('console for a night shift', () => {
     expect(page.url()).not.toContain('/incidents/');
     expect(await heights()).toEqual(withPanel);
     expect(Math.max(...withPanel)).toBeLessThan(40);
-    await page.screenshot({ path: join(ARTIFACTS, 'console-list.png') });
+    await page.screenshot({ path: join(ARTIFACTS, 'shift-list.png') });
 
     await page.click('#incidents tbody tr:nth-child(3) td.c-sev');
     await page.waitForSelector('#detail:not([hidden])');
@@ -301,13 +301,13 @@ describe('console for a night shift', () => {
       Array.from(tr.querySelectorAll('td')).filter((td) => td.getBoundingClientRect().width > 0).map((td) => td.className.split(' ')[0]),
     );
     expect(shown).toEqual(['c-sev', 'c-rule', 'c-hosts', 'c-status', 'c-age']);
-    await page.screenshot({ path: join(ARTIFACTS, 'console-phone.png') });
+    await page.screenshot({ path: join(ARTIFACTS, 'shift-phone.png') });
     await page.click(`#incidents tr[data-id="${inc.id}"]`);
     await page.waitForSelector(`#detail[data-id="${inc.id}"]:not([hidden])`);
     const box = await page.$eval('#detail', (d) => d.getBoundingClientRect().toJSON());
     expect(box).toMatchObject({ x: 0, y: 0, width: 390 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-    await page.screenshot({ path: join(ARTIFACTS, 'console-phone-detail.png') });
+    await page.screenshot({ path: join(ARTIFACTS, 'shift-phone-detail.png') });
   });
 
   it('hands over a shift: came in, open, overdue since a time', async () => {
@@ -318,6 +318,6 @@ describe('console for a night shift', () => {
     await page.waitForSelector(`#handover [data-section=overdue] tr[data-id="${late.id}"]`);
     expect(await page.$(`#handover [data-section=came_in] tr[data-id="${late.id}"]`)).not.toBeNull();
     expect(page.url()).toContain('#/handover');
-    await page.screenshot({ path: join(ARTIFACTS, 'console-handover.png'), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'shift-handover.png'), fullPage: true });
   });
 });
