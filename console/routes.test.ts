@@ -21,6 +21,7 @@ const ROUTES = [
   { method: 'GET', url: '/api/users', role: 'responder' },
   { method: 'GET', url: '/api/handover?since=2026-01-01T00:00:00Z', role: 'viewer' },
   { method: 'GET', url: '/api/rules', role: 'admin' },
+  { method: 'GET', url: '/api/rules/texts', role: 'viewer' },
   { method: 'GET', url: '/metrics', role: 'admin' },
 ] as const;
 
@@ -45,7 +46,7 @@ describe('console routes (real Elasticsearch, in-memory bus)', () => {
   it('lists its routes in the OpenAPI description', async () => {
     const res = await c.app.inject({ url: '/api/openapi.json', headers: { cookie: cookies.vera } });
     const paths = Object.keys(res.json().paths);
-    expect(paths).toEqual(expect.arrayContaining(['/api/login', '/api/incidents', '/api/incidents/{id}', '/api/incidents/{id}/actions', '/api/incidents/actions', '/api/users', '/api/handover', '/api/rules', '/api/health', '/metrics']));
+    expect(paths).toEqual(expect.arrayContaining(['/api/login', '/api/incidents', '/api/incidents/{id}', '/api/incidents/{id}/actions', '/api/incidents/actions', '/api/users', '/api/handover', '/api/rules', '/api/rules/texts', '/api/health', '/metrics']));
     expect(res.json().paths['/api/incidents/{id}/actions'].post.requestBody).toBeDefined();
   });
 
@@ -192,6 +193,8 @@ describe('console routes (real Elasticsearch, in-memory bus)', () => {
   it('rules for admins from the provider; health; metrics for admins or the scrape token', async () => {
     const rules = await c.app.inject({ url: '/api/rules', headers: { cookie: cookies.adam } });
     expect(rules.json().rules[0]).toMatchObject({ id: 'r-ssh-brute', lint: { state: 'ok' } });
+    const texts = await c.app.inject({ url: '/api/rules/texts', headers: { cookie: cookies.vera } });
+    expect(texts.json().rules['r-ssh-brute']).toMatchObject({ title: 'SSH brute force', vi: { title: 'Dò mật khẩu SSH' } });
     const health = await c.app.inject({ url: '/api/health', headers: { cookie: cookies.vera } });
     expect(health.json()).toMatchObject({ status: 'ok', store: 'ok', feed: 'joined' });
     const m = await c.app.inject({ url: '/metrics', headers: { authorization: 'Bearer prometheus-scrape-token-0123' } });

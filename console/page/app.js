@@ -19,6 +19,8 @@ const state = {
   en: {},
   me: null,
   users: [],
+  /** Rule id -> its texts and their `vi:` wording (GET /api/rules/texts). */
+  ruleTexts: {},
   incidents: new Map(),
   /** Matches of a search the API answered (q, time range or closed statuses); null: the live open set. */
   results: null,
@@ -122,6 +124,23 @@ function fmtAge(iso) {
   return age.day.format(Math.round(minutes / 1440));
 }
 
+/** The rule's title in the page's language: a rule's `vi:` title when Vietnamese is chosen. */
+function ruleTitle(inc) {
+  return (state.lang === 'vi' && state.ruleTexts[inc.rule.id]?.vi?.title) || inc.rule.title;
+}
+
+function runbookOf(inc) {
+  return (state.lang === 'vi' && state.ruleTexts[inc.rule.id]?.vi?.runbook) || inc.runbook;
+}
+
+async function loadRuleTexts() {
+  const res = await api('/api/rules/texts').catch(() => null);
+  if (!res || res.status !== 200) return;
+  state.ruleTexts = (await res.json()).rules;
+  renderAll();
+  if (state.detail) renderDetail();
+}
+
 /** Statuses the page does not know yet (a later state such as a withdrawn early incident) show by their key. */
 const statusText = (status) => (state.messages[`status.${status}`] ? t(`status.${status}`) : status);
 
@@ -172,6 +191,7 @@ async function start() {
   $('#link-state').hidden = false;
   $('#whoami').textContent = reveal(`${state.me.username} (${t(`role.${state.me.role}`)})`);
   if (ROLE_RANK[state.me.role] >= ROLE_RANK.responder) loadUsers();
+  loadRuleTexts();
   readFiltersFromUrl();
   connect();
   route();
@@ -385,7 +405,7 @@ function applyChange(change) {
 }
 
 function announce(inc) {
-  $('#announce').textContent = reveal(t('announce.new', { title: inc.rule.title }));
+  $('#announce').textContent = reveal(t('announce.new', { title: ruleTitle(inc) }));
   if ($('#sound').checked) beep();
 }
 
@@ -417,7 +437,7 @@ function visible(inc, f) {
   if (f.severity && inc.severity !== f.severity) return false;
   if (f.unit && !contains(inc.unit, f.unit)) return false;
   if (f.host && !inc.host.some((h) => contains(h, f.host))) return false;
-  if (f.rule && !contains(inc.rule.title, f.rule) && !contains(inc.rule.id, f.rule)) return false;
+  if (f.rule && !contains(inc.rule.title, f.rule) && !contains(ruleTitle(inc), f.rule) && !contains(inc.rule.id, f.rule)) return false;
   if (f.drill === 'none' && inc.drill) return false;
   if (f.drill === 'any' && !inc.drill) return false;
   return true;
@@ -539,7 +559,7 @@ function renderAll() {
 function row(inc, now) {
   if (!state.shownAt.has(inc.id)) state.shownAt.set(inc.id, now);
   const fresh = now - state.shownAt.get(inc.id) < 10_000;
-  const rule = el('td', { class: 'c-rule' }, el('span', { text: inc.rule.title }));
+  const rule = el('td', { class: 'c-rule' }, el('span', { text: ruleTitle(inc) }));
   if (inc.drill) rule.prepend(el('span', { class: 'badge drill', text: `${t('badge.drill')} ${inc.drill}` }));
   const box = el('input', { type: 'checkbox', checked: state.checked.has(inc.id), 'aria-label': t('list.select') });
   box.addEventListener('click', (e) => e.stopPropagation());
@@ -735,7 +755,7 @@ function renderDetail() {
   detail.dataset.id = inc.id;
   detail.dataset.status = inc.status;
   detail.dataset.alerts = String(alerts.length);
-  $('#detail-title').replaceChildren(...[inc.drill ? el('span', { class: 'badge drill', text: `${t('badge.drill')} ${inc.drill}` }) : null, el('span', { text: inc.rule.title })].filter(Boolean));
+  $('#detail-title').replaceChildren(...[inc.drill ? el('span', { class: 'badge drill', text: `${t('badge.drill')} ${inc.drill}` }) : null, el('span', { text: ruleTitle(inc) })].filter(Boolean));
   const facts = [
     ['id', inc.id],
     ['status', statusText(inc.status)],
@@ -751,7 +771,7 @@ function renderDetail() {
     ['drill', inc.drill ?? t('detail.none')],
   ];
   $('#detail-facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', { text: t(`fact.${k}`) }), el('dd', { text: v, 'data-fact': k })]));
-  $('#detail-runbook').textContent = reveal(inc.runbook ?? t('detail.none'));
+  $('#detail-runbook').textContent = reveal(runbookOf(inc) ?? t('detail.none'));
   $('#detail-timeline').replaceChildren(...inc.timeline.map(timelineItem));
   const canAct = ROLE_RANK[state.me?.role] >= ROLE_RANK.responder;
   $('#actions').hidden = !canAct;
@@ -856,7 +876,7 @@ function confirmAction(inc, action) {
   const form = $('#confirm-form');
   form.reset();
   $('#confirm-error').textContent = '';
-  $('#confirm-title').textContent = reveal(t(`confirm.${action}`, { layer: inc.layer + 1, title: inc.rule.title }));
+  $('#confirm-title').textContent = reveal(t(`confirm.${action}`, { layer: inc.layer + 1, title: ruleTitle(inc) }));
   $('#confirm-ok').textContent = t(`action.${action}`);
   dialog.dataset.action = action;
   dialog.dataset.id = inc.id;
@@ -919,7 +939,7 @@ async function loadHandover() {
           'tbody',
           {},
           ...list.map((i) =>
-            el('tr', { 'data-id': i.id }, el('td', { text: t(`level.${i.severity}`) }), el('td', { text: i.rule.title }), el('td', { text: i.host.join(', ') || t('detail.none') }), el('td', { text: statusText(i.status) }), el('td', { text: i.assignee ?? t('detail.none') }), el('td', { text: fmtTime(i.first_seen) })),
+            el('tr', { 'data-id': i.id }, el('td', { text: t(`level.${i.severity}`) }), el('td', { text: ruleTitle(i) }), el('td', { text: i.host.join(', ') || t('detail.none') }), el('td', { text: statusText(i.status) }), el('td', { text: i.assignee ?? t('detail.none') }), el('td', { text: fmtTime(i.first_seen) })),
           ),
         ),
       ),

@@ -270,7 +270,8 @@ describe('console for a night shift', () => {
   });
 
   it('a vi-VN browser gets Vietnamese on the list and the detail, with no English string of the page left', async () => {
-    const inc = await correlatorWrites({ rule: { id: 'r-vi', title: 'Dò quét cổng', level: 'high', layer: 2 }, runbook: 'Chặn nguồn tại tường lửa.' }, 2);
+    // The fixture's rule (r-ssh-brute) is English in the incident; its vi: wording comes from the rules.
+    const inc = await correlatorWrites({}, 2);
     const page = await open('vera', { locale: 'vi-VN', hash: `#/incidents/${inc.id}` });
     await page.waitForSelector(`#detail[data-id="${inc.id}"]:not([hidden])`);
     expect(await page.evaluate(() => document.documentElement.lang)).toBe('vi');
@@ -279,6 +280,10 @@ describe('console for a night shift', () => {
       .filter(([k, v]) => vi[k] !== v)
       .flatMap(([, v]) => v.split(/\{\w+\}/).map((s) => s.trim()))
       .filter((s) => /[A-Za-z]{3}/.test(s));
+    expect(text).toContain('Dò mật khẩu SSH');
+    expect(text).toContain('Chặn nguồn tại biên mạng');
+    expect(text).not.toContain('SSH brute force');
+    expect(text).not.toContain('Block the source');
     const left = english.filter((s) => new RegExp(`(^|[^\\p{L}])${s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\p{L}])`, 'u').test(text));
     expect(left).toEqual([]);
     // Kept per user: switching to English and back is remembered for the next login.
