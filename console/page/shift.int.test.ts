@@ -234,7 +234,8 @@ describe('console for a night shift', () => {
   it('bulk acknowledge on one page is seen on a second browser within a second', async () => {
     const a = await correlatorWrites({ rule: { id: 'r-bulk', title: 'Bulk one', level: 'low', layer: 1 }, severity: 'low' });
     const b = await correlatorWrites({ rule: { id: 'r-bulk', title: 'Bulk two', level: 'low', layer: 1 }, severity: 'low' });
-    const [p1, p2] = await Promise.all([open('rosa'), open('rita')]);
+    // Real incidents only (the view a shift keeps): the 5,000 drill incidents stay in memory, out of the list.
+    const [p1, p2] = await Promise.all([open('rosa', { hash: '#/?drill=none' }), open('rita', { hash: '#/?drill=none' })]);
     // The first audit entry of a fresh index prefix creates the audit index (about a second): not what is measured.
     const warm = await correlatorWrites({});
     await p1.evaluate((id) => fetch(`/api/incidents/${id}/actions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'acknowledge' }) }), warm.id);
@@ -242,14 +243,15 @@ describe('console for a night shift', () => {
     await p1.check(`#incidents tr[data-id="${a.id}"] td.c-sel input`);
     await p1.check(`#incidents tr[data-id="${b.id}"] td.c-sel input`);
     await p1.waitForSelector('#bulk:not([hidden])');
+    // The moment the click reaches the page (not when the test driver starts acting on a loaded machine).
+    await p1.evaluate(() => document.addEventListener('click', (e) => (e.target as HTMLElement).id === 'bulk-ack' && ((window as unknown as { clickedAt: number }).clickedAt = Date.now()), { capture: true }));
     const answered = p1.waitForResponse('**/api/incidents/actions').then(() => Date.now());
-    const requested = p1.waitForRequest('**/api/incidents/actions').then(() => Date.now());
-    const clicked = Date.now();
     await p1.click('#bulk-ack');
+    const clicked = await p1.evaluate(() => (window as unknown as { clickedAt: number }).clickedAt);
     const seen = await p2
       .waitForFunction((ids) => (ids.every((id) => document.querySelector<HTMLElement>(`#incidents tr[data-id="${id}"]`)?.dataset.status === 'acknowledged') ? Date.now() : false), [a.id, b.id], { polling: 'raf', timeout: 5000 })
       .then((h) => h.jsonValue() as Promise<number>);
-    figures.push(`bulk acknowledge of 2 requested ${(await requested) - clicked} ms, answered ${(await answered) - clicked} ms and seen on the other browser ${seen - clicked} ms after the click`);
+    figures.push(`bulk acknowledge of 2 answered ${(await answered) - clicked} ms and seen on the other browser ${seen - clicked} ms after the click`);
     expect(seen - clicked).toBeLessThan(1000);
   });
 
