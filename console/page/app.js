@@ -64,6 +64,13 @@ function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ''));
 }
 
+/** A message with a count: `key.one` where the language's plural rules say "one" and the file has it. */
+function tn(key, n, vars = {}) {
+  const form = new Intl.PluralRules(state.lang).select(n);
+  const k = state.messages[`${key}.${form}`] ? `${key}.${form}` : key;
+  return t(k, { ...vars, n: fmtNumber(n) });
+}
+
 /** A new element with text content only (hidden characters revealed); children appended as given. */
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -549,7 +556,7 @@ function renderAll() {
     th.setAttribute('aria-sort', th.dataset.sort === state.sort.key ? (state.sort.dir === 'asc' ? 'ascending' : 'descending') : 'none');
   }
   const more = state.results && state.resultsTotal > state.results.size ? ` ${t('list.more', { n: fmtNumber(state.resultsTotal) })}` : '';
-  $('#page-info').textContent = `${t('list.page', { page: fmtNumber(state.page), pages: fmtNumber(pages), n: fmtNumber(state.rows.length) })}${more}`;
+  $('#page-info').textContent = `${tn('list.page', state.rows.length, { page: fmtNumber(state.page), pages: fmtNumber(pages) })}${more}`;
   $('#page-prev').disabled = state.page <= 1;
   $('#page-next').disabled = state.page >= pages;
   $('#select-page').checked = shown.length > 0 && shown.every((i) => state.checked.has(i.id));
@@ -827,7 +834,7 @@ function renderAlerts() {
   const { alerts } = state.detail;
   const pages = Math.max(1, Math.ceil(alerts.length / ALERTS_PER_PAGE));
   state.alertPage = Math.min(Math.max(1, state.alertPage), pages);
-  $('#alerts-info').textContent = t('detail.alerts_page', { page: fmtNumber(state.alertPage), pages: fmtNumber(pages), n: fmtNumber(alerts.length) });
+  $('#alerts-info').textContent = tn('detail.alerts_page', alerts.length, { page: fmtNumber(state.alertPage), pages: fmtNumber(pages) });
   $('#alerts-prev').disabled = state.alertPage <= 1;
   $('#alerts-next').disabled = state.alertPage >= pages;
   const shown = alerts.slice((state.alertPage - 1) * ALERTS_PER_PAGE, state.alertPage * ALERTS_PER_PAGE);
@@ -836,7 +843,7 @@ function renderAlerts() {
       el(
         'section',
         { class: 'alert', 'data-alert': a.id },
-        el('h4', { text: `${fmtTime(a['@timestamp'])} · ${a.host.join(', ') || t('detail.none')} · ${t('detail.event_count', { n: fmtNumber(a.event_count) })}` }),
+        el('h4', { text: `${fmtTime(a['@timestamp'])} · ${a.host.join(', ') || t('detail.none')} · ${tn('detail.event_count', a.event_count)}` }),
         ...a.events.map((event) => {
           const fields = ecsFields(event);
           return el(
