@@ -7,7 +7,7 @@ import { IncidentSink } from '../../sinks/incidents.ts';
 import { MemoryTelemetryLedger, observeEvent, observeHeartbeat } from '../telemetry.ts';
 import { operationsHarness } from '../test-support.ts';
 import { coverageAudit, type RegisteredServer } from './coverage.ts';
-import { AUDIT_RULES, applyFindings } from './findings.ts';
+import { AUDIT_RULES, applyFindings, summariseFindings, type AuditFinding } from './findings.ts';
 import { ruleHealthAudit } from './rule-health.ts';
 import { signatureAgeAudit } from './signature-age.ts';
 import { silentSourcesAudit } from './silent-sources.ts';
@@ -88,6 +88,24 @@ describe('layer-3 audits', () => {
       '/var/log/ufw.log:heartbeat-lost',
       'syslog-udp:heartbeat-lost',
     ]);
+  });
+
+  it('summarises a run of silent sources as one finding listing its hosts; signature and rule findings stay one each', () => {
+    const f = (host: string | null, unit: string | null, securityLevel?: number): AuditFinding => ({
+      audit: 'silent-source',
+      group: { 'host.name': host ?? '-', problem: 'no-lines' },
+      host,
+      unit,
+      ...(securityLevel === undefined ? {} : { securityLevel }),
+      message: `${host}: silent`,
+    });
+    const [one, ...rest] = summariseFindings('silent-source', [f('web-02', 'VP UBND', 2), f('web-01', 'Sở Tài chính', 4), f('web-01', 'Sở Tài chính', 4), f(null, null)]);
+    expect(rest).toEqual([]);
+    expect(one).toMatchObject({ group: { 'canhgac.audit': 'silent-source' }, host: null, hosts: ['web-01', 'web-02'], unit: null, securityLevel: 4 });
+    expect(one!.message.split('\n')).toHaveLength(4);
+    expect(summariseFindings('silent-source', [])).toEqual([]);
+    const sig = [{ ...f('web-01', 'VP UBND'), audit: 'signature-age' as const }, { ...f('web-02', 'VP UBND'), audit: 'signature-age' as const }];
+    expect(summariseFindings('signature-age', sig)).toEqual(sig);
   });
 
   it('signature age: old or never-updated signatures on servers whose antivirus speaks', () => {
