@@ -23,7 +23,9 @@ import { incidentRoutes } from './routes/incidents.ts';
 import { loginRoutes } from './routes/login.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { openapiRoutes } from './routes/openapi.ts';
+import { handoverRoutes } from './routes/handover.ts';
 import { ruleRoutes } from './routes/rules.ts';
+import { userRoutes } from './routes/users.ts';
 import { ChangeFeed } from './stream/change-feed.ts';
 import { ChangeHub, type HubOptions } from './stream/hub.ts';
 import type { StreamLimitOptions } from './stream/limits.ts';
@@ -144,7 +146,7 @@ export async function buildConsole(opts: ConsoleOptions): Promise<ConsoleApp> {
   await app.register(rateLimit, { global: false });
   await app.register(websocket, { options: { maxPayload: 16 * 1024 } });
 
-  for (const routes of [loginRoutes, incidentRoutes, actionRoutes, ruleRoutes, healthRoutes, metricsRoutes, openapiRoutes, streamRoutes]) {
+  for (const routes of [loginRoutes, incidentRoutes, actionRoutes, userRoutes, handoverRoutes, ruleRoutes, healthRoutes, metricsRoutes, openapiRoutes, streamRoutes]) {
     await app.register(routes, { ctx });
   }
   await app.register(fastifyStatic, {

@@ -17,6 +17,10 @@ export interface RuleSummary {
   level: string;
   layer: number;
   file: string;
+  description?: string | null;
+  runbook?: string | null;
+  /** The rule's Vietnamese wording (rules/README.md, `vi:`). */
+  vi?: { title?: string; description?: string; runbook?: string } | null;
   lint: { state: 'ok' | 'warning' | 'error'; findings: string[] };
 }
 

@@ -17,7 +17,11 @@ const ROUTES = [
   { method: 'GET', url: '/api/openapi.json', role: 'viewer' },
   { method: 'GET', url: '/ws', role: 'viewer' },
   { method: 'POST', url: '/api/incidents/route-inc-1/actions', role: 'responder', payload: { action: 'comment', note: 'looking' } },
+  { method: 'POST', url: '/api/incidents/actions', role: 'responder', payload: { action: 'acknowledge', ids: ['route-inc-1'] } },
+  { method: 'GET', url: '/api/users', role: 'responder' },
+  { method: 'GET', url: '/api/handover?since=2026-01-01T00:00:00Z', role: 'viewer' },
   { method: 'GET', url: '/api/rules', role: 'admin' },
+  { method: 'GET', url: '/api/rules/texts', role: 'viewer' },
   { method: 'GET', url: '/metrics', role: 'admin' },
 ] as const;
 
@@ -42,7 +46,7 @@ describe('console routes (real Elasticsearch, in-memory bus)', () => {
   it('lists its routes in the OpenAPI description', async () => {
     const res = await c.app.inject({ url: '/api/openapi.json', headers: { cookie: cookies.vera } });
     const paths = Object.keys(res.json().paths);
-    expect(paths).toEqual(expect.arrayContaining(['/api/login', '/api/incidents', '/api/incidents/{id}', '/api/incidents/{id}/actions', '/api/rules', '/api/health', '/metrics']));
+    expect(paths).toEqual(expect.arrayContaining(['/api/login', '/api/incidents', '/api/incidents/{id}', '/api/incidents/{id}/actions', '/api/incidents/actions', '/api/users', '/api/handover', '/api/rules', '/api/rules/texts', '/api/health', '/metrics']));
     expect(res.json().paths['/api/incidents/{id}/actions'].post.requestBody).toBeDefined();
   });
 
@@ -112,16 +116,19 @@ describe('console routes (real Elasticsearch, in-memory bus)', () => {
     expect(ack.json().incident).toMatchObject({ status: 'acknowledged', version: 2 });
     expect(ack.json().incident.timeline.at(-1)).toMatchObject({ actor: 'rosa', action: 'acknowledge', note: 'on it', from: 'new', to: 'acknowledged' });
     expect((await act({ action: 'acknowledge' })).statusCode).toBe(409);
-    expect((await act({ action: 'assign', assignee: 'minh' })).json().incident.assignee).toBe('minh');
-    expect((await act({ action: 'escalate' })).json().incident).toMatchObject({ layer: 3, status: 'new', assignee: null });
-    expect((await act({ action: 'resolve' })).json().incident.status).toBe('resolved');
-    expect((await act({ action: 'escalate' })).statusCode).toBe(409);
+    expect((await act({ action: 'assign', assignee: 'adam' })).json().incident.assignee).toBe('adam');
+    const escalated = (await act({ action: 'escalate', reason: 'needs the provincial team' })).json().incident;
+    expect(escalated).toMatchObject({ layer: 3, status: 'new', assignee: null });
+    expect(escalated.timeline.at(-1)).toMatchObject({ action: 'escalate', reason: 'needs the provincial team' });
+    expect((await act({ action: 'resolve', reason: 'host reimaged' })).json().incident.status).toBe('resolved');
+    expect((await act({ action: 'escalate', reason: 'again' })).statusCode).toBe(409);
     expect((await act({ action: 'comment', note: 'closing note' })).statusCode).toBe(200);
-    expect((await c.app.inject({ method: 'POST', url: '/api/incidents/nope/actions', payload: { action: 'resolve' }, headers: { cookie: cookies.rosa } })).statusCode).toBe(404);
+    expect((await c.app.inject({ method: 'POST', url: '/api/incidents/nope/actions', payload: { action: 'resolve', reason: 'x' }, headers: { cookie: cookies.rosa } })).statusCode).toBe(404);
 
     await c.store.client.indices.refresh({ index: `${c.prefix}-audit-*` });
     const audit = await c.store.searchAudit({ incident_id: 'route-act-1' });
     expect(audit.entries.map((e) => e.action).sort()).toEqual(['acknowledge', 'assign', 'comment', 'escalate', 'resolve']);
+    expect(audit.entries.find((e) => e.action === 'resolve')!.after).toMatchObject({ timeline: expect.arrayContaining([expect.objectContaining({ reason: 'host reimaged' })]) });
     const ackEntry = audit.entries.find((e) => e.action === 'acknowledge')!;
     expect(ackEntry).toMatchObject({ actor: 'rosa', source_ip: '127.0.0.1', before: { status: 'new', version: 1 }, after: { status: 'acknowledged', version: 2 } });
     const logins = await c.store.searchAudit({ action: 'login_failed' });
@@ -130,14 +137,69 @@ describe('console routes (real Elasticsearch, in-memory bus)', () => {
     expect(c.ctx.hub.openIncidents().find((i) => i.id === 'route-act-1')).toBeUndefined();
   });
 
+  it('escalate, resolve and false positive need a reason; an assignee must be a user (400 otherwise)', async () => {
+    await c.store.upsertIncident(incidentFixture({ id: 'route-reason-1' }));
+    const act = (payload: object) => c.app.inject({ method: 'POST', url: '/api/incidents/route-reason-1/actions', payload, headers: { cookie: cookies.rosa } });
+    for (const action of ['escalate', 'resolve', 'false_positive']) {
+      const res = await act({ action });
+      expect(res.statusCode, action).toBe(400);
+      expect(res.json()).toMatchObject({ field: 'body.reason' });
+      expect((await act({ action, reason: '   ' })).statusCode, `${action} with a blank reason`).toBe(400);
+    }
+    const unknown = await act({ action: 'assign', assignee: 'nobody-here' });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json()).toMatchObject({ error: 'unknown_assignee', field: 'body.assignee' });
+    expect((await c.store.getIncident('route-reason-1'))!.assignee).toBeNull();
+    const users = await c.app.inject({ url: '/api/users', headers: { cookie: cookies.rosa } });
+    expect(users.json().users).toEqual(expect.arrayContaining([{ username: 'rosa', role: 'responder' }, { username: 'vera', role: 'viewer' }]));
+    expect(JSON.stringify(users.json())).not.toMatch(/scrypt/);
+  });
+
+  it('bulk acknowledge and assign: one result per id, unknown ids and refused ones named', async () => {
+    await c.store.upsertIncidents([incidentFixture({ id: 'route-bulk-1' }), incidentFixture({ id: 'route-bulk-2', status: 'acknowledged' })]);
+    const bulk = (payload: object) => c.app.inject({ method: 'POST', url: '/api/incidents/actions', payload, headers: { cookie: cookies.rosa } });
+    const ack = await bulk({ action: 'acknowledge', ids: ['route-bulk-1', 'route-bulk-2', 'route-bulk-none'] });
+    expect(ack.json().results.map((r: { id: string; ok: boolean; error?: string }) => [r.id, r.ok, r.error])).toEqual([
+      ['route-bulk-1', true, undefined],
+      ['route-bulk-2', false, 'refused'],
+      ['route-bulk-none', false, 'not_found'],
+    ]);
+    expect((await bulk({ action: 'assign', ids: ['route-bulk-1'], assignee: 'ghost' })).statusCode).toBe(400);
+    const assigned = await bulk({ action: 'assign', ids: ['route-bulk-1', 'route-bulk-2'], assignee: 'rosa' });
+    expect(assigned.json().results.every((r: { ok: boolean }) => r.ok)).toBe(true);
+    expect((await c.store.getIncident('route-bulk-2'))!.assignee).toBe('rosa');
+    expect((await bulk({ action: 'resolve', ids: ['route-bulk-1'] })).statusCode).toBe(400);
+  });
+
+  it('handover: what came in since a time, what is open, what is overdue', async () => {
+    const since = new Date(Date.now() - 3600_000).toISOString();
+    const past = new Date(Date.now() - 60_000).toISOString();
+    await c.store.upsertIncidents(
+      [
+        incidentFixture({ id: 'route-shift-late', first_seen: past, last_seen: past, ack_due: past, status: 'new' }),
+        incidentFixture({ id: 'route-shift-old', first_seen: '2026-01-01T00:00:00.000Z', last_seen: '2026-01-01T00:10:00.000Z', status: 'acknowledged', ack_due: null, report_due: null }),
+      ],
+      { refresh: true },
+    );
+    const res = await c.app.inject({ url: `/api/handover?since=${encodeURIComponent(since)}`, headers: { cookie: cookies.vera } });
+    const ids = (k: string) => res.json()[k].map((i: { id: string }) => i.id);
+    expect(ids('came_in')).toContain('route-shift-late');
+    expect(ids('came_in')).not.toContain('route-shift-old');
+    expect(ids('open')).toEqual(expect.arrayContaining(['route-shift-late', 'route-shift-old']));
+    expect(ids('overdue')).toContain('route-shift-late');
+    expect(ids('overdue')).not.toContain('route-shift-old');
+  });
+
   it('rules for admins from the provider; health; metrics for admins or the scrape token', async () => {
     const rules = await c.app.inject({ url: '/api/rules', headers: { cookie: cookies.adam } });
     expect(rules.json().rules[0]).toMatchObject({ id: 'r-ssh-brute', lint: { state: 'ok' } });
+    const texts = await c.app.inject({ url: '/api/rules/texts', headers: { cookie: cookies.vera } });
+    expect(texts.json().rules['r-ssh-brute']).toMatchObject({ title: 'SSH brute force', vi: { title: 'Dò mật khẩu SSH' } });
     const health = await c.app.inject({ url: '/api/health', headers: { cookie: cookies.vera } });
     expect(health.json()).toMatchObject({ status: 'ok', store: 'ok', feed: 'joined' });
     const m = await c.app.inject({ url: '/metrics', headers: { authorization: 'Bearer prometheus-scrape-token-0123' } });
     expect(m.statusCode).toBe(200);
-    expect(m.body).toMatch(/canhgac_console_actions_total\{action="acknowledge"\} 1/);
+    expect(m.body).toMatch(/canhgac_console_actions_total\{action="acknowledge"\} [1-9]/);
     expect((await c.app.inject({ url: '/metrics', headers: { authorization: 'Bearer wrong' } })).statusCode).toBe(401);
   });
 

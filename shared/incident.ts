@@ -45,6 +45,8 @@ export const TimelineEntry = z.object({
   actor: z.string(),
   action: z.string(),
   note: z.string().optional(),
+  /** Why a responder escalated or closed the incident (the console asks for it). */
+  reason: z.string().optional(),
   from: z.unknown().optional(),
   to: z.unknown().optional(),
 });

@@ -1,3 +1,4 @@
+import type { BusProducer } from '../../shared/bus/types.ts';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -370,14 +371,20 @@ async function purge(argv: string[]): Promise<number> {
     }
   }
   const s = store(where.config);
+  // Open console pages are told of the removal through soc.incidents.
+  const b = bus(where.config);
+  let producer: BusProducer | undefined;
   try {
     await s.init();
-    const removed = await purgeDrill(s, drillId, actor());
+    producer = await b.bus.producer();
+    const removed = await purgeDrill(s, drillId, actor(), new Date(), { producer, incidentsTopic: b.topics.incidents });
     process.stdout.write(`drill ${drillId}: ${removed.incidents} incidents and ${removed.alerts} alerts removed\n`);
     return 0;
   } catch (err) {
     throw new CommandError(`purge failed: ${(err as Error).message}`);
   } finally {
+    await producer?.close();
+    await b.bus.close();
     await s.close();
   }
 }

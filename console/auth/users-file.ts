@@ -76,6 +76,11 @@ export class UsersDirectory {
     return this.current().get(username);
   }
 
+  /** Every user, by name: responders pick an assignee from these. */
+  list(): User[] {
+    return [...this.current().values()].sort((a, b) => a.username.localeCompare(b.username));
+  }
+
   private current(): Map<string, User> {
     let stat: { mtimeMs: number; size: number };
     try {

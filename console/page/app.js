@@ -2,26 +2,53 @@
 // page with textContent, never as HTML.
 
 const LEVELS = ['informational', 'low', 'medium', 'high', 'critical'];
+const STATUSES = ['new', 'acknowledged', 'resolved', 'false_positive'];
 const OPEN = new Set(['new', 'acknowledged']);
-const ACTIONS = ['acknowledge', 'assign', 'comment', 'escalate', 'resolve', 'false_positive'];
-const NEEDS_TEXT = new Set(['assign', 'comment']);
+/** Actions that hand the incident on or end it: they ask for a reason and a confirmation. */
+const NEEDS_REASON = ['escalate', 'resolve', 'false_positive'];
 const ROLE_RANK = { viewer: 0, responder: 1, admin: 2 };
+const PAGE_SIZE = 50;
+const ALERTS_PER_PAGE = 10;
+/** A search fetches at most this many matches (4 API pages); the rest is narrowed with filters. */
+const SEARCH_LIMIT = 2000;
+const FILTER_KEYS = ['q', 'status', 'layer', 'severity', 'host', 'rule', 'unit', 'drill', 'from', 'to'];
 
 const state = {
-  lang: localStorage.getItem('canhgac.lang') === 'vi' ? 'vi' : 'en',
+  lang: initialLang(),
   messages: {},
+  en: {},
   me: null,
+  users: [],
+  /** Rule id -> its texts and their `vi:` wording (GET /api/rules/texts). */
+  ruleTexts: {},
   incidents: new Map(),
+  /** Matches of a search the API answered (q, time range or closed statuses); null: the live open set. */
+  results: null,
+  resultsTotal: 0,
+  searchSeq: 0,
   shownAt: new Map(),
   cursor: null,
   ws: null,
   retryMs: 500,
   selected: null,
+  detail: null,
+  alertPage: 1,
+  checked: new Set(),
+  rows: [],
+  focus: -1,
+  page: 1,
+  sort: { key: 'last_seen', dir: 'desc' },
   chartTimer: null,
   chartPending: null,
 };
 
 const $ = (sel) => document.querySelector(sel);
+
+function initialLang() {
+  const saved = localStorage.getItem('canhgac.lang');
+  if (saved === 'vi' || saved === 'en') return saved;
+  return (navigator.languages?.[0] ?? navigator.language ?? 'en').toLowerCase().startsWith('vi') ? 'vi' : 'en';
+}
 
 // Characters that reorder the text around them (bidi overrides, isolates, marks), that show as nothing
 // (zero-width, fillers) or that are controls: shown escaped, so that a host named "\u202Eexe.tsoh"
@@ -33,8 +60,15 @@ function reveal(text) {
 }
 
 function t(key, vars = {}) {
-  const text = state.messages[key] ?? key;
+  const text = state.messages[key] ?? state.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ''));
+}
+
+/** A message with a count: `key.one` where the language's plural rules say "one" and the file has it. */
+function tn(key, n, vars = {}) {
+  const form = new Intl.PluralRules(state.lang).select(n);
+  const k = state.messages[`${key}.${form}`] ? `${key}.${form}` : key;
+  return t(k, { ...vars, n: fmtNumber(n) });
 }
 
 /** A new element with text content only (hidden characters revealed); children appended as given. */
@@ -43,7 +77,7 @@ function el(tag, props = {}, ...children) {
   for (const [k, v] of Object.entries(props)) {
     if (k === 'text') node.textContent = reveal(v);
     else if (k === 'class') node.className = v;
-    else if (k.startsWith('data-')) node.setAttribute(k, v);
+    else if (k.startsWith('data-') || k.startsWith('aria-')) node.setAttribute(k, v);
     else node[k] = v;
   }
   for (const c of children) if (c) node.append(c);
@@ -51,20 +85,71 @@ function el(tag, props = {}, ...children) {
 }
 
 async function loadMessages() {
-  const res = await fetch(`/i18n/${state.lang}.json`);
-  state.messages = await res.json();
+  const [mine, en] = await Promise.all([fetch(`/i18n/${state.lang}.json`).then((r) => r.json()), state.en['lang.switch'] ? state.en : fetch('/i18n/en.json').then((r) => r.json())]);
+  state.messages = mine;
+  state.en = en;
   document.documentElement.lang = state.lang;
   for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
   for (const node of document.querySelectorAll('[data-i18n-placeholder]')) node.placeholder = t(node.dataset.i18nPlaceholder);
+  for (const node of document.querySelectorAll('[data-i18n-aria]')) node.setAttribute('aria-label', t(node.dataset.i18nAria));
   $('#lang').textContent = t('lang.switch');
   setLinkState($('#link-state').dataset.state);
   renderAll();
+  renderAssignees();
+  if (state.detail) renderDetail();
+  if (!$('#handover').hidden) loadHandover();
+}
+
+/** Formatters per language, made once: building one per cell costs more than the rest of a row. */
+const formats = new Map();
+function formatsFor(lang) {
+  if (!formats.has(lang)) {
+    const loc = lang === 'vi' ? 'vi-VN' : 'en-GB';
+    formats.set(lang, {
+      // Local time with the zone named, so that a time copied into a report is never ambiguous.
+      time: new Intl.DateTimeFormat(loc, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' }),
+      number: new Intl.NumberFormat(loc),
+      // Ages as "5m", "3h", "2d": the age column must fit a phone.
+      age: Object.fromEntries(['minute', 'hour', 'day'].map((unit) => [unit, new Intl.NumberFormat(loc, { style: 'unit', unit, unitDisplay: 'narrow' })])),
+    });
+  }
+  return formats.get(lang);
 }
 
 function fmtTime(iso) {
   if (!iso) return t('detail.none');
-  return new Date(iso).toLocaleString(state.lang === 'vi' ? 'vi-VN' : 'en-GB', { dateStyle: 'short', timeStyle: 'medium' });
+  return formatsFor(state.lang).time.format(new Date(iso));
 }
+
+const fmtNumber = (n) => formatsFor(state.lang).number.format(Number(n));
+
+function fmtAge(iso) {
+  const minutes = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 60_000));
+  const { age } = formatsFor(state.lang);
+  if (minutes < 60) return age.minute.format(minutes);
+  if (minutes < 48 * 60) return age.hour.format(Math.round(minutes / 60));
+  return age.day.format(Math.round(minutes / 1440));
+}
+
+/** The rule's title in the page's language: a rule's `vi:` title when Vietnamese is chosen. */
+function ruleTitle(inc) {
+  return (state.lang === 'vi' && state.ruleTexts[inc.rule.id]?.vi?.title) || inc.rule.title;
+}
+
+function runbookOf(inc) {
+  return (state.lang === 'vi' && state.ruleTexts[inc.rule.id]?.vi?.runbook) || inc.runbook;
+}
+
+async function loadRuleTexts() {
+  const res = await api('/api/rules/texts').catch(() => null);
+  if (res?.status !== 200) return;
+  state.ruleTexts = (await res.json()).rules;
+  renderAll();
+  if (state.detail) renderDetail();
+}
+
+/** Statuses the page does not know yet (a later state such as a withdrawn early incident) show by their key. */
+const statusText = (status) => (state.messages[`status.${status}`] ? t(`status.${status}`) : status);
 
 // --- session -------------------------------------------------------------------------------------
 
@@ -87,7 +172,13 @@ function showLogin() {
   }
   $('#login').hidden = false;
   $('#console').hidden = true;
+  $('#handover').hidden = true;
+  $('#detail').hidden = true;
   $('#logout').hidden = true;
+  $('#handover-link').hidden = true;
+  $('#chart-box').hidden = true;
+  // Before a session there is no stream to be connected to: no state badge at all.
+  $('#link-state').hidden = true;
   $('#whoami').textContent = '';
 }
 
@@ -95,11 +186,22 @@ async function start() {
   const res = await fetch('/api/me', { credentials: 'same-origin' });
   if (res.status !== 200) return showLogin();
   state.me = await res.json();
+  const mine = localStorage.getItem(`canhgac.lang.${state.me.username}`);
+  if ((mine === 'vi' || mine === 'en') && mine !== state.lang) {
+    state.lang = mine;
+    await loadMessages();
+  }
   $('#login').hidden = true;
-  $('#console').hidden = false;
   $('#logout').hidden = false;
-  $('#whoami').textContent = `${state.me.username} (${state.me.role})`;
+  $('#handover-link').hidden = false;
+  $('#chart-box').hidden = false;
+  $('#link-state').hidden = false;
+  $('#whoami').textContent = reveal(`${state.me.username} (${t(`role.${state.me.role}`)})`);
+  if (ROLE_RANK[state.me.role] >= ROLE_RANK.responder) loadUsers();
+  loadRuleTexts();
+  readFiltersFromUrl();
   connect();
+  route();
   refreshChart();
   clearInterval(state.chartTimer);
   state.chartTimer = setInterval(refreshChart, 30_000);
@@ -128,7 +230,87 @@ $('#logout').addEventListener('click', async () => {
 $('#lang').addEventListener('click', () => {
   state.lang = state.lang === 'en' ? 'vi' : 'en';
   localStorage.setItem('canhgac.lang', state.lang);
+  if (state.me) localStorage.setItem(`canhgac.lang.${state.me.username}`, state.lang);
   loadMessages();
+});
+
+async function loadUsers() {
+  const res = await api('/api/users').catch(() => null);
+  if (res?.status !== 200) return;
+  state.users = (await res.json()).users;
+  renderAssignees();
+}
+
+function renderAssignees() {
+  for (const select of [$('#assignee'), $('#bulk-assignee')]) {
+    const current = select.value;
+    select.replaceChildren(el('option', { value: '', text: t('assign.pick') }), ...state.users.map((u) => el('option', { value: u.username, text: `${u.username} (${t(`role.${u.role}`)})` })));
+    select.value = current;
+  }
+}
+
+// --- routes: #/?filters, #/incidents/ID?filters, #/handover ---------------------------------------
+
+function parseHash() {
+  const raw = location.hash.replace(/^#/, '') || '/';
+  const [path, query = ''] = raw.split('?');
+  return { path, params: new URLSearchParams(query) };
+}
+
+/** The list's filters, sort and page as a query string: a link with it reproduces the view. */
+function listQuery() {
+  const q = new URLSearchParams();
+  const f = filters();
+  for (const k of FILTER_KEYS) if (f[k] && !(k === 'status' && f[k] === 'open')) q.set(k, f[k]);
+  if (f.status === '') q.set('status', 'all');
+  if (state.sort.key !== 'last_seen' || state.sort.dir !== 'desc') q.set('sort', `${state.sort.key}.${state.sort.dir}`);
+  if (state.page > 1) q.set('page', String(state.page));
+  return q.toString();
+}
+
+function writeUrl(path = state.selected ? `/incidents/${encodeURIComponent(state.selected)}` : '/') {
+  const query = listQuery();
+  history.replaceState(null, '', `#${path}${query ? `?${query}` : ''}`);
+}
+
+function readFiltersFromUrl() {
+  const { params } = parseHash();
+  const form = $('#filters');
+  for (const k of FILTER_KEYS) {
+    const input = form.elements.namedItem(k);
+    const v = params.get(k);
+    if (k === 'status') input.value = v === 'all' ? '' : (v ?? 'open');
+    else input.value = v ?? '';
+  }
+  const [key, dir] = (params.get('sort') ?? 'last_seen.desc').split('.');
+  state.sort = { key, dir: dir === 'asc' ? 'asc' : 'desc' };
+  state.page = Math.max(1, Number(params.get('page')) || 1);
+  refreshResults();
+}
+
+function route() {
+  if (!state.me) return;
+  const { path, params } = parseHash();
+  const inHandover = path === '/handover';
+  $('#handover').hidden = !inHandover;
+  $('#console').hidden = inHandover;
+  if (inHandover) {
+    closeDetail(false);
+    const since = params.get('since');
+    const input = $('#handover-form').elements.namedItem('since');
+    input.value = toLocalInput(since ?? new Date(Date.now() - 12 * 3600_000).toISOString());
+    loadHandover();
+    return;
+  }
+  const m = /^\/incidents\/(.+)$/.exec(path);
+  if (m) openDetail(decodeURIComponent(m[1]));
+  else closeDetail(false);
+}
+
+window.addEventListener('hashchange', () => {
+  if (!state.me) return;
+  readFiltersFromUrl();
+  route();
 });
 
 // --- live stream ---------------------------------------------------------------------------------
@@ -176,17 +358,7 @@ function onMessage(msg) {
     }
     case 'change': {
       state.cursor = msg.cursor;
-      const inc = msg.change.incident;
-      const known = state.incidents.get(inc.id);
-      if (msg.change.type === 'purged') state.incidents.delete(inc.id);
-      else if (!known || known.version < inc.version) state.incidents.set(inc.id, inc);
-      if (!known && msg.change.type !== 'purged') announce(inc);
-      if (!known || inc.alert_count !== known.alert_count) scheduleChart();
-      renderAll();
-      if (state.selected === inc.id) {
-        if (known && inc.alert_count > known.alert_count) openDetail(inc.id, 1);
-        else renderDetailIncident(state.incidents.get(inc.id) ?? inc);
-      }
+      applyChange(msg.change);
       break;
     }
     case 'replayed':
@@ -200,8 +372,47 @@ function onMessage(msg) {
   }
 }
 
+/** A burst of changes (a bulk action, a correlator batch) redraws the list once, in the next frame. */
+let renderQueued = false;
+function scheduleRender() {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => {
+    renderQueued = false;
+    renderAll();
+  });
+}
+
+function applyChange(change) {
+  const inc = change.incident;
+  const known = state.incidents.get(inc.id) ?? state.results?.get(inc.id);
+  if (change.type === 'purged') {
+    // A purged drill leaves the page at once: the list, a search's matches, the selection and the detail.
+    state.incidents.delete(inc.id);
+    state.results?.delete(inc.id);
+    state.checked.delete(inc.id);
+    if (state.selected === inc.id) closeDetail(true);
+    scheduleRender();
+    return;
+  }
+  if (!known || known.version < inc.version) {
+    state.incidents.set(inc.id, inc);
+    if (state.results?.has(inc.id)) state.results.set(inc.id, inc);
+  }
+  if (!known) announce(inc);
+  if (!known || inc.alert_count !== known.alert_count) scheduleChart();
+  scheduleRender();
+  if (state.selected === inc.id && state.detail) {
+    if (known && inc.alert_count > known.alert_count) openDetail(inc.id, 1);
+    else if (state.detail.incident.version <= inc.version) {
+      state.detail.incident = inc;
+      renderDetail();
+    }
+  }
+}
+
 function announce(inc) {
-  $('#announce').textContent = reveal(t('announce.new', { title: inc.rule.title }));
+  $('#announce').textContent = reveal(t('announce.new', { title: ruleTitle(inc) }));
   if ($('#sound').checked) beep();
 }
 
@@ -221,78 +432,220 @@ function filters() {
   return Object.fromEntries([...f.entries()].map(([k, v]) => [k, String(v).trim()]));
 }
 
+/** The live stream holds the open incidents; anything else (free text, a time range, closed ones) asks the API. */
+const needsSearch = (f) => Boolean(f.q || f.from || f.to || f.status !== 'open');
+
+const contains = (hay, needle) => String(hay ?? '').toLowerCase().includes(needle.toLowerCase());
+
 function visible(inc, f) {
   if (f.status === 'open' && !OPEN.has(inc.status)) return false;
   if (f.status && f.status !== 'open' && inc.status !== f.status) return false;
   if (f.layer && String(inc.layer) !== f.layer) return false;
   if (f.severity && inc.severity !== f.severity) return false;
-  if (f.unit && !(inc.unit ?? '').toLowerCase().includes(f.unit.toLowerCase())) return false;
+  if (f.unit && !contains(inc.unit, f.unit)) return false;
+  if (f.host && !inc.host.some((h) => contains(h, f.host))) return false;
+  if (f.rule && !contains(inc.rule.title, f.rule) && !contains(ruleTitle(inc), f.rule) && !contains(inc.rule.id, f.rule)) return false;
   if (f.drill === 'none' && inc.drill) return false;
   if (f.drill === 'any' && !inc.drill) return false;
   return true;
 }
 
-$('#filters').addEventListener('input', () => {
-  renderAll();
-  loadHistory();
-});
+const toIso = (local) => (local ? new Date(local).toISOString() : '');
+function toLocalInput(iso) {
+  const d = new Date(iso);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
 
-/**
- * The stream carries open incidents and every change since; closed ones from before come from a search.
- * Only fetched when the status filter asks for more than the open ones.
- */
-async function loadHistory() {
+let filterTimer = null;
+$('#filters').addEventListener('input', () => {
+  clearTimeout(filterTimer);
+  filterTimer = setTimeout(() => {
+    state.page = 1;
+    writeUrl();
+    refreshResults();
+  }, 200);
+});
+$('#filters').addEventListener('submit', (e) => e.preventDefault());
+
+/** Runs the API search a filter needs (or drops it), then redraws; an older search answering late is ignored. */
+async function refreshResults() {
   const f = filters();
-  if (f.status === 'open') return;
-  const q = new URLSearchParams({ size: '200' });
-  if (f.status) q.set('status', f.status);
-  for (const k of ['layer', 'severity', 'drill']) if (f[k]) q.set(k, f[k]);
-  const res = await api(`/api/incidents?${q}`).catch(() => null);
-  if (res?.status !== 200) return;
-  for (const inc of (await res.json()).incidents) {
-    const known = state.incidents.get(inc.id);
-    if (!known || known.version < inc.version) state.incidents.set(inc.id, inc);
+  const seq = ++state.searchSeq;
+  if (!needsSearch(f)) {
+    state.results = null;
+    renderAll();
+    return;
   }
+  const q = new URLSearchParams({ size: '500' });
+  if (f.status === 'open') {
+    q.append('status', 'new');
+    q.append('status', 'acknowledged');
+  } else if (f.status) q.set('status', f.status);
+  for (const k of ['layer', 'severity', 'q']) if (f[k]) q.set(k, f[k]);
+  if (f.drill) q.set('drill', f.drill);
+  if (f.from) q.set('from', toIso(f.from));
+  if (f.to) q.set('to', toIso(f.to));
+  const found = new Map();
+  let total = 0;
+  for (let page = 1; found.size < SEARCH_LIMIT; page++) {
+    q.set('page', String(page));
+    const res = await api(`/api/incidents?${q}`).catch(() => null);
+    if (res?.status !== 200 || seq !== state.searchSeq) return;
+    const body = await res.json();
+    total = body.total;
+    for (const inc of body.incidents) {
+      const live = state.incidents.get(inc.id);
+      found.set(inc.id, live && live.version > inc.version ? live : inc);
+    }
+    if (found.size >= total || body.incidents.length < 500) break;
+  }
+  if (seq !== state.searchSeq) return;
+  state.results = found;
+  state.resultsTotal = total;
   renderAll();
+}
+
+/** Plain code-unit order: ISO times of one format sort as strings, and a 5,000-row sort stays in milliseconds. */
+const cmpStr = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+const SORTS = {
+  severity: (a, b) => LEVELS.indexOf(a.severity) - LEVELS.indexOf(b.severity),
+  layer: (a, b) => a.layer - b.layer,
+  rule: (a, b) => cmpStr(a.rule.title.toLowerCase(), b.rule.title.toLowerCase()),
+  unit: (a, b) => cmpStr(a.unit ?? '', b.unit ?? ''),
+  hosts: (a, b) => cmpStr(a.host[0] ?? '', b.host[0] ?? ''),
+  alerts: (a, b) => a.alert_count - b.alert_count,
+  status: (a, b) => STATUSES.indexOf(a.status) - STATUSES.indexOf(b.status),
+  age: (a, b) => cmpStr(b.first_seen, a.first_seen),
+  last_seen: (a, b) => cmpStr(a.last_seen, b.last_seen),
+};
+
+for (const th of document.querySelectorAll('#incidents th[data-sort]')) {
+  th.tabIndex = 0;
+  const sortBy = () => {
+    const key = th.dataset.sort;
+    state.sort = { key, dir: state.sort.key === key && state.sort.dir === 'desc' ? 'asc' : 'desc' };
+    state.page = 1;
+    writeUrl();
+    renderAll();
+  };
+  th.addEventListener('click', sortBy);
+  th.addEventListener('keydown', (e) => e.key === 'Enter' && sortBy());
+}
+
+function sortedRows() {
+  const f = filters();
+  const source = state.results ?? state.incidents;
+  const cmp = SORTS[state.sort.key] ?? SORTS.last_seen;
+  const sign = state.sort.dir === 'asc' ? 1 : -1;
+  return [...source.values()].filter((i) => visible(i, f)).sort((a, b) => sign * cmp(a, b) || cmpStr(b.last_seen, a.last_seen) || cmpStr(a.id, b.id));
 }
 
 function renderAll() {
   if (!state.me) return;
   renderCounts();
-  const f = filters();
-  const rows = [...state.incidents.values()]
-    .filter((i) => visible(i, f))
-    .sort((a, b) => Date.parse(b.last_seen) - Date.parse(a.last_seen) || LEVELS.indexOf(b.severity) - LEVELS.indexOf(a.severity));
+  state.rows = sortedRows();
+  const pages = Math.max(1, Math.ceil(state.rows.length / PAGE_SIZE));
+  if (state.page > pages) state.page = pages;
+  const shown = state.rows.slice((state.page - 1) * PAGE_SIZE, state.page * PAGE_SIZE);
   const now = Date.now();
-  $('#incidents tbody').replaceChildren(
-    ...rows.map((inc) => {
-      if (!state.shownAt.has(inc.id)) state.shownAt.set(inc.id, now);
-      const fresh = now - state.shownAt.get(inc.id) < 10_000;
-      const rule = el('td', {}, el('span', { text: inc.rule.title }));
-      if (inc.drill) rule.prepend(el('span', { class: 'badge drill', text: `${t('badge.drill')} ${inc.drill}` }));
-      const tr = el(
-        'tr',
-        { class: `sev-${inc.severity}${fresh ? ' fresh' : ''}${state.selected === inc.id ? ' selected' : ''}`, 'data-id': inc.id, 'data-status': inc.status, 'data-version': String(inc.version), 'data-shown-at': String(state.shownAt.get(inc.id)), tabIndex: 0 },
-        el('td', {}, el('span', { class: `sev sev-${inc.severity}`, text: t(`level.${inc.severity}`) })),
-        el('td', { text: String(inc.layer) }),
-        rule,
-        el('td', { text: inc.unit ?? t('detail.none') }),
-        el('td', { text: inc.host.join(', ') }),
-        el('td', { text: String(inc.alert_count) }),
-        el('td', { class: `status status-${inc.status}`, text: t(`status.${inc.status}`) }),
-        el('td', { text: fmtTime(inc.last_seen) }),
-      );
-      tr.addEventListener('click', () => openDetail(inc.id));
-      tr.addEventListener('keydown', (e) => e.key === 'Enter' && openDetail(inc.id));
-      return tr;
-    }),
-  );
+  const tbody = $('#incidents tbody');
+  tbody.replaceChildren(...shown.map((inc) => row(inc, now)));
+  tbody.dataset.page = String(state.page);
+  for (const th of document.querySelectorAll('#incidents th[data-sort]')) {
+    th.setAttribute('aria-sort', th.dataset.sort === state.sort.key ? (state.sort.dir === 'asc' ? 'ascending' : 'descending') : 'none');
+  }
+  const more = state.results && state.resultsTotal > state.results.size ? ` ${t('list.more', { n: fmtNumber(state.resultsTotal) })}` : '';
+  $('#page-info').textContent = `${tn('list.page', state.rows.length, { page: fmtNumber(state.page), pages: fmtNumber(pages) })}${more}`;
+  $('#page-prev').disabled = state.page <= 1;
+  $('#page-next').disabled = state.page >= pages;
+  $('#select-page').checked = shown.length > 0 && shown.every((i) => state.checked.has(i.id));
+  renderBulk();
 }
+
+function row(inc, now) {
+  if (!state.shownAt.has(inc.id)) state.shownAt.set(inc.id, now);
+  const fresh = now - state.shownAt.get(inc.id) < 10_000;
+  const rule = el('td', { class: 'c-rule' }, el('span', { text: ruleTitle(inc) }));
+  if (inc.drill) rule.prepend(el('span', { class: 'badge drill', text: `${t('badge.drill')} ${inc.drill}` }));
+  const box = el('input', { type: 'checkbox', checked: state.checked.has(inc.id), 'aria-label': t('list.select') });
+  box.addEventListener('click', (e) => e.stopPropagation());
+  box.addEventListener('change', () => {
+    if (box.checked) state.checked.add(inc.id);
+    else state.checked.delete(inc.id);
+    renderBulk();
+  });
+  const tr = el(
+    'tr',
+    { class: `sev-${inc.severity}${fresh ? ' fresh' : ''}${state.selected === inc.id ? ' selected' : ''}`, 'data-id': inc.id, 'data-status': inc.status, 'data-version': String(inc.version), 'data-shown-at': String(state.shownAt.get(inc.id)), tabIndex: 0 },
+    el('td', { class: 'c-sel' }, box),
+    el('td', { class: 'c-sev' }, el('span', { class: `sev sev-${inc.severity}`, text: t(`level.${inc.severity}`) })),
+    el('td', { class: 'c-layer', text: fmtNumber(inc.layer) }),
+    rule,
+    el('td', { class: 'c-unit', text: inc.unit ?? t('detail.none') }),
+    el('td', { class: 'c-hosts hosts', text: inc.host.join(', ') || t('detail.none') }),
+    el('td', { class: 'c-alerts', text: fmtNumber(inc.alert_count) }),
+    el('td', { class: `c-status status status-${inc.status}`, text: statusText(inc.status) }),
+    el('td', { class: 'c-age', text: fmtAge(inc.first_seen), title: fmtTime(inc.first_seen) }),
+    el('td', { class: 'c-last', text: fmtTime(inc.last_seen) }),
+  );
+  tr.addEventListener('click', () => showIncident(inc.id));
+  return tr;
+}
+
+$('#page-prev').addEventListener('click', () => gotoPage(state.page - 1));
+$('#page-next').addEventListener('click', () => gotoPage(state.page + 1));
+function gotoPage(n) {
+  state.page = Math.max(1, n);
+  state.focus = -1;
+  writeUrl();
+  renderAll();
+}
+
+$('#select-page').addEventListener('change', (e) => {
+  const shown = state.rows.slice((state.page - 1) * PAGE_SIZE, state.page * PAGE_SIZE);
+  for (const inc of shown) {
+    if (e.target.checked) state.checked.add(inc.id);
+    else state.checked.delete(inc.id);
+  }
+  renderAll();
+});
+
+function renderBulk() {
+  const canAct = ROLE_RANK[state.me?.role] >= ROLE_RANK.responder;
+  for (const id of state.checked) if (!state.incidents.has(id) && !state.results?.has(id)) state.checked.delete(id);
+  $('#bulk').hidden = !canAct || state.checked.size === 0;
+  $('#bulk-count').textContent = t('bulk.selected', { n: fmtNumber(state.checked.size) });
+}
+
+async function bulk(body) {
+  const res = await api('/api/incidents/actions', { method: 'POST', body: JSON.stringify({ ...body, ids: [...state.checked] }) }).catch(() => null);
+  if (!res) return;
+  const out = await res.json();
+  if (res.status !== 200) {
+    $('#bulk-error').textContent = reveal(out.message ?? out.error);
+    return;
+  }
+  const failed = out.results.filter((r) => !r.ok);
+  $('#bulk-error').textContent = failed.length ? reveal(t('bulk.failed', { n: fmtNumber(failed.length), why: failed.map((r) => `${r.id}: ${r.message}`).join('; ') })) : '';
+  for (const r of out.results) if (r.ok) applyChange({ type: 'updated', at: new Date().toISOString(), incident: r.incident });
+  state.checked.clear();
+  renderAll();
+}
+$('#bulk-ack').addEventListener('click', () => bulk({ action: 'acknowledge' }));
+$('#bulk-assign').addEventListener('click', () => {
+  const assignee = $('#bulk-assignee').value;
+  if (!assignee) {
+    $('#bulk-error').textContent = t('assign.pick');
+    return;
+  }
+  bulk({ action: 'assign', assignee });
+});
 
 function renderCounts() {
   const counts = [0, 0, 0, 0];
   for (const i of state.incidents.values()) if (OPEN.has(i.status)) counts[i.layer - 1] += 1;
-  $('#layer-counts').replaceChildren(...counts.map((n, i) => el('li', { class: `layer layer-${i + 1}`, 'data-layer': String(i + 1) }, el('b', { text: t('header.layer', { n: i + 1 }) }), el('span', { text: ` ${n}` }))));
+  $('#layer-counts').replaceChildren(...counts.map((n, i) => el('li', { class: `layer layer-${i + 1}`, 'data-layer': String(i + 1) }, el('b', { text: t('header.layer', { n: i + 1 }) }), el('span', { text: ` ${fmtNumber(n)}` }))));
 }
 
 /** New alerts redraw the chart, at most every 5 s (a burst of changes is one query). */
@@ -321,87 +674,284 @@ async function refreshChart() {
   canvas.title = `${buckets.reduce((s, b) => s + b.count, 0)}`;
 }
 
-// --- detail --------------------------------------------------------------------------------------
+// --- keyboard: j/k move, Enter opens, Esc closes -------------------------------------------------
 
-$('#close-detail').addEventListener('click', () => {
-  state.selected = null;
-  $('#detail').hidden = true;
-  renderAll();
+document.addEventListener('keydown', (e) => {
+  if (!state.me) return;
+  if (e.key === 'Escape') {
+    if ($('#confirm').open) return;
+    if (state.selected) {
+      e.preventDefault();
+      closeDetail(true);
+    }
+    return;
+  }
+  if (e.target.closest('input, textarea, select, dialog') || e.ctrlKey || e.metaKey || e.altKey) return;
+  const trs = [...document.querySelectorAll('#incidents tbody tr')];
+  if (!trs.length) return;
+  if (e.key === 'j' || e.key === 'k') {
+    const current = trs.indexOf(document.activeElement);
+    const from = current >= 0 ? current : state.focus;
+    state.focus = Math.min(trs.length - 1, Math.max(0, from + (e.key === 'j' ? 1 : -1)));
+    trs[state.focus].focus();
+    e.preventDefault();
+  } else if (e.key === 'Enter' && document.activeElement?.matches('#incidents tbody tr')) {
+    showIncident(document.activeElement.dataset.id);
+    e.preventDefault();
+  }
 });
 
-async function openDetail(id, attempt = 0) {
-  state.selected = id;
-  if (attempt === 0) renderAll();
-  const res = await api(`/api/incidents/${encodeURIComponent(id)}`).catch(() => null);
-  if (res?.status !== 200 || state.selected !== id) return;
-  const { incident, alerts, events } = await res.json();
-  $('#detail').hidden = false;
-  const live = state.incidents.get(id);
-  renderDetailIncident(live && live.version > incident.version ? live : incident);
-  $('#detail').dataset.alerts = String(alerts.length);
-  $('#detail-alerts tbody').replaceChildren(
-    ...alerts.map((a) => el('tr', {}, el('td', { text: fmtTime(a['@timestamp']) }), el('td', { text: a.host.join(', ') }), el('td', { text: String(a.event_count) }), el('td', { text: a.group_key }))),
-  );
-  $('#detail-events').replaceChildren(
-    ...events.map(({ event }) => el('pre', { class: 'raw', text: String(event?.event?.original ?? JSON.stringify(event)) })),
-  );
-  // Alerts become searchable about a second after they are written: fetch again until they are all there.
-  if (alerts.length < incident.alert_count && attempt < 5) setTimeout(() => state.selected === id && openDetail(id, attempt + 1), 1000);
+// --- detail --------------------------------------------------------------------------------------
+
+$('#close-detail').addEventListener('click', () => closeDetail(true));
+
+/** Opening goes through the URL, so that the address bar always links to what is on screen. */
+function showIncident(id) {
+  location.hash = `#/incidents/${encodeURIComponent(id)}${listQuery() ? `?${listQuery()}` : ''}`;
 }
 
-function renderDetailIncident(inc) {
-  $('#detail').dataset.id = inc.id;
-  $('#detail').dataset.status = inc.status;
-  $('#detail-title').replaceChildren(...[inc.drill ? el('span', { class: 'badge drill', text: `${t('badge.drill')} ${inc.drill}` }) : null, el('span', { text: inc.rule.title })].filter(Boolean));
+function closeDetail(updateUrl) {
+  const was = state.selected;
+  state.selected = null;
+  state.detail = null;
+  $('#detail').hidden = true;
+  if (updateUrl) writeUrl('/');
+  if (was) {
+    renderAll();
+    document.querySelector(`#incidents tr[data-id="${CSS.escape(was)}"]`)?.focus();
+  }
+}
+
+async function openDetail(id, attempt = 0) {
+  const switching = state.selected !== id;
+  state.selected = id;
+  if (switching) {
+    state.alertPage = 1;
+    renderAll();
+  }
+  const res = await api(`/api/incidents/${encodeURIComponent(id)}`).catch(() => null);
+  if (state.selected !== id) return;
+  if (res?.status !== 200) {
+    state.detail = null;
+    $('#detail').hidden = false;
+    $('#detail').dataset.id = id;
+    $('#detail-title').textContent = reveal(t('detail.not_found', { id }));
+    for (const s of ['#detail-facts', '#detail-timeline', '#detail-events']) $(s).replaceChildren();
+    $('#actions').hidden = true;
+    return;
+  }
+  const body = await res.json();
+  const live = state.incidents.get(id);
+  if (live && live.version > body.incident.version) body.incident = live;
+  // Newest first: the alert a responder is looking for is usually the last one.
+  body.alerts.sort((a, b) => Date.parse(b['@timestamp']) - Date.parse(a['@timestamp']));
+  const firstOpen = $('#detail').hidden || switching;
+  state.detail = body;
+  renderDetail();
+  if (firstOpen) $('#detail').focus();
+  // Alerts become searchable about a second after they are written: fetch again until they are all there.
+  if (body.alerts.length < body.incident.alert_count && attempt < 5) setTimeout(() => state.selected === id && openDetail(id, attempt + 1), 1000);
+}
+
+function renderDetail() {
+  const { incident: inc, alerts } = state.detail;
+  const detail = $('#detail');
+  // Below the (sticky) header, whose height depends on the width; a phone gives the detail the whole screen.
+  detail.style.top = matchMedia('(max-width: 640px)').matches ? '0' : `${Math.ceil($('#top').getBoundingClientRect().height)}px`;
+  detail.hidden = false;
+  detail.dataset.id = inc.id;
+  detail.dataset.status = inc.status;
+  detail.dataset.alerts = String(alerts.length);
+  $('#detail-title').replaceChildren(...[inc.drill ? el('span', { class: 'badge drill', text: `${t('badge.drill')} ${inc.drill}` }) : null, el('span', { text: ruleTitle(inc) })].filter(Boolean));
   const facts = [
     ['id', inc.id],
-    ['status', t(`status.${inc.status}`)],
-    ['layer', String(inc.layer)],
+    ['status', statusText(inc.status)],
+    ['layer', fmtNumber(inc.layer)],
     ['severity', t(`level.${inc.severity}`)],
     ['unit', inc.unit ?? t('detail.none')],
-    ['hosts', inc.host.join(', ')],
+    ['hosts', inc.host.join(', ') || t('detail.none')],
     ['assignee', inc.assignee ?? t('detail.none')],
     ['first_seen', fmtTime(inc.first_seen)],
     ['last_seen', fmtTime(inc.last_seen)],
-    ['alert_count', String(inc.alert_count)],
+    ['alert_count', fmtNumber(inc.alert_count)],
     ['report_due', fmtTime(inc.report_due)],
     ['drill', inc.drill ?? t('detail.none')],
   ];
   $('#detail-facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', { text: t(`fact.${k}`) }), el('dd', { text: v, 'data-fact': k })]));
-  $('#detail-runbook').textContent = reveal(inc.runbook ?? t('detail.none'));
-  $('#detail-timeline').replaceChildren(
-    ...inc.timeline.map((e) => el('li', {}, el('time', { text: fmtTime(e.at) }), el('b', { text: ` ${e.actor} ` }), el('span', { text: t(`action.${e.action}`) }), e.note ? el('q', { text: e.note }) : null)),
-  );
+  $('#detail-runbook').textContent = reveal(runbookOf(inc) ?? t('detail.none'));
+  $('#detail-timeline').replaceChildren(...inc.timeline.map(timelineItem));
   const canAct = ROLE_RANK[state.me?.role] >= ROLE_RANK.responder;
   $('#actions').hidden = !canAct;
   if (canAct) {
-    $('#action-buttons').replaceChildren(
-      ...ACTIONS.map((a) => {
-        const b = el('button', { type: 'button', text: t(`action.${a}`), 'data-action': a });
-        b.addEventListener('click', () => act(inc.id, a));
-        return b;
-      }),
-    );
+    const buttons = ['acknowledge', ...NEEDS_REASON].map((a) => {
+      const b = el('button', { type: 'button', text: t(`action.${a}`), 'data-action': a });
+      b.addEventListener('click', () => (NEEDS_REASON.includes(a) ? confirmAction(inc, a) : act(inc.id, { action: a })));
+      return b;
+    });
+    $('#action-buttons').replaceChildren(...buttons);
   }
+  renderAlerts();
 }
 
-async function act(id, action) {
-  const text = $('#action-text').value.trim();
-  if (NEEDS_TEXT.has(action) && !text) {
-    $('#action-error').textContent = t('action.needs_text');
+/** One timeline entry in words: who did what, in local time with the zone. */
+function timelineItem(e) {
+  const vars = { actor: e.actor, to: typeof e.to === 'string' ? e.to : '', from: typeof e.from === 'string' ? e.from : '' };
+  if (e.action === 'escalate') Object.assign(vars, { from: e.from?.layer ?? '', to: e.to?.layer ?? '' });
+  if (e.action === 'assign' && !e.to) vars.to = t('detail.none');
+  const known = state.en[`timeline.${e.action}`] !== undefined;
+  const text = known ? t(`timeline.${e.action}`, vars) : t('timeline.other', { ...vars, action: e.action });
+  return el(
+    'li',
+    { 'data-action': e.action },
+    el('time', { text: fmtTime(e.at), dateTime: e.at }),
+    el('span', { text: ` ${text}` }),
+    e.reason ? el('span', { class: 'reason', text: ` — ${t('timeline.reason', { reason: e.reason })}` }) : null,
+    e.note ? el('q', { text: e.note }) : null,
+  );
+}
+
+$('#alerts-prev').addEventListener('click', () => {
+  state.alertPage -= 1;
+  renderAlerts();
+});
+$('#alerts-next').addEventListener('click', () => {
+  state.alertPage += 1;
+  renderAlerts();
+});
+
+/** Flattened ECS fields of one event (event.original is shown as the raw line beside them). */
+function ecsFields(obj, prefix = '', out = []) {
+  for (const [k, v] of Object.entries(obj ?? {})) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (key === 'event.original') continue;
+    if (v && typeof v === 'object' && !Array.isArray(v)) ecsFields(v, key, out);
+    else out.push([key, Array.isArray(v) ? v.join(', ') : String(v)]);
+  }
+  return out;
+}
+
+function renderAlerts() {
+  const { alerts } = state.detail;
+  const pages = Math.max(1, Math.ceil(alerts.length / ALERTS_PER_PAGE));
+  state.alertPage = Math.min(Math.max(1, state.alertPage), pages);
+  $('#alerts-info').textContent = tn('detail.alerts_page', alerts.length, { page: fmtNumber(state.alertPage), pages: fmtNumber(pages) });
+  $('#alerts-prev').disabled = state.alertPage <= 1;
+  $('#alerts-next').disabled = state.alertPage >= pages;
+  const shown = alerts.slice((state.alertPage - 1) * ALERTS_PER_PAGE, state.alertPage * ALERTS_PER_PAGE);
+  $('#detail-events').replaceChildren(
+    ...shown.map((a) =>
+      el(
+        'section',
+        { class: 'alert', 'data-alert': a.id },
+        el('h4', { text: `${fmtTime(a['@timestamp'])} · ${a.host.join(', ') || t('detail.none')} · ${tn('detail.event_count', a.event_count)}` }),
+        ...a.events.map((event) => {
+          const fields = ecsFields(event);
+          return el(
+            'div',
+            { class: 'event' },
+            el('pre', { class: 'raw', text: String(event?.event?.original ?? JSON.stringify(event)) }),
+            el('dl', { class: 'ecs' }, ...fields.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })])),
+            el('details', { class: 'json' }, el('summary', { text: t('detail.json') }), el('pre', { text: JSON.stringify(event, null, 2) })),
+          );
+        }),
+      ),
+    ),
+  );
+}
+
+$('#assign').addEventListener('click', () => {
+  const assignee = $('#assignee').value;
+  if (!assignee) {
+    $('#action-error').textContent = t('assign.pick');
     return;
   }
-  const body = { action };
-  if (action === 'assign') body.assignee = text;
-  else if (text) body.note = text;
-  const res = await api(`/api/incidents/${encodeURIComponent(id)}/actions`, { method: 'POST', body: JSON.stringify(body) }).catch(() => null);
-  if (!res) return;
-  const out = await res.json();
-  $('#action-error').textContent = res.status === 200 ? '' : out.message;
-  if (res.status === 200) {
-    $('#action-text').value = '';
-    onMessage({ type: 'change', cursor: state.cursor, change: { type: 'updated', at: new Date().toISOString(), incident: out.incident } });
+  act(state.selected, { action: 'assign', assignee });
+});
+
+$('#comment').addEventListener('click', () => {
+  const note = $('#note-text').value.trim();
+  if (!note) {
+    $('#action-error').textContent = t('action.needs_note');
+    return;
   }
+  act(state.selected, { action: 'comment', note }).then((ok) => ok && ($('#note-text').value = ''));
+});
+
+/** Escalate, resolve and false positive: a dialog asks why, and the action only runs on its confirm. */
+function confirmAction(inc, action) {
+  const dialog = $('#confirm');
+  const form = $('#confirm-form');
+  form.reset();
+  $('#confirm-error').textContent = '';
+  $('#confirm-title').textContent = reveal(t(`confirm.${action}`, { layer: inc.layer + 1, title: ruleTitle(inc) }));
+  $('#confirm-ok').textContent = t(`action.${action}`);
+  dialog.dataset.action = action;
+  dialog.dataset.id = inc.id;
+  dialog.showModal();
+}
+
+$('#confirm-cancel').addEventListener('click', () => $('#confirm').close());
+$('#confirm-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const dialog = $('#confirm');
+  const reason = String(new FormData(e.target).get('reason') ?? '').trim();
+  if (!reason) {
+    $('#confirm-error').textContent = t('confirm.reason_needed');
+    return;
+  }
+  $('#confirm-ok').disabled = true;
+  const ok = await act(dialog.dataset.id, { action: dialog.dataset.action, reason });
+  $('#confirm-ok').disabled = false;
+  if (ok) dialog.close();
+  else $('#confirm-error').textContent = $('#action-error').textContent;
+});
+
+async function act(id, body) {
+  const res = await api(`/api/incidents/${encodeURIComponent(id)}/actions`, { method: 'POST', body: JSON.stringify(body) }).catch(() => null);
+  if (!res) return false;
+  const out = await res.json();
+  $('#action-error').textContent = res.status === 200 ? '' : reveal(out.message ?? out.error);
+  if (res.status !== 200) return false;
+  applyChange({ type: 'updated', at: new Date().toISOString(), incident: out.incident });
+  return true;
+}
+
+// --- handover: came in, open, overdue since a time; printable ----------------------------------
+
+$('#handover-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const since = toIso(new FormData(e.target).get('since'));
+  history.replaceState(null, '', `#/handover?since=${encodeURIComponent(since)}`);
+  loadHandover();
+});
+$('#handover-print').addEventListener('click', () => window.print());
+
+async function loadHandover() {
+  const local = $('#handover-form').elements.namedItem('since').value;
+  if (!local) return;
+  const res = await api(`/api/handover?since=${encodeURIComponent(toIso(local))}`).catch(() => null);
+  if (res?.status !== 200) return;
+  const h = await res.json();
+  $('#handover-generated').textContent = t('handover.generated', { since: fmtTime(h.since), at: fmtTime(h.generated_at), who: state.me?.username ?? '' });
+  const table = (key, list) =>
+    el(
+      'section',
+      { 'data-section': key },
+      el('h3', { text: `${t(`handover.${key}`)} (${fmtNumber(list.length)})` }),
+      el(
+        'table',
+        { class: 'handover' },
+        el('thead', {}, el('tr', {}, ...['col.severity', 'col.rule', 'col.hosts', 'col.status', 'fact.assignee', 'fact.first_seen'].map((k) => el('th', { text: t(k) })))),
+        el(
+          'tbody',
+          {},
+          ...list.map((i) =>
+            el('tr', { 'data-id': i.id }, el('td', { text: t(`level.${i.severity}`) }), el('td', { text: ruleTitle(i) }), el('td', { text: i.host.join(', ') || t('detail.none') }), el('td', { text: statusText(i.status) }), el('td', { text: i.assignee ?? t('detail.none') }), el('td', { text: fmtTime(i.first_seen) })),
+          ),
+        ),
+      ),
+    );
+  $('#handover-sections').replaceChildren(table('came_in', h.came_in), table('open', h.open), table('overdue', h.overdue));
 }
 
 loadMessages().then(start);

@@ -43,7 +43,7 @@ describe('hidden characters on the console page (headless Chromium, real Elastic
     await producer.send(c.topic, [{ key: incident.id, value: JSON.stringify({ type: 'created', at: now, incident } satisfies IncidentChange) }]);
 
     const row = await page.waitForSelector(`#incidents tr[data-id="${incident.id}"]`);
-    const hosts = await row.$eval('td:nth-child(5)', (td) => ({ text: td.textContent, shown: (td as HTMLElement).innerText }));
+    const hosts = await row.$eval('td.hosts', (td) => ({ text: td.textContent, shown: (td as HTMLElement).innerText }));
     expect(hosts.text).toBe('\\u202Eexe.tsoh');
     expect(hosts.shown).not.toContain('host.exe');
     expect(hosts.text).not.toMatch(/[\u202A-\u202E\u2066-\u2069\u200B-\u200F]/);

@@ -23,7 +23,18 @@ export async function usersFile(extra: { username: string; role: Role }[] = []):
 }
 
 export const sampleRules: RulesReport = {
-  rules: [{ id: 'r-ssh-brute', title: 'SSH brute force', level: 'high', layer: 2, file: 'rules/ssh.yml', lint: { state: 'ok', findings: [] } }],
+  rules: [
+    {
+      id: 'r-ssh-brute',
+      title: 'SSH brute force',
+      runbook: 'Block the source at the perimeter; check the target auth log.',
+      vi: { title: 'Dò mật khẩu SSH', runbook: 'Chặn nguồn tại biên mạng; kiểm tra nhật ký xác thực của máy đích.' },
+      level: 'high',
+      layer: 2,
+      file: 'rules/ssh.yml',
+      lint: { state: 'ok', findings: [] },
+    },
+  ],
   unloaded: [],
 };
 

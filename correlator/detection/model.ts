@@ -6,6 +6,9 @@ export interface RuleInfo {
   id: string;
   name: string | null;
   title: string;
+  description: string | null;
+  /** The rule's `vi:` wording (title, description, runbook), where it has one. */
+  vi: { title?: string; description?: string; runbook?: string } | null;
   kind: 'detection' | 'correlation';
   level: Level;
   /** Four-layer model (1-4); a rule without `layer` gets 1 and lint says so. */

@@ -31,7 +31,7 @@ export async function purgeDrill(store: IncidentStore, drillId: string, actor: s
     after: { drill: drillId, ...removed },
   }, { refresh: true });
   if (announce && doomed.length) {
-    const changes: IncidentChange[] = doomed.map((incident) => ({ type: 'purged', at, incident }));
+    const changes: IncidentChange[] = doomed.map((incident) => ({ type: 'purged', at, incident: { ...incident, version: incident.version + 1, updated_at: at } }));
     await announce.producer.send(announce.incidentsTopic, changes.map((c) => ({ key: c.incident.id, value: JSON.stringify(c) })));
   }
   return removed;

@@ -94,7 +94,7 @@ describe('operations on real Elasticsearch and Kafka', () => {
     expect(opened.opened).toHaveLength(1);
     await refresh();
     const gap = (await store.searchIncidents({ rule: AUDIT_RULES.coverage.id })).incidents;
-    expect(gap.map((i) => [i.layer, i.severity, i.unit, i.group['log.type'], i.status])).toEqual([[3, 'high', 'TT PVHCC', 'antivirus', 'new']]);
+    expect(gap.map((i) => [i.layer, i.severity, i.unit, i.host, i.status])).toEqual([[3, 'high', 'TT PVHCC', ['dvc.tinh.gov.vn'], 'new']]);
 
     clock.advance(MIN);
     ledger.sawEvent('dvc.tinh.gov.vn', 'antivirus', clock.now());

@@ -324,7 +324,10 @@ export class EmbeddedIncidentStore implements IncidentStore {
 
   async writeAlerts(alerts: Alert[]): Promise<{ written: number }> {
     const docs = alerts.map((a) => AlertSchema.parse(a));
-    if (docs.length) this.write(() => docs.forEach((a) => this.putAlert(a)));
+    if (docs.length)
+      this.write(() => {
+        for (const a of docs) this.putAlert(a);
+      });
     return { written: docs.length };
   }
 

@@ -24,7 +24,7 @@ const TOKENS: [token: string, pattern: string, field: string][] = [
   ['Z', '(Z|[+-]\\d{2}:?\\d{2})', 'offset'],
 ];
 
-function escape(c: string): string {
+function escapeChar(c: string): string {
   return /[\\^$.*+?()[\]{}|/]/.test(c) ? `\\${c}` : c;
 }
 
@@ -59,7 +59,7 @@ export function compileTimestamp(format: string): TimestampParser | string {
       i = end + 1;
     } else {
       if (/[A-Za-z]/.test(format[i]!)) return `unknown letter '${format[i]}' at position ${i} of the format (tokens: yyyy yy MM MMM dd d HH H mm ss SSS Z XXX; quote literal letters)`;
-      source += escape(format[i]!);
+      source += escapeChar(format[i]!);
       i++;
     }
   }
@@ -71,7 +71,9 @@ export function compileTimestamp(format: string): TimestampParser | string {
     const m = re.exec(value);
     if (!m) return NaN;
     const f: Record<string, string> = {};
-    fields.forEach((name, k) => (f[name] = m[k + 1]!));
+    fields.forEach((name, k) => {
+      f[name] = m[k + 1]!;
+    });
     const month = f.monthName !== undefined ? monthIndex(f.monthName) : Number(f.month) - 1;
     if (month === undefined) return NaN;
     const day = Number(f.day ?? 1);

@@ -59,6 +59,8 @@ export function ruleInfo(parsed: ParsedRule, findings: Finding[]): RuleInfo | nu
     id,
     name: d.name ?? null,
     title: d.title,
+    description: d.description?.trim() || null,
+    vi: d.vi ?? null,
     kind: parsed.kind,
     level: d.level ?? 'medium',
     layer: d.layer ?? 1,

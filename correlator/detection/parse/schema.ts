@@ -30,8 +30,19 @@ const Tests = z
   .object({ match: z.array(TestEvent).default([]), no_match: z.array(TestEvent).default([]) })
   .strict();
 
+/** Vietnamese wording of what a responder reads; the console shows it to users who chose Vietnamese. */
+const Vietnamese = z
+  .object({
+    title: z.string().min(1).max(256).optional(),
+    description: z.string().min(1).optional(),
+    runbook: z.string().min(1).optional(),
+  })
+  .strict();
+
 const Common = {
   title: z.string().min(1).max(256),
+  description: z.string().optional(),
+  vi: Vietnamese.optional(),
   id: z.string().min(1).optional(),
   name: z.string().min(1).optional(),
   status: z.enum(['stable', 'test', 'experimental', 'deprecated', 'unsupported']).optional(),

@@ -7,7 +7,7 @@ import { IncidentSink } from '../../sinks/incidents.ts';
 import { MemoryTelemetryLedger, observeEvent, observeHeartbeat } from '../telemetry.ts';
 import { operationsHarness } from '../test-support.ts';
 import { coverageAudit, type RegisteredServer } from './coverage.ts';
-import { AUDIT_RULES, applyFindings } from './findings.ts';
+import { AUDIT_RULES, applyFindings, summariseFindings, type AuditFinding } from './findings.ts';
 import { ruleHealthAudit } from './rule-health.ts';
 import { signatureAgeAudit } from './signature-age.ts';
 import { silentSourcesAudit } from './silent-sources.ts';
@@ -103,6 +103,24 @@ describe('layer-3 audits', () => {
     ]);
   });
 
+  it('summarises a run of silent sources as one finding listing its hosts; signature and rule findings stay one each', () => {
+    const f = (host: string | null, unit: string | null, securityLevel?: number): AuditFinding => ({
+      audit: 'silent-source',
+      group: { 'host.name': host ?? '-', problem: 'no-lines' },
+      host,
+      unit,
+      ...(securityLevel === undefined ? {} : { securityLevel }),
+      message: `${host}: silent`,
+    });
+    const [one, ...rest] = summariseFindings('silent-source', [f('web-02', 'VP UBND', 2), f('web-01', 'Sở Tài chính', 4), f('web-01', 'Sở Tài chính', 4), f(null, null)]);
+    expect(rest).toEqual([]);
+    expect(one).toMatchObject({ group: { 'canhgac.audit': 'silent-source' }, host: null, hosts: ['web-01', 'web-02'], unit: null, securityLevel: 4 });
+    expect(one!.message.split('\n')).toHaveLength(4);
+    expect(summariseFindings('silent-source', [])).toEqual([]);
+    const sig = [{ ...f('web-01', 'VP UBND'), audit: 'signature-age' as const }, { ...f('web-02', 'VP UBND'), audit: 'signature-age' as const }];
+    expect(summariseFindings('signature-age', sig)).toEqual(sig);
+  });
+
   it('signature age: old or never-updated signatures on servers whose antivirus speaks', () => {
     const ledger = new MemoryTelemetryLedger(at(0));
     const DAY = 24 * 60;
@@ -127,7 +145,7 @@ describe('layer-3 audits', () => {
 });
 
 describe('findings become layer-3 incidents', () => {
-  it('opens one incident per gap through the incident sink, records it, keeps it while the gap lasts, resolves it when data returns', async () => {
+  it('opens one incident per audit run listing its hosts, records it, adds hosts found later, resolves it when every gap is closed', async () => {
     const h = await operationsHarness('2026-11-20T00:20:00.000Z');
     const sink = new IncidentSink(h.store, h.producer, h.trail.incidentsTopic, DEFAULT_POLICY, createLogger('sink-test'), h.clock.now);
     const ledger = new MemoryTelemetryLedger(at(0));
@@ -137,29 +155,39 @@ describe('findings become layer-3 incidents', () => {
     ledger.sawEvent('ketoan.stc.tinh.gov.vn', 'antivirus', at(19));
     const run = () => applyFindings(h.trail, sink, 'coverage', coverageAudit(servers, ledger, h.clock.now(), 15 * MIN));
 
+    // Two gaps (firewall and antivirus of the portal): one incident, not two rows.
     const first = await run();
-    expect(first.opened).toHaveLength(2);
+    expect(first.findings).toHaveLength(2);
+    expect(first.opened).toHaveLength(1);
     const open = await h.store.searchIncidents({ rule: AUDIT_RULES.coverage.id });
-    expect(open.incidents.map((i) => [i.layer, i.severity, i.unit, i.group['log.type']]).sort()).toEqual([
-      [3, 'high', 'VP UBND', 'antivirus'],
-      [3, 'high', 'VP UBND', 'firewall'],
-    ]);
-    expect((await h.store.searchAudit({ action: 'audit.coverage' })).total).toBe(2);
-    expect(h.producer.changes(h.trail.incidentsTopic).map((c) => c.type)).toEqual(['created', 'created']);
+    expect(open.incidents.map((i) => [i.layer, i.severity, i.unit, i.host])).toEqual([[3, 'high', 'VP UBND', ['portal.tinh.gov.vn']]]);
+    expect((await h.store.searchAudit({ action: 'audit.coverage' })).total).toBe(1);
+    expect(h.producer.changes(h.trail.incidentsTopic).map((c) => c.type)).toEqual(['created']);
 
     h.clock.advance(MIN);
     expect(await run()).toMatchObject({ opened: [], resolved: [] });
-    expect((await h.store.searchIncidents({ rule: AUDIT_RULES.coverage.id })).total).toBe(2);
+    expect((await h.store.searchIncidents({ rule: AUDIT_RULES.coverage.id })).total).toBe(1);
 
+    // The accounting server falls silent later: the same incident now lists it too (an open incident's
+    // hosts only grow, like any incident's; the unit stays the one it opened with).
     ledger.sawEvent('portal.tinh.gov.vn', 'firewall', h.clock.now());
+    ledger.sawEvent('portal.tinh.gov.vn', 'antivirus', h.clock.now());
+    h.clock.advance(16 * MIN);
+    ledger.sawEvent('portal.tinh.gov.vn', 'firewall', h.clock.now());
+    ledger.sawEvent('portal.tinh.gov.vn', 'antivirus', h.clock.now());
+    const later = await run();
+    expect(later).toMatchObject({ opened: [], resolved: [] });
+    const grown = (await h.store.searchIncidents({ rule: AUDIT_RULES.coverage.id })).incidents;
+    expect(grown.map((i) => [i.status, i.host, i.unit])).toEqual([['new', ['ketoan.stc.tinh.gov.vn', 'portal.tinh.gov.vn'], 'VP UBND']]);
+
+    ledger.sawEvent('ketoan.stc.tinh.gov.vn', 'firewall', h.clock.now());
+    ledger.sawEvent('ketoan.stc.tinh.gov.vn', 'antivirus', h.clock.now());
     h.clock.advance(MIN);
-    const third = await run();
-    expect(third.resolved).toHaveLength(1);
-    const fw = (await h.store.getIncident(third.resolved[0]!))!;
-    expect(fw).toMatchObject({ status: 'resolved', group: { 'log.type': 'firewall' } });
-    expect(fw.timeline.at(-1)).toMatchObject({ actor: 'canhgac', action: 'resolve', note: 'coverage audit: no longer found' });
-    expect((await h.store.searchAudit({ incident_id: fw.id, action: 'resolve' })).total).toBe(1);
-    expect((await h.store.searchIncidents({ rule: AUDIT_RULES.coverage.id, status: 'new' })).incidents.map((i) => i.group['log.type'])).toEqual(['antivirus']);
+    const closed = await run();
+    expect(closed.resolved).toEqual([grown[0]!.id]);
+    const done = (await h.store.getIncident(grown[0]!.id))!;
+    expect(done.timeline.at(-1)).toMatchObject({ actor: 'canhgac', action: 'resolve', note: 'coverage audit: no longer found' });
+    expect((await h.store.searchAudit({ incident_id: done.id, action: 'resolve' })).total).toBe(1);
   });
 
   it('leaves hosts another instance owns alone', async () => {
@@ -168,6 +196,6 @@ describe('findings become layer-3 incidents', () => {
     const ledger = new MemoryTelemetryLedger(at(0));
     const out = await applyFindings(h.trail, sink, 'coverage', coverageAudit(servers, ledger, h.clock.now(), 15 * MIN), (host) => host === 'ketoan.stc.tinh.gov.vn');
     expect(out.findings.map((f) => f.host)).toEqual(['ketoan.stc.tinh.gov.vn', 'ketoan.stc.tinh.gov.vn']);
-    expect((await h.store.searchIncidents({ rule: AUDIT_RULES.coverage.id })).incidents.every((i) => i.host[0] === 'ketoan.stc.tinh.gov.vn')).toBe(true);
+    expect((await h.store.searchIncidents({ rule: AUDIT_RULES.coverage.id })).incidents.map((i) => i.host)).toEqual([['ketoan.stc.tinh.gov.vn']]);
   });
 });

@@ -52,6 +52,8 @@ export interface AuditFinding {
   audit: AuditName;
   group: Record<string, string>;
   host: string | null;
+  /** A run's summary lists every host it found (host is then null). */
+  hosts?: string[];
   unit: string | null;
   /** Raises the severity like any alert on that server (Decree 85/2016). */
   securityLevel?: number;
@@ -86,7 +88,7 @@ export function findingAlert(f: AuditFinding, at: Date): PendingAlert {
     group_key: groupKey,
     incident_id: '',
     severity: severityFor(rule.level, f.securityLevel),
-    host: f.host ? [f.host] : [],
+    host: f.hosts ?? (f.host ? [f.host] : []),
     unit: f.unit,
     drill: null,
     event_count: 1,
@@ -108,6 +110,31 @@ export interface AuditOutcome {
 const OPEN: Incident['status'][] = ['new', 'acknowledged'];
 
 /**
+ * Audits whose findings of one run come as one incident listing its hosts: nine silent sources after a
+ * restart are one thing to look at, not nine rows. The others (signatures, broken rules) stay one a finding.
+ */
+const SUMMARISED = new Set<AuditName>(['coverage', 'silent-source']);
+
+/** One run's findings as one: every host, the highest security level, one line per finding. */
+export function summariseFindings(audit: AuditName, findings: AuditFinding[]): AuditFinding[] {
+  if (!SUMMARISED.has(audit) || findings.length === 0) return findings;
+  const hosts = [...new Set(findings.flatMap((f) => (f.host ? [f.host] : [])))].sort();
+  const units = new Set(findings.map((f) => f.unit));
+  const levels = findings.flatMap((f) => (f.securityLevel === undefined ? [] : [f.securityLevel]));
+  return [
+    {
+      audit,
+      group: { 'canhgac.audit': audit },
+      host: null,
+      hosts,
+      unit: units.size === 1 ? [...units][0]! : null,
+      ...(levels.length ? { securityLevel: Math.max(...levels) } : {}),
+      message: findings.map((f) => f.message).join('\n'),
+    },
+  ];
+}
+
+/**
  * Applies one audit's findings: a finding without an open incident opens one (through the sink) and is
  * written to the audit trail; an open incident of the audit whose finding is gone resolves itself.
  * `owns` limits the run to what this instance sees (soc.raw is keyed by host; host-less findings are
@@ -117,16 +144,21 @@ export async function applyFindings(trail: Trail, sink: AlertSink, audit: AuditN
   const now = trail.now();
   const rule = AUDIT_RULES[audit];
   const mine = findings.filter((f) => owns(f.host));
+  const summary = summariseFindings(audit, mine);
   const { incidents } = await searchAll(trail.store, { rule: rule.id, status: OPEN, drill: 'none' });
-  const open = new Map(incidents.filter((i) => owns(i.host[0] ?? null)).map((i) => [i.group_key, i]));
+  const open = new Map(incidents.filter((i) => (SUMMARISED.has(audit) ? i.host.some((h) => owns(h)) || !i.host.length : owns(i.host[0] ?? null))).map((i) => [i.group_key, i]));
   const outcome: AuditOutcome = { audit, findings: mine, opened: [], resolved: [] };
 
-  const fresh = mine.filter((f) => !open.has(groupKeyOf(f.group)));
+  // A summary whose open incident lacks some of its hosts is written again: the incident gains them.
+  const fresh = summary.filter((f) => {
+    const known = open.get(groupKeyOf(f.group));
+    return !known || (f.hosts ?? []).some((h) => !known.host.includes(h));
+  });
   if (fresh.length) {
     const pending = fresh.map((f) => findingAlert(f, now));
     await sink.write(pending);
     for (const [k, p] of pending.entries()) {
-      outcome.opened.push(p.alert.incident_id);
+      if (!open.has(p.alert.group_key)) outcome.opened.push(p.alert.incident_id);
       await trail.store.appendAudit({
         id: auditId(`audit.${audit}`, p.alert.id),
         '@timestamp': now.toISOString(),
@@ -134,12 +166,12 @@ export async function applyFindings(trail: Trail, sink: AlertSink, audit: AuditN
         action: `audit.${audit}`,
         incident_id: p.alert.incident_id || null,
         source_ip: null,
-        after: { finding: fresh[k]!.message, group: fresh[k]!.group },
+        after: { finding: fresh[k]!.message, group: fresh[k]!.group, ...(fresh[k]!.hosts ? { hosts: fresh[k]!.hosts } : {}) },
       });
     }
   }
 
-  const current = new Set(mine.map((f) => groupKeyOf(f.group)));
+  const current = new Set(summary.map((f) => groupKeyOf(f.group)));
   for (const [key, incident] of open) {
     if (current.has(key)) continue;
     const after = await changeIncident(trail, incident.id, 'resolve', (cur) => {
