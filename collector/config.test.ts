@@ -59,7 +59,9 @@ describe('collector config', () => {
   });
 
   it('names file, line and field for a bad value deep in a source', () => {
-    const f = write('bad-port.yml', `kafka:
+    const f = write(
+      'bad-port.yml',
+      `kafka:
   brokers: [k:9092]
 collector:
   dataDir: /tmp/x
@@ -68,13 +70,16 @@ collector:
       name: fw
       protocol: udp
       listen: { host: 0.0.0.0, port: 70000 }
-`);
+`,
+    );
     const [first] = findings(f);
     expect(first).toMatch(new RegExp(`^${f.replace(/[.]/g, '\\.')}:9:\\d+: error: field collector\\.sources\\.0\\.listen\\.port: `));
   });
 
   it('rejects TLS without a certificate, unknown keys and bad sizes, each at its line', () => {
-    const f = write('many.yml', `kafka:
+    const f = write(
+      'many.yml',
+      `kafka:
   brokers: [k:9092]
 collector:
   dataDir: /tmp/x
@@ -88,7 +93,8 @@ collector:
       name: fw
       paths: [/var/log/*.log]
       strtAt: end
-`);
+`,
+    );
     const out = findings(f).join('\n');
     expect(out).toMatch(/many\.yml:5:\d+: error: field collector\.lineLimit: '12 parsecs' is not a size/);
     expect(out).toMatch(/many\.yml:\d+:\d+: error: field collector\.sources\.0\.tls: protocol tls needs tls\.cert and tls\.key/);
@@ -96,13 +102,16 @@ collector:
   });
 
   it('rejects duplicate source names at the second one', () => {
-    const f = write('dup.yml', `kafka: { brokers: [k:9092] }
+    const f = write(
+      'dup.yml',
+      `kafka: { brokers: [k:9092] }
 collector:
   dataDir: /tmp/x
   sources:
     - { type: file, name: a, paths: [/a] }
     - { type: file, name: a, paths: [/b] }
-`);
+`,
+    );
     expect(findings(f).join('\n')).toMatch(/dup\.yml:6:\d+: error: field collector\.sources\.1\.name: duplicate source name 'a' \(also sources\.0\)/);
   });
 

@@ -2,7 +2,19 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { BaseConfigSchema, KafkaConfigSchema, loadConfig } from '../shared/config.ts';
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1000, kib: 1024, m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3 };
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+};
 
 /** A byte count written as a number or as "512MiB", "64KiB", "1GB". */
 export const ByteSize = z.union([z.number(), z.string()], { error: 'a size such as 65536, 64KiB, 512MiB or 1GiB' }).transform((v, ctx) => {
@@ -57,7 +69,13 @@ export const SyslogSourceSchema = z
     /** TCP and TLS: a connection that sends nothing for this long is closed (what it sent is kept). */
     idleTimeoutSeconds: z.number().positive().max(86_400).default(300),
     /** UDP: the kernel's receive buffer (SO_RCVBUF; capped by net.core.rmem_max): what absorbs a burst while the collector is busy. */
-    receiveBufferBytes: ByteSize.default(4 * 1024 ** 2).pipe(z.number().int().min(4096).max(1024 ** 3)),
+    receiveBufferBytes: ByteSize.default(4 * 1024 ** 2).pipe(
+      z
+        .number()
+        .int()
+        .min(4096)
+        .max(1024 ** 3),
+    ),
     tls: z
       .object({
         cert: z.string().min(1),
@@ -81,7 +99,7 @@ const EventIds = z
   .transform((list, ctx) => {
     const ids = new Set<number>();
     for (const item of list) {
-      const [from, to] = typeof item === 'number' ? [item, item] : item.split('-').map((n) => Number(n.trim())) as [number, number];
+      const [from, to] = typeof item === 'number' ? [item, item] : (item.split('-').map((n) => Number(n.trim())) as [number, number]);
       if (from > to || to > 65535) {
         ctx.addIssue({ code: 'custom', message: `'${item}' is not a range of event ids (0-65535, low-high)` });
         return z.NEVER;
@@ -151,14 +169,24 @@ export const SourceSchema = z.discriminatedUnion('type', [FileSourceSchema, Sysl
 export const CollectorSectionSchema = z
   .object({
     /** Host identity in every envelope and the Kafka key; the machine's host name by default. */
-    host: z.string().min(1).max(255).default(() => hostname()),
+    host: z
+      .string()
+      .min(1)
+      .max(255)
+      .default(() => hostname()),
     unit: z.string().min(1).max(255).optional(),
     /** Tags every line as part of a drill exercise. */
     drill: z.string().min(1).max(128).optional(),
     /** Checkpoints and the spool live here. */
     dataDir: z.string().min(1),
     /** Longer lines (or syslog messages) are cut here and flagged `truncated`. */
-    lineLimit: ByteSize.default(65536).pipe(z.number().int().min(256).max(16 * 1024 * 1024)),
+    lineLimit: ByteSize.default(65536).pipe(
+      z
+        .number()
+        .int()
+        .min(256)
+        .max(16 * 1024 * 1024),
+    ),
     heartbeatSeconds: z.number().positive().max(86_400).default(60),
     /** How often file sources look for new data, rotations and new files. */
     pollMs: z.number().int().min(10).max(60_000).default(250),
@@ -196,7 +224,8 @@ export const CollectorSectionSchema = z
     const seen = new Map<string, number>();
     c.sources.forEach((s, i) => {
       const first = seen.get(s.name);
-      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `duplicate source name '${s.name}' (also sources.${first})` });
+      if (first !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `duplicate source name '${s.name}' (also sources.${first})` });
       else seen.set(s.name, i);
     });
   });

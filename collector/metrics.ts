@@ -23,18 +23,71 @@ export interface SourceStats {
 export class CollectorMetrics {
   readonly registry = new Registry();
   private readonly stats = new Map<string, SourceStats>();
-  private readonly readTotal = new Counter({ name: 'canhgac_collector_lines_read_total', help: 'Lines read from a source', labelNames: ['source'], registers: [this.registry] });
-  private readonly shippedTotal = new Counter({ name: 'canhgac_collector_lines_shipped_total', help: 'Lines acknowledged by Kafka', labelNames: ['source'], registers: [this.registry] });
-  private readonly spooledTotal = new Counter({ name: 'canhgac_collector_lines_spooled_total', help: 'Lines written to the on-disk spool', labelNames: ['source'], registers: [this.registry] });
-  private readonly droppedTotal = new Counter({ name: 'canhgac_collector_lines_dropped_total', help: 'Lines dropped because the spool was full (UDP only)', labelNames: ['source'], registers: [this.registry] });
-  private readonly truncatedTotal = new Counter({ name: 'canhgac_collector_lines_truncated_total', help: 'Lines cut at the line limit', labelNames: ['source'], registers: [this.registry] });
-  private readonly resentTotal = new Counter({ name: 'canhgac_collector_lines_resent_total', help: 'Lines sent again after a failed send (possible duplicates)', registers: [this.registry] });
-  private readonly refusedTotal = new Counter({ name: 'canhgac_collector_connections_refused_total', help: 'Syslog TCP/TLS connections refused, by limit (total, per_peer)', labelNames: ['source', 'reason'], registers: [this.registry] });
-  private readonly idleClosedTotal = new Counter({ name: 'canhgac_collector_connections_idle_closed_total', help: 'Syslog TCP/TLS connections closed after the idle timeout', labelNames: ['source'], registers: [this.registry] });
-  private readonly kernelDroppedTotal = new Counter({ name: 'canhgac_collector_udp_kernel_drops_total', help: "Datagrams the kernel dropped on a UDP source's socket (receive buffer full; /proc/net/udp drops)", labelNames: ['source'], registers: [this.registry] });
-  private readonly gapsTotal = new Counter({ name: 'canhgac_collector_winlog_gaps_total', help: 'Event log gaps a winlog source found (cleared log, record id gone back, records overwritten unread)', labelNames: ['source', 'channel'], registers: [this.registry] });
+  private readonly readTotal = new Counter({
+    name: 'canhgac_collector_lines_read_total',
+    help: 'Lines read from a source',
+    labelNames: ['source'],
+    registers: [this.registry],
+  });
+  private readonly shippedTotal = new Counter({
+    name: 'canhgac_collector_lines_shipped_total',
+    help: 'Lines acknowledged by Kafka',
+    labelNames: ['source'],
+    registers: [this.registry],
+  });
+  private readonly spooledTotal = new Counter({
+    name: 'canhgac_collector_lines_spooled_total',
+    help: 'Lines written to the on-disk spool',
+    labelNames: ['source'],
+    registers: [this.registry],
+  });
+  private readonly droppedTotal = new Counter({
+    name: 'canhgac_collector_lines_dropped_total',
+    help: 'Lines dropped because the spool was full (UDP only)',
+    labelNames: ['source'],
+    registers: [this.registry],
+  });
+  private readonly truncatedTotal = new Counter({
+    name: 'canhgac_collector_lines_truncated_total',
+    help: 'Lines cut at the line limit',
+    labelNames: ['source'],
+    registers: [this.registry],
+  });
+  private readonly resentTotal = new Counter({
+    name: 'canhgac_collector_lines_resent_total',
+    help: 'Lines sent again after a failed send (possible duplicates)',
+    registers: [this.registry],
+  });
+  private readonly refusedTotal = new Counter({
+    name: 'canhgac_collector_connections_refused_total',
+    help: 'Syslog TCP/TLS connections refused, by limit (total, per_peer)',
+    labelNames: ['source', 'reason'],
+    registers: [this.registry],
+  });
+  private readonly idleClosedTotal = new Counter({
+    name: 'canhgac_collector_connections_idle_closed_total',
+    help: 'Syslog TCP/TLS connections closed after the idle timeout',
+    labelNames: ['source'],
+    registers: [this.registry],
+  });
+  private readonly kernelDroppedTotal = new Counter({
+    name: 'canhgac_collector_udp_kernel_drops_total',
+    help: "Datagrams the kernel dropped on a UDP source's socket (receive buffer full; /proc/net/udp drops)",
+    labelNames: ['source'],
+    registers: [this.registry],
+  });
+  private readonly gapsTotal = new Counter({
+    name: 'canhgac_collector_winlog_gaps_total',
+    help: 'Event log gaps a winlog source found (cleared log, record id gone back, records overwritten unread)',
+    labelNames: ['source', 'channel'],
+    registers: [this.registry],
+  });
   /** The kernel's own count (since boot, every UDP socket of the network namespace), as /proc/net/snmp reads. */
-  readonly udpRcvbufErrors = new Gauge({ name: 'canhgac_collector_udp_rcvbuf_errors', help: 'Udp RcvbufErrors of /proc/net/snmp: datagrams dropped by the kernel on any UDP socket since boot', registers: [this.registry] });
+  readonly udpRcvbufErrors = new Gauge({
+    name: 'canhgac_collector_udp_rcvbuf_errors',
+    help: 'Udp RcvbufErrors of /proc/net/snmp: datagrams dropped by the kernel on any UDP socket since boot',
+    registers: [this.registry],
+  });
   readonly spoolBytes = new Gauge({ name: 'canhgac_collector_spool_bytes', help: 'Bytes waiting in the spool', registers: [this.registry] });
 
   source(name: string): SourceStats {

@@ -146,7 +146,18 @@ export async function buildConsole(opts: ConsoleOptions): Promise<ConsoleApp> {
   await app.register(rateLimit, { global: false });
   await app.register(websocket, { options: { maxPayload: 16 * 1024 } });
 
-  for (const routes of [loginRoutes, incidentRoutes, actionRoutes, userRoutes, handoverRoutes, ruleRoutes, healthRoutes, metricsRoutes, openapiRoutes, streamRoutes]) {
+  for (const routes of [
+    loginRoutes,
+    incidentRoutes,
+    actionRoutes,
+    userRoutes,
+    handoverRoutes,
+    ruleRoutes,
+    healthRoutes,
+    metricsRoutes,
+    openapiRoutes,
+    streamRoutes,
+  ]) {
     await app.register(routes, { ctx });
   }
   await app.register(fastifyStatic, {

@@ -10,7 +10,10 @@ export const ConsoleSectionSchema = z
     /** The users file `canhgac users` manages (relative paths are relative to the config file). */
     usersFile: z.string().min(1).default('users.json'),
     /** Serve HTTPS (and Secure cookies) with this certificate and key, both PEM files. */
-    tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
+    tls: z
+      .object({ cert: z.string().min(1), key: z.string().min(1) })
+      .strict()
+      .optional(),
     /** Secure cookies although the console speaks plain HTTP: a TLS proxy terminates in front. */
     behindTlsProxy: z.boolean().default(false),
     /**
@@ -38,7 +41,12 @@ export const ConsoleSectionSchema = z
       })
       .strict()
       .prefault({}),
-    sessionTtlMinutes: z.number().int().min(5).max(7 * 24 * 60).default(12 * 60),
+    sessionTtlMinutes: z
+      .number()
+      .int()
+      .min(5)
+      .max(7 * 24 * 60)
+      .default(12 * 60),
     loginAttemptsPerMinute: z.number().int().min(1).max(1000).default(10),
     /** Overrides kafka.topicPrefix for the incidents topic. */
     topicPrefix: z.string().optional(),

@@ -49,7 +49,11 @@ describe('console hardening (real Elasticsearch, in-memory bus)', () => {
       }
     }
     // Upgrades accepted in the same instant may pass the pre-upgrade check; the extra ones are closed at once.
-    await waitFor(() => c.ctx.hub.clientCount <= 8 && open.filter((w) => w.readyState === WebSocket.OPEN).length === c.ctx.hub.clientCount, 5000, 'sockets capped');
+    await waitFor(
+      () => c.ctx.hub.clientCount <= 8 && open.filter((w) => w.readyState === WebSocket.OPEN).length === c.ctx.hub.clientCount,
+      5000,
+      'sockets capped',
+    );
     expect(c.ctx.hub.clientCount).toBe(8);
     expect(refused.length).toBeGreaterThan(2900);
     expect(new Set(refused)).toEqual(new Set([429]));
@@ -92,7 +96,13 @@ describe('console hardening (real Elasticsearch, in-memory bus)', () => {
 
   it('X-Forwarded-For counts only from a listed proxy', async () => {
     const login = (remoteAddress: string, forwarded: string) =>
-      c.app.inject({ method: 'POST', url: '/api/login', remoteAddress, headers: { 'x-forwarded-for': forwarded }, payload: { username: 'nobody-xff', password: 'wrong password' } });
+      c.app.inject({
+        method: 'POST',
+        url: '/api/login',
+        remoteAddress,
+        headers: { 'x-forwarded-for': forwarded },
+        payload: { username: 'nobody-xff', password: 'wrong password' },
+      });
     await login('127.0.0.9', '198.51.100.7');
     await login('10.0.0.1', '198.51.100.8');
     await c.store.client.indices.refresh({ index: `${c.prefix}-audit-*` });
@@ -106,7 +116,13 @@ describe('console hardening (real Elasticsearch, in-memory bus)', () => {
     try {
       const codes = [];
       for (let i = 0; i < 6; i++) {
-        const res = await limited.app.inject({ method: 'POST', url: '/api/login', remoteAddress: '127.0.0.9', headers: { 'x-forwarded-for': `198.51.100.${i}` }, payload: { username: 'nobody-xff', password: 'x' } });
+        const res = await limited.app.inject({
+          method: 'POST',
+          url: '/api/login',
+          remoteAddress: '127.0.0.9',
+          headers: { 'x-forwarded-for': `198.51.100.${i}` },
+          payload: { username: 'nobody-xff', password: 'x' },
+        });
         codes.push(res.statusCode);
       }
       expect(codes).toEqual([401, 401, 401, 429, 429, 429]);
@@ -118,7 +134,12 @@ describe('console hardening (real Elasticsearch, in-memory bus)', () => {
   it('400 wrong admin passwords from rotating addresses: locked (429), the right password too while locked', async () => {
     const codes = new Map<number, number>();
     for (let i = 0; i < 400; i++) {
-      const res = await c.app.inject({ method: 'POST', url: '/api/login', remoteAddress: `127.0.${i >> 8}.${i & 255}`, payload: { username: 'adam', password: `guess-${i}` } });
+      const res = await c.app.inject({
+        method: 'POST',
+        url: '/api/login',
+        remoteAddress: `127.0.${i >> 8}.${i & 255}`,
+        payload: { username: 'adam', password: `guess-${i}` },
+      });
       codes.set(res.statusCode, (codes.get(res.statusCode) ?? 0) + 1);
     }
     expect(codes.get(401)).toBe(5);
@@ -129,7 +150,9 @@ describe('console hardening (real Elasticsearch, in-memory bus)', () => {
     expect(right.json().error).toBe('locked');
     // Attempts sent all at once do not slip under the limit while their hashes are computed.
     const burst = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => c.app.inject({ method: 'POST', url: '/api/login', remoteAddress: `127.1.0.${i}`, payload: { username: 'nobody-burst', password: `burst-${i}` } })),
+      Array.from({ length: 50 }, (_, i) =>
+        c.app.inject({ method: 'POST', url: '/api/login', remoteAddress: `127.1.0.${i}`, payload: { username: 'nobody-burst', password: `burst-${i}` } }),
+      ),
     );
     expect(burst.filter((r) => r.statusCode === 401)).toHaveLength(5);
     // Another account is not locked by adam's.
@@ -156,7 +179,10 @@ describe('console hardening (real Elasticsearch, in-memory bus)', () => {
     const me = (cookie: string) => c.app.inject({ url: '/api/me', headers: { cookie } });
     expect((await me(before)).statusCode).toBe(200);
     const newHash = await hashPassword('a brand new password');
-    writeUsers(file, readUsers(file).map((u) => (u.username === 'tam' ? { ...u, hash: newHash } : u)));
+    writeUsers(
+      file,
+      readUsers(file).map((u) => (u.username === 'tam' ? { ...u, hash: newHash } : u)),
+    );
     expect((await me(before)).statusCode).toBe(401);
     expect(await closed).toBe(1008);
     expect(await counter(c, 'wsDropped', 'revoked')).toBe(1);
@@ -165,7 +191,10 @@ describe('console hardening (real Elasticsearch, in-memory bus)', () => {
     const cookie = `canhgac_session=${again.cookies.find((k) => k.name === 'canhgac_session')!.value}`;
     expect((await me(cookie)).statusCode).toBe(200);
     // Removed, then added again as an admin with the same password: the old viewer session must not become an admin one.
-    writeUsers(file, readUsers(file).filter((u) => u.username !== 'tam'));
+    writeUsers(
+      file,
+      readUsers(file).filter((u) => u.username !== 'tam'),
+    );
     writeUsers(file, [...readUsers(file), { username: 'tam', role: 'admin', hash: newHash, created_at: new Date(Date.now() + 1000).toISOString() }]);
     expect((await me(cookie)).statusCode).toBe(401);
     expect((await c.app.inject({ url: '/api/rules', headers: { cookie } })).statusCode).toBe(401);
@@ -173,16 +202,36 @@ describe('console hardening (real Elasticsearch, in-memory bus)', () => {
 
   it('logout and actions refuse form posts and foreign origins (CSRF); the session survives them', async () => {
     const cookie = await c.login('rosa');
-    const form = await c.app.inject({ method: 'POST', url: '/api/logout', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: '' });
+    const form = await c.app.inject({
+      method: 'POST',
+      url: '/api/logout',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: '',
+    });
     expect(form.statusCode).toBe(415);
-    const plain = await c.app.inject({ method: 'POST', url: '/api/incidents/x/actions', headers: { cookie, 'content-type': 'text/plain' }, payload: '{"action":"acknowledge"}' });
+    const plain = await c.app.inject({
+      method: 'POST',
+      url: '/api/incidents/x/actions',
+      headers: { cookie, 'content-type': 'text/plain' },
+      payload: '{"action":"acknowledge"}',
+    });
     expect(plain.statusCode).toBe(415);
     const bare = await c.app.inject({ method: 'POST', url: '/api/logout', headers: { cookie } });
     expect(bare.statusCode).toBe(415);
-    const foreign = await c.app.inject({ method: 'POST', url: '/api/logout', headers: { cookie, origin: 'https://intranet.example.gov.vn', host: 'soc.example.gov.vn' }, payload: {} });
+    const foreign = await c.app.inject({
+      method: 'POST',
+      url: '/api/logout',
+      headers: { cookie, origin: 'https://intranet.example.gov.vn', host: 'soc.example.gov.vn' },
+      payload: {},
+    });
     expect(foreign.statusCode).toBe(403);
     expect((await c.app.inject({ url: '/api/me', headers: { cookie } })).statusCode).toBe(200);
-    const own = await c.app.inject({ method: 'POST', url: '/api/logout', headers: { cookie, origin: 'http://soc.example.gov.vn', host: 'soc.example.gov.vn' }, payload: {} });
+    const own = await c.app.inject({
+      method: 'POST',
+      url: '/api/logout',
+      headers: { cookie, origin: 'http://soc.example.gov.vn', host: 'soc.example.gov.vn' },
+      payload: {},
+    });
     expect(own.statusCode).toBe(200);
     expect((await c.app.inject({ url: '/api/me', headers: { cookie } })).statusCode).toBe(401);
   });

@@ -37,7 +37,15 @@ const CLOSED = new Set(['resolved', 'false_positive']);
  */
 export function applyAction(incident: Incident, action: Action, actor: string, at: Date): Incident {
   const reason = 'reason' in action ? action.reason : undefined;
-  const entry = (from: unknown, to: unknown): TimelineEntry => ({ at: at.toISOString(), actor, action: action.action, note: action.note, ...(reason ? { reason } : {}), from, to });
+  const entry = (from: unknown, to: unknown): TimelineEntry => ({
+    at: at.toISOString(),
+    actor,
+    action: action.action,
+    note: action.note,
+    ...(reason ? { reason } : {}),
+    from,
+    to,
+  });
   if (CLOSED.has(incident.status) && action.action !== 'comment') throw new ActionRefused(`the incident is ${incident.status}; only comments are taken`);
   switch (action.action) {
     case 'acknowledge':
@@ -55,7 +63,10 @@ export function applyAction(incident: Incident, action: Action, actor: string, a
         layer: incident.layer + 1,
         status: 'new',
         assignee: null,
-        timeline: [...incident.timeline, entry({ layer: incident.layer, status: incident.status, assignee: incident.assignee }, { layer: incident.layer + 1, status: 'new' })],
+        timeline: [
+          ...incident.timeline,
+          entry({ layer: incident.layer, status: incident.status, assignee: incident.assignee }, { layer: incident.layer + 1, status: 'new' }),
+        ],
       };
     case 'resolve':
     case 'false_positive': {

@@ -46,7 +46,21 @@ describe('console routes (real Elasticsearch, in-memory bus)', () => {
   it('lists its routes in the OpenAPI description', async () => {
     const res = await c.app.inject({ url: '/api/openapi.json', headers: { cookie: cookies.vera } });
     const paths = Object.keys(res.json().paths);
-    expect(paths).toEqual(expect.arrayContaining(['/api/login', '/api/incidents', '/api/incidents/{id}', '/api/incidents/{id}/actions', '/api/incidents/actions', '/api/users', '/api/handover', '/api/rules', '/api/rules/texts', '/api/health', '/metrics']));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/api/login',
+        '/api/incidents',
+        '/api/incidents/{id}',
+        '/api/incidents/{id}/actions',
+        '/api/incidents/actions',
+        '/api/users',
+        '/api/handover',
+        '/api/rules',
+        '/api/rules/texts',
+        '/api/health',
+        '/metrics',
+      ]),
+    );
     expect(res.json().paths['/api/incidents/{id}/actions'].post.requestBody).toBeDefined();
   });
 
@@ -78,7 +92,12 @@ describe('console routes (real Elasticsearch, in-memory bus)', () => {
     expect(await bad('GET', '/api/incidents?page=500&size=500')).toMatchObject({ field: 'querystring.page' });
     expect(await bad('GET', '/api/alerts/histogram?minutes=99999')).toMatchObject({ field: 'querystring.minutes' });
     expect(await bad('GET', '/ws?since=nonsense')).toMatchObject({ field: 'querystring.since' });
-    const notJson = await c.app.inject({ method: 'POST', url: '/api/incidents/route-inc-1/actions', payload: '{"action":', headers: { cookie: cookies.rosa, 'content-type': 'application/json' } });
+    const notJson = await c.app.inject({
+      method: 'POST',
+      url: '/api/incidents/route-inc-1/actions',
+      payload: '{"action":',
+      headers: { cookie: cookies.rosa, 'content-type': 'application/json' },
+    });
     expect(notJson.statusCode).toBe(400);
   });
 
@@ -123,14 +142,30 @@ describe('console routes (real Elasticsearch, in-memory bus)', () => {
     expect((await act({ action: 'resolve', reason: 'host reimaged' })).json().incident.status).toBe('resolved');
     expect((await act({ action: 'escalate', reason: 'again' })).statusCode).toBe(409);
     expect((await act({ action: 'comment', note: 'closing note' })).statusCode).toBe(200);
-    expect((await c.app.inject({ method: 'POST', url: '/api/incidents/nope/actions', payload: { action: 'resolve', reason: 'x' }, headers: { cookie: cookies.rosa } })).statusCode).toBe(404);
+    expect(
+      (
+        await c.app.inject({
+          method: 'POST',
+          url: '/api/incidents/nope/actions',
+          payload: { action: 'resolve', reason: 'x' },
+          headers: { cookie: cookies.rosa },
+        })
+      ).statusCode,
+    ).toBe(404);
 
     await c.store.client.indices.refresh({ index: `${c.prefix}-audit-*` });
     const audit = await c.store.searchAudit({ incident_id: 'route-act-1' });
     expect(audit.entries.map((e) => e.action).sort()).toEqual(['acknowledge', 'assign', 'comment', 'escalate', 'resolve']);
-    expect(audit.entries.find((e) => e.action === 'resolve')!.after).toMatchObject({ timeline: expect.arrayContaining([expect.objectContaining({ reason: 'host reimaged' })]) });
+    expect(audit.entries.find((e) => e.action === 'resolve')!.after).toMatchObject({
+      timeline: expect.arrayContaining([expect.objectContaining({ reason: 'host reimaged' })]),
+    });
     const ackEntry = audit.entries.find((e) => e.action === 'acknowledge')!;
-    expect(ackEntry).toMatchObject({ actor: 'rosa', source_ip: '127.0.0.1', before: { status: 'new', version: 1 }, after: { status: 'acknowledged', version: 2 } });
+    expect(ackEntry).toMatchObject({
+      actor: 'rosa',
+      source_ip: '127.0.0.1',
+      before: { status: 'new', version: 1 },
+      after: { status: 'acknowledged', version: 2 },
+    });
     const logins = await c.store.searchAudit({ action: 'login_failed' });
     expect(logins.total).toBeGreaterThanOrEqual(1);
     await new Promise((r) => setTimeout(r, 50));
@@ -151,7 +186,12 @@ describe('console routes (real Elasticsearch, in-memory bus)', () => {
     expect(unknown.json()).toMatchObject({ error: 'unknown_assignee', field: 'body.assignee' });
     expect((await c.store.getIncident('route-reason-1'))!.assignee).toBeNull();
     const users = await c.app.inject({ url: '/api/users', headers: { cookie: cookies.rosa } });
-    expect(users.json().users).toEqual(expect.arrayContaining([{ username: 'rosa', role: 'responder' }, { username: 'vera', role: 'viewer' }]));
+    expect(users.json().users).toEqual(
+      expect.arrayContaining([
+        { username: 'rosa', role: 'responder' },
+        { username: 'vera', role: 'viewer' },
+      ]),
+    );
     expect(JSON.stringify(users.json())).not.toMatch(/scrypt/);
   });
 
@@ -177,7 +217,14 @@ describe('console routes (real Elasticsearch, in-memory bus)', () => {
     await c.store.upsertIncidents(
       [
         incidentFixture({ id: 'route-shift-late', first_seen: past, last_seen: past, ack_due: past, status: 'new' }),
-        incidentFixture({ id: 'route-shift-old', first_seen: '2026-01-01T00:00:00.000Z', last_seen: '2026-01-01T00:10:00.000Z', status: 'acknowledged', ack_due: null, report_due: null }),
+        incidentFixture({
+          id: 'route-shift-old',
+          first_seen: '2026-01-01T00:00:00.000Z',
+          last_seen: '2026-01-01T00:10:00.000Z',
+          status: 'acknowledged',
+          ack_due: null,
+          report_due: null,
+        }),
       ],
       { refresh: true },
     );
@@ -206,7 +253,10 @@ describe('console routes (real Elasticsearch, in-memory bus)', () => {
   it('a user removed from the users file loses the session at once; logout ends it', async () => {
     const before = await c.app.inject({ url: '/api/me', headers: { cookie: cookies.gone } });
     expect(before.statusCode).toBe(200);
-    writeUsers(file, readUsers(file).filter((u) => u.username !== 'gone'));
+    writeUsers(
+      file,
+      readUsers(file).filter((u) => u.username !== 'gone'),
+    );
     expect((await c.app.inject({ url: '/api/me', headers: { cookie: cookies.gone } })).statusCode).toBe(401);
     const mine = await c.login('vera');
     expect((await c.app.inject({ method: 'POST', url: '/api/logout', payload: {}, headers: { cookie: mine } })).statusCode).toBe(200);
@@ -226,7 +276,8 @@ describe('console login limits and cookies', () => {
     try {
       await c.app.ready();
       const codes = [];
-      for (let i = 0; i < 5; i++) codes.push((await c.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'rosa', password: i === 0 ? PASSWORD : 'x' } })).statusCode);
+      for (let i = 0; i < 5; i++)
+        codes.push((await c.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'rosa', password: i === 0 ? PASSWORD : 'x' } })).statusCode);
       expect(codes).toEqual([200, 401, 401, 429, 429]);
       const ok = await c.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'rosa', password: PASSWORD }, remoteAddress: '10.9.9.9' });
       expect(String(ok.headers['set-cookie'])).toMatch(/Secure/);

@@ -18,7 +18,17 @@ export function rulesFromFolder(dir: string): RulesProvider {
       .map((info) => {
         const own = byFile.get(info.file) ?? [];
         const state = own.some((f) => f.severity === 'error') ? 'error' : own.length ? 'warning' : 'ok';
-        return { id: info.id, title: info.title, description: info.description, runbook: info.response.runbook, vi: info.vi, level: info.level, layer: info.layer, file: display(info.file), lint: { state, findings: own.map((f) => formatFinding({ ...f, file: display(f.file) })) } } as RuleSummary;
+        return {
+          id: info.id,
+          title: info.title,
+          description: info.description,
+          runbook: info.response.runbook,
+          vi: info.vi,
+          level: info.level,
+          layer: info.layer,
+          file: display(info.file),
+          lint: { state, findings: own.map((f) => formatFinding({ ...f, file: display(f.file) })) },
+        } as RuleSummary;
       })
       .sort((a, b) => a.file.localeCompare(b.file) || a.id.localeCompare(b.id));
     const loadedFiles = new Set(infos.map((i) => i.file));

@@ -28,14 +28,18 @@ export const CorrelatorSectionSchema = z
     /** What one rule may cost: file size, estimated matching cost, time per event (see rules/README.md). */
     ruleLimits: RuleLimitsSchema.prefault({}),
     /** Optional Prometheus endpoint (`GET /metrics`) on 127.0.0.1 unless host says otherwise. */
-    metrics: z.object({ port: z.number().int().min(0).max(65535), host: z.string().default('127.0.0.1') }).strict().optional(),
+    metrics: z
+      .object({ port: z.number().int().min(0).max(65535), host: z.string().default('127.0.0.1') })
+      .strict()
+      .optional(),
     /** Winlogbeat/Filebeat Kafka outputs to read (plain ECS JSON): each document becomes a soc.raw envelope. */
     beats: z
       .array(BeatsInputSchema)
       .default([])
       .superRefine((beats, ctx) => {
         beats.forEach((b, i) => {
-          if (beats.findIndex((x) => x.name === b.name) !== i) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate beats input name '${b.name}'` });
+          if (beats.findIndex((x) => x.name === b.name) !== i)
+            ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate beats input name '${b.name}'` });
         });
       }),
   })

@@ -28,7 +28,15 @@ async function watchIncidents(b: Backend): Promise<{ changes: { at: number; chan
 
 /** The console on the backend, and one logged-in WebSocket client recording what it receives. */
 async function consoleClient(b: Backend) {
-  const { app } = await buildConsole({ store: b.store, bus: b.bus, incidentsTopic: b.topics.incidents, usersFile: await usersFile(), rules: async () => sampleRules, log, loginAttemptsPerMinute: 1000 });
+  const { app } = await buildConsole({
+    store: b.store,
+    bus: b.bus,
+    incidentsTopic: b.topics.incidents,
+    usersFile: await usersFile(),
+    rules: async () => sampleRules,
+    log,
+    loginAttemptsPerMinute: 1000,
+  });
   cleanups.push(() => app.close());
   const url = (await app.listen({ host: '127.0.0.1', port: 0 })).replace('http', 'ws');
   const res = await app.inject({ method: 'POST', url: '/api/login', payload: { username: 'rosa', password: PASSWORD } });
@@ -92,7 +100,10 @@ describe.each(backends('early'))('early firing on %s', (_name, open) => {
     const crossings = lines.filter((l) => l.crossing);
     const upToCrossing = lines.filter((l) => !l.crossing && l.t < crossings.find((x) => x.scenario === l.scenario)!.t);
     const producer = await b.bus.producer();
-    await producer.send(b.topics.raw, upToCrossing.map((l) => l.message));
+    await producer.send(
+      b.topics.raw,
+      upToCrossing.map((l) => l.message),
+    );
     await new Promise((r) => setTimeout(r, 1500));
     for (const crossing of crossings) {
       const rule = EARLY_RULE[crossing.scenario];
@@ -101,7 +112,9 @@ describe.each(backends('early'))('early firing on %s', (_name, open) => {
       const sent = Date.now();
       await producer.send(b.topics.raw, [crossing.message]);
       const onTopic = await until(`${crossing.scenario} on soc.incidents`, 10_000, async () => watched.changes.find((w) => created(w.change)));
-      const onConsole = await until(`${crossing.scenario} on the console`, 10_000, async () => ws.messages.find((m) => m.msg.type === 'change' && created(m.msg.change)));
+      const onConsole = await until(`${crossing.scenario} on the console`, 10_000, async () =>
+        ws.messages.find((m) => m.msg.type === 'change' && created(m.msg.change)),
+      );
       expect(onTopic.at - sent).toBeLessThan(5000);
       expect(onConsole.at - sent).toBeLessThan(5000);
       // Raised early: the watermark is minutes away from passing these events.
@@ -116,47 +129,56 @@ describe.each(backends('early'))('early firing on %s', (_name, open) => {
   // x1, ahead of) the wall clock. The lateness is 30 s here so that the ordered evaluation settles in
   // seconds; the shuffle stays within it (3 s of jitter, one line held back 25 s).
   const LATENESS = 30_000;
-  const runs = [
-    { name: 'in order x10', speed: 10, shuffle: false },
-    ...[1, 10, 100].map((speed) => ({ name: `shuffled x${speed}`, speed, shuffle: true })),
-  ];
-  it.each(runs)('ends with the ordered run\'s documents ($name); retracts only the early alert the shuffle made wrong, visibly', async ({ name, speed, shuffle }) => {
-    const lines = earlyScenario(Math.floor(Date.now() / 1000) * 1000, uniqueName('replay'));
-    const referenced = referenceRun(lines.map((l) => l.message), { rules: [EARLY_RULES], allowedLatenessMs: LATENESS, quietMs: LATENESS + 10_000 });
-    const b = await open();
-    cleanups.push(() => b.close());
-    const c = correlatorFor(b.bus, b.store, b.topics, uniqueName('g'), { rules: [EARLY_RULES], allowedLatenessMs: LATENESS, log });
-    await c.start();
-    cleanups.push(() => c.stop());
-    const ws = await consoleClient(b);
-    const arrivals = shuffle ? earlyScenarioShuffled(lines, speed, 3000, true) : lines.map((line) => ({ line, at: line.t }));
-    await replay(b, arrivals, speed);
-    const reference = await referenced;
-    expect(reference.incidents).toHaveLength(4);
-    const { summary, marked } = await settled(b, reference, 120_000);
-    expect(summary, name).toEqual(reference);
-    expect(marked.provisional, name).toEqual([]);
-    const wrong = shuffle ? 1 : 0;
-    // The held-back line moves the brute force's window end, not its start: the right alert has the
-    // early one's id and replaces its document in place, so no document stays marked retracted; the
-    // incident the early alert raised (named after its end) is withdrawn.
-    expect(marked.retracted, name).toEqual([]);
-    expect(marked.withdrawn, name).toHaveLength(wrong);
-    expect(await countOf(c.metrics.earlyAlerts, 'retracted'), name).toBe(wrong);
-    expect(await countOf(c.metrics.earlyAlerts, 'raised'), name).toBe(4 + wrong);
-    if (!wrong) return;
-    const withdrawn = (await b.store.getIncident(marked.withdrawn[0]!))!;
-    expect(withdrawn.rule.id, name).toBe(EARLY_RULE.brute);
-    // The console was told: the incident it showed is withdrawn.
-    await until('the withdrawal on the console', 10_000, async () => (ws.messages.some((m) => m.msg.change?.incident.id === withdrawn.id && m.msg.change?.incident.withdrawn) ? true : undefined));
-  }, 240_000);
+  const runs = [{ name: 'in order x10', speed: 10, shuffle: false }, ...[1, 10, 100].map((speed) => ({ name: `shuffled x${speed}`, speed, shuffle: true }))];
+  it.each(runs)(
+    "ends with the ordered run's documents ($name); retracts only the early alert the shuffle made wrong, visibly",
+    async ({ name, speed, shuffle }) => {
+      const lines = earlyScenario(Math.floor(Date.now() / 1000) * 1000, uniqueName('replay'));
+      const referenced = referenceRun(
+        lines.map((l) => l.message),
+        { rules: [EARLY_RULES], allowedLatenessMs: LATENESS, quietMs: LATENESS + 10_000 },
+      );
+      const b = await open();
+      cleanups.push(() => b.close());
+      const c = correlatorFor(b.bus, b.store, b.topics, uniqueName('g'), { rules: [EARLY_RULES], allowedLatenessMs: LATENESS, log });
+      await c.start();
+      cleanups.push(() => c.stop());
+      const ws = await consoleClient(b);
+      const arrivals = shuffle ? earlyScenarioShuffled(lines, speed, 3000, true) : lines.map((line) => ({ line, at: line.t }));
+      await replay(b, arrivals, speed);
+      const reference = await referenced;
+      expect(reference.incidents).toHaveLength(4);
+      const { summary, marked } = await settled(b, reference, 120_000);
+      expect(summary, name).toEqual(reference);
+      expect(marked.provisional, name).toEqual([]);
+      const wrong = shuffle ? 1 : 0;
+      // The held-back line moves the brute force's window end, not its start: the right alert has the
+      // early one's id and replaces its document in place, so no document stays marked retracted; the
+      // incident the early alert raised (named after its end) is withdrawn.
+      expect(marked.retracted, name).toEqual([]);
+      expect(marked.withdrawn, name).toHaveLength(wrong);
+      expect(await countOf(c.metrics.earlyAlerts, 'retracted'), name).toBe(wrong);
+      expect(await countOf(c.metrics.earlyAlerts, 'raised'), name).toBe(4 + wrong);
+      if (!wrong) return;
+      const withdrawn = (await b.store.getIncident(marked.withdrawn[0]!))!;
+      expect(withdrawn.rule.id, name).toBe(EARLY_RULE.brute);
+      // The console was told: the incident it showed is withdrawn.
+      await until('the withdrawal on the console', 10_000, async () =>
+        ws.messages.some((m) => m.msg.change?.incident.id === withdrawn.id && m.msg.change?.incident.withdrawn) ? true : undefined,
+      );
+    },
+    240_000,
+  );
 });
 
 describe('several correlators with rebalances (Kafka + Elasticsearch)', () => {
-  it('three instances, one stopped and one added mid-scenario, end with the single instance\'s documents and no late event', async () => {
+  it("three instances, one stopped and one added mid-scenario, end with the single instance's documents and no late event", async () => {
     const LATENESS = 30_000;
     const lines = earlyScenario(Math.floor(Date.now() / 1000) * 1000, uniqueName('multi'));
-    const referenced = referenceRun(lines.map((l) => l.message), { rules: [EARLY_RULES], allowedLatenessMs: LATENESS, quietMs: LATENESS + 10_000 });
+    const referenced = referenceRun(
+      lines.map((l) => l.message),
+      { rules: [EARLY_RULES], allowedLatenessMs: LATENESS, quietMs: LATENESS + 10_000 },
+    );
     const [, open] = backends('multi').find(([name]) => name.startsWith('Kafka'))!;
     const b = await open();
     cleanups.push(() => b.close());

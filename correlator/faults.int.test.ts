@@ -51,7 +51,13 @@ describe('correlator under faults (real Kafka and Elasticsearch)', () => {
     const producer = await bus.producer();
     await producer.send(topics.raw, messages);
     await producer.close();
-    const config = correlatorConfig({ brokers: kafkaBrokers(), topicPrefix: `${prefix}.`, esUrl: elasticsearchUrl(), indexPrefix: prefix, groupId: uniqueName('g') });
+    const config = correlatorConfig({
+      brokers: kafkaBrokers(),
+      topicPrefix: `${prefix}.`,
+      esUrl: elasticsearchUrl(),
+      indexPrefix: prefix,
+      groupId: uniqueName('g'),
+    });
     const es = testElasticsearch();
     const store = new ElasticsearchIncidentStore({ client: es, indexPrefix: prefix });
     cleanups.push(() => es.indices.delete({ index: `${prefix}-*`, ignore_unavailable: true, allow_no_indices: true }));
@@ -120,7 +126,9 @@ describe('correlator under faults (real Kafka and Elasticsearch)', () => {
     const store = new ElasticsearchIncidentStore({ client: es, indexPrefix: prefix });
     const topics = topicNames(`${prefix}.`);
     const groupId = uniqueName('g');
-    const instances = [0, 1].map((i) => correlatorFor(new KafkaBus({ brokers: kafkaBrokers(), clientId: `two-${i}`, topicPrefix: '', ssl: false }, log), store, topics, groupId));
+    const instances = [0, 1].map((i) =>
+      correlatorFor(new KafkaBus({ brokers: kafkaBrokers(), clientId: `two-${i}`, topicPrefix: '', ssl: false }, log), store, topics, groupId),
+    );
     const owned = new Set<string>();
     for (const c of instances) {
       await c.start();

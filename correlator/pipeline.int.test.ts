@@ -38,9 +38,24 @@ describe.each(backends('pipe'))('correlator pipeline over %s', (_name, make) => 
     await backend.settle();
     const incidents = (await backend.store.searchIncidents({ size: 50 })).incidents;
     expect(page.total).toBe(3);
-    expect(sortSummaries(incidents.map((i) => ({ rule: i.rule.id, group: i.group, alert_count: i.alert_count, severity: i.severity, layer: i.layer, first_seen: i.first_seen, last_seen: i.last_seen, report_due: i.report_due !== null })))).toEqual(sortSummaries(EXPECTED_INCIDENTS));
+    expect(
+      sortSummaries(
+        incidents.map((i) => ({
+          rule: i.rule.id,
+          group: i.group,
+          alert_count: i.alert_count,
+          severity: i.severity,
+          layer: i.layer,
+          first_seen: i.first_seen,
+          last_seen: i.last_seen,
+          report_due: i.report_due !== null,
+        })),
+      ),
+    ).toEqual(sortSummaries(EXPECTED_INCIDENTS));
     const alerts = (await Promise.all(incidents.map((i) => backend.store.alertsOf(i.id)))).flat();
-    expect(sortSummaries(alerts.map((a) => ({ rule: a.rule.id, group: a.group, event_count: a.event_count, window: a.window })))).toEqual(sortSummaries(EXPECTED_ALERTS));
+    expect(sortSummaries(alerts.map((a) => ({ rule: a.rule.id, group: a.group, event_count: a.event_count, window: a.window })))).toEqual(
+      sortSummaries(EXPECTED_ALERTS),
+    );
     for (const a of alerts) expect(a.events.length).toBeGreaterThan(0);
 
     const metrics = await correlator.metrics.registry.getMetricsAsJSON();
@@ -57,7 +72,9 @@ describe.each(backends('pipe'))('correlator pipeline over %s', (_name, make) => 
     expect(value('canhgac_correlator_rule_matches_total', { rule: '5b0c3f7e-2d0a-4f57-8d7c-0c1e2f3a4b01' })).toBe(9);
     expect(value('canhgac_correlator_incidents_total', { change: 'created' })).toBe(3);
     const sinkTimes = metrics.find((m) => m.name === 'canhgac_correlator_sink_seconds')!.values;
-    expect(sinkTimes.find((v) => (v as { metricName?: string }).metricName === 'canhgac_correlator_sink_seconds_count' && v.labels.sink === 'incidents')?.value).toBeGreaterThan(0);
+    expect(
+      sinkTimes.find((v) => (v as { metricName?: string }).metricName === 'canhgac_correlator_sink_seconds_count' && v.labels.sink === 'incidents')?.value,
+    ).toBeGreaterThan(0);
     expect(value('canhgac_correlator_consumer_lag', { topic: backend.topics.raw, partition: '0' })).toBe(0);
     expect(metrics.find((m) => m.name === 'canhgac_correlator_consumer_lag')?.values).toHaveLength(6);
 

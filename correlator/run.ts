@@ -66,8 +66,15 @@ export async function startCorrelatorService(cfg: CorrelatorConfig, shared?: Cor
   for (const f of decoderWatcher.findings) if (f.severity === 'error') log.error({ finding: formatFinding(f) }, 'decoder error; the decoder is left out');
   log.info({ rules: watcher.ruleset.size, folder: c.rules }, 'rules loaded');
   const rules = () => watcher.ruleset;
-  const { bus, store, topics } = shared ?? { bus: new KafkaBus(cfg.kafka!, log), store: ElasticsearchIncidentStore.fromConfig(cfg.elasticsearch!), topics: topicNames(cfg.kafka!.topicPrefix) };
-  const ledger = new MemoryTelemetryLedger(new Date(), canonicalHost(() => watcher.ruleset.context.assets));
+  const { bus, store, topics } = shared ?? {
+    bus: new KafkaBus(cfg.kafka!, log),
+    store: ElasticsearchIncidentStore.fromConfig(cfg.elasticsearch!),
+    topics: topicNames(cfg.kafka!.topicPrefix),
+  };
+  const ledger = new MemoryTelemetryLedger(
+    new Date(),
+    canonicalHost(() => watcher.ruleset.context.assets),
+  );
   const correlator = new Correlator({
     ledger,
     bus,
@@ -108,7 +115,10 @@ export async function startCorrelatorService(cfg: CorrelatorConfig, shared?: Cor
     const registry = correlator.metrics.registry;
     metricsServer = createServer((req, res) => {
       if (req.url !== '/metrics') return void res.writeHead(404).end();
-      registry.metrics().then((body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body), () => res.writeHead(500).end());
+      registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+        () => res.writeHead(500).end(),
+      );
     });
     await new Promise<void>((resolve) => metricsServer!.listen(c.metrics!.port, c.metrics!.host, resolve));
   }

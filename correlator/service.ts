@@ -87,7 +87,13 @@ export class Correlator {
       metrics: this.metrics,
       log: log.child({ stage: 'correlate' }),
     });
-    const correlate = await bus.consumer({ groupId: `${this.o.groupId}.correlate`, topics: [topics.correlate], fromBeginning: true, concurrency: PARTITIONS_AT_ONCE, onAssigned: (owned) => stage.reset(owned) });
+    const correlate = await bus.consumer({
+      groupId: `${this.o.groupId}.correlate`,
+      topics: [topics.correlate],
+      fromBeginning: true,
+      concurrency: PARTITIONS_AT_ONCE,
+      onAssigned: (owned) => stage.reset(owned),
+    });
     this.consumers.push(correlate);
     await correlate.run((batch) => stage.handle(batch));
 
@@ -104,20 +110,38 @@ export class Correlator {
       metrics: this.metrics,
       log: log.child({ stage: 'raw' }),
     });
-    const raw = await bus.consumer({ groupId: this.o.groupId, topics: [topics.raw], fromBeginning: true, concurrency: PARTITIONS_AT_ONCE, onAssigned: (owned) => rawStage.assigned(owned) });
+    const raw = await bus.consumer({
+      groupId: this.o.groupId,
+      topics: [topics.raw],
+      fromBeginning: true,
+      concurrency: PARTITIONS_AT_ONCE,
+      onAssigned: (owned) => rawStage.assigned(owned),
+    });
     this.consumers.push(raw);
     await raw.run((batch) => rawStage.handle(batch, raw));
     for (const input of this.o.beats ?? []) {
       const beats = new BeatsStage(input, { producer, topics, assets: this.o.assets, log: log.child({ input: input.name }) });
-      const consumer = await bus.consumer({ groupId: `${this.o.groupId}.beats.${input.name}`, topics: [input.topic], fromBeginning: true, concurrency: PARTITIONS_AT_ONCE });
+      const consumer = await bus.consumer({
+        groupId: `${this.o.groupId}.beats.${input.name}`,
+        topics: [input.topic],
+        fromBeginning: true,
+        concurrency: PARTITIONS_AT_ONCE,
+      });
       this.consumers.push(consumer);
       await consumer.run((batch) => beats.handle(batch));
     }
-    this.metrics.lagSources.splice(0, Infinity, { topic: topics.raw, committed: (tp) => raw.committed(tp), endOffsets: (t) => raw.endOffsets(t) }, { topic: topics.correlate, committed: (tp) => correlate.committed(tp), endOffsets: (t) => correlate.endOffsets(t) });
+    this.metrics.lagSources.splice(
+      0,
+      Infinity,
+      { topic: topics.raw, committed: (tp) => raw.committed(tp), endOffsets: (t) => raw.endOffsets(t) },
+      { topic: topics.correlate, committed: (tp) => correlate.committed(tp), endOffsets: (t) => correlate.endOffsets(t) },
+    );
     const clock = this.o.clock ?? (() => new Date());
     const tickMs = this.o.tickMs ?? 2000;
     this.timer = setInterval(() => {
-      Promise.all([rawStage.reportProgress(raw), stage.tick(clock().getTime(), tickMs)]).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'flatline check failed; next tick retries'));
+      Promise.all([rawStage.reportProgress(raw), stage.tick(clock().getTime(), tickMs)]).catch((err: unknown) =>
+        log.warn({ err: (err as Error).message }, 'flatline check failed; next tick retries'),
+      );
     }, tickMs);
     this.timer.unref();
     log.info({ groupId: this.o.groupId, raw: topics.raw, correlate: topics.correlate }, 'correlator started');

@@ -23,7 +23,10 @@ interface Service {
   secrets?: string[];
   command?: string[];
 }
-const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service>; secrets: Record<string, { file: string }> };
+const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+  secrets: Record<string, { file: string }>;
+};
 const services = compose.services;
 const components = { collector: CollectorConfigSchema, correlator: CorrelatorConfigSchema, console: ConsoleConfigSchema } as const;
 
@@ -82,11 +85,16 @@ describe('docker-compose.yml', () => {
     const dir = mkdtempSync(join(tmpdir(), 'canhgac-deploy-'));
     copyFileSync(join(root, 'deploy', 'make-pki.sh'), join(dir, 'make-pki.sh'));
     execFileSync('bash', [join(dir, 'make-pki.sh')], { stdio: 'ignore' });
-    const mounted = Object.values(services).flatMap((s) => (s.volumes ?? []).filter((v) => v.startsWith('./deploy/pki/')).map((v) => v.split(':')[0]!.replace('./deploy/', '')));
+    const mounted = Object.values(services).flatMap((s) =>
+      (s.volumes ?? []).filter((v) => v.startsWith('./deploy/pki/')).map((v) => v.split(':')[0]!.replace('./deploy/', '')),
+    );
     const secretFiles = Object.values(compose.secrets).map((s) => s.file.replace('./deploy/', ''));
     for (const f of [...mounted, ...secretFiles]) expect(existsSync(join(dir, f)), f).toBe(true);
     const ca = new X509Certificate(readFileSync(join(dir, 'pki', 'ca.pem')));
-    for (const [name, host] of [['kafka', 'kafka'], ['elasticsearch', 'elasticsearch']]) {
+    for (const [name, host] of [
+      ['kafka', 'kafka'],
+      ['elasticsearch', 'elasticsearch'],
+    ]) {
       const cert = new X509Certificate(readFileSync(join(dir, 'pki', `${name}.pem`)));
       expect(cert.checkHost(host!)).toBe(host);
       expect(cert.verify(ca.publicKey)).toBe(true);

@@ -37,7 +37,8 @@ export const KafkaTlsSchema = z
   })
   .strict()
   .superRefine((t, ctx) => {
-    if ((t.cert === undefined) !== (t.key === undefined)) ctx.addIssue({ code: 'custom', path: [t.cert === undefined ? 'cert' : 'key'], message: 'a client certificate needs both cert and key' });
+    if ((t.cert === undefined) !== (t.key === undefined))
+      ctx.addIssue({ code: 'custom', path: [t.cert === undefined ? 'cert' : 'key'], message: 'a client certificate needs both cert and key' });
     oneOf('passphrase', 'passphraseFile')(t, ctx);
   });
 
@@ -50,7 +51,8 @@ export const KafkaSaslSchema = z
   })
   .strict()
   .superRefine((s, ctx) => {
-    if (s.password === undefined && s.passwordFile === undefined) ctx.addIssue({ code: 'custom', path: ['password'], message: 'give password (e.g. "${KAFKA_PASSWORD}") or passwordFile' });
+    if (s.password === undefined && s.passwordFile === undefined)
+      ctx.addIssue({ code: 'custom', path: ['password'], message: 'give password (e.g. "${KAFKA_PASSWORD}") or passwordFile' });
     oneOf('password', 'passwordFile')(s, ctx);
   });
 
@@ -81,8 +83,10 @@ export const ElasticsearchTlsSchema = z
   })
   .strict()
   .superRefine((t, ctx) => {
-    if (t.ca !== undefined && t.caFingerprint !== undefined) ctx.addIssue({ code: 'custom', path: ['caFingerprint'], message: 'give ca or caFingerprint, not both' });
-    if ((t.cert === undefined) !== (t.key === undefined)) ctx.addIssue({ code: 'custom', path: [t.cert === undefined ? 'cert' : 'key'], message: 'a client certificate needs both cert and key' });
+    if (t.ca !== undefined && t.caFingerprint !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['caFingerprint'], message: 'give ca or caFingerprint, not both' });
+    if ((t.cert === undefined) !== (t.key === undefined))
+      ctx.addIssue({ code: 'custom', path: [t.cert === undefined ? 'cert' : 'key'], message: 'a client certificate needs both cert and key' });
   });
 
 /** Primary shards and replicas of one index family; replicas default to one where a second node exists. */
@@ -96,7 +100,10 @@ const IndexShapeSchema = z
 export const ElasticsearchConfigSchema = z
   .object({
     url: z.url(),
-    indexPrefix: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, - and _').default('canhgac'),
+    indexPrefix: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, - and _')
+      .default('canhgac'),
     username: z.string().optional(),
     password: z.string().optional(),
     passwordFile: PemPath.optional(),
@@ -123,7 +130,8 @@ export const ElasticsearchConfigSchema = z
     oneOf('apiKey', 'apiKeyFile')(e, ctx);
     const key = e.apiKey !== undefined || e.apiKeyFile !== undefined;
     if (key && e.username !== undefined) ctx.addIssue({ code: 'custom', path: ['apiKey'], message: 'give an API key or username and password, not both' });
-    if ((e.password !== undefined || e.passwordFile !== undefined) && e.username === undefined) ctx.addIssue({ code: 'custom', path: ['username'], message: 'a password needs a username' });
+    if ((e.password !== undefined || e.passwordFile !== undefined) && e.username === undefined)
+      ctx.addIssue({ code: 'custom', path: ['username'], message: 'a password needs a username' });
   });
 
 export const BaseConfigSchema = z
@@ -131,7 +139,10 @@ export const BaseConfigSchema = z
     kafka: KafkaConfigSchema.optional(),
     elasticsearch: ElasticsearchConfigSchema.optional(),
     timezone: z.string().default('Asia/Ho_Chi_Minh'),
-    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().default({ level: 'info' }),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .default({ level: 'info' }),
   })
   .strict();
 
@@ -146,7 +157,9 @@ type Env = Record<string, string | undefined>;
 export function applyEnvOverrides(data: Record<string, unknown>, env: Env): Record<string, unknown> {
   const out = { ...data };
   if (env.KAFKA_BROKERS) {
-    const brokers = env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean);
+    const brokers = env.KAFKA_BROKERS.split(',')
+      .map((b) => b.trim())
+      .filter(Boolean);
     out.kafka = { ...(isRecord(out.kafka) ? out.kafka : {}), brokers };
   }
   if (env.ELASTICSEARCH_URL) {
@@ -162,7 +175,11 @@ const ENV_REFERENCE = /\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
  * Replaces `${NAME}` in every string value with the environment variable, so that passwords and keys
  * stay out of the file. An unset variable is an error at its path rather than an empty password.
  */
-export function substituteEnv(data: unknown, env: Env, path: (string | number)[] = []): { data: unknown; unset: { path: (string | number)[]; name: string }[] } {
+export function substituteEnv(
+  data: unknown,
+  env: Env,
+  path: (string | number)[] = [],
+): { data: unknown; unset: { path: (string | number)[]; name: string }[] } {
   const unset: { path: (string | number)[]; name: string }[] = [];
   const walk = (v: unknown, at: (string | number)[]): unknown => {
     if (typeof v === 'string') {
@@ -204,7 +221,12 @@ export function loadConfig<S extends z.ZodType>(file: string, schema: S, env: En
   const substituted = substituteEnv(raw, env);
   if (substituted.unset.length) {
     throw new ConfigError(
-      substituted.unset.map((u) => ({ file, ...positionOf(source, u.path), severity: 'error' as const, message: `field ${u.path.join('.')}: environment variable ${u.name} is not set` })),
+      substituted.unset.map((u) => ({
+        file,
+        ...positionOf(source, u.path),
+        severity: 'error' as const,
+        message: `field ${u.path.join('.')}: environment variable ${u.name} is not set`,
+      })),
     );
   }
   const parsed = schema.safeParse(applyEnvOverrides(substituted.data as Record<string, unknown>, env));

@@ -18,14 +18,17 @@ export function readSettingFile(field: string, file: string): Buffer {
     return readFileSync(file);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory' : (e.code ?? e.message);
+    const why =
+      e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory' : (e.code ?? e.message);
     throw new ConnectionSettingsError(`${field}: cannot read ${file}: ${why}`);
   }
 }
 
 /** A secret kept in a file (a Docker or Kubernetes secret): the file's text without its final newline. */
 export function readSecretFile(field: string, file: string): string {
-  const text = readSettingFile(field, file).toString('utf8').replace(/\r?\n$/, '');
+  const text = readSettingFile(field, file)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
   if (!text) throw new ConnectionSettingsError(`${field}: ${file} is empty`);
   return text;
 }
@@ -47,8 +50,14 @@ export function readCertificates(field: string, file: string, now = new Date()):
     } catch (err) {
       throw new ConnectionSettingsError(`${field}: ${file} holds a certificate that cannot be parsed (${(err as Error).message})`);
     }
-    if (new Date(cert.validTo) < now) throw new ConnectionSettingsError(`${field}: the certificate in ${file} (${cert.subject.replace(/\n/g, ', ')}) expired on ${new Date(cert.validTo).toISOString()}`);
-    if (new Date(cert.validFrom) > now) throw new ConnectionSettingsError(`${field}: the certificate in ${file} (${cert.subject.replace(/\n/g, ', ')}) is not valid before ${new Date(cert.validFrom).toISOString()}`);
+    if (new Date(cert.validTo) < now)
+      throw new ConnectionSettingsError(
+        `${field}: the certificate in ${file} (${cert.subject.replace(/\n/g, ', ')}) expired on ${new Date(cert.validTo).toISOString()}`,
+      );
+    if (new Date(cert.validFrom) > now)
+      throw new ConnectionSettingsError(
+        `${field}: the certificate in ${file} (${cert.subject.replace(/\n/g, ', ')}) is not valid before ${new Date(cert.validFrom).toISOString()}`,
+      );
   }
   return pem;
 }
@@ -61,7 +70,9 @@ export function readPrivateKey(field: string, file: string, passphrase?: string)
   try {
     createPrivateKey({ key: pem, passphrase });
   } catch (err) {
-    throw new ConnectionSettingsError(`${field}: ${file}: ${encrypted ? 'the passphrase does not open the key' : `not a PEM private key (${(err as Error).message})`}`);
+    throw new ConnectionSettingsError(
+      `${field}: ${file}: ${encrypted ? 'the passphrase does not open the key' : `not a PEM private key (${(err as Error).message})`}`,
+    );
   }
   return pem;
 }

@@ -35,7 +35,10 @@ function errorOf(fn: () => unknown): string {
 
 describe('connection settings in the config file', () => {
   it('takes ${ENV} references in values, and $${ as a literal', () => {
-    const f = file('env.yml', 'kafka:\n  brokers: ["${BROKER}:9093"]\n  clientId: "a$${b}"\n  sasl:\n    mechanism: scram-sha-512\n    username: collector\n    password: "${KAFKA_PASSWORD}"\n');
+    const f = file(
+      'env.yml',
+      'kafka:\n  brokers: ["${BROKER}:9093"]\n  clientId: "a$${b}"\n  sasl:\n    mechanism: scram-sha-512\n    username: collector\n    password: "${KAFKA_PASSWORD}"\n',
+    );
     const cfg = loadConfig(f, BaseConfigSchema, { BROKER: 'kafka-1', KAFKA_PASSWORD: 's3cret' });
     expect(cfg.kafka?.brokers).toEqual(['kafka-1:9093']);
     expect(cfg.kafka?.clientId).toBe('a${b}');
@@ -73,7 +76,9 @@ describe('connection settings in the config file', () => {
   });
 
   it('needs a password or a password file for SASL', () => {
-    expect(KafkaConfigSchema.safeParse({ brokers: ['k:1'], sasl: { mechanism: 'plain', username: 'u' } }).error?.issues[0]?.message).toMatch(/password.*passwordFile/);
+    expect(KafkaConfigSchema.safeParse({ brokers: ['k:1'], sasl: { mechanism: 'plain', username: 'u' } }).error?.issues[0]?.message).toMatch(
+      /password.*passwordFile/,
+    );
   });
 
   it('sets shards and replicas per index family, one shard and 0-1 replicas unless given', () => {
@@ -94,7 +99,13 @@ describe('Kafka client options', () => {
         sasl: { mechanism: 'scram-sha-512', username: 'collector', passwordFile: pass },
       }),
     );
-    expect(opts.ssl).toMatchObject({ ca: readFileSync(pki.ca, 'utf8'), cert: readFileSync(pki.clientCert, 'utf8'), passphrase: pki.keyPassphrase, servername: 'kafka.example', rejectUnauthorized: true });
+    expect(opts.ssl).toMatchObject({
+      ca: readFileSync(pki.ca, 'utf8'),
+      cert: readFileSync(pki.clientCert, 'utf8'),
+      passphrase: pki.keyPassphrase,
+      servername: 'kafka.example',
+      rejectUnauthorized: true,
+    });
     expect(opts.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'collector', password: 'from-a-file' });
   });
 
@@ -106,11 +117,19 @@ describe('Kafka client options', () => {
     const kafka = (tls: object) => () => kafkaClientOptions(KafkaConfigSchema.parse({ brokers: ['k:9093'], tls }));
     expect(errorOf(kafka({ ca: join(dir, 'missing.pem') }))).toBe(`kafka.tls.ca: cannot read ${join(dir, 'missing.pem')}: no such file`);
     expect(errorOf(kafka({ ca: pki.clientKey }))).toBe(`kafka.tls.ca: ${pki.clientKey} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
-    expect(errorOf(kafka({ ca: pki.expiredServerCert }))).toMatch(new RegExp(`^kafka\\.tls\\.ca: the certificate in ${pki.expiredServerCert} \\(CN=localhost\\) expired on \\d{4}-02-01`));
-    expect(errorOf(kafka({ cert: pki.clientCert, key: pki.encryptedClientKey }))).toBe(`kafka.tls.key: ${pki.encryptedClientKey}: the key is encrypted and no passphrase is given`);
-    expect(errorOf(kafka({ cert: pki.clientCert, key: pki.encryptedClientKey, passphrase: 'wrong-phrase' }))).toBe(`kafka.tls.key: ${pki.encryptedClientKey}: the passphrase does not open the key`);
+    expect(errorOf(kafka({ ca: pki.expiredServerCert }))).toMatch(
+      new RegExp(`^kafka\\.tls\\.ca: the certificate in ${pki.expiredServerCert} \\(CN=localhost\\) expired on \\d{4}-02-01`),
+    );
+    expect(errorOf(kafka({ cert: pki.clientCert, key: pki.encryptedClientKey }))).toBe(
+      `kafka.tls.key: ${pki.encryptedClientKey}: the key is encrypted and no passphrase is given`,
+    );
+    expect(errorOf(kafka({ cert: pki.clientCert, key: pki.encryptedClientKey, passphrase: 'wrong-phrase' }))).toBe(
+      `kafka.tls.key: ${pki.encryptedClientKey}: the passphrase does not open the key`,
+    );
     const empty = file('empty-pass', '\n');
-    const msg = errorOf(() => kafkaClientOptions(KafkaConfigSchema.parse({ brokers: ['k:1'], sasl: { mechanism: 'plain', username: 'u', passwordFile: empty } })));
+    const msg = errorOf(() =>
+      kafkaClientOptions(KafkaConfigSchema.parse({ brokers: ['k:1'], sasl: { mechanism: 'plain', username: 'u', passwordFile: empty } })),
+    );
     expect(msg).toBe(`kafka.sasl.passwordFile: ${empty} is empty`);
     expect(() => kafka({ ca: join(dir, 'missing.pem') })()).toThrowError(ConnectionSettingsError);
   });
@@ -119,14 +138,19 @@ describe('Kafka client options', () => {
 describe('Elasticsearch client options', () => {
   it('reads an API key file, the CA and a client certificate', () => {
     const key = file('es-key', 'aWQ6a2V5\n');
-    const opts = elasticsearchClientOptions(ElasticsearchConfigSchema.parse({ url: 'https://es:9200', apiKeyFile: key, tls: { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey } }));
+    const opts = elasticsearchClientOptions(
+      ElasticsearchConfigSchema.parse({ url: 'https://es:9200', apiKeyFile: key, tls: { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey } }),
+    );
     expect(opts.auth).toEqual({ apiKey: 'aWQ6a2V5' });
     expect(opts.tls).toMatchObject({ ca: readFileSync(pki.ca, 'utf8'), cert: readFileSync(pki.clientCert, 'utf8'), key: readFileSync(pki.clientKey, 'utf8') });
   });
 
   it('takes the password from a file, and a user in the URL out of the URL', () => {
     const pw = file('es-pass', 'pw-from-file');
-    expect(elasticsearchClientOptions(ElasticsearchConfigSchema.parse({ url: 'https://es:9200', username: 'correlator', passwordFile: pw })).auth).toEqual({ username: 'correlator', password: 'pw-from-file' });
+    expect(elasticsearchClientOptions(ElasticsearchConfigSchema.parse({ url: 'https://es:9200', username: 'correlator', passwordFile: pw })).auth).toEqual({
+      username: 'correlator',
+      password: 'pw-from-file',
+    });
     const inUrl = elasticsearchClientOptions(ElasticsearchConfigSchema.parse({ url: 'https://elastic:p%40ss@es:9200' }));
     expect(inUrl.node).toBe('https://es:9200');
     expect(inUrl.auth).toEqual({ username: 'elastic', password: 'p@ss' });
@@ -134,7 +158,9 @@ describe('Elasticsearch client options', () => {
 
   it('normalises a CA fingerprint to the colon form', () => {
     const hex = 'ab'.repeat(32);
-    expect(elasticsearchClientOptions(ElasticsearchConfigSchema.parse({ url: 'https://es:9200', tls: { caFingerprint: hex } })).caFingerprint).toBe(Array(32).fill('AB').join(':'));
+    expect(elasticsearchClientOptions(ElasticsearchConfigSchema.parse({ url: 'https://es:9200', tls: { caFingerprint: hex } })).caFingerprint).toBe(
+      Array(32).fill('AB').join(':'),
+    );
   });
 
   it('names the field and the file that cannot be used', () => {
@@ -150,8 +176,16 @@ describe('Elasticsearch client options', () => {
 describe('connection errors', () => {
   it('name the cluster without the credentials of its URL, and the setting to check', () => {
     const cfg = ElasticsearchConfigSchema.parse({ url: 'https://elastic:hunter2-secret@es.dc.example:9200' });
-    const refused = new errors.ResponseError({ body: { error: { type: 'security_exception' } }, statusCode: 401, headers: {}, warnings: [], meta: {} as never });
-    expect(describeElasticsearchError(refused, cfg)).toBe('elasticsearch https://es.dc.example:9200: authentication failed (401); check elasticsearch.username and password');
+    const refused = new errors.ResponseError({
+      body: { error: { type: 'security_exception' } },
+      statusCode: 401,
+      headers: {},
+      warnings: [],
+      meta: {} as never,
+    });
+    expect(describeElasticsearchError(refused, cfg)).toBe(
+      'elasticsearch https://es.dc.example:9200: authentication failed (401); check elasticsearch.username and password',
+    );
     const down = new errors.ConnectionError('connect ECONNREFUSED 10.0.0.9:9200');
     expect(describeElasticsearchError(down, cfg)).toBe('elasticsearch https://es.dc.example:9200: connect ECONNREFUSED 10.0.0.9:9200');
     const key = ElasticsearchConfigSchema.parse({ url: 'https://es:9200', apiKey: 'c2VjcmV0LWtleQ==' });
@@ -160,14 +194,21 @@ describe('connection errors', () => {
 
   it('say which SASL user was refused, never the password', () => {
     const cfg = KafkaConfigSchema.parse({ brokers: ['k:9094'], sasl: { mechanism: 'scram-sha-256', username: 'correlator', password: 'p4ss-secret' } });
-    const err = Object.assign(new Error('SASL SCRAM SHA256 authentication failed: wrong password p4ss-secret'), { name: 'KafkaJSSASLAuthenticationError', broker: 'k:9094' });
+    const err = Object.assign(new Error('SASL SCRAM SHA256 authentication failed: wrong password p4ss-secret'), {
+      name: 'KafkaJSSASLAuthenticationError',
+      broker: 'k:9094',
+    });
     expect(describeKafkaError(err, cfg)).toBe('kafka k:9094: SASL scram-sha-256 authentication failed for user correlator; check kafka.sasl.password');
   });
 
-  it('read a TLS failure from its code or from OpenSSL\'s text', () => {
+  it("read a TLS failure from its code or from OpenSSL's text", () => {
     const cfg = KafkaConfigSchema.parse({ brokers: ['k:9093'], tls: {} });
     const alert = new Error('Connection error: 408D:error:0A000412:SSL routines:ssl3_read_bytes:ssl/tls alert bad certificate:SSL alert number 42');
-    expect(describeKafkaError(Object.assign(alert, { broker: 'k:9093' }), cfg)).toBe('kafka k:9093: TLS failed: it requires a client certificate and none was sent (ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE); check kafka.tls.cert and kafka.tls.key');
-    expect(describeKafkaError(Object.assign(new Error('x'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }), cfg)).toBe('kafka k:9093: TLS failed: its certificate does not name this host (ERR_TLS_CERT_ALTNAME_INVALID); check kafka.tls.servername or the broker addresses');
+    expect(describeKafkaError(Object.assign(alert, { broker: 'k:9093' }), cfg)).toBe(
+      'kafka k:9093: TLS failed: it requires a client certificate and none was sent (ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE); check kafka.tls.cert and kafka.tls.key',
+    );
+    expect(describeKafkaError(Object.assign(new Error('x'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }), cfg)).toBe(
+      'kafka k:9093: TLS failed: its certificate does not name this host (ERR_TLS_CERT_ALTNAME_INVALID); check kafka.tls.servername or the broker addresses',
+    );
   });
 });

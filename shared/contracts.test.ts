@@ -51,7 +51,12 @@ describe('configuration', () => {
   it('reports YAML syntax errors with a position and rejects alias bombs', () => {
     expect(() => loadConfig(configFile('kafka: [\n'), BaseConfigSchema, {})).toThrowError(/canhgac\.yml:\d+:\d+: error:/);
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]'];
-    for (let i = 1; i < 9; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    for (let i = 1; i < 9; i++)
+      bomb.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(', ')}]`,
+      );
     const schema = z.record(z.string(), z.unknown());
     expect(() => loadConfig(configFile(bomb.join('\n')), schema, {})).toThrowError(/alias/i);
   });
@@ -83,7 +88,9 @@ describe('normalized event', () => {
     expect(ok.success).toBe(true);
     expect(NormalizedEventSchema.safeParse({ '@timestamp': '2026-11-26T01:02:03Z', event: { kind: 'pipeline_error', original: 'x' } }).success).toBe(false);
     expect(NormalizedEventSchema.safeParse({ '@timestamp': 'yesterday', event: { kind: 'event', original: 'x' } }).success).toBe(false);
-    expect(NormalizedEventSchema.safeParse({ '@timestamp': '2026-11-26T01:02:03Z', event: { kind: 'event', original: 'x' }, source: { port: 70000 } }).success).toBe(false);
+    expect(
+      NormalizedEventSchema.safeParse({ '@timestamp': '2026-11-26T01:02:03Z', event: { kind: 'event', original: 'x' }, source: { port: 70000 } }).success,
+    ).toBe(false);
   });
 
   it('reads dotted paths from nested and flat events', () => {
@@ -97,6 +104,12 @@ describe('normalized event', () => {
 
 describe('topics', () => {
   it('prefixes every topic of the data flow', () => {
-    expect(topicNames('t1.')).toEqual({ raw: 't1.soc.raw', correlate: 't1.soc.correlate', incidents: 't1.soc.incidents', national: 't1.soc.national', dlq: 't1.soc.dlq' });
+    expect(topicNames('t1.')).toEqual({
+      raw: 't1.soc.raw',
+      correlate: 't1.soc.correlate',
+      incidents: 't1.soc.incidents',
+      national: 't1.soc.national',
+      dlq: 't1.soc.dlq',
+    });
   });
 });

@@ -12,7 +12,10 @@ export const HeartbeatSchema = z.object({
   gaps: z.number().int().nonnegative().optional(),
   gapChannels: z.array(z.string().max(255)).max(64).optional(),
   /** Coverage log types the source carries whether or not it read an event (winlog sources). */
-  logTypes: z.array(z.enum(['firewall', 'antivirus'])).max(2).optional(),
+  logTypes: z
+    .array(z.enum(['firewall', 'antivirus']))
+    .max(2)
+    .optional(),
   lastLineAt: z.iso.datetime().nullable().default(null),
   spoolBytes: z.number().int().nonnegative().optional(),
 });

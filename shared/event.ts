@@ -28,17 +28,14 @@ export const NormalizedEventSchema = z
         code: z.string().optional(),
       })
       .loose(),
-    host: z.object({ name: z.string().optional(), ip: z.union([Ip, z.array(Ip)]).optional() }).loose().optional(),
-    observer: z
-      .object({ vendor: z.string().optional(), product: z.string().optional(), type: z.string().optional() })
+    host: z
+      .object({ name: z.string().optional(), ip: z.union([Ip, z.array(Ip)]).optional() })
       .loose()
       .optional(),
+    observer: z.object({ vendor: z.string().optional(), product: z.string().optional(), type: z.string().optional() }).loose().optional(),
     source: Endpoint.optional(),
     destination: Endpoint.optional(),
-    network: z
-      .object({ transport: z.string().optional(), direction: z.string().optional() })
-      .loose()
-      .optional(),
+    network: z.object({ transport: z.string().optional(), direction: z.string().optional() }).loose().optional(),
     rule: z.object({ name: z.string().optional() }).loose().optional(),
     file: z
       .object({
@@ -48,7 +45,10 @@ export const NormalizedEventSchema = z
       })
       .loose()
       .optional(),
-    threat: z.object({ software: z.object({ name: StrOrList.optional() }).loose().optional() }).loose().optional(),
+    threat: z
+      .object({ software: z.object({ name: StrOrList.optional() }).loose().optional() })
+      .loose()
+      .optional(),
     user: z.object({ name: z.string().optional(), domain: z.string().optional() }).loose().optional(),
     labels: z.object({ unit: z.string().optional(), drill: z.string().optional() }).loose().optional(),
     error: z.object({ message: z.string() }).loose().optional(),

@@ -26,7 +26,8 @@ const TLS_FAILURES: Record<string, string> = {
 /** Which settings to look at for each kind of failure, so the message points at the config. */
 function hint(code: string, section: string): string {
   if (code.startsWith('ERR_SSL_') && code.includes('ALERT')) return `check ${section}.tls.cert and ${section}.tls.key`;
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return section === 'kafka' ? 'check kafka.tls.servername or the broker addresses' : 'check the host in elasticsearch.url';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return section === 'kafka' ? 'check kafka.tls.servername or the broker addresses' : 'check the host in elasticsearch.url';
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') return 'check the port, or turn TLS off for it';
   return section === 'kafka' ? 'check kafka.tls.ca' : 'check elasticsearch.tls.ca or elasticsearch.tls.caFingerprint';
 }
@@ -49,13 +50,23 @@ const TLS_MESSAGES: [RegExp, string][] = [
 ];
 
 /** Alerts a server sends when it wants a client certificate; with none configured, that is what they mean. */
-const CLIENT_CERTIFICATE_ALERTS = new Set(['ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE', 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA']);
+const CLIENT_CERTIFICATE_ALERTS = new Set([
+  'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+  'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE',
+  'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+]);
 
 /** Walks an error and its causes for a TLS failure code. */
 export function tlsFailureCode(err: unknown): string | undefined {
   for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 6; e = e.cause as typeof e, depth++) {
     if (typeof e.code === 'string' && e.code in TLS_FAILURES) return e.code;
-    const m = typeof (e as { message?: unknown }).message === 'string' ? /\b(ERR_SSL_[A-Z0-9_]+|CERT_HAS_EXPIRED|UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT)\b/.exec((e as { message: string }).message) : null;
+    const m =
+      typeof (e as { message?: unknown }).message === 'string'
+        ? /\b(ERR_SSL_[A-Z0-9_]+|CERT_HAS_EXPIRED|UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT)\b/.exec(
+            (e as { message: string }).message,
+          )
+        : null;
     if (m && m[1]! in TLS_FAILURES) return m[1];
     const text = (e as { message?: unknown }).message;
     if (typeof text === 'string') for (const [re, c] of TLS_MESSAGES) if (re.test(text)) return c;

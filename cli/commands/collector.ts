@@ -22,6 +22,10 @@ Environment: KAFKA_BROKERS overrides kafka.brokers.
 Recommended: NODE_OPTIONS='--max-semi-space-size=4 --max-old-space-size=96' keeps the
 resident memory near 115 MB at full load (about 190 MB with V8's default heap sizes).`,
   run(argv) {
-    return runService(argv, (file) => loadCollectorConfig(file), (config) => startCollector(config));
+    return runService(
+      argv,
+      (file) => loadCollectorConfig(file),
+      (config) => startCollector(config),
+    );
   },
 };

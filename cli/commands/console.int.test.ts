@@ -11,7 +11,10 @@ describe('canhgac console', () => {
     const dir = mkdtempSync(join(tmpdir(), 'canhgac-console-cli-'));
     const prefix = uniqueName('cli-console');
     expect(canhgac(['users', 'add', 'lan', '--role', 'viewer', '--file', join(dir, 'users.json')], 'a long enough passphrase\n').status).toBe(0);
-    writeFileSync(join(dir, 'console.yml'), `console:\n  port: 0\n  usersFile: users.json\n  indexPrefix: ${prefix}\n  topicPrefix: ${prefix}.\n  rules: rules\n`);
+    writeFileSync(
+      join(dir, 'console.yml'),
+      `console:\n  port: 0\n  usersFile: users.json\n  indexPrefix: ${prefix}\n  topicPrefix: ${prefix}.\n  rules: rules\n`,
+    );
     const child = spawn(process.execPath, [canhgacBin, 'console', '--config', join(dir, 'console.yml')], {
       env: { ...process.env, KAFKA_BROKERS: kafkaBrokers().join(','), ELASTICSEARCH_URL: elasticsearchUrl(), CANHGAC_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -29,7 +32,11 @@ describe('canhgac console', () => {
     try {
       expect((await fetch(`${address}/`)).status).toBe(200);
       expect((await fetch(`${address}/api/incidents`)).status).toBe(401);
-      const login = await fetch(`${address}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'lan', password: 'a long enough passphrase' }) });
+      const login = await fetch(`${address}/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'lan', password: 'a long enough passphrase' }),
+      });
       expect(login.status).toBe(200);
       const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
       const health = await fetch(`${address}/api/health`, { headers: { cookie } });

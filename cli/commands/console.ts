@@ -24,6 +24,11 @@ so any number of consoles can run side by side. Users come from the users file
 
 Environment: KAFKA_BROKERS, ELASTICSEARCH_URL override the file.`,
   run(argv) {
-    return runService(argv, (file) => loadConfig(file, ConsoleConfigSchema), startConsoleServer, (running) => process.stderr.write(`console listening on ${running.address}\n`));
+    return runService(
+      argv,
+      (file) => loadConfig(file, ConsoleConfigSchema),
+      startConsoleServer,
+      (running) => process.stderr.write(`console listening on ${running.address}\n`),
+    );
   },
 };

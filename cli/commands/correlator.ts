@@ -19,6 +19,10 @@ when a file in the rules folder changes; a broken file keeps its previous versio
 
 Environment: KAFKA_BROKERS, ELASTICSEARCH_URL override the file.`,
   run(argv) {
-    return runService(argv, (file) => loadConfig(file, CorrelatorConfigSchema), (config) => startCorrelatorService(config));
+    return runService(
+      argv,
+      (file) => loadConfig(file, CorrelatorConfigSchema),
+      (config) => startCorrelatorService(config),
+    );
   },
 };

@@ -136,7 +136,9 @@ Options:
         total++;
         const received = new Date();
         const event =
-          length > bytes.length ? oversizedLine(bytes.toString('utf8'), length, { received }) : session.decodeBytes(bytes, { format, timezone, received, placement });
+          length > bytes.length
+            ? oversizedLine(bytes.toString('utf8'), length, { received })
+            : session.decodeBytes(bytes, { format, timezone, received, placement });
         if (event.event.kind === 'pipeline_error') errors++;
         else {
           const name = String(event.event.module ?? format);
@@ -148,7 +150,10 @@ Options:
     } catch (err) {
       throw new CommandError(`${file === '-' ? 'standard input' : file}: ${(err as Error).message}`);
     }
-    const decoded = [...perFormat.entries()].sort((a, b) => b[1] - a[1]).map(([n, c]) => `${n} ${c}`).join(', ');
+    const decoded = [...perFormat.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([n, c]) => `${n} ${c}`)
+      .join(', ');
     process.stderr.write(`decode: ${total} lines, ${total - errors} decoded${decoded ? ` (${decoded})` : ''}, ${errors} pipeline errors\n`);
     return 0;
   },

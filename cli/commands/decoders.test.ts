@@ -11,11 +11,15 @@ function canhgac(args: string[], input?: string) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const CLAVISTER = 'id=600001 event=conn_open [message=Connection opened conndestzone="Zone_T0" connrecvzone="Zone_INTRA" ][rules rule=Alw_NET ][conn [conn conn=Open connsrcip=10.20.1.4 conndestip=10.30.0.8 connipproto=TCP connsrcport=51000 conndestport=22 ]]';
+const CLAVISTER =
+  'id=600001 event=conn_open [message=Connection opened conndestzone="Zone_T0" connrecvzone="Zone_INTRA" ][rules rule=Alw_NET ][conn [conn conn=Open connsrcip=10.20.1.4 conndestip=10.30.0.8 connipproto=TCP connsrcport=51000 conndestport=22 ]]';
 
 function brokenDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'cli-decoders-'));
-  writeFileSync(join(dir, 'acme.yml'), "name: acme-waf\nmatch: { program: acmewaf }\nparse: { regex: '(?P<src>\\S+' }\nobserver: { vendor: ACME, product: WAF }\n");
+  writeFileSync(
+    join(dir, 'acme.yml'),
+    "name: acme-waf\nmatch: { program: acmewaf }\nparse: { regex: '(?P<src>\\S+' }\nobserver: { vendor: ACME, product: WAF }\n",
+  );
   return dir;
 }
 

@@ -33,7 +33,9 @@ export const command: Command = {
     for (const f of findings) process.stdout.write(`${formatFinding({ ...f, file: display(f.file) })}\n`);
     const errors = findings.filter((f) => f.severity === 'error').length;
     const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-    process.stdout.write(`${plural(files, 'file')}, ${plural(decoders.length, 'decoder')} loaded: ${plural(errors, 'error')}, ${plural(findings.length - errors, 'warning')}\n`);
+    process.stdout.write(
+      `${plural(files, 'file')}, ${plural(decoders.length, 'decoder')} loaded: ${plural(errors, 'error')}, ${plural(findings.length - errors, 'warning')}\n`,
+    );
     return errors ? 1 : 0;
   },
 };

@@ -92,7 +92,8 @@ function readConfig(file: string | undefined): BaseConfig {
     const loose = loadConfig(file, z.looseObject(BaseConfigSchema.shape));
     const known = Object.keys(BaseConfigSchema.shape);
     const ignored = Object.keys(loose).filter((k) => !known.includes(k));
-    if (ignored.length) process.stderr.write(`canhgac drill: ${file}: section${ignored.length > 1 ? 's' : ''} ${ignored.join(', ')} not used by drill, ignored\n`);
+    if (ignored.length)
+      process.stderr.write(`canhgac drill: ${file}: section${ignored.length > 1 ? 's' : ''} ${ignored.join(', ')} not used by drill, ignored\n`);
     return Object.fromEntries(Object.entries(loose).filter(([k]) => known.includes(k))) as BaseConfig;
   } catch (err) {
     if (err instanceof ConfigError) throw new CommandError(err.message);
@@ -109,7 +110,9 @@ type Target = { kind: 'deployment'; config: BaseConfig } | { kind: 'embedded'; d
 function target(config: BaseConfig, data: string | undefined): Target {
   if (config.kafka && config.elasticsearch) return { kind: 'deployment', config };
   if (config.kafka || config.elasticsearch) {
-    throw new CommandError(`${config.kafka ? 'Kafka' : 'Elasticsearch'} is configured but ${config.kafka ? 'Elasticsearch' : 'Kafka'} is not: set both KAFKA_BROKERS and ELASTICSEARCH_URL, or neither to drill on the canhgac start of --data DIR`);
+    throw new CommandError(
+      `${config.kafka ? 'Kafka' : 'Elasticsearch'} is configured but ${config.kafka ? 'Elasticsearch' : 'Kafka'} is not: set both KAFKA_BROKERS and ELASTICSEARCH_URL, or neither to drill on the canhgac start of --data DIR`,
+    );
   }
   return { kind: 'embedded', dataDir: resolve(data ?? DEFAULT_DATA) };
 }
@@ -119,11 +122,17 @@ function bundledOr(fileOrName: string, inDrill: string): string {
   if (existsSync(fileOrName)) return resolve(fileOrName);
   const bundled = join(BUNDLED_RULES, 'drills', fileOrName, inDrill);
   if (/^[a-z0-9-]+$/.test(fileOrName) && existsSync(bundled)) return bundled;
-  throw new CommandError(`${fileOrName}: no such file, nor a bundled drill (${readdirSync(join(BUNDLED_RULES, 'drills'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).join(', ')})`);
+  throw new CommandError(
+    `${fileOrName}: no such file, nor a bundled drill (${readdirSync(join(BUNDLED_RULES, 'drills'), { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .join(', ')})`,
+  );
 }
 
 function bus(config: BaseConfig) {
-  if (!config.kafka) throw new CommandError('no Kafka configured: set KAFKA_BROKERS or give --config FILE with a kafka section (recording reads a deployment\'s soc.raw)');
+  if (!config.kafka)
+    throw new CommandError("no Kafka configured: set KAFKA_BROKERS or give --config FILE with a kafka section (recording reads a deployment's soc.raw)");
   return { bus: new KafkaBus(config.kafka, createLogger('drill')), topics: topicNames(config.kafka.topicPrefix) };
 }
 
@@ -170,7 +179,10 @@ async function record(argv: string[]): Promise<number> {
     to = from + ms;
   }
   if (from !== undefined && to !== undefined && to <= from) throw new UsageError('--to must be after --from');
-  const hosts = (values.hosts ?? []).flatMap((h) => h.split(',')).map((h) => h.trim()).filter(Boolean);
+  const hosts = (values.hosts ?? [])
+    .flatMap((h) => h.split(','))
+    .map((h) => h.trim())
+    .filter(Boolean);
   const { bus: b, topics } = bus(readConfig(values.config));
   const { signal, dispose } = interruptSignal();
   const tty = process.stderr.isTTY === true;
@@ -184,7 +196,8 @@ async function record(argv: string[]): Promise<number> {
       to,
       hosts,
       signal,
-      onStarted: () => process.stderr.write(`recording from ${topics.raw} to ${values.out}${to === undefined ? ' until Ctrl-C' : ` until ${new Date(to).toISOString()}`}\n`),
+      onStarted: () =>
+        process.stderr.write(`recording from ${topics.raw} to ${values.out}${to === undefined ? ' until Ctrl-C' : ` until ${new Date(to).toISOString()}`}\n`),
       onProgress: ({ recorded, seen }) => {
         if (Date.now() - last < 1000) return;
         last = Date.now();
@@ -205,9 +218,12 @@ async function record(argv: string[]): Promise<number> {
 function progressReporter(tty: boolean) {
   const started = Date.now();
   if (tty) {
-    const bar = new SingleBar(
-      { format: 'replay [{bar}] {value}/{total} lines | {rate} lines/s | elapsed {duration_formatted} | ETA {eta_formatted}', stream: process.stderr, hideCursor: true, etaBuffer: 50 },
-    );
+    const bar = new SingleBar({
+      format: 'replay [{bar}] {value}/{total} lines | {rate} lines/s | elapsed {duration_formatted} | ETA {eta_formatted}',
+      stream: process.stderr,
+      hideCursor: true,
+      etaBuffer: 50,
+    });
     let begun = false;
     return {
       update(p: ReplayProgress) {
@@ -228,7 +244,9 @@ function progressReporter(tty: boolean) {
       if (now - lastPrint < 2000) return;
       lastPrint = now;
       const elapsed = (now - started) / 1000;
-      process.stderr.write(`replay: ${p.sent} lines sent (pass ${p.pass + 1}, ${p.sent - p.pass * p.total}/${p.total}), ${Math.round(p.sent / Math.max(elapsed, 0.001))} lines/s, elapsed ${Math.round(elapsed)}s\n`);
+      process.stderr.write(
+        `replay: ${p.sent} lines sent (pass ${p.pass + 1}, ${p.sent - p.pass * p.total}/${p.total}), ${Math.round(p.sent / Math.max(elapsed, 0.001))} lines/s, elapsed ${Math.round(elapsed)}s\n`,
+      );
     },
     stop: () => undefined,
   };
@@ -310,7 +328,9 @@ async function replayEmbedded(dataDir: string, file: string, o: Omit<ReplayReque
   }
   for (const s of answer.skipped) process.stderr.write(`canhgac drill: ${s}: skipped\n`);
   const r = answer.result;
-  process.stdout.write(`drill ${r.drillId}: ${r.sent} lines sent to the start's soc.raw${r.passes > 1 ? ` in ${r.passes} passes` : ''}, time shift ${r.shiftMs} ms${r.skipped ? `, ${r.skipped} skipped` : ''}\n`);
+  process.stdout.write(
+    `drill ${r.drillId}: ${r.sent} lines sent to the start's soc.raw${r.passes > 1 ? ` in ${r.passes} passes` : ''}, time shift ${r.shiftMs} ms${r.skipped ? `, ${r.skipped} skipped` : ''}\n`,
+  );
   return 0;
 }
 

@@ -48,9 +48,16 @@ export const command: Command = {
   summary: 'prepare Elasticsearch: index templates, a role per component, an ILM policy',
   usage: USAGE,
   async run(argv) {
-    const { values, positionals } = parseFlags(argv, { config: { type: 'string' }, roles: { type: 'boolean' }, ilm: { type: 'boolean' }, print: { type: 'boolean' }, users: { type: 'string' } });
+    const { values, positionals } = parseFlags(argv, {
+      config: { type: 'string' },
+      roles: { type: 'boolean' },
+      ilm: { type: 'boolean' },
+      print: { type: 'boolean' },
+      users: { type: 'string' },
+    });
     if (values.users && !values.roles) throw new UsageError('--users needs --roles');
-    if (positionals[0] !== 'setup' || positionals.length > 1) throw new UsageError(positionals.length ? `unknown subcommand '${positionals.join(' ')}'` : 'missing subcommand (setup)');
+    if (positionals[0] !== 'setup' || positionals.length > 1)
+      throw new UsageError(positionals.length ? `unknown subcommand '${positionals.join(' ')}'` : 'missing subcommand (setup)');
     const es = readConfig(values.config);
     const prefix = es.indexPrefix;
     const roles = values.roles ? componentRoles(prefix) : [];

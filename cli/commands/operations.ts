@@ -59,7 +59,10 @@ const START_ONLY = ['collector', 'store'];
 function readConfig(file: string | undefined): Config {
   try {
     if (!file) return configFromEnv(ConfigSchema);
-    const config: Config & Record<string, unknown> = loadConfig(file, ConfigSchema.extend({ collector: z.unknown().optional(), store: z.unknown().optional() }));
+    const config: Config & Record<string, unknown> = loadConfig(
+      file,
+      ConfigSchema.extend({ collector: z.unknown().optional(), store: z.unknown().optional() }),
+    );
     const ignored = START_ONLY.filter((k) => k in config);
     if (ignored.length) process.stderr.write(`canhgac operations: ${file}: ${ignored.join(', ')} not used here, ignored\n`);
     return config;
@@ -71,9 +74,13 @@ function readConfig(file: string | undefined): Config {
 }
 
 async function openStore(config: Config, data: string | undefined, readOnly = false): Promise<IncidentStore> {
-  const store: IncidentStore = config.elasticsearch ? ElasticsearchIncidentStore.fromConfig(config.elasticsearch) : data ? new EmbeddedIncidentStore(join(resolve(data), 'store'), { readOnly }) : (() => {
-    throw new CommandError('no store: set ELASTICSEARCH_URL, give --config FILE with an elasticsearch section, or --data DIR');
-  })();
+  const store: IncidentStore = config.elasticsearch
+    ? ElasticsearchIncidentStore.fromConfig(config.elasticsearch)
+    : data
+      ? new EmbeddedIncidentStore(join(resolve(data), 'store'), { readOnly })
+      : (() => {
+          throw new CommandError('no store: set ELASTICSEARCH_URL, give --config FILE with an elasticsearch section, or --data DIR');
+        })();
   try {
     await store.init();
   } catch (err) {
@@ -90,14 +97,19 @@ function parseTime(flag: string, text: string): Date {
 
 function securityLevels(config: Config): (host: string) => number | undefined {
   const { register, findings } = AssetRegister.load(join(config.correlator.rules, 'assets.yml'));
-  if (!register) throw new CommandError(`${findings[0]?.file ?? 'assets.yml'}:${findings[0]?.line ?? 1}: ${findings[0]?.message ?? 'the asset register cannot be read'}`);
+  if (!register)
+    throw new CommandError(`${findings[0]?.file ?? 'assets.yml'}:${findings[0]?.line ?? 1}: ${findings[0]?.message ?? 'the asset register cannot be read'}`);
   return (h) => register.lookup(h)?.security_level;
 }
 
 const COMMON = { config: { type: 'string' }, data: { type: 'string' } } as const;
 
 async function report(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, { ...COMMON, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } }, false);
+  const { values, positionals } = parseFlags(
+    argv,
+    { ...COMMON, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } },
+    false,
+  );
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   const format = values.format ?? 'text';
   if (!['text', 'json', 'html'].includes(format)) throw new UsageError(`--format: '${format}' is not text, json or html`);
@@ -145,7 +157,12 @@ async function escalate(argv: string[]): Promise<number> {
   const byLayer: Partial<Record<number, number>> = {};
   for (const [l, ms] of Object.entries(config.operations.escalation.ackAfterByLayer)) if (ms !== undefined) byLayer[Number(l)] = ms;
   const run = await withTrail(config, values.data, (trail) =>
-    escalateOverdue(trail, { ackDueMsByLevel: DEFAULT_POLICY.ackDueMsByLevel, ackDueMsByLayer: byLayer, reportDueMs: config.correlator.reportDue, securityLevelOf }),
+    escalateOverdue(trail, {
+      ackDueMsByLevel: DEFAULT_POLICY.ackDueMsByLevel,
+      ackDueMsByLayer: byLayer,
+      reportDueMs: config.correlator.reportDue,
+      securityLevelOf,
+    }),
   );
   for (const i of run.escalated) process.stdout.write(`${i.id} layer ${i.layer} ack_due ${i.ack_due} ${i.rule.title}\n`);
   process.stdout.write(`${run.escalated.length} escalated of ${run.checked} unacknowledged${run.truncated ? ' (more remain; run again)' : ''}\n`);
@@ -160,7 +177,13 @@ async function exportCmd(argv: string[]): Promise<number> {
   if (!national) throw new CommandError('no operations.national section in the config: the province identity and the centre are configuration');
   const securityLevelOf = securityLevels(config);
   return withTrail(config, values.data, async (trail, topics) => {
-    const exporter = new NationalExporter({ trail, nationalTopic: topics.national, config: national, securityLevelOf, reportDueMs: config.correlator.reportDue });
+    const exporter = new NationalExporter({
+      trail,
+      nationalTopic: topics.national,
+      config: national,
+      securityLevelOf,
+      reportDueMs: config.correlator.reportDue,
+    });
     if (values.id) {
       let out;
       try {
@@ -168,7 +191,11 @@ async function exportCmd(argv: string[]): Promise<number> {
       } catch (err) {
         throw new CommandError((err as Error).message);
       }
-      process.stdout.write(out.kind === 'exported' ? `${values.id} exported as ${out.bundle.id}${out.pushed ? ` (pushed, HTTP ${out.pushed.status})` : ''}\n` : `${values.id} not exported: ${out.reason}\n`);
+      process.stdout.write(
+        out.kind === 'exported'
+          ? `${values.id} exported as ${out.bundle.id}${out.pushed ? ` (pushed, HTTP ${out.pushed.status})` : ''}\n`
+          : `${values.id} not exported: ${out.reason}\n`,
+      );
       return 0;
     }
     const r = await exporter.exportPending();
@@ -178,7 +205,18 @@ async function exportCmd(argv: string[]): Promise<number> {
 }
 
 async function importFeedCmd(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, { config: { type: 'string' }, feed: { type: 'string' }, source: { type: 'string' }, name: { type: 'string' }, format: { type: 'string' }, lists: { type: 'string' } }, false);
+  const { values, positionals } = parseFlags(
+    argv,
+    {
+      config: { type: 'string' },
+      feed: { type: 'string' },
+      source: { type: 'string' },
+      name: { type: 'string' },
+      format: { type: 'string' },
+      lists: { type: 'string' },
+    },
+    false,
+  );
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if (values.source && values.feed) throw new UsageError('--source and --feed exclude each other');
   if (Boolean(values.source) !== Boolean(values.name)) throw new UsageError('--source needs --name (the lists are NAME_ips, NAME_domains, ...)');
@@ -190,14 +228,22 @@ async function importFeedCmd(argv: string[]): Promise<number> {
     feeds = [parsed.data];
   } else {
     feeds = config.operations.feeds.filter((f) => !values.feed || f.name === values.feed);
-    if (!feeds.length) throw new CommandError(values.feed ? `no feed '${values.feed}' in operations.feeds` : 'no feeds configured (operations.feeds); or give --source FILE_OR_URL --name NAME');
+    if (!feeds.length)
+      throw new CommandError(
+        values.feed ? `no feed '${values.feed}' in operations.feeds` : 'no feeds configured (operations.feeds); or give --source FILE_OR_URL --name NAME',
+      );
   }
   const listsDir = values.lists ?? join(config.correlator.rules, 'lists');
   const log = createLogger('operations', {}, config.log.level);
   let rejected = 0;
   for (const feed of feeds) {
     const r = await importFeed(feed, listsDir, { now: () => new Date(), log });
-    if (r.ok) process.stdout.write(`${feed.name}: ${Object.entries(r.counts).map(([k, n]) => `${n} ${k}`).join(', ')}; ${r.skipped.length} skipped\n`);
+    if (r.ok)
+      process.stdout.write(
+        `${feed.name}: ${Object.entries(r.counts)
+          .map(([k, n]) => `${n} ${k}`)
+          .join(', ')}; ${r.skipped.length} skipped\n`,
+      );
     else {
       rejected++;
       process.stderr.write(`${feed.name}: rejected, previous lists kept: ${r.reason}\n`);

@@ -54,7 +54,10 @@ describe('canhgac rules lint', () => {
   it('a 3,000-deep condition is one finding with its position, not a crash', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lint-deep-'));
     const file = join(dir, 'deep.yml');
-    writeFileSync(file, `title: deep\nid: deep\nlayer: 1\ndetection:\n  sel: { destination.port: 22 }\n  condition: ${'('.repeat(3000)}sel${')'.repeat(3000)}\n`);
+    writeFileSync(
+      file,
+      `title: deep\nid: deep\nlayer: 1\ndetection:\n  sel: { destination.port: 22 }\n  condition: ${'('.repeat(3000)}sel${')'.repeat(3000)}\n`,
+    );
     const r = canhgac('rules', 'lint', file);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(1);
@@ -63,13 +66,18 @@ describe('canhgac rules lint', () => {
   it('--config checks against the limits of a correlator config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lint-limits-'));
     const rule = join(dir, 'list.yml');
-    writeFileSync(rule, `title: list\nid: list\nlayer: 1\ndetection:\n  sel:\n    destination.port: [${Array.from({ length: 30 }, (_, i) => 1000 + i).join(', ')}]\n  condition: sel\n`);
+    writeFileSync(
+      rule,
+      `title: list\nid: list\nlayer: 1\ndetection:\n  sel:\n    destination.port: [${Array.from({ length: 30 }, (_, i) => 1000 + i).join(', ')}]\n  condition: sel\n`,
+    );
     const config = join(dir, 'correlator.yml');
     writeFileSync(config, 'correlator:\n  ruleLimits: { costWarning: 10, costError: 20 }\n');
     expect(canhgac('rules', 'lint', rule).code).toBe(0);
     const limited = canhgac('rules', 'lint', '--config', config, rule);
     expect(limited.code).toBe(1);
-    expect(limited.stdout).toContain(`${rule}:6:5: error: estimated matching cost 30 per event (30 inline values, 0 wildcards, 0 regex characters, 1 selection references) is above the limit of 20`);
+    expect(limited.stdout).toContain(
+      `${rule}:6:5: error: estimated matching cost 30 per event (30 inline values, 0 wildcards, 0 regex characters, 1 selection references) is above the limit of 20`,
+    );
     writeFileSync(config, 'correlator:\n  ruleLimits: { costWarning: many }\n');
     const bad = canhgac('rules', 'lint', '--config', config, rule);
     expect(bad.code).toBe(1);
@@ -85,7 +93,10 @@ describe('canhgac rules test', () => {
   it('prints one JSON line per match and per correlation hit, on event time', () => {
     const r = canhgac('rules', 'test', `${data}/cases`, '--events', `${data}/cases/events.ndjson`);
     expect(r.code).toBe(0);
-    const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const out = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(out).toEqual([
       { rule: 'failing', event: 0 },
       { rule: 'ssh-conn', event: 0 },
@@ -97,7 +108,11 @@ describe('canhgac rules test', () => {
   });
   it('respects the log source unless --ignore-logsource', () => {
     const events = `${data}/ok/events.ndjson`;
-    const lines = (s: string) => s.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (s: string) =>
+      s
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
     const id = '9a1d4f1e-8c3e-4f3b-9a52-0f5a1f1d2c11';
     const r = canhgac('rules', 'test', `${data}/ok`, '--events', events);
     expect(lines(r.stdout)).toEqual([{ rule: id, event: 0 }]);
@@ -105,12 +120,20 @@ describe('canhgac rules test', () => {
     expect(r.stderr).toContain(`${events}:4:1: error: not JSON`);
     expect(r.code).toBe(1);
     const all = canhgac('rules', 'test', `${data}/ok`, '--events', events, '--ignore-logsource');
-    expect(lines(all.stdout)).toEqual([{ rule: id, event: 0 }, { rule: id, event: 1 }]);
+    expect(lines(all.stdout)).toEqual([
+      { rule: id, event: 0 },
+      { rule: id, event: 1 },
+    ]);
   });
   it('decodes raw lines with --format', () => {
     const r = canhgac('rules', 'test', `${data}/sigma`, '--events', `${data}/cases/pfsense.log`, '--format', 'pfsense');
     expect(r.code).toBe(0);
-    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([{ rule: '5e6f7a8b-9cad-4ebf-9012-4c5d6e7f8a08', event: 0 }]);
+    expect(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([{ rule: '5e6f7a8b-9cad-4ebf-9012-4c5d6e7f8a08', event: 0 }]);
     expect(canhgac('rules', 'test', `${data}/sigma`, '--events', `${data}/cases/pfsense.log`, '--format', 'nope').code).toBe(2);
   });
   it('checks the test cases rules carry', () => {

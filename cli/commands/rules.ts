@@ -36,7 +36,10 @@ function display(file: string): string {
 }
 
 interface Decoders {
-  decodeLine(line: string, opts: { format?: string; placement?: { assets?: (name: string) => { host?: string; unit?: string; securityLevel?: number } | undefined } }): unknown;
+  decodeLine(
+    line: string,
+    opts: { format?: string; placement?: { assets?: (name: string) => { host?: string; unit?: string; securityLevel?: number } | undefined } },
+  ): unknown;
   isKnownFormat(name: string): boolean;
 }
 
@@ -65,7 +68,14 @@ function decodersDir(explicit: string | undefined, rules: string): string | unde
 }
 
 /** The rule limits of a correlator or `canhgac start` config: only that section is read here. */
-const LimitsOnly = z.object({ correlator: z.object({ ruleLimits: RuleLimitsSchema.prefault({}) }).loose().prefault({}) }).loose();
+const LimitsOnly = z
+  .object({
+    correlator: z
+      .object({ ruleLimits: RuleLimitsSchema.prefault({}) })
+      .loose()
+      .prefault({}),
+  })
+  .loose();
 
 async function lint(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, { config: { type: 'string' } });

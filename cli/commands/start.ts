@@ -12,11 +12,17 @@ export const DEFAULT_DATA = 'canhgac-data';
 function banner(r: RunningStart, dataDir: string): string {
   const url = r.address.replace('://127.0.0.1', '://localhost');
   const lines = [
-    r.mode === 'embedded' ? `canhgac is running in one process (in-memory bus, incidents stored in ${dataDir})` : 'canhgac is running against Kafka and Elasticsearch',
+    r.mode === 'embedded'
+      ? `canhgac is running in one process (in-memory bus, incidents stored in ${dataDir})`
+      : 'canhgac is running against Kafka and Elasticsearch',
     `  console   ${url}/`,
   ];
   if (r.admin.created) {
-    lines.push(r.admin.password ? `  login     ${r.admin.username} / ${r.admin.password}   (shown this once; change it: canhgac users passwd ${r.admin.username} --file ${r.usersFile})` : `  login     ${r.admin.username} / the password in CANHGAC_ADMIN_PASSWORD`);
+    lines.push(
+      r.admin.password
+        ? `  login     ${r.admin.username} / ${r.admin.password}   (shown this once; change it: canhgac users passwd ${r.admin.username} --file ${r.usersFile})`
+        : `  login     ${r.admin.username} / the password in CANHGAC_ADMIN_PASSWORD`,
+    );
   } else {
     lines.push(`  login     a user of ${r.usersFile} (canhgac users list --file ${r.usersFile})`);
   }
@@ -66,7 +72,14 @@ SIGTERM or SIGINT stops reading, lets the correlator finish what it holds, and c
   async run(argv) {
     const { values, positionals } = parseFlags(
       argv,
-      { port: { type: 'string' }, host: { type: 'string' }, data: { type: 'string' }, 'no-demo': { type: 'boolean' }, config: { type: 'string' }, rules: { type: 'string' } },
+      {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        data: { type: 'string' },
+        'no-demo': { type: 'boolean' },
+        config: { type: 'string' },
+        rules: { type: 'string' },
+      },
       false,
     );
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
@@ -84,7 +97,14 @@ SIGTERM or SIGINT stops reading, lets the correlator finish what it holds, and c
     if (values.rules) config = { ...config, correlator: { ...config.correlator, rules: resolve(values.rules) } };
     let running: RunningStart;
     try {
-      running = await startAllInOne({ config, dataDir, host: values.host ?? '127.0.0.1', port, demo: !values['no-demo'], adminPassword: process.env.CANHGAC_ADMIN_PASSWORD });
+      running = await startAllInOne({
+        config,
+        dataDir,
+        host: values.host ?? '127.0.0.1',
+        port,
+        demo: !values['no-demo'],
+        adminPassword: process.env.CANHGAC_ADMIN_PASSWORD,
+      });
     } catch (err) {
       throw new CommandError((err as Error).message);
     }

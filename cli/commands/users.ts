@@ -80,7 +80,10 @@ session (re-adding the same name does not bring them back); a new role acts on t
       case 'remove': {
         const username = needName();
         if (!users.some((u) => u.username === username)) throw new CommandError(`${file}: no user ${username}`);
-        writeUsers(file, users.filter((u) => u.username !== username));
+        writeUsers(
+          file,
+          users.filter((u) => u.username !== username),
+        );
         process.stdout.write(`removed ${username}\n`);
         return 0;
       }

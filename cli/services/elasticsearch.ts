@@ -56,12 +56,7 @@ export async function startElasticsearch(o: ElasticsearchOptions): Promise<Runni
   if (await portOpen(o.httpPort)) throw new ServicesError(`port ${o.httpPort} is already taken; stop what listens there or pick another port`);
   const heap = o.heapMb ?? 512;
   const pidFile = join(o.dir, 'elasticsearch.pid');
-  const env = [
-    `ES_JAVA_HOME=${javaHome()}`,
-    `ES_PATH_CONF=${conf}`,
-    `ES_TMPDIR=${join(o.dir, 'tmp')}`,
-    `ES_JAVA_OPTS=-Xms${heap}m -Xmx${heap}m`,
-  ];
+  const env = [`ES_JAVA_HOME=${javaHome()}`, `ES_PATH_CONF=${conf}`, `ES_TMPDIR=${join(o.dir, 'tmp')}`, `ES_JAVA_OPTS=-Xms${heap}m -Xmx${heap}m`];
   const cmd = [join(o.home, 'bin', 'elasticsearch'), '-p', pidFile];
   if (asRoot) {
     ensureUser();

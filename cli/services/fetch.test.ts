@@ -29,7 +29,9 @@ describe('the tools the services need', () => {
 
   it('says in one line what to install when Java is too old and Maven is missing', () => {
     process.env.PATH = pathWithJava('11.0.2');
-    expect(() => ensureTools(true)).toThrow(/^Java 17 or later \(found 11\) and Maven needed: install them \(Debian: apt-get install openjdk-17-jdk-headless maven\)$/);
+    expect(() => ensureTools(true)).toThrow(
+      /^Java 17 or later \(found 11\) and Maven needed: install them \(Debian: apt-get install openjdk-17-jdk-headless maven\)$/,
+    );
   });
 
   it('needs no Maven when nothing is to be fetched, and Java always', () => {

@@ -23,7 +23,8 @@ function missingTools(needMaven: boolean): Missing[] {
   const missing: Missing[] = [];
   const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
   const major = java.error ? undefined : javaMajor(`${java.stderr}${java.stdout}`);
-  if (major === undefined || major < 17) missing.push({ what: major ? `Java 17 or later (found ${major})` : 'Java 17 or later', debianPackage: 'openjdk-17-jdk-headless' });
+  if (major === undefined || major < 17)
+    missing.push({ what: major ? `Java 17 or later (found ${major})` : 'Java 17 or later', debianPackage: 'openjdk-17-jdk-headless' });
   if (needMaven) {
     const mvn = spawnSync('mvn', ['-v'], { stdio: 'ignore' });
     if (mvn.error || mvn.status !== 0) missing.push({ what: 'Maven', debianPackage: 'maven' });
@@ -34,7 +35,10 @@ function missingTools(needMaven: boolean): Missing[] {
 function aptInstall(packages: string[]): void {
   process.stderr.write(`installing ${packages.join(' ')} with apt-get\n`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', ...packages]]) {
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', ...packages],
+  ]) {
     const r = spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env });
     if (r.error || r.status !== 0) throw new ServicesError(`apt-get ${args[0]} failed (status ${r.status ?? r.error?.message})`);
   }
@@ -55,7 +59,9 @@ export function ensureTools(needMaven: boolean): void {
     missing = missingTools(needMaven);
     if (!missing.length) return;
   }
-  throw new ServicesError(`${missing.map((m) => m.what).join(' and ')} needed: install ${missing.length > 1 ? 'them' : 'it'} (Debian: apt-get install ${packages.join(' ')})`);
+  throw new ServicesError(
+    `${missing.map((m) => m.what).join(' and ')} needed: install ${missing.length > 1 ? 'them' : 'it'} (Debian: apt-get install ${packages.join(' ')})`,
+  );
 }
 
 function mvn(cwd: string, args: string[]): void {

@@ -7,7 +7,6 @@ import { freePort, isAlive, stopPid } from './process.ts';
 import { ELASTICSEARCH_VERSION, KAFKA_VERSION } from './versions.ts';
 import { PACKAGE_ROOT } from '../../shared/package-root.ts';
 
-
 export function servicesDir(): string {
   return process.env.CANHGAC_SERVICES_DIR ?? join(PACKAGE_ROOT, '.cache', 'services');
 }
@@ -52,7 +51,13 @@ export async function servicesUp(): Promise<Addresses> {
   const state = readState();
   const started: string[] = [];
   if (!(state.kafka && isAlive(state.kafka.pid) && (await kafkaAnswers(state.kafka.brokers)))) {
-    state.kafka = await startKafka({ libs: fetched.kafkaLibs, version: KAFKA_VERSION, dir: join(dir, 'run', `kafka-${KAFKA_VERSION}`), port: DEFAULT_PORTS.kafka, controllerPort: DEFAULT_PORTS.kafkaController });
+    state.kafka = await startKafka({
+      libs: fetched.kafkaLibs,
+      version: KAFKA_VERSION,
+      dir: join(dir, 'run', `kafka-${KAFKA_VERSION}`),
+      port: DEFAULT_PORTS.kafka,
+      controllerPort: DEFAULT_PORTS.kafkaController,
+    });
     writeState(state);
     started.push(`kafka ${KAFKA_VERSION}`);
   }

@@ -122,11 +122,17 @@ export function callControl<T>(dataDir: string, route: string, body: unknown): P
           return reject(new Error(`${socketPath}: unexpected answer (status ${res.statusCode})`));
         }
         if (res.statusCode === 200) resolve(parsed as T);
-        else reject(new Error((parsed as { error?: string; message?: string }).error ?? (parsed as { message?: string }).message ?? `status ${res.statusCode}`));
+        else
+          reject(new Error((parsed as { error?: string; message?: string }).error ?? (parsed as { message?: string }).message ?? `status ${res.statusCode}`));
       });
     });
     req.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') reject(new NoRunningStartError(`no canhgac start is running on ${dataDir} (no one listens on ${socketPath}): start it with canhgac start --data ${dataDir}, or set KAFKA_BROKERS and ELASTICSEARCH_URL for a deployment`));
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED')
+        reject(
+          new NoRunningStartError(
+            `no canhgac start is running on ${dataDir} (no one listens on ${socketPath}): start it with canhgac start --data ${dataDir}, or set KAFKA_BROKERS and ELASTICSEARCH_URL for a deployment`,
+          ),
+        );
       else reject(err);
     });
     req.end(JSON.stringify(body));

@@ -40,12 +40,22 @@ describe('canhgac start: one data folder, one owner, nothing acknowledged lost',
     expect(await stop(first)).toBe(0);
   });
 
-  it('kill -9 at three random moments while responders acknowledge: every acknowledged incident is there after each restart', { timeout: 180_000 }, async () => {
+  it('kill -9 at three random moments while responders acknowledge: every acknowledged incident is there after each restart', {
+    timeout: 180_000,
+  }, async () => {
     const data = tempDir();
     const seed = new EmbeddedIncidentStore(join(data, 'store'));
     await seed.init();
     const ids = Array.from({ length: 600 }, (_, n) => `kill-${n}`);
-    await seed.upsertIncidents(ids.map((id, n) => incidentFixture({ id, group_key: `source.ip=198.51.100.${n % 250}`, last_seen: new Date(Date.parse('2026-11-20T03:00:00.000Z') + n * 1000).toISOString() })));
+    await seed.upsertIncidents(
+      ids.map((id, n) =>
+        incidentFixture({
+          id,
+          group_key: `source.ip=198.51.100.${n % 250}`,
+          last_seen: new Date(Date.parse('2026-11-20T03:00:00.000Z') + n * 1000).toISOString(),
+        }),
+      ),
+    );
     await seed.close();
 
     const acknowledged = new Set<string>();
@@ -65,7 +75,11 @@ describe('canhgac start: one data folder, one owner, nothing acknowledged lost',
         while (!killed && next < ids.length) {
           const id = ids[next++]!;
           try {
-            const res = await fetch(`${s.base}/api/incidents/${id}/actions`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify({ action: 'acknowledge' }) });
+            const res = await fetch(`${s.base}/api/incidents/${id}/actions`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', cookie },
+              body: JSON.stringify({ action: 'acknowledge' }),
+            });
             if (res.status === 200) acknowledged.add(id);
           } catch {
             // The process died under this request: it was never acknowledged.
@@ -100,7 +114,9 @@ describe('canhgac drill on the embedded default', () => {
     rmSync(out, { recursive: true, force: true });
   });
 
-  it('replays a bundled drill into a running start, which streams it on the console; score reports it; purge removes it from the store and the open page', { timeout: 120_000 }, async () => {
+  it('replays a bundled drill into a running start, which streams it on the console; score reports it; purge removes it from the store and the open page', {
+    timeout: 120_000,
+  }, async () => {
     s = await start(data, ['--no-demo']);
     const cookie = await login(s.base);
     const ws = new WebSocket(`${s.base.replace('http', 'ws')}/ws`, { headers: { cookie } });
@@ -114,11 +130,16 @@ describe('canhgac drill on the embedded default', () => {
     const drill = (...args: string[]) => spawnSync(process.execPath, [canhgacBin, 'drill', ...args], { env, encoding: 'utf8', timeout: 60_000 });
 
     const replay = drill('replay', 'ssh-brute-force', '--speed', 'max', '--drill-id', drillId, '--data', data);
-    expect(replay.stderr).toBe(`replaying ${join(canhgacBin, '..', '..', 'rules', 'drills', 'ssh-brute-force', 'recording.ndjson.gz')} in the canhgac start of ${data}...\n`);
+    expect(replay.stderr).toBe(
+      `replaying ${join(canhgacBin, '..', '..', 'rules', 'drills', 'ssh-brute-force', 'recording.ndjson.gz')} in the canhgac start of ${data}...\n`,
+    );
     expect(replay.status).toBe(0);
     expect(replay.stdout).toMatch(new RegExp(`^drill ${drillId}: \\d+ lines sent`));
 
-    const created = () => messages.find((m) => m.type === 'change' && m.change!.incident.drill === drillId && m.change!.incident.rule.id === '9a1d4f1e-8c3e-4f3b-9a52-0f5a1f1d2c11');
+    const created = () =>
+      messages.find(
+        (m) => m.type === 'change' && m.change!.incident.drill === drillId && m.change!.incident.rule.id === '9a1d4f1e-8c3e-4f3b-9a52-0f5a1f1d2c11',
+      );
     for (const deadline = Date.now() + 30_000; !created() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
     const incident = created()!.change!.incident;
     expect(incident.group).toMatchObject({ 'source.ip': '203.0.113.77' });
@@ -127,7 +148,10 @@ describe('canhgac drill on the embedded default', () => {
 
     const score = drill('score', 'ssh-brute-force', '--drill-id', drillId, '--data', data, '--out-dir', out);
     expect(score.stderr).toBe('');
-    const report = JSON.parse(readFileSync(join(out, `${drillId}.score.json`), 'utf8')) as { shift_source: string; summary: { found: number; expected: number } };
+    const report = JSON.parse(readFileSync(join(out, `${drillId}.score.json`), 'utf8')) as {
+      shift_source: string;
+      summary: { found: number; expected: number };
+    };
     expect(report.summary).toMatchObject({ expected: 1, found: 1 });
     expect(report.shift_source).toBe('audit');
     expect(score.status).toBe(0);
@@ -135,7 +159,11 @@ describe('canhgac drill on the embedded default', () => {
     const purge = drill('purge', drillId, '--data', data);
     expect(purge.status).toBe(0);
     expect(purge.stdout).toMatch(new RegExp(`^drill ${drillId}: [1-9]\\d* incidents and [1-9]\\d* alerts removed`));
-    for (const deadline = Date.now() + 10_000; !messages.some((m) => m.change?.type === 'purged' && m.change.incident.id === incident.id) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+    for (
+      const deadline = Date.now() + 10_000;
+      !messages.some((m) => m.change?.type === 'purged' && m.change.incident.id === incident.id) && Date.now() < deadline;
+    )
+      await new Promise((r) => setTimeout(r, 100));
     expect(messages.some((m) => m.change?.type === 'purged' && m.change.incident.id === incident.id)).toBe(true);
     ws.close();
     const gone = await fetch(`${s.base}/api/incidents?drill=${drillId}`, { headers: { cookie } });

@@ -54,10 +54,17 @@ export interface RunningStart {
  */
 export function chooseBackends(config: StartConfig, dataDir: string, log: Logger): Backends {
   if (config.kafka && config.elasticsearch) {
-    return { mode: 'distributed', bus: new KafkaBus(config.kafka, log), store: ElasticsearchIncidentStore.fromConfig(config.elasticsearch), topics: topicNames(config.kafka.topicPrefix) };
+    return {
+      mode: 'distributed',
+      bus: new KafkaBus(config.kafka, log),
+      store: ElasticsearchIncidentStore.fromConfig(config.elasticsearch),
+      topics: topicNames(config.kafka.topicPrefix),
+    };
   }
   if (config.kafka || config.elasticsearch) {
-    throw new Error(`${config.kafka ? 'Kafka' : 'Elasticsearch'} is configured but ${config.kafka ? 'Elasticsearch' : 'Kafka'} is not: set both KAFKA_BROKERS and ELASTICSEARCH_URL, or neither for the embedded default`);
+    throw new Error(
+      `${config.kafka ? 'Kafka' : 'Elasticsearch'} is configured but ${config.kafka ? 'Elasticsearch' : 'Kafka'} is not: set both KAFKA_BROKERS and ELASTICSEARCH_URL, or neither for the embedded default`,
+    );
   }
   const store = new EmbeddedIncidentStore(join(dataDir, 'store'), {
     retentionMonths: config.store.retentionMonths,
@@ -89,7 +96,10 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
   };
   try {
     await store.init();
-    stack.push(() => store.close(), () => bus.close());
+    stack.push(
+      () => store.close(),
+      () => bus.close(),
+    );
     if (store instanceof EmbeddedIncidentStore) {
       const imported = store.imported;
       if (imported) log.info({ files: imported.files }, 'imported the JSON journals of the previous embedded store');
@@ -98,7 +108,14 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
     const correlator = await startCorrelatorService({ ...o.config, log: { level } }, backends);
     stack.push(() => correlator.stop());
 
-    const { app } = await buildConsole({ store, bus, incidentsTopic: topics.incidents, usersFile, rules: rulesFromFolder(o.config.correlator.rules), log: log.child({ part: 'console' }) });
+    const { app } = await buildConsole({
+      store,
+      bus,
+      incidentsTopic: topics.incidents,
+      usersFile,
+      rules: rulesFromFolder(o.config.correlator.rules),
+      log: log.child({ part: 'console' }),
+    });
     stack.push(() => app.close());
     const address = await app.listen({ host: o.host, port: o.port });
     if (bus instanceof MemoryBus) stack.push(() => drained(bus, topics.raw, o.config.correlator.groupId, 10_000, log));
@@ -106,7 +123,14 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
     const producer = await bus.producer();
     stack.push(() => producer.close());
     if (backends.mode === 'embedded') {
-      const control = await startControlSocket({ dataDir: o.dataDir, store, producer, rawTopic: topics.raw, incidentsTopic: topics.incidents, log: log.child({ part: 'control' }) });
+      const control = await startControlSocket({
+        dataDir: o.dataDir,
+        store,
+        producer,
+        rawTopic: topics.raw,
+        incidentsTopic: topics.incidents,
+        log: log.child({ part: 'control' }),
+      });
       stack.push(() => control.close());
     }
     let listening: Record<string, AddressInfo> = {};
@@ -115,7 +139,21 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
       const agent =
         backends.mode === 'distributed'
           ? await startCollector({ ...o.config, kafka: o.config.kafka!, collector: section }, log.child({ part: 'collector' }))
-          : await runCollector(section, log.child({ part: 'collector' }), ({ metrics, onDurable }) => new BusSink({ producer, topic: topics.raw, metrics, log, batchRecords: section.shipping.batchRecords, memoryRecords: section.shipping.memoryRecords, onDurable, settled: bus instanceof MemoryBus ? () => handled(bus, topics.raw, o.config.correlator.groupId) : undefined }));
+          : await runCollector(
+              section,
+              log.child({ part: 'collector' }),
+              ({ metrics, onDurable }) =>
+                new BusSink({
+                  producer,
+                  topic: topics.raw,
+                  metrics,
+                  log,
+                  batchRecords: section.shipping.batchRecords,
+                  memoryRecords: section.shipping.memoryRecords,
+                  onDurable,
+                  settled: bus instanceof MemoryBus ? () => handled(bus, topics.raw, o.config.correlator.groupId) : undefined,
+                }),
+            );
       stack.push(() => agent.stop());
       listening = Object.fromEntries(Object.entries(agent.addresses).filter(([name]) => name !== 'metrics'));
     }

@@ -49,7 +49,15 @@ const slowRule = [
   '',
 ].join('\n');
 
-const foundRule = ['title: Malware found', 'id: malware-found', 'layer: 1', 'detection:', '  sel: { event.action: malware-detected }', '  condition: sel', ''].join('\n');
+const foundRule = [
+  'title: Malware found',
+  'id: malware-found',
+  'layer: 1',
+  'detection:',
+  '  sel: { event.action: malware-detected }',
+  '  condition: sel',
+  '',
+].join('\n');
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -112,7 +120,10 @@ describe('an expensive rule under a flood through canhgac start', () => {
     delete env.KAFKA_BROKERS;
     delete env.ELASTICSEARCH_URL;
     const data = join(dir, 'data');
-    const proc = spawn(process.execPath, [canhgacBin, 'start', '--port', '0', '--data', data, '--no-demo', '--config', config], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [canhgacBin, 'start', '--port', '0', '--data', data, '--no-demo', '--config', config], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child = proc;
     let out = '';
     let err = '';
@@ -129,14 +140,20 @@ describe('an expensive rule under a flood through canhgac start', () => {
       });
       proc.once('exit', (code) => reject(new Error(`canhgac start exited with ${code}\n${out}\n${err}`)));
     });
-    const login = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
+    const login = await fetch(`${base}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+    });
     expect(login.status).toBe(200);
     const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
 
     appendFileSync(flood, Array.from({ length: LINES }, (_, i) => `${clamLine(i)}\n`).join(''));
     const size = statSync(flood).size;
     const checkpoint = join(data, 'collector', 'checkpoints', 'flood.json');
-    const handled = () => existsSync(checkpoint) && Object.values((JSON.parse(readFileSync(checkpoint, 'utf8')) as { files: Record<string, { offset: number }> }).files).some((f) => f.offset === size);
+    const handled = () =>
+      existsSync(checkpoint) &&
+      Object.values((JSON.parse(readFileSync(checkpoint, 'utf8')) as { files: Record<string, { offset: number }> }).files).some((f) => f.offset === size);
 
     // Health asked every 200 ms until the correlator has handled the whole flood and the audit has run.
     const latencies: number[] = [];
@@ -148,7 +165,9 @@ describe('an expensive rule under a flood through canhgac start', () => {
       latencies.push(performance.now() - asked);
       expect(health.status).toBe(200);
       if (!slowIncident) {
-        const page = (await (await fetch(`${base}/api/incidents?layer=3&rule=canhgac-audit-rule-speed`, { headers: { cookie } })).json()) as { incidents: Incident[] };
+        const page = (await (await fetch(`${base}/api/incidents?layer=3&rule=canhgac-audit-rule-speed`, { headers: { cookie } })).json()) as {
+          incidents: Incident[];
+        };
         slowIncident = page.incidents[0];
       }
       if (slowIncident && handled()) break;

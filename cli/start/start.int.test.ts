@@ -12,7 +12,9 @@ describe('canhgac start with KAFKA_BROKERS and ELASTICSEARCH_URL', () => {
   let started: Started | null = null;
   afterAll(async () => {
     if (started && started.child.exitCode === null) await stop(started);
-    await testElasticsearch().indices.delete({ index: `${name}-*`, ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
+    await testElasticsearch()
+      .indices.delete({ index: `${name}-*`, ignore_unavailable: true, allow_no_indices: true })
+      .catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -47,6 +49,8 @@ describe('canhgac start with KAFKA_BROKERS and ELASTICSEARCH_URL', () => {
   });
 
   it('refuses half a deployment: one of the two variables alone', async () => {
-    await expect(start(join(dir, 'half'), [], { KAFKA_BROKERS: kafkaBrokers().join(',') })).rejects.toThrow(/exited with 1[\s\S]*set both KAFKA_BROKERS and ELASTICSEARCH_URL, or neither/);
+    await expect(start(join(dir, 'half'), [], { KAFKA_BROKERS: kafkaBrokers().join(',') })).rejects.toThrow(
+      /exited with 1[\s\S]*set both KAFKA_BROKERS and ELASTICSEARCH_URL, or neither/,
+    );
   });
 });

@@ -43,7 +43,11 @@ describe('canhgac start: the embedded default', () => {
     });
     ws.close();
 
-    const acted = await fetch(`${first.base}/api/incidents/${live.id}/actions`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify({ action: 'acknowledge' }) });
+    const acted = await fetch(`${first.base}/api/incidents/${live.id}/actions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie },
+      body: JSON.stringify({ action: 'acknowledge' }),
+    });
     expect(acted.status).toBe(200);
     expect(((await acted.json()) as { incident: Incident }).incident.status).toBe('acknowledged');
     expect(await stop(first)).toBe(0);
@@ -112,7 +116,9 @@ describe('canhgac start: the embedded default', () => {
         rules = new Set(page.incidents.map((i) => i.rule.id));
         datasets = new Set();
         for (const i of page.incidents) {
-          const detail = (await (await fetch(`${s.base}/api/incidents/${i.id}`, { headers: { cookie } })).json()) as { events: { event: { event: { dataset?: string } } }[] };
+          const detail = (await (await fetch(`${s.base}/api/incidents/${i.id}`, { headers: { cookie } })).json()) as {
+            events: { event: { event: { dataset?: string } } }[];
+          };
           for (const e of detail.events) if (e.event.event.dataset) datasets.add(e.event.event.dataset.split('.')[0]!);
         }
         if (rules.has('9a1d4f1e-8c3e-4f3b-9a52-0f5a1f1d2c11') && datasets.has('fortigate')) break;
@@ -122,7 +128,9 @@ describe('canhgac start: the embedded default', () => {
       expect(datasets).toContain('fortigate');
       expect(await stop(s)).toBe(0);
       // The file's checkpoint moved to its end only because the correlator had handled every line.
-      const checkpoints = JSON.parse(readFileSync(join(dir, 'data', 'collector', 'checkpoints', 'kern.json'), 'utf8')) as { files: Record<string, { offset: number }> };
+      const checkpoints = JSON.parse(readFileSync(join(dir, 'data', 'collector', 'checkpoints', 'kern.json'), 'utf8')) as {
+        files: Record<string, { offset: number }>;
+      };
       expect(Object.values(checkpoints.files).map((f) => f.offset)).toEqual([statSync(kern).size]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

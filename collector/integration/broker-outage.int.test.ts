@@ -93,7 +93,17 @@ describe('collector: the broker stopped for 30 seconds while lines keep coming',
     reader = new TopicReader(brokers, topic);
     await reader.start();
 
-    await waitFor(() => new Set(reader!.lines().filter((e) => e.line.startsWith('fw ')).map((e) => e.line)).size >= expected.length, `${expected.length} file lines`, 90_000);
+    await waitFor(
+      () =>
+        new Set(
+          reader!
+            .lines()
+            .filter((e) => e.line.startsWith('fw '))
+            .map((e) => e.line),
+        ).size >= expected.length,
+      `${expected.length} file lines`,
+      90_000,
+    );
     const fileLines = reader.lines().filter((e) => e.line.startsWith('fw '));
     const check = checkFileLines(fileLines, expected, 'fw.log');
     expect(check.missing).toEqual([]);
@@ -106,8 +116,14 @@ describe('collector: the broker stopped for 30 seconds while lines keep coming',
     expect(metrics).toContain(`canhgac_collector_lines_dropped_total{source="udp"} ${udpStats.dropped}`);
     // Every datagram that was read is either in Kafka or counted as dropped; the heartbeats carry the drops.
     await waitFor(() => reader!.lines().filter((e) => e.line.startsWith('<13>udp')).length + udpStats.dropped >= udpStats.read, 'udp lines', 30_000);
-    await waitFor(() => reader!.envelopes.filter((e) => e.kind === 'heartbeat' && e.source === 'udp').reduce((n, e) => n + e.heartbeat!.dropped, 0) === udpStats.dropped, 'heartbeats reporting the drops', 15_000);
+    await waitFor(
+      () => reader!.envelopes.filter((e) => e.kind === 'heartbeat' && e.source === 'udp').reduce((n, e) => n + e.heartbeat!.dropped, 0) === udpStats.dropped,
+      'heartbeats reporting the drops',
+      15_000,
+    );
     expect(udpStats.read).toBeLessThanOrEqual(udpSent);
-    process.stderr.write(`[collector outage] ${expected.length} file lines, ${check.duplicates} duplicates; udp read ${udpStats.read}, dropped ${udpStats.dropped}\n`);
+    process.stderr.write(
+      `[collector outage] ${expected.length} file lines, ${check.duplicates} duplicates; udp read ${udpStats.read}, dropped ${udpStats.dropped}\n`,
+    );
   }, 200_000);
 });

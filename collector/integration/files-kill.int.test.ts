@@ -110,8 +110,16 @@ describe('collector: tailed files through rotations and a kill -9, into soc.raw'
 
     const lines = reader.lines();
     expect(reader.bad).toEqual([]);
-    const ra = checkFileLines(lines.filter((e) => e.line.startsWith('a ')), expected.a, 'a');
-    const rb = checkFileLines(lines.filter((e) => e.line.startsWith('b ')), expected.b, 'b');
+    const ra = checkFileLines(
+      lines.filter((e) => e.line.startsWith('a ')),
+      expected.a,
+      'a',
+    );
+    const rb = checkFileLines(
+      lines.filter((e) => e.line.startsWith('b ')),
+      expected.b,
+      'b',
+    );
     expect(ra.missing).toEqual([]);
     expect(rb.missing).toEqual([]);
     const duplicates = ra.duplicates + rb.duplicates;

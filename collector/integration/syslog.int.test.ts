@@ -38,7 +38,9 @@ describe('collector: syslog over UDP, TCP and TLS into soc.raw', () => {
   it('records the peer, frames newline and octet-counted messages (embedded newlines kept), serves many senders', async () => {
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', key, '-out', cert], {
+      stdio: 'ignore',
+    });
     const prefix = `${uniqueName('coll-syslog')}.`;
     const topic = topicNames(prefix).raw;
     await createTopics(testKafka(), [topic], 1);
@@ -138,7 +140,11 @@ describe('collector: syslog over UDP, TCP and TLS into soc.raw', () => {
     expect(metrics).toContain('canhgac_collector_lines_read_total{source="fw-tls"} 22');
     expect(metrics).toContain('canhgac_collector_lines_truncated_total{source="fw-tls"} 1');
 
-    await waitFor(() => ['fw-udp', 'fw-tcp', 'fw-tls'].every((s) => reader!.envelopes.some((e) => e.kind === 'heartbeat' && e.source === s && e.heartbeat!.lines > 0)), 'heartbeats with shipped lines', 10_000);
+    await waitFor(
+      () => ['fw-udp', 'fw-tcp', 'fw-tls'].every((s) => reader!.envelopes.some((e) => e.kind === 'heartbeat' && e.source === s && e.heartbeat!.lines > 0)),
+      'heartbeats with shipped lines',
+      10_000,
+    );
     const shippedByHeartbeats = reader.envelopes.filter((e) => e.kind === 'heartbeat' && e.source === 'fw-tcp').reduce((n, e) => n + e.heartbeat!.lines, 0);
     expect(shippedByHeartbeats).toBeLessThanOrEqual(510);
   }, 60_000);

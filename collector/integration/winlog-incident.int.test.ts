@@ -39,11 +39,18 @@ describe('Defender detections on Windows servers become incidents: winlog source
     // bundled asset register (Sở Tài chính, security level 2), its collector sets no unit; the other three
     // collectors set theirs (the outbreak rule counts units through labels.unit).
     const host = 'ketoan.stc.tinh.gov.vn';
-    const servers: [string, string | undefined][] = [[host, undefined], ['ws-tc-02', 'so-tc'], ['ws-yte-07', 'so-yt'], ['ws-gd-11', 'so-gddt']];
+    const servers: [string, string | undefined][] = [
+      [host, undefined],
+      ['ws-tc-02', 'so-tc'],
+      ['ws-yte-07', 'so-yt'],
+      ['ws-gd-11', 'so-gddt'],
+    ];
     for (const [i, [name, unit]] of servers.entries()) {
       const eventlog = new StandinLog(join(dir, `eventlog-${i}.json`));
       eventlog.create(FIREWALL);
-      eventlog.append(i === 0 ? [defenderDetected(name, 1), defenderActionFailed(name, 2)] : [defenderDetected(name, 10 + i), defenderActionTaken(name, 20 + i)]);
+      eventlog.append(
+        i === 0 ? [defenderDetected(name, 1), defenderActionFailed(name, 2)] : [defenderDetected(name, 10 + i), defenderActionTaken(name, 20 + i)],
+      );
       // The first stand-in is found on PATH, as powershell; the others by their full path.
       const bin = installStandin(join(dir, `bin-${i}`), eventlog.file);
       if (i === 0) process.env.PATH = `${bin}${delimiter}${process.env.PATH}`;
@@ -51,7 +58,13 @@ describe('Defender detections on Windows servers become incidents: winlog source
         await startCollector(
           CollectorConfigSchema.parse({
             kafka: { brokers: kafkaBrokers(), topicPrefix: raw.slice(0, -'soc.raw'.length) },
-            collector: { host: name, ...(unit ? { unit } : {}), dataDir: join(dir, `data-${i}`), heartbeatSeconds: 3600, sources: [{ type: 'winlog', name: 'winlog', command: i === 0 ? 'powershell' : join(bin, 'powershell'), pollSeconds: 0.2, startAt: 'beginning' }] },
+            collector: {
+              host: name,
+              ...(unit ? { unit } : {}),
+              dataDir: join(dir, `data-${i}`),
+              heartbeatSeconds: 3600,
+              sources: [{ type: 'winlog', name: 'winlog', command: i === 0 ? 'powershell' : join(bin, 'powershell'), pollSeconds: 0.2, startAt: 'beginning' }],
+            },
           }),
           log,
         ),

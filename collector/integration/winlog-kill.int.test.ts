@@ -49,7 +49,8 @@ describe('collector: winlog source through the stand-in Get-WinEvent, three kill
     let generation = 0;
     let written = 0;
     const write = (n: number) => {
-      for (const e of store.append(mixedEvents('SRV-WIN-KILL', written, n))) expected.add(`srv-win-kill:winlog:${e.Channel}:${e.Channel === DEFENDER ? generation : 0}:${e.RecordId}`);
+      for (const e of store.append(mixedEvents('SRV-WIN-KILL', written, n)))
+        expected.add(`srv-win-kill:winlog:${e.Channel}:${e.Channel === DEFENDER ? generation : 0}:${e.RecordId}`);
       written += n;
     };
 

@@ -48,7 +48,11 @@ describe('collector BusSink: sources into the in-process bus of canhgac start', 
         { type: 'syslog', name: 'udp', protocol: 'udp', listen: { host: '127.0.0.1', port: 0 } },
       ],
     });
-    agent = await runCollector(section, log, ({ metrics, onDurable }) => new BusSink({ producer, topic: 'soc.raw', metrics, log, batchRecords: 100, memoryRecords: 1000, onDurable }));
+    agent = await runCollector(
+      section,
+      log,
+      ({ metrics, onDurable }) => new BusSink({ producer, topic: 'soc.raw', metrics, log, batchRecords: 100, memoryRecords: 1000, onDurable }),
+    );
     appendFileSync(logFile, Array.from({ length: 50 }, (_, i) => `line ${i}\n`).join(''));
     const udp = createSocket('udp4');
     await new Promise<void>((resolve) => udp.send('<134>hello over udp', agent!.addresses.udp!.port, '127.0.0.1', () => resolve()));

@@ -64,7 +64,8 @@ export class BusSink implements CollectorSink {
   async stop(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while ((this.queue.length || this.sending) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    if (this.queue.length) this.o.log.warn({ records: this.queue.length }, 'stopped before the bus took every record; file sources read them again from their checkpoints');
+    if (this.queue.length)
+      this.o.log.warn({ records: this.queue.length }, 'stopped before the bus took every record; file sources read them again from their checkpoints');
     this.stopped = true;
     this.wake?.();
     // A batch waiting on `settled` must not hold the shutdown: its lines are not checkpointed, so they come again.
@@ -85,7 +86,10 @@ export class BusSink implements CollectorSink {
       const batch = this.queue.slice(0, this.o.batchRecords);
       this.sending = true;
       try {
-        await this.o.producer.send(this.o.topic, batch.map((r) => ({ key: r.key, value: r.value })));
+        await this.o.producer.send(
+          this.o.topic,
+          batch.map((r) => ({ key: r.key, value: r.value })),
+        );
       } catch (err) {
         this.sending = false;
         this.o.log.warn({ err: (err as Error).message }, 'bus send failed; retrying');

@@ -22,7 +22,11 @@ function deadSink(opts: { memoryRecords: number; maxBytes: number }) {
   const spool = Spool.open(dir, { maxBytes: opts.maxBytes, segmentBytes: 1 << 20 });
   let durable = 0;
   const sink = new KafkaSink({
-    bus: new KafkaBus({ brokers: ['127.0.0.1:1'], clientId: 'test', topicPrefix: '', ssl: false }, createLogger('test', {}, 'silent'), { connectionTimeoutMs: 3000, requestTimeoutMs: 10_000, quiet: true }),
+    bus: new KafkaBus({ brokers: ['127.0.0.1:1'], clientId: 'test', topicPrefix: '', ssl: false }, createLogger('test', {}, 'silent'), {
+      connectionTimeoutMs: 3000,
+      requestTimeoutMs: 10_000,
+      quiet: true,
+    }),
     topic: 'soc.raw',
     spool,
     metrics,

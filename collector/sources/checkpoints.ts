@@ -28,7 +28,11 @@ export const ChannelBookmarkSchema = z.object({
 
 export type ChannelBookmark = z.infer<typeof ChannelBookmarkSchema>;
 
-const FileSchema = z.object({ v: z.literal(1), files: z.record(z.string(), FileCheckpointSchema), channels: z.record(z.string(), ChannelBookmarkSchema).default({}) });
+const FileSchema = z.object({
+  v: z.literal(1),
+  files: z.record(z.string(), FileCheckpointSchema),
+  channels: z.record(z.string(), ChannelBookmarkSchema).default({}),
+});
 
 export function identityOf(dev: number, ino: number): string {
   return `${dev}:${ino}`;

@@ -56,7 +56,13 @@ function setup(opts: { startAt?: 'end' | 'beginning'; lineLimit?: number; paths?
   if (!opts.dir) dirs.push(dir);
   const sink = opts.sink ?? new MemorySink();
   const checkpoints = opts.store ?? new CheckpointStore(join(dir, 'state', 'cp.json'));
-  const config = FileSourceSchema.parse({ type: 'file', name: 'app', paths: opts.paths ?? [join(dir, '*.log')], startAt: opts.startAt ?? 'beginning', format: 'test' });
+  const config = FileSourceSchema.parse({
+    type: 'file',
+    name: 'app',
+    paths: opts.paths ?? [join(dir, '*.log')],
+    startAt: opts.startAt ?? 'beginning',
+    format: 'test',
+  });
   const source = new FileTailSource(config, {
     host: 'srv-1',
     unit: 'u1',
@@ -258,7 +264,14 @@ describe('FileTailSource', () => {
     const sink = new MemorySink();
     const config = FileSourceSchema.parse({ type: 'file', name: 'x', paths: [join(dir, '*.log')], exclude: [join(dir, 'skip*')], startAt: 'beginning' });
     const source = new FileTailSource(config, {
-      host: 'h', lineLimit: 1024, pollMs: 20, rotateWaitMs: 100, sink, checkpoints: new CheckpointStore(join(dir, 'x.json')), metrics: new CollectorMetrics(), log: createLogger('t', {}, 'silent'),
+      host: 'h',
+      lineLimit: 1024,
+      pollMs: 20,
+      rotateWaitMs: 100,
+      sink,
+      checkpoints: new CheckpointStore(join(dir, 'x.json')),
+      metrics: new CollectorMetrics(),
+      log: createLogger('t', {}, 'silent'),
     });
     sources.push(source);
     writeFileSync(join(dir, 'keep.log'), 'keep\n');

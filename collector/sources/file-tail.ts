@@ -98,7 +98,17 @@ class TrackedFile {
   }
 
   checkpoint(): FileCheckpoint {
-    return { key: this.key, path: this.path, dev: this.st.dev, ino: this.st.ino, headLen: this.headLen, headHash: this.headHash, offset: this.committed, generation: this.generation, updated: new Date().toISOString() };
+    return {
+      key: this.key,
+      path: this.path,
+      dev: this.st.dev,
+      ino: this.st.ino,
+      headLen: this.headLen,
+      headHash: this.headHash,
+      offset: this.committed,
+      generation: this.generation,
+      updated: new Date().toISOString(),
+    };
   }
 }
 
@@ -378,7 +388,17 @@ export class FileTailSource {
       const received = new Date().toISOString();
       const text = Buffer.concat(t.partial, t.partialLen).toString('utf8');
       this.ctx.metrics.read(this.config.name, 1, received);
-      this.ctx.sink.offer([{ key: this.ctx.host, source: this.config.name, value: envelopeValue(t.prefix, `${t.key}:${t.lineStart}`, received, text, t.skipping), done: { file: t.target, end } }], true);
+      this.ctx.sink.offer(
+        [
+          {
+            key: this.ctx.host,
+            source: this.config.name,
+            value: envelopeValue(t.prefix, `${t.key}:${t.lineStart}`, received, text, t.skipping),
+            done: { file: t.target, end },
+          },
+        ],
+        true,
+      );
       t.lineStart = end;
       t.partial = [];
       t.partialLen = 0;
@@ -405,7 +425,12 @@ export class FileTailSource {
     const emit = (text: string, truncated: boolean, end: number) => {
       if (text.endsWith('\r')) text = text.slice(0, -1);
       if (text.length > 0) {
-        records.push({ key: this.ctx.host, source: this.config.name, value: envelopeValue(t.prefix, `${t.key}:${t.lineStart}`, received, text, truncated), done: { file: t.target, end } });
+        records.push({
+          key: this.ctx.host,
+          source: this.config.name,
+          value: envelopeValue(t.prefix, `${t.key}:${t.lineStart}`, received, text, truncated),
+          done: { file: t.target, end },
+        });
         if (truncated) truncatedLines++;
       }
       t.lineStart = end;

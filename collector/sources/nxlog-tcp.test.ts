@@ -70,7 +70,12 @@ describe('NXLog JSON lines (om_tcp, to_json()) over the syslog TCP source', () =
     const { port } = await source.start();
     stops.push(() => source.stop());
     const host = 'KETOAN-01.stc.tinh.gov.vn';
-    const lines = [nxlogLine(defenderDetected(host, 1), 501), nxlogLine(defenderActionFailed(host, 2), 502), nxlogLine(wfpConnectionBlocked(host, 3), 88123), nxlogLine(firewallRuleAdded(2097, host, 4), 77)];
+    const lines = [
+      nxlogLine(defenderDetected(host, 1), 501),
+      nxlogLine(defenderActionFailed(host, 2), 502),
+      nxlogLine(wfpConnectionBlocked(host, 3), 88123),
+      nxlogLine(firewallRuleAdded(2097, host, 4), 77),
+    ];
     await new Promise<void>((resolve, reject) => {
       const s = connect({ host: '127.0.0.1', port }, () => s.end(lines.map((l) => `${l}\n`).join(''), () => resolve()));
       s.once('error', reject);

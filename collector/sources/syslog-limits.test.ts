@@ -52,7 +52,13 @@ describe('syslog TCP connection limits', () => {
   it('1,000 slow connections from one address do not lock out a real sender; refusals and idle closes are counted', async () => {
     const metrics = new CollectorMetrics();
     const sink = new MemorySink();
-    const config = SyslogSourceSchema.parse({ type: 'syslog', name: 'fw-tcp', protocol: 'tcp', listen: { host: '127.0.0.1', port: 0 }, idleTimeoutSeconds: 1.5 });
+    const config = SyslogSourceSchema.parse({
+      type: 'syslog',
+      name: 'fw-tcp',
+      protocol: 'tcp',
+      listen: { host: '127.0.0.1', port: 0 },
+      idleTimeoutSeconds: 1.5,
+    });
     const source = new SyslogTcpSource(config, { host: 'relay', lineLimit: 4096, sink, metrics, log });
     const { port } = await source.start();
     stops.push(() => source.stop());
@@ -76,7 +82,9 @@ describe('syslog TCP connection limits', () => {
     await waitFor(() => slow.every((s) => s.destroyed || s.readableEnded), 'idle connections closed', 10_000);
     expect(sink.lines('fw-tcp').filter((l) => l.endsWith('fw01 partial'))).toHaveLength(config.maxConnectionsPerPeer);
     const text = await metrics.registry.metrics();
-    expect(text).toMatch(new RegExp(`canhgac_collector_connections_refused_total\\{source="fw-tcp",reason="per_peer"\\} ${1000 - config.maxConnectionsPerPeer}`));
+    expect(text).toMatch(
+      new RegExp(`canhgac_collector_connections_refused_total\\{source="fw-tcp",reason="per_peer"\\} ${1000 - config.maxConnectionsPerPeer}`),
+    );
     expect(text).toMatch(/canhgac_collector_connections_idle_closed_total\{source="fw-tcp"\} (\d+)/);
     real.destroy();
     for (const s of slow) s.destroy();
@@ -88,7 +96,14 @@ describe('syslog TCP connection limits', () => {
 
   it('refuses connections beyond the total limit and counts them apart', async () => {
     const metrics = new CollectorMetrics();
-    const config = SyslogSourceSchema.parse({ type: 'syslog', name: 'fw-tcp', protocol: 'tcp', listen: { host: '127.0.0.1', port: 0 }, maxConnections: 10, maxConnectionsPerPeer: 5 });
+    const config = SyslogSourceSchema.parse({
+      type: 'syslog',
+      name: 'fw-tcp',
+      protocol: 'tcp',
+      listen: { host: '127.0.0.1', port: 0 },
+      maxConnections: 10,
+      maxConnectionsPerPeer: 5,
+    });
     const source = new SyslogTcpSource(config, { host: 'relay', lineLimit: 4096, sink: new MemorySink(), metrics, log });
     const { port } = await source.start();
     stops.push(() => source.stop());
@@ -106,7 +121,13 @@ describe('syslog UDP kernel drops', () => {
     if (readUdpRcvbufErrors() === null) return expect(process.platform).not.toBe('linux');
     const metrics = new CollectorMetrics();
     const sink = new MemorySink();
-    const config = SyslogSourceSchema.parse({ type: 'syslog', name: 'fw-udp', protocol: 'udp', listen: { host: '127.0.0.1', port: 0 }, receiveBufferBytes: 4096 });
+    const config = SyslogSourceSchema.parse({
+      type: 'syslog',
+      name: 'fw-udp',
+      protocol: 'udp',
+      listen: { host: '127.0.0.1', port: 0 },
+      receiveBufferBytes: 4096,
+    });
     const source = new SyslogUdpSource(config, { host: 'relay', lineLimit: 4096, sink, metrics, log });
     const { port } = await source.start();
     stops.push(() => source.stop());
@@ -145,7 +166,10 @@ describe('syslog UDP kernel drops', () => {
         '  124: 00000000:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1235 2 0000000000000000 7',
       ].join('\n'),
     );
-    writeFileSync(join(dir, 'snmp'), 'Ip: Forwarding\nIp: 1\nUdp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors\nUdp: 17511 0 82489 100 82489 0\n');
+    writeFileSync(
+      join(dir, 'snmp'),
+      'Ip: Forwarding\nIp: 1\nUdp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors\nUdp: 17511 0 82489 100 82489 0\n',
+    );
     expect(readUdpSocketDrops(5302, 'udp4', join(dir, 'udp'))).toBe(81);
     expect(readUdpSocketDrops(53, 'udp4', join(dir, 'udp'))).toBe(7);
     expect(readUdpSocketDrops(9999, 'udp4', join(dir, 'udp'))).toBeNull();

@@ -31,7 +31,13 @@ export class SyslogTcpSource {
   ) {
     this.nextId = syslogIds(ctx.host, config.name);
     const scheme = config.protocol === 'tls' ? 'syslog+tls' : 'syslog+tcp';
-    this.prefix = envelopePrefix({ host: ctx.host, source: `${scheme}://${config.listen.host}:${config.listen.port}`, format: config.format, unit: ctx.unit, drill: ctx.drill });
+    this.prefix = envelopePrefix({
+      host: ctx.host,
+      source: `${scheme}://${config.listen.host}:${config.listen.port}`,
+      format: config.format,
+      unit: ctx.unit,
+      drill: ctx.drill,
+    });
   }
 
   async start(): Promise<AddressInfo> {
@@ -102,7 +108,11 @@ export class SyslogTcpSource {
     const deliver = (messages: { text: string; truncated: boolean }[]) => {
       if (messages.length === 0) return;
       const received = new Date().toISOString();
-      const records: OutRecord[] = messages.map((m) => ({ key: this.ctx.host, source: this.config.name, value: envelopeValue(this.prefix, this.nextId(), received, m.text, m.truncated, peer) }));
+      const records: OutRecord[] = messages.map((m) => ({
+        key: this.ctx.host,
+        source: this.config.name,
+        value: envelopeValue(this.prefix, this.nextId(), received, m.text, m.truncated, peer),
+      }));
       this.ctx.metrics.read(this.config.name, records.length, received);
       const truncated = messages.filter((m) => m.truncated).length;
       if (truncated) this.ctx.metrics.truncated(this.config.name, truncated);

@@ -36,7 +36,13 @@ export class SyslogUdpSource {
     private readonly ctx: SyslogContext,
   ) {
     this.nextId = syslogIds(ctx.host, config.name);
-    this.prefix = envelopePrefix({ host: ctx.host, source: `syslog+udp://${config.listen.host}:${config.listen.port}`, format: config.format, unit: ctx.unit, drill: ctx.drill });
+    this.prefix = envelopePrefix({
+      host: ctx.host,
+      source: `syslog+udp://${config.listen.host}:${config.listen.port}`,
+      format: config.format,
+      unit: ctx.unit,
+      drill: ctx.drill,
+    });
   }
 
   async start(): Promise<AddressInfo> {
@@ -90,6 +96,9 @@ export class SyslogUdpSource {
     const received = new Date().toISOString();
     this.ctx.metrics.read(this.config.name, 1, received);
     if (truncated) this.ctx.metrics.truncated(this.config.name, 1);
-    this.ctx.sink.offer([{ key: this.ctx.host, source: this.config.name, value: envelopeValue(this.prefix, this.nextId(), received, text, truncated, peer) }], false);
+    this.ctx.sink.offer(
+      [{ key: this.ctx.host, source: this.config.name, value: envelopeValue(this.prefix, this.nextId(), received, text, truncated, peer) }],
+      false,
+    );
   }
 }

@@ -31,7 +31,7 @@ function defender(id: number, computer: string, i: number, extra: Record<string,
       'Severity Name': 'Severe',
       'Category ID': '42',
       'Category Name': 'Virus',
-      'FWLink': 'https://go.microsoft.com/fwlink/?linkid=37020&name=Virus:DOS/EICAR_Test_File&threatid=2147519003&enterprise=1',
+      FWLink: 'https://go.microsoft.com/fwlink/?linkid=37020&name=Virus:DOS/EICAR_Test_File&threatid=2147519003&enterprise=1',
       'Source ID': '3',
       'Source Name': 'Real-Time Protection',
       'Process Name': 'C:\\Windows\\explorer.exe',
@@ -52,15 +52,30 @@ function defender(id: number, computer: string, i: number, extra: Record<string,
 }
 
 /** 1116: malware detected by real-time protection. */
-export const defenderDetected = (computer: string, i: number): Fixture => defender(1116, computer, i, { 'Status Code': '1', 'Status Description': '', State: '1' });
+export const defenderDetected = (computer: string, i: number): Fixture =>
+  defender(1116, computer, i, { 'Status Code': '1', 'Status Description': '', State: '1' });
 
 /** 1117: the action (quarantine) succeeded. */
 export const defenderActionTaken = (computer: string, i: number): Fixture =>
-  defender(1117, computer, i, { 'Action ID': '2', 'Action Name': 'Quarantine', 'Error Code': '0x00000000', 'Error Description': 'The operation completed successfully. ', 'Post Clean Status': '0', 'Remediation User': 'NT AUTHORITY\\SYSTEM' });
+  defender(1117, computer, i, {
+    'Action ID': '2',
+    'Action Name': 'Quarantine',
+    'Error Code': '0x00000000',
+    'Error Description': 'The operation completed successfully. ',
+    'Post Clean Status': '0',
+    'Remediation User': 'NT AUTHORITY\\SYSTEM',
+  });
 
 /** 1118: the action failed: the file is still there. */
 export const defenderActionFailed = (computer: string, i: number): Fixture =>
-  defender(1118, computer, i, { 'Action ID': '2', 'Action Name': 'Quarantine', 'Error Code': '0x80508023', 'Error Description': 'The program could not find the malware and other potentially unwanted software on this device. ', 'Post Clean Status': '0', 'Remediation User': 'NT AUTHORITY\\SYSTEM' });
+  defender(1118, computer, i, {
+    'Action ID': '2',
+    'Action Name': 'Quarantine',
+    'Error Code': '0x80508023',
+    'Error Description': 'The program could not find the malware and other potentially unwanted software on this device. ',
+    'Post Clean Status': '0',
+    'Remediation User': 'NT AUTHORITY\\SYSTEM',
+  });
 
 function wfp(id: 5152 | 5157, computer: string, i: number): Fixture {
   return {
@@ -132,6 +147,13 @@ export function firewallRuleAdded(id: 2004 | 2097, computer: string, i: number):
 
 /** A realistic mix, cycling through detections, drops and rule changes. */
 export function mixedEvents(computer: string, from: number, n: number): Fixture[] {
-  const makers = [defenderDetected, wfpPacketDropped, defenderActionTaken, wfpConnectionBlocked, (c: string, i: number) => firewallRuleAdded(i % 2 ? 2097 : 2004, c, i), defenderActionFailed];
+  const makers = [
+    defenderDetected,
+    wfpPacketDropped,
+    defenderActionTaken,
+    wfpConnectionBlocked,
+    (c: string, i: number) => firewallRuleAdded(i % 2 ? 2097 : 2004, c, i),
+    defenderActionFailed,
+  ];
   return Array.from({ length: n }, (_, k) => makers[(from + k) % makers.length]!(computer, from + k));
 }

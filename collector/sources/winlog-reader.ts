@@ -74,7 +74,9 @@ export function powershellArgs(q: ChannelQuery): string[] {
   return ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-EncodedCommand', Buffer.from(powershellScript(q), 'utf16le').toString('base64')];
 }
 
-const Bounds = z.object({ bounds: z.object({ oldest: z.number().int().nonnegative().nullable().default(null), newest: z.number().int().nonnegative().nullable().default(null) }) });
+const Bounds = z.object({
+  bounds: z.object({ oldest: z.number().int().nonnegative().nullable().default(null), newest: z.number().int().nonnegative().nullable().default(null) }),
+});
 const EventLine = z.looseObject({ RecordId: z.number().int().positive(), EventID: z.number().int().nonnegative() });
 
 /** Parses the reader's output; a line that is not what the script prints names its line number and field. */

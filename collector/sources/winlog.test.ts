@@ -72,7 +72,15 @@ describe('winlog source through a stand-in Get-WinEvent', () => {
     const store = new StandinLog(`${d}-store.json`);
     process.env.WINLOG_STANDIN_STORE = store.file;
     process.env.WINLOG_STANDIN_CALLS = `${d}-calls.jsonl`;
-    const source = WinlogSourceSchema.parse({ type: 'winlog', name: 'winlog', command: 'pwsh', pollSeconds: 0.05, startAt: 'beginning', securityWfp: true, ...cfg });
+    const source = WinlogSourceSchema.parse({
+      type: 'winlog',
+      name: 'winlog',
+      command: 'pwsh',
+      pollSeconds: 0.05,
+      startAt: 'beginning',
+      securityWfp: true,
+      ...cfg,
+    });
     const checkpoints = join(d, 'checkpoints.json');
     const metrics = new CollectorMetrics();
     const sink = new HeldSink();
@@ -82,7 +90,11 @@ describe('winlog source through a stand-in Get-WinEvent', () => {
       src.start();
       return { src, store };
     };
-    const calls = () => readFileSync(`${d}-calls.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { channel: string; xpath: string; max: number });
+    const calls = () =>
+      readFileSync(`${d}-calls.jsonl`, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { channel: string; xpath: string; max: number });
     return { store, sink, metrics, start, calls, checkpoints };
   }
 
@@ -95,18 +107,28 @@ describe('winlog source through a stand-in Get-WinEvent', () => {
 
   it('reads what Get-WinEvent prints: the bounds, then the events after the record id with the ids asked for', async () => {
     const { store } = setup();
-    store.append([defenderDetected('SRV-WIN-01', 1), defenderActionFailed('SRV-WIN-01', 2), { ...defenderDetected('SRV-WIN-01', 3), EventID: 1150 }, defenderDetected('SRV-WIN-01', 4)]);
+    store.append([
+      defenderDetected('SRV-WIN-01', 1),
+      defenderActionFailed('SRV-WIN-01', 2),
+      { ...defenderDetected('SRV-WIN-01', 3), EventID: 1150 },
+      defenderDetected('SRV-WIN-01', 4),
+    ]);
     const read = await new PowershellReader('pwsh').read({ channel: DEFENDER, ids: [1116, 1118], afterRecordId: 1, max: 10 });
     expect([read.oldest, read.newest]).toEqual([1, 4]);
     expect(read.events.map((e) => e.recordId)).toEqual([2, 4]);
     expect(JSON.parse(read.events[0]!.line)).toMatchObject({ EventID: 1118, Channel: DEFENDER, EventData: { 'Threat Name': 'Virus:DOS/EICAR_Test_File' } });
-    await expect(new PowershellReader('pwsh').read({ channel: 'No-Such/Channel', afterRecordId: 0, max: 10 })).rejects.toThrow(/pwsh exited with 1 reading 'No-Such\/Channel': Get-WinEvent : There is not an event log/);
+    await expect(new PowershellReader('pwsh').read({ channel: 'No-Such/Channel', afterRecordId: 0, max: 10 })).rejects.toThrow(
+      /pwsh exited with 1 reading 'No-Such\/Channel': Get-WinEvent : There is not an event log/,
+    );
   });
 
   it('ships each event once as a windows-event envelope, and moves the bookmark only when the sink acknowledges', async () => {
     const { store, sink, start, calls, checkpoints } = setup({ batchEvents: 4 });
     store.create(FIREWALL);
-    const written = [...store.append(mixedEvents('SRV-WIN-01', 0, 6).filter((e) => e.Channel === DEFENDER)), ...store.append(mixedEvents('SRV-WIN-01', 0, 12).filter((e) => e.Channel === SECURITY))];
+    const written = [
+      ...store.append(mixedEvents('SRV-WIN-01', 0, 6).filter((e) => e.Channel === DEFENDER)),
+      ...store.append(mixedEvents('SRV-WIN-01', 0, 12).filter((e) => e.Channel === SECURITY)),
+    ];
     let run = start();
     await waitFor('a first Defender batch', () => sink.pending.some((r) => r.value.includes(DEFENDER)));
     // Not acknowledged: the channel is not read again, and nothing is checkpointed past it.
@@ -122,7 +144,12 @@ describe('winlog source through a stand-in Get-WinEvent', () => {
     sink.pending.splice(0);
     run = start();
     await waitFor('the batch again', () => sink.pending.length >= before.length);
-    expect(sink.envelopes('pending').map((e) => e.id).sort()).toEqual([...before].sort());
+    expect(
+      sink
+        .envelopes('pending')
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual([...before].sort());
     while (sink.acked.length < written.length) {
       sink.ack();
       await new Promise((r) => setTimeout(r, 30));
@@ -156,8 +183,20 @@ describe('winlog source through a stand-in Get-WinEvent', () => {
     expect(ids).toEqual([`srv-win-01:winlog:${DEFENDER}:0:1`, `srv-win-01:winlog:${DEFENDER}:0:2`, `srv-win-01:winlog:${DEFENDER}:1:1`]);
 
     const beats: Envelope[] = [];
-    const hbSink: RecordSink = { ready: () => true, onReady: () => () => undefined, offer: (r) => (beats.push(...r.map((x) => (parseEnvelope(x.value) as { envelope: Envelope }).envelope)), 0) };
-    const hb = new Heartbeat({ host: 'srv-win-01', sources: ['winlog'], logTypes: { winlog: ['antivirus'] }, intervalMs: 1000, sink: hbSink, metrics, spoolBytes: () => 0 });
+    const hbSink: RecordSink = {
+      ready: () => true,
+      onReady: () => () => undefined,
+      offer: (r) => (beats.push(...r.map((x) => (parseEnvelope(x.value) as { envelope: Envelope }).envelope)), 0),
+    };
+    const hb = new Heartbeat({
+      host: 'srv-win-01',
+      sources: ['winlog'],
+      logTypes: { winlog: ['antivirus'] },
+      intervalMs: 1000,
+      sink: hbSink,
+      metrics,
+      spoolBytes: () => 0,
+    });
     hb.beat();
     hb.beat();
     expect(beats[0]!.heartbeat).toMatchObject({ gaps: 1, gapChannels: [DEFENDER], logTypes: ['antivirus'] });
@@ -212,7 +251,16 @@ describe('winlog source through a stand-in Get-WinEvent', () => {
 
   it('ships lines the correlator decodes as Defender, WFP and firewall policy events', () => {
     const decode = (fixture: object) =>
-      decodeEnvelope({ v: 1, kind: 'line', id: 'x', host: 'srv-win-01', source: 'winlog', format: 'windows-event', received: '2026-12-01T08:00:05.000Z', line: JSON.stringify({ ...fixture, RecordId: 1 }) }) as unknown as Record<string, any>;
+      decodeEnvelope({
+        v: 1,
+        kind: 'line',
+        id: 'x',
+        host: 'srv-win-01',
+        source: 'winlog',
+        format: 'windows-event',
+        received: '2026-12-01T08:00:05.000Z',
+        line: JSON.stringify({ ...fixture, RecordId: 1 }),
+      }) as unknown as Record<string, any>;
     const detected = decode(defenderDetected('SRV-WIN-01.so-tttt.local', 1));
     expect(detected.event).toMatchObject({ kind: 'alert', action: 'malware-detected', code: '1116', module: 'windows-defender' });
     expect(detected.threat.software.name).toBe('Virus:DOS/EICAR_Test_File');
@@ -225,21 +273,46 @@ describe('winlog source through a stand-in Get-WinEvent', () => {
     expect([drop.source.ip, drop.destination.port]).toEqual(['203.0.113.4', 3389]);
     const rule = decode(firewallRuleAdded(2097, 'SRV-WIN-01', 4));
     expect(rule.event).toMatchObject({ code: '2097', action: 'rule-added', module: 'windows-firewall-policy', category: ['configuration'], type: ['change'] });
-    expect([rule.observer.type, rule.rule.name, rule.process.executable]).toEqual(['firewall', 'Allow RDP from anywhere 4', 'C:\\Windows\\System32\\netsh.exe']);
-    const other = decode({ EventID: 7036, ProviderName: 'Service Control Manager', Channel: 'System', Computer: 'SRV-WIN-01', EventData: { param1: 'Windows Update', param2: 'running' } });
+    expect([rule.observer.type, rule.rule.name, rule.process.executable]).toEqual([
+      'firewall',
+      'Allow RDP from anywhere 4',
+      'C:\\Windows\\System32\\netsh.exe',
+    ]);
+    const other = decode({
+      EventID: 7036,
+      ProviderName: 'Service Control Manager',
+      Channel: 'System',
+      Computer: 'SRV-WIN-01',
+      EventData: { param1: 'Windows Update', param2: 'running' },
+    });
     expect(other.event).toMatchObject({ kind: 'event', module: 'json' });
   });
 
   it('validates its config: defaults, ranges, the Security channel when WFP auditing is on', () => {
     const s = WinlogSourceSchema.parse({ type: 'winlog', name: 'winlog' });
     expect(s.channels.map((c) => c.name)).toEqual([DEFENDER, FIREWALL]);
-    expect(s.channels[0]!.ids).toEqual([1006, 1007, 1008, 1009, 1116, 1117, 1118, 1119, 2000, 2001, 2002, 2003, 2004, 5001, 5002, 5003, 5004, 5005, 5006, 5007, 5008, 5009, 5010, 5011, 5012, 5013]);
+    expect(s.channels[0]!.ids).toEqual([
+      1006, 1007, 1008, 1009, 1116, 1117, 1118, 1119, 2000, 2001, 2002, 2003, 2004, 5001, 5002, 5003, 5004, 5005, 5006, 5007, 5008, 5009, 5010, 5011, 5012,
+      5013,
+    ]);
     expect([s.command, s.pollSeconds, s.batchEvents, s.startAt]).toEqual(['powershell', 5, 500, 'end']);
-    expect(WinlogSourceSchema.parse({ type: 'winlog', name: 'w', securityWfp: true }).channels.at(-1)).toEqual({ name: SECURITY, ids: [5152, 5153, 5154, 5155, 5156, 5157, 5158, 5159] });
-    const bad = CollectorSectionSchema.safeParse({ dataDir: '/tmp/x', sources: [{ type: 'winlog', name: 'w', channels: [{ name: DEFENDER, ids: ['1119-1116'] }] }] });
+    expect(WinlogSourceSchema.parse({ type: 'winlog', name: 'w', securityWfp: true }).channels.at(-1)).toEqual({
+      name: SECURITY,
+      ids: [5152, 5153, 5154, 5155, 5156, 5157, 5158, 5159],
+    });
+    const bad = CollectorSectionSchema.safeParse({
+      dataDir: '/tmp/x',
+      sources: [{ type: 'winlog', name: 'w', channels: [{ name: DEFENDER, ids: ['1119-1116'] }] }],
+    });
     expect(bad.success).toBe(false);
-    expect(bad.error!.issues[0]).toMatchObject({ path: ['sources', 0, 'channels', 0, 'ids'], message: "'1119-1116' is not a range of event ids (0-65535, low-high)" });
-    const twice = CollectorSectionSchema.safeParse({ dataDir: '/tmp/x', sources: [{ type: 'winlog', name: 'w', channels: [{ name: 'Security' }, { name: 'security' }] }] });
+    expect(bad.error!.issues[0]).toMatchObject({
+      path: ['sources', 0, 'channels', 0, 'ids'],
+      message: "'1119-1116' is not a range of event ids (0-65535, low-high)",
+    });
+    const twice = CollectorSectionSchema.safeParse({
+      dataDir: '/tmp/x',
+      sources: [{ type: 'winlog', name: 'w', channels: [{ name: 'Security' }, { name: 'security' }] }],
+    });
     expect(twice.error!.issues[0]).toMatchObject({ path: ['sources', 0, 'channels', 1, 'name'], message: "channel 'security' is listed twice" });
   });
 });

@@ -110,7 +110,12 @@ export class WinlogSource {
 
   private async poll(ch: ChannelState): Promise<void> {
     const known = this.o.checkpoints.bookmark(ch.name);
-    const read = await this.reader.read({ channel: ch.name, ...(ch.ids ? { ids: ch.ids } : {}), afterRecordId: known?.recordId ?? 0, max: this.cfg.batchEvents });
+    const read = await this.reader.read({
+      channel: ch.name,
+      ...(ch.ids ? { ids: ch.ids } : {}),
+      afterRecordId: known?.recordId ?? 0,
+      max: this.cfg.batchEvents,
+    });
     if (this.stopped) return;
     if (!known) {
       // First sight of the channel: the read above only served to learn where it ends.

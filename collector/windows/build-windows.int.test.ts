@@ -28,7 +28,10 @@ describe('npm run build:windows', () => {
     const run = (...args: string[]) => spawnSync(process.execPath, [join(out, 'canhgac-collector.cjs'), ...args], { encoding: 'utf8' });
     expect(run('--help').stdout).toMatch(/^Usage: canhgac-collector \[--config FILE\] \[--check\]/);
     const ok = run('--check', '--config', join(root, 'collector', 'collector.windows.example.yml'));
-    expect([ok.status, ok.stdout.trim()]).toEqual([0, `${join(root, 'collector', 'collector.windows.example.yml')}: valid; host srv-ketoan-01, sources winlog (winlog)`]);
+    expect([ok.status, ok.stdout.trim()]).toEqual([
+      0,
+      `${join(root, 'collector', 'collector.windows.example.yml')}: valid; host srv-ketoan-01, sources winlog (winlog)`,
+    ]);
     const bad = run('--check', '--config', join(root, 'collector', 'windows', 'pe.ts'));
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/^canhgac-collector: .*pe\.ts/);

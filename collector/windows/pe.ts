@@ -35,7 +35,12 @@ export function readPe(b: Buffer): PeImage {
   const subsystem = b.readUInt16LE(opt + 68);
   const sections: PeSection[] = [];
   for (let i = 0, s = opt + optSize; i < count; i++, s += 40) {
-    sections.push({ name: b.toString('latin1', s, s + 8).replace(/\0+$/, ''), virtualAddress: b.readUInt32LE(s + 12), rawSize: b.readUInt32LE(s + 16), rawOffset: b.readUInt32LE(s + 20) });
+    sections.push({
+      name: b.toString('latin1', s, s + 8).replace(/\0+$/, ''),
+      virtualAddress: b.readUInt32LE(s + 12),
+      rawSize: b.readUInt32LE(s + 16),
+      rawOffset: b.readUInt32LE(s + 20),
+    });
   }
   // Data directory 2 is the resource table: its RVA, mapped to the file through the section holding it.
   const resourceRva = b.readUInt32LE(opt + 112 + 2 * 8);

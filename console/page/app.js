@@ -53,7 +53,8 @@ function initialLang() {
 // Characters that reorder the text around them (bidi overrides, isolates, marks), that show as nothing
 // (zero-width, fillers) or that are controls: shown escaped, so that a host named "\u202Eexe.tsoh"
 // cannot pass for "host.exe" and a hidden character in a user or file name is seen.
-const HIDDEN_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u115F\u1160\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u3164\uFEFF\uFFF9-\uFFFB]/g;
+const HIDDEN_CHARS =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u115F\u1160\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u3164\uFEFF\uFFF9-\uFFFB]/g;
 
 function reveal(text) {
   return String(text).replace(HIDDEN_CHARS, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
@@ -85,7 +86,10 @@ function el(tag, props = {}, ...children) {
 }
 
 async function loadMessages() {
-  const [mine, en] = await Promise.all([fetch(`/i18n/${state.lang}.json`).then((r) => r.json()), state.en['lang.switch'] ? state.en : fetch('/i18n/en.json').then((r) => r.json())]);
+  const [mine, en] = await Promise.all([
+    fetch(`/i18n/${state.lang}.json`).then((r) => r.json()),
+    state.en['lang.switch'] ? state.en : fetch('/i18n/en.json').then((r) => r.json()),
+  ]);
   state.messages = mine;
   state.en = en;
   document.documentElement.lang = state.lang;
@@ -107,7 +111,15 @@ function formatsFor(lang) {
     const loc = lang === 'vi' ? 'vi-VN' : 'en-GB';
     formats.set(lang, {
       // Local time with the zone named, so that a time copied into a report is never ambiguous.
-      time: new Intl.DateTimeFormat(loc, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' }),
+      time: new Intl.DateTimeFormat(loc, {
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+        timeZoneName: 'short',
+      }),
       number: new Intl.NumberFormat(loc),
       // Ages as "5m", "3h", "2d": the age column must fit a phone.
       age: Object.fromEntries(['minute', 'hour', 'day'].map((unit) => [unit, new Intl.NumberFormat(loc, { style: 'unit', unit, unitDisplay: 'narrow' })])),
@@ -244,7 +256,10 @@ async function loadUsers() {
 function renderAssignees() {
   for (const select of [$('#assignee'), $('#bulk-assignee')]) {
     const current = select.value;
-    select.replaceChildren(el('option', { value: '', text: t('assign.pick') }), ...state.users.map((u) => el('option', { value: u.username, text: `${u.username} (${t(`role.${u.role}`)})` })));
+    select.replaceChildren(
+      el('option', { value: '', text: t('assign.pick') }),
+      ...state.users.map((u) => el('option', { value: u.username, text: `${u.username} (${t(`role.${u.role}`)})` })),
+    );
     select.value = current;
   }
 }
@@ -435,7 +450,10 @@ function filters() {
 /** The live stream holds the open incidents; anything else (free text, a time range, closed ones) asks the API. */
 const needsSearch = (f) => Boolean(f.q || f.from || f.to || f.status !== 'open');
 
-const contains = (hay, needle) => String(hay ?? '').toLowerCase().includes(needle.toLowerCase());
+const contains = (hay, needle) =>
+  String(hay ?? '')
+    .toLowerCase()
+    .includes(needle.toLowerCase());
 
 function visible(inc, f) {
   if (f.status === 'open' && !OPEN.has(inc.status)) return false;
@@ -577,7 +595,14 @@ function row(inc, now) {
   });
   const tr = el(
     'tr',
-    { class: `sev-${inc.severity}${fresh ? ' fresh' : ''}${state.selected === inc.id ? ' selected' : ''}`, 'data-id': inc.id, 'data-status': inc.status, 'data-version': String(inc.version), 'data-shown-at': String(state.shownAt.get(inc.id)), tabIndex: 0 },
+    {
+      class: `sev-${inc.severity}${fresh ? ' fresh' : ''}${state.selected === inc.id ? ' selected' : ''}`,
+      'data-id': inc.id,
+      'data-status': inc.status,
+      'data-version': String(inc.version),
+      'data-shown-at': String(state.shownAt.get(inc.id)),
+      tabIndex: 0,
+    },
     el('td', { class: 'c-sel' }, box),
     el('td', { class: 'c-sev' }, el('span', { class: `sev sev-${inc.severity}`, text: t(`level.${inc.severity}`) })),
     el('td', { class: 'c-layer', text: fmtNumber(inc.layer) }),
@@ -627,7 +652,9 @@ async function bulk(body) {
     return;
   }
   const failed = out.results.filter((r) => !r.ok);
-  $('#bulk-error').textContent = failed.length ? reveal(t('bulk.failed', { n: fmtNumber(failed.length), why: failed.map((r) => `${r.id}: ${r.message}`).join('; ') })) : '';
+  $('#bulk-error').textContent = failed.length
+    ? reveal(t('bulk.failed', { n: fmtNumber(failed.length), why: failed.map((r) => `${r.id}: ${r.message}`).join('; ') }))
+    : '';
   for (const r of out.results) if (r.ok) applyChange({ type: 'updated', at: new Date().toISOString(), incident: r.incident });
   state.checked.clear();
   renderAll();
@@ -645,7 +672,16 @@ $('#bulk-assign').addEventListener('click', () => {
 function renderCounts() {
   const counts = [0, 0, 0, 0];
   for (const i of state.incidents.values()) if (OPEN.has(i.status)) counts[i.layer - 1] += 1;
-  $('#layer-counts').replaceChildren(...counts.map((n, i) => el('li', { class: `layer layer-${i + 1}`, 'data-layer': String(i + 1) }, el('b', { text: t('header.layer', { n: i + 1 }) }), el('span', { text: ` ${fmtNumber(n)}` }))));
+  $('#layer-counts').replaceChildren(
+    ...counts.map((n, i) =>
+      el(
+        'li',
+        { class: `layer layer-${i + 1}`, 'data-layer': String(i + 1) },
+        el('b', { text: t('header.layer', { n: i + 1 }) }),
+        el('span', { text: ` ${fmtNumber(n)}` }),
+      ),
+    ),
+  );
 }
 
 /** New alerts redraw the chart, at most every 5 s (a burst of changes is one query). */
@@ -762,7 +798,11 @@ function renderDetail() {
   detail.dataset.id = inc.id;
   detail.dataset.status = inc.status;
   detail.dataset.alerts = String(alerts.length);
-  $('#detail-title').replaceChildren(...[inc.drill ? el('span', { class: 'badge drill', text: `${t('badge.drill')} ${inc.drill}` }) : null, el('span', { text: ruleTitle(inc) })].filter(Boolean));
+  $('#detail-title').replaceChildren(
+    ...[inc.drill ? el('span', { class: 'badge drill', text: `${t('badge.drill')} ${inc.drill}` }) : null, el('span', { text: ruleTitle(inc) })].filter(
+      Boolean,
+    ),
+  );
   const facts = [
     ['id', inc.id],
     ['status', statusText(inc.status)],
@@ -941,12 +981,25 @@ async function loadHandover() {
       el(
         'table',
         { class: 'handover' },
-        el('thead', {}, el('tr', {}, ...['col.severity', 'col.rule', 'col.hosts', 'col.status', 'fact.assignee', 'fact.first_seen'].map((k) => el('th', { text: t(k) })))),
+        el(
+          'thead',
+          {},
+          el('tr', {}, ...['col.severity', 'col.rule', 'col.hosts', 'col.status', 'fact.assignee', 'fact.first_seen'].map((k) => el('th', { text: t(k) }))),
+        ),
         el(
           'tbody',
           {},
           ...list.map((i) =>
-            el('tr', { 'data-id': i.id }, el('td', { text: t(`level.${i.severity}`) }), el('td', { text: ruleTitle(i) }), el('td', { text: i.host.join(', ') || t('detail.none') }), el('td', { text: statusText(i.status) }), el('td', { text: i.assignee ?? t('detail.none') }), el('td', { text: fmtTime(i.first_seen) })),
+            el(
+              'tr',
+              { 'data-id': i.id },
+              el('td', { text: t(`level.${i.severity}`) }),
+              el('td', { text: ruleTitle(i) }),
+              el('td', { text: i.host.join(', ') || t('detail.none') }),
+              el('td', { text: statusText(i.status) }),
+              el('td', { text: i.assignee ?? t('detail.none') }),
+              el('td', { text: fmtTime(i.first_seen) }),
+            ),
           ),
         ),
       ),

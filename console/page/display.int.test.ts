@@ -37,7 +37,9 @@ describe('hidden characters on the console page (headless Chromium, real Elastic
     const now = new Date().toISOString();
     const inc = incidentFixture({ id: uniqueName('bidi'), first_seen: now, last_seen: now, host: [RLO_HOST], assignee: ZW_ASSIGNEE, version: 1 });
     const alert = alertFixture(inc, 0);
-    await c.store.writeAlerts([{ ...alert, '@timestamp': now, events: [{ ...alert.events[0], event: { kind: 'event', original: BIDI_FILE } }] }], { refresh: true });
+    await c.store.writeAlerts([{ ...alert, '@timestamp': now, events: [{ ...alert.events[0], event: { kind: 'event', original: BIDI_FILE } }] }], {
+      refresh: true,
+    });
     const { incident } = await c.store.upsertIncident(inc, { refresh: true });
     const producer = await bus.producer();
     await producer.send(c.topic, [{ key: incident.id, value: JSON.stringify({ type: 'created', at: now, incident } satisfies IncidentChange) }]);

@@ -45,7 +45,11 @@ describe('console page in headless Chromium (real Kafka and Elasticsearch)', () 
     page.waitForSelector(`#incidents tr[data-id="${id}"]`, { timeout: 5000 }).then(async (row) => Number(await row.getAttribute('data-shown-at')));
   const whenAcknowledged = (page: Page, id: string) =>
     page
-      .waitForFunction((id) => (document.querySelector<HTMLElement>(`#incidents tr[data-id="${id}"]`)?.dataset.status === 'acknowledged' ? Date.now() : false), id, { timeout: 5000, polling: 'raf' })
+      .waitForFunction(
+        (id) => (document.querySelector<HTMLElement>(`#incidents tr[data-id="${id}"]`)?.dataset.status === 'acknowledged' ? Date.now() : false),
+        id,
+        { timeout: 5000, polling: 'raf' },
+      )
       .then((h) => h.jsonValue() as Promise<number>);
 
   beforeAll(async () => {
@@ -82,9 +86,14 @@ describe('console page in headless Chromium (real Kafka and Elasticsearch)', () 
     // The first incident of a fresh index prefix meets cold caches; the second shows the steady state.
     const warm = await correlatorWrites({}, ['first line']);
     const [w1, w2] = await Promise.all([shownAt(p1, warm.incident.id), shownAt(p2, warm.incident.id)]);
-    figures.push(`first incident (fresh indices): store write start to display ${w1 - warm.at} / ${w2 - warm.at} ms, publish to display ${w1 - warm.published} / ${w2 - warm.published} ms`);
+    figures.push(
+      `first incident (fresh indices): store write start to display ${w1 - warm.at} / ${w2 - warm.at} ms, publish to display ${w1 - warm.published} / ${w2 - warm.published} ms`,
+    );
     expect(Math.max(w1, w2) - warm.at).toBeLessThan(1000);
-    const { incident, at, published } = await correlatorWrites({ rule: { id: 'r-ssh', title: 'SSH brute force <b>bold?</b>', level: 'high', layer: 2 }, drill: null }, [HOSTILE, 'second line']);
+    const { incident, at, published } = await correlatorWrites(
+      { rule: { id: 'r-ssh', title: 'SSH brute force <b>bold?</b>', level: 'high', layer: 2 }, drill: null },
+      [HOSTILE, 'second line'],
+    );
     const [s1, s2] = await Promise.all([shownAt(p1, incident.id), shownAt(p2, incident.id)]);
     figures.push(`second incident: store write start to display ${s1 - at} / ${s2 - at} ms, publish to display ${s1 - published} / ${s2 - published} ms`);
     expect(Math.max(s1, s2) - at).toBeLessThan(1000);
@@ -131,7 +140,12 @@ describe('console page in headless Chromium (real Kafka and Elasticsearch)', () 
 
   it('shows closed incidents from before the page opened when the status filter asks for them', async () => {
     const p2 = pages[1]!;
-    const old = incidentFixture({ id: uniqueName('closed'), status: 'resolved', first_seen: '2026-01-05T00:00:00.000Z', last_seen: '2026-01-05T01:00:00.000Z' });
+    const old = incidentFixture({
+      id: uniqueName('closed'),
+      status: 'resolved',
+      first_seen: '2026-01-05T00:00:00.000Z',
+      last_seen: '2026-01-05T01:00:00.000Z',
+    });
     await c.store.upsertIncident(old, { refresh: true });
     expect(await p2.$(`#incidents tr[data-id="${old.id}"]`)).toBeNull();
     await p2.selectOption('#filters select[name=status]', 'resolved');

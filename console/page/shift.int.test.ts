@@ -31,14 +31,21 @@ describe('console for a night shift', () => {
   async function correlatorWrites(over: Partial<Incident>, alerts = 1): Promise<Incident> {
     const now = new Date().toISOString();
     const inc = incidentFixture({ id: uniqueName('shift'), first_seen: now, last_seen: now, alert_count: alerts, ...over });
-    await c.store.writeAlerts(Array.from({ length: alerts }, (_, n) => alertFixture(inc, n)), { refresh: true });
+    await c.store.writeAlerts(
+      Array.from({ length: alerts }, (_, n) => alertFixture(inc, n)),
+      { refresh: true },
+    );
     const { incident } = await c.store.upsertIncident(inc, { refresh: true });
     await producer.send(c.topic, [{ key: incident.id, value: JSON.stringify({ type: 'created', at: now, incident }) }]);
     return incident;
   }
 
   async function open(user: string, opts: { hash?: string; viewport?: { width: number; height: number }; locale?: string } = {}): Promise<Page> {
-    const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1400, height: 900 }, locale: opts.locale ?? 'en-GB', timezoneId: 'Asia/Ho_Chi_Minh' });
+    const context = await browser.newContext({
+      viewport: opts.viewport ?? { width: 1400, height: 900 },
+      locale: opts.locale ?? 'en-GB',
+      timezoneId: 'Asia/Ho_Chi_Minh',
+    });
     contexts.push(context);
     const page = await context.newPage();
     page.on('pageerror', (err) => process.stderr.write(`[page ${user}] ${err.message}\n`));
@@ -65,14 +72,25 @@ describe('console for a night shift', () => {
       await c.store.upsertIncidents(
         Array.from({ length: 500 }, (_, k) => {
           const at = new Date(base + (i + k) * 60_000).toISOString();
-          return incidentFixture({ id: `load-${String(i + k).padStart(5, '0')}`, first_seen: at, last_seen: at, drill: 'load', host: [`load-${(i + k) % 97}`], alert_count: 1 + ((i + k) % 13), version: 1 });
+          return incidentFixture({
+            id: `load-${String(i + k).padStart(5, '0')}`,
+            first_seen: at,
+            last_seen: at,
+            drill: 'load',
+            host: [`load-${(i + k) % 97}`],
+            alert_count: 1 + ((i + k) % 13),
+            version: 1,
+          });
         }),
         { refresh: i + 500 >= BULK },
       );
     }
     url = await c.app.listen({ host: '127.0.0.1', port: 0 });
     producer = await bus.producer();
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--headless'] });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--headless'],
+    });
   }, 240_000);
 
   // Pages of earlier tests would keep rendering every change on the two shared cores.
@@ -99,7 +117,9 @@ describe('console for a night shift', () => {
 
   it('pages through 5,000 incidents, each page painted within 500 ms; sorting by a column; the view in the URL', async () => {
     const page = await open('rosa');
-    await page.waitForFunction((n) => document.querySelector('#page-info')?.textContent?.includes((n as number).toLocaleString('en-GB')), BULK, { timeout: 20_000 });
+    await page.waitForFunction((n) => document.querySelector('#page-info')?.textContent?.includes((n as number).toLocaleString('en-GB')), BULK, {
+      timeout: 20_000,
+    });
     const timings: number[] = [];
     for (let n = 0; n < 5; n++) {
       timings.push(
@@ -127,7 +147,11 @@ describe('console for a night shift', () => {
     expect(await page.getAttribute('#incidents th[data-sort=alerts]', 'aria-sort')).toBe('ascending');
 
     await filter(page, 'host', 'load-42');
-    await page.waitForFunction(() => document.querySelectorAll('#incidents tbody tr').length > 0 && Array.from(document.querySelectorAll('#incidents tbody td.hosts')).every((td) => td.textContent === 'load-42'));
+    await page.waitForFunction(
+      () =>
+        document.querySelectorAll('#incidents tbody tr').length > 0 &&
+        Array.from(document.querySelectorAll('#incidents tbody td.hosts')).every((td) => td.textContent === 'load-42'),
+    );
     const link = page.url();
     expect(link).toMatch(/host=load-42/);
     expect(link).toMatch(/sort=alerts\.asc/);
@@ -139,14 +163,25 @@ describe('console for a night shift', () => {
   });
 
   it('searches by IP and by host name with the API q; screenshot of the results', async () => {
-    const byIp = await correlatorWrites({ rule: { id: 'r-scan', title: 'Port scan from one source', level: 'medium', layer: 1 }, host: ['10.20.30.41'], severity: 'medium', layer: 1 });
+    const byIp = await correlatorWrites({
+      rule: { id: 'r-scan', title: 'Port scan from one source', level: 'medium', layer: 1 },
+      host: ['10.20.30.41'],
+      severity: 'medium',
+      layer: 1,
+    });
     const byName = await correlatorWrites({ rule: { id: 'r-av', title: 'Malware found by ClamAV', level: 'high', layer: 2 }, host: ['mail-02.sotttt.gov.vn'] });
     const page = await open('rosa');
     await page.waitForSelector(`#incidents tr[data-id="${byName.id}"]`);
     await filter(page, 'q', '10.20.30.41');
-    await page.waitForFunction((id) => document.querySelectorAll('#incidents tbody tr').length === 1 && document.querySelector(`#incidents tr[data-id="${id}"]`), byIp.id);
+    await page.waitForFunction(
+      (id) => document.querySelectorAll('#incidents tbody tr').length === 1 && document.querySelector(`#incidents tr[data-id="${id}"]`),
+      byIp.id,
+    );
     await filter(page, 'q', 'mail-02.sotttt.gov.vn');
-    await page.waitForFunction((id) => document.querySelectorAll('#incidents tbody tr').length === 1 && document.querySelector(`#incidents tr[data-id="${id}"]`), byName.id);
+    await page.waitForFunction(
+      (id) => document.querySelectorAll('#incidents tbody tr').length === 1 && document.querySelector(`#incidents tr[data-id="${id}"]`),
+      byName.id,
+    );
     expect(page.url()).toMatch(/q=mail-02\.sotttt\.gov\.vn/);
     await page.screenshot({ path: join(ARTIFACTS, 'shift-search.png') });
   });
@@ -202,7 +237,11 @@ describe('console for a night shift', () => {
     const options = await page.$$eval('#assignee option', (o) => o.map((x) => (x as HTMLOptionElement).value).filter(Boolean));
     expect(options.sort()).toEqual(['adam', 'rita', 'rosa', 'vera']);
     const refused = await page.evaluate(async (id) => {
-      const res = await fetch(`/api/incidents/${id}/actions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'assign', assignee: 'mallory' }) });
+      const res = await fetch(`/api/incidents/${id}/actions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ action: 'assign', assignee: 'mallory' }),
+      });
       return { status: res.status, body: await res.json() };
     }, inc.id);
     expect(refused).toMatchObject({ status: 400, body: { error: 'unknown_assignee' } });
@@ -238,18 +277,37 @@ describe('console for a night shift', () => {
     const [p1, p2] = await Promise.all([open('rosa', { hash: '#/?drill=none' }), open('rita', { hash: '#/?drill=none' })]);
     // The first audit entry of a fresh index prefix creates the audit index (about a second): not what is measured.
     const warm = await correlatorWrites({});
-    await p1.evaluate((id) => fetch(`/api/incidents/${id}/actions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'acknowledge' }) }), warm.id);
+    await p1.evaluate(
+      (id) =>
+        fetch(`/api/incidents/${id}/actions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ action: 'acknowledge' }),
+        }),
+      warm.id,
+    );
     for (const p of [p1, p2]) for (const id of [a.id, b.id]) await p.waitForSelector(`#incidents tr[data-id="${id}"]`);
     await p1.check(`#incidents tr[data-id="${a.id}"] td.c-sel input`);
     await p1.check(`#incidents tr[data-id="${b.id}"] td.c-sel input`);
     await p1.waitForSelector('#bulk:not([hidden])');
     // The moment the click reaches the page (not when the test driver starts acting on a loaded machine).
-    await p1.evaluate(() => document.addEventListener('click', (e) => (e.target as HTMLElement).id === 'bulk-ack' && ((window as unknown as { clickedAt: number }).clickedAt = Date.now()), { capture: true }));
+    await p1.evaluate(() =>
+      document.addEventListener(
+        'click',
+        (e) => (e.target as HTMLElement).id === 'bulk-ack' && ((window as unknown as { clickedAt: number }).clickedAt = Date.now()),
+        { capture: true },
+      ),
+    );
     const answered = p1.waitForResponse('**/api/incidents/actions').then(() => Date.now());
     await p1.click('#bulk-ack');
     const clicked = await p1.evaluate(() => (window as unknown as { clickedAt: number }).clickedAt);
     const seen = await p2
-      .waitForFunction((ids) => (ids.every((id) => document.querySelector<HTMLElement>(`#incidents tr[data-id="${id}"]`)?.dataset.status === 'acknowledged') ? Date.now() : false), [a.id, b.id], { polling: 'raf', timeout: 5000 })
+      .waitForFunction(
+        (ids) =>
+          ids.every((id) => document.querySelector<HTMLElement>(`#incidents tr[data-id="${id}"]`)?.dataset.status === 'acknowledged') ? Date.now() : false,
+        [a.id, b.id],
+        { polling: 'raf', timeout: 5000 },
+      )
       .then((h) => h.jsonValue() as Promise<number>);
     figures.push(`bulk acknowledge of 2 answered ${(await answered) - clicked} ms and seen on the other browser ${seen - clicked} ms after the click`);
     expect(seen - clicked).toBeLessThan(1000);
@@ -305,14 +363,20 @@ describe('console for a night shift', () => {
   });
 
   it('fits a 390 px phone: no horizontal scroll, severity, rule, host, status and age; full-screen detail', async () => {
-    const inc = await correlatorWrites({ rule: { id: 'r-phone', title: 'Suspicious login outside office hours on the VPN gateway', level: 'critical', layer: 2 }, severity: 'critical', host: ['vpn-gw-01.sotttt.gov.vn'] });
+    const inc = await correlatorWrites({
+      rule: { id: 'r-phone', title: 'Suspicious login outside office hours on the VPN gateway', level: 'critical', layer: 2 },
+      severity: 'critical',
+      host: ['vpn-gw-01.sotttt.gov.vn'],
+    });
     const page = await open('rosa', { viewport: { width: 390, height: 844 } });
     await page.waitForSelector(`#incidents tr[data-id="${inc.id}"]`);
     const widths = await page.evaluate(() => ({ doc: document.documentElement.scrollWidth, body: document.body.scrollWidth }));
     expect(widths.doc).toBeLessThanOrEqual(390);
     expect(widths.body).toBeLessThanOrEqual(390);
     const shown = await page.$eval(`#incidents tr[data-id="${inc.id}"]`, (tr) =>
-      Array.from(tr.querySelectorAll('td')).filter((td) => td.getBoundingClientRect().width > 0).map((td) => td.className.split(' ')[0]),
+      Array.from(tr.querySelectorAll('td'))
+        .filter((td) => td.getBoundingClientRect().width > 0)
+        .map((td) => td.className.split(' ')[0]),
     );
     expect(shown).toEqual(['c-sev', 'c-rule', 'c-hosts', 'c-status', 'c-age']);
     await page.screenshot({ path: join(ARTIFACTS, 'shift-phone.png') });

@@ -36,7 +36,10 @@ export const actionRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (
     await Promise.all([
       appendAuditWithRetry(
         ctx.store,
-        auditEntry({ '@timestamp': now.toISOString(), actor, action: action.action, incident_id: after.id, source_ip: sourceIp, before, after }, String(after.version)),
+        auditEntry(
+          { '@timestamp': now.toISOString(), actor, action: action.action, incident_id: after.id, source_ip: sourceIp, before, after },
+          String(after.version),
+        ),
       ),
       ctx.feed.publish({ type: 'updated', at: now.toISOString(), incident: after }),
     ]);
@@ -52,7 +55,15 @@ export const actionRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (
 
   app.post<{ Params: z.infer<typeof IncidentParams>; Body: Action }>(
     '/api/incidents/:id/actions',
-    { preHandler: responder, schema: { params: schemaOf(IncidentParams), body: schemaOf(ActionSchema), tags: ['incidents'], summary: 'Act on an incident (escalate, resolve and false_positive need a reason)' } },
+    {
+      preHandler: responder,
+      schema: {
+        params: schemaOf(IncidentParams),
+        body: schemaOf(ActionSchema),
+        tags: ['incidents'],
+        summary: 'Act on an incident (escalate, resolve and false_positive need a reason)',
+      },
+    },
     async (request, reply) => {
       const refused = unknownAssignee(request.body);
       if (refused) return reply.code(400).send(refused);
@@ -64,7 +75,10 @@ export const actionRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (
 
   app.post<{ Body: BulkAction }>(
     '/api/incidents/actions',
-    { preHandler: responder, schema: { body: schemaOf(BulkActionSchema), tags: ['incidents'], summary: 'Acknowledge or assign several incidents; one result per id' } },
+    {
+      preHandler: responder,
+      schema: { body: schemaOf(BulkActionSchema), tags: ['incidents'], summary: 'Acknowledge or assign several incidents; one result per id' },
+    },
     async (request, reply) => {
       const refused = unknownAssignee(request.body);
       if (refused) return reply.code(400).send(refused);

@@ -31,7 +31,10 @@ async function all(store: IncidentStore, filter: IncidentFilter): Promise<Incide
 export const handoverRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (app, { ctx }) => {
   app.get<{ Querystring: z.infer<typeof HandoverQuery> }>(
     '/api/handover',
-    { preHandler: ctx.guard.requireRole('viewer'), schema: { querystring: schemaOf(HandoverQuery), tags: ['incidents'], summary: 'Shift summary: came in, open and overdue since a time' } },
+    {
+      preHandler: ctx.guard.requireRole('viewer'),
+      schema: { querystring: schemaOf(HandoverQuery), tags: ['incidents'], summary: 'Shift summary: came in, open and overdue since a time' },
+    },
     async (request) => {
       const { since, drill } = request.query;
       const now = Date.now();

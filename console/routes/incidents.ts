@@ -18,13 +18,19 @@ export const incidentRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async
 
   app.get<{ Querystring: IncidentFilter }>(
     '/api/incidents',
-    { preHandler: viewer, schema: { querystring: schemaOf(IncidentFilterSchema), tags: ['incidents'], summary: 'Search incidents (paged, newest activity first)' } },
+    {
+      preHandler: viewer,
+      schema: { querystring: schemaOf(IncidentFilterSchema), tags: ['incidents'], summary: 'Search incidents (paged, newest activity first)' },
+    },
     async (request) => ctx.store.searchIncidents(request.query),
   );
 
   app.get<{ Params: z.infer<typeof IncidentParams> }>(
     '/api/incidents/:id',
-    { preHandler: viewer, schema: { params: schemaOf(IncidentParams), tags: ['incidents'], summary: 'One incident with its alerts and their triggering events' } },
+    {
+      preHandler: viewer,
+      schema: { params: schemaOf(IncidentParams), tags: ['incidents'], summary: 'One incident with its alerts and their triggering events' },
+    },
     async (request, reply) => {
       const incident = await ctx.store.getIncident(request.params.id);
       if (!incident) return reply.code(404).send({ error: 'not_found', message: `incident ${request.params.id} not found` });
@@ -41,7 +47,12 @@ export const incidentRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async
       const minute = 60_000;
       const to = Math.ceil(Date.now() / minute) * minute;
       const from = to - request.query.minutes * minute;
-      const buckets = await ctx.store.alertHistogram({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), intervalMinutes: 1, drill: request.query.drill });
+      const buckets = await ctx.store.alertHistogram({
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        intervalMinutes: 1,
+        drill: request.query.drill,
+      });
       return { buckets };
     },
   );

@@ -35,7 +35,10 @@ export const loginRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (a
         await audit('login_locked');
         ctx.metrics.logins.inc({ outcome: 'locked' });
         const seconds = Math.ceil(wait / 1000);
-        return reply.code(429).header('retry-after', String(seconds)).send({ error: 'locked', message: `too many failed logins for this account; try again in ${seconds} s` });
+        return reply
+          .code(429)
+          .header('retry-after', String(seconds))
+          .send({ error: 'locked', message: `too many failed logins for this account; try again in ${seconds} s` });
       }
       // Counted as a failure before the check, so that attempts sent all at once cannot slip under the
       // limit while their hashes are computed; a success clears it.
@@ -58,14 +61,22 @@ export const loginRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (a
     },
   );
 
-  app.post('/api/logout', { preHandler: ctx.guard.requireRole('viewer'), schema: { tags: ['session'], summary: 'End the session' } }, async (request, reply) => {
-    ctx.sessions.delete(request.user!.sessionId);
-    reply.clearCookie(SESSION_COOKIE, { path: '/' });
-    return { ok: true };
-  });
+  app.post(
+    '/api/logout',
+    { preHandler: ctx.guard.requireRole('viewer'), schema: { tags: ['session'], summary: 'End the session' } },
+    async (request, reply) => {
+      ctx.sessions.delete(request.user!.sessionId);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return { ok: true };
+    },
+  );
 
-  app.get('/api/me', { preHandler: ctx.guard.requireRole('viewer'), schema: { tags: ['session'], summary: 'Who the session belongs to' } }, async (request) => ({
-    username: request.user!.username,
-    role: request.user!.role,
-  }));
+  app.get(
+    '/api/me',
+    { preHandler: ctx.guard.requireRole('viewer'), schema: { tags: ['session'], summary: 'Who the session belongs to' } },
+    async (request) => ({
+      username: request.user!.username,
+      role: request.user!.role,
+    }),
+  );
 };

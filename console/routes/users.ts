@@ -5,7 +5,10 @@ import type { ConsoleContext } from '../context.ts';
 export const userRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (app, { ctx }) => {
   app.get(
     '/api/users',
-    { preHandler: ctx.guard.requireRole('responder'), schema: { tags: ['session'], summary: 'Users of the console with their roles (responders assign to them)' } },
+    {
+      preHandler: ctx.guard.requireRole('responder'),
+      schema: { tags: ['session'], summary: 'Users of the console with their roles (responders assign to them)' },
+    },
     async () => ({ users: ctx.users.list().map((u) => ({ username: u.username, role: u.role })) }),
   );
 };

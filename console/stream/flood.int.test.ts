@@ -47,7 +47,11 @@ describe('resync flood against a console in its own process', () => {
   });
 
   async function login(username: string): Promise<string> {
-    const res = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) });
+    const res = await fetch(`${base}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password: PASSWORD }),
+    });
     expect(res.status).toBe(200);
     return res.headers.getSetCookie()[0]!.split(';')[0]!;
   }

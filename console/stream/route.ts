@@ -53,7 +53,10 @@ export const streamRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (
     const refused = limits.refusal(user.username, user.sessionId, !ctx.hub.canReplay(request.query.since));
     if (!refused) return;
     ctx.metrics.wsRefused.inc({ reason: refused });
-    return reply.code(429).header('retry-after', '10').send({ error: 'too_many', message: `live stream refused: ${refused.replace('_', ' ')} limit reached` });
+    return reply
+      .code(429)
+      .header('retry-after', '10')
+      .send({ error: 'too_many', message: `live stream refused: ${refused.replace('_', ' ')} limit reached` });
   };
 
   app.get<{ Querystring: z.infer<typeof WsQuerySchema> }>(

@@ -75,14 +75,24 @@ describe('live stream across console instances (real Kafka and Elasticsearch)', 
     const inc = incidentFixture({ id: uniqueName('inc'), first_seen: new Date().toISOString(), last_seen: new Date().toISOString() });
     const written = Date.now();
     const { incident } = await a.store.upsertIncident(inc);
-    await producer.send(a.topic, [{ key: incident.id, value: JSON.stringify({ type: 'created', at: new Date().toISOString(), incident } satisfies IncidentChange) }]);
-    const [ga, gb] = await Promise.all([waitFor(() => ca.changesOf(incident.id)[0], 5000, 'change on a'), waitFor(() => cb.changesOf(incident.id)[0], 5000, 'change on b')]);
+    await producer.send(a.topic, [
+      { key: incident.id, value: JSON.stringify({ type: 'created', at: new Date().toISOString(), incident } satisfies IncidentChange) },
+    ]);
+    const [ga, gb] = await Promise.all([
+      waitFor(() => ca.changesOf(incident.id)[0], 5000, 'change on a'),
+      waitFor(() => cb.changesOf(incident.id)[0], 5000, 'change on b'),
+    ]);
     const delays = [ga.receivedAt - written, gb.receivedAt - written];
     process.stderr.write(`[stream] write to push: a ${delays[0]} ms, b ${delays[1]} ms\n`);
     expect(Math.max(...delays)).toBeLessThan(1000);
 
     const acted = Date.now();
-    const res = await a.app.inject({ method: 'POST', url: `/api/incidents/${incident.id}/actions`, payload: { action: 'acknowledge' }, headers: { cookie: cookies.a } });
+    const res = await a.app.inject({
+      method: 'POST',
+      url: `/api/incidents/${incident.id}/actions`,
+      payload: { action: 'acknowledge' },
+      headers: { cookie: cookies.a },
+    });
     expect(res.statusCode).toBe(200);
     const seen = await waitFor(() => cb.changesOf(incident.id).find((m) => m.change.incident.status === 'acknowledged'), 5000, 'ack on b');
     process.stderr.write(`[stream] action on a to push on b: ${seen.receivedAt - acted} ms\n`);
@@ -101,7 +111,12 @@ describe('live stream across console instances (real Kafka and Elasticsearch)', 
     const cursor = first.messages.at(-1).cursor;
     first.close();
     for (const note of ['one', 'two']) {
-      const r = await a.app.inject({ method: 'POST', url: `/api/incidents/${incident.id}/actions`, payload: { action: 'comment', note }, headers: { cookie: cookies.a } });
+      const r = await a.app.inject({
+        method: 'POST',
+        url: `/api/incidents/${incident.id}/actions`,
+        payload: { action: 'comment', note },
+        headers: { cookie: cookies.a },
+      });
       expect(r.statusCode).toBe(200);
     }
     await waitFor(() => b.ctx.hub.openIncidents().find((i) => i.id === incident.id && i.version === 3), 5000, 'comments on b');

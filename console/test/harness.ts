@@ -17,8 +17,16 @@ export const PASSWORD = 'correct horse battery staple';
 export async function usersFile(extra: { username: string; role: Role }[] = []): Promise<string> {
   const file = join(mkdtempSync(join(tmpdir(), 'canhgac-users-')), 'users.json');
   const hash = await hashPassword(PASSWORD);
-  const people = [{ username: 'vera', role: 'viewer' as const }, { username: 'rosa', role: 'responder' as const }, { username: 'adam', role: 'admin' as const }, ...extra];
-  writeUsers(file, people.map((p) => ({ ...p, hash, created_at: new Date().toISOString() })));
+  const people = [
+    { username: 'vera', role: 'viewer' as const },
+    { username: 'rosa', role: 'responder' as const },
+    { username: 'adam', role: 'admin' as const },
+    ...extra,
+  ];
+  writeUsers(
+    file,
+    people.map((p) => ({ ...p, hash, created_at: new Date().toISOString() })),
+  );
   return file;
 }
 

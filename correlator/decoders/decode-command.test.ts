@@ -20,7 +20,10 @@ describe('canhgac decode', () => {
     writeFileSync(file, `${LINES.join('\r\n')}\n`);
     const r = canhgac(['decode', file]);
     expect(r.status).toBe(0);
-    const events = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const events = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events).toHaveLength(LINES.length);
     expect(events.map((e) => e.event.original)).toEqual(LINES);
     expect(events.map((e) => e.event.kind)).toEqual(['event', 'pipeline_error', 'event', 'pipeline_error', 'pipeline_error', 'alert']);
@@ -45,7 +48,10 @@ describe('canhgac decode', () => {
   });
 
   it('reads standard input with - and applies --format and --timezone', () => {
-    const r = canhgac(['decode', '--format', 'netfilter', '--timezone', 'UTC', '-'], 'Nov 26 07:00:00 fw kernel: IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 PROTO=UDP SPT=1 DPT=53\n');
+    const r = canhgac(
+      ['decode', '--format', 'netfilter', '--timezone', 'UTC', '-'],
+      'Nov 26 07:00:00 fw kernel: IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 PROTO=UDP SPT=1 DPT=53\n',
+    );
     expect(r.status).toBe(0);
     const event = JSON.parse(r.stdout);
     expect(event.event.module).toBe('netfilter');
@@ -55,7 +61,10 @@ describe('canhgac decode', () => {
   it('turns invalid UTF-8 bytes into a pipeline error for that line only', () => {
     const input = Buffer.concat([Buffer.from('<30>Nov 26 07:00:00 h app: caf'), Buffer.from([0xff]), Buffer.from('\n<30>Nov 26 07:00:00 h app: ok\n')]);
     const r = canhgac(['decode'], input as unknown as string);
-    const events = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const events = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events.map((e) => e.error?.message)).toEqual(['input: invalid UTF-8 at byte position 30', undefined]);
   });
 

@@ -2,11 +2,33 @@ import type { Draft } from './types.ts';
 
 /** IANA protocol numbers to the lower-case names ECS network.transport uses. */
 const PROTOCOLS: Record<string, string> = {
-  '0': 'hopopt', '1': 'icmp', '2': 'igmp', '4': 'ipv4', '6': 'tcp', '8': 'egp', '9': 'igp', '17': 'udp', '27': 'rdp',
-  '33': 'dccp', '41': 'ipv6', '46': 'rsvp', '47': 'gre', '50': 'esp', '51': 'ah', '58': 'ipv6-icmp', '88': 'eigrp',
-  '89': 'ospf', '94': 'ipip', '103': 'pim', '108': 'ipcomp', '112': 'vrrp', '115': 'l2tp', '132': 'sctp', '136': 'udplite',
+  '0': 'hopopt',
+  '1': 'icmp',
+  '2': 'igmp',
+  '4': 'ipv4',
+  '6': 'tcp',
+  '8': 'egp',
+  '9': 'igp',
+  '17': 'udp',
+  '27': 'rdp',
+  '33': 'dccp',
+  '41': 'ipv6',
+  '46': 'rsvp',
+  '47': 'gre',
+  '50': 'esp',
+  '51': 'ah',
+  '58': 'ipv6-icmp',
+  '88': 'eigrp',
+  '89': 'ospf',
+  '94': 'ipip',
+  '103': 'pim',
+  '108': 'ipcomp',
+  '112': 'vrrp',
+  '115': 'l2tp',
+  '132': 'sctp',
+  '136': 'udplite',
 };
-const PROTOCOL_ALIASES: Record<string, string> = { icmpv6: 'ipv6-icmp', 'icmp6': 'ipv6-icmp', 'ipv6icmp': 'ipv6-icmp' };
+const PROTOCOL_ALIASES: Record<string, string> = { icmpv6: 'ipv6-icmp', icmp6: 'ipv6-icmp', ipv6icmp: 'ipv6-icmp' };
 
 export function transport(value: string | number | undefined): string | undefined {
   if (value === undefined) return undefined;
@@ -112,8 +134,62 @@ export function present(value: string | undefined): string | undefined {
   return s;
 }
 
-const DENIED = new Set(['deny', 'denied', 'drop', 'dropped', 'block', 'blocked', 'reject', 'rejected', 'refused', 'prevent', 'prevented', 'quarantine', 'quarantined', 'reset', 'reset-both', 'reset-client', 'reset-server', 'close-denied', 'ip-conn', 'discard', 'discarded', 'deny-all', 'server-rst', 'client-rst', 'forbidden', 'detected-blocked', 'denied-by-policy', 'block-url', 'block-ip', 'block-continue', 'sinkhole', 'drop-all-packets', 'drop-icmp', 'block-override']);
-const ALLOWED = new Set(['accept', 'accepted', 'allow', 'allowed', 'permit', 'permitted', 'pass', 'passed', 'passthrough', 'ok', 'forward', 'forwarded', 'start', 'built', 'close', 'timeout', 'exempt', 'allow-all']);
+const DENIED = new Set([
+  'deny',
+  'denied',
+  'drop',
+  'dropped',
+  'block',
+  'blocked',
+  'reject',
+  'rejected',
+  'refused',
+  'prevent',
+  'prevented',
+  'quarantine',
+  'quarantined',
+  'reset',
+  'reset-both',
+  'reset-client',
+  'reset-server',
+  'close-denied',
+  'ip-conn',
+  'discard',
+  'discarded',
+  'deny-all',
+  'server-rst',
+  'client-rst',
+  'forbidden',
+  'detected-blocked',
+  'denied-by-policy',
+  'block-url',
+  'block-ip',
+  'block-continue',
+  'sinkhole',
+  'drop-all-packets',
+  'drop-icmp',
+  'block-override',
+]);
+const ALLOWED = new Set([
+  'accept',
+  'accepted',
+  'allow',
+  'allowed',
+  'permit',
+  'permitted',
+  'pass',
+  'passed',
+  'passthrough',
+  'ok',
+  'forward',
+  'forwarded',
+  'start',
+  'built',
+  'close',
+  'timeout',
+  'exempt',
+  'allow-all',
+]);
 
 /** Classifies a vendor action word as the ECS event.type word 'denied' or 'allowed'. */
 export function verdict(action: string | undefined): 'denied' | 'allowed' | undefined {

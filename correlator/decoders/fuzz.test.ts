@@ -39,9 +39,64 @@ const TEMPLATES = [
   '{"event_type":"Threat_Event","occured":"26-Nov-2026 00:50:00","threat_name":"W","object_uri":"file:///C:/a.exe"}',
 ];
 
-const SPECIALS = ['=', '"', '|', '\\', ',', '[', ']', ':', '%', '(', ')', '{', '}', '<', '>', ' ', '\t', '/', ';', '#', '\u0000', '\u0007', '\u001b', '\ud800', '\udfff', '\ufffd', 'Đ', '😀', '\u202e'];
+const SPECIALS = [
+  '=',
+  '"',
+  '|',
+  '\\',
+  ',',
+  '[',
+  ']',
+  ':',
+  '%',
+  '(',
+  ')',
+  '{',
+  '}',
+  '<',
+  '>',
+  ' ',
+  '\t',
+  '/',
+  ';',
+  '#',
+  '\u0000',
+  '\u0007',
+  '\u001b',
+  '\ud800',
+  '\udfff',
+  '\ufffd',
+  'Đ',
+  '😀',
+  '\u202e',
+];
 // Long runs of the characters the scanners and the few fixed patterns key on: a backtracking engine would blow up here.
-const RUNS = ['=', 'a=', '"', '\\', '\\=', '|', ',', '[', '](', '(', ' from ', ' src ', 'User ', 'User <', ': ', ', A: ', '%ASA-', 'CEF:0|', 'key="v\\"', '1.2.3.4/', 'IN=', '::', '0', ' '];
+const RUNS = [
+  '=',
+  'a=',
+  '"',
+  '\\',
+  '\\=',
+  '|',
+  ',',
+  '[',
+  '](',
+  '(',
+  ' from ',
+  ' src ',
+  'User ',
+  'User <',
+  ': ',
+  ', A: ',
+  '%ASA-',
+  'CEF:0|',
+  'key="v\\"',
+  '1.2.3.4/',
+  'IN=',
+  '::',
+  '0',
+  ' ',
+];
 
 function mutate(r: ReturnType<typeof rng>, line: string): string {
   let s = line;
@@ -49,12 +104,26 @@ function mutate(r: ReturnType<typeof rng>, line: string): string {
   for (let k = 0; k < steps; k++) {
     const at = r.int(s.length + 1);
     switch (r.int(6)) {
-      case 0: s = s.slice(0, at); break;
-      case 1: s = s.slice(0, at) + r.pick(SPECIALS) + s.slice(at); break;
-      case 2: s = s.slice(0, at) + s.slice(at + 1 + r.int(8)); break;
-      case 3: s = s.slice(0, at) + r.pick(RUNS).repeat(1 + r.int(40)) + s.slice(at); break;
-      case 4: s = s.slice(0, at) + r.pick(TEMPLATES).slice(r.int(60)) + s.slice(at); break;
-      default: s = s.split('').map((c) => (r.next() < 0.03 ? r.pick(SPECIALS) : c)).join('');
+      case 0:
+        s = s.slice(0, at);
+        break;
+      case 1:
+        s = s.slice(0, at) + r.pick(SPECIALS) + s.slice(at);
+        break;
+      case 2:
+        s = s.slice(0, at) + s.slice(at + 1 + r.int(8));
+        break;
+      case 3:
+        s = s.slice(0, at) + r.pick(RUNS).repeat(1 + r.int(40)) + s.slice(at);
+        break;
+      case 4:
+        s = s.slice(0, at) + r.pick(TEMPLATES).slice(r.int(60)) + s.slice(at);
+        break;
+      default:
+        s = s
+          .split('')
+          .map((c) => (r.next() < 0.03 ? r.pick(SPECIALS) : c))
+          .join('');
     }
   }
   return s;
@@ -84,7 +153,10 @@ describe('decoders under hostile input', () => {
     for (let i = 0; i < 100_000; i++) {
       const line = mutate(r, r.pick(TEMPLATES));
       const t0 = performance.now();
-      const event = r.next() < 0.5 ? decodeLine(line, { received }) : decodeLine(line, { received, format: r.pick(['auto', 'cef', 'fortigate', 'cisco-asa', 'netfilter', 'paloalto', 'checkpoint', 'json', 'kv']) });
+      const event =
+        r.next() < 0.5
+          ? decodeLine(line, { received })
+          : decodeLine(line, { received, format: r.pick(['auto', 'cef', 'fortigate', 'cisco-asa', 'netfilter', 'paloalto', 'checkpoint', 'json', 'kv']) });
       slowest = Math.max(slowest, performance.now() - t0);
       if (event.event.kind === 'pipeline_error') errors++;
       check(event, line, i % 10 === 0);
@@ -97,7 +169,17 @@ describe('decoders under hostile input', () => {
 
   it('decode pathological runs just under the line limit in linear time', () => {
     const received = new Date('2026-11-26T01:00:00Z');
-    const prefixes = ['', '<134>Nov 26 07:00:00 h app: ', 'CEF:0|V|P|1|2|N|3|', '%ASA-6-302013: ', 'date=2026-11-26 time=07:00:00 logid="1" type="traffic" ', '1,2026/11/26 07:50:00,0,TRAFFIC,', '[action:"', '{"EventID":1116,"SourceName":"Defender","x":"', 'IN=eth0 PROTO=TCP '];
+    const prefixes = [
+      '',
+      '<134>Nov 26 07:00:00 h app: ',
+      'CEF:0|V|P|1|2|N|3|',
+      '%ASA-6-302013: ',
+      'date=2026-11-26 time=07:00:00 logid="1" type="traffic" ',
+      '1,2026/11/26 07:50:00,0,TRAFFIC,',
+      '[action:"',
+      '{"EventID":1116,"SourceName":"Defender","x":"',
+      'IN=eth0 PROTO=TCP ',
+    ];
     let slowest = 0;
     for (const prefix of prefixes) {
       for (const run of RUNS) {

@@ -13,7 +13,14 @@ describe('decodeLine', () => {
 
   it('keeps the syslog framing of an unknown payload', () => {
     const f = decoded('<30>Nov 26 07:00:00 web01 nginx[812]: upstream timed out');
-    expect([f('event.kind'), f('event.module'), f('host.name'), f('process.name'), f('process.pid'), f('message')]).toEqual(['event', 'syslog', 'web01', 'nginx', 812, 'upstream timed out']);
+    expect([f('event.kind'), f('event.module'), f('host.name'), f('process.name'), f('process.pid'), f('message')]).toEqual([
+      'event',
+      'syslog',
+      'web01',
+      'nginx',
+      812,
+      'upstream timed out',
+    ]);
     expect(f('@timestamp')).toBe('2026-11-26T00:00:00.000Z');
   });
 
@@ -36,20 +43,33 @@ describe('decodeLine', () => {
     expect(NormalizedEventSchema.safeParse(event).success).toBe(true);
     expect(event.event.kind).toBe('pipeline_error');
     expect(event.event.original).toHaveLength(MAX_LINE);
-    expect(event.error.message).toBe(`input: line of ${line.length} characters exceeds the limit of ${MAX_LINE} at position ${MAX_LINE}; event.original keeps the first ${MAX_LINE}`);
+    expect(event.error.message).toBe(
+      `input: line of ${line.length} characters exceeds the limit of ${MAX_LINE} at position ${MAX_LINE}; event.original keeps the first ${MAX_LINE}`,
+    );
     expect(event.labels.original_truncated).toBe(`${MAX_LINE} of ${line.length} characters`);
   });
 
   it('uses a format hint instead of sniffing, and names that decoder when the line does not fit', () => {
-    expect(decoded('Oct 10 07:25:12 gw kernel: IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 PROTO=UDP SPT=1 DPT=2', { format: 'iptables' })('event.module')).toBe('netfilter');
+    expect(decoded('Oct 10 07:25:12 gw kernel: IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 PROTO=UDP SPT=1 DPT=2', { format: 'iptables' })('event.module')).toBe(
+      'netfilter',
+    );
     expect(decoded('not fortigate at all', { format: 'fortigate' })('error.message')).toBe('fortigate: no type= field at position 0');
     expect(decoded('x', { format: 'no-such-format' })('error.message')).toBe("format: unknown format 'no-such-format' at position 0");
   });
 
   it('passes already-normalized events through after validating them', () => {
-    const event = { '@timestamp': '2026-11-26T00:00:00.000Z', event: { kind: 'event', category: ['network'], type: ['connection', 'denied'] }, source: { ip: '10.0.0.1', port: 4444 } };
+    const event = {
+      '@timestamp': '2026-11-26T00:00:00.000Z',
+      event: { kind: 'event', category: ['network'], type: ['connection', 'denied'] },
+      source: { ip: '10.0.0.1', port: 4444 },
+    };
     const f = decoded(JSON.stringify(event));
-    expect([f('event.module'), f('source.port'), f('event.type'), f('@timestamp')]).toEqual(['normalized', 4444, ['connection', 'denied'], '2026-11-26T00:00:00.000Z']);
+    expect([f('event.module'), f('source.port'), f('event.type'), f('@timestamp')]).toEqual([
+      'normalized',
+      4444,
+      ['connection', 'denied'],
+      '2026-11-26T00:00:00.000Z',
+    ]);
     const bad = decoded(JSON.stringify({ ...event, source: { ip: '10.0.0.1', port: 'ssh' } }));
     expect(bad('error.message')).toBe('normalized: field source.port: Invalid input: expected number, received string at position 0');
   });
@@ -83,15 +103,42 @@ describe('decodeBytes', () => {
 
 describe('decodeEnvelope', () => {
   it('takes format and receive time from the envelope and adds host, unit, drill, id, ingested', () => {
-    const env = { v: 1 as const, kind: 'line' as const, id: 'srv-7/kern.log/1234', host: 'srv-7', source: '/var/log/kern.log', format: 'netfilter', received: '2026-11-26T01:00:00.000Z', unit: 'So TT&TT', drill: 'drill-2026-11', line: 'IN=eth0 OUT= SRC=203.0.113.1 DST=10.0.0.7 PROTO=TCP SPT=1234 DPT=22' };
+    const env = {
+      v: 1 as const,
+      kind: 'line' as const,
+      id: 'srv-7/kern.log/1234',
+      host: 'srv-7',
+      source: '/var/log/kern.log',
+      format: 'netfilter',
+      received: '2026-11-26T01:00:00.000Z',
+      unit: 'So TT&TT',
+      drill: 'drill-2026-11',
+      line: 'IN=eth0 OUT= SRC=203.0.113.1 DST=10.0.0.7 PROTO=TCP SPT=1234 DPT=22',
+    };
     const event = decodeEnvelope(env) as Record<string, any>;
     expect(NormalizedEventSchema.safeParse(event).success).toBe(true);
-    expect([event.host.name, event.labels.unit, event.labels.drill, event.event.id, event['@timestamp'], event.event.module]).toEqual(['srv-7', 'So TT&TT', 'drill-2026-11', 'srv-7/kern.log/1234', '2026-11-26T01:00:00.000Z', 'netfilter']);
+    expect([event.host.name, event.labels.unit, event.labels.drill, event.event.id, event['@timestamp'], event.event.module]).toEqual([
+      'srv-7',
+      'So TT&TT',
+      'drill-2026-11',
+      'srv-7/kern.log/1234',
+      '2026-11-26T01:00:00.000Z',
+      'netfilter',
+    ]);
     expect(Date.parse(event.event.ingested)).toBeGreaterThan(0);
   });
 
   it('keeps the host name the line gives', () => {
-    const env = { v: 1 as const, kind: 'line' as const, id: 'a', host: 'collector-1', source: 'udp:514', format: 'auto', received: '2026-11-26T01:00:00.000Z', line: '<30>Nov 26 07:00:00 fw-hcm app: hello' };
+    const env = {
+      v: 1 as const,
+      kind: 'line' as const,
+      id: 'a',
+      host: 'collector-1',
+      source: 'udp:514',
+      format: 'auto',
+      received: '2026-11-26T01:00:00.000Z',
+      line: '<30>Nov 26 07:00:00 fw-hcm app: hello',
+    };
     expect((decodeEnvelope(env) as Record<string, any>).host.name).toBe('fw-hcm');
   });
 });
@@ -99,7 +146,28 @@ describe('decodeEnvelope', () => {
 describe('listFormats', () => {
   it('names every format with a description', () => {
     const names = listFormats().map((f) => f.name);
-    for (const n of ['netfilter', 'pfsense-filterlog', 'fortigate', 'cisco-asa', 'windows-firewall', 'windows-wfp', 'clamav', 'windows-defender', 'cef', 'paloalto', 'sophos-xg', 'checkpoint', 'sonicwall', 'juniper-srx', 'kaspersky', 'symantec', 'eset-protect', 'normalized', 'syslog']) expect(names).toContain(n);
+    for (const n of [
+      'netfilter',
+      'pfsense-filterlog',
+      'fortigate',
+      'cisco-asa',
+      'windows-firewall',
+      'windows-wfp',
+      'clamav',
+      'windows-defender',
+      'cef',
+      'paloalto',
+      'sophos-xg',
+      'checkpoint',
+      'sonicwall',
+      'juniper-srx',
+      'kaspersky',
+      'symantec',
+      'eset-protect',
+      'normalized',
+      'syslog',
+    ])
+      expect(names).toContain(n);
     expect(listFormats().every((f) => f.description.length > 10)).toBe(true);
   });
 });

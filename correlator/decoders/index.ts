@@ -95,9 +95,14 @@ export function escapeControls(line: string): string {
 export function oversizedLine(head: string, totalLength: number, opts: Pick<DecodeOptions, 'received'> = {}): NormalizedEvent {
   const received = opts.received?.getTime() ?? Date.now();
   const kept = head.slice(0, MAX_LINE);
-  return pipelineError(kept, Number.isFinite(received) ? received : Date.now(), `input: line of ${totalLength} bytes exceeds the limit of ${MAX_LINE} at position ${MAX_LINE}; event.original keeps the first ${kept.length} characters`, {
-    original_truncated: `${kept.length} characters of ${totalLength} bytes`,
-  });
+  return pipelineError(
+    kept,
+    Number.isFinite(received) ? received : Date.now(),
+    `input: line of ${totalLength} bytes exceeds the limit of ${MAX_LINE} at position ${MAX_LINE}; event.original keeps the first ${kept.length} characters`,
+    {
+      original_truncated: `${kept.length} characters of ${totalLength} bytes`,
+    },
+  );
 }
 
 /** Decoding one line on its own: no register, no collector; the appliance is the host. */
@@ -122,9 +127,14 @@ function decodeUnplaced(rawLine: string, opts: DecodeOptions, asIs: boolean): No
   const safeReceived = Number.isFinite(received) ? received : Date.now();
   let line = typeof rawLine === 'string' ? rawLine : String(rawLine);
   if (line.length > MAX_LINE) {
-    return pipelineError(line.slice(0, MAX_LINE), safeReceived, `input: line of ${line.length} characters exceeds the limit of ${MAX_LINE} at position ${MAX_LINE}; event.original keeps the first ${MAX_LINE}`, {
-      original_truncated: `${MAX_LINE} of ${line.length} characters`,
-    });
+    return pipelineError(
+      line.slice(0, MAX_LINE),
+      safeReceived,
+      `input: line of ${line.length} characters exceeds the limit of ${MAX_LINE} at position ${MAX_LINE}; event.original keeps the first ${MAX_LINE}`,
+      {
+        original_truncated: `${MAX_LINE} of ${line.length} characters`,
+      },
+    );
   }
   // A line read with its terminator still attached.
   if (line.charCodeAt(line.length - 1) === 10) line = line.slice(0, line.charCodeAt(line.length - 2) === 13 ? -2 : -1);
@@ -177,7 +187,8 @@ export function sniffsLine(decoder: Decoder, line: string, received: Date): bool
 function finish(draft: Draft, decoder: Decoder, input: DecodeInput, line: string, escaped: boolean, received: number): NormalizedEvent {
   const h = input.header;
   const ev = draft as Draft & Record<string, unknown>;
-  if (ev['@timestamp'] === undefined) ev['@timestamp'] = (h?.timestamp !== undefined ? iso(h.timestamp) : undefined) ?? iso(received) ?? new Date(received).toISOString();
+  if (ev['@timestamp'] === undefined)
+    ev['@timestamp'] = (h?.timestamp !== undefined ? iso(h.timestamp) : undefined) ?? iso(received) ?? new Date(received).toISOString();
   const e = draft.event;
   e.kind ??= 'event';
   const kept = e as Record<string, unknown>;
@@ -259,7 +270,8 @@ export function createDecodeSession(): DecodeSession {
 export function decodeEnvelope(env: Envelope, opts: { timezone?: string; state?: Map<string, unknown>; assets?: AssetFinder } = {}): NormalizedEvent {
   const received = new Date(env.received);
   const placement = { assets: opts.assets, collector: { host: env.host, unit: env.unit } };
-  const event = decodeLine(env.line, { format: env.format, received, timezone: opts.timezone, state: opts.state, placement }) as NormalizedEvent & Record<string, unknown>;
+  const event = decodeLine(env.line, { format: env.format, received, timezone: opts.timezone, state: opts.state, placement }) as NormalizedEvent &
+    Record<string, unknown>;
   if (env.drill !== undefined || env.truncated) {
     const labels = (event.labels ??= {}) as Record<string, string>;
     if (env.drill !== undefined) labels.drill = env.drill;

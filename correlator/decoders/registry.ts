@@ -36,7 +36,19 @@ import { syslog } from './formats/syslog.ts';
  * starting with '{' is for the JSON decoders alone (the generic one takes any object); the others never
  * sniff one, so each line runs only its own group's sniffers.
  */
-const jsonDecoders: readonly Decoder[] = [normalized, windowsDefender, windowsFilteringPlatform, windowsFirewallPolicy, esetProtect, ciscoSecureEndpoint, aristaNgfw, bitdefenderGravityZone, sophosCentral, m365Defender, jsonGeneric];
+const jsonDecoders: readonly Decoder[] = [
+  normalized,
+  windowsDefender,
+  windowsFilteringPlatform,
+  windowsFirewallPolicy,
+  esetProtect,
+  ciscoSecureEndpoint,
+  aristaNgfw,
+  bitdefenderGravityZone,
+  sophosCentral,
+  m365Defender,
+  jsonGeneric,
+];
 const textDecoders: readonly Decoder[] = [
   cef,
   leef,
@@ -77,10 +89,27 @@ export function customDecoders(): readonly Decoder[] {
   return custom;
 }
 const ALIASES: Record<string, string> = {
-  iptables: 'netfilter', nftables: 'netfilter', pfsense: 'pfsense-filterlog', opnsense: 'pfsense-filterlog', filterlog: 'pfsense-filterlog',
-  asa: 'cisco-asa', ftd: 'cisco-asa', 'cisco-ftd': 'cisco-asa', pfirewall: 'windows-firewall', wfp: 'windows-wfp',
-  defender: 'windows-defender', 'palo-alto': 'paloalto', panos: 'paloalto', sophos: 'sophos-xg', srx: 'juniper-srx', junos: 'juniper-srx',
-  eset: 'eset-protect', winlog: 'windows-event', 'symantec-endpoint': 'symantec', sep: 'symantec', ecs: 'normalized',
+  iptables: 'netfilter',
+  nftables: 'netfilter',
+  pfsense: 'pfsense-filterlog',
+  opnsense: 'pfsense-filterlog',
+  filterlog: 'pfsense-filterlog',
+  asa: 'cisco-asa',
+  ftd: 'cisco-asa',
+  'cisco-ftd': 'cisco-asa',
+  pfirewall: 'windows-firewall',
+  wfp: 'windows-wfp',
+  defender: 'windows-defender',
+  'palo-alto': 'paloalto',
+  panos: 'paloalto',
+  sophos: 'sophos-xg',
+  srx: 'juniper-srx',
+  junos: 'juniper-srx',
+  eset: 'eset-protect',
+  winlog: 'windows-event',
+  'symantec-endpoint': 'symantec',
+  sep: 'symantec',
+  ecs: 'normalized',
 };
 
 /** Names a custom decoder may not take: the built-in decoders' and their aliases. */

@@ -24,7 +24,9 @@ describe('iso', () => {
 
 describe('monthIndex', () => {
   it('reads the first three letters of an English month name in any case, at any position', () => {
-    expect(['Jan', 'feb', 'MAR', 'aPr', 'May', 'Jun', 'Jul', 'Aug', 'September', 'Oct', 'Nov', 'Dec'].map((m) => monthIndex(m))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(['Jan', 'feb', 'MAR', 'aPr', 'May', 'Jun', 'Jul', 'Aug', 'September', 'Oct', 'Nov', 'Dec'].map((m) => monthIndex(m))).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+    ]);
     expect(monthIndex('<13>Nov 26 07:40:00', 4)).toBe(10);
   });
 

@@ -58,7 +58,16 @@ export function zoneOffset(zone: string, utcMs: number): number {
   }
   let fmt = formatters.get(zone);
   if (!fmt) {
-    fmt = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    fmt = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
     formatters.set(zone, fmt);
   }
   const parts: Record<string, number> = {};
@@ -149,7 +158,7 @@ export function parseDateTime(s: string, ctx: TimeContext): number {
   let ms = 0;
   if (t[i] === '.' || t[i] === ',') [ms, i] = fraction(t, i + 1);
   while (t[i] === ' ') i++;
-  const off = zoneSuffix(t, i) ?? (t.startsWith('UTC', i) || t.startsWith('GMT', i) ? zoneSuffix(t, i + 3) ?? 0 : undefined);
+  const off = zoneSuffix(t, i) ?? (t.startsWith('UTC', i) || t.startsWith('GMT', i) ? (zoneSuffix(t, i + 3) ?? 0) : undefined);
   if (off !== undefined) {
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return NaN;
     return Date.UTC(y, mo - 1, d, h, mi, sec, ms) - off;
@@ -185,8 +194,9 @@ export function parseMonthDay(s: string, ctx: TimeContext): number {
   let ms = 0;
   if (t[i] === '.') [ms, i] = fraction(t, i + 1);
   while (t[i] === ' ') i++;
-  const off = zoneSuffix(t, i) ?? (t.startsWith('UTC', i) || t.startsWith('GMT', i) ? zoneSuffix(t, i + 3) ?? 0 : undefined);
-  if (y === undefined) return off === undefined ? withoutYear(ctx, mo, d, h, mi, sec, ms) : withoutYear({ ...ctx, timezone: 'UTC' }, mo, d, h, mi, sec, ms) - off;
+  const off = zoneSuffix(t, i) ?? (t.startsWith('UTC', i) || t.startsWith('GMT', i) ? (zoneSuffix(t, i + 3) ?? 0) : undefined);
+  if (y === undefined)
+    return off === undefined ? withoutYear(ctx, mo, d, h, mi, sec, ms) : withoutYear({ ...ctx, timezone: 'UTC' }, mo, d, h, mi, sec, ms) - off;
   if (off !== undefined) return Date.UTC(y, mo, d, h, mi, sec, ms) - off;
   return localToEpoch(ctx.timezone, y, mo, d, h, mi, sec, ms);
 }

@@ -6,9 +6,7 @@ import { positionOf, readYamlFile, toData, zodFindings, type Finding } from '../
  * rules/assets.yml, the asset register: each shared server, its unit, its security level (1-5 under
  * Decree 85/2016) and who to call. Incident severity rises with the level (shared/incident.ts severityFor).
  */
-const Contact = z
-  .object({ name: z.string().min(1), email: z.email().optional(), phone: z.string().min(1).optional() })
-  .strict();
+const Contact = z.object({ name: z.string().min(1), email: z.email().optional(), phone: z.string().min(1).optional() }).strict();
 
 const AssetSchema = z
   .object({
@@ -71,7 +69,12 @@ export class AssetRegister {
       for (const n of [a.host, ...a.aliases]) {
         const k = n.toLowerCase();
         if (seen.has(k) && seen.get(k) !== i) {
-          dup.push({ file, ...positionOf(source, ['assets', i, 'host']), severity: 'error', message: `'${n}' is registered twice (also asset ${seen.get(k)! + 1})` });
+          dup.push({
+            file,
+            ...positionOf(source, ['assets', i, 'host']),
+            severity: 'error',
+            message: `'${n}' is registered twice (also asset ${seen.get(k)! + 1})`,
+          });
         }
         seen.set(k, i);
       }
@@ -80,4 +83,3 @@ export class AssetRegister {
     return { register: new AssetRegister(parsed.data.assets), findings };
   }
 }
-

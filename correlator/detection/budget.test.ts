@@ -17,7 +17,11 @@ function harness(limits: Record<string, unknown> = {}) {
   let clock = 0;
   const disabled: SlowRule[] = [];
   const overruns: string[] = [];
-  const budget = new EvaluationBudget(RuleLimitsSchema.parse(limits), { now: () => clock, onOverrun: (r) => overruns.push(r.info.id), onDisable: (r) => disabled.push(r) });
+  const budget = new EvaluationBudget(RuleLimitsSchema.parse(limits), {
+    now: () => clock,
+    onOverrun: (r) => overruns.push(r.info.id),
+    onDisable: (r) => disabled.push(r),
+  });
   const event = () => ({
     get file() {
       return {
@@ -32,7 +36,11 @@ function harness(limits: Record<string, unknown> = {}) {
   const slow = parse(doc('slow', 'file.name'));
   const fast = parse(doc('fast', 'file.path'));
   const build = (rules = [...slow, ...fast]) => buildRuleSet(rules, context(), { budget }).ruleset;
-  const ids = (rs: ReturnType<typeof build>) => rs.match(event(), { ignoreLogsource: true }).map((m) => m.rule.id).sort();
+  const ids = (rs: ReturnType<typeof build>) =>
+    rs
+      .match(event(), { ignoreLogsource: true })
+      .map((m) => m.rule.id)
+      .sort();
   return { budget, build, ids, disabled, overruns, slow, fast, advance: (ms: number) => (clock += ms) };
 }
 
@@ -86,7 +94,13 @@ describe('evaluation budget', () => {
     const h = harness({ overruns: 1 });
     h.ids(h.build());
     expect(ruleSpeedAudit(h.budget.slowRules())).toEqual([
-      { audit: 'rule-speed', group: { 'rule.id': 'slow' }, host: null, unit: null, message: expect.stringMatching(/^rule 'slow' \(slow, slow.yml:1\) disabled at .+: 1 evaluations over budget, the slowest 100 ms$/) },
+      {
+        audit: 'rule-speed',
+        group: { 'rule.id': 'slow' },
+        host: null,
+        unit: null,
+        message: expect.stringMatching(/^rule 'slow' \(slow, slow.yml:1\) disabled at .+: 1 evaluations over budget, the slowest 100 ms$/),
+      },
     ]);
   });
 });

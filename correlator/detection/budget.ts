@@ -66,7 +66,15 @@ export class EvaluationBudget {
     this.recent.set(id, r);
     if (r.at.length < this.limits.overruns) return;
     this.recent.delete(id);
-    const slow: SlowRule = { id, title: rule.info.title, file: rule.info.file, line: rule.info.line, overruns: r.at.length, slowestMs: Math.round(r.slowestMs), disabledAt: new Date().toISOString() };
+    const slow: SlowRule = {
+      id,
+      title: rule.info.title,
+      file: rule.info.file,
+      line: rule.info.line,
+      overruns: r.at.length,
+      slowestMs: Math.round(r.slowestMs),
+      disabledAt: new Date().toISOString(),
+    };
     this.off.set(id, { parsed: rule.parsed, slow });
     this.hooks.onDisable?.(slow);
   }

@@ -66,7 +66,10 @@ describe('asset register', () => {
     expect(bad.register).toBeNull();
     expect(bad.findings[0]).toMatchObject({ line: 2, severity: 'error' });
     expect(bad.findings[0]!.message).toMatch(/security_level/);
-    writeFileSync(file, 'assets:\n  - { host: a, unit: U, security_level: 1, owner: { name: O } }\n  - { host: b, aliases: [A], unit: U, security_level: 1, owner: { name: O } }\n');
+    writeFileSync(
+      file,
+      'assets:\n  - { host: a, unit: U, security_level: 1, owner: { name: O } }\n  - { host: b, aliases: [A], unit: U, security_level: 1, owner: { name: O } }\n',
+    );
     expect(AssetRegister.load(file).findings.map((f) => `${f.line} ${f.message}`)).toEqual(["3 'A' is registered twice (also asset 1)"]);
     expect(AssetRegister.load(join(dir, 'missing.yml')).register!.hosts()).toEqual([]);
   });

@@ -110,7 +110,15 @@ export function costFinding(parsed: ParsedDetection, limits: Pick<RuleLimits, 'c
   const what = `estimated matching cost ${c.total} per event (${c.values} inline values, ${c.wildcards} wildcards, ${c.regexChars} regex characters, ${c.references} selection references)`;
   const where = c.worst?.path ?? ['detection'];
   if (c.total > limits.costError) {
-    return parsed.at(where, 'error', `${what} is above the limit of ${limits.costError} (correlator.ruleLimits.costError); the rule is left out: put long value lists in an expand list (rules/lists/)`);
+    return parsed.at(
+      where,
+      'error',
+      `${what} is above the limit of ${limits.costError} (correlator.ruleLimits.costError); the rule is left out: put long value lists in an expand list (rules/lists/)`,
+    );
   }
-  return parsed.at(where, 'warning', `${what} is above ${limits.costWarning} (correlator.ruleLimits.costWarning): put long value lists in an expand list (rules/lists/)`);
+  return parsed.at(
+    where,
+    'warning',
+    `${what} is above ${limits.costWarning} (correlator.ruleLimits.costWarning): put long value lists in an expand list (rules/lists/)`,
+  );
 }

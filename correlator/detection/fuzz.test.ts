@@ -57,7 +57,35 @@ function seedRules(r: Rng): string[] {
   return texts;
 }
 
-const CONDITION_TOKENS = ['selection', 'sel', 'sel1', 'sel_*', 'filter', 'filter_main_*', '_helper', 'them', 'all', '1', '2', '0', 'of', 'not', 'and', 'or', 'AND', 'Or', 'NOT', '(', ')', '|', 'count()', '>', '*', '?', 'x-y.z'];
+const CONDITION_TOKENS = [
+  'selection',
+  'sel',
+  'sel1',
+  'sel_*',
+  'filter',
+  'filter_main_*',
+  '_helper',
+  'them',
+  'all',
+  '1',
+  '2',
+  '0',
+  'of',
+  'not',
+  'and',
+  'or',
+  'AND',
+  'Or',
+  'NOT',
+  '(',
+  ')',
+  '|',
+  'count()',
+  '>',
+  '*',
+  '?',
+  'x-y.z',
+];
 const CONDITION_NOISE = ['(', ')', ' ', 'not ', ' and ', ' or ', '1 of ', 'all of ', ' of them', '*', '|', '\t', '\n', 'é', '\u0000', '%', '"', '-', '(('];
 
 function randomCondition(r: Rng): string {
@@ -97,9 +125,73 @@ function mutateCondition(r: Rng, text: string): string {
   return s;
 }
 
-const YAML_NOISE = ['- ', ': ', '{', '}', '[', ']', '|', '*', '&a ', '*a', '!!binary ', '? ', '%YAML 1.2\n', '---\n', '"', "'", '#', '\t', '\u0000', '\ufeff', '\n  ', '\n    - ', ': [', ', '];
-const MODIFIERS = ['contains', 'all', 're', 'base64offset', 'windash', 'cidr', 'expand', 'gt', 'exists', 'bogus', 'fieldref', 'i', 'cased', 'utf16le', 'base64', 'startswith', 'endswith', 'neq', 'minute'];
-const VALUES = ["''", "'*'", "'**?*'", "'\\*'", "'%list%'", '999999999999999999999', 'null', '[]', '{}', "'(a+)+$'", "'[z-a]'", '-1', 'true', "'10.0.0.0/33'", "'::/0'", "'é\u202e'", '1e309', '.inf'];
+const YAML_NOISE = [
+  '- ',
+  ': ',
+  '{',
+  '}',
+  '[',
+  ']',
+  '|',
+  '*',
+  '&a ',
+  '*a',
+  '!!binary ',
+  '? ',
+  '%YAML 1.2\n',
+  '---\n',
+  '"',
+  "'",
+  '#',
+  '\t',
+  '\u0000',
+  '\ufeff',
+  '\n  ',
+  '\n    - ',
+  ': [',
+  ', ',
+];
+const MODIFIERS = [
+  'contains',
+  'all',
+  're',
+  'base64offset',
+  'windash',
+  'cidr',
+  'expand',
+  'gt',
+  'exists',
+  'bogus',
+  'fieldref',
+  'i',
+  'cased',
+  'utf16le',
+  'base64',
+  'startswith',
+  'endswith',
+  'neq',
+  'minute',
+];
+const VALUES = [
+  "''",
+  "'*'",
+  "'**?*'",
+  "'\\*'",
+  "'%list%'",
+  '999999999999999999999',
+  'null',
+  '[]',
+  '{}',
+  "'(a+)+$'",
+  "'[z-a]'",
+  '-1',
+  'true',
+  "'10.0.0.0/33'",
+  "'::/0'",
+  "'é\u202e'",
+  '1e309',
+  '.inf',
+];
 
 function mutateRule(r: Rng, text: string, conditions: readonly string[]): string {
   let lines = text.split('\n');
@@ -122,7 +214,12 @@ function mutateRule(r: Rng, text: string, conditions: readonly string[]): string
         break;
       }
       case 4:
-        lines = lines.map((l) => l.replace(/^(\s*condition:\s*).*$/, (_, head: string) => `${head}${JSON.stringify(r.next() < 0.5 ? mutateCondition(r, r.pick(conditions)) : randomCondition(r))}`));
+        lines = lines.map((l) =>
+          l.replace(
+            /^(\s*condition:\s*).*$/,
+            (_, head: string) => `${head}${JSON.stringify(r.next() < 0.5 ? mutateCondition(r, r.pick(conditions)) : randomCondition(r))}`,
+          ),
+        );
         break;
       case 5:
         lines[i] = line.replace(/^(\s+[A-Za-z_.|]+)(:)/, (_, key: string, colon: string) => `${key}|${r.pick(MODIFIERS)}${colon}`);
@@ -202,9 +299,13 @@ describe('rule language fuzz', () => {
         const p = parseRuleText(text, 'fuzz.yml');
         const built = buildRuleSet(p.rules, ctx);
         for (const f of [...p.findings, ...built.findings]) {
-          if (f.file !== 'fuzz.yml' || !(f.line >= 1) || !(f.col >= 1) || typeof f.message !== 'string' || !f.message) throw new Error(`malformed finding ${JSON.stringify(f)}`);
+          if (f.file !== 'fuzz.yml' || !(f.line >= 1) || !(f.col >= 1) || typeof f.message !== 'string' || !f.message)
+            throw new Error(`malformed finding ${JSON.stringify(f)}`);
         }
-        built.ruleset.match({ process: { command_line: 'powershell -enc AAAA' }, file: { name: 'a.exe' }, CommandLine: 'x', Image: 'C:\\a.exe' }, { ignoreLogsource: true });
+        built.ruleset.match(
+          { process: { command_line: 'powershell -enc AAAA' }, file: { name: 'a.exe' }, CommandLine: 'x', Image: 'C:\\a.exe' },
+          { ignoreLogsource: true },
+        );
         loaded += built.ruleset.size;
         if (built.findings.some((f) => f.severity === 'error') || p.findings.some((f) => f.severity === 'error')) rejected++;
       });

@@ -31,13 +31,21 @@ describe('recursion limits', () => {
     expect(report.rules).toBe(0);
     expect(report.findings).toEqual([
       // The condition value starts at column 14 of line 7; the parenthesis one past the limit is the finding.
-      { file: path, line: 7, col: 14 + MAX_CONDITION_DEPTH, severity: 'error', message: `condition: nested deeper than ${MAX_CONDITION_DEPTH} levels (parentheses and 'not')` },
+      {
+        file: path,
+        line: 7,
+        col: 14 + MAX_CONDITION_DEPTH,
+        severity: 'error',
+        message: `condition: nested deeper than ${MAX_CONDITION_DEPTH} levels (parentheses and 'not')`,
+      },
     ]);
   });
   it("a long chain of 'not' is bounded the same way; nesting up to the limit still works", () => {
     const nots = rulesFrom(rule(`sel: { file.name: 1 }\ncondition: ${'not '.repeat(5000)}sel`));
     expect(nots.findings.map((f) => f.message)).toEqual([`condition: nested deeper than ${MAX_CONDITION_DEPTH} levels (parentheses and 'not')`]);
-    const atLimit = rulesFrom(rule(`sel: { file.name: 1 }\ncondition: ${'('.repeat(MAX_CONDITION_DEPTH - 2)}not not sel${')'.repeat(MAX_CONDITION_DEPTH - 2)}`));
+    const atLimit = rulesFrom(
+      rule(`sel: { file.name: 1 }\ncondition: ${'('.repeat(MAX_CONDITION_DEPTH - 2)}not not sel${')'.repeat(MAX_CONDITION_DEPTH - 2)}`),
+    );
     expect(atLimit.findings).toEqual([]);
     expect(atLimit.ruleset.match({ file: { name: 1 } }, { ignoreLogsource: true }).map((m) => m.rule.id)).toEqual(['t']);
   });
@@ -47,7 +55,9 @@ describe('recursion limits', () => {
     const r = parseRuleText(`${HEAD}tests:\n  match: [${nested}]\ndetection:\n  sel: { file.name: 1 }\n  condition: sel\n`, 't.yml');
     expect(r.rules).toEqual([]);
     // Document, tests and match are three levels; the map one past the limit opens at its column.
-    expect(r.findings).toEqual([{ file: 't.yml', line: 6, col: 11 + 4 * (MAX_YAML_DEPTH - 3), severity: 'error', message: `maps and lists nested deeper than ${MAX_YAML_DEPTH} levels` }]);
+    expect(r.findings).toEqual([
+      { file: 't.yml', line: 6, col: 11 + 4 * (MAX_YAML_DEPTH - 3), severity: 'error', message: `maps and lists nested deeper than ${MAX_YAML_DEPTH} levels` },
+    ]);
   });
   it('a map or a list as a key is an error at the key', () => {
     const r = parseRuleText(`${HEAD}detection:\n  ? [a, b]\n  : 1\n  condition: sel\n`, 't.yml');
@@ -57,7 +67,9 @@ describe('recursion limits', () => {
   it('nesting too deep for the YAML parser itself is named as such', () => {
     const r = parseRuleText(`${HEAD}detection:\n  sel: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n  condition: sel\n`, 't.yml');
     expect(r.rules).toEqual([]);
-    expect(r.findings.map((f) => [f.line, f.severity, f.message])).toEqual([[6, 'error', `maps and lists nested too deeply to parse (the limit is ${MAX_YAML_DEPTH} levels)`]]);
+    expect(r.findings.map((f) => [f.line, f.severity, f.message])).toEqual([
+      [6, 'error', `maps and lists nested too deeply to parse (the limit is ${MAX_YAML_DEPTH} levels)`],
+    ]);
   });
 });
 
@@ -66,11 +78,26 @@ describe('rule file size', () => {
     const big = file('big.yml', `${rule('sel: { file.name: 1 }\ncondition: sel')}# ${'x'.repeat(3000)}\n`);
     const limits = RuleLimitsSchema.parse({ maxFileBytes: 2048 });
     const report = lintPaths([big], { context: context(), limits });
-    expect(report.findings).toEqual([{ file: big, line: 1, col: 1, severity: 'error', message: expect.stringMatching(/larger than the rule file limit of 2048 bytes \(correlator.ruleLimits.maxFileBytes\)/) }]);
+    expect(report.findings).toEqual([
+      {
+        file: big,
+        line: 1,
+        col: 1,
+        severity: 'error',
+        message: expect.stringMatching(/larger than the rule file limit of 2048 bytes \(correlator.ruleLimits.maxFileBytes\)/),
+      },
+    ]);
     expect(lintPaths([big], { context: context() }).findings).toEqual([]);
   });
   it('the limits parse from config with defaults, and costError may not be below costWarning', () => {
-    expect(DEFAULT_RULE_LIMITS).toEqual({ maxFileBytes: 4 * 1024 * 1024, costWarning: 10_000, costError: 1_000_000, evaluationBudget: 25, overruns: 3, overrunWindow: 60_000 });
+    expect(DEFAULT_RULE_LIMITS).toEqual({
+      maxFileBytes: 4 * 1024 * 1024,
+      costWarning: 10_000,
+      costError: 1_000_000,
+      evaluationBudget: 25,
+      overruns: 3,
+      overrunWindow: 60_000,
+    });
     expect(RuleLimitsSchema.parse({ evaluationBudget: '100ms', overrunWindow: '5m' })).toMatchObject({ evaluationBudget: 100, overrunWindow: 300_000 });
     expect(RuleLimitsSchema.safeParse({ costWarning: 10, costError: 5 }).success).toBe(false);
     expect(RuleLimitsSchema.safeParse({ bogus: 1 }).success).toBe(false);
@@ -85,7 +112,11 @@ describe('rule cost', () => {
   const values = (n: number, prefix = 'v') => Array.from({ length: n }, (_, i) => `    - ${prefix}${i}xyz`).join('\n');
 
   it('counts inline values, wildcards (explicit and implied by contains/startswith/endswith) and regex characters', () => {
-    const c = estimateCost(parsedDetection(rule(`sel:\n  a: [x, 'y*z?', 3]\n  b|contains: [p, q]\n  c|re: 'ab+c'\n  d|expand: '%big%'\n  e|base64offset|contains: r\ncondition: sel`)));
+    const c = estimateCost(
+      parsedDetection(
+        rule(`sel:\n  a: [x, 'y*z?', 3]\n  b|contains: [p, q]\n  c|re: 'ab+c'\n  d|expand: '%big%'\n  e|base64offset|contains: r\ncondition: sel`),
+      ),
+    );
     // values: a 3, b 2, c 1, e 3 (three alignments); wildcards: a 2, b 4, e 6; regex: 4; the list lookup 1.
     expect(c).toMatchObject({ values: 9, wildcards: 12, regexChars: 4, references: 1, total: 26 });
   });
@@ -96,14 +127,29 @@ describe('rule cost', () => {
     expect(estimateCost(parsedDetection(rule(`${sels}condition: ['a', 'all of them']`)))).toMatchObject({ total: 5, references: 3 });
     // Repetition in the condition is a cost of its own, reported at the condition.
     const repeated = parsedDetection(rule(`${sels}condition: ${Array.from({ length: 12_000 }, () => 'b').join(' or ')}`));
-    expect(costFinding(repeated, DEFAULT_RULE_LIMITS)).toMatchObject({ line: 8, col: 3, severity: 'warning', message: expect.stringMatching(/^estimated matching cost 12000 per event \(3 inline values, 0 wildcards, 0 regex characters, 12000 selection references\)/) });
+    expect(costFinding(repeated, DEFAULT_RULE_LIMITS)).toMatchObject({
+      line: 8,
+      col: 3,
+      severity: 'warning',
+      message: expect.stringMatching(
+        /^estimated matching cost 12000 per event \(3 inline values, 0 wildcards, 0 regex characters, 12000 selection references\)/,
+      ),
+    });
   });
   it('a 100k-value inline contains list is a lint warning at the list, and the rule still loads', () => {
     const path = file('wide.yml', rule(`sel:\n  file.path|contains:\n${values(100_000)}\ncondition: sel`));
     const report = lintPaths([path], { context: context() });
     expect(report.rules).toBe(1);
     expect(report.findings).toEqual([
-      { file: path, line: 7, col: 5, severity: 'warning', message: expect.stringMatching(/^estimated matching cost 300000 per event \(100000 inline values, 200000 wildcards, 0 regex characters, 1 selection references\) is above 10000 \(correlator.ruleLimits.costWarning\)/) },
+      {
+        file: path,
+        line: 7,
+        col: 5,
+        severity: 'warning',
+        message: expect.stringMatching(
+          /^estimated matching cost 300000 per event \(100000 inline values, 200000 wildcards, 0 regex characters, 1 selection references\) is above 10000 \(correlator.ruleLimits.costWarning\)/,
+        ),
+      },
     ]);
   });
   it('above costError the rule is an error and left out; the others keep loading', () => {
@@ -117,7 +163,10 @@ describe('rule cost', () => {
   it('no bundled rule and no public Sigma test rule comes near the warning threshold', () => {
     for (const dir of ['rules', 'correlator/detection/testdata/sigma']) {
       const report = lintPaths([dir]);
-      expect(report.findings.filter((f) => /matching cost/.test(f.message)), dir).toEqual([]);
+      expect(
+        report.findings.filter((f) => /matching cost/.test(f.message)),
+        dir,
+      ).toEqual([]);
     }
   });
 });

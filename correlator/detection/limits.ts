@@ -10,7 +10,11 @@ import { DurationSchema } from './parse/timespan.ts';
 export const RuleLimitsSchema = z
   .object({
     /** A rule file larger than this is refused unread (a 60 MB file took 2.7 GB to parse). */
-    maxFileBytes: z.number().int().min(1024).default(4 * 1024 * 1024),
+    maxFileBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(4 * 1024 * 1024),
     /** Estimated cost (see cost.ts) above which lint warns. */
     costWarning: z.number().int().min(1).default(10_000),
     /** Estimated cost above which the rule is an error and left out. */

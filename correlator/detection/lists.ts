@@ -43,7 +43,10 @@ export class ListStore {
   }
 
   names(): string[] {
-    return [...this.entries.values()].filter((e) => e.defined).map((e) => e.name).sort();
+    return [...this.entries.values()]
+      .filter((e) => e.defined)
+      .map((e) => e.name)
+      .sort();
   }
 
   set(name: string, values: readonly string[]): void {

@@ -103,4 +103,3 @@ export function checkRuleTests(ruleset: RuleSet): { cases: number; rules: number
   }
   return { cases, rules, failures };
 }
-

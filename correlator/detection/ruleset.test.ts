@@ -23,7 +23,16 @@ describe('loading', () => {
     expect(errors(schema)).toEqual([expect.stringMatching(/^3:1 field level: /)]);
   });
   it('an alias bomb is rejected', () => {
-    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 9 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(', ')}]`)];
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      ...Array.from(
+        { length: 9 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10)
+            .fill(`*${String.fromCharCode(97 + i)}`)
+            .join(', ')}]`,
+      ),
+    ];
     const { findings, ruleset } = rulesFrom(`title: bomb\nid: bomb\n${bomb.join('\n')}\ndetection:\n  s: { a: 1 }\n  condition: s\n`);
     expect(errors(findings).join()).toMatch(/alias/i);
     expect(ruleset.size).toBe(0);
@@ -49,7 +58,10 @@ describe('loading', () => {
     const empty = rulesFrom(`${corr('c', 'type: event_count\nrules: [b]\ntimespan: 1m\ncondition: { gt: 5, lt: 3 }')}---\n${base}`).findings;
     expect(errors(empty).join()).toMatch(/is empty/);
     const brokenBase = rulesFrom(`${corr('c', 'type: event_count\nrules: [b]\ntimespan: 1m\ncondition: { gte: 2 }')}---\n${base.replace('a: 1', 'a|bad: 1')}`);
-    expect(errors(brokenBase.findings)).toEqual([expect.stringMatching(/unknown modifier 'bad'/), expect.stringMatching(/counts rule 'b', which could not be loaded/)]);
+    expect(errors(brokenBase.findings)).toEqual([
+      expect.stringMatching(/unknown modifier 'bad'/),
+      expect.stringMatching(/counts rule 'b', which could not be loaded/),
+    ]);
     const cycle = rulesFrom(
       `${corr('c1', 'type: event_count\nrules: [c2]\ntimespan: 1m\ncondition: { gte: 2 }')}---\n${corr('c2', 'type: event_count\nrules: [c1, b]\ntimespan: 1m\ncondition: { gte: 2 }')}---\n${base}`,
     );
@@ -58,11 +70,23 @@ describe('loading', () => {
   });
   it('correlations counting correlations: 16 deep run, deeper is an error at the correlation too deep, in either order', () => {
     const base = 'title: b\nid: c0\nlayer: 1\ndetection:\n  s: { destination.port: 1 }\n  condition: s\n';
-    const chain = (n: number) => [base, ...Array.from({ length: n }, (_, k) => `title: c${k + 1}\nid: c${k + 1}\nlayer: 2\ncorrelation:\n  type: event_count\n  rules: c${k}\n  timespan: 1m\n  condition: { gte: 1 }\n`)];
+    const chain = (n: number) => [
+      base,
+      ...Array.from(
+        { length: n },
+        (_, k) => `title: c${k + 1}\nid: c${k + 1}\nlayer: 2\ncorrelation:\n  type: event_count\n  rules: c${k}\n  timespan: 1m\n  condition: { gte: 1 }\n`,
+      ),
+    ];
     for (const order of [(d: string[]) => d, (d: string[]) => [...d].reverse()]) {
       expect(rulesFrom(order(chain(MAX_CORRELATION_CHAIN)).join('---\n')).findings).toEqual([]);
       const deep = rulesFrom(order(chain(MAX_CORRELATION_CHAIN + 1)).join('---\n'));
-      expect(errors(deep.findings)).toEqual([expect.stringMatching(new RegExp(`^\\d+:3 correlations count one another more than ${MAX_CORRELATION_CHAIN} deep: c${MAX_CORRELATION_CHAIN + 1} -> c${MAX_CORRELATION_CHAIN}`))]);
+      expect(errors(deep.findings)).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^\\d+:3 correlations count one another more than ${MAX_CORRELATION_CHAIN} deep: c${MAX_CORRELATION_CHAIN + 1} -> c${MAX_CORRELATION_CHAIN}`,
+          ),
+        ),
+      ]);
       expect(deep.ruleset.correlations.size).toBe(MAX_CORRELATION_CHAIN);
     }
     // Thousands chained, last first: each is reported, none overflows the stack, the first 16 still run.
@@ -71,20 +95,30 @@ describe('loading', () => {
     expect(errors(long.findings)).toHaveLength(3000 - MAX_CORRELATION_CHAIN);
   });
   it('a rule without layer is layer 1 with a warning; base rules of correlations need none', () => {
-    const layerWarnings = (yaml: string) => rulesFrom(yaml).findings.filter((f) => /layer/.test(f.message)).map((f) => `${f.line} ${f.message}`);
+    const layerWarnings = (yaml: string) =>
+      rulesFrom(yaml)
+        .findings.filter((f) => /layer/.test(f.message))
+        .map((f) => `${f.line} ${f.message}`);
     const { ruleset } = rulesFrom('title: r\nid: r\ndetection:\n  s: { a: 1 }\n  condition: s\n');
     expect(ruleset.rule('r')!.layer).toBe(1);
-    expect(layerWarnings('title: r\nid: r\ndetection:\n  s: { a: 1 }\n  condition: s\n')).toEqual(["1 no 'layer': the rule is treated as layer 1 (on-site force)"]);
-    const chained = 'title: c\nid: c\nlayer: 2\ncorrelation:\n  type: event_count\n  rules: [r]\n  timespan: 1m\n  condition: { gte: 2 }\n---\ntitle: r\nid: r\ndetection:\n  s: { a: 1 }\n  condition: s\n';
+    expect(layerWarnings('title: r\nid: r\ndetection:\n  s: { a: 1 }\n  condition: s\n')).toEqual([
+      "1 no 'layer': the rule is treated as layer 1 (on-site force)",
+    ]);
+    const chained =
+      'title: c\nid: c\nlayer: 2\ncorrelation:\n  type: event_count\n  rules: [r]\n  timespan: 1m\n  condition: { gte: 2 }\n---\ntitle: r\nid: r\ndetection:\n  s: { a: 1 }\n  condition: s\n';
     expect(layerWarnings(chained)).toEqual([]);
   });
   it('canhgac response fields are read', () => {
-    const { ruleset } = rulesFrom('title: r\nid: r\nlayer: 2\nlevel: high\nresponse:\n  runbook: Block it.\n  escalate_after: 15m\n  share_national: true\ndetection:\n  s: { a: 1 }\n  condition: s\n');
+    const { ruleset } = rulesFrom(
+      'title: r\nid: r\nlayer: 2\nlevel: high\nresponse:\n  runbook: Block it.\n  escalate_after: 15m\n  share_national: true\ndetection:\n  s: { a: 1 }\n  condition: s\n',
+    );
     expect(ruleset.rule('r')!.response).toEqual({ runbook: 'Block it.', escalateAfterMs: 900_000, shareNational: true });
   });
   it('unknown fields warn with a did-you-mean', () => {
     const { findings } = rulesFrom('title: r\nid: r\nlayer: 1\ndetection:\n  s: { destination.prot: 22 }\n  condition: s\n');
-    expect(findings.map((f) => f.message)).toEqual(["field 'destination.prot' is not in the event schema or the field mappings (did you mean 'destination.port'?)"]);
+    expect(findings.map((f) => f.message)).toEqual([
+      "field 'destination.prot' is not in the event schema or the field mappings (did you mean 'destination.port'?)",
+    ]);
   });
   it('folders load recursively, skipping lists/, drills/, decoders/ and the context files, whose context they use', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rules-'));
@@ -130,14 +164,18 @@ describe('the index', () => {
       const cond = ['s1', 's1 and s2', 's1 or s2', 's1 and not s2', '1 of s*', 'all of s*'][rnd(6)];
       const cat = ['', 'logsource: { category: firewall }\n', 'logsource: { product: pfsense }\n'][rnd(3)];
       const s3 = rnd(8) === 0 ? `  s3: [${value()}, ${value()}]\n` : '';
-      docs.push(`title: r${i}\nid: r${i}\nlayer: 1\n${cat}detection:\n  s1: {${s1.join(', ')}}\n  s2: {${s2.join(', ')}}\n${s3}  condition: ${s3 ? `s3 and ${cond}` : cond}\n`);
+      docs.push(
+        `title: r${i}\nid: r${i}\nlayer: 1\n${cat}detection:\n  s1: {${s1.join(', ')}}\n  s2: {${s2.join(', ')}}\n${s3}  condition: ${s3 ? `s3 and ${cond}` : cond}\n`,
+      );
     }
     const { ruleset, findings } = rulesFrom(docs.join('---\n'), context());
     expect(errors(findings)).toEqual([]);
     let matched = 0;
     for (let i = 0; i < 1000; i++) {
       const event: Record<string, unknown> = {};
-      for (const f of fields) if (rnd(4)) event[f] = f === 'destination.port' && rnd(2) ? 22 : rnd(3) ? vals[rnd(vals.length)] : `${vals[rnd(vals.length)]}-${vals[rnd(vals.length)]}`;
+      for (const f of fields)
+        if (rnd(4))
+          event[f] = f === 'destination.port' && rnd(2) ? 22 : rnd(3) ? vals[rnd(vals.length)] : `${vals[rnd(vals.length)]}-${vals[rnd(vals.length)]}`;
       if (rnd(2)) event.message = `${vals[rnd(vals.length)]} and ${vals[rnd(vals.length)]}`;
       if (rnd(2)) event['event.category'] = ['network'];
       if (rnd(2)) event['observer.product'] = 'pfSense';
@@ -148,7 +186,10 @@ describe('the index', () => {
         .filter((r) => r.logsource.every((t) => tokens.has(t)) && r.predicate(event))
         .map((r) => r.info.id)
         .sort();
-      const got = ruleset.match(event).map((m) => m.rule.id).sort();
+      const got = ruleset
+        .match(event)
+        .map((m) => m.rule.id)
+        .sort();
       expect(got).toEqual(expected);
       matched += got.length;
     }

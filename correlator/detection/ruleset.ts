@@ -138,7 +138,8 @@ export class RuleSet {
       if (r.seen === seq) return;
       r.seen = seq;
       if (tokens) for (const t of r.logsource) if (!tokens.has(t)) return;
-      if (this.budget ? this.budget.evaluate(r, event) : r.predicate(event)) out.push({ rule: r.info, correlations: this.feeds.get(r.info.id) ?? [], alert: this.alerting.get(r.info.id) ?? true });
+      if (this.budget ? this.budget.evaluate(r, event) : r.predicate(event))
+        out.push({ rule: r.info, correlations: this.feeds.get(r.info.id) ?? [], alert: this.alerting.get(r.info.id) ?? true });
     });
     return out;
   }
@@ -372,4 +373,3 @@ export function loadRuleSet(paths: readonly string[], opts: LoadOptions = {}): {
 export function sortFindings(findings: Finding[]): Finding[] {
   return [...findings].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
 }
-

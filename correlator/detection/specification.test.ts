@@ -67,7 +67,7 @@ describe('the Sigma specification', () => {
     const d = detection('selection:\n  ParentImage:\n    - null\n    - C:\\Windows\\explorer.exe\ncondition: selection');
     expect(d.errors).toContain("field 'ParentImage': null inside a list of values; write 'ParentImage: null' as its own item to match a missing field");
     expect(d.matches({ Image: 'x' })).toBe(false);
-    expect(detection("keywords:\n  - evil\n  - null\ncondition: keywords").errors).toContain("selection 'keywords': null inside a list of keywords");
+    expect(detection('keywords:\n  - evil\n  - null\ncondition: keywords').errors).toContain("selection 'keywords': null inside a list of keywords");
     const alone = detection('selection:\n  ParentImage: null\ncondition: selection');
     expect(alone.errors).toEqual([]);
     expect(alone.matches({ Image: 'x' })).toBe(true);
@@ -103,7 +103,9 @@ describe('the Sigma specification', () => {
       `title: hashes\nid: hashes\nlayer: 1\ndetection:\n  selection:\n    Hashes|contains:\n${hashes.map((h) => `      - '${h}'`).join('\n')}\n  condition: selection\n`,
     );
     expect(findings.filter((f) => f.severity === 'error')).toEqual([]);
-    expect(ruleset.detections.get('hashes')!.sizes).toEqual([{ values: 5000, exact: 0, prefixes: 0, suffixes: 0, substrings: 5000, wildcards: 0, regexes: 0, networks: 0 }]);
+    expect(ruleset.detections.get('hashes')!.sizes).toEqual([
+      { values: 5000, exact: 0, prefixes: 0, suffixes: 0, substrings: 5000, wildcards: 0, regexes: 0, networks: 0 },
+    ]);
     expect(ruleset.match({ Hashes: `SHA1=AB,MD5=${(4321).toString(16).padStart(32, '0').toUpperCase()},IMPHASH=CD` }).length).toBe(1);
     expect(ruleset.match({ Hashes: `MD5=${'f'.repeat(32)}` }).length).toBe(0);
   });

@@ -6,7 +6,11 @@ import { RuleLimitsSchema } from './limits.ts';
 import { watchRules, type ReloadEvent } from './watch.ts';
 
 const rule = (id: string, value: string) => `title: ${id}\nid: ${id}\nlayer: 1\ndetection:\n  s: { a: ${value} }\n  condition: s\n`;
-const ids = (e: { ruleset: { match(ev: unknown): { rule: { id: string } }[] } }, a: string) => e.ruleset.match({ a }).map((m) => m.rule.id).sort();
+const ids = (e: { ruleset: { match(ev: unknown): { rule: { id: string } }[] } }, a: string) =>
+  e.ruleset
+    .match({ a })
+    .map((m) => m.rule.id)
+    .sort();
 
 function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'watch-'));
@@ -84,7 +88,9 @@ describe('hot reload', () => {
     try {
       writeFileSync(join(dir, 'huge.yml'), `${rule('huge', 'h')}# ${'x'.repeat(8192)}\n`);
       const e = w.reload();
-      expect(e?.findings.filter((f) => f.severity === 'error').map((f) => [f.file, f.line, f.message.slice(0, 48)])).toEqual([[join(dir, 'huge.yml'), 1, 'the file is larger than the rule file limit of 4']]);
+      expect(e?.findings.filter((f) => f.severity === 'error').map((f) => [f.file, f.line, f.message.slice(0, 48)])).toEqual([
+        [join(dir, 'huge.yml'), 1, 'the file is larger than the rule file limit of 4'],
+      ]);
       expect(ids(w, 'h')).toEqual([]);
       expect(ids(w, 'x')).toEqual(['one']);
     } finally {

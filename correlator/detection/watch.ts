@@ -92,7 +92,11 @@ export function watchRules(dir: string, onChange: (e: ReloadEvent) => void, opts
   };
 
   const build = (files: Map<string, FileState>, context: RuleContext) =>
-    buildRuleSet([...files.keys()].sort().flatMap((f) => files.get(f)!.rules), context, opts);
+    buildRuleSet(
+      [...files.keys()].sort().flatMap((f) => files.get(f)!.rules),
+      context,
+      opts,
+    );
 
   const rescan = (initial: boolean): ReloadEvent | null => {
     const ctx = reloadContext();

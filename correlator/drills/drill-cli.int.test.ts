@@ -17,7 +17,15 @@ function setup(lines: number, stepMs: number) {
   const rec = join(dir, 'rec.ndjson');
   const out: string[] = [];
   for (let i = 0; i < lines; i++) {
-    const e: EnvelopeInput = { v: 1, id: `o-${i}`, host: 'srv-1', source: 'f', format: 'auto', received: new Date(T0 + i * stepMs).toISOString(), line: `line ${i}` };
+    const e: EnvelopeInput = {
+      v: 1,
+      id: `o-${i}`,
+      host: 'srv-1',
+      source: 'f',
+      format: 'auto',
+      received: new Date(T0 + i * stepMs).toISOString(),
+      line: `line ${i}`,
+    };
     out.push(JSON.stringify(e));
   }
   writeFileSync(rec, `${out.join('\n')}\n`);
@@ -40,7 +48,14 @@ const env = () => ({ ...process.env, ELASTICSEARCH_URL: '', KAFKA_BROKERS: '' })
 
 describe('canhgac drill (CLI)', () => {
   it('rejects bad usage with exit status 2 and one line', () => {
-    for (const args of [['drill'], ['drill', 'fly'], ['drill', 'replay', 'x.ndjson'], ['drill', 'replay', 'x.ndjson', '--speed', '5000'], ['drill', 'record'], ['drill', 'score', 's.yml']]) {
+    for (const args of [
+      ['drill'],
+      ['drill', 'fly'],
+      ['drill', 'replay', 'x.ndjson'],
+      ['drill', 'replay', 'x.ndjson', '--speed', '5000'],
+      ['drill', 'record'],
+      ['drill', 'score', 's.yml'],
+    ]) {
       const r = canhgac(args, undefined, env());
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -66,10 +81,17 @@ describe('canhgac drill (CLI)', () => {
     expect(await messagesIn(topic)).toBe(30);
     // Recorded back: the window is the recording's own (received stays in its timeline), every line marked as the drill's.
     const out = join(dir, 'back.ndjson');
-    const rec2 = canhgac(['drill', 'record', '--out', out, '--from', '2025-03-04T02:00:10Z', '--to', '2025-03-04T02:00:20Z', '--hosts', 'srv-1', '--config', config], undefined, env());
+    const rec2 = canhgac(
+      ['drill', 'record', '--out', out, '--from', '2025-03-04T02:00:10Z', '--to', '2025-03-04T02:00:20Z', '--hosts', 'srv-1', '--config', config],
+      undefined,
+      env(),
+    );
     expect(rec2.status, rec2.stderr).toBe(0);
     expect(rec2.stdout).toMatch(/^10 envelopes recorded to .*back\.ndjson \(30 read from .*soc\.raw\)$/m);
-    const back = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { drill: string; line: string });
+    const back = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { drill: string; line: string });
     expect(back.map((e) => e.line)).toEqual(Array.from({ length: 10 }, (_, i) => `line ${i + 10}`));
     expect(new Set(back.map((e) => e.drill))).toEqual(new Set(['d-cli']));
   });

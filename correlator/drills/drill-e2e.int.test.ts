@@ -34,9 +34,19 @@ describe('a scripted drill through Kafka, the correlator, Elasticsearch and the 
     const { ruleset } = loadRuleSet(['rules']);
     const rules = () => ruleset;
     const correlator = new Correlator({
-      bus, store: consoleApp.store, topics, rules, assets: assetLookup(rules), groupId: uniqueName('drill'),
-      partitions: { raw: 3, correlate: 3, incidents: 1 }, allowedLatenessMs: 5 * 60_000, eventsPerAlert: 5,
-      policy: DEFAULT_POLICY, timezone: 'Asia/Ho_Chi_Minh', log, tickMs: 300,
+      bus,
+      store: consoleApp.store,
+      topics,
+      rules,
+      assets: assetLookup(rules),
+      groupId: uniqueName('drill'),
+      partitions: { raw: 3, correlate: 3, incidents: 1 },
+      allowedLatenessMs: 5 * 60_000,
+      eventsPerAlert: 5,
+      policy: DEFAULT_POLICY,
+      timezone: 'Asia/Ho_Chi_Minh',
+      log,
+      tickMs: 300,
     });
     await correlator.start();
     cleanups.push(() => correlator.stop());
@@ -55,7 +65,12 @@ describe('a scripted drill through Kafka, the correlator, Elasticsearch and the 
       return (res.json() as { incidents: { id: string; drill: string }[] }).incidents[0];
     });
     expect(incident.drill).toBe(drillId);
-    const ack = await consoleApp.app.inject({ method: 'POST', url: `/api/incidents/${incident.id}/actions`, headers: { cookie }, payload: { action: 'acknowledge' } });
+    const ack = await consoleApp.app.inject({
+      method: 'POST',
+      url: `/api/incidents/${incident.id}/actions`,
+      headers: { cookie },
+      payload: { action: 'acknowledge' },
+    });
     expect(ack.statusCode).toBe(200);
 
     await consoleApp.store.client.indices.refresh({ index: `${consoleApp.prefix}-*` });

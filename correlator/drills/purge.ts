@@ -17,22 +17,38 @@ export interface PurgeAnnouncement {
  * removed which drill and how much. With `announce`, a `purged` change per removed incident follows on
  * soc.incidents (the console's change feed removes it from open pages).
  */
-export async function purgeDrill(store: IncidentStore, drillId: string, actor: string, now = new Date(), announce?: PurgeAnnouncement): Promise<{ alerts: number; incidents: number }> {
+export async function purgeDrill(
+  store: IncidentStore,
+  drillId: string,
+  actor: string,
+  now = new Date(),
+  announce?: PurgeAnnouncement,
+): Promise<{ alerts: number; incidents: number }> {
   const doomed = announce ? await drillIncidents(store, drillId) : [];
   const removed = await store.purgeDrill(drillId);
   const at = now.toISOString();
-  await store.appendAudit({
-    id: `drill-purge-${createHash('sha256').update(`${drillId}\u0000${at}`).digest('hex').slice(0, 24)}`,
-    '@timestamp': at,
-    actor,
-    action: PURGE_AUDIT_ACTION,
-    incident_id: null,
-    source_ip: null,
-    after: { drill: drillId, ...removed },
-  }, { refresh: true });
+  await store.appendAudit(
+    {
+      id: `drill-purge-${createHash('sha256').update(`${drillId}\u0000${at}`).digest('hex').slice(0, 24)}`,
+      '@timestamp': at,
+      actor,
+      action: PURGE_AUDIT_ACTION,
+      incident_id: null,
+      source_ip: null,
+      after: { drill: drillId, ...removed },
+    },
+    { refresh: true },
+  );
   if (announce && doomed.length) {
-    const changes: IncidentChange[] = doomed.map((incident) => ({ type: 'purged', at, incident: { ...incident, version: incident.version + 1, updated_at: at } }));
-    await announce.producer.send(announce.incidentsTopic, changes.map((c) => ({ key: c.incident.id, value: JSON.stringify(c) })));
+    const changes: IncidentChange[] = doomed.map((incident) => ({
+      type: 'purged',
+      at,
+      incident: { ...incident, version: incident.version + 1, updated_at: at },
+    }));
+    await announce.producer.send(
+      announce.incidentsTopic,
+      changes.map((c) => ({ key: c.incident.id, value: JSON.stringify(c) })),
+    );
   }
   return removed;
 }

@@ -13,7 +13,15 @@ import { recordDrill } from './recording.ts';
 const T0 = Date.parse('2025-03-04T02:00:00Z');
 
 function envelope(i: number, host: string, at: number): string {
-  const e: EnvelopeInput = { v: 1, id: `${host}-${i}`, host, source: 'udp:514', format: 'fortigate', received: new Date(at).toISOString(), line: `date=2025-03-04 time=02:00:${String(i).padStart(2, '0')} devname="${host}" action="deny" seq=${i}` };
+  const e: EnvelopeInput = {
+    v: 1,
+    id: `${host}-${i}`,
+    host,
+    source: 'udp:514',
+    format: 'fortigate',
+    received: new Date(at).toISOString(),
+    line: `date=2025-03-04 time=02:00:${String(i).padStart(2, '0')} devname="${host}" action="deny" seq=${i}`,
+  };
   return JSON.stringify(e);
 }
 
@@ -41,10 +49,25 @@ describe('drill record (Kafka)', () => {
       const at = T0 + i * 1000;
       all.push({ host, at, value: envelope(i, host, at) });
     }
-    await producer.send(topic, all.map((m) => ({ key: m.host, value: m.value })));
+    await producer.send(
+      topic,
+      all.map((m) => ({ key: m.host, value: m.value })),
+    );
     await producer.send(topic, [
       { key: 'fw-a', value: 'not an envelope' },
-      { key: 'fw-a', value: JSON.stringify({ v: 1, kind: 'heartbeat', id: 'hb', host: 'fw-a', source: 'agent', received: new Date(T0 + 20_000).toISOString(), line: '', heartbeat: { lines: 1 } }) },
+      {
+        key: 'fw-a',
+        value: JSON.stringify({
+          v: 1,
+          kind: 'heartbeat',
+          id: 'hb',
+          host: 'fw-a',
+          source: 'agent',
+          received: new Date(T0 + 20_000).toISOString(),
+          line: '',
+          heartbeat: { lines: 1 },
+        }),
+      },
     ]);
     const out = join(dir, 'window.ndjson');
     const from = T0 + 10_000;
@@ -72,7 +95,10 @@ describe('drill record (Kafka)', () => {
     const recording = recordDrill({ bus, topic, out, to: start + 8000, onStarted: () => started() });
     await joined;
     const live = [1, 2, 3].map((i) => envelope(i, 'fw-b', Date.now()));
-    await producer.send(topic, live.map((value) => ({ key: 'fw-b', value })));
+    await producer.send(
+      topic,
+      live.map((value) => ({ key: 'fw-b', value })),
+    );
     const r = await recording;
     expect(Date.now() - start).toBeGreaterThanOrEqual(7900);
     expect(r.recorded).toBe(3);
@@ -82,7 +108,10 @@ describe('drill record (Kafka)', () => {
   it('stops on the signal and keeps what it captured', async () => {
     const topic = uniqueName('drill-stop');
     await createTopics(testKafka(), [topic], 1);
-    await producer.send(topic, [1, 2].map((i) => ({ key: 'fw-a', value: envelope(i, 'fw-a', T0 + i) })));
+    await producer.send(
+      topic,
+      [1, 2].map((i) => ({ key: 'fw-a', value: envelope(i, 'fw-a', T0 + i) })),
+    );
     const ac = new AbortController();
     const out = join(dir, 'stop.ndjson');
     const r = await recordDrill({ bus, topic, out, from: T0, signal: ac.signal, onProgress: ({ recorded }) => recorded >= 2 && ac.abort() });

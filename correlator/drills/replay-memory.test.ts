@@ -40,7 +40,11 @@ const r = await replayRecording({ file: ${JSON.stringify(file)}, producer, topic
 process.stdout.write(JSON.stringify({ sent: r.sent, count }));
 `,
     );
-    const res = spawnSync(process.execPath, [`--max-old-space-size=${heapMb}`, '--import', 'tsx', script], { cwd: join(import.meta.dirname, '..', '..'), encoding: 'utf8', timeout: 60_000 });
+    const res = spawnSync(process.execPath, [`--max-old-space-size=${heapMb}`, '--import', 'tsx', script], {
+      cwd: join(import.meta.dirname, '..', '..'),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(res.stderr).toBe('');
     expect(JSON.parse(res.stdout)).toEqual({ sent: n, count: n });
   });

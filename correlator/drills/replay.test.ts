@@ -37,12 +37,27 @@ function recording(n: number, spanMs: number, opts: { gzip?: boolean; junk?: boo
   return file;
 }
 
-async function replayToMemory(file: string, speed: ReplaySpeed, extra: { drillId?: string; rebase?: 'now'; loop?: boolean; signal?: AbortSignal; now?: () => number } = {}) {
+async function replayToMemory(
+  file: string,
+  speed: ReplaySpeed,
+  extra: { drillId?: string; rebase?: 'now'; loop?: boolean; signal?: AbortSignal; now?: () => number } = {},
+) {
   const bus = new MemoryBus(3);
   const producer = await bus.producer();
   const skipped: string[] = [];
-  const result = await replayRecording({ file, producer, topic: 'soc.raw', speed, drillId: extra.drillId ?? 'drill-test', ...extra, onSkip: (n, why) => skipped.push(`${n}: ${why}`) });
-  const messages = bus.partitionsOf('soc.raw').flat().sort((a, b) => a.timestamp - b.timestamp || envOf(a).id.localeCompare(envOf(b).id));
+  const result = await replayRecording({
+    file,
+    producer,
+    topic: 'soc.raw',
+    speed,
+    drillId: extra.drillId ?? 'drill-test',
+    ...extra,
+    onSkip: (n, why) => skipped.push(`${n}: ${why}`),
+  });
+  const messages = bus
+    .partitionsOf('soc.raw')
+    .flat()
+    .sort((a, b) => a.timestamp - b.timestamp || envOf(a).id.localeCompare(envOf(b).id));
   return { result, messages, skipped };
 }
 
@@ -98,7 +113,15 @@ describe('drill replay', () => {
     }
     for (const run of runs.slice(1)) expect(run).toEqual(runs[0]);
     const first = runs[0]![0]!.env;
-    expect(first).toMatchObject({ kind: 'line', drill: 'drill-test', host: 'srv-0', unit: 'so-tttt', format: 'netfilter', received: new Date(T0).toISOString(), id: replayLineId('drill-test', 0, 1) });
+    expect(first).toMatchObject({
+      kind: 'line',
+      drill: 'drill-test',
+      host: 'srv-0',
+      unit: 'so-tttt',
+      format: 'netfilter',
+      received: new Date(T0).toISOString(),
+      id: replayLineId('drill-test', 0, 1),
+    });
     expect(first.timeShiftMs).toBeUndefined();
     expect(runs[0]![0]!.key).toBe('srv-0');
     // Another drill id gives other ids for the same lines.
@@ -155,8 +178,16 @@ describe('drill replay', () => {
     const bus = new MemoryBus(1);
     const producer = await bus.producer();
     const result = await replayRecording({
-      file, producer, topic: 'soc.raw', speed: 'max', drillId: 'd-loop', loop: true, signal: ac.signal,
-      onProgress: (p) => { if (p.sent >= 9) ac.abort(); },
+      file,
+      producer,
+      topic: 'soc.raw',
+      speed: 'max',
+      drillId: 'd-loop',
+      loop: true,
+      signal: ac.signal,
+      onProgress: (p) => {
+        if (p.sent >= 9) ac.abort();
+      },
     });
     expect(result.stopped).toBe(true);
     expect(result.sent).toBe(9);

@@ -142,7 +142,16 @@ export async function replayRecording(opts: ReplayOptions): Promise<ReplayResult
     progress.pass = pass;
     startWall += (span + LOOP_GAP_MS) / (speed === 'max' ? Infinity : speed);
   }
-  return { sent: progress.sent, drillId, shiftMs: baseShift, passes: pass + 1, skipped: progress.skipped, stopped: aborted(), lineNo: progress.lineNo, summary };
+  return {
+    sent: progress.sent,
+    drillId,
+    shiftMs: baseShift,
+    passes: pass + 1,
+    skipped: progress.skipped,
+    stopped: aborted(),
+    lineNo: progress.lineNo,
+    summary,
+  };
 }
 
 /** The envelope a replay sends for one recorded line: same line and origin, marked as the drill's. */

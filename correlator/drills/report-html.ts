@@ -1,9 +1,11 @@
 import { formatDuration, type ScoreReport } from './score.ts';
 
-const esc = (s: unknown) =>
-  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-const groupText = (g: Record<string, string>) => Object.entries(g).map(([k, v]) => `${k}=${v}`).join(' ');
+const groupText = (g: Record<string, string>) =>
+  Object.entries(g)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
 
 /** A self-contained HTML page (no scripts, no network) that a team can keep with the drill's minutes. */
 export function scoreReportHtml(r: ScoreReport): string {
@@ -11,7 +13,8 @@ export function scoreReportHtml(r: ScoreReport): string {
   const outcome = { detected: 'in time', late: 'late', missed: 'missed' } as const;
   const expectedRows = r.expected
     .map(
-      (e) => `<tr class="${e.outcome}"><td>${esc(e.title)}<br><small>${esc(e.rule)}</small></td><td>${esc(groupText(e.group))}</td><td>${e.layer ?? '-'}</td>` +
+      (e) =>
+        `<tr class="${e.outcome}"><td>${esc(e.title)}<br><small>${esc(e.rule)}</small></td><td>${esc(groupText(e.group))}</td><td>${e.layer ?? '-'}</td>` +
         `<td>${esc(e.trigger)}</td><td>${formatDuration(e.time_to_detect_ms)}</td><td>${formatDuration(e.within_ms)}</td><td>${outcome[e.outcome]}</td><td>${e.incidents.length}</td></tr>`,
     )
     .join('\n');
@@ -19,10 +22,13 @@ export function scoreReportHtml(r: ScoreReport): string {
     .map((i) => {
       const unexpected = r.unexpected.includes(i.id);
       const escal = i.escalations.map((e) => `${e.from_layer ?? '?'}&rarr;${e.to_layer ?? '?'} (${esc(e.actor)})`).join(', ') || '-';
-      const target = i.acknowledge_target_ms === null ? '-' : `${formatDuration(i.acknowledge_target_ms)}${i.acknowledged_in_target === false ? ' <b>missed</b>' : ''}`;
-      return `<tr${unexpected ? ' class="unexpected"' : ''}><td>${esc(i.rule.title)}${unexpected ? ' <small>(unexpected)</small>' : ''}<br><small>${esc(i.id)}</small></td><td>${esc(groupText(i.group))}</td>` +
+      const target =
+        i.acknowledge_target_ms === null ? '-' : `${formatDuration(i.acknowledge_target_ms)}${i.acknowledged_in_target === false ? ' <b>missed</b>' : ''}`;
+      return (
+        `<tr${unexpected ? ' class="unexpected"' : ''}><td>${esc(i.rule.title)}${unexpected ? ' <small>(unexpected)</small>' : ''}<br><small>${esc(i.id)}</small></td><td>${esc(groupText(i.group))}</td>` +
         `<td>${esc(i.severity)}</td><td>${esc(i.status)}</td><td>${i.layer}</td><td>${esc(i.first_seen)}</td><td>${formatDuration(i.time_to_acknowledge_ms)}</td><td>${target}</td>` +
-        `<td>${formatDuration(i.time_to_resolve_ms)}</td><td>${escal}</td></tr>`;
+        `<td>${formatDuration(i.time_to_resolve_ms)}</td><td>${escal}</td></tr>`
+      );
     })
     .join('\n');
   return `<!doctype html>

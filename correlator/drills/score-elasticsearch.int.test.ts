@@ -65,7 +65,22 @@ describe('canhgac drill score and purge (Elasticsearch)', () => {
     // A real incident with the same rule and group: never part of the drill, never purged.
     await store.upsertIncident(drillIncident({ id: 'real-ssh', drill: null }), { refresh: true });
     await store.appendAudit(
-      replayAuditEntry({ sent: 483, drillId: 'd-es', shiftMs: SHIFT, passes: 1, skipped: 0, stopped: false, lineNo: 483, summary: { lines: 483, envelopes: 483, firstReceived: 0, lastReceived: 0 } }, 'recording.ndjson.gz', 10, 'cli:test', new Date()),
+      replayAuditEntry(
+        {
+          sent: 483,
+          drillId: 'd-es',
+          shiftMs: SHIFT,
+          passes: 1,
+          skipped: 0,
+          stopped: false,
+          lineNo: 483,
+          summary: { lines: 483, envelopes: 483, firstReceived: 0, lastReceived: 0 },
+        },
+        'recording.ndjson.gz',
+        10,
+        'cli:test',
+        new Date(),
+      ),
       { refresh: true },
     );
   });
@@ -77,7 +92,11 @@ describe('canhgac drill score and purge (Elasticsearch)', () => {
 
   it('scores the drill with the shift from the audit trail: exit 0, report printed and written as HTML and JSON', () => {
     const out = join(dir, 'out');
-    const r = canhgac(['drill', 'score', join(DRILLS_DIR, 'ssh-brute-force', 'scenario.yml'), '--drill-id', 'd-es', '--out-dir', out, '--config', config], undefined, env);
+    const r = canhgac(
+      ['drill', 'score', join(DRILLS_DIR, 'ssh-brute-force', 'scenario.yml'), '--drill-id', 'd-es', '--out-dir', out, '--config', config],
+      undefined,
+      env,
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/OK {3}SSH brute force against a shared server \[source\.ip=203\.0\.113\.77\]: time to detect 45s \(within 5m 00s\)/);
@@ -85,12 +104,27 @@ describe('canhgac drill score and purge (Elasticsearch)', () => {
     const report = JSON.parse(readFileSync(join(out, 'd-es.score.json'), 'utf8')) as ScoreReport;
     expect(report.shift_source).toBe('audit');
     expect(report.unexpected).toEqual(['d-es-deny']);
-    expect(report.summary).toMatchObject({ expected: 1, found: 1, detected_in_time: 1, missed: 0, unexpected: 1, incidents: 2, acknowledged: 1, acknowledged_in_target: 1, escalations: 1, median_time_to_acknowledge_ms: 420_000 });
+    expect(report.summary).toMatchObject({
+      expected: 1,
+      found: 1,
+      detected_in_time: 1,
+      missed: 0,
+      unexpected: 1,
+      incidents: 2,
+      acknowledged: 1,
+      acknowledged_in_target: 1,
+      escalations: 1,
+      median_time_to_acknowledge_ms: 420_000,
+    });
     expect(readFileSync(join(out, 'd-es.score.html'), 'utf8')).toContain('PASSED');
   });
 
   it('exits 1 when an expected incident is missing', () => {
-    const r = canhgac(['drill', 'score', join(DRILLS_DIR, 'port-scan-sweep', 'scenario.yml'), '--drill-id', 'd-es', '--out-dir', join(dir, 'out2'), '--config', config], undefined, env);
+    const r = canhgac(
+      ['drill', 'score', join(DRILLS_DIR, 'port-scan-sweep', 'scenario.yml'), '--drill-id', 'd-es', '--out-dir', join(dir, 'out2'), '--config', config],
+      undefined,
+      env,
+    );
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/MISS Port scan/);
     expect(r.stdout).toMatch(/^FAILED/m);
@@ -105,7 +139,11 @@ describe('canhgac drill score and purge (Elasticsearch)', () => {
     expect(await store.getIncident('d-es-ssh')).toBeNull();
     const audit = await store.searchAudit({ action: 'drill.purge' });
     expect(audit.entries.map((e) => e.after)).toEqual([{ drill: 'd-es', alerts: 0, incidents: 2 }]);
-    const again = canhgac(['drill', 'score', join(DRILLS_DIR, 'ssh-brute-force', 'scenario.yml'), '--drill-id', 'd-es', '--out-dir', join(dir, 'out3'), '--config', config], undefined, env);
+    const again = canhgac(
+      ['drill', 'score', join(DRILLS_DIR, 'ssh-brute-force', 'scenario.yml'), '--drill-id', 'd-es', '--out-dir', join(dir, 'out3'), '--config', config],
+      undefined,
+      env,
+    );
     expect(again.status).toBe(1);
     expect(again.stdout).toMatch(/MISS SSH brute force/);
   });

@@ -12,7 +12,10 @@ import { formatScoreText, scoreDrill } from './score.ts';
 
 /** Just enough of the store for the scorer and purge: incidents and audit entries in memory, filtered like the real one. */
 class FakeStore implements Pick<IncidentStore, 'searchIncidents' | 'searchAudit' | 'appendAudit' | 'purgeDrill'> {
-  constructor(public incidents: Incident[], public audit: AuditEntry[] = []) {}
+  constructor(
+    public incidents: Incident[],
+    public audit: AuditEntry[] = [],
+  ) {}
   async searchIncidents(f: IncidentFilter) {
     const all = this.incidents.filter((i) => f.drill === undefined || i.drill === f.drill);
     const page = Number(f.page ?? 1);
@@ -108,15 +111,34 @@ response:
 describe('drill score', () => {
   const incidents = [
     // Detected 60 s after the trigger; acknowledged after 10 min (in target), escalated by the timer first, resolved after 40 min.
-    incident('inc-ssh', { status: 'resolved', layer: 3, actions: [['escalate', 120_000, { layer: 2, status: 'new' }, { layer: 3, status: 'new' }], ['acknowledge', 600_000], ['resolve', 2_400_000]] }),
+    incident('inc-ssh', {
+      status: 'resolved',
+      layer: 3,
+      actions: [
+        ['escalate', 120_000, { layer: 2, status: 'new' }, { layer: 3, status: 'new' }],
+        ['acknowledge', 600_000],
+        ['resolve', 2_400_000],
+      ],
+    }),
     // A second incident of the same expectation: matched, not unexpected.
     incident('inc-ssh-2', { first_seen: at(900_000), created: 900_000 }),
     // Detected 5 min after its own trigger (trigger + 10 min), allowed 2 min: late. Critical, acknowledged after 8 min: over target.
-    incident('inc-scan', { rule: { id: 'r-scan', title: 'Port scan', level: 'critical', layer: 2 }, severity: 'critical', group: { 'source.ip': '198.51.100.7' }, first_seen: at(900_000), created: 900_000, actions: [['acknowledge', 900_000 + 480_000]] }),
+    incident('inc-scan', {
+      rule: { id: 'r-scan', title: 'Port scan', level: 'critical', layer: 2 },
+      severity: 'critical',
+      group: { 'source.ip': '198.51.100.7' },
+      first_seen: at(900_000),
+      created: 900_000,
+      actions: [['acknowledge', 900_000 + 480_000]],
+    }),
     // The right rule on the wrong host: does not count for the expectation, so unexpected.
     incident('inc-av-other', { rule: { id: 'r-av-off', title: 'Antivirus disabled', level: 'high', layer: 1 }, group: { 'host.name': 'srv-app-09' } }),
     // Another drill's incident never shows.
-    incident('inc-elsewhere', { drill: 'd2', rule: { id: 'r-av-off', title: 'Antivirus disabled', level: 'high', layer: 1 }, group: { 'host.name': 'srv-db-02' } }),
+    incident('inc-elsewhere', {
+      drill: 'd2',
+      rule: { id: 'r-av-off', title: 'Antivirus disabled', level: 'high', layer: 1 },
+      group: { 'host.name': 'srv-db-02' },
+    }),
   ];
 
   it('reports found, late, missed and unexpected with times to detect, acknowledge and resolve', async () => {
@@ -129,15 +151,31 @@ describe('drill score', () => {
     ]);
     expect(r.unexpected).toEqual(['inc-av-other']);
     const ssh = r.incidents.find((i) => i.id === 'inc-ssh')!;
-    expect(ssh).toMatchObject({ time_to_acknowledge_ms: 600_000, time_to_resolve_ms: 2_400_000, acknowledge_target_ms: 900_000, acknowledged_in_target: true, escalations: [{ from_layer: 2, to_layer: 3, actor: 'lan' }] });
+    expect(ssh).toMatchObject({
+      time_to_acknowledge_ms: 600_000,
+      time_to_resolve_ms: 2_400_000,
+      acknowledge_target_ms: 900_000,
+      acknowledged_in_target: true,
+      escalations: [{ from_layer: 2, to_layer: 3, actor: 'lan' }],
+    });
     const scan = r.incidents.find((i) => i.id === 'inc-scan')!;
     expect(scan).toMatchObject({ time_to_acknowledge_ms: 480_000, acknowledge_target_ms: 300_000, acknowledged_in_target: false });
     // Never acknowledged and 45 min past creation with a 15 min target: missed; no target for its severity: not judged.
     expect(r.incidents.find((i) => i.id === 'inc-ssh-2')!.acknowledged_in_target).toBe(false);
     expect(r.summary).toEqual({
-      expected: 3, found: 2, detected_in_time: 1, late: 1, missed: 1, unexpected: 1, incidents: 4,
-      acknowledged: 2, acknowledged_in_target: 1, resolved: 1, escalations: 1,
-      median_time_to_acknowledge_ms: 540_000, median_time_to_resolve_ms: 2_400_000,
+      expected: 3,
+      found: 2,
+      detected_in_time: 1,
+      late: 1,
+      missed: 1,
+      unexpected: 1,
+      incidents: 4,
+      acknowledged: 2,
+      acknowledged_in_target: 1,
+      resolved: 1,
+      escalations: 1,
+      median_time_to_acknowledge_ms: 540_000,
+      median_time_to_resolve_ms: 2_400_000,
     });
     expect(r.passed).toBe(false);
     const text = formatScoreText(r);
@@ -165,8 +203,24 @@ describe('drill score', () => {
     const s = scenario();
     s.expected = s.expected.slice(0, 1);
     const audit: AuditEntry[] = [
-      { id: 'a1', '@timestamp': iso(TRIGGER), actor: 'cli:lan', action: REPLAY_AUDIT_ACTION, incident_id: null, source_ip: null, after: { drill: 'd-other', shiftMs: 1 } },
-      { id: 'a2', '@timestamp': iso(TRIGGER + 1), actor: 'cli:lan', action: REPLAY_AUDIT_ACTION, incident_id: null, source_ip: null, after: { drill: 'd1', shiftMs: SHIFT } },
+      {
+        id: 'a1',
+        '@timestamp': iso(TRIGGER),
+        actor: 'cli:lan',
+        action: REPLAY_AUDIT_ACTION,
+        incident_id: null,
+        source_ip: null,
+        after: { drill: 'd-other', shiftMs: 1 },
+      },
+      {
+        id: 'a2',
+        '@timestamp': iso(TRIGGER + 1),
+        actor: 'cli:lan',
+        action: REPLAY_AUDIT_ACTION,
+        incident_id: null,
+        source_ip: null,
+        after: { drill: 'd1', shiftMs: SHIFT },
+      },
     ];
     const store = new FakeStore([incident('inc-ssh', {})], audit);
     const r = await scoreDrill(asStore(store), s, 'd1');

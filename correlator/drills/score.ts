@@ -3,7 +3,6 @@ import { MAX_RESULT_WINDOW, type IncidentStore } from '../../shared/store/types.
 import { REPLAY_AUDIT_ACTION } from './replay.ts';
 import { triggerOf, type ExpectedIncident, type Scenario } from './scenario.ts';
 
-
 export interface IncidentResponse {
   id: string;
   rule: { id: string; title: string; layer: number };
@@ -85,7 +84,7 @@ export async function replayShiftOf(store: IncidentStore, drillId: string): Prom
   const mine = page.entries
     .filter((e) => isRecord(e.after) && e.after.drill === drillId && typeof e.after.shiftMs === 'number')
     .sort((a, b) => b['@timestamp'].localeCompare(a['@timestamp']));
-  return mine.length ? ((mine[0]!.after as { shiftMs: number }).shiftMs) : null;
+  return mine.length ? (mine[0]!.after as { shiftMs: number }).shiftMs : null;
 }
 
 /**
@@ -170,8 +169,7 @@ function responseOf(i: Incident, scenario: Scenario, now: Date): IncidentRespons
   const since = (t: string | null) => (t === null ? null : Date.parse(t) - Date.parse(created));
   const target = scenario.response.acknowledge[i.severity] ?? null;
   const tta = since(ack);
-  const inTarget =
-    target === null ? null : tta !== null ? tta <= target : now.getTime() - Date.parse(created) > target ? false : null;
+  const inTarget = target === null ? null : tta !== null ? tta <= target : now.getTime() - Date.parse(created) > target ? false : null;
   return {
     id: i.id,
     rule: { id: i.rule.id, title: i.rule.title, layer: i.rule.layer },
@@ -229,24 +227,35 @@ export function formatScoreText(r: ScoreReport): string {
   out.push('');
   out.push('Expected detections');
   for (const e of r.expected) {
-    const group = Object.entries(e.group).map(([k, v]) => `${k}=${v}`).join(' ');
+    const group = Object.entries(e.group)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
     const mark = e.outcome === 'detected' ? 'OK  ' : e.outcome === 'late' ? 'LATE' : 'MISS';
-    out.push(`  ${mark} ${e.title}${group ? ` [${group}]` : ''}: time to detect ${formatDuration(e.time_to_detect_ms)} (within ${formatDuration(e.within_ms)})${e.incidents.length > 1 ? `, ${e.incidents.length} incidents` : ''}`);
+    out.push(
+      `  ${mark} ${e.title}${group ? ` [${group}]` : ''}: time to detect ${formatDuration(e.time_to_detect_ms)} (within ${formatDuration(e.within_ms)})${e.incidents.length > 1 ? `, ${e.incidents.length} incidents` : ''}`,
+    );
   }
   if (r.unexpected.length) {
     out.push('');
     out.push('Unexpected incidents');
     for (const id of r.unexpected) {
       const i = r.incidents.find((x) => x.id === id)!;
-      out.push(`  ${i.rule.title} [${Object.entries(i.group).map(([k, v]) => `${k}=${v}`).join(' ')}] ${i.severity}, first seen ${i.first_seen}`);
+      out.push(
+        `  ${i.rule.title} [${Object.entries(i.group)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}] ${i.severity}, first seen ${i.first_seen}`,
+      );
     }
   }
   out.push('');
   out.push('Response');
   for (const i of r.incidents) {
-    const target = i.acknowledge_target_ms === null ? '' : ` (target ${formatDuration(i.acknowledge_target_ms)}${i.acknowledged_in_target === false ? ', MISSED' : ''})`;
+    const target =
+      i.acknowledge_target_ms === null ? '' : ` (target ${formatDuration(i.acknowledge_target_ms)}${i.acknowledged_in_target === false ? ', MISSED' : ''})`;
     const esc = i.escalations.length ? `, escalated ${i.escalations.map((e) => `${e.from_layer ?? '?'}->${e.to_layer ?? '?'}`).join(', ')}` : '';
-    out.push(`  ${i.id.slice(0, 12)} ${i.rule.title} ${i.severity} ${i.status}: acknowledge ${formatDuration(i.time_to_acknowledge_ms)}${target}, resolve ${formatDuration(i.time_to_resolve_ms)}${esc}`);
+    out.push(
+      `  ${i.id.slice(0, 12)} ${i.rule.title} ${i.severity} ${i.status}: acknowledge ${formatDuration(i.time_to_acknowledge_ms)}${target}, resolve ${formatDuration(i.time_to_resolve_ms)}${esc}`,
+    );
   }
   const s = r.summary;
   out.push('');

@@ -16,9 +16,29 @@ function shortRecording(): string {
   const lines: EnvelopeInput[] = [];
   const at = (s: number) => new Date(base + s * 1000);
   const netfilter = (host: string, s: number, src: string, port: number) =>
-    `<4>${'Nov 26'} ${at(s + 7 * 3600).toISOString().slice(11, 19)} ${host} kernel: [UFW BLOCK] IN=eth0 OUT= SRC=${src} DST=10.0.0.9 LEN=60 PROTO=TCP SPT=${port} DPT=22 SYN URGP=0`;
-  for (let k = 0; k < 6; k++) lines.push({ v: 1, id: `b${k}`, host: 'srv-01', source: 'kern', received: at(k * 2).toISOString(), line: netfilter('srv-01', k * 2, '198.51.100.9', 50000 + k) });
-  ['srv-01', 'srv-02', 'srv-03'].forEach((h, i) => void lines.push({ v: 1, id: `s${i}`, host: h, source: 'kern', received: at(1 + i * 4).toISOString(), line: netfilter(h, 1 + i * 4, '203.0.113.7', 40000 + i) }));
+    `<4>${'Nov 26'} ${at(s + 7 * 3600)
+      .toISOString()
+      .slice(11, 19)} ${host} kernel: [UFW BLOCK] IN=eth0 OUT= SRC=${src} DST=10.0.0.9 LEN=60 PROTO=TCP SPT=${port} DPT=22 SYN URGP=0`;
+  for (let k = 0; k < 6; k++)
+    lines.push({
+      v: 1,
+      id: `b${k}`,
+      host: 'srv-01',
+      source: 'kern',
+      received: at(k * 2).toISOString(),
+      line: netfilter('srv-01', k * 2, '198.51.100.9', 50000 + k),
+    });
+  ['srv-01', 'srv-02', 'srv-03'].forEach(
+    (h, i) =>
+      void lines.push({
+        v: 1,
+        id: `s${i}`,
+        host: h,
+        source: 'kern',
+        received: at(1 + i * 4).toISOString(),
+        line: netfilter(h, 1 + i * 4, '203.0.113.7', 40000 + i),
+      }),
+  );
   lines.sort((a, b) => Date.parse(a.received) - Date.parse(b.received));
   const file = join(mkdtempSync(join(tmpdir(), 'canhgac-short-')), 'short.ndjson');
   writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');

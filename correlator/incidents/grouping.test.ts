@@ -53,7 +53,14 @@ describe('alerts to incidents', () => {
     const joined = fold(first.incident, alert('2026-11-26T01:10:00.000Z', { severity: 'critical', host: ['srv-02'] }), 2);
     expect(joined.kind).toBe('updated');
     if (joined.kind !== 'updated') return;
-    expect(joined.incident).toMatchObject({ id: first.incident.id, alert_count: 2, severity: 'critical', host: ['srv-01', 'srv-02'], last_seen: '2026-11-26T01:10:00.000Z', version: 2 });
+    expect(joined.incident).toMatchObject({
+      id: first.incident.id,
+      alert_count: 2,
+      severity: 'critical',
+      host: ['srv-01', 'srv-02'],
+      last_seen: '2026-11-26T01:10:00.000Z',
+      version: 2,
+    });
     const later = fold(joined.incident, alert('2026-11-26T01:20:00.001Z'), 3);
     expect(later.kind).toBe('created');
     if (later.kind === 'created') expect(later.incident.id).not.toBe(first.incident.id);

@@ -29,10 +29,7 @@ export interface AlertPosition {
   offset: number;
 }
 
-export type Outcome =
-  | { kind: 'created'; incident: Incident }
-  | { kind: 'updated'; incident: Incident }
-  | { kind: 'skipped'; reason: 'already-counted' };
+export type Outcome = { kind: 'created'; incident: Incident } | { kind: 'updated'; incident: Incident } | { kind: 'skipped'; reason: 'already-counted' };
 
 export function stableId(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
@@ -69,8 +66,13 @@ export function foldAlert(current: Incident | null, alert: Alert, response: Rule
   const nowIso = now.toISOString();
   // Counted before: the same alert (by id), or any alert from input older than the last one counted.
   // One input message can raise several alerts, so an equal position alone proves nothing.
-  if (current && ((current.applied[at.stream] ?? -1) > at.offset || `${ALERT_KEY}${alert.id}` in current.applied)) return { kind: 'skipped', reason: 'already-counted' };
-  const joins = current && !closed(current) && alertTime - Date.parse(current.last_seen) <= policy.suppressionMs && alertTime >= Date.parse(current.first_seen) - policy.suppressionMs;
+  if (current && ((current.applied[at.stream] ?? -1) > at.offset || `${ALERT_KEY}${alert.id}` in current.applied))
+    return { kind: 'skipped', reason: 'already-counted' };
+  const joins =
+    current &&
+    !closed(current) &&
+    alertTime - Date.parse(current.last_seen) <= policy.suppressionMs &&
+    alertTime >= Date.parse(current.first_seen) - policy.suppressionMs;
   if (current && joins) {
     const lastSeen = Math.max(Date.parse(current.last_seen), alertTime);
     const firstSeen = Math.min(Date.parse(current.first_seen), alertTime);

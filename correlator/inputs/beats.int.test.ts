@@ -19,7 +19,7 @@ const HOSTS: [string, string | undefined][] = [
   ['ws-unregistered-08.tinh.gov.vn', undefined],
 ];
 
-describe('beats input on Kafka: 10,000 Winlogbeat documents on a topic of the site\'s choosing', () => {
+describe("beats input on Kafka: 10,000 Winlogbeat documents on a topic of the site's choosing", () => {
   let backend: Backend | undefined;
   let correlator: Correlator | undefined;
   const stops: (() => Promise<void>)[] = [];
@@ -36,7 +36,11 @@ describe('beats input on Kafka: 10,000 Winlogbeat documents on a topic of the si
     await createTopics(kafka, [topic], 2);
     const producer = kafka.producer();
     await producer.connect();
-    const bad = ['{"host": {"name": "portal.tinh.gov.vn"', JSON.stringify({ agent: { type: 'winlogbeat' }, winlog: { event_id: '1116' } }), JSON.stringify({ host: { name: 'portal.tinh.gov.vn' }, winlog: { channel: 'Security' } })];
+    const bad = [
+      '{"host": {"name": "portal.tinh.gov.vn"',
+      JSON.stringify({ agent: { type: 'winlogbeat' }, winlog: { event_id: '1116' } }),
+      JSON.stringify({ host: { name: 'portal.tinh.gov.vn' }, winlog: { channel: 'Security' } }),
+    ];
     for (let from = 0; from < DOCS; from += 1000) {
       const messages = Array.from({ length: 1000 }, (_, k) => ({ value: JSON.stringify(winlogbeatDocument(HOSTS[(from + k) % HOSTS.length]![0], from + k)) }));
       if (from === 5000) messages.push(...bad.map((value) => ({ value })));
@@ -90,6 +94,8 @@ describe('beats input on Kafka: 10,000 Winlogbeat documents on a topic of the si
     expect(reasons[1]).toMatch(/^beats input winlogbeat: not JSON/);
     expect(reasons[2]).toBe('beats input winlogbeat: winlog document without winlog.event_id');
     expect(dlq.every((d) => d.topic === topic)).toBe(true);
-    process.stderr.write(`[beats input] ${DOCS} documents -> ${envelopes.length} envelopes (${defender} Defender, ${wfp} WFP, ${firewall} firewall policy), ${dlq.length} dead letters\n`);
+    process.stderr.write(
+      `[beats input] ${DOCS} documents -> ${envelopes.length} envelopes (${defender} Defender, ${wfp} WFP, ${firewall} firewall policy), ${dlq.length} dead letters\n`,
+    );
   }, 240_000);
 });

@@ -19,7 +19,8 @@ export const BeatsInputSchema = z
 export type BeatsInputConfig = z.infer<typeof BeatsInputSchema>;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
-const obj = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+const obj = (v: unknown): Record<string, unknown> | undefined =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 
 export type BeatsMapping = { ok: true; key: string; envelope: Envelope } | { ok: false; reason: string };
 
@@ -49,7 +50,8 @@ export function beatsEnvelope(input: BeatsInputConfig, m: BusMessage, assets: As
   let format: string;
   let source: string;
   if (winlog) {
-    if (str(winlog.event_id) === undefined && typeof winlog.event_id !== 'number') return { ok: false, reason: `beats input ${input.name}: winlog document without winlog.event_id` };
+    if (str(winlog.event_id) === undefined && typeof winlog.event_id !== 'number')
+      return { ok: false, reason: `beats input ${input.name}: winlog document without winlog.event_id` };
     line = m.value;
     format = 'windows-event';
     source = str(winlog.channel) ?? `beats:${input.name}`;
@@ -73,7 +75,8 @@ export function beatsEnvelope(input: BeatsInputConfig, m: BusMessage, assets: As
     ...(unit ? { unit } : {}),
     line,
   });
-  if (!parsed.success) return { ok: false, reason: `beats input ${input.name}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
+  if (!parsed.success)
+    return { ok: false, reason: `beats input ${input.name}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
   return { ok: true, key: host, envelope: parsed.data };
 }
 
@@ -104,10 +107,18 @@ export class BeatsStage {
     }
     const send = async (topic: string, messages: OutgoingMessage[]) => {
       // A batch made obsolete by a rebalance is left to the partition's new owner, uncommitted.
-      if (messages.length && !(await untilAcknowledged(`beats ${this.input.name} -> ${topic}`, batch, this.deps.log, () => this.deps.producer.send(topic, messages)))) throw new StaleBatchError();
+      if (
+        messages.length &&
+        !(await untilAcknowledged(`beats ${this.input.name} -> ${topic}`, batch, this.deps.log, () => this.deps.producer.send(topic, messages)))
+      )
+        throw new StaleBatchError();
     };
     await send(this.deps.topics.raw, raw);
     await send(this.deps.topics.dlq, dead);
-    if (dead.length) this.deps.log.warn({ input: this.input.name, topic: batch.topic, partition: batch.partition, dead: dead.length }, 'beats documents sent to the dead-letter topic');
+    if (dead.length)
+      this.deps.log.warn(
+        { input: this.input.name, topic: batch.topic, partition: batch.partition, dead: dead.length },
+        'beats documents sent to the dead-letter topic',
+      );
   }
 }

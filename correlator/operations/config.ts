@@ -21,9 +21,15 @@ export const PushSchema = z
     /** The TAXII 2.1 collection's objects endpoint: https://HOST/API-ROOT/collections/ID/objects/ */
     url: z.url().refine((u) => u.startsWith('https://'), 'the national push goes over HTTPS only'),
     tokenFile: z.string().min(1).optional(),
-    basic: z.object({ username: z.string().min(1), passwordFile: z.string().min(1) }).strict().optional(),
+    basic: z
+      .object({ username: z.string().min(1), passwordFile: z.string().min(1) })
+      .strict()
+      .optional(),
     /** TLS client certificate (PEM files) and the CA that signed the centre's server certificate. */
-    clientCert: z.object({ cert: z.string().min(1), key: z.string().min(1), passphraseFile: z.string().min(1).optional() }).strict().optional(),
+    clientCert: z
+      .object({ cert: z.string().min(1), key: z.string().min(1), passphraseFile: z.string().min(1).optional() })
+      .strict()
+      .optional(),
     ca: z.string().min(1).optional(),
     signing: z
       .object({
@@ -31,7 +37,10 @@ export const PushSchema = z
         algorithm: z.enum(['ed25519', 'ecdsa-p256-sha256', 'hmac-sha256']),
         keyFile: z.string().min(1),
         keyId: z.string().min(1),
-        header: z.string().regex(/^[A-Za-z0-9-]+$/).default('X-Canhgac-Signature'),
+        header: z
+          .string()
+          .regex(/^[A-Za-z0-9-]+$/)
+          .default('X-Canhgac-Signature'),
       })
       .strict()
       .optional(),

@@ -20,7 +20,10 @@ export function withReportDue(incident: Incident, securityLevelOf: SecurityLevel
   return {
     ...incident,
     report_due: due,
-    timeline: [...incident.timeline, { at: now.toISOString(), actor: SYSTEM_ACTOR, action: 'report_due', note: `to be reported to the national centre by ${due}`, to: due }],
+    timeline: [
+      ...incident.timeline,
+      { at: now.toISOString(), actor: SYSTEM_ACTOR, action: 'report_due', note: `to be reported to the national centre by ${due}`, to: due },
+    ],
   };
 }
 
@@ -51,15 +54,17 @@ export async function nationalDeadlines(store: OperationsStore, now: Date, soonM
   const { incidents, truncated } = await searchAll(store, { drill: 'none' });
   const entries = incidents
     .filter((i) => i.report_due !== null && !nationallyReported(i))
-    .map((i): DeadlineEntry => ({
-      id: i.id,
-      title: i.rule.title,
-      unit: i.unit,
-      severity: i.severity,
-      layer: i.layer,
-      report_due: i.report_due!,
-      remaining_ms: Date.parse(i.report_due!) - now.getTime(),
-    }))
+    .map(
+      (i): DeadlineEntry => ({
+        id: i.id,
+        title: i.rule.title,
+        unit: i.unit,
+        severity: i.severity,
+        layer: i.layer,
+        report_due: i.report_due!,
+        remaining_ms: Date.parse(i.report_due!) - now.getTime(),
+      }),
+    )
     .sort((a, b) => a.remaining_ms - b.remaining_ms || (a.id < b.id ? -1 : 1));
   return {
     at: now.toISOString(),

@@ -15,7 +15,15 @@ const policy: EscalationPolicy = {
 describe('escalation', () => {
   it('hands an unacknowledged incident to the next layer once its ack_due passed, with a new deadline', async () => {
     const h = await operationsHarness('2026-11-20T03:00:00.000Z');
-    await h.store.upsertIncident(incidentFixture({ id: 'late', layer: 1, rule: { id: 'r1', title: 'AV not cleaned', level: 'high', layer: 1 }, severity: 'high', ack_due: '2026-11-20T03:30:00.000Z' }));
+    await h.store.upsertIncident(
+      incidentFixture({
+        id: 'late',
+        layer: 1,
+        rule: { id: 'r1', title: 'AV not cleaned', level: 'high', layer: 1 },
+        severity: 'high',
+        ack_due: '2026-11-20T03:30:00.000Z',
+      }),
+    );
     await h.store.upsertIncident(incidentFixture({ id: 'acked', layer: 1, status: 'acknowledged', ack_due: '2026-11-20T03:30:00.000Z' }));
     await h.store.upsertIncident(incidentFixture({ id: 'not-yet', layer: 2, ack_due: '2026-11-20T04:30:00.000Z' }));
 
@@ -27,7 +35,12 @@ describe('escalation', () => {
     expect(run.escalated.map((i) => i.id)).toEqual(['late']);
     const late = (await h.store.getIncident('late'))!;
     expect(late).toMatchObject({ layer: 2, status: 'new', assignee: null, ack_due: '2026-11-20T04:01:00.000Z' });
-    expect(late.timeline.at(-1)).toMatchObject({ actor: 'canhgac', action: 'escalate', from: { layer: 1, ack_due: '2026-11-20T03:30:00.000Z' }, to: { layer: 2 } });
+    expect(late.timeline.at(-1)).toMatchObject({
+      actor: 'canhgac',
+      action: 'escalate',
+      from: { layer: 1, ack_due: '2026-11-20T03:30:00.000Z' },
+      to: { layer: 2 },
+    });
     expect((await h.store.getIncident('acked'))!.layer).toBe(1);
     expect((await h.store.getIncident('not-yet'))!.layer).toBe(2);
 
@@ -48,7 +61,9 @@ describe('escalation', () => {
 
   it('stops at layer 4 and sets the national report deadline on the way there', async () => {
     const h = await operationsHarness('2026-11-20T10:00:00.000Z');
-    await h.store.upsertIncident(incidentFixture({ id: 'l3', layer: 3, severity: 'medium', first_seen: '2026-11-20T03:00:00.000Z', ack_due: '2026-11-20T09:00:00.000Z' }));
+    await h.store.upsertIncident(
+      incidentFixture({ id: 'l3', layer: 3, severity: 'medium', first_seen: '2026-11-20T03:00:00.000Z', ack_due: '2026-11-20T09:00:00.000Z' }),
+    );
     await h.store.upsertIncident(incidentFixture({ id: 'drill-l3', layer: 3, drill: 'd1', ack_due: '2026-11-20T09:00:00.000Z' }));
     await escalateOverdue(h.trail, policy);
     expect(await h.store.getIncident('l3')).toMatchObject({ layer: 4, report_due: '2026-11-25T03:00:00.000Z', ack_due: '2026-11-20T14:00:00.000Z' });

@@ -63,23 +63,41 @@ describe('operations on real Elasticsearch and Kafka', () => {
     await bus.close();
     await client.indices.delete({ index: `${prefix}-*`, ignore_unavailable: true, allow_no_indices: true });
     for (const k of ['alerts', 'incidents', 'audit']) await client.indices.deleteIndexTemplate({ name: `${prefix}-${k}` }).catch(() => undefined);
-    for (const k of ['settings', 'alerts-mappings', 'incidents-mappings', 'audit-mappings']) await client.cluster.deleteComponentTemplate({ name: `${prefix}-${k}` }).catch(() => undefined);
+    for (const k of ['settings', 'alerts-mappings', 'incidents-mappings', 'audit-mappings'])
+      await client.cluster.deleteComponentTemplate({ name: `${prefix}-${k}` }).catch(() => undefined);
     await client.close();
   });
 
   it('escalates, exports (never a drill), opens and resolves audit incidents, and reports them', async () => {
-    await store.upsertIncident(incidentFixture({ id: `${prefix}-late`, layer: 3, severity: 'high', unit: 'VP UBND', share_national: false, ack_due: '2026-11-20T02:30:00.000Z' }), { refresh: true });
-    await store.upsertIncident(incidentFixture({ id: `${prefix}-drill`, layer: 2, share_national: true, drill: 'd-int', ack_due: '2026-11-20T09:00:00.000Z' }), { refresh: true });
+    await store.upsertIncident(
+      incidentFixture({ id: `${prefix}-late`, layer: 3, severity: 'high', unit: 'VP UBND', share_national: false, ack_due: '2026-11-20T02:30:00.000Z' }),
+      { refresh: true },
+    );
+    await store.upsertIncident(
+      incidentFixture({ id: `${prefix}-drill`, layer: 2, share_national: true, drill: 'd-int', ack_due: '2026-11-20T09:00:00.000Z' }),
+      { refresh: true },
+    );
 
     const run = await escalateOverdue(trail, { ackDueMsByLevel: DEFAULT_POLICY.ackDueMsByLevel, reportDueMs: 5 * 24 * 60 * MIN, securityLevelOf: () => 2 });
     expect(run.escalated.map((i) => i.id)).toEqual([`${prefix}-late`]);
     const late = (await store.getIncident(`${prefix}-late`))!;
     expect(late).toMatchObject({ layer: 4, report_due: '2026-11-25T03:00:00.000Z', ack_due: '2026-11-20T03:30:00.000Z' });
     await refresh();
-    expect((await store.searchAudit({ incident_id: `${prefix}-late`, action: 'escalate' })).entries[0]).toMatchObject({ actor: 'canhgac', before: { layer: 3 }, after: { layer: 4 } });
+    expect((await store.searchAudit({ incident_id: `${prefix}-late`, action: 'escalate' })).entries[0]).toMatchObject({
+      actor: 'canhgac',
+      before: { layer: 3 },
+      after: { layer: 4 },
+    });
 
     // Layer 4 qualifies for the national centre; the drill does not, though its rule shares.
-    const exporter = new NationalExporter({ trail, nationalTopic: topics.national, config: NationalSchema.parse({ identity: { name: 'Tỉnh Tích Hợp' } }), securityLevelOf: () => 2, reportDueMs: 5 * 24 * 60 * MIN, push: null });
+    const exporter = new NationalExporter({
+      trail,
+      nationalTopic: topics.national,
+      config: NationalSchema.parse({ identity: { name: 'Tỉnh Tích Hợp' } }),
+      securityLevelOf: () => 2,
+      reportDueMs: 5 * 24 * 60 * MIN,
+      push: null,
+    });
     await refresh();
     expect(await exporter.exportPending()).toEqual({ exported: 1, failed: 0 });
     const national = await readTopic(topics.national, 1);

@@ -19,18 +19,59 @@ describe('operations report', () => {
     const h = await operationsHarness('2026-11-21T07:00:00.000Z');
     const put = (over: Parameters<typeof incidentFixture>[0]) => h.store.upsertIncident(incidentFixture(over));
     await put({
-      id: 'a', layer: 1, severity: 'high', unit: 'Sở Tài chính', first_seen: '2026-11-20T01:00:00.000Z', status: 'resolved',
-      timeline: [tl('2026-11-20T01:00:05.000Z', 'canhgac', 'created'), tl('2026-11-20T01:10:00.000Z', 'lan', 'acknowledge', 'acknowledged'), tl('2026-11-20T02:00:00.000Z', 'lan', 'resolve', 'resolved')],
+      id: 'a',
+      layer: 1,
+      severity: 'high',
+      unit: 'Sở Tài chính',
+      first_seen: '2026-11-20T01:00:00.000Z',
+      status: 'resolved',
+      timeline: [
+        tl('2026-11-20T01:00:05.000Z', 'canhgac', 'created'),
+        tl('2026-11-20T01:10:00.000Z', 'lan', 'acknowledge', 'acknowledged'),
+        tl('2026-11-20T02:00:00.000Z', 'lan', 'resolve', 'resolved'),
+      ],
     });
     await put({
-      id: 'b', layer: 2, severity: 'critical', unit: 'VP UBND', first_seen: '2026-11-20T03:00:00.000Z', status: 'acknowledged', share_national: true, report_due: '2026-11-21T12:00:00.000Z',
+      id: 'b',
+      layer: 2,
+      severity: 'critical',
+      unit: 'VP UBND',
+      first_seen: '2026-11-20T03:00:00.000Z',
+      status: 'acknowledged',
+      share_national: true,
+      report_due: '2026-11-21T12:00:00.000Z',
       timeline: [tl('2026-11-20T03:30:00.000Z', 'minh', 'acknowledge', 'acknowledged')],
     });
-    await put({ id: 'c', layer: 3, severity: 'medium', unit: 'VP UBND', first_seen: '2026-11-20T05:00:00.000Z', ack_due: '2026-11-20T09:00:00.000Z', rule: { id: AUDIT_RULES.coverage.id, title: AUDIT_RULES.coverage.title, level: 'medium', layer: 3 }, group: { 'host.name': 'portal', 'log.type': 'antivirus' }, group_key: 'host.name=portal,log.type=antivirus' });
+    await put({
+      id: 'c',
+      layer: 3,
+      severity: 'medium',
+      unit: 'VP UBND',
+      first_seen: '2026-11-20T05:00:00.000Z',
+      ack_due: '2026-11-20T09:00:00.000Z',
+      rule: { id: AUDIT_RULES.coverage.id, title: AUDIT_RULES.coverage.title, level: 'medium', layer: 3 },
+      group: { 'host.name': 'portal', 'log.type': 'antivirus' },
+      group_key: 'host.name=portal,log.type=antivirus',
+    });
     await put({ id: 'd', drill: 'drill-2026-11-20', first_seen: '2026-11-20T06:00:00.000Z', layer: 1 });
-    await put({ id: 'e', first_seen: '2026-11-18T06:00:00.000Z', last_seen: '2026-11-18T06:00:00.000Z', share_national: true, report_due: '2026-11-20T06:00:00.000Z' });
-    await put({ id: 'f', layer: 4, severity: 'high', unit: 'Sở Tài chính', first_seen: '2026-11-20T10:00:00.000Z', status: 'resolved', timeline: [tl('2026-11-20T10:30:00.000Z', 'lan', 'resolve', 'resolved')] });
-    const audit = (id: string, at: string, actor: string, action: string, after: unknown) => h.store.appendAudit({ id, '@timestamp': at, actor, action, incident_id: 'x', source_ip: null, after });
+    await put({
+      id: 'e',
+      first_seen: '2026-11-18T06:00:00.000Z',
+      last_seen: '2026-11-18T06:00:00.000Z',
+      share_national: true,
+      report_due: '2026-11-20T06:00:00.000Z',
+    });
+    await put({
+      id: 'f',
+      layer: 4,
+      severity: 'high',
+      unit: 'Sở Tài chính',
+      first_seen: '2026-11-20T10:00:00.000Z',
+      status: 'resolved',
+      timeline: [tl('2026-11-20T10:30:00.000Z', 'lan', 'resolve', 'resolved')],
+    });
+    const audit = (id: string, at: string, actor: string, action: string, after: unknown) =>
+      h.store.appendAudit({ id, '@timestamp': at, actor, action, incident_id: 'x', source_ip: null, after });
     await audit('e1', '2026-11-20T04:00:00.000Z', 'canhgac', 'escalate', { layer: 2 });
     await audit('e2', '2026-11-20T08:00:00.000Z', 'lan', 'escalate', { layer: 4 });
     await audit('e3', '2026-11-19T08:00:00.000Z', 'canhgac', 'escalate', { layer: 3 });

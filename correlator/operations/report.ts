@@ -97,7 +97,9 @@ export interface ReportInput {
 export function buildReport(r: ReportInput): OperationsReport {
   const inPeriod = (t: string) => Date.parse(t) >= r.from.getTime() && Date.parse(t) < r.to.getTime();
   const real = r.incidents.filter((i) => i.drill === null && inPeriod(i.first_seen));
-  const by_layer = Object.fromEntries((['1', '2', '3', '4'] as const).map((l) => [l, breakdown(real.filter((i) => String(i.layer) === l))])) as OperationsReport['by_layer'];
+  const by_layer = Object.fromEntries(
+    (['1', '2', '3', '4'] as const).map((l) => [l, breakdown(real.filter((i) => String(i.layer) === l))]),
+  ) as OperationsReport['by_layer'];
   const units = [...new Set(real.map((i) => i.unit ?? '(no unit)'))].sort();
   const by_unit = Object.fromEntries(units.map((u) => [u, breakdown(real.filter((i) => (i.unit ?? '(no unit)') === u))]));
 
@@ -127,7 +129,12 @@ export function buildReport(r: ReportInput): OperationsReport {
     total: breakdown(real),
     by_layer,
     by_unit,
-    escalations: { total: esc.length, automatic: esc.filter((e) => e.actor === SYSTEM_ACTOR).length, by_responders: esc.filter((e) => e.actor !== SYSTEM_ACTOR).length, to_layer },
+    escalations: {
+      total: esc.length,
+      automatic: esc.filter((e) => e.actor === SYSTEM_ACTOR).length,
+      by_responders: esc.filter((e) => e.actor !== SYSTEM_ACTOR).length,
+      to_layer,
+    },
     overdue_acknowledgements: r.incidents
       .filter((i) => i.drill === null && i.status === 'new' && i.ack_due !== null && Date.parse(i.ack_due) < r.now.getTime())
       .sort((a, b) => Date.parse(a.ack_due!) - Date.parse(b.ack_due!))
@@ -198,10 +205,14 @@ export function reportText(r: OperationsReport): string {
   for (const l of ['1', '2', '3', '4'] as const) out.push(row(`layer ${l}`, r.by_layer[l]));
   for (const [u, b] of Object.entries(r.by_unit)) out.push(row(u.slice(0, 33), b));
   out.push('');
-  out.push(`Escalations: ${r.escalations.total} (${r.escalations.automatic} automatic, ${r.escalations.by_responders} by responders); to layer 2: ${r.escalations.to_layer['2']}, 3: ${r.escalations.to_layer['3']}, 4: ${r.escalations.to_layer['4']}`);
+  out.push(
+    `Escalations: ${r.escalations.total} (${r.escalations.automatic} automatic, ${r.escalations.by_responders} by responders); to layer 2: ${r.escalations.to_layer['2']}, 3: ${r.escalations.to_layer['3']}, 4: ${r.escalations.to_layer['4']}`,
+  );
   out.push(`Overdue acknowledgements now: ${r.overdue_acknowledgements.length}`);
   for (const o of r.overdue_acknowledgements) out.push(`  ${o.id}  layer ${o.layer}  due ${o.ack_due}  ${o.unit ?? ''}  ${o.title}`);
-  out.push(`National centre: ${r.national.exported} export(s); ${r.national.deadlines.overdue.length} report(s) overdue, ${r.national.deadlines.due_soon.length} due soon`);
+  out.push(
+    `National centre: ${r.national.exported} export(s); ${r.national.deadlines.overdue.length} report(s) overdue, ${r.national.deadlines.due_soon.length} due soon`,
+  );
   for (const d of r.national.deadlines.overdue) out.push(`  OVERDUE  ${d.id}  due ${d.report_due}  ${d.unit ?? ''}  ${d.title}`);
   for (const d of r.national.deadlines.due_soon) out.push(`  due soon ${d.id}  due ${d.report_due}  ${d.unit ?? ''}  ${d.title}`);
   out.push('Layer-3 audits:');
@@ -229,7 +240,10 @@ function stackedBars(rows: [string, Breakdown][]): string {
     let x = labelW;
     for (const l of LEVELS) {
       const w = (b.by_severity[l] / max) * barW;
-      if (w > 0) parts.push(`<rect x="${x.toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="${COLORS[l]}"><title>${l}: ${b.by_severity[l]}</title></rect>`);
+      if (w > 0)
+        parts.push(
+          `<rect x="${x.toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="${COLORS[l]}"><title>${l}: ${b.by_severity[l]}</title></rect>`,
+        );
       x += w;
     }
     parts.push(`<text x="${(x + 4).toFixed(1)}" y="${y + 15}" font-size="12">${b.incidents}</text>`);
@@ -240,7 +254,10 @@ function stackedBars(rows: [string, Breakdown][]): string {
 function table(rows: [string, Breakdown][]): string {
   const head = `<tr><th></th><th>incidents</th>${LEVELS.map((l) => `<th>${l}</th>`).join('')}${STATUSES.map((s) => `<th>${s}</th>`).join('')}<th>ack median</th><th>ack p90</th><th>resolve median</th><th>resolve p90</th></tr>`;
   const body = rows
-    .map(([n, b]) => `<tr><th>${esc(n)}</th><td>${b.incidents}</td>${LEVELS.map((l) => `<td>${b.by_severity[l]}</td>`).join('')}${STATUSES.map((s) => `<td>${b.by_status[s]}</td>`).join('')}<td>${formatDuration(b.time_to_acknowledge.median_ms)}</td><td>${formatDuration(b.time_to_acknowledge.p90_ms)}</td><td>${formatDuration(b.time_to_resolve.median_ms)}</td><td>${formatDuration(b.time_to_resolve.p90_ms)}</td></tr>`)
+    .map(
+      ([n, b]) =>
+        `<tr><th>${esc(n)}</th><td>${b.incidents}</td>${LEVELS.map((l) => `<td>${b.by_severity[l]}</td>`).join('')}${STATUSES.map((s) => `<td>${b.by_status[s]}</td>`).join('')}<td>${formatDuration(b.time_to_acknowledge.median_ms)}</td><td>${formatDuration(b.time_to_acknowledge.p90_ms)}</td><td>${formatDuration(b.time_to_resolve.median_ms)}</td><td>${formatDuration(b.time_to_resolve.p90_ms)}</td></tr>`,
+    )
     .join('');
   return `<table>${head}${body}</table>`;
 }
@@ -265,7 +282,9 @@ ${r.truncated ? '<p class="warn">The store held more than one report reads; coun
 <h2>National centre</h2><p>${r.national.exported} export(s) in the period.</p>
 <h3 class="warn">Reports overdue</h3>${list(r.national.deadlines.overdue.map((d) => `${esc(d.title)} &middot; ${esc(d.unit ?? '')} &middot; due ${esc(d.report_due)} <code>${esc(d.id)}</code>`))}
 <h3>Reports due soon</h3>${list(r.national.deadlines.due_soon.map((d) => `${esc(d.title)} &middot; ${esc(d.unit ?? '')} &middot; due ${esc(d.report_due)} <code>${esc(d.id)}</code>`))}
-<h2>Layer-3 audits</h2>${Object.entries(r.audits).map(([a, s]) => `<h3>${esc(a)}: opened ${s.opened}, open now ${s.open_now}</h3>${list(s.findings.map(esc))}`).join('')}
+<h2>Layer-3 audits</h2>${Object.entries(r.audits)
+    .map(([a, s]) => `<h3>${esc(a)}: opened ${s.opened}, open now ${s.open_now}</h3>${list(s.findings.map(esc))}`)
+    .join('')}
 <h2>Drills held</h2>${list(r.drills.map((d) => `${esc(d.drill)} (${d.incidents} incidents)`))}
 </body></html>
 `;

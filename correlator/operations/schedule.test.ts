@@ -23,7 +23,9 @@ async function scheduleHarness(config: Record<string, unknown> = {}) {
     ledger: new MemoryTelemetryLedger(new Date('2026-11-20T00:00:00.000Z')),
     servers: () => [{ host: 'portal.tinh.gov.vn', unit: 'VP UBND', securityLevel: 3 }],
     ruleFindings: () => [{ file: 'rules/layer1/broken.yml', line: 3, col: 5, severity: 'error', message: 'bad' }],
-    slowRules: () => [{ id: 'wide-1', title: 'Wide list', file: 'rules/layer1/wide.yml', line: 1, overruns: 3, slowestMs: 180, disabledAt: '2026-11-20T01:59:00.000Z' }],
+    slowRules: () => [
+      { id: 'wide-1', title: 'Wide list', file: 'rules/layer1/wide.yml', line: 1, overruns: 3, slowestMs: 180, disabledAt: '2026-11-20T01:59:00.000Z' },
+    ],
     securityLevelOf: () => 3,
     listsDir: join(dir, 'lists'),
     timezone: 'Asia/Ho_Chi_Minh',
@@ -38,7 +40,13 @@ describe('operations schedule', () => {
   it('runs the audits into layer-3 incidents, escalation with the per-layer deadline, the report into files', async () => {
     const s = await scheduleHarness({ escalation: { ackAfterByLayer: { 2: '45m' } } });
     const outcomes = await s.schedule.runAudits();
-    expect(outcomes.map((o) => [o.audit, o.opened.length])).toEqual([['coverage', 1], ['silent-source', 0], ['signature-age', 0], ['rule-health', 1], ['rule-speed', 1]]);
+    expect(outcomes.map((o) => [o.audit, o.opened.length])).toEqual([
+      ['coverage', 1],
+      ['silent-source', 0],
+      ['signature-age', 0],
+      ['rule-health', 1],
+      ['rule-speed', 1],
+    ]);
     // Both coverage gaps of the run are one incident.
     expect(outcomes[0]!.findings).toHaveLength(2);
     expect((await s.store.searchIncidents({ layer: 3, rule: AUDIT_RULES['rule-health'].id })).total).toBe(1);

@@ -69,7 +69,12 @@ export class OperationsSchedule {
     const esc = this.d.config.escalation;
     const byLayer: Partial<Record<number, number>> = {};
     for (const [layer, ms] of Object.entries(esc.ackAfterByLayer)) if (ms !== undefined) byLayer[Number(layer)] = ms;
-    return escalateOverdue(this.d.trail, { ackDueMsByLevel: this.d.ackDueMsByLevel, ackDueMsByLayer: byLayer, reportDueMs: this.d.reportDueMs, securityLevelOf: this.d.securityLevelOf });
+    return escalateOverdue(this.d.trail, {
+      ackDueMsByLevel: this.d.ackDueMsByLevel,
+      ackDueMsByLayer: byLayer,
+      reportDueMs: this.d.reportDueMs,
+      securityLevelOf: this.d.securityLevelOf,
+    });
   }
 
   async runAudits(): Promise<AuditOutcome[]> {
@@ -78,7 +83,10 @@ export class OperationsSchedule {
     const servers = this.d.servers();
     const batches = [
       ['coverage', coverageAudit(servers, this.d.ledger, now, a.coverageWindow)],
-      ['silent-source', silentSourcesAudit(this.d.ledger, servers, now, { heartbeatLostMs: a.heartbeatLost, silentAfterMs: a.silentAfter, dropWindowMs: a.coverageWindow })],
+      [
+        'silent-source',
+        silentSourcesAudit(this.d.ledger, servers, now, { heartbeatLostMs: a.heartbeatLost, silentAfterMs: a.silentAfter, dropWindowMs: a.coverageWindow }),
+      ],
       ['signature-age', signatureAgeAudit(servers, this.d.ledger, now, a.signatureMaxAge)],
       ['rule-health', ruleHealthAudit(this.d.ruleFindings())],
       ['rule-speed', ruleSpeedAudit(this.d.slowRules?.() ?? [])],
@@ -97,7 +105,11 @@ export class OperationsSchedule {
     mkdirSync(dir, { recursive: true });
     const base = join(dir, `canhgac-report-${report.period.to.replace(/[:.]/g, '-')}`);
     const files: string[] = [];
-    for (const [ext, body] of [['json', `${JSON.stringify(report, null, 2)}\n`], ['txt', reportText(report)], ['html', reportHtml(report)]] as const) {
+    for (const [ext, body] of [
+      ['json', `${JSON.stringify(report, null, 2)}\n`],
+      ['txt', reportText(report)],
+      ['html', reportHtml(report)],
+    ] as const) {
       const file = `${base}.${ext}`;
       writeFileSync(`${file}.tmp`, body);
       renameSync(`${file}.tmp`, file);
@@ -122,7 +134,12 @@ export class OperationsSchedule {
     ];
     const exporter = this.d.exporter;
     if (exporter && c.national) jobs.push({ name: 'national-sweep', cron: c.national.retrySchedule, run: () => exporter.exportPending() });
-    for (const feed of c.feeds) jobs.push({ name: `feed:${feed.name}`, cron: feed.schedule, run: () => importFeed(feed, this.d.listsDir, { now: this.d.trail.now, log: this.d.trail.log }) });
+    for (const feed of c.feeds)
+      jobs.push({
+        name: `feed:${feed.name}`,
+        cron: feed.schedule,
+        run: () => importFeed(feed, this.d.listsDir, { now: this.d.trail.now, log: this.d.trail.log }),
+      });
     return jobs;
   }
 
@@ -151,7 +168,9 @@ export class OperationsSchedule {
       if (!v.valid) throw new ScheduleError(`operations job '${j.name}': '${j.cron}' is not a cron expression (${v.error?.message ?? 'invalid'})`);
     }
     for (const j of jobs) {
-      this.cronJobs.push(CronJob.from({ cronTime: j.cron, timeZone: this.d.timezone, start: true, unrefTimeout: true, onTick: () => void this.tick(j), name: j.name }));
+      this.cronJobs.push(
+        CronJob.from({ cronTime: j.cron, timeZone: this.d.timezone, start: true, unrefTimeout: true, onTick: () => void this.tick(j), name: j.name }),
+      );
     }
     this.d.trail.log.info({ jobs: jobs.map((j) => `${j.name} ${j.cron}`) }, 'operations schedule started');
   }

@@ -24,15 +24,25 @@ describe('startOperations', () => {
     await bus.ensureTopics([{ topic: topics.incidents, partitions: 1 }]);
     const producer = await bus.producer();
     const log = createLogger('opsvc-test');
-    const register = new AssetRegister([{ host: 'portal.tinh.gov.vn', aliases: ['portal', '10.10.1.10'], unit: 'VP UBND', security_level: 3, owner: { name: 'An' } }]);
+    const register = new AssetRegister([
+      { host: 'portal.tinh.gov.vn', aliases: ['portal', '10.10.1.10'], unit: 'VP UBND', security_level: 3, owner: { name: 'An' } },
+    ]);
     const never = '0 0 1 1 *';
     const running = await startOperations({
-      config: OperationsSectionSchema.parse({ escalation: { schedule: never }, audits: { schedule: never }, report: { schedule: never, dir: join(dir, 'reports') }, national: { identity: { name: 'Tỉnh Thử' }, retrySchedule: never } }),
+      config: OperationsSectionSchema.parse({
+        escalation: { schedule: never },
+        audits: { schedule: never },
+        report: { schedule: never, dir: join(dir, 'reports') },
+        national: { identity: { name: 'Tỉnh Thử' }, retrySchedule: never },
+      }),
       bus,
       store,
       topics,
       sink: new IncidentSink(store, producer, topics.incidents, DEFAULT_POLICY, log),
-      ledger: new MemoryTelemetryLedger(new Date(), canonicalHost(() => register)),
+      ledger: new MemoryTelemetryLedger(
+        new Date(),
+        canonicalHost(() => register),
+      ),
       assets: () => register,
       ruleFindings: () => [],
       listsDir: join(dir, 'lists'),
@@ -47,7 +57,9 @@ describe('startOperations', () => {
       const inc = (await store.upsertIncident(incidentFixture({ id: 'crit', severity: 'critical', host: ['portal'] }))).incident;
       await producer.send(topics.incidents, [{ key: inc.id, value: JSON.stringify({ type: 'created', at: inc.updated_at, incident: inc }) }]);
       // 'portal' is the alias of a level-3 server: a critical incident there qualifies without the rule saying so.
-      await expect.poll(async () => (await store.getIncident('crit'))!.timeline.map((t) => t.action), { timeout: 3000 }).toEqual(['report_due', 'national_export']);
+      await expect
+        .poll(async () => (await store.getIncident('crit'))!.timeline.map((t) => t.action), { timeout: 3000 })
+        .toEqual(['report_due', 'national_export']);
       expect((await store.getIncident('crit'))!.report_due).toBe('2026-11-25T03:00:00.000Z');
       expect(bus.committedFor('svc-national', { topic: topics.incidents, partition: 0 })).toBeGreaterThan(0);
     } finally {

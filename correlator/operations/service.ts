@@ -65,7 +65,9 @@ export async function startOperations(o: OperationsServiceOptions): Promise<Runn
   const producer = await o.bus.producer();
   const trail = { store: o.store, producer, incidentsTopic: o.topics.incidents, now: o.now ?? (() => new Date()), log: o.log };
   const securityLevelOf: SecurityLevelOf = (h) => o.assets().lookup(h)?.security_level;
-  const exporter = o.config.national ? new NationalExporter({ trail, nationalTopic: o.topics.national, config: o.config.national, securityLevelOf, reportDueMs: o.reportDueMs }) : null;
+  const exporter = o.config.national
+    ? new NationalExporter({ trail, nationalTopic: o.topics.national, config: o.config.national, securityLevelOf, reportDueMs: o.reportDueMs })
+    : null;
   const schedule = new OperationsSchedule({
     trail,
     sink: o.sink,

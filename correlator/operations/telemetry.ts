@@ -30,7 +30,15 @@ export interface TelemetryLedger {
   readonly since: Date;
   sawEvent(host: string, logType: LogType, at: Date, source?: string): void;
   sawSignatureUpdate(host: string, at: Date): void;
-  sawHeartbeat(beat: { host: string; source: string; at: Date; lines: number; dropped: number; lastLineAt: string | null; logTypes?: readonly LogType[] }): void;
+  sawHeartbeat(beat: {
+    host: string;
+    source: string;
+    at: Date;
+    lines: number;
+    dropped: number;
+    lastLineAt: string | null;
+    logTypes?: readonly LogType[];
+  }): void;
   /** The last telemetry of that type from that host: an event, or a heartbeat of a source known to carry it. */
   lastSeen(host: string, logType: LogType): Date | null;
   lastSignatureUpdate(host: string): Date | null;
@@ -73,13 +81,30 @@ export class MemoryTelemetryLedger implements TelemetryLedger {
     if ((this.signatures.get(h) ?? -Infinity) < at.getTime()) this.signatures.set(h, at.getTime());
   }
 
-  sawHeartbeat(beat: { host: string; source: string; at: Date; lines: number; dropped: number; lastLineAt: string | null; logTypes?: readonly LogType[] }): void {
+  sawHeartbeat(beat: {
+    host: string;
+    source: string;
+    at: Date;
+    lines: number;
+    dropped: number;
+    lastLineAt: string | null;
+    logTypes?: readonly LogType[];
+  }): void {
     const sk = MemoryTelemetryLedger.key(beat.host, beat.source);
     const at = beat.at.toISOString();
     const prev = this.sourceStates.get(sk);
     const next: SourceState = prev
       ? { ...prev, lastHeartbeat: later(prev.lastHeartbeat, at)!, lastLineAt: later(prev.lastLineAt, beat.lastLineAt) }
-      : { host: beat.host, source: beat.source, logType: this.sourceTypes.get(sk) ?? null, firstHeartbeat: at, lastHeartbeat: at, lastLineAt: beat.lastLineAt, lastDropAt: null, droppedTotal: 0 };
+      : {
+          host: beat.host,
+          source: beat.source,
+          logType: this.sourceTypes.get(sk) ?? null,
+          firstHeartbeat: at,
+          lastHeartbeat: at,
+          lastLineAt: beat.lastLineAt,
+          lastDropAt: null,
+          droppedTotal: 0,
+        };
     if (beat.dropped > 0) {
       next.lastDropAt = later(next.lastDropAt, at);
       next.droppedTotal += beat.dropped;
@@ -141,5 +166,13 @@ export function observeEvent(ledger: TelemetryLedger, env: Envelope, event: Norm
 /** Feeds one heartbeat envelope to the ledger. */
 export function observeHeartbeat(ledger: TelemetryLedger, env: Envelope): void {
   if (env.kind !== 'heartbeat' || !env.heartbeat || env.drill) return;
-  ledger.sawHeartbeat({ host: env.host, source: env.source, at: new Date(Date.parse(env.received)), lines: env.heartbeat.lines, dropped: env.heartbeat.dropped, lastLineAt: env.heartbeat.lastLineAt, ...(env.heartbeat.logTypes ? { logTypes: env.heartbeat.logTypes } : {}) });
+  ledger.sawHeartbeat({
+    host: env.host,
+    source: env.source,
+    at: new Date(Date.parse(env.received)),
+    lines: env.heartbeat.lines,
+    dropped: env.heartbeat.dropped,
+    lastLineAt: env.heartbeat.lastLineAt,
+    ...(env.heartbeat.logTypes ? { logTypes: env.heartbeat.logTypes } : {}),
+  });
 }

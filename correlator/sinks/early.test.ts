@@ -24,7 +24,11 @@ async function sinkAt(start: string) {
   const bus = new MemoryBus(1);
   let now = new Date(start);
   const sink = new IncidentSink(store, await bus.producer(), 'soc.incidents', DEFAULT_POLICY, createLogger('early-test', {}, 'silent'), () => now);
-  const changes = async () => bus.partitionsOf('soc.incidents').flat().map((m) => IncidentChangeSchema.parse(JSON.parse(m.value!)));
+  const changes = async () =>
+    bus
+      .partitionsOf('soc.incidents')
+      .flat()
+      .map((m) => IncidentChangeSchema.parse(JSON.parse(m.value!)));
   return { store, sink, changes, set: (t: string) => void (now = new Date(t)) };
 }
 
@@ -78,7 +82,14 @@ describe('IncidentSink with early alerts', () => {
   it('counts an early alert raised again after a restart once', async () => {
     const s = await sinkAt('2026-11-26T10:00:00Z');
     await s.sink.write([alert('a1', '2026-11-26T09:55:00.000Z', 'early')]);
-    const restarted = new IncidentSink(s.store, await new MemoryBus(1).producer(), 'soc.incidents', DEFAULT_POLICY, createLogger('early-test', {}, 'silent'), () => new Date('2026-11-26T10:01:00Z'));
+    const restarted = new IncidentSink(
+      s.store,
+      await new MemoryBus(1).producer(),
+      'soc.incidents',
+      DEFAULT_POLICY,
+      createLogger('early-test', {}, 'silent'),
+      () => new Date('2026-11-26T10:01:00Z'),
+    );
     await restarted.write([alert('a1', '2026-11-26T09:55:00.000Z', 'early')]);
     await restarted.write([alert('a1', '2026-11-26T09:55:00.000Z', 'confirm', 9)]);
     const [i] = (await s.store.searchIncidents({})).incidents;
@@ -145,7 +156,14 @@ describe('IncidentSink after a restart', () => {
     await s.sink.write([alert('wrong', '2026-11-26T09:56:00.000Z', 'early')]);
     s.set('2026-11-26T10:05:00Z');
     await s.sink.write([alert('right', '2026-11-26T09:55:30.000Z', undefined, 9), alert('wrong', '2026-11-26T09:56:00.000Z', 'retract', 9)]);
-    const restarted = new IncidentSink(s.store, await new MemoryBus(1).producer(), 'soc.incidents', DEFAULT_POLICY, createLogger('early-test', {}, 'silent'), () => new Date('2026-11-26T10:06:00Z'));
+    const restarted = new IncidentSink(
+      s.store,
+      await new MemoryBus(1).producer(),
+      'soc.incidents',
+      DEFAULT_POLICY,
+      createLogger('early-test', {}, 'silent'),
+      () => new Date('2026-11-26T10:06:00Z'),
+    );
     await restarted.write([alert('next', '2026-11-26T09:57:00.000Z', undefined, 10)]);
     const live = (await s.store.searchIncidents({})).incidents.filter((i) => !i.withdrawn);
     expect(live.map((i) => i.alert_count)).toEqual([2]);

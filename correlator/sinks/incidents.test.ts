@@ -59,9 +59,22 @@ describe('IncidentSink', () => {
     const { store, calls } = await countingStore();
     const bus = new MemoryBus();
     await bus.ensureTopics([{ topic: 'inc', partitions: 1 }]);
-    const sink = new IncidentSink(store, await bus.producer(), 'inc', DEFAULT_POLICY, createLogger('test', {}, 'silent'), () => new Date('2026-11-26T03:00:00Z'));
+    const sink = new IncidentSink(
+      store,
+      await bus.producer(),
+      'inc',
+      DEFAULT_POLICY,
+      createLogger('test', {}, 'silent'),
+      () => new Date('2026-11-26T03:00:00Z'),
+    );
     // Two sources; the second source's last alert comes after the suppression window: a second incident.
-    const batch = [pending('198.51.100.1', 0, 1), pending('198.51.100.2', 1, 2), pending('198.51.100.1', 5, 3), pending('198.51.100.2', 2, 4), pending('198.51.100.2', 200, 5)];
+    const batch = [
+      pending('198.51.100.1', 0, 1),
+      pending('198.51.100.2', 1, 2),
+      pending('198.51.100.1', 5, 3),
+      pending('198.51.100.2', 2, 4),
+      pending('198.51.100.2', 200, 5),
+    ];
     expect(await sink.write(batch)).toEqual({ alerts: 5, created: 3, updated: 0 });
     expect(calls).toEqual({ latest: 1, upserts: 1, alerts: 1 });
     const incidents = (await store.searchIncidents({ size: 10 })).incidents.map((i) => [i.group_key, i.alert_count, i.first_seen]).sort();
@@ -82,7 +95,14 @@ describe('IncidentSink', () => {
     expect(again[1]!.alert.incident_id).toBe(batch[0]!.alert.incident_id);
 
     // A new sink (a restarted process) finds the latest incident of a key in the store and joins it.
-    const fresh = new IncidentSink(store, await bus.producer(), 'inc', DEFAULT_POLICY, createLogger('test', {}, 'silent'), () => new Date('2026-11-26T03:00:00Z'));
+    const fresh = new IncidentSink(
+      store,
+      await bus.producer(),
+      'inc',
+      DEFAULT_POLICY,
+      createLogger('test', {}, 'silent'),
+      () => new Date('2026-11-26T03:00:00Z'),
+    );
     const next = pending('198.51.100.2', 210, 9);
     expect(await fresh.write([next])).toEqual({ alerts: 1, created: 0, updated: 1 });
     expect(calls.latest).toBe(2);

@@ -242,7 +242,9 @@ export class IncidentSink {
     const note = (i: Incident) => ({ at, actor: 'canhgac', action: 'retract', note: `${RETRACTED}; ${i.alert_count} alert(s) remain` });
     for (const ours of replace) {
       try {
-        const r = await this.store.updateIncident(ours.id, (stored) => ({ ...correlatorView(stored, ours), timeline: [...stored.timeline, note(ours)] }), { now: () => now });
+        const r = await this.store.updateIncident(ours.id, (stored) => ({ ...correlatorView(stored, ours), timeline: [...stored.timeline, note(ours)] }), {
+          now: () => now,
+        });
         out.push({ incident: r.after, created: false, changed: r.changed });
       } catch (err) {
         if (!(err instanceof IncidentNotFoundError)) throw err;

@@ -6,7 +6,12 @@ import type { Logger } from '../../shared/log.ts';
  * alive meanwhile, so that an outage of a sink delays the pipeline instead of losing or skipping input.
  * Gives up only when the batch went stale (rebalance, shutdown): its input is then handled again.
  */
-export async function untilAcknowledged(what: string, batch: Pick<Batch, 'heartbeat' | 'isStale' | 'partition'>, log: Logger, write: () => Promise<unknown>): Promise<boolean> {
+export async function untilAcknowledged(
+  what: string,
+  batch: Pick<Batch, 'heartbeat' | 'isStale' | 'partition'>,
+  log: Logger,
+  write: () => Promise<unknown>,
+): Promise<boolean> {
   // A write can hang for a while when the sink is going down; the group must still hear from us.
   const beat = setInterval(() => void batch.heartbeat().catch(() => undefined), 1000);
   try {

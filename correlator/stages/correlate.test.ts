@@ -17,7 +17,15 @@ const topics = topicNames('t.');
 
 /** Raw partition `partition`'s progress as its owner `owner` reports it. */
 function progressOf(newest: number, o: { partition?: number; owner?: string; caught?: boolean; claim?: boolean } = {}): string {
-  return JSON.stringify({ v: 2, kind: 'progress', partition: o.partition ?? 0, newest: { '': newest }, caught: o.caught ?? true, owner: o.owner ?? 'owner-a', claim: o.claim ?? false });
+  return JSON.stringify({
+    v: 2,
+    kind: 'progress',
+    partition: o.partition ?? 0,
+    newest: { '': newest },
+    caught: o.caught ?? true,
+    owner: o.owner ?? 'owner-a',
+    claim: o.claim ?? false,
+  });
 }
 const PROBE = '5b0c3f7e-2d0a-4f57-8d7c-0c1e2f3a4b02';
 
@@ -133,7 +141,13 @@ describe('CorrelateStage early firing and progress owners', () => {
     const feeds = probeFeeds();
     const end = feeds[2]!.t;
     // Owner a reported, then partition 0 moved to owner b, which claims it before reading anything.
-    await stage.handle(batchOf([progressOf(end - 60 * 60_000, { owner: 'a' }), progressOf(0, { owner: 'b', claim: true, caught: false }), bundleFeeds(new Map([[0, feeds]])).messages[0]!.value]));
+    await stage.handle(
+      batchOf([
+        progressOf(end - 60 * 60_000, { owner: 'a' }),
+        progressOf(0, { owner: 'b', claim: true, caught: false }),
+        bundleFeeds(new Map([[0, feeds]])).messages[0]!.value,
+      ]),
+    );
     // A report of owner a still in flight: far ahead and caught up. It must not close the window.
     await stage.handle(batchOf([progressOf(end + 60 * 60_000, { owner: 'a' })], 3));
     expect(written).toEqual([]);

@@ -105,7 +105,17 @@ export class CorrelateStage {
   private state(partition: number): PartitionState {
     let s = this.partitions.get(partition);
     if (!s) {
-      s = { ruleset: this.deps.rules(), engines: new Map(), events: new Map(), seen: new Map(), newest: new Map(), raw: new Map(), lastEventAt: 0, live: false, late: 0 };
+      s = {
+        ruleset: this.deps.rules(),
+        engines: new Map(),
+        events: new Map(),
+        seen: new Map(),
+        newest: new Map(),
+        raw: new Map(),
+        lastEventAt: 0,
+        live: false,
+        late: 0,
+      };
       this.partitions.set(partition, s);
     }
     return s;
@@ -136,14 +146,29 @@ export class CorrelateStage {
     return this.deps.partitionOf(correlateKey(hit.rule.id, drill || null, def.groupBy, hit.group), this.deps.partitions) === partition;
   }
 
-  private alertsOf(hits: CorrelationHit[], st: PartitionState, partition: number, drill: string, stream: string, offset: number, arrivedAt?: number): PendingAlert[] {
+  private alertsOf(
+    hits: CorrelationHit[],
+    st: PartitionState,
+    partition: number,
+    drill: string,
+    stream: string,
+    offset: number,
+    arrivedAt?: number,
+  ): PendingAlert[] {
     const out: PendingAlert[] = [];
     const metrics = this.deps.metrics;
     for (const hit of hits) {
       if (!hit.alert || !this.owns(hit, partition, drill)) continue;
       const refs = hit.refs.map(String);
       const events = refs.map((r) => st.events.get(r)?.event).filter((e): e is NormalizedEvent => !!e);
-      const alert = correlationAlert({ rule: hit.rule, group: hit.group, refs, start: hit.windowStart, end: hit.windowEnd, count: hit.eventCount, drill: drill || null }, events, stream, offset, this.deps.assets, this.deps.eventsPerAlert);
+      const alert = correlationAlert(
+        { rule: hit.rule, group: hit.group, refs, start: hit.windowStart, end: hit.windowEnd, count: hit.eventCount, drill: drill || null },
+        events,
+        stream,
+        offset,
+        this.deps.assets,
+        this.deps.eventsPerAlert,
+      );
       if (hit.phase !== 'final') alert.phase = hit.phase;
       if (hit.phase === 'early') {
         metrics.earlyAlerts.inc({ outcome: 'raised' });

@@ -88,7 +88,14 @@ describe('thinFlatline', () => {
       const marks = batches.map((b) => (mark = Math.max(mark, Math.max(...b.map((e) => e.t)) - Math.floor(rnd() * 2 * SPAN))));
       marks[marks.length - 1] = t + 3 * SPAN;
       const thinned = batches.map((b) => {
-        const kept = new Set(HOSTS.flatMap((h) => thinFlatline(b.filter((e) => (e.e.host as { name: string }).name === h), SPAN)));
+        const kept = new Set(
+          HOSTS.flatMap((h) =>
+            thinFlatline(
+              b.filter((e) => (e.e.host as { name: string }).name === h),
+              SPAN,
+            ),
+          ),
+        );
         return b.filter((e) => kept.has(e));
       });
       const whole = replay(batches, marks);
@@ -145,7 +152,15 @@ describe('bundleFeeds', () => {
     const old = CorrelateMessageSchema.parse({ e: [event], b: [{ c: 'sweep', r: 'deny-id', t: 5, ref: 'ev-1', i: 0 }] });
     if (old.kind !== 'feeds') throw new Error('not a bundle');
     expect(feedsOf(old)).toEqual([{ c: 'sweep', r: 'deny-id', t: 5, ref: 'ev-1', e: event }]);
-    expect(CorrelateMessageSchema.parse({ p: 2, w: { '': 7 }, caught: true })).toEqual({ v: 2, kind: 'progress', partition: 2, newest: { '': 7 }, caught: true, owner: 'v1', claim: false });
+    expect(CorrelateMessageSchema.parse({ p: 2, w: { '': 7 }, caught: true })).toEqual({
+      v: 2,
+      kind: 'progress',
+      partition: 2,
+      newest: { '': 7 },
+      caught: true,
+      owner: 'v1',
+      claim: false,
+    });
     expect(CorrelateMessageSchema.safeParse({ e: [event], b: [{ c: 'sweep', r: 'deny-id', t: 5, ref: 'ev-1', i: 1 }] }).success).toBe(false);
   });
 
@@ -194,4 +209,3 @@ describe('BatchFeeds', () => {
     expect({ sent, thinned, oversize }).toEqual({ sent: 6 + telemetry.length, thinned: 600 - telemetry.length, oversize: [] });
   });
 });
-

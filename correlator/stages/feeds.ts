@@ -65,7 +65,13 @@ export function bundleFeeds(byPartition: Map<number, CorrelateEvent[]>): { messa
     let bytes = 0;
     let newest = -Infinity;
     const flush = () => {
-      if (feeds.length) messages.push({ key: null, partition, value: `{"v":${CORRELATE_MESSAGE_VERSION},"kind":"feeds","events":[${events.join(',')}],"feeds":[${feeds.join(',')}]}`, timestamp: newest });
+      if (feeds.length)
+        messages.push({
+          key: null,
+          partition,
+          value: `{"v":${CORRELATE_MESSAGE_VERSION},"kind":"feeds","events":[${events.join(',')}],"feeds":[${feeds.join(',')}]}`,
+          timestamp: newest,
+        });
       events = [];
       index = new Map();
       feeds = [];
@@ -148,4 +154,3 @@ export class BatchFeeds {
     return { messages, sent: sent - oversize.length, thinned: thinned.size, oversize };
   }
 }
-

@@ -34,7 +34,15 @@ describe('heartbeat events', () => {
     metrics.gap('winlog', 'Security');
     const out: OutRecord[] = [];
     const sink = { ready: () => true, offer: (r: OutRecord[]) => (out.push(...r), 0), onReady: () => () => undefined };
-    const hb = new Heartbeat({ host: 'srv-dc-01', sources: ['winlog'], logTypes: { winlog: ['antivirus', 'firewall'] }, intervalMs: 60_000, sink, metrics, spoolBytes: () => 0 });
+    const hb = new Heartbeat({
+      host: 'srv-dc-01',
+      sources: ['winlog'],
+      logTypes: { winlog: ['antivirus', 'firewall'] },
+      intervalMs: 60_000,
+      sink,
+      metrics,
+      spoolBytes: () => 0,
+    });
     hb.beat();
     hb.beat();
     const events = out.map((r) => {
@@ -48,7 +56,18 @@ describe('heartbeat events', () => {
   });
 
   it('read heartbeats of older collectors (no such counts) as zero', () => {
-    const parsed = parseEnvelope(JSON.stringify({ v: 1, kind: 'heartbeat', id: 'h1', host: 'srv-app-05', source: 'kern', received: new Date().toISOString(), line: '', heartbeat: { lines: 5, dropped: 0, lastLineAt: null } }));
+    const parsed = parseEnvelope(
+      JSON.stringify({
+        v: 1,
+        kind: 'heartbeat',
+        id: 'h1',
+        host: 'srv-app-05',
+        source: 'kern',
+        received: new Date().toISOString(),
+        line: '',
+        heartbeat: { lines: 5, dropped: 0, lastLineAt: null },
+      }),
+    );
     if (!parsed.ok) throw new Error(parsed.reason);
     expect(heartbeatEvent(parsed.envelope)).toMatchObject({ canhgac: { heartbeat: { refused: 0, kernel_dropped: 0 } } });
   });

@@ -8,7 +8,13 @@ describe('deadLetter', () => {
     const letter = deadLetter({ ...at, value: '{"v":1,"host": "srv-09", "line": "trunc' }, 'not JSON: Unterminated string');
     expect(letter.key).toBe('srv-01');
     expect(JSON.parse(letter.value)).not.toHaveProperty('value_length');
-    expect(JSON.parse(letter.value)).toMatchObject({ topic: 'soc.raw', partition: 2, offset: 41, reason: 'not JSON: Unterminated string', value: '{"v":1,"host": "srv-09", "line": "trunc' });
+    expect(JSON.parse(letter.value)).toMatchObject({
+      topic: 'soc.raw',
+      partition: 2,
+      offset: 41,
+      reason: 'not JSON: Unterminated string',
+      value: '{"v":1,"host": "srv-09", "line": "trunc',
+    });
   });
 
   it('keeps the start of a message too big to be produced again, with its length', () => {

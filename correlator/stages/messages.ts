@@ -65,7 +65,9 @@ const V1Feed = z.object({ c: z.string().min(1), r: z.string().min(1), t: z.numbe
 const V1Bundle = z
   .object({ e: z.array(FedEvent).min(1), b: z.array(V1Feed).min(1) })
   .refine((m) => m.b.every((f) => f.i < m.e.length), { message: 'a feed names an event the bundle does not carry', path: ['b'] })
-  .transform((m): Bundle => ({ v: 2, kind: 'feeds', events: m.e, feeds: m.b.map((f) => ({ correlation: f.c, rule: f.r, time: f.t, ref: f.ref, event: f.i })) }));
+  .transform(
+    (m): Bundle => ({ v: 2, kind: 'feeds', events: m.e, feeds: m.b.map((f) => ({ correlation: f.c, rule: f.r, time: f.t, ref: f.ref, event: f.i })) }),
+  );
 /** Version 1 progress had no owner: it counts as the report of an unknown owner, never as a claim. */
 const V1Progress = z
   .object({ p: z.number().int().nonnegative(), w: z.record(z.string(), z.number()), caught: z.boolean() })
@@ -78,7 +80,14 @@ export type Progress = z.infer<typeof ProgressSchema>;
 
 /** The feeds a bundle carries, each with its event. */
 export function feedsOf(bundle: Bundle): CorrelateEvent[] {
-  return bundle.feeds.map((f) => ({ c: f.correlation, r: f.rule, t: f.time, ref: f.ref, e: bundle.events[f.event]!, ...(f.arrived !== undefined ? { arrived: f.arrived } : {}) }));
+  return bundle.feeds.map((f) => ({
+    c: f.correlation,
+    r: f.rule,
+    t: f.time,
+    ref: f.ref,
+    e: bundle.events[f.event]!,
+    ...(f.arrived !== undefined ? { arrived: f.arrived } : {}),
+  }));
 }
 
 /** Thrown when a batch became obsolete before its output was acknowledged: its input is read again. */

@@ -27,7 +27,14 @@ function batchOf(messages: { key: string; value: string }[]): Batch {
 function stage(): RawStage {
   const { ruleset } = loadRuleSet([SCENARIO_RULES]);
   const rules = () => ruleset;
-  const untouchable = new Proxy({}, { get: () => () => { throw new Error('process() did I/O'); } });
+  const untouchable = new Proxy(
+    {},
+    {
+      get: () => () => {
+        throw new Error('process() did I/O');
+      },
+    },
+  );
   return new RawStage({
     rules,
     assets: assetLookup(rules),

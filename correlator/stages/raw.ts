@@ -166,7 +166,10 @@ export class RawStage {
         continue;
       }
       const env = parsed.envelope;
-      const event = env.kind === 'heartbeat' ? heartbeatEvent(env) : decodeEnvelope(env, { timezone: deps.timezone, state: this.sessions.for(env.host, env.source), assets: deps.assets });
+      const event =
+        env.kind === 'heartbeat'
+          ? heartbeatEvent(env)
+          : decodeEnvelope(env, { timezone: deps.timezone, state: this.sessions.for(env.host, env.source), assets: deps.assets });
       if (deps.ledger) {
         if (env.kind === 'heartbeat') observeHeartbeat(deps.ledger, env);
         else observeEvent(deps.ledger, env, event);
@@ -190,11 +193,22 @@ export class RawStage {
           }
           const key = correlateKey(c, drill, ruleset.groupByFor(c), group);
           const def = ruleset.correlations.get(c);
-          feeds.add(key, { c, r: match.rule.id, t: eventTime, ref, e: event as Record<string, unknown>, arrived }, def?.type === 'flatline' ? def.timespanMs : undefined);
+          feeds.add(
+            key,
+            { c, r: match.rule.id, t: eventTime, ref, e: event as Record<string, unknown>, arrived },
+            def?.type === 'flatline' ? def.timespanMs : undefined,
+          );
         }
       }
     }
-    return { alerts, feeds: feeds.bundle(), deadLetters, counts, newest, moved: ruleset.correlations.size > 0 && JSON.stringify(newest) !== JSON.stringify(newestBefore) };
+    return {
+      alerts,
+      feeds: feeds.bundle(),
+      deadLetters,
+      counts,
+      newest,
+      moved: ruleset.correlations.size > 0 && JSON.stringify(newest) !== JSON.stringify(newestBefore),
+    };
   }
 
   /** process() and the I/O around it: the outputs sent and acknowledged, then the batch counted done. */
@@ -203,7 +217,8 @@ export class RawStage {
     let pr = this.progress.get(batch.partition);
     if (!pr) this.progress.set(batch.partition, (pr = { newest: {}, next: -1 }));
     const { alerts, feeds, deadLetters, counts, newest, moved } = this.process(batch, pr.newest);
-    for (const item of feeds.oversize) deps.log.warn({ correlation: item.c, ref: item.ref }, 'event too big to feed its correlation even without its original line; not correlated');
+    for (const item of feeds.oversize)
+      deps.log.warn({ correlation: item.c, ref: item.ref }, 'event too big to feed its correlation even without its original line; not correlated');
     const done = await untilAcknowledged('raw outputs', batch, deps.log, async () => {
       const acknowledged = deps.metrics.sinkSeconds.startTimer({ sink: 'correlate' });
       await deps.producer.send(deps.topics.correlate, feeds.messages);
@@ -212,7 +227,8 @@ export class RawStage {
       await deps.sink.write(alerts);
       // Last, once everything else is acknowledged: were this batch read again (a crash, a rebalance),
       // no window may already have moved past its events.
-      if (moved) await this.inTurn(async () => deps.producer.send(deps.topics.correlate, await this.snapshot(consumer, { partition: batch.partition, newest })));
+      if (moved)
+        await this.inTurn(async () => deps.producer.send(deps.topics.correlate, await this.snapshot(consumer, { partition: batch.partition, newest })));
     });
     if (!done) throw new StaleBatchError();
     pr.newest = newest;

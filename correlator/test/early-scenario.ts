@@ -30,7 +30,11 @@ function local(t: number) {
   const d = new Date(t + 7 * 3600_000);
   const pad = (n: number) => String(n).padStart(2, '0');
   const hms = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
-  return { syslog: `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${hms}`, date: `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`, hms };
+  return {
+    syslog: `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${hms}`,
+    date: `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`,
+    hms,
+  };
 }
 
 /**
@@ -42,13 +46,22 @@ export function earlyScenario(start: number, tag: string): ScenarioLine[] {
   const out: ScenarioLine[] = [];
   let n = 0;
   const push = (scenario: EarlyScenarioName, t: number, host: string, format: string, line: string, crossing = false) => {
-    const env: EnvelopeInput = { v: 1, id: `early/${tag}/${n++}`, host, source: format === 'fortigate' ? 'syslog/udp' : '/var/log/syslog', format, received: new Date(t).toISOString(), line };
+    const env: EnvelopeInput = {
+      v: 1,
+      id: `early/${tag}/${n++}`,
+      host,
+      source: format === 'fortigate' ? 'syslog/udp' : '/var/log/syslog',
+      format,
+      received: new Date(t).toISOString(),
+      line,
+    };
     out.push({ scenario, t, message: { key: host, value: JSON.stringify(env) }, crossing });
   };
   const netfilter = (t: number, host: string, src: string, dport: number, sport: number) =>
     `<4>${local(t).syslog} ${host} kernel: [UFW BLOCK] IN=eth0 OUT= MAC=00:16:3e SRC=${src} DST=10.0.0.11 LEN=60 TOS=0x00 PREC=0x00 TTL=50 ID=${sport} DF PROTO=TCP SPT=${sport} DPT=${dport} WINDOW=64240 RES=0x00 SYN URGP=0`;
   for (let i = 0; i < 11; i++) push('brute', start + i * 2000, 'srv-01', 'auto', netfilter(start + i * 2000, 'srv-01', '198.51.100.9', 22, 50000 + i), i === 9);
-  for (let i = 0; i < 20; i++) push('scan', start + 500 + i * 1000, 'srv-02', 'auto', netfilter(start + 500 + i * 1000, 'srv-02', '203.0.113.66', 1000 + i, 41000 + i), i === 19);
+  for (let i = 0; i < 20; i++)
+    push('scan', start + 500 + i * 1000, 'srv-02', 'auto', netfilter(start + 500 + i * 1000, 'srv-02', '203.0.113.66', 1000 + i, 41000 + i), i === 19);
   for (let i = 0; i < 20; i++) {
     const t = start + 700 + i * 1000;
     const { date, hms } = local(t);
@@ -69,7 +82,7 @@ export function earlyScenario(start: number, tag: string): ScenarioLine[] {
  */
 export function earlyScenarioShuffled(lines: ScenarioLine[], seed: number, jitterMs: number, holdBack: boolean): { line: ScenarioLine; at: number }[] {
   let s = seed;
-  const random = () => ((s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const random = () => (s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
   const secondBrute = lines.filter((l) => l.scenario === 'brute')[1];
   return lines
     .map((line) => ({ line, at: line.t + (holdBack && line === secondBrute ? 25_000 : Math.floor(random() * jitterMs)) }))

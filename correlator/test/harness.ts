@@ -43,13 +43,28 @@ export async function summarize(store: IncidentStore, marked?: Retractions): Pro
   }
   const alerts = (await Promise.all(incidents.map((i) => store.alertsOf(i.id, { size: 10_000 })))).flat();
   if (marked) {
-    marked.withdrawn = incidents.filter((i) => i.withdrawn).map((i) => i.id).sort();
-    marked.retracted = alerts.filter((a) => a.retracted).map((a) => a.id).sort();
-    marked.provisional = incidents.filter((i) => i.provisional).map((i) => i.id).sort();
+    marked.withdrawn = incidents
+      .filter((i) => i.withdrawn)
+      .map((i) => i.id)
+      .sort();
+    marked.retracted = alerts
+      .filter((a) => a.retracted)
+      .map((a) => a.id)
+      .sort();
+    marked.provisional = incidents
+      .filter((i) => i.provisional)
+      .map((i) => i.id)
+      .sort();
   }
   return {
-    incidents: incidents.filter((i) => !i.withdrawn).map((i) => JSON.stringify([i.id, i.rule.id, i.group_key, i.alert_count, i.first_seen, i.last_seen, i.severity, i.layer])).sort(),
-    alerts: alerts.filter((a) => !a.retracted).map((a) => JSON.stringify([a.id, a.rule.id, a.group_key, a.incident_id, a.event_count, a.window.start, a.window.end])).sort(),
+    incidents: incidents
+      .filter((i) => !i.withdrawn)
+      .map((i) => JSON.stringify([i.id, i.rule.id, i.group_key, i.alert_count, i.first_seen, i.last_seen, i.severity, i.layer]))
+      .sort(),
+    alerts: alerts
+      .filter((a) => !a.retracted)
+      .map((a) => JSON.stringify([a.id, a.rule.id, a.group_key, a.incident_id, a.event_count, a.window.start, a.window.end]))
+      .sort(),
   };
 }
 
@@ -142,7 +157,10 @@ export async function until<T>(what: string, timeoutMs: number, probe: () => Pro
  * The reference result: the scenario through the in-memory bus and the embedded store, undisturbed, by
  * the ordered evaluation alone (no early firing): what every run must end as.
  */
-export async function referenceRun(messages: { key: string; value: string }[], o: { rules?: string[]; allowedLatenessMs?: number; quietMs?: number } = {}): Promise<Summary> {
+export async function referenceRun(
+  messages: { key: string; value: string }[],
+  o: { rules?: string[]; allowedLatenessMs?: number; quietMs?: number } = {},
+): Promise<Summary> {
   const store = new EmbeddedIncidentStore(mkdtempSync(join(tmpdir(), 'canhgac-reference-')));
   const bus = new MemoryBus(3);
   const topics = topicNames('ref.');

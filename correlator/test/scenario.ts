@@ -30,7 +30,10 @@ const lines: Line[] = [
     line: 'date=2026-11-26 time=08:00:20 devname="FGT-SRV02" devid="FG100E" logid="0000000013" type="traffic" subtype="forward" level="notice" vd="root" srcip=203.0.113.7 srcport=40002 srcintf="wan1" dstip=10.0.0.12 dstport=22 dstintf="lan" proto=6 action="deny" policyid=0 service="SSH"',
   },
   { host: 'srv-03', line: netfilter('srv-03', '08:00:40', '203.0.113.7', '10.0.0.13', 22, 40003) },
-  ...[0, 5, 10, 15, 20, 25].map((s, i) => ({ host: 'srv-01', line: netfilter('srv-01', `08:01:${String(s).padStart(2, '0')}`, '198.51.100.9', '10.0.0.11', 22, 50000 + i) })),
+  ...[0, 5, 10, 15, 20, 25].map((s, i) => ({
+    host: 'srv-01',
+    line: netfilter('srv-01', `08:01:${String(s).padStart(2, '0')}`, '198.51.100.9', '10.0.0.11', 22, 50000 + i),
+  })),
   { host: 'srv-02', line: 'Nov 26 08:02:00 srv-02 clamd[812]: /srv/upload/invoice.exe: Win.Trojan.Agent-123 FOUND' },
   {
     host: 'srv-02',
@@ -78,14 +81,46 @@ export interface AlertSummary {
 }
 
 export const EXPECTED_INCIDENTS: IncidentSummary[] = [
-  { rule: RULE.sweep, group: { 'source.ip': '203.0.113.7' }, alert_count: 1, severity: 'critical', layer: 2, first_seen: '2026-11-26T01:00:40.000Z', last_seen: '2026-11-26T01:00:40.000Z', report_due: true },
-  { rule: RULE.brute, group: { 'source.ip': '198.51.100.9', 'host.name': 'srv-01' }, alert_count: 1, severity: 'medium', layer: 2, first_seen: '2026-11-26T01:01:20.000Z', last_seen: '2026-11-26T01:01:20.000Z', report_due: false },
-  { rule: RULE.malware, group: { 'host.name': 'srv-02' }, alert_count: 2, severity: 'critical', layer: 1, first_seen: '2026-11-26T01:02:00.000Z', last_seen: '2026-11-26T01:02:30.000Z', report_due: false },
+  {
+    rule: RULE.sweep,
+    group: { 'source.ip': '203.0.113.7' },
+    alert_count: 1,
+    severity: 'critical',
+    layer: 2,
+    first_seen: '2026-11-26T01:00:40.000Z',
+    last_seen: '2026-11-26T01:00:40.000Z',
+    report_due: true,
+  },
+  {
+    rule: RULE.brute,
+    group: { 'source.ip': '198.51.100.9', 'host.name': 'srv-01' },
+    alert_count: 1,
+    severity: 'medium',
+    layer: 2,
+    first_seen: '2026-11-26T01:01:20.000Z',
+    last_seen: '2026-11-26T01:01:20.000Z',
+    report_due: false,
+  },
+  {
+    rule: RULE.malware,
+    group: { 'host.name': 'srv-02' },
+    alert_count: 2,
+    severity: 'critical',
+    layer: 1,
+    first_seen: '2026-11-26T01:02:00.000Z',
+    last_seen: '2026-11-26T01:02:30.000Z',
+    report_due: false,
+  },
 ];
 
 export const EXPECTED_ALERTS: AlertSummary[] = [
   { rule: RULE.sweep, group: { 'source.ip': '203.0.113.7' }, event_count: 3, window: { start: '2026-11-26T01:00:01.000Z', end: '2026-11-26T01:00:40.000Z' } },
-  { rule: RULE.brute, group: { 'source.ip': '198.51.100.9', 'host.name': 'srv-01' }, event_count: 5, window: { start: '2026-11-26T01:01:00.000Z', end: '2026-11-26T01:01:20.000Z' } },
+  {
+    rule: RULE.brute,
+    group: { 'source.ip': '198.51.100.9', 'host.name': 'srv-01' },
+    event_count: 5,
+    window: { start: '2026-11-26T01:01:00.000Z', end: '2026-11-26T01:01:20.000Z' },
+  },
   { rule: RULE.malware, group: { 'host.name': 'srv-02' }, event_count: 1, window: { start: '2026-11-26T01:02:00.000Z', end: '2026-11-26T01:02:00.000Z' } },
   { rule: RULE.malware, group: { 'host.name': 'srv-02' }, event_count: 1, window: { start: '2026-11-26T01:02:30.000Z', end: '2026-11-26T01:02:30.000Z' } },
 ];
@@ -109,7 +144,16 @@ export function scaledScenario(groups: number, drill?: string): { key: string; v
     return `${hh}:${mm}:${ss}`;
   };
   const push = (host: string, line: string, n: number) => {
-    const env: EnvelopeInput = { v: 1, id: `scaled/${host}/${n}`, host, source: '/var/log/syslog', format: 'auto', received: '2026-11-26T04:00:00.000Z', line, ...(drill ? { drill } : {}) };
+    const env: EnvelopeInput = {
+      v: 1,
+      id: `scaled/${host}/${n}`,
+      host,
+      source: '/var/log/syslog',
+      format: 'auto',
+      received: '2026-11-26T04:00:00.000Z',
+      line,
+      ...(drill ? { drill } : {}),
+    };
     out.push({ key: host, value: JSON.stringify(env) });
   };
   let n = 0;

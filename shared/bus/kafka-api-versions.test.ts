@@ -51,7 +51,9 @@ describe('the Kafka adapter checks the broker protocol versions on connect', () 
 
   it('fails naming the API and both version ranges when the broker raised its minimums above kafkajs', async () => {
     const produce = clientApiVersions().get('Produce')!;
-    const broker = await fakeBroker(advertised((name) => (name === 'ApiVersions' ? 0 : 1 + (clientApiVersions().get(name)!.max - clientApiVersions().get(name)!.min))));
+    const broker = await fakeBroker(
+      advertised((name) => (name === 'ApiVersions' ? 0 : 1 + (clientApiVersions().get(name)!.max - clientApiVersions().get(name)!.min))),
+    );
     servers.push(broker.server);
     const bus = new KafkaBus({ brokers: [broker.address], clientId: 'versions-test', topicPrefix: '', ssl: false }, createLogger('versions-test'));
     const expected = `Kafka broker ${broker.address} cannot be used: the broker accepts Produce v${produce.max + 1}-v${2 * produce.max - produce.min + 1}, kafkajs 2.2.4 speaks v${produce.min}-v${produce.max}`;

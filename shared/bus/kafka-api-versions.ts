@@ -25,7 +25,22 @@ export function clientApiVersions(): Map<string, VersionRange & { key: number }>
 }
 
 /** The APIs the bus calls: a broker must offer each of them in a version kafkajs speaks. */
-const NEEDED = ['Produce', 'Fetch', 'ListOffsets', 'Metadata', 'OffsetCommit', 'OffsetFetch', 'GroupCoordinator', 'JoinGroup', 'Heartbeat', 'LeaveGroup', 'SyncGroup', 'ApiVersions', 'CreateTopics', 'InitProducerId'];
+const NEEDED = [
+  'Produce',
+  'Fetch',
+  'ListOffsets',
+  'Metadata',
+  'OffsetCommit',
+  'OffsetFetch',
+  'GroupCoordinator',
+  'JoinGroup',
+  'Heartbeat',
+  'LeaveGroup',
+  'SyncGroup',
+  'ApiVersions',
+  'CreateTopics',
+  'InitProducerId',
+];
 
 /**
  * The first API the bus needs that the broker offers in no version kafkajs speaks, as a sentence naming the
@@ -68,7 +83,10 @@ function parseApiVersionsResponse(frame: Buffer): Map<number, VersionRange> {
 }
 
 /** Asks one broker which versions of each API it accepts (ApiVersions v0, over TLS when `ssl`). */
-export function brokerApiVersions(broker: string, o: { ssl: boolean | ConnectionOptions; clientId: string; timeoutMs?: number }): Promise<Map<number, VersionRange>> {
+export function brokerApiVersions(
+  broker: string,
+  o: { ssl: boolean | ConnectionOptions; clientId: string; timeoutMs?: number },
+): Promise<Map<number, VersionRange>> {
   const at = broker.lastIndexOf(':');
   const host = broker.slice(0, at);
   const port = Number(broker.slice(at + 1));

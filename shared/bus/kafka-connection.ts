@@ -71,7 +71,15 @@ function probe(broker: string, opts: KafkaClientOptions, timeoutMs: number): Pro
     };
     const send = () => socket.write(apiVersionsRequest(opts.clientId));
     socket = tls
-      ? tlsConnect({ host, port, ...(typeof tls === 'object' ? tls : {}), servername: (typeof tls === 'object' && tls.servername) || (/^[\d.:]+$/.test(host) ? undefined : host) }, send)
+      ? tlsConnect(
+          {
+            host,
+            port,
+            ...(typeof tls === 'object' ? tls : {}),
+            servername: (typeof tls === 'object' && tls.servername) || (/^[\d.:]+$/.test(host) ? undefined : host),
+          },
+          send,
+        )
       : netConnect({ host, port }, send);
     const timer = setTimeout(() => done({ ok: false, transient: 'no answer' }), timeoutMs);
     let got = 0;
@@ -81,7 +89,11 @@ function probe(broker: string, opts: KafkaClientOptions, timeoutMs: number): Pro
     });
     socket.on('error', (err) => {
       const code = tlsFailureCode(err);
-      done(code ? { ok: false, final: describeTlsFailure(code, 'kafka', broker, typeof tls === 'object' && !!tls.cert) } : { ok: false, transient: (err as NodeJS.ErrnoException).code ?? err.message });
+      done(
+        code
+          ? { ok: false, final: describeTlsFailure(code, 'kafka', broker, typeof tls === 'object' && !!tls.cert) }
+          : { ok: false, transient: (err as NodeJS.ErrnoException).code ?? err.message },
+      );
     });
     socket.on('close', () => done({ ok: false, transient: 'connection closed' }));
   });

@@ -45,12 +45,15 @@ class KafkaProducer implements BusProducer {
     while (start < messages.length) {
       let end = start;
       let bytes = 0;
-      while (end < messages.length && (end === start || bytes + messages[end]!.value.length < SEND_BYTES)) bytes += messages[end++]!.value.length + (messages[end - 1]!.key?.length ?? 0);
+      while (end < messages.length && (end === start || bytes + messages[end]!.value.length < SEND_BYTES))
+        bytes += messages[end++]!.value.length + (messages[end - 1]!.key?.length ?? 0);
       await this.producer.send({
         topic,
         acks: -1,
         compression: this.compression,
-        messages: messages.slice(start, end).map((m) => ({ key: m.key, value: m.value, partition: m.partition, timestamp: m.timestamp === undefined ? undefined : String(m.timestamp) })),
+        messages: messages
+          .slice(start, end)
+          .map((m) => ({ key: m.key, value: m.value, partition: m.partition, timestamp: m.timestamp === undefined ? undefined : String(m.timestamp) })),
       });
       start = end;
     }
@@ -79,10 +82,12 @@ class KafkaConsumer implements BusConsumer {
       }
       this.high.clear();
       // Batches wait for this, so that a state rebuild (seek back) happens before new input is handled.
-      this.assigning = this.assigning.then(async () => {
-        for (const tp of owned) this.high.set(`${tp.topic}/${tp.partition}`, await this.committed(tp));
-        await opts.onAssigned?.(owned);
-      }).catch((err: unknown) => this.log.error({ err, groupId: opts.groupId }, 'handling a partition assignment failed'));
+      this.assigning = this.assigning
+        .then(async () => {
+          for (const tp of owned) this.high.set(`${tp.topic}/${tp.partition}`, await this.committed(tp));
+          await opts.onAssigned?.(owned);
+        })
+        .catch((err: unknown) => this.log.error({ err, groupId: opts.groupId }, 'handling a partition assignment failed'));
     });
   }
 
@@ -286,7 +291,13 @@ export class KafkaBus implements Bus {
   async consumer(opts: ConsumerOptions): Promise<BusConsumer> {
     await this.compatible();
     // A member that died (kill -9) holds its partitions until its session times out: keep that short.
-    const consumer = this.kafka.consumer({ groupId: opts.groupId, sessionTimeout: 10_000, rebalanceTimeout: 20_000, heartbeatInterval: 1000, maxBytesPerPartition: 4 * 1024 * 1024 });
+    const consumer = this.kafka.consumer({
+      groupId: opts.groupId,
+      sessionTimeout: 10_000,
+      rebalanceTimeout: 20_000,
+      heartbeatInterval: 1000,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+    });
     const admin = this.kafka.admin();
     await Promise.all([consumer.connect(), admin.connect()]);
     for (const topic of opts.topics) await consumer.subscribe({ topic, fromBeginning: opts.fromBeginning ?? true });

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../incident.ts';
 import { appendAuditWithRetry } from './audit.ts';
 
-const entry: AuditEntry = { id: 'au-1', '@timestamp': '2026-11-26T01:00:00.000Z', actor: 'lan', action: 'acknowledge', incident_id: 'i-1', source_ip: '127.0.0.1' };
+const entry: AuditEntry = {
+  id: 'au-1',
+  '@timestamp': '2026-11-26T01:00:00.000Z',
+  actor: 'lan',
+  action: 'acknowledge',
+  incident_id: 'i-1',
+  source_ip: '127.0.0.1',
+};
 
 function store(failures: number) {
   const calls: AuditEntry[] = [];

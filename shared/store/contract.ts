@@ -53,7 +53,14 @@ export function incidentStoreContract(backend: string, open: () => Promise<{ sto
       await store.updateIncident('merge-1', (c) => ({ ...c, status: 'acknowledged', assignee: 'lan', layer: 3 }));
       const again = await store.upsertIncident(inc);
       expect(again.changed).toBe(false);
-      const later = await store.upsertIncident({ ...inc, applied: { 'soc.raw/0': 17 }, alert_count: 5, last_seen: '2026-11-20T04:00:00.000Z', host: ['web-02'], severity: 'critical' });
+      const later = await store.upsertIncident({
+        ...inc,
+        applied: { 'soc.raw/0': 17 },
+        alert_count: 5,
+        last_seen: '2026-11-20T04:00:00.000Z',
+        host: ['web-02'],
+        severity: 'critical',
+      });
       expect(later.incident).toMatchObject({ status: 'acknowledged', assignee: 'lan', layer: 3, alert_count: 5, severity: 'critical', version: 3 });
       expect(later.incident.host).toEqual(['web-01', 'web-02']);
       expect(later.incident.last_seen).toBe('2026-11-20T04:00:00.000Z');
@@ -85,7 +92,10 @@ export function incidentStoreContract(backend: string, open: () => Promise<{ sto
         store.upsertIncident({ ...inc, alert_count: i + 2, last_seen: new Date(Date.parse(inc.last_seen) + (i + 1) * 60_000).toISOString() }),
       );
       const comments = Array.from({ length: 12 }, (_, i) =>
-        store.updateIncident('race-1', (c) => ({ ...c, timeline: [...c.timeline, { at: new Date().toISOString(), actor: `u${i}`, action: 'comment', note: `n${i}` }] })),
+        store.updateIncident('race-1', (c) => ({
+          ...c,
+          timeline: [...c.timeline, { at: new Date().toISOString(), actor: `u${i}`, action: 'comment', note: `n${i}` }],
+        })),
       );
       const ack = store.updateIncident('race-1', (c) => ({ ...c, status: 'acknowledged' }));
       await Promise.all([...bumps, ...comments, ack]);
@@ -157,7 +167,9 @@ export function incidentStoreContract(backend: string, open: () => Promise<{ sto
       const base = { rule: { id: 'r-latest', title: 'Latest', level: 'low' as const, layer: 1 }, group_key: 'host=db-09' };
       await store.upsertIncident(incidentFixture({ ...base, id: 'lt-old', first_seen: '2026-07-01T00:00:00.000Z', last_seen: '2026-07-01T00:10:00.000Z' }));
       await store.upsertIncident(incidentFixture({ ...base, id: 'lt-new', first_seen: '2026-07-02T00:00:00.000Z', last_seen: '2026-07-02T00:10:00.000Z' }));
-      await store.upsertIncident(incidentFixture({ ...base, id: 'lt-drill', drill: 'd-9', first_seen: '2026-07-03T00:00:00.000Z', last_seen: '2026-07-03T00:10:00.000Z' }));
+      await store.upsertIncident(
+        incidentFixture({ ...base, id: 'lt-drill', drill: 'd-9', first_seen: '2026-07-03T00:00:00.000Z', last_seen: '2026-07-03T00:10:00.000Z' }),
+      );
       const latest = await store.latestIncidents([
         { ruleId: 'r-latest', groupKey: 'host=db-09', drill: null },
         { ruleId: 'r-latest', groupKey: 'host=db-09', drill: 'd-9' },
@@ -215,15 +227,35 @@ export function incidentStoreContract(backend: string, open: () => Promise<{ sto
     it('free text: every term must match, whole words or whole values, any case; phrases, prefixes and exclusions', async () => {
       const base = { first_seen: '2026-06-10T00:00:00.000Z', last_seen: '2026-06-10T01:00:00.000Z' };
       await store.upsertIncident(
-        incidentFixture({ ...base, id: 'q-1', host: ['mail-gw'], rule: { id: 'r-q-ssh', title: 'SSH brute force against a shared server', level: 'high', layer: 2 } }),
+        incidentFixture({
+          ...base,
+          id: 'q-1',
+          host: ['mail-gw'],
+          rule: { id: 'r-q-ssh', title: 'SSH brute force against a shared server', level: 'high', layer: 2 },
+        }),
         { refresh: true },
       );
       await store.upsertIncident(
-        incidentFixture({ ...base, id: 'q-2', host: ['web-77'], rule: { id: 'r-q-av', title: 'Malware found on a workstation', level: 'high', layer: 2 }, runbook: 'Isolate the workstation and collect the sample.' }),
+        incidentFixture({
+          ...base,
+          id: 'q-2',
+          host: ['web-77'],
+          rule: { id: 'r-q-av', title: 'Malware found on a workstation', level: 'high', layer: 2 },
+          runbook: 'Isolate the workstation and collect the sample.',
+        }),
         { refresh: true },
       );
-      await store.updateIncident('q-2', (c) => ({ ...c, assignee: 'thanh', timeline: [...c.timeline, { at: '2026-06-10T02:00:00.000Z', actor: 'thanh', action: 'comment', note: 'Quarantined by ESET' }] }), { refresh: true });
-      const ids = async (q: string) => (await store.searchIncidents({ from: '2026-06-01T00:00:00Z', to: '2026-06-30T00:00:00Z', q })).incidents.map((i) => i.id).sort();
+      await store.updateIncident(
+        'q-2',
+        (c) => ({
+          ...c,
+          assignee: 'thanh',
+          timeline: [...c.timeline, { at: '2026-06-10T02:00:00.000Z', actor: 'thanh', action: 'comment', note: 'Quarantined by ESET' }],
+        }),
+        { refresh: true },
+      );
+      const ids = async (q: string) =>
+        (await store.searchIncidents({ from: '2026-06-01T00:00:00Z', to: '2026-06-30T00:00:00Z', q })).incidents.map((i) => i.id).sort();
       expect(await ids('brute')).toEqual(['q-1']);
       expect(await ids('BRUTE Force')).toEqual(['q-1']);
       expect(await ids('brute malware')).toEqual([]);
@@ -244,9 +276,20 @@ export function incidentStoreContract(backend: string, open: () => Promise<{ sto
     it('finds audit entries by actor, action, incident and time, newest first, with paging', async () => {
       const at = (m: number) => new Date(Date.parse('2026-05-01T00:00:00.000Z') + m * 60_000).toISOString();
       for (let m = 0; m < 5; m++) {
-        await store.appendAudit({ id: `af-${m}`, '@timestamp': at(m), actor: m % 2 ? 'hoa' : 'binh', action: m < 3 ? 'assign' : 'resolve', incident_id: `af-inc-${m % 2}`, source_ip: '10.0.0.1' }, { refresh: true });
+        await store.appendAudit(
+          {
+            id: `af-${m}`,
+            '@timestamp': at(m),
+            actor: m % 2 ? 'hoa' : 'binh',
+            action: m < 3 ? 'assign' : 'resolve',
+            incident_id: `af-inc-${m % 2}`,
+            source_ip: '10.0.0.1',
+          },
+          { refresh: true },
+        );
       }
-      const ids = async (f: Parameters<IncidentStore['searchAudit']>[0]) => (await store.searchAudit({ from: at(0), to: at(4), ...f })).entries.map((e) => e.id);
+      const ids = async (f: Parameters<IncidentStore['searchAudit']>[0]) =>
+        (await store.searchAudit({ from: at(0), to: at(4), ...f })).entries.map((e) => e.id);
       expect(await ids({})).toEqual(['af-4', 'af-3', 'af-2', 'af-1', 'af-0']);
       expect(await ids({ actor: 'hoa' })).toEqual(['af-3', 'af-1']);
       expect(await ids({ action: 'resolve' })).toEqual(['af-4', 'af-3']);

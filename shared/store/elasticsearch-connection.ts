@@ -18,7 +18,10 @@ export function elasticsearchClientOptions(cfg: ElasticsearchConfig): ClientOpti
   return {
     node: url.toString().replace(/\/$/, ''),
     auth: elasticsearchAuth(cfg) ?? urlUser,
-    caFingerprint: t?.caFingerprint?.replace(/:/g, '').toUpperCase().replace(/(..)(?!$)/g, '$1:'),
+    caFingerprint: t?.caFingerprint
+      ?.replace(/:/g, '')
+      .toUpperCase()
+      .replace(/(..)(?!$)/g, '$1:'),
     tls: t
       ? {
           ca: t.ca ? readCertificates('elasticsearch.tls.ca', t.ca) : undefined,
@@ -60,11 +63,14 @@ export function describeElasticsearchError(err: unknown, cfg: ElasticsearchConfi
   if (err instanceof errors.ResponseError) {
     const body = typeof err.body === 'string' ? err.body : JSON.stringify(err.body ?? '');
     // A TLS-terminating proxy (nginx) answers 400 when a required client certificate is missing or refused.
-    if (err.statusCode === 400 && /No required SSL certificate was sent/i.test(body)) return `${where}: the server requires a client certificate and none was sent; check elasticsearch.tls.cert and elasticsearch.tls.key`;
-    if (err.statusCode === 400 && /SSL certificate error/i.test(body)) return `${where}: the server refused the client certificate; check elasticsearch.tls.cert and elasticsearch.tls.key`;
+    if (err.statusCode === 400 && /No required SSL certificate was sent/i.test(body))
+      return `${where}: the server requires a client certificate and none was sent; check elasticsearch.tls.cert and elasticsearch.tls.key`;
+    if (err.statusCode === 400 && /SSL certificate error/i.test(body))
+      return `${where}: the server refused the client certificate; check elasticsearch.tls.cert and elasticsearch.tls.key`;
     const how = cfg.apiKey || cfg.apiKeyFile ? 'elasticsearch.apiKey' : 'elasticsearch.username and password';
     if (err.statusCode === 401) return `${where}: authentication failed (401); check ${how}`;
-    if (err.statusCode === 403) return `${where}: permission denied (403): ${err.body?.error?.reason ?? 'the role lacks a privilege'}; see the roles in the README`;
+    if (err.statusCode === 403)
+      return `${where}: permission denied (403): ${err.body?.error?.reason ?? 'the role lacks a privilege'}; see the roles in the README`;
     return `${where}: HTTP ${err.statusCode ?? '?'}: ${err.message.split('\n')[0]}`;
   }
   if (err instanceof errors.ConnectionError || err instanceof errors.TimeoutError) return `${where}: ${err.message.split('\n')[0]}`;

@@ -60,5 +60,8 @@ export function componentRoles(prefix: string): { name: string; role: estypes.Se
 export function monthlyIndexPolicy(prefix: string, retentionMonths: number): { name: string; policy: estypes.IlmPolicy } {
   // A month is at most 31 days; one more month so that the last day of the oldest month is kept in full.
   const days = (retentionMonths + 1) * 31;
-  return { name: `${prefix}-monthly`, policy: { phases: { hot: { min_age: '0ms', actions: {} }, delete: { min_age: `${days}d`, actions: { delete: {} } } }, _meta: { managed_by: 'canhgac' } } };
+  return {
+    name: `${prefix}-monthly`,
+    policy: { phases: { hot: { min_age: '0ms', actions: {} }, delete: { min_age: `${days}d`, actions: { delete: {} } } }, _meta: { managed_by: 'canhgac' } },
+  };
 }

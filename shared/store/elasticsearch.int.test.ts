@@ -13,7 +13,8 @@ incidentStoreContract('Elasticsearch', async () => {
     close: async () => {
       await client.indices.delete({ index: `${prefix}-*`, ignore_unavailable: true, allow_no_indices: true });
       for (const k of ['alerts', 'incidents', 'audit']) await client.indices.deleteIndexTemplate({ name: `${prefix}-${k}` });
-      for (const k of ['settings', 'alerts-mappings', 'incidents-mappings', 'audit-mappings']) await client.cluster.deleteComponentTemplate({ name: `${prefix}-${k}` });
+      for (const k of ['settings', 'alerts-mappings', 'incidents-mappings', 'audit-mappings'])
+        await client.cluster.deleteComponentTemplate({ name: `${prefix}-${k}` });
       await client.close();
     },
   };
@@ -30,7 +31,8 @@ describe('ElasticsearchIncidentStore specifics (real Elasticsearch)', () => {
   afterAll(async () => {
     await client.indices.delete({ index: `${prefix}-*`, ignore_unavailable: true, allow_no_indices: true });
     for (const k of ['alerts', 'incidents', 'audit']) await client.indices.deleteIndexTemplate({ name: `${prefix}-${k}` });
-    for (const k of ['settings', 'alerts-mappings', 'incidents-mappings', 'audit-mappings']) await client.cluster.deleteComponentTemplate({ name: `${prefix}-${k}` });
+    for (const k of ['settings', 'alerts-mappings', 'incidents-mappings', 'audit-mappings'])
+      await client.cluster.deleteComponentTemplate({ name: `${prefix}-${k}` });
     await client.close();
   });
 
@@ -70,8 +72,10 @@ describe('ElasticsearchIncidentStore specifics (real Elasticsearch)', () => {
   });
 
   it('writes the audit trail to monthly indices', async () => {
-    await store.appendAudit({ id: 'audit-month-1', '@timestamp': '2026-11-20T05:00:00.000Z', actor: 'lan', action: 'acknowledge', incident_id: null, source_ip: null }, { refresh: true });
+    await store.appendAudit(
+      { id: 'audit-month-1', '@timestamp': '2026-11-20T05:00:00.000Z', actor: 'lan', action: 'acknowledge', incident_id: null, source_ip: null },
+      { refresh: true },
+    );
     expect(await client.indices.exists({ index: `${prefix}-audit-2026.11` })).toBe(true);
   });
-
 });

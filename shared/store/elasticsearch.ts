@@ -167,7 +167,8 @@ export class ElasticsearchIncidentStore implements IncidentStore {
     const res = await this.client.get<unknown>({ index: this.indices.incidents, id }, { ignore: [404] });
     if (!res.found) return null;
     const parsed = IncidentSchema.safeParse(res._source);
-    if (!parsed.success) throw new Error(`stored incident ${id} does not match the contract: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success)
+      throw new Error(`stored incident ${id} does not match the contract: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
     return { incident: parsed.data, seqNo: res._seq_no!, primaryTerm: res._primary_term! };
   }
 
@@ -194,7 +195,12 @@ export class ElasticsearchIncidentStore implements IncidentStore {
         const result = upsertOutcome(s?.incident ?? null, incoming[i]!);
         results[i] = result;
         if (!result.changed) return;
-        operations.push(s ? { index: { _index: this.indices.incidents, _id: result.incident.id, if_seq_no: s.seqNo, if_primary_term: s.primaryTerm } } : { create: { _index: this.indices.incidents, _id: result.incident.id } }, result.incident);
+        operations.push(
+          s
+            ? { index: { _index: this.indices.incidents, _id: result.incident.id, if_seq_no: s.seqNo, if_primary_term: s.primaryTerm } }
+            : { create: { _index: this.indices.incidents, _id: result.incident.id } },
+          result.incident,
+        );
         written.push(i);
       });
       if (!operations.length) break;
@@ -221,7 +227,8 @@ export class ElasticsearchIncidentStore implements IncidentStore {
         return null;
       }
       const parsed = IncidentSchema.safeParse(d._source);
-      if (!parsed.success) throw new Error(`stored incident ${d._id} does not match the contract: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
+      if (!parsed.success)
+        throw new Error(`stored incident ${d._id} does not match the contract: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
       return { incident: parsed.data, seqNo: d._seq_no!, primaryTerm: d._primary_term! };
     });
   }
@@ -394,11 +401,19 @@ export class ElasticsearchIncidentStore implements IncidentStore {
       let deleted = 0;
       for (;;) {
         await this.client.indices.refresh({ index, ignore_unavailable: true, allow_no_indices: true });
-        const res = await this.client.search({ index, query: { term: { drill: drillId } }, _source: false, size: 1000, ignore_unavailable: true, allow_no_indices: true });
+        const res = await this.client.search({
+          index,
+          query: { term: { drill: drillId } },
+          _source: false,
+          size: 1000,
+          ignore_unavailable: true,
+          allow_no_indices: true,
+        });
         const hits = res.hits.hits;
         if (!hits.length) return deleted;
         const bulk = await this.client.bulk({ operations: hits.map((h) => ({ delete: { _index: h._index, _id: h._id! } })), refresh: true });
-        if (bulk.errors) throw new Error(`purge of drill ${drillId} in ${index} failed: ${JSON.stringify(bulk.items.find((i) => i.delete?.error)?.delete?.error)}`);
+        if (bulk.errors)
+          throw new Error(`purge of drill ${drillId} in ${index} failed: ${JSON.stringify(bulk.items.find((i) => i.delete?.error)?.delete?.error)}`);
         deleted += hits.length;
       }
     };

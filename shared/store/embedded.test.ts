@@ -12,7 +12,13 @@ const tempDir = () => mkdtempSync(join(tmpdir(), 'canhgac-embedded-'));
 incidentStoreContract('the embedded SQLite store', async () => {
   const dir = tempDir();
   const store = new EmbeddedIncidentStore(dir);
-  return { store, close: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 });
 
 describe('EmbeddedIncidentStore specifics', () => {
@@ -24,7 +30,14 @@ describe('EmbeddedIncidentStore specifics', () => {
     await a.upsertIncident(inc);
     await a.updateIncident('persist-1', (i) => ({ ...i, status: 'acknowledged', assignee: 'lan' }));
     await a.writeAlerts([alertFixture(inc, 1), alertFixture(inc, 2)]);
-    await a.appendAudit({ id: 'au-1', '@timestamp': '2026-11-26T01:00:00.000Z', actor: 'lan', action: 'acknowledge', incident_id: 'persist-1', source_ip: '127.0.0.1' });
+    await a.appendAudit({
+      id: 'au-1',
+      '@timestamp': '2026-11-26T01:00:00.000Z',
+      actor: 'lan',
+      action: 'acknowledge',
+      incident_id: 'persist-1',
+      source_ip: '127.0.0.1',
+    });
     await a.close();
     expect(statSync(join(dir, DATABASE_FILE)).mode & 0o777).toBe(0o600);
 
@@ -53,9 +66,15 @@ describe('EmbeddedIncidentStore specifics', () => {
     const dir = tempDir();
     const old = incidentFixture({ id: 'journal-1', status: 'acknowledged', version: 2 });
     const gone = incidentFixture({ id: 'journal-gone', drill: 'd-1' });
-    writeFileSync(join(dir, 'incidents.jsonl'), `${JSON.stringify(gone)}\n${JSON.stringify(old)}\n${JSON.stringify({ deleted: 'journal-gone' })}\n{"id":"half-writ`);
+    writeFileSync(
+      join(dir, 'incidents.jsonl'),
+      `${JSON.stringify(gone)}\n${JSON.stringify(old)}\n${JSON.stringify({ deleted: 'journal-gone' })}\n{"id":"half-writ`,
+    );
     writeFileSync(join(dir, 'alerts.jsonl'), `${JSON.stringify(alertFixture(old, 1))}\n`);
-    writeFileSync(join(dir, 'audit.jsonl'), `${JSON.stringify({ id: 'au-j', '@timestamp': '2026-11-26T01:00:00.000Z', actor: 'lan', action: 'acknowledge', incident_id: 'journal-1', source_ip: null })}\n`);
+    writeFileSync(
+      join(dir, 'audit.jsonl'),
+      `${JSON.stringify({ id: 'au-j', '@timestamp': '2026-11-26T01:00:00.000Z', actor: 'lan', action: 'acknowledge', incident_id: 'journal-1', source_ip: null })}\n`,
+    );
     const s = new EmbeddedIncidentStore(dir);
     await s.init();
     expect(await s.getIncident('journal-1')).toMatchObject({ status: 'acknowledged', version: 2 });

@@ -101,7 +101,9 @@ const RETENTION_EVERY_MS = 60 * 60_000;
 
 /** The text the free-text search sees; the same fields Elasticsearch searches. */
 function searchableText(i: Incident): string {
-  return [i.rule.title, i.rule.id, i.id, ...i.host, i.unit ?? '', i.assignee ?? '', i.group_key, i.runbook ?? '', ...i.timeline.map((t) => t.note ?? '')].join('\n');
+  return [i.rule.title, i.rule.id, i.id, ...i.host, i.unit ?? '', i.assignee ?? '', i.group_key, i.runbook ?? '', ...i.timeline.map((t) => t.note ?? '')].join(
+    '\n',
+  );
 }
 
 function drillCondition(drill: string | undefined, column: string, where: string[], params: SQLInputValue[]): void {
@@ -204,12 +206,15 @@ export class EmbeddedIncidentStore implements IncidentStore {
   }
 
   private openReadOnly(): void {
-    if (!existsSync(this.file)) throw new Error(`no embedded store in ${this.dir} (no ${DATABASE_FILE}): is it the store folder of a canhgac start data folder?`);
+    if (!existsSync(this.file))
+      throw new Error(`no embedded store in ${this.dir} (no ${DATABASE_FILE}): is it the store folder of a canhgac start data folder?`);
     const db = new DatabaseSync(this.file, { readOnly: true, timeout: 5_000 });
     const at = Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
     if (at !== MIGRATIONS.length) {
       db.close();
-      throw new Error(`${this.file} has schema version ${at}, this canhgac reads ${MIGRATIONS.length}: ${at > MIGRATIONS.length ? 'upgrade canhgac' : 'run canhgac start once to migrate it'}`);
+      throw new Error(
+        `${this.file} has schema version ${at}, this canhgac reads ${MIGRATIONS.length}: ${at > MIGRATIONS.length ? 'upgrade canhgac' : 'run canhgac start once to migrate it'}`,
+      );
     }
     this.db = db;
   }
@@ -289,7 +294,9 @@ export class EmbeddedIncidentStore implements IncidentStore {
          status = excluded.status, layer = excluded.layer, severity = excluded.severity, unit = excluded.unit, drill = excluded.drill,
          first_seen = excluded.first_seen, last_seen = excluded.last_seen
        RETURNING rowid`,
-    ).get(i.id, i.rule.id, i.rule.title, i.group_key, i.status, i.layer, i.severity, i.unit, i.drill, Date.parse(i.first_seen), Date.parse(i.last_seen)) as { rowid: number };
+    ).get(i.id, i.rule.id, i.rule.title, i.group_key, i.status, i.layer, i.severity, i.unit, i.drill, Date.parse(i.first_seen), Date.parse(i.last_seen)) as {
+      rowid: number;
+    };
     const rowid = row.rowid;
     this.sql('INSERT OR REPLACE INTO incident_docs (incident, doc) VALUES (?, ?)').run(rowid, JSON.stringify(i));
     this.sql('DELETE FROM incident_hosts WHERE incident = ?').run(rowid);
@@ -448,7 +455,9 @@ export class EmbeddedIncidentStore implements IncidentStore {
   }
 
   async alertsOf(incidentId: string, opts: { size?: number } = {}): Promise<Alert[]> {
-    const rows = this.sql('SELECT doc FROM alerts WHERE incident_id = ? ORDER BY ts, id LIMIT ?').all(incidentId, Math.min(opts.size ?? 500, 10_000)) as { doc: string }[];
+    const rows = this.sql('SELECT doc FROM alerts WHERE incident_id = ? ORDER BY ts, id LIMIT ?').all(incidentId, Math.min(opts.size ?? 500, 10_000)) as {
+      doc: string;
+    }[];
     return rows.map((r) => JSON.parse(r.doc) as Alert);
   }
 
@@ -459,7 +468,10 @@ export class EmbeddedIncidentStore implements IncidentStore {
     const where = ['ts >= ?', 'ts < ?'];
     const params: SQLInputValue[] = [from, to];
     drillCondition(q.drill, 'drill', where, params);
-    const rows = this.d.prepare(`SELECT (ts / ${step}) * ${step} AS at, count(*) AS n FROM alerts WHERE ${where.join(' AND ')} GROUP BY at`).all(...params) as { at: number; n: number }[];
+    const rows = this.d.prepare(`SELECT (ts / ${step}) * ${step} AS at, count(*) AS n FROM alerts WHERE ${where.join(' AND ')} GROUP BY at`).all(...params) as {
+      at: number;
+      n: number;
+    }[];
     const counts = new Map<number, number>();
     for (let t = Math.floor(from / step) * step; t < to; t += step) counts.set(t, 0);
     for (const r of rows) counts.set(Number(r.at), Number(r.n));
@@ -493,7 +505,9 @@ export class EmbeddedIncidentStore implements IncidentStore {
     }
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const total = Number((this.d.prepare(`SELECT count(*) AS n FROM audit ${clause}`).get(...params) as { n: number }).n);
-    const rows = this.d.prepare(`SELECT doc FROM audit ${clause} ORDER BY ts DESC, id LIMIT ? OFFSET ?`).all(...params, f.size, (f.page - 1) * f.size) as { doc: string }[];
+    const rows = this.d.prepare(`SELECT doc FROM audit ${clause} ORDER BY ts DESC, id LIMIT ? OFFSET ?`).all(...params, f.size, (f.page - 1) * f.size) as {
+      doc: string;
+    }[];
     return { total, entries: rows.map((r) => JSON.parse(r.doc) as AuditEntry) };
   }
 
@@ -536,7 +550,11 @@ export class EmbeddedIncidentStore implements IncidentStore {
     const run = (async () => {
       const cutoff = before.getTime();
       const alerts = await this.deleteInChunks('SELECT rowid FROM alerts WHERE ts < ?', [cutoff], 'alerts');
-      const incidents = await this.deleteInChunks(`SELECT rowid FROM incidents WHERE last_seen < ? AND status IN (${CLOSED.map(() => '?').join(', ')})`, [cutoff, ...CLOSED], 'incidents');
+      const incidents = await this.deleteInChunks(
+        `SELECT rowid FROM incidents WHERE last_seen < ? AND status IN (${CLOSED.map(() => '?').join(', ')})`,
+        [cutoff, ...CLOSED],
+        'incidents',
+      );
       return { alerts, incidents, before: before.toISOString() };
     })();
     this.retentionRunning = run;

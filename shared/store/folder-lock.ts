@@ -36,7 +36,10 @@ export function lockDataFolder(dir: string): DataFolderLock {
     db.exec('BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS owner (pid INTEGER); COMMIT');
   } catch (err) {
     db?.close();
-    if (/locked|busy/i.test((err as Error).message)) throw new DataFolderLockedError(`the data folder ${dir} is in use by another canhgac${ownerOf(ownerFile)}: its lock ${file} is held; stop that instance or give another --data folder`);
+    if (/locked|busy/i.test((err as Error).message))
+      throw new DataFolderLockedError(
+        `the data folder ${dir} is in use by another canhgac${ownerOf(ownerFile)}: its lock ${file} is held; stop that instance or give another --data folder`,
+      );
     throw notWritable(dir, err);
   }
   try {
@@ -68,5 +71,7 @@ function ownerOf(ownerFile: string): string {
 }
 
 function notWritable(dir: string, err: unknown): Error {
-  return new Error(`the data folder ${dir} is not writable (${(err as Error).message}): canhgac keeps its users, incidents and checkpoints there; give --data a folder this user can write`);
+  return new Error(
+    `the data folder ${dir} is not writable (${(err as Error).message}): canhgac keeps its users, incidents and checkpoints there; give --data a folder this user can write`,
+  );
 }

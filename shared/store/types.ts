@@ -88,7 +88,10 @@ export class IncidentNotFoundError extends Error {
 /** Gave up after `retries` concurrent changes in a row. */
 export class IncidentConflictError extends Error {
   override name = 'IncidentConflictError';
-  constructor(readonly id: string, attempts: number) {
+  constructor(
+    readonly id: string,
+    attempts: number,
+  ) {
     super(`incident ${id} kept changing under ${attempts} attempts to update it`);
   }
 }
@@ -96,11 +99,16 @@ export class IncidentConflictError extends Error {
 /** Deep paging is refused rather than served slowly: Elasticsearch's default max_result_window. */
 export const MAX_RESULT_WINDOW = 10_000;
 
-const oneOrMany = <T extends z.ZodType>(item: T) =>
-  z.union([item, z.array(item)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.infer<T>[]);
+const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.infer<T>[]);
 
 /** Layers arrive as strings in a query string; numbers from code. */
-const LayerParam = z.union([Layer, z.string().regex(/^[1-4]$/, 'a layer is 1, 2, 3 or 4').transform(Number)]);
+const LayerParam = z.union([
+  Layer,
+  z
+    .string()
+    .regex(/^[1-4]$/, 'a layer is 1, 2, 3 or 4')
+    .transform(Number),
+]);
 
 /**
  * Search filter for incidents; also the console's query string schema.
@@ -124,7 +132,10 @@ export const IncidentFilterSchema = z
     size: z.coerce.number().int().min(1).max(500).default(50),
   })
   .strict()
-  .refine((f) => f.page * f.size <= MAX_RESULT_WINDOW, { message: `page * size must stay within ${MAX_RESULT_WINDOW}; narrow the filter instead`, path: ['page'] });
+  .refine((f) => f.page * f.size <= MAX_RESULT_WINDOW, {
+    message: `page * size must stay within ${MAX_RESULT_WINDOW}; narrow the filter instead`,
+    path: ['page'],
+  });
 export type IncidentFilter = z.input<typeof IncidentFilterSchema>;
 
 export interface IncidentPage {

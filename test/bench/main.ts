@@ -8,7 +8,9 @@ import type { BenchSuite, Figure } from './figure.ts';
 const suitesDir = join(dirname(fileURLToPath(import.meta.url)), 'suites');
 
 async function loadSuites(): Promise<BenchSuite[]> {
-  const files = readdirSync(suitesDir).filter((f) => f.endsWith('.ts')).sort();
+  const files = readdirSync(suitesDir)
+    .filter((f) => f.endsWith('.ts'))
+    .sort();
   return Promise.all(files.map(async (f) => ((await import(pathToFileURL(join(suitesDir, f)).href)) as { suite: BenchSuite }).suite));
 }
 
@@ -18,7 +20,10 @@ function fmt(n: number | undefined): string {
 }
 
 function table(figures: Figure[]): string {
-  const rows = [['bench', 'unit', 'value', 'baseline', 'ratio', 'p50', 'p99'], ...figures.map((f) => [f.bench, f.unit, fmt(f.value), fmt(f.baseline), f.ratio === undefined ? '-' : f.ratio.toFixed(3), fmt(f.p50), fmt(f.p99)])];
+  const rows = [
+    ['bench', 'unit', 'value', 'baseline', 'ratio', 'p50', 'p99'],
+    ...figures.map((f) => [f.bench, f.unit, fmt(f.value), fmt(f.baseline), f.ratio === undefined ? '-' : f.ratio.toFixed(3), fmt(f.p50), fmt(f.p99)]),
+  ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
 }

@@ -33,7 +33,7 @@ describe('canhgac executable', () => {
     expect(r.stderr).toContain("unknown subcommand 'sideways'");
   });
 
-  it('has the inspectors\' report under its own name, with the options of operations report', () => {
+  it("has the inspectors' report under its own name, with the options of operations report", () => {
     const r = canhgac(['report', '--help']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^Usage: canhgac report \[--from TIME\] \[--to TIME\]/);

@@ -15,9 +15,14 @@ describe('the executable', () => {
   it('stops quietly when its reader closes the pipe early (no EPIPE stack trace)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'canhgac-epipe-'));
     const file = join(dir, 'users.json');
-    for (let i = 0; i < 3; i++) expect(canhgac(['users', 'add', `user${i}`, '--role', 'viewer', '--file', file], undefined, { CANHGAC_PASSWORD: 'long enough password' }).status).toBe(0);
+    for (let i = 0; i < 3; i++)
+      expect(canhgac(['users', 'add', `user${i}`, '--role', 'viewer', '--file', file], undefined, { CANHGAC_PASSWORD: 'long enough password' }).status).toBe(0);
     // Enough output that the pipe is closed while canhgac still writes.
-    const lines = Array.from({ length: 20_000 }, (_, i) => `<13>Nov 26 08:00:${String(i % 60).padStart(2, '0')} fw01 kernel: [UFW BLOCK] IN=eth0 SRC=203.0.113.${i % 250} DST=10.0.0.5 PROTO=TCP SPT=4${i % 1000} DPT=22`).join('\n');
+    const lines = Array.from(
+      { length: 20_000 },
+      (_, i) =>
+        `<13>Nov 26 08:00:${String(i % 60).padStart(2, '0')} fw01 kernel: [UFW BLOCK] IN=eth0 SRC=203.0.113.${i % 250} DST=10.0.0.5 PROTO=TCP SPT=4${i % 1000} DPT=22`,
+    ).join('\n');
     const raw = join(dir, 'ufw.log');
     spawnSync('bash', ['-c', `cat > "${raw}"`], { input: lines });
     for (const args of [`users list --file "${file}"`, `decode --format netfilter "${raw}"`, '--help']) {
@@ -33,7 +38,10 @@ describe('the executable', () => {
     const env: NodeJS.ProcessEnv = { ...process.env, CANHGAC_ADMIN_PASSWORD: 'modes-test-password' };
     delete env.KAFKA_BROKERS;
     delete env.ELASTICSEARCH_URL;
-    const child = spawn(process.execPath, [canhgacBin, 'start', '--port', '0', '--data', join(dir, 'data'), '--no-demo'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [canhgacBin, 'start', '--port', '0', '--data', join(dir, 'data'), '--no-demo'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     const base = await new Promise<string>((resolve, reject) => {
@@ -47,7 +55,11 @@ describe('the executable', () => {
       });
     });
     // A login writes the audit, so the store has written files of each kind.
-    const res = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'wrong' }) });
+    const res = await fetch(`${base}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'wrong' }),
+    });
     expect(res.status).toBe(401);
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());

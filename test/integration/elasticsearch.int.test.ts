@@ -40,7 +40,9 @@ describe('Elasticsearch (real cluster)', () => {
     const mapping = await es.indices.getMapping({ index });
     const props = mapping[index]!.mappings.properties!;
     expect(props['@timestamp']).toMatchObject({ type: 'date' });
-    expect((props.events as { properties: Record<string, { properties: Record<string, unknown> }> }).properties.source!.properties.ip).toMatchObject({ type: 'ip' });
+    expect((props.events as { properties: Record<string, { properties: Record<string, unknown> }> }).properties.source!.properties.ip).toMatchObject({
+      type: 'ip',
+    });
 
     const byCidr = await es.search({ index: `${prefix}-alerts-*`, query: { term: { 'events.source.ip': '203.0.113.0/24' } }, sort: [{ '@timestamp': 'asc' }] });
     expect(byCidr.hits.hits.map((h) => h._id)).toEqual(['alert-1', 'alert-3']);

@@ -60,7 +60,14 @@ describe('Kafka (real broker)', () => {
     await member('a');
     await waitFor(() => (assigned.get('a')?.length ?? 0) === 4, 30_000, 'first member owning all partitions');
     await member('b');
-    await waitFor(() => (assigned.get('a')?.length ?? 0) + (assigned.get('b')?.length ?? 0) === 4 && (assigned.get('b')?.length ?? 0) > 0 && (assigned.get('a')?.length ?? 0) > 0, 30_000, 'rebalance');
+    await waitFor(
+      () =>
+        (assigned.get('a')?.length ?? 0) + (assigned.get('b')?.length ?? 0) === 4 &&
+        (assigned.get('b')?.length ?? 0) > 0 &&
+        (assigned.get('a')?.length ?? 0) > 0,
+      30_000,
+      'rebalance',
+    );
     expect(new Set([...assigned.get('a')!, ...assigned.get('b')!])).toEqual(new Set([0, 1, 2, 3]));
 
     const producer = kafka.producer();

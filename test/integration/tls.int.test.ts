@@ -77,7 +77,9 @@ async function kafkaRefusal(cfg: Partial<KafkaConfig> & { brokers: string[] }) {
 describe('Kafka over TLS: refusals are one line naming what is wrong', () => {
   it('a wrong CA', async () => {
     const r = await kafkaRefusal({ brokers: [kafka.ssl], tls: { ca: pki.otherCa, cert: pki.clientCert, key: pki.clientKey, rejectUnauthorized: true } });
-    expect(r.message).toBe(`kafka ${kafka.ssl}: TLS failed: its certificate is not signed by a trusted CA (UNABLE_TO_VERIFY_LEAF_SIGNATURE); check kafka.tls.ca`);
+    expect(r.message).toBe(
+      `kafka ${kafka.ssl}: TLS failed: its certificate is not signed by a trusted CA (UNABLE_TO_VERIFY_LEAF_SIGNATURE); check kafka.tls.ca`,
+    );
     expect(r.ms).toBeLessThan(10_000);
   });
 
@@ -95,11 +97,23 @@ describe('Kafka over TLS: refusals are one line naming what is wrong', () => {
   });
 
   it('a wrong SCRAM password, in the bus and in the collector', async () => {
-    const wrong = { brokers: [kafka.saslSsl], tls: { ca: pki.ca, rejectUnauthorized: true }, sasl: { mechanism: 'scram-sha-512' as const, username: 'collector', password: 'not-the-password' } };
+    const wrong = {
+      brokers: [kafka.saslSsl],
+      tls: { ca: pki.ca, rejectUnauthorized: true },
+      sasl: { mechanism: 'scram-sha-512' as const, username: 'collector', password: 'not-the-password' },
+    };
     const r = await kafkaRefusal(wrong);
     expect(r.message).toBe(`kafka ${kafka.saslSsl}: SASL scram-sha-512 authentication failed for user collector; check kafka.sasl.password`);
     expect(r.ms).toBeLessThan(10_000);
-    const config = CollectorConfigSchema.parse({ kafka: wrong, collector: { host: 'relay', unit: 'soc', dataDir: join(dir, 'refused-collector'), sources: [{ type: 'file', name: 'f', paths: [join(dir, 'none', '*.log')] }] } });
+    const config = CollectorConfigSchema.parse({
+      kafka: wrong,
+      collector: {
+        host: 'relay',
+        unit: 'soc',
+        dataDir: join(dir, 'refused-collector'),
+        sources: [{ type: 'file', name: 'f', paths: [join(dir, 'none', '*.log')] }],
+      },
+    });
     const c = await refusal(startCollector(config, log));
     expect(c.message).toBe(r.message);
     for (const m of [r.message, c.message]) expect(m).not.toContain('not-the-password');
@@ -107,15 +121,24 @@ describe('Kafka over TLS: refusals are one line naming what is wrong', () => {
 });
 
 describe('Elasticsearch behind a TLS proxy: refusals are one line naming what is wrong', () => {
-  const store = (url: string, tls: object) => ElasticsearchIncidentStore.fromConfig(ElasticsearchConfigSchema.parse({ url, indexPrefix: uniqueName('tls-refused'), tls }));
+  const store = (url: string, tls: object) =>
+    ElasticsearchIncidentStore.fromConfig(ElasticsearchConfigSchema.parse({ url, indexPrefix: uniqueName('tls-refused'), tls }));
 
   it('a wrong CA, an expired certificate, a missing client certificate', async () => {
     const wrongCa = await refusal(store(proxy.url, { ca: pki.otherCa, cert: pki.clientCert, key: pki.clientKey }).init());
-    expect(wrongCa.message).toMatch(new RegExp(`^elasticsearch ${proxy.url}: TLS failed: its certificate (is not signed by a trusted CA|chain ends in a CA that is not trusted) \\([A-Z_]+\\); check elasticsearch\\.tls\\.ca or elasticsearch\\.tls\\.caFingerprint$`));
+    expect(wrongCa.message).toMatch(
+      new RegExp(
+        `^elasticsearch ${proxy.url}: TLS failed: its certificate (is not signed by a trusted CA|chain ends in a CA that is not trusted) \\([A-Z_]+\\); check elasticsearch\\.tls\\.ca or elasticsearch\\.tls\\.caFingerprint$`,
+      ),
+    );
     const expired = await refusal(store(proxy.expiredUrl, { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey }).init());
-    expect(expired.message).toBe(`elasticsearch ${proxy.expiredUrl}: TLS failed: its certificate has expired (CERT_HAS_EXPIRED); check elasticsearch.tls.ca or elasticsearch.tls.caFingerprint`);
+    expect(expired.message).toBe(
+      `elasticsearch ${proxy.expiredUrl}: TLS failed: its certificate has expired (CERT_HAS_EXPIRED); check elasticsearch.tls.ca or elasticsearch.tls.caFingerprint`,
+    );
     const noCert = await refusal(store(proxy.url, { ca: pki.ca }).init());
-    expect(noCert.message).toBe(`elasticsearch ${proxy.url}: the server requires a client certificate and none was sent; check elasticsearch.tls.cert and elasticsearch.tls.key`);
+    expect(noCert.message).toBe(
+      `elasticsearch ${proxy.url}: the server requires a client certificate and none was sent; check elasticsearch.tls.cert and elasticsearch.tls.key`,
+    );
     for (const r of [wrongCa, expired, noCert]) expect(r.ms).toBeLessThan(5_000);
   });
 });
@@ -125,21 +148,35 @@ describe('canhgac es setup', () => {
     const indexPrefix = uniqueName('tls-setup');
     const yml = file(
       'setup.yml',
-      ['elasticsearch:', `  url: ${proxy.url}`, `  indexPrefix: ${indexPrefix}`, `  tls: { ca: ${pki.ca}, cert: ${pki.clientCert}, key: ${pki.clientKey} }`, '  indices: { audit: { shards: 3, replicas: 1 } }', ''].join('\n'),
+      [
+        'elasticsearch:',
+        `  url: ${proxy.url}`,
+        `  indexPrefix: ${indexPrefix}`,
+        `  tls: { ca: ${pki.ca}, cert: ${pki.clientCert}, key: ${pki.clientKey} }`,
+        '  indices: { audit: { shards: 3, replicas: 1 } }',
+        '',
+      ].join('\n'),
     );
     const noEnv = { ELASTICSEARCH_URL: '', KAFKA_BROKERS: '' };
     const r = canhgac(['es', 'setup', '--config', yml], undefined, noEnv);
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain(`index templates ${indexPrefix}-alerts, ${indexPrefix}-incidents, ${indexPrefix}-audit`);
-    const shape = (await testElasticsearch().cluster.getComponentTemplate({ name: `${indexPrefix}-audit-shape` })).component_templates[0]!.component_template.template.settings;
+    const shape = (await testElasticsearch().cluster.getComponentTemplate({ name: `${indexPrefix}-audit-shape` })).component_templates[0]!.component_template
+      .template.settings;
     expect(shape?.index ?? shape).toMatchObject({ number_of_shards: '3', number_of_replicas: '1' });
     const printed = canhgac(['es', 'setup', '--config', yml, '--roles', '--ilm', '--print'], undefined, noEnv);
     expect(printed.status).toBe(0);
     expect(printed.stdout).toContain(`PUT /_security/role/${indexPrefix}-correlator`);
     expect(printed.stdout).toContain(`PUT /_ilm/policy/${indexPrefix}-monthly`);
-    const refused = canhgac(['es', 'setup', '--config', file('setup-nocert.yml', ['elasticsearch:', `  url: ${proxy.url}`, `  tls: { ca: ${pki.ca} }`, ''].join('\n'))], undefined, noEnv);
+    const refused = canhgac(
+      ['es', 'setup', '--config', file('setup-nocert.yml', ['elasticsearch:', `  url: ${proxy.url}`, `  tls: { ca: ${pki.ca} }`, ''].join('\n'))],
+      undefined,
+      noEnv,
+    );
     expect(refused.status).toBe(1);
-    expect(refused.stderr).toBe(`canhgac es: elasticsearch ${proxy.url}: the server requires a client certificate and none was sent; check elasticsearch.tls.cert and elasticsearch.tls.key\n`);
+    expect(refused.stderr).toBe(
+      `canhgac es: elasticsearch ${proxy.url}: the server requires a client certificate and none was sent; check elasticsearch.tls.cert and elasticsearch.tls.key\n`,
+    );
   });
 });
 
@@ -193,7 +230,12 @@ describe('collector -> correlator -> console over TLS, client certificates, SCRA
     const metricsToken = randomBytes(16).toString('hex');
     const scramFile = file('correlator-scram', `${SECRETS.correlatorScram}\n`);
     const esPasswordFile = file('console-es-password', `${SECRETS.esPassword}\n`);
-    const env = { COLLECTOR_KEY_PASSPHRASE: SECRETS.keyPassphrase, COLLECTOR_SCRAM: SECRETS.collectorScram, ES_API_KEY: SECRETS.esApiKey, CONSOLE_KAFKA_PASSWORD: SECRETS.consolePlain };
+    const env = {
+      COLLECTOR_KEY_PASSPHRASE: SECRETS.keyPassphrase,
+      COLLECTOR_SCRAM: SECRETS.collectorScram,
+      ES_API_KEY: SECRETS.esApiKey,
+      CONSOLE_KAFKA_PASSWORD: SECRETS.consolePlain,
+    };
 
     const collectorYml = file(
       'collector.yml',
@@ -270,9 +312,16 @@ describe('collector -> correlator -> console over TLS, client certificates, SCRA
     appendFileSync(join(inbox, 'av.log'), 'Nov 26 08:02:00 srv-02 clamd[812]: /srv/upload/invoice.exe: Win.Trojan.Agent-123 FOUND\n');
 
     const base = `http://127.0.0.1:${consolePort}`;
-    const login = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'adam', password: PASSWORD }) });
+    const login = await fetch(`${base}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'adam', password: PASSWORD }),
+    });
     expect(login.status).toBe(200);
-    const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const cookie = login.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
     const incidents = await until(
       'the incident in the console',
       90_000,

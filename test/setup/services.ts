@@ -2,7 +2,6 @@ import { spawnSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
 import { servicesDown, servicesUp } from '../../cli/services/manager.ts';
 
-
 declare module 'vitest' {
   export interface ProvidedContext {
     kafkaBrokers: string;
@@ -36,7 +35,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
         const a = await servicesUp();
         kafkaBrokers ??= a.kafkaBrokers;
         elasticsearchUrl ??= a.elasticsearchUrl;
-        process.stderr.write(`[services] kafka ${a.kafkaBrokers}, elasticsearch ${a.elasticsearchUrl}${a.started.length ? ` (started ${a.started.join(', ')})` : ' (already running)'}\n`);
+        process.stderr.write(
+          `[services] kafka ${a.kafkaBrokers}, elasticsearch ${a.elasticsearchUrl}${a.started.length ? ` (started ${a.started.join(', ')})` : ' (already running)'}\n`,
+        );
         if (a.started.length && !process.env.CANHGAC_KEEP_SERVICES) teardown = async () => void (await servicesDown());
       } catch (err) {
         throw new Error(

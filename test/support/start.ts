@@ -44,7 +44,11 @@ export function stop(s: Started): Promise<number | null> {
 }
 
 export async function login(base: string): Promise<string> {
-  const res = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
+  const res = await fetch(`${base}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+  });
   expect(res.status).toBe(200);
   const cookie = res.headers.get('set-cookie');
   expect(cookie).toBeTruthy();

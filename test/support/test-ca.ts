@@ -33,14 +33,73 @@ export function makeTestCa(dir: string): TestCa {
   mkdirSync(dir, { recursive: true });
   const p = (f: string) => join(dir, f);
   for (const name of ['ca', 'other-ca']) {
-    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '30', '-subj', `/CN=canhgac test ${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
+    openssl(
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        `${name}.key`,
+        '-out',
+        `${name}.pem`,
+        '-days',
+        '30',
+        '-subj',
+        `/CN=canhgac test ${name}`,
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign',
+      ],
+      dir,
+    );
   }
   writeFileSync(p('server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   writeFileSync(p('client.ext'), 'extendedKeyUsage=clientAuth\n');
   openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost'], dir);
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '30', '-extfile', 'server.ext'], dir);
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.pem',
+      '-days',
+      '30',
+      '-extfile',
+      'server.ext',
+    ],
+    dir,
+  );
   openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=canhgac-test-client'], dir);
-  openssl(['x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.pem', '-days', '30', '-extfile', 'client.ext'], dir);
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'client.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'client.pem',
+      '-days',
+      '30',
+      '-extfile',
+      'client.ext',
+    ],
+    dir,
+  );
   const keyPassphrase = 'test-key-passphrase';
   openssl(['pkey', '-in', 'client.key', '-out', 'client-encrypted.key', '-aes256', '-passout', `pass:${keyPassphrase}`], dir);
 
@@ -49,10 +108,47 @@ export function makeTestCa(dir: string): TestCa {
   writeFileSync(p('ca-db/serial'), '1000\n');
   writeFileSync(
     p('ca.cnf'),
-    ['[ca]', 'default_ca = test', '[test]', `dir = ${p('ca-db')}`, 'database = $dir/index.txt', 'serial = $dir/serial', 'new_certs_dir = $dir', 'default_md = sha256', 'policy = any', 'copy_extensions = none', '[any]', 'commonName = supplied', ''].join('\n'),
+    [
+      '[ca]',
+      'default_ca = test',
+      '[test]',
+      `dir = ${p('ca-db')}`,
+      'database = $dir/index.txt',
+      'serial = $dir/serial',
+      'new_certs_dir = $dir',
+      'default_md = sha256',
+      'policy = any',
+      'copy_extensions = none',
+      '[any]',
+      'commonName = supplied',
+      '',
+    ].join('\n'),
   );
   const year = new Date().getUTCFullYear() - 1;
-  openssl(['ca', '-batch', '-config', 'ca.cnf', '-cert', 'ca.pem', '-keyfile', 'ca.key', '-in', 'server.csr', '-out', 'server-expired.pem', '-startdate', `${year - 2000}0101000000Z`, '-enddate', `${year - 2000}0201000000Z`, '-extfile', 'server.ext', '-notext'], dir);
+  openssl(
+    [
+      'ca',
+      '-batch',
+      '-config',
+      'ca.cnf',
+      '-cert',
+      'ca.pem',
+      '-keyfile',
+      'ca.key',
+      '-in',
+      'server.csr',
+      '-out',
+      'server-expired.pem',
+      '-startdate',
+      `${year - 2000}0101000000Z`,
+      '-enddate',
+      `${year - 2000}0201000000Z`,
+      '-extfile',
+      'server.ext',
+      '-notext',
+    ],
+    dir,
+  );
 
   return {
     dir,

@@ -29,7 +29,9 @@ export function freePort(): Promise<number> {
 
 /** The Kafka jars `canhgac services up` fetched: this checkout's cache, CANHGAC_SERVICES_DIR, or the main checkout's. */
 function kafkaLibs(): string {
-  const candidates = [process.env.CANHGAC_SERVICES_DIR, join(repoRoot, '.cache', 'services'), '/work/main/.cache/services'].filter((d): d is string => !!d && existsSync(d));
+  const candidates = [process.env.CANHGAC_SERVICES_DIR, join(repoRoot, '.cache', 'services'), '/work/main/.cache/services'].filter(
+    (d): d is string => !!d && existsSync(d),
+  );
   for (const dir of candidates) {
     const kafka = readdirSync(dir).find((n) => /^kafka-[\d.]+$/.test(n) && existsSync(join(dir, n, 'libs')));
     if (kafka) return join(dir, kafka, 'libs');
@@ -75,7 +77,11 @@ async function waitForBroker(brokers: string, child: ChildProcess, logFile: stri
 export async function startTlsKafka(pki: TestCa, dir: string, users: { username: string; password: string }[]): Promise<TlsKafka> {
   mkdirSync(join(dir, 'data'), { recursive: true });
   const [internal, controller, ssl, saslSsl, expired] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-  const keystore = (cert: string) => [`ssl.keystore.type=PEM`, `ssl.keystore.certificate.chain=${inlinePem(cert)}`, `ssl.keystore.key=${inlinePem(pki.serverKey)}`];
+  const keystore = (cert: string) => [
+    `ssl.keystore.type=PEM`,
+    `ssl.keystore.certificate.chain=${inlinePem(cert)}`,
+    `ssl.keystore.key=${inlinePem(pki.serverKey)}`,
+  ];
   const listener = (name: string, lines: string[]) => lines.map((l) => `listener.name.${name}.${l}`);
   const props = [
     'process.roles=broker,controller',
@@ -106,14 +112,36 @@ export async function startTlsKafka(pki: TestCa, dir: string, users: { username:
   const propsFile = join(dir, 'server.properties');
   writeFileSync(propsFile, props);
   const log4j = join(dir, 'log4j.properties');
-  writeFileSync(log4j, 'log4j.rootLogger=WARN, stdout\nlog4j.appender.stdout=org.apache.log4j.ConsoleAppender\nlog4j.appender.stdout.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n');
+  writeFileSync(
+    log4j,
+    'log4j.rootLogger=WARN, stdout\nlog4j.appender.stdout=org.apache.log4j.ConsoleAppender\nlog4j.appender.stdout.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n',
+  );
   const cp = `${kafkaLibs()}/*`;
   const scram = users.flatMap((u) => ['--add-scram', `SCRAM-SHA-512=[name=${u.username},password=${u.password}]`]);
-  const format = spawnSync('java', ['-cp', cp, `-Dlog4j.configuration=file:${log4j}`, 'kafka.tools.StorageTool', 'format', '-t', randomBytes(16).toString('base64url'), '-c', propsFile, ...scram], { encoding: 'utf8' });
+  const format = spawnSync(
+    'java',
+    [
+      '-cp',
+      cp,
+      `-Dlog4j.configuration=file:${log4j}`,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      randomBytes(16).toString('base64url'),
+      '-c',
+      propsFile,
+      ...scram,
+    ],
+    { encoding: 'utf8' },
+  );
   if (format.status !== 0) throw new Error(`kafka storage format failed: ${(format.stderr || format.stdout).trim()}`);
   const logFile = join(dir, 'kafka.log');
   const out = openSync(logFile, 'a');
-  const child = spawn('java', ['-Xms128m', '-Xmx384m', '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${log4j}`, '-cp', cp, 'kafka.Kafka', propsFile], { stdio: ['ignore', out, out] });
+  const child = spawn(
+    'java',
+    ['-Xms128m', '-Xmx384m', '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${log4j}`, '-cp', cp, 'kafka.Kafka', propsFile],
+    { stdio: ['ignore', out, out] },
+  );
   await waitForBroker(`127.0.0.1:${internal}`, child, logFile);
   return {
     ssl: `127.0.0.1:${ssl}`,
@@ -187,7 +215,8 @@ http {
   const child = spawn(nginx, ['-p', dir, '-c', conf, '-e', join(dir, 'error.log')], { stdio: 'ignore' });
   const deadline = Date.now() + 20_000;
   while (!(await listening(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`nginx did not start: ${existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8').trim() : 'no log'}`);
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`nginx did not start: ${existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8').trim() : 'no log'}`);
     await sleep(100);
   }
   return {

@@ -79,7 +79,8 @@ function compileConvert(target: string, m: Exclude<Mapping, string | string[]>, 
   // The event schema holds these to one type: a text in source.ip would make every event of the decoder invalid.
   const required = impliedType(target);
   if (required !== 'string' && required !== 'int' && type !== required) report([...path, 'type'], `${target} takes type ${required}, not ${type}`);
-  if ((m.format !== undefined || m.zone !== undefined) && type !== 'timestamp') report([...path, m.format !== undefined ? 'format' : 'zone'], `format and zone apply to type timestamp, not ${type}`);
+  if ((m.format !== undefined || m.zone !== undefined) && type !== 'timestamp')
+    report([...path, m.format !== undefined ? 'format' : 'zone'], `format and zone apply to type timestamp, not ${type}`);
   switch (type) {
     case 'ip':
       return (raw) => ip(text(raw));
@@ -206,7 +207,13 @@ export function compileDecoder(file: DecoderFile, report: Report): Decoder | und
     const spec = typeof m === 'string' || Array.isArray(m) ? { from: m } : m;
     const convert = compileConvert(target, spec, ['fields', target], fail);
     const from = spec.from === undefined ? [] : Array.isArray(spec.from) ? spec.from : [spec.from];
-    if (known) for (const [i, f] of from.entries()) if (!known.has(f)) fail(['fields', target, ...(typeof m === 'string' ? [] : Array.isArray(m) ? [i] : Array.isArray(spec.from) ? ['from', i] : ['from'])], `'${f}' is not a field the parser produces (${[...known].join(', ')})`);
+    if (known)
+      for (const [i, f] of from.entries())
+        if (!known.has(f))
+          fail(
+            ['fields', target, ...(typeof m === 'string' ? [] : Array.isArray(m) ? [i] : Array.isArray(spec.from) ? ['from', i] : ['from'])],
+            `'${f}' is not a field the parser produces (${[...known].join(', ')})`,
+          );
     if (convert) mappings.push({ target, from, constant: spec.value, convert });
   }
   const rules = file.rules.map((r, i) => ({ when: r.when ? compileCondition(r.when, nested, ['rules', i, 'when'], fail) : () => true, set: r.set }));

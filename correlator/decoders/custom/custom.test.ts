@@ -24,7 +24,10 @@ function file(parts: { name?: string; match: string; parse: string; fields?: str
 
 function install(text: string) {
   const r = parseDecoderText(text, 'acme.yml');
-  expect(r.findings.filter((f) => f.severity === 'error'), JSON.stringify(r.findings)).toEqual([]);
+  expect(
+    r.findings.filter((f) => f.severity === 'error'),
+    JSON.stringify(r.findings),
+  ).toEqual([]);
   useCustomDecoders([r.decoder!]);
   return r.decoder!;
 }
@@ -44,11 +47,23 @@ describe('custom decoders: the four parsers, conversions and conditions', () => 
       file({
         match: '{ program: acmewaf }',
         parse: '{ kv: { delimiter: space } }',
-        fields: ['  source.ip: [client, src]', '  source.port: sport', '  destination.port: { from: dport, type: port }', '  network.transport: proto', '  event.severity: { from: sev, type: int }', '  user.name: { from: usr, type: lowercase }'].join('\n'),
-        rules: ["  - when: { verdict: [deny, Block] }\n    set: { event.category: network, event.type: [connection, denied], event.outcome: success }", "  - when: { path: { matches: '^/admin' } }\n    set: { event.category: web, event.kind: alert }"].join('\n'),
+        fields: [
+          '  source.ip: [client, src]',
+          '  source.port: sport',
+          '  destination.port: { from: dport, type: port }',
+          '  network.transport: proto',
+          '  event.severity: { from: sev, type: int }',
+          '  user.name: { from: usr, type: lowercase }',
+        ].join('\n'),
+        rules: [
+          '  - when: { verdict: [deny, Block] }\n    set: { event.category: network, event.type: [connection, denied], event.outcome: success }',
+          "  - when: { path: { matches: '^/admin' } }\n    set: { event.category: web, event.kind: alert }",
+        ].join('\n'),
       }),
     );
-    const get = decode('<134>Nov 26 07:59:01 waf-01 acmewaf[88]: src=203.0.113.7 sport=51515 dport=443 proto=6 verdict=BLOCK path="/admin/login" usr=Admin sev=7');
+    const get = decode(
+      '<134>Nov 26 07:59:01 waf-01 acmewaf[88]: src=203.0.113.7 sport=51515 dport=443 proto=6 verdict=BLOCK path="/admin/login" usr=Admin sev=7',
+    );
     expect(get('event.module')).toBe('acme-waf');
     expect(get('source.ip')).toBe('203.0.113.7');
     expect(get('source.port')).toBe(51515);
@@ -71,7 +86,13 @@ describe('custom decoders: the four parsers, conversions and conditions', () => 
       file({
         match: "{ prefix: 'ACME,' }",
         parse: "{ csv: { fields: ['-', time, src, dst, dport, action] } }",
-        fields: ["  '@timestamp': { from: time, type: timestamp, format: 'dd/MM/yyyy HH:mm:ss', zone: Asia/Ho_Chi_Minh }", '  source.ip: src', '  destination.ip: dst', '  destination.port: dport', '  event.action: action'].join('\n'),
+        fields: [
+          "  '@timestamp': { from: time, type: timestamp, format: 'dd/MM/yyyy HH:mm:ss', zone: Asia/Ho_Chi_Minh }",
+          '  source.ip: src',
+          '  destination.ip: dst',
+          '  destination.port: dport',
+          '  event.action: action',
+        ].join('\n'),
       }),
     );
     const get = decode('ACME,26/11/2026 08:15:30,10.0.0.5,10.0.9.9,3389,"drop, logged"');
@@ -86,7 +107,13 @@ describe('custom decoders: the four parsers, conversions and conditions', () => 
       file({
         match: '{ fields: { kind: waf, net.src: { present: true } } }',
         parse: '{ json: }',
-        fields: ["  '@timestamp': { from: [ts, when], type: timestamp }", '  source.ip: net.src', '  destination.port: net.port', '  rule.name: rule.title', '  labels.tenant: { value: acme }'].join('\n'),
+        fields: [
+          "  '@timestamp': { from: [ts, when], type: timestamp }",
+          '  source.ip: net.src',
+          '  destination.port: net.port',
+          '  rule.name: rule.title',
+          '  labels.tenant: { value: acme }',
+        ].join('\n'),
       }),
     );
     const get = decode('{"kind":"WAF","ts":1795655730,"net":{"src":"198.51.100.4","port":8443},"rule":{"title":"SQLi"}}');
@@ -105,7 +132,12 @@ describe('custom decoders: the four parsers, conversions and conditions', () => 
       file({
         match: "{ prefix: 'WAF ', pattern: '^WAF \\w{3} ' }",
         parse: "{ regex: '^WAF (?P<time>\\w{3} +\\d+ [\\d:]+) (?P<src>\\S+) -> (?P<dst>\\S+):(?P<port>\\d+) (?P<act>\\w+)' }",
-        fields: ["  '@timestamp': { from: time, type: timestamp, format: 'MMM d HH:mm:ss', zone: UTC }", '  source.ip: src', '  destination.ip: dst', '  destination.port: port'].join('\n'),
+        fields: [
+          "  '@timestamp': { from: time, type: timestamp, format: 'MMM d HH:mm:ss', zone: UTC }",
+          '  source.ip: src',
+          '  destination.ip: dst',
+          '  destination.port: port',
+        ].join('\n'),
         rules: '  - when: { act: allow }\n    set: { event.type: allowed }',
       }),
     );
@@ -138,7 +170,9 @@ describe('timestamp formats', () => {
   });
 
   it('rejects what it cannot read, saying why', () => {
-    expect(compileTimestamp('yyyy-MM-ddTHH:mm')).toBe("unknown letter 'T' at position 10 of the format (tokens: yyyy yy MM MMM dd d HH H mm ss SSS Z XXX; quote literal letters)");
+    expect(compileTimestamp('yyyy-MM-ddTHH:mm')).toBe(
+      "unknown letter 'T' at position 10 of the format (tokens: yyyy yy MM MMM dd d HH H mm ss SSS Z XXX; quote literal letters)",
+    );
     expect(compileTimestamp("yyyy-MM-dd'T")).toBe('unterminated quote at position 10 of the format');
     expect(compileTimestamp('HH:mm:ss')).toBe('the format has no month (MM or MMM)');
   });
@@ -166,7 +200,11 @@ describe('custom decoders: errors name file, line and column', () => {
         name: 'fortigate',
         match: "{ pattern: '(?<=a)b' }",
         parse: "{ regex: '(?P<src>\\S+) (?P<t>.+)' }",
-        fields: ["  source.ip: srcip", "  '@timestamp': { from: t, type: timestamp, format: 'yyyy-QQ', zone: Mars/Base }", '  source.port: { from: src, format: x }'].join('\n'),
+        fields: [
+          '  source.ip: srcip',
+          "  '@timestamp': { from: t, type: timestamp, format: 'yyyy-QQ', zone: Mars/Base }",
+          '  source.port: { from: src, format: x }',
+        ].join('\n'),
       }),
     );
     expect(found).toContain("1:1 'fortigate' is the name of a built-in decoder; choose another");
@@ -175,7 +213,9 @@ describe('custom decoders: errors name file, line and column', () => {
     expect(found).toContain("7:64 unknown time zone 'Mars/Base' (an IANA name such as Asia/Ho_Chi_Minh)");
     expect(found.find((f) => f.startsWith('7:45 '))).toContain("timestamp format 'yyyy-QQ': unknown letter 'Q'");
     expect(found).toContain('8:29 format and zone apply to type timestamp, not port');
-    expect(errorsOf(file({ match: "{ prefix: 'A' }", parse: '{ kv: }', fields: '  source.ip: { from: a, type: string }' }))).toEqual(['6:25 source.ip takes type ip, not string']);
+    expect(errorsOf(file({ match: "{ prefix: 'A' }", parse: '{ kv: }', fields: '  source.ip: { from: a, type: string }' }))).toEqual([
+      '6:25 source.ip takes type ip, not string',
+    ]);
     const object = errorsOf(file({ match: "{ prefix: 'A' }", parse: '{ kv: }', fields: '  source: b' }));
     expect(object).toHaveLength(1);
     expect(object[0]).toMatch(/^6:3 field fields\.source: .*source\.ip, not source/);
@@ -187,7 +227,15 @@ describe('custom decoders: errors name file, line and column', () => {
         match: "{ prefix: 'A ' }",
         parse: "{ regex: 'A (?P<src>\\S+)' }",
         fields: '  source.ip: src',
-        tests: ["  - line: 'A 10.0.0.1'", '    expect:', '      source.ip: 10.0.0.2', "  - line: 'B 10.0.0.1'", '    expect: {}', "  - line: 'xA 10.0.0.1'", '    expect: {}'].join('\n'),
+        tests: [
+          "  - line: 'A 10.0.0.1'",
+          '    expect:',
+          '      source.ip: 10.0.0.2',
+          "  - line: 'B 10.0.0.1'",
+          '    expect: {}',
+          "  - line: 'xA 10.0.0.1'",
+          '    expect: {}',
+        ].join('\n'),
       }),
     );
     expect(found).toEqual([
@@ -206,7 +254,9 @@ describe('custom decoders: errors name file, line and column', () => {
     writeFileSync(join(dir, 'b.yml'), text);
     const r = loadDecoders([dir]);
     expect(r.decoders.map((d) => d.file)).toEqual([join(dir, 'a.yml')]);
-    expect(r.findings.map((f) => `${f.file}: ${f.message}`)).toEqual([`${join(dir, 'b.yml')}: decoder name 'acme-waf' is already taken by ${join(dir, 'a.yml')}`]);
+    expect(r.findings.map((f) => `${f.file}: ${f.message}`)).toEqual([
+      `${join(dir, 'b.yml')}: decoder name 'acme-waf' is already taken by ${join(dir, 'a.yml')}`,
+    ]);
   });
 });
 
@@ -219,15 +269,39 @@ describe('the shipped examples (rules/decoders)', () => {
 
   it('decode real-format Clavister and Barracuda lines by sniffing, before any built-in decoder', () => {
     useCustomDecoders(loadDecoders([rulesDecoders]).decoders.map((d) => d.decoder));
-    const close = decode('id=600002 event=conn_close action=close [message=Connection closed reason="" connrecvzone="Zone_INTRA" conndestzone="Zone_T0" ][rules rule=Alw_GRP_NET-T11 ][conn [conn connsrcip=10.20.1.4 conndestip=10.30.0.8 connipproto=UDP connsrcport=64650 conndestport=53 origsent=59.0 termsent=75.0 connrecvif=AGG-VLAN_INTRA conndestif=IF_VLAN240_T0 ]]');
-    expect([close('event.module'), close('source.ip'), close('destination.port'), close('network.transport'), close('rule.name')]).toEqual(['clavister-ngfw', '10.20.1.4', 53, 'udp', 'Alw_GRP_NET-T11']);
+    const close = decode(
+      'id=600002 event=conn_close action=close [message=Connection closed reason="" connrecvzone="Zone_INTRA" conndestzone="Zone_T0" ][rules rule=Alw_GRP_NET-T11 ][conn [conn connsrcip=10.20.1.4 conndestip=10.30.0.8 connipproto=UDP connsrcport=64650 conndestport=53 origsent=59.0 termsent=75.0 connrecvif=AGG-VLAN_INTRA conndestif=IF_VLAN240_T0 ]]',
+    );
+    expect([close('event.module'), close('source.ip'), close('destination.port'), close('network.transport'), close('rule.name')]).toEqual([
+      'clavister-ngfw',
+      '10.20.1.4',
+      53,
+      'udp',
+      'Alw_GRP_NET-T11',
+    ]);
     expect(close('event.type')).toEqual(['connection', 'end']);
-    const login = decode('<134>Nov 26 07:10:00 efw-01 EFW: id=3700102 event=user_login [message=User logged in. idle_timeout=1800 ][userauth authrule=IF_OneConnect username=jdoe authagent=OneConnect srcip=198.51.100.23 ]');
+    const login = decode(
+      '<134>Nov 26 07:10:00 efw-01 EFW: id=3700102 event=user_login [message=User logged in. idle_timeout=1800 ][userauth authrule=IF_OneConnect username=jdoe authagent=OneConnect srcip=198.51.100.23 ]',
+    );
     // Sent by the firewall itself, the event follows its program name ("EFW:"), and the prefix still fits.
-    expect([login('event.module'), login('user.name'), login('source.ip'), login('event.category')]).toEqual(['clavister-ngfw', 'jdoe', '198.51.100.23', ['authentication']]);
+    expect([login('event.module'), login('user.name'), login('source.ip'), login('event.category')]).toEqual([
+      'clavister-ngfw',
+      'jdoe',
+      '198.51.100.23',
+      ['authentication'],
+    ]);
     expect(login('event.type')).toEqual(['start']);
-    const ips = decode('{"component":"firewall","dst_ip":"10.0.5.20","operation":"Block","port":"445","src_ip":"203.0.113.50","timestamp":"2026-11-26T07:00:00+07:00","trans_proto":"TCP","type":"IPS","user":"-"}');
-    expect([ips('event.module'), ips('source.ip'), ips('destination.port'), ips('network.transport'), ips('user.name'), ips('@timestamp')]).toEqual(['barracuda-cgf', '203.0.113.50', 445, 'tcp', undefined, '2026-11-26T00:00:00.000Z']);
+    const ips = decode(
+      '{"component":"firewall","dst_ip":"10.0.5.20","operation":"Block","port":"445","src_ip":"203.0.113.50","timestamp":"2026-11-26T07:00:00+07:00","trans_proto":"TCP","type":"IPS","user":"-"}',
+    );
+    expect([ips('event.module'), ips('source.ip'), ips('destination.port'), ips('network.transport'), ips('user.name'), ips('@timestamp')]).toEqual([
+      'barracuda-cgf',
+      '203.0.113.50',
+      445,
+      'tcp',
+      undefined,
+      '2026-11-26T00:00:00.000Z',
+    ]);
     expect(ips('event.type')).toEqual(['connection', 'denied']);
   });
 });

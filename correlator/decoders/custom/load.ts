@@ -37,7 +37,8 @@ function runTests(file: DecoderFile, decoder: Decoder, at: (path: (string | numb
     }
     for (const [field, want] of Object.entries(t.expect)) {
       const got = getField(event, field);
-      if (!sameValue(want, got)) findings.push(at(['tests', i, 'expect', field], `test ${i + 1}: ${field} is ${JSON.stringify(got) ?? 'absent'}, expected ${JSON.stringify(want)}`));
+      if (!sameValue(want, got))
+        findings.push(at(['tests', i, 'expect', field], `test ${i + 1}: ${field} is ${JSON.stringify(got) ?? 'absent'}, expected ${JSON.stringify(want)}`));
     }
   });
   return findings;

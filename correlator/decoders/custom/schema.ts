@@ -12,10 +12,9 @@ const OneOrMany = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]
 const FieldName = z.string().min(1).max(256);
 
 /** One test on a parsed field: equal to a value (or any of a list), matching an RE2 expression, or present. */
-export const TestSchema = z.union(
-  [Scalar, z.array(Scalar).min(1), z.strictObject({ matches: z.string().min(1) }), z.strictObject({ present: z.boolean() })],
-  { error: 'a value, a list of values, { matches: RE2 expression } or { present: true|false }' },
-);
+export const TestSchema = z.union([Scalar, z.array(Scalar).min(1), z.strictObject({ matches: z.string().min(1) }), z.strictObject({ present: z.boolean() })], {
+  error: 'a value, a list of values, { matches: RE2 expression } or { present: true|false }',
+});
 export const ConditionSchema = z.record(FieldName, TestSchema);
 
 export const CONVERSIONS = ['string', 'lowercase', 'ip', 'port', 'int', 'timestamp'] as const;
@@ -36,8 +35,10 @@ export const MappingSchema = z.union([FieldName, z.array(FieldName).min(1), Mapp
 
 /** Why a destination name is refused, or undefined: dotted lower-case ECS names, not the decoder's own bookkeeping. */
 function badDestination(n: string): string | undefined {
-  if (!/^(@timestamp|message|[a-z][a-z0-9_]*(\.[a-z0-9_]+)+)$/.test(n)) return 'an ECS field: dotted lower-case words (source.ip, not source), message or @timestamp';
-  if (n === 'event.original' || n === 'event.module' || n === 'event.dataset' || n === 'event.kind' || n.startsWith('error.')) return 'set by canhgac itself, not by a decoder';
+  if (!/^(@timestamp|message|[a-z][a-z0-9_]*(\.[a-z0-9_]+)+)$/.test(n))
+    return 'an ECS field: dotted lower-case words (source.ip, not source), message or @timestamp';
+  if (n === 'event.original' || n === 'event.module' || n === 'event.dataset' || n === 'event.kind' || n.startsWith('error.'))
+    return 'set by canhgac itself, not by a decoder';
   return undefined;
 }
 
@@ -52,17 +53,25 @@ export const SetSchema = z.strictObject({
   'event.severity': z.number().int().min(0).max(1000).optional(),
 });
 
-export const ParseSchema = z.union([
-  z.strictObject({ kv: z.strictObject({ delimiter: z.enum(['space', 'comma', 'tab']).default('space') }).nullable().default(null) }),
-  z.strictObject({
-    csv: z.strictObject({
-      fields: z.array(z.string()).min(1).max(512),
-      separator: z.string().length(1).default(','),
+export const ParseSchema = z.union(
+  [
+    z.strictObject({
+      kv: z
+        .strictObject({ delimiter: z.enum(['space', 'comma', 'tab']).default('space') })
+        .nullable()
+        .default(null),
     }),
-  }),
-  z.strictObject({ json: z.null().default(null) }),
-  z.strictObject({ regex: z.string().min(1).max(4096) }),
-], { error: 'one parser: kv, csv (with fields), json, or regex (RE2 with named groups)' });
+    z.strictObject({
+      csv: z.strictObject({
+        fields: z.array(z.string()).min(1).max(512),
+        separator: z.string().length(1).default(','),
+      }),
+    }),
+    z.strictObject({ json: z.null().default(null) }),
+    z.strictObject({ regex: z.string().min(1).max(4096) }),
+  ],
+  { error: 'one parser: kv, csv (with fields), json, or regex (RE2 with named groups)' },
+);
 
 export const DecoderFileSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]{1,62}$/, 'lower-case letters, digits, - and _ (2 to 63 characters)'),

@@ -58,7 +58,8 @@ export function compileTimestamp(format: string): TimestampParser | string {
       source += [...format.slice(i + 1, end)].map(escape).join('');
       i = end + 1;
     } else {
-      if (/[A-Za-z]/.test(format[i]!)) return `unknown letter '${format[i]}' at position ${i} of the format (tokens: yyyy yy MM MMM dd d HH H mm ss SSS Z XXX; quote literal letters)`;
+      if (/[A-Za-z]/.test(format[i]!))
+        return `unknown letter '${format[i]}' at position ${i} of the format (tokens: yyyy yy MM MMM dd d HH H mm ss SSS Z XXX; quote literal letters)`;
       source += escapeChar(format[i]!);
       i++;
     }

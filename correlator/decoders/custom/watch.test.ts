@@ -14,7 +14,10 @@ const decoderFile = (field: string) =>
   `name: acme-waf\nmatch: { program: acmewaf }\nparse: { kv: }\nobserver: { vendor: ACME, product: WAF }\nfields:\n  source.ip: ${field}\n  event.action: verdict\n`;
 
 function decoded() {
-  const e = decodeLine(LINE, { received: new Date('2026-11-26T01:00:00Z') }) as unknown as { event: { module: string; action?: string }; source?: { ip?: string } };
+  const e = decodeLine(LINE, { received: new Date('2026-11-26T01:00:00Z') }) as unknown as {
+    event: { module: string; action?: string };
+    source?: { ip?: string };
+  };
   return { module: e.event.module, ip: e.source?.ip, action: e.event.action };
 }
 
@@ -89,7 +92,9 @@ describe('custom decoders hot reload', () => {
     const w = watchDecoders(dir);
     try {
       expect(w.decoders.map((d) => d.name)).toEqual(['acme-waf']);
-      expect(w.findings.map((f) => `${f.line}:${f.col} ${f.message}`)).toEqual(['3:10 the regular expression names no group: write (?P<name>...) for each field to keep']);
+      expect(w.findings.map((f) => `${f.line}:${f.col} ${f.message}`)).toEqual([
+        '3:10 the regular expression names no group: write (?P<name>...) for each field to keep',
+      ]);
       expect(decoded().module).toBe('acme-waf');
     } finally {
       w.close();

@@ -33,7 +33,8 @@ function mapSession(s: Record<string, unknown>, draft: Draft): void {
   const snat = str(s.SClientAddr);
   if (draft.source && snat !== undefined && snat !== draft.source.ip) (draft.source as Record<string, unknown>).nat = { ip: snat, port: s.SClientPort };
   const dnat = str(s.SServerAddr);
-  if (draft.destination && dnat !== undefined && dnat !== draft.destination.ip) (draft.destination as Record<string, unknown>).nat = { ip: dnat, port: s.SServerPort };
+  if (draft.destination && dnat !== undefined && dnat !== draft.destination.ip)
+    (draft.destination as Record<string, unknown>).nat = { ip: dnat, port: s.SServerPort };
   setTransport(draft, str(s.protocolName) ?? str(s.protocol));
   setUser(draft, str(s.username));
   // The client's name as the appliance learnt it: the client end, not the appliance (observer) nor

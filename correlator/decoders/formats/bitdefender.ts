@@ -22,8 +22,35 @@ function userOf(draft: Draft, value: string | undefined): void {
   else setUser(draft, v);
 }
 
-const THREAT_MODULES = new Set(['av', 'avc', 'fw', 'uc', 'network-monitor', 'new-incident', 'antiexploit', 'hd', 'dp', 'aph', 'network-sandboxing', 'ransomware-mitigation', 'exchange-malware', 'antiphishing']);
-const CONFIG_MODULES = new Set(['install', 'uninstall', 'endpoint-moved-in', 'endpoint-moved-out', 'security-container-update-available', 'exchange-user-credentials', 'modules', 'sva', 'registration', 'supa-update-status', 'product-modules-status']);
+const THREAT_MODULES = new Set([
+  'av',
+  'avc',
+  'fw',
+  'uc',
+  'network-monitor',
+  'new-incident',
+  'antiexploit',
+  'hd',
+  'dp',
+  'aph',
+  'network-sandboxing',
+  'ransomware-mitigation',
+  'exchange-malware',
+  'antiphishing',
+]);
+const CONFIG_MODULES = new Set([
+  'install',
+  'uninstall',
+  'endpoint-moved-in',
+  'endpoint-moved-out',
+  'security-container-update-available',
+  'exchange-user-credentials',
+  'modules',
+  'sva',
+  'registration',
+  'supa-update-status',
+  'product-modules-status',
+]);
 
 export const bitdefenderGravityZone: Decoder = {
   name: 'bitdefender-gravityzone',

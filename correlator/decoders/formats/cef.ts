@@ -1,4 +1,19 @@
-import { addCategory, addType, int, observer, present, setDestination, setFileName, setFilePath, setHash, setSource, setThreat, setTransport, setUser, verdict } from '../ecs.ts';
+import {
+  addCategory,
+  addType,
+  int,
+  observer,
+  present,
+  setDestination,
+  setFileName,
+  setFilePath,
+  setHash,
+  setSource,
+  setThreat,
+  setTransport,
+  setUser,
+  verdict,
+} from '../ecs.ts';
 import { iso, parseAny } from '../time.ts';
 import { DecodeError, type Decoder, type DecodeInput, type Draft } from '../types.ts';
 
@@ -182,7 +197,9 @@ export function mapCef(rec: CefRecord, custom: CustomField[], input: DecodeInput
     const v = verdict(act);
     if (v) addType(draft, v);
   }
-  const outcome = present(x.outcome ?? x.eventOutcome)?.toLowerCase().replace(/^\//, '');
+  const outcome = present(x.outcome ?? x.eventOutcome)
+    ?.toLowerCase()
+    .replace(/^\//, '');
   if (outcome === 'success' || outcome === 'failure') draft.event.outcome = outcome;
   setUser(draft, x.suser ?? x.sourceUserName ?? x.susr ?? x.duser ?? x.destinationUserName);
   const path = present(x.filePath) ?? labelled(custom, FILE_PATH_LABELS);

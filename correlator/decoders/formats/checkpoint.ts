@@ -1,4 +1,19 @@
-import { addCategory, addType, int, observer, present, setDestination, setFilePath, setFileName, setHash, setSource, setThreat, setTransport, setUser, verdict } from '../ecs.ts';
+import {
+  addCategory,
+  addType,
+  int,
+  observer,
+  present,
+  setDestination,
+  setFilePath,
+  setFileName,
+  setHash,
+  setSource,
+  setThreat,
+  setTransport,
+  setUser,
+  verdict,
+} from '../ecs.ts';
 import { iso, parseEpoch } from '../time.ts';
 import { DecodeError, type Decoder, type Draft } from '../types.ts';
 
@@ -106,7 +121,22 @@ function bracket(p: string): number {
  * the product.
  */
 const LEGACY = /^"\d+" "\d{1,2}[A-Z][a-z]{2}\d{4}" "\d\d:\d\d:\d\d" "/;
-const LEGACY_COLUMNS = ['loguid', 'date', 'time', 'ifname', 'origin', 'type', 'action', 'service', 's_port', 'src', 'dst', 'proto', 'rule', 'rule_name'] as const;
+const LEGACY_COLUMNS = [
+  'loguid',
+  'date',
+  'time',
+  'ifname',
+  'origin',
+  'type',
+  'action',
+  'service',
+  's_port',
+  'src',
+  'dst',
+  'proto',
+  'rule',
+  'rule_name',
+] as const;
 
 function legacyFields(p: string): Record<string, string> {
   const columns: string[] = [];

@@ -1,4 +1,19 @@
-import { addCategory, addType, int, ip, observer, port, present, setDestination, setFileName, setHash, setSource, setThreat, setTransport, setUser } from '../ecs.ts';
+import {
+  addCategory,
+  addType,
+  int,
+  ip,
+  observer,
+  port,
+  present,
+  setDestination,
+  setFileName,
+  setHash,
+  setSource,
+  setThreat,
+  setTransport,
+  setUser,
+} from '../ecs.ts';
 import { DecodeError, type Decoder, type Draft } from '../types.ts';
 
 /**
@@ -53,7 +68,11 @@ export function endpoint(raw: string | undefined): Endpoint | undefined {
 
 /** The endpoints after "from ... to ..." or, failing that, "src ... dst ..." or "for ... to ...". */
 function fromTo(words: string[]): [Endpoint | undefined, Endpoint | undefined] {
-  for (const [a, b] of [['from', 'to'], ['src', 'dst'], ['for', 'to']] as const) {
+  for (const [a, b] of [
+    ['from', 'to'],
+    ['src', 'dst'],
+    ['for', 'to'],
+  ] as const) {
     const [src, at] = after(words, a);
     if (!src) continue;
     const [dst] = after(words, b, at);
@@ -63,10 +82,11 @@ function fromTo(words: string[]): [Endpoint | undefined, Endpoint | undefined] {
 }
 
 function after(words: string[], keyword: string, from = 0): [Endpoint | undefined, number] {
-  for (let i = from; i < words.length - 1; i++) if (words[i] === keyword) {
-    const e = endpoint(words[i + 1]);
-    if (e) return [e, i + 1];
-  }
+  for (let i = from; i < words.length - 1; i++)
+    if (words[i] === keyword) {
+      const e = endpoint(words[i + 1]);
+      if (e) return [e, i + 1];
+    }
   return [undefined, -1];
 }
 
@@ -141,7 +161,15 @@ function decodeMessage(id: number, text: string, draft: Draft): void {
     case 106006: // Deny inbound UDP from IP/port to IP/port on interface X
     case 106007: // Deny inbound UDP from IP/port to IP/port due to DNS {Response|Query}
     case 106015: // Deny TCP (no connection) from IP/port to IP/port flags ... on interface X
-    case 106010: case 106016: case 106018: case 106021: case 106011: case 710003: case 710005: case 106012: case 106013: {
+    case 106010:
+    case 106016:
+    case 106018:
+    case 106021:
+    case 106011:
+    case 710003:
+    case 710005:
+    case 106012:
+    case 106013: {
       const [src, dst] = fromTo(words);
       set(draft, src, dst);
       denied(draft);
@@ -150,7 +178,8 @@ function decodeMessage(id: number, text: string, draft: Draft): void {
       return;
     }
     case 106014: // Deny inbound icmp src IF:IP dst IF:IP (type N, code M)
-    case 106023: { // Deny PROTO src IF:IP/port dst IF:IP/port [type.. code..] by access-group "acl"
+    case 106023: {
+      // Deny PROTO src IF:IP/port dst IF:IP/port [type.. code..] by access-group "acl"
       const [src, at] = after(words, 'src');
       const [dst] = after(words, 'dst', Math.max(at, 0));
       set(draft, src, dst);
@@ -160,7 +189,8 @@ function decodeMessage(id: number, text: string, draft: Draft): void {
       if (acl) draft.rule = { name: acl[1]! };
       return;
     }
-    case 106100: { // access-list NAME permitted|denied|est-allowed PROTO IF/IP(port) -> IF/IP(port) hit-cnt N
+    case 106100: {
+      // access-list NAME permitted|denied|est-allowed PROTO IF/IP(port) -> IF/IP(port) hit-cnt N
       draft.rule = { name: words[1] ?? '' };
       const verdict = words[2];
       setTransport(draft, words[3]);
@@ -171,7 +201,18 @@ function decodeMessage(id: number, text: string, draft: Draft): void {
       draft.event.outcome = 'success';
       return;
     }
-    case 302013: case 302015: case 302014: case 302016: case 302017: case 302018: case 302023: case 302024: case 302022: case 302025: case 302026: case 302027: {
+    case 302013:
+    case 302015:
+    case 302014:
+    case 302016:
+    case 302017:
+    case 302018:
+    case 302023:
+    case 302024:
+    case 302022:
+    case 302025:
+    case 302026:
+    case 302027: {
       // Built {inbound|outbound} PROTO connection ID for IF:IP/port (mapped) to IF:IP/port (mapped)
       // Teardown PROTO connection ID for IF:IP/port to IF:IP/port duration T bytes N [reason]
       const [first, at] = after(words, 'for');
@@ -187,7 +228,9 @@ function decodeMessage(id: number, text: string, draft: Draft): void {
       if (user) setUser(draft, user[1]);
       return;
     }
-    case 302020: case 302021: { // Built|Teardown {inbound|outbound} ICMP connection for faddr F/0 gaddr G/0 laddr L/0
+    case 302020:
+    case 302021: {
+      // Built|Teardown {inbound|outbound} ICMP connection for faddr F/0 gaddr G/0 laddr L/0
       const [foreign] = after(words, 'faddr');
       const [local] = after(words, 'laddr');
       // An inbound (or undirected teardown) ICMP flow was started by the foreign address.
@@ -201,7 +244,9 @@ function decodeMessage(id: number, text: string, draft: Draft): void {
       addType(draft, 'connection', lower0 === 'built' ? 'start' : 'end');
       return;
     }
-    case 305011: case 305012: { // Built|Teardown dynamic PROTO translation from IF:IP/port to IF:IP/port
+    case 305011:
+    case 305012: {
+      // Built|Teardown dynamic PROTO translation from IF:IP/port to IF:IP/port
       const [src, at] = after(words, 'from');
       const [dst] = after(words, 'to', Math.max(at, 0));
       set(draft, src, dst);
@@ -209,14 +254,19 @@ function decodeMessage(id: number, text: string, draft: Draft): void {
       addType(draft, 'info');
       return;
     }
-    case 313001: { // Denied ICMP type=N, code=M from IP on interface X
+    case 313001: {
+      // Denied ICMP type=N, code=M from IP on interface X
       const [src] = after(words, 'from');
       set(draft, src, undefined);
       setTransport(draft, 'icmp');
       denied(draft);
       return;
     }
-    case 313004: case 313005: case 313008: case 313009: { // No matching connection for ICMP error ... icmp src IF:IP dst IF:IP ... Original IP payload: udp src IP/port dst IP/port
+    case 313004:
+    case 313005:
+    case 313008:
+    case 313009: {
+      // No matching connection for ICMP error ... icmp src IF:IP dst IF:IP ... Original IP payload: udp src IP/port dst IP/port
       const payloadAt = words.indexOf('payload:');
       const base = Math.max(payloadAt, 0);
       const [src, at] = after(words, 'src', base);
@@ -227,7 +277,8 @@ function decodeMessage(id: number, text: string, draft: Draft): void {
       addType(draft, 'info');
       return;
     }
-    case 304001: { // SRC Accessed [JAVA ]URL DST:url
+    case 304001: {
+      // SRC Accessed [JAVA ]URL DST:url
       setSource(draft, words[0]);
       const urlAt = words.indexOf('URL');
       const target = words[urlAt + 1] ?? '';
@@ -237,7 +288,9 @@ function decodeMessage(id: number, text: string, draft: Draft): void {
       draft.event.outcome = 'success';
       return;
     }
-    case 602303: case 602304: { // IPSEC: An {inbound|outbound} LAN-to-LAN SA (SPI= x) between A and B (user= U) has been created|deleted
+    case 602303:
+    case 602304: {
+      // IPSEC: An {inbound|outbound} LAN-to-LAN SA (SPI= x) between A and B (user= U) has been created|deleted
       const between = words.indexOf('between');
       if (between >= 0) set(draft, endpoint(words[between + 1]), endpoint(words[between + 3]));
       const user = /\(user= ([^\s)]{1,256})\)/.exec(text);
@@ -251,7 +304,11 @@ function decodeMessage(id: number, text: string, draft: Draft): void {
       addType(draft, 'info');
       draft.event.kind = 'alert';
       return;
-    case 430001: case 430002: case 430003: case 430004: case 430005: {
+    case 430001:
+    case 430002:
+    case 430003:
+    case 430004:
+    case 430005: {
       const f = colonFields(text);
       setSource(draft, f.SrcIP, f.SrcPort);
       setDestination(draft, f.DstIP, f.DstPort);
@@ -311,14 +368,42 @@ function genericEndpoints(words: string[], draft: Draft): void {
  * where Elastic leaves them "firewall-rule", so that one login rule reads every failed login.
  */
 const ACTIONS: Record<number, string> = {
-  302014: 'flow-expiration', 302016: 'flow-expiration', 302018: 'flow-expiration', 302021: 'flow-expiration', 302036: 'flow-expiration', 305012: 'flow-expiration', 609002: 'flow-expiration',
+  302014: 'flow-expiration',
+  302016: 'flow-expiration',
+  302018: 'flow-expiration',
+  302021: 'flow-expiration',
+  302036: 'flow-expiration',
+  305012: 'flow-expiration',
+  609002: 'flow-expiration',
   302020: 'flow-creation',
-  113004: 'logged-in', 113012: 'logged-in', 605005: 'logged-in', 611101: 'logged-in',
-  113005: 'logon-failed', 113015: 'logon-failed', 605004: 'logon-failed', 611102: 'logon-failed', 716039: 'logon-failed',
-  113019: 'client-vpn-disconnected', 113039: 'client-vpn-connected', 722051: 'client-vpn-connected',
-  113030: 'client-vpn-error', 113032: 'client-vpn-error', 113033: 'client-vpn-error', 113034: 'client-vpn-error', 113035: 'client-vpn-error', 113037: 'client-vpn-error',
-  430001: 'intrusion-detected', 430002: 'connection-started', 430003: 'connection-finished', 430004: 'file-detected', 430005: 'malware-detected',
-  602303: 'created', 602304: 'deleted', 713902: 'error', 713904: 'error', 750003: 'connection-error',
+  113004: 'logged-in',
+  113012: 'logged-in',
+  605005: 'logged-in',
+  611101: 'logged-in',
+  113005: 'logon-failed',
+  113015: 'logon-failed',
+  605004: 'logon-failed',
+  611102: 'logon-failed',
+  716039: 'logon-failed',
+  113019: 'client-vpn-disconnected',
+  113039: 'client-vpn-connected',
+  722051: 'client-vpn-connected',
+  113030: 'client-vpn-error',
+  113032: 'client-vpn-error',
+  113033: 'client-vpn-error',
+  113034: 'client-vpn-error',
+  113035: 'client-vpn-error',
+  113037: 'client-vpn-error',
+  430001: 'intrusion-detected',
+  430002: 'connection-started',
+  430003: 'connection-finished',
+  430004: 'file-detected',
+  430005: 'malware-detected',
+  602303: 'created',
+  602304: 'deleted',
+  713902: 'error',
+  713904: 'error',
+  750003: 'connection-error',
 };
 
 /** Outcome of the login messages: a failed logon is a failure whatever the text says. */
@@ -387,7 +472,7 @@ export const ciscoAsa: Decoder = {
     }
     decodeMessage(id, text, draft);
     // FTD's access-control verdict ("Allow", "Block") stays beside the Elastic action name.
-    if (id >= 430001 && id <= 430005 && draft.event.action !== undefined) (draft.cisco = { ftd: { rule_action: draft.event.action } });
+    if (id >= 430001 && id <= 430005 && draft.event.action !== undefined) draft.cisco = { ftd: { rule_action: draft.event.action } };
     draft.event.action = ACTIONS[id] ?? 'firewall-rule';
     loginOutcome(draft, draft.event.action);
     // As Elastic: the firewall did what it logged (a deny included) unless the message says it failed.

@@ -7,7 +7,20 @@ import { DecodeError, type Decoder, type DecodeInput, type Draft } from '../type
  * pairs (values bare or 'single-quoted') with free text after "pattern:", "request:" or "message:". The header is
  * RFC 5424 in shape only, so the framing's app name is the log type and the body is re-read from its procId on.
  */
-const TYPES = new Set(['events', 'urls', 'flows', 'firewall', 'vpn_firewall', 'cellular_firewall', 'bridge_anyconnect_client_vpn_firewall', 'ip_flow_start', 'ip_flow_end', 'ids-alerts', 'security_event', 'airmarshal_events']);
+const TYPES = new Set([
+  'events',
+  'urls',
+  'flows',
+  'firewall',
+  'vpn_firewall',
+  'cellular_firewall',
+  'bridge_anyconnect_client_vpn_firewall',
+  'ip_flow_start',
+  'ip_flow_end',
+  'ids-alerts',
+  'security_event',
+  'airmarshal_events',
+]);
 const BARE = /^(?<time>\d{9,10}\.\d{1,9}) (?<device>\S{1,128}) (?<type>[a-z_-]{4,40}) (?<body>.*)$/;
 
 interface MerakiLine {
@@ -165,8 +178,10 @@ export const ciscoMeraki: Decoder = {
         addType(draft, 'connection', line.type === 'ip_flow_start' ? 'start' : 'end');
         // The MX's NAT: the source it translated to (outbound), or the destination it forwarded to (inbound).
         const port = kv.translated_port;
-        if (kv.translated_src_ip && draft.source) (draft.source as Record<string, unknown>).nat = { ip: kv.translated_src_ip, ...(port ? { port: Number(port) } : {}) };
-        if (kv.translated_dst_ip && draft.destination) (draft.destination as Record<string, unknown>).nat = { ip: kv.translated_dst_ip, ...(port ? { port: Number(port) } : {}) };
+        if (kv.translated_src_ip && draft.source)
+          (draft.source as Record<string, unknown>).nat = { ip: kv.translated_src_ip, ...(port ? { port: Number(port) } : {}) };
+        if (kv.translated_dst_ip && draft.destination)
+          (draft.destination as Record<string, unknown>).nat = { ip: kv.translated_dst_ip, ...(port ? { port: Number(port) } : {}) };
         break;
       }
       case 'urls': {

@@ -36,7 +36,12 @@ function detection(text: string, draft: Draft): boolean {
 
 function freshclam(text: string, draft: Draft): boolean {
   const lower = text.toLowerCase();
-  const failed = lower.startsWith('error:') || lower.includes('update failed') || lower.includes("can't download") || lower.includes('failed to') || lower.includes('update process failed');
+  const failed =
+    lower.startsWith('error:') ||
+    lower.includes('update failed') ||
+    lower.includes("can't download") ||
+    lower.includes('failed to') ||
+    lower.includes('update process failed');
   const updated = / updated \(version: /.test(text) || lower.startsWith('database updated');
   const current = lower.includes('is up-to-date') || lower.includes('is up to date');
   const started = lower.startsWith('clamav update process started');
@@ -58,7 +63,11 @@ export const clamav: Decoder = {
     const app = input.header?.appName;
     if (app && APPS.has(app.toLowerCase())) return true;
     const p = input.payload;
-    return (p.endsWith(' FOUND') && p.indexOf(': ') > 0) || p.startsWith('ClamAV update process') || (p.includes('.cvd') || p.includes('.cld')) && (p.includes('up-to-date') || p.includes(' updated (version'));
+    return (
+      (p.endsWith(' FOUND') && p.indexOf(': ') > 0) ||
+      p.startsWith('ClamAV update process') ||
+      ((p.includes('.cvd') || p.includes('.cld')) && (p.includes('up-to-date') || p.includes(' updated (version')))
+    );
   },
   decode(input, draft) {
     observer(draft, 'ClamAV', input.header?.appName?.toLowerCase().includes('freshclam') ? 'freshclam' : 'ClamAV', 'antivirus');
@@ -70,7 +79,13 @@ export const clamav: Decoder = {
     const text = input.payload.slice(start).trim();
     draft.message = text;
     if (detection(text, draft) || freshclam(text, draft)) return;
-    if (text.endsWith(': OK') || text.endsWith(': Empty file') || text.startsWith('SelfCheck') || text.includes('SCAN SUMMARY') || /^[A-Z][a-zA-Z ]{2,40}: /.test(text)) {
+    if (
+      text.endsWith(': OK') ||
+      text.endsWith(': Empty file') ||
+      text.startsWith('SelfCheck') ||
+      text.includes('SCAN SUMMARY') ||
+      /^[A-Z][a-zA-Z ]{2,40}: /.test(text)
+    ) {
       addType(draft, 'info');
       return;
     }

@@ -74,7 +74,11 @@ export const fortigate: Decoder = {
       setSource(draft, x.remip, x.remport);
       setDestination(draft, x.locip ?? x.dstip, x.locport ?? x.dstport);
     } else {
-      setSource(draft, x.srcip ?? x.locip ?? x.userip ?? x.remote_ip ?? addressInParens(x.ui ?? x.userfrom), x.srcport ?? x.src_port ?? x.locport ?? x.remote_port);
+      setSource(
+        draft,
+        x.srcip ?? x.locip ?? x.userip ?? x.remote_ip ?? addressInParens(x.ui ?? x.userfrom),
+        x.srcport ?? x.src_port ?? x.locport ?? x.remote_port,
+      );
       setDestination(draft, x.dstip ?? x.remip, x.dstport ?? x.dst_port ?? x.remport);
     }
     nat(draft, x);
@@ -111,8 +115,10 @@ export const fortigate: Decoder = {
         if (x.eventtype === 'infected' || x.virus) draft.event.kind = 'alert';
       } else if (subtype === 'ips' || subtype === 'anomaly') addCategory(draft, 'intrusion_detection');
       const utm = (action ?? '').toLowerCase();
-      if (['blocked', 'block', 'deny', 'dropped', 'reset', 'quarantine', 'clear_session', 'drop', 'drop_session'].includes(utm) || x.eventtype === 'ftgd_blk') addType(draft, 'denied');
-      else if (['passthrough', 'pass', 'allow', 'monitored', 'exempt', 'pass_session', 'detected'].includes(utm) || x.eventtype === 'ftgd_allow') addType(draft, 'allowed');
+      if (['blocked', 'block', 'deny', 'dropped', 'reset', 'quarantine', 'clear_session', 'drop', 'drop_session'].includes(utm) || x.eventtype === 'ftgd_blk')
+        addType(draft, 'denied');
+      else if (['passthrough', 'pass', 'allow', 'monitored', 'exempt', 'pass_session', 'detected'].includes(utm) || x.eventtype === 'ftgd_allow')
+        addType(draft, 'allowed');
       else addType(draft, 'info');
     } else {
       addType(draft, 'info');
@@ -129,6 +135,8 @@ export const fortigate: Decoder = {
     draft.event.outcome ??= 'success';
     // An IPS/anomaly record's signature id and severity stay with the vendor's names (no ECS home that
     // Elastic fills for FortiGate); the attack name is threat.software.name above.
-    draft.fortinet = { firewall: { type, subtype, level: x.level, vd: x.vd, sessionid: x.sessionid, logid: x.logid, attackid: x.attackid, severity: x.severity ?? x.crlevel } };
+    draft.fortinet = {
+      firewall: { type, subtype, level: x.level, vd: x.vd, sessionid: x.sessionid, logid: x.logid, attackid: x.attackid, severity: x.severity ?? x.crlevel },
+    };
   },
 };

@@ -14,7 +14,8 @@ function junosParams(input: DecodeInput): Record<string, string> | undefined {
  * Junos system events in plain syslog, "[program[pid]: ][node ]EVENT_ID: text" with no structured data: logins and
  * commands (UI_*, SSHD_*), firewall-filter packet logs (PFE_FW_SYSLOG_IP), rshd sessions.
  */
-const JUNOS_EVENT = /^(?:(?<program>[\w/.-]{1,64})\[\d{1,10}\]: )?(?:[\w.-]{1,64} )?(?<id>(?:UI|SSHD|PFE_FW|KMD|RPD|L2ALD|CHASSISD|SNMPD|JSRPD|LICENSE|ESWD|DCD|LACPD)_[A-Z0-9_]{1,60}): (?<text>.*)$/;
+const JUNOS_EVENT =
+  /^(?:(?<program>[\w/.-]{1,64})\[\d{1,10}\]: )?(?:[\w.-]{1,64} )?(?<id>(?:UI|SSHD|PFE_FW|KMD|RPD|L2ALD|CHASSISD|SNMPD|JSRPD|LICENSE|ESWD|DCD|LACPD)_[A-Z0-9_]{1,60}): (?<text>.*)$/;
 const RSHD = /^rshd\[\d{1,10}\]: (?<remote>[\w.-]{1,64})@(?<ip>[0-9A-Fa-f.:]{2,45}) as (?<user>[\w.-]{1,64}): /;
 // "FW: <interface> <A|D|R> <protocol> <source> <destination> <source port> <destination port> (<n> packets)"
 const PFE_FW = /^FW: (?<iface>\S+) +(?<action>[ADR]) +(?<proto>\S+) +(?<src>\S+) +(?<dst>\S+) +(?<sport>\d+) +(?<dport>\d+) +\((?<packets>\d+) packets?\)/;
@@ -114,7 +115,14 @@ export const juniperSrx: Decoder = {
     } else if (action === 'PERMIT' || action === 'ACCEPT' || action === 'ALLOW') {
       addType(draft, 'allowed', 'connection');
       draft.event.outcome = 'success';
-    } else if (id.includes('DENY') || id.includes('BLOCKED') || id.includes('DROP') || id.startsWith('RT_SCREEN') || id.startsWith('AV_VIRUS_DETECTED') || id.startsWith('IDP_APPDDOS')) {
+    } else if (
+      id.includes('DENY') ||
+      id.includes('BLOCKED') ||
+      id.includes('DROP') ||
+      id.startsWith('RT_SCREEN') ||
+      id.startsWith('AV_VIRUS_DETECTED') ||
+      id.startsWith('IDP_APPDDOS')
+    ) {
       addType(draft, 'denied', 'connection');
       draft.event.outcome = 'success';
     } else if (id.includes('CREATE') || id.includes('PERMITTED') || id.includes('CLOSE') || id.startsWith('APPTRACK_')) {

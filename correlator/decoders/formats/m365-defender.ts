@@ -56,7 +56,13 @@ export const m365Defender: Decoder = {
   description: 'Microsoft 365 Defender advanced-hunting streaming events (device, identity, email, alert tables)',
   sniff(input) {
     const x = jsonObject(input);
-    return x !== undefined && typeof x.category === 'string' && x.category.startsWith('AdvancedHunting-') && typeof x.properties === 'object' && x.properties !== null;
+    return (
+      x !== undefined &&
+      typeof x.category === 'string' &&
+      x.category.startsWith('AdvancedHunting-') &&
+      typeof x.properties === 'object' &&
+      x.properties !== null
+    );
   },
   decode(input, draft) {
     const x = jsonObject(input);

@@ -40,8 +40,14 @@ function ubiquiti(prefix: string, draft: Draft): boolean {
 
 function prefixVerdict(prefix: string, draft: Draft): void {
   if (!prefix || ubiquiti(prefix, draft)) return;
-  const words = prefix.replace(/[[\]:]/g, ' ').split(/[\s_-]+/).map((w) => w.toUpperCase());
-  const last = prefix.replace(/^(iptables|ip6tables|nftables|nft|kernel)\b:?\s*/i, '').replace(/[[\]:]/g, '').trim();
+  const words = prefix
+    .replace(/[[\]:]/g, ' ')
+    .split(/[\s_-]+/)
+    .map((w) => w.toUpperCase());
+  const last = prefix
+    .replace(/^(iptables|ip6tables|nftables|nft|kernel)\b:?\s*/i, '')
+    .replace(/[[\]:]/g, '')
+    .trim();
   if (last) draft.event.action = last.toLowerCase().split(/\s+/).join('_');
   if (words.some((w) => DENY_WORDS.includes(w))) addType(draft, 'denied');
   else if (words.some((w) => ALLOW_WORDS.includes(w))) addType(draft, 'allowed');

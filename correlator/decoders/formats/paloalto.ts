@@ -1,4 +1,19 @@
-import { addCategory, addType, int, ip, observer, port, present, setDestination, setFilePath, setSource, setThreat, setTransport, setUser, verdict } from '../ecs.ts';
+import {
+  addCategory,
+  addType,
+  int,
+  ip,
+  observer,
+  port,
+  present,
+  setDestination,
+  setFilePath,
+  setSource,
+  setThreat,
+  setTransport,
+  setUser,
+  verdict,
+} from '../ecs.ts';
 import { splitCsv } from '../scan/kv.ts';
 import { iso, parseDateTime } from '../time.ts';
 import { DecodeError, type Decoder, type Draft, type ObserverSide } from '../types.ts';
@@ -7,7 +22,25 @@ import { DecodeError, type Decoder, type Draft, type ObserverSide } from '../typ
  * Palo Alto Networks PAN-OS syslog CSV (the documented field order of each log type): TRAFFIC and THREAT
  * in full; USERID, AUTHENTICATION, GLOBALPROTECT, SYSTEM, CONFIG and others for their time, host and user.
  */
-const TYPES = new Set(['TRAFFIC', 'THREAT', 'START', 'AUTH', 'SYSTEM', 'CONFIG', 'USERID', 'AUTHENTICATION', 'GLOBALPROTECT', 'HIPMATCH', 'IPTAG', 'DECRYPTION', 'CORRELATION', 'TUNNEL', 'SCTP', 'GTP', 'AUDIT']);
+const TYPES = new Set([
+  'TRAFFIC',
+  'THREAT',
+  'START',
+  'AUTH',
+  'SYSTEM',
+  'CONFIG',
+  'USERID',
+  'AUTHENTICATION',
+  'GLOBALPROTECT',
+  'HIPMATCH',
+  'IPTAG',
+  'DECRYPTION',
+  'CORRELATION',
+  'TUNNEL',
+  'SCTP',
+  'GTP',
+  'AUDIT',
+]);
 
 function typeAt(p: string): string | undefined {
   const c1 = p.indexOf(',');
@@ -21,7 +54,18 @@ function typeAt(p: string): string | undefined {
   return TYPES.has(type) ? type : undefined;
 }
 
-const THREAT_SUBTYPES: Record<string, string> = { url: 'url_filtering', virus: 'virus_detected', wildfire: 'wildfire_verdict', 'wildfire-virus': 'wildfire_virus_detected', spyware: 'spyware_detected', vulnerability: 'exploit_detected', file: 'file_match', scan: 'scan_detected', flood: 'flood_detected', data: 'data_match' };
+const THREAT_SUBTYPES: Record<string, string> = {
+  url: 'url_filtering',
+  virus: 'virus_detected',
+  wildfire: 'wildfire_verdict',
+  'wildfire-virus': 'wildfire_virus_detected',
+  spyware: 'spyware_detected',
+  vulnerability: 'exploit_detected',
+  file: 'file_match',
+  scan: 'scan_detected',
+  flood: 'flood_detected',
+  data: 'data_match',
+};
 
 function threatName(field: string | undefined): string | undefined {
   const v = present(field);
@@ -91,7 +135,7 @@ function traffic(f: string[], type: string, draft: Draft): void {
   addCategory(draft, 'network');
   if (type !== 'THREAT') {
     // Bytes and packets: total, sent by the source, received back (PAN-OS TRAFFIC fields 31-34, 44-45).
-    const n = draft.network ??= {};
+    const n = (draft.network ??= {});
     const bytes = count(f[31]);
     if (bytes !== undefined) n.bytes = bytes;
     const packets = count(f[34]);
@@ -192,7 +236,10 @@ export const paloalto: Decoder = {
         setUser(draft, f[12]);
         // The client's address as Elastic reads it (field 17, its IPv6 in 18), else the public one (15, 16)
         // that a failed pre-login often alone carries; 0.0.0.0 is the "none" PAN-OS writes.
-        setSource(draft, [f[17], f[18], f[15], f[16]].map(assigned).find((a) => a !== undefined));
+        setSource(
+          draft,
+          [f[17], f[18], f[15], f[16]].map(assigned).find((a) => a !== undefined),
+        );
         const machine = present(f[14]);
         if (machine && draft.source) draft.source.domain = machine;
         addCategory(draft, 'network', 'session');

@@ -14,8 +14,17 @@ function hostPort(value: string | undefined): [string | undefined, string | unde
 
 /** SonicOS message ids (m=) to the action names of Elastic's SonicWall integration. */
 const ACTIONS: Record<string, string> = {
-  '98': 'connection-start', '537': 'connection-end', '713': 'connection-denied', '526': 'packet-management', '1235': 'packet-forwarded',
-  '1382': 'config-change', '30': 'login-failure', '994': 'session-start', '177': 'attack-detected', '1369': 'attack-detected', '1107': 'internal-log-failure',
+  '98': 'connection-start',
+  '537': 'connection-end',
+  '713': 'connection-denied',
+  '526': 'packet-management',
+  '1235': 'packet-forwarded',
+  '1382': 'config-change',
+  '30': 'login-failure',
+  '994': 'session-start',
+  '177': 'attack-detected',
+  '1369': 'attack-detected',
+  '1107': 'internal-log-failure',
 };
 
 export const sonicwall: Decoder = {
@@ -48,7 +57,8 @@ export const sonicwall: Decoder = {
     const action = present(x.fw_action)?.replace(/^"|"$/g, '').toLowerCase();
     const msg = (x.msg ?? '').toLowerCase();
     if (draft.source || draft.destination) addCategory(draft, 'network');
-    if (action === 'drop' || action === 'deny' || action === 'reject' || msg.includes('dropped') || msg.includes('blocked') || msg.includes('denied')) addType(draft, 'denied');
+    if (action === 'drop' || action === 'deny' || action === 'reject' || msg.includes('dropped') || msg.includes('blocked') || msg.includes('denied'))
+      addType(draft, 'denied');
     else if (action === 'forward' || action === 'allow' || msg.includes('allowed') || msg.includes('permitted')) addType(draft, 'allowed');
     else addType(draft, 'info');
     // event.action by message id as Elastic names them; otherwise the fw_action word (kept below as well).

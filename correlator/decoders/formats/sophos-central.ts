@@ -75,7 +75,10 @@ export const sophosCentral: Decoder = {
       if (rule) draft.rule = { name: rule };
       setFilePath(draft, DLP_SOURCE.exec(sentence)?.groups?.path);
       addCategory(draft, 'file');
-      addType(draft, type.includes('Allowed') || action?.startsWith('allow') ? 'allowed' : type.includes('Blocked') || action?.startsWith('block') ? 'denied' : undefined);
+      addType(
+        draft,
+        type.includes('Allowed') || action?.startsWith('allow') ? 'allowed' : type.includes('Blocked') || action?.startsWith('block') ? 'denied' : undefined,
+      );
     } else if (type.includes('Application::Blocked') || type.endsWith('::Blocked')) {
       addCategory(draft, 'file');
       addType(draft, 'denied');

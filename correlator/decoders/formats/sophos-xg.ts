@@ -1,4 +1,20 @@
-import { addCategory, addType, int, ip, observer, port, present, setDestination, setFileName, setHash, setSource, setThreat, setTransport, setUser, verdict } from '../ecs.ts';
+import {
+  addCategory,
+  addType,
+  int,
+  ip,
+  observer,
+  port,
+  present,
+  setDestination,
+  setFileName,
+  setHash,
+  setSource,
+  setThreat,
+  setTransport,
+  setUser,
+  verdict,
+} from '../ecs.ts';
 import { scanKv } from '../scan/kv.ts';
 import { iso, parseDateTime } from '../time.ts';
 import { DecodeError, type Decoder } from '../types.ts';
@@ -9,7 +25,10 @@ export const sophosXg: Decoder = {
   description: 'Sophos XG / SFOS firewall key=value logs: Firewall, IPS, Anti-Virus, Web Filter, ATP, Event',
   sniff(input) {
     const p = input.payload;
-    return (p.indexOf('device_name=') >= 0 || p.indexOf('device="SFW"') >= 0 || p.indexOf('device_serial_id=') >= 0) && (p.indexOf('log_id=') >= 0 || p.indexOf('log_type=') >= 0);
+    return (
+      (p.indexOf('device_name=') >= 0 || p.indexOf('device="SFW"') >= 0 || p.indexOf('device_serial_id=') >= 0) &&
+      (p.indexOf('log_id=') >= 0 || p.indexOf('log_type=') >= 0)
+    );
   },
   decode(input, draft) {
     const x = scanKv(input.payload);
@@ -19,7 +38,11 @@ export const sophosXg: Decoder = {
     const subtype = x.log_subtype ?? '';
     draft.event.dataset = `sophos.xg`;
     draft.event.code = x.log_id;
-    const when = x.timestamp ? iso(parseDateTime(x.timestamp, input.time)) : x.date && x.time ? iso(parseDateTime(`${x.date} ${x.time}`, input.time)) : undefined;
+    const when = x.timestamp
+      ? iso(parseDateTime(x.timestamp, input.time))
+      : x.date && x.time
+        ? iso(parseDateTime(`${x.date} ${x.time}`, input.time))
+        : undefined;
     if (when) draft['@timestamp'] = when;
     if (x.device_name) draft.observer!.name = x.device_name;
     setSource(draft, x.src_ip ?? x.sourceip, x.src_port);
@@ -55,7 +78,7 @@ export const sophosXg: Decoder = {
     if (x.message) draft.message = x.message;
     if (draft.source || draft.destination) addCategory(draft, 'network');
     const word = subtype.toLowerCase();
-    if (virus || type === 'Anti-Virus' && word === 'virus') {
+    if (virus || (type === 'Anti-Virus' && word === 'virus')) {
       addCategory(draft, 'malware');
       addType(draft, 'info', 'denied');
       draft.event.kind = 'alert';

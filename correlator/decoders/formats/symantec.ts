@@ -4,7 +4,24 @@ import { iso, parseDateTime } from '../time.ts';
 import { DecodeError, type Decoder } from '../types.ts';
 
 /** Symantec Endpoint Protection Manager syslog export: comma-separated "Key: value" entries and bare words. */
-const SIGNATURES = ['Event Description:', 'Local Host IP:', 'Local Host:', 'Risk name:', 'Remote Host IP:', 'Remote Port:', 'Scan ID:', 'Computer name:', 'Begin: ', 'End Time: ', 'User Name: ', 'Domain Name: ', 'Site: ', 'Admin: ', 'Category: ', 'Event time: '];
+const SIGNATURES = [
+  'Event Description:',
+  'Local Host IP:',
+  'Local Host:',
+  'Risk name:',
+  'Remote Host IP:',
+  'Remote Port:',
+  'Scan ID:',
+  'Computer name:',
+  'Begin: ',
+  'End Time: ',
+  'User Name: ',
+  'Domain Name: ',
+  'Site: ',
+  'Admin: ',
+  'Category: ',
+  'Event time: ',
+];
 
 export const symantec: Decoder = {
   name: 'symantec',
@@ -63,7 +80,14 @@ export const symantec: Decoder = {
     if (action) draft.event.action = action;
     const lowerAction = action?.toLowerCase() ?? '';
     const description = x['Event Description'] ?? '';
-    if (lowerAction === 'blocked' || lowerAction.startsWith('quarantined') || lowerAction.startsWith('cleaned') || lowerAction.startsWith('deleted') || / blocked\b/.test(description)) addType(draft, 'denied');
+    if (
+      lowerAction === 'blocked' ||
+      lowerAction.startsWith('quarantined') ||
+      lowerAction.startsWith('cleaned') ||
+      lowerAction.startsWith('deleted') ||
+      / blocked\b/.test(description)
+    )
+      addType(draft, 'denied');
     else if (lowerAction === 'allowed' || lowerAction === 'continue' || description.includes('not blocked')) addType(draft, 'allowed');
     else addType(draft, 'info');
     if (description) draft.message = description;

@@ -71,10 +71,11 @@ export const windowsDefender: Decoder = {
     // Defender writes "file:_C:\x.exe; containerfile:_C:\y.zip": the first resource is the detected file.
     if (path) setFilePath(draft, path.split(';')[0]!.replace(/^[a-z]+:_/i, ''));
     const hashes = field(ev, 'Hashes');
-    if (hashes) for (const part of hashes.split(';')) {
-      const colon = part.indexOf(':');
-      if (colon > 0) setHash(draft, part.slice(colon + 1).trim(), part.slice(0, colon).trim().toLowerCase());
-    }
+    if (hashes)
+      for (const part of hashes.split(';')) {
+        const colon = part.indexOf(':');
+        if (colon > 0) setHash(draft, part.slice(colon + 1).trim(), part.slice(0, colon).trim().toLowerCase());
+      }
     // The user the detection was about; the record's account (AccountName) is the Defender service
     // itself (SYSTEM) on most events, so it only stands in when the detection names nobody.
     const detectionUser = field(ev, 'Detection User', 'User');
@@ -86,11 +87,13 @@ export const windowsDefender: Decoder = {
     if (severity !== undefined) draft.event.severity = severity;
     const category = field(ev, 'Category Name');
     const threatId = field(ev, 'Threat ID');
-    if (draft.threat?.software && (category || threatId)) Object.assign(draft.threat.software, category ? { type: category } : {}, threatId ? { id: threatId } : {});
+    if (draft.threat?.software && (category || threatId))
+      Object.assign(draft.threat.software, category ? { type: category } : {}, threatId ? { id: threatId } : {});
     // "%%887" is a message id the exporter did not resolve: no action name to keep.
     const taken = field(ev, 'Action Name')?.replace(/^%%\d+$/, '') || undefined;
     const severityName = field(ev, 'Severity Name');
-    if (taken || severityName || category) draft.defender = { ...(severityName ? { severity: severityName } : {}), ...(category ? { category } : {}), ...(taken ? { action: taken } : {}) };
+    if (taken || severityName || category)
+      draft.defender = { ...(severityName ? { severity: severityName } : {}), ...(category ? { category } : {}), ...(taken ? { action: taken } : {}) };
     const reason = field(ev, 'Error Description', 'Reason');
     if (reason) draft.event.reason = reason.trim();
   },

@@ -53,7 +53,8 @@ const BY_SPECIFICITY: readonly Decoder[] = [windowsDefender, windowsFilteringPla
  */
 export const windowsEventLog: Decoder = {
   name: 'windows-event',
-  description: 'any Windows event log record as JSON (collector winlog source, NXLog, Winlogbeat): Defender, WFP and firewall policy events by their decoders, others as generic JSON',
+  description:
+    'any Windows event log record as JSON (collector winlog source, NXLog, Winlogbeat): Defender, WFP and firewall policy events by their decoders, others as generic JSON',
   sniff: (input) => windowsEvent(input) !== undefined,
   decode(input, draft) {
     if (!windowsEvent(input)) throw new DecodeError('not a Windows event record (no EventID)', 0);

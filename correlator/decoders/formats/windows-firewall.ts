@@ -6,7 +6,25 @@ import { DecodeError, type Decoder } from '../types.ts';
  * Windows Firewall `pfirewall.log` (W3C extended log): `#Fields:` names the columns of the lines that follow.
  * A session remembers the last #Fields header; a lone line uses the documented default column order.
  */
-export const DEFAULT_FIELDS = ['date', 'time', 'action', 'protocol', 'src-ip', 'dst-ip', 'src-port', 'dst-port', 'size', 'tcpflags', 'tcpsyn', 'tcpack', 'tcpwin', 'icmptype', 'icmpcode', 'info', 'path'];
+export const DEFAULT_FIELDS = [
+  'date',
+  'time',
+  'action',
+  'protocol',
+  'src-ip',
+  'dst-ip',
+  'src-port',
+  'dst-port',
+  'size',
+  'tcpflags',
+  'tcpsyn',
+  'tcpack',
+  'tcpwin',
+  'icmptype',
+  'icmpcode',
+  'info',
+  'path',
+];
 const STATE_KEY = 'windows-firewall.fields';
 const ACTIONS = new Set(['ALLOW', 'DROP', 'OPEN', 'CLOSE', 'OPEN-INBOUND', 'INFO-EVENTS-LOST']);
 
@@ -21,7 +39,8 @@ export const windowsFirewall: Decoder = {
   description: 'Windows Firewall pfirewall.log (W3C extended format; #Fields header-driven)',
   sniff(input) {
     const p = input.payload;
-    if (p[0] === '#') return p.startsWith('#Fields:') || p.startsWith('#Software: Microsoft Windows Firewall') || p.startsWith('#Version:') || p.startsWith('#Time Format:');
+    if (p[0] === '#')
+      return p.startsWith('#Fields:') || p.startsWith('#Software: Microsoft Windows Firewall') || p.startsWith('#Version:') || p.startsWith('#Time Format:');
     return isRecord(p);
   },
   decode(input, draft) {

@@ -5,7 +5,7 @@ const time = { received: Date.parse('2026-11-26T01:00:00Z'), timezone: 'Asia/Ho_
 
 describe('syslog framing', () => {
   it('reads an RFC 3164 header and resolves the missing year and zone against the receive time', () => {
-    const line = '<34>Oct 11 22:14:15 mymachine su[230]: \'su root\' failed for lonvick on /dev/pts/8';
+    const line = "<34>Oct 11 22:14:15 mymachine su[230]: 'su root' failed for lonvick on /dev/pts/8";
     const f = parseSyslog(line, time);
     expect(f.header).toMatchObject({ priority: 34, hostname: 'mymachine', appName: 'su', procId: '230' });
     expect(new Date(f.header!.timestamp!).toISOString()).toBe('2026-10-11T15:14:15.000Z');
@@ -27,11 +27,15 @@ describe('syslog framing', () => {
   });
 
   it('reads an RFC 5424 header with structured data and an offset', () => {
-    const line = '<165>1 2003-10-11T22:14:15.003-07:00 mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"][examplePriority@32473 class="high"] An application event';
+    const line =
+      '<165>1 2003-10-11T22:14:15.003-07:00 mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"][examplePriority@32473 class="high"] An application event';
     const f = parseSyslog(line, time);
     expect(f.header).toMatchObject({ version: 1, hostname: 'mymachine.example.com', appName: 'evntslog', msgId: 'ID47' });
     expect(f.header?.procId).toBeUndefined();
-    expect(f.header?.structuredData).toEqual({ 'exampleSDID@32473': { iut: '3', eventSource: 'Application', eventID: '1011' }, 'examplePriority@32473': { class: 'high' } });
+    expect(f.header?.structuredData).toEqual({
+      'exampleSDID@32473': { iut: '3', eventSource: 'Application', eventID: '1011' },
+      'examplePriority@32473': { class: 'high' },
+    });
     expect(new Date(f.header!.timestamp!).toISOString()).toBe('2003-10-12T05:14:15.003Z');
     expect(line.slice(f.offset)).toBe('An application event');
   });

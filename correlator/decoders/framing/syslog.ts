@@ -20,7 +20,28 @@ export interface Framed {
   offset: number;
 }
 
-const FACILITY_LEVEL = new Set(['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7']);
+const FACILITY_LEVEL = new Set([
+  'kern',
+  'user',
+  'mail',
+  'daemon',
+  'auth',
+  'syslog',
+  'lpr',
+  'news',
+  'uucp',
+  'cron',
+  'authpriv',
+  'ftp',
+  'local0',
+  'local1',
+  'local2',
+  'local3',
+  'local4',
+  'local5',
+  'local6',
+  'local7',
+]);
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
@@ -155,7 +176,16 @@ export function parseSyslog(line: string, time: TimeContext): Framed {
   let end = tokenEnd(line, i);
   let token = line.slice(i, end);
   let t = tag(token);
-  if (!t && token.length > 0 && !token.includes('=') && !token.includes(',') && !token.includes('|') && !token.startsWith('%') && token[0] !== '[' && token[0] !== '{') {
+  if (
+    !t &&
+    token.length > 0 &&
+    !token.includes('=') &&
+    !token.includes(',') &&
+    !token.includes('|') &&
+    !token.startsWith('%') &&
+    token[0] !== '[' &&
+    token[0] !== '{'
+  ) {
     header.hostname = token;
     i = skipSpaces(line, end);
     end = tokenEnd(line, i);

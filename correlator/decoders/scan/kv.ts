@@ -22,7 +22,7 @@ export function scanKv(s: string, from = 0, tabOnly = false, comma = false): Fie
   let i = from;
   while (i < n) {
     let c = s.charCodeAt(i);
-    while (i < n && (c === SPACE || c === TAB || c === 44 /* , */)) c = s.charCodeAt(++i);
+    while (i < n && (c === SPACE || c === TAB || c === 44) /* , */) c = s.charCodeAt(++i);
     const keyStart = i;
     while (i < n && (c = s.charCodeAt(i)) !== EQ && c !== SPACE && c !== TAB) i++;
     if (i >= n) break;

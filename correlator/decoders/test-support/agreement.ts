@@ -7,10 +7,41 @@ import { decodeLine } from '../index.ts';
  * Agreement between the decoders and the public parsers' expected fields on the shared corpus
  * (../shared/corpus/decoders-dev.ndjson): per vendor, how many of the compared fields came out equal.
  */
-export const COMPARED = ['source.ip', 'source.port', 'destination.ip', 'destination.port', 'network.transport', 'event.type', 'file.path', 'file.name', 'file.hash.sha256', 'file.hash.md5', 'threat.software.name', 'user.name'] as const;
+export const COMPARED = [
+  'source.ip',
+  'source.port',
+  'destination.ip',
+  'destination.port',
+  'network.transport',
+  'event.type',
+  'file.path',
+  'file.name',
+  'file.hash.sha256',
+  'file.hash.md5',
+  'threat.software.name',
+  'user.name',
+] as const;
 
 /** The vendors issue 4 names; the 95% bar applies to them pooled. */
-export const NAMED_VENDORS = ['iptables', 'pfsense', 'fortigate', 'cisco_asa', 'cisco_ftd', 'windows_firewall', 'windows_defender', 'cef', 'paloalto', 'sophos', 'checkpoint', 'sonicwall', 'juniper_srx', 'kaspersky', 'symantec_endpoint', 'trendmicro_apexone', 'eset'];
+export const NAMED_VENDORS = [
+  'iptables',
+  'pfsense',
+  'fortigate',
+  'cisco_asa',
+  'cisco_ftd',
+  'windows_firewall',
+  'windows_defender',
+  'cef',
+  'paloalto',
+  'sophos',
+  'checkpoint',
+  'sonicwall',
+  'juniper_srx',
+  'kaspersky',
+  'symantec_endpoint',
+  'trendmicro_apexone',
+  'eset',
+];
 
 export interface CorpusCase {
   id: string;
@@ -35,7 +66,16 @@ export interface VendorRow {
   pipelineErrors: number;
 }
 
-const CASE_INSENSITIVE = new Set(['user.name', 'threat.software.name', 'file.name', 'file.path', 'file.hash.sha256', 'file.hash.md5', 'source.ip', 'destination.ip']);
+const CASE_INSENSITIVE = new Set([
+  'user.name',
+  'threat.software.name',
+  'file.name',
+  'file.path',
+  'file.hash.sha256',
+  'file.hash.md5',
+  'source.ip',
+  'destination.ip',
+]);
 
 function verdictWord(types: unknown): string | undefined {
   const list = Array.isArray(types) ? types : [types];
@@ -60,7 +100,8 @@ function agrees(field: string, expected: unknown, event: Record<string, unknown>
     const joined = domain === undefined ? actual : `${domain}\\${actual}`;
     return [String(joined).toLowerCase() === expected.toLowerCase(), joined];
   }
-  if (CASE_INSENSITIVE.has(field) && typeof expected === 'string' && typeof actual === 'string') return [expected.toLowerCase() === actual.toLowerCase(), actual];
+  if (CASE_INSENSITIVE.has(field) && typeof expected === 'string' && typeof actual === 'string')
+    return [expected.toLowerCase() === actual.toLowerCase(), actual];
   if (Array.isArray(expected) && typeof actual === 'string') return [expected.includes(actual), actual];
   return [expected === actual, actual];
 }
@@ -100,7 +141,9 @@ export function formatTable(rows: VendorRow[]): string {
   const lines = ['vendor                 named  cases  compared  agreed  agreement  pipeline_errors'];
   for (const r of rows) {
     const pct = r.compared ? ((100 * r.agreed) / r.compared).toFixed(1) : '-';
-    lines.push(`${r.vendor.padEnd(22)} ${(named.has(r.vendor) ? 'yes' : '').padEnd(5)} ${String(r.cases).padStart(6)} ${String(r.compared).padStart(9)} ${String(r.agreed).padStart(7)} ${pct.padStart(10)} ${String(r.pipelineErrors).padStart(16)}`);
+    lines.push(
+      `${r.vendor.padEnd(22)} ${(named.has(r.vendor) ? 'yes' : '').padEnd(5)} ${String(r.cases).padStart(6)} ${String(r.compared).padStart(9)} ${String(r.agreed).padStart(7)} ${pct.padStart(10)} ${String(r.pipelineErrors).padStart(16)}`,
+    );
   }
   const pool = (filter: (r: VendorRow) => boolean) => {
     const sel = rows.filter(filter);

@@ -66,11 +66,28 @@ describe('one matcher for all values of an item', () => {
     const rnd = random(5);
     const alphabet = ['a', 'b', 'x', '/', '.'];
     const word = (max: number) => Array.from({ length: 1 + rnd(max) }, () => alphabet[rnd(alphabet.length)]).join('');
-    const shapes = [(w: string) => w, (w: string) => `${w}*`, (w: string) => `*${w}`, (w: string) => `*${w}*`, (w: string) => `${w}?${word(2)}`, (w: string) => `${w}*${word(2)}`];
-    const one = (pattern: string) => new RegExp(`^${pattern.replace(/[./]/g, (c) => `\\${c}`).replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's');
+    const shapes = [
+      (w: string) => w,
+      (w: string) => `${w}*`,
+      (w: string) => `*${w}`,
+      (w: string) => `*${w}*`,
+      (w: string) => `${w}?${word(2)}`,
+      (w: string) => `${w}*${word(2)}`,
+    ];
+    const one = (pattern: string) =>
+      new RegExp(
+        `^${pattern
+          .replace(/[./]/g, (c) => `\\${c}`)
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.')}$`,
+        's',
+      );
     for (let round = 0; round < 200; round++) {
       const values = Array.from({ length: 1 + rnd(10) }, () => shapes[rnd(shapes.length)]!(word(3)));
-      const m = stringMatcher(values.map((v) => positioned(parseWildcards(v), 'exact')), false);
+      const m = stringMatcher(
+        values.map((v) => positioned(parseWildcards(v), 'exact')),
+        false,
+      );
       for (let t = 0; t < 20; t++) {
         const text = word(8);
         expect(m.test(text)).toBe(values.some((v) => one(v).test(text)));
@@ -79,7 +96,10 @@ describe('one matcher for all values of an item', () => {
   });
 
   it('counts what it holds, for the rule cost estimate', () => {
-    const m = stringMatcher(['a', 'b*', '*c', '*d*', '*e*', 'f*g'].map((v) => parseWildcards(v)), false);
+    const m = stringMatcher(
+      ['a', 'b*', '*c', '*d*', '*e*', 'f*g'].map((v) => parseWildcards(v)),
+      false,
+    );
     expect(m.size).toEqual({ exact: 1, prefixes: 1, suffixes: 1, substrings: 2, wildcards: 1 });
   });
 });

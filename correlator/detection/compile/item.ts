@@ -74,19 +74,21 @@ export function anyElement(v: unknown, test: (x: unknown) => boolean): boolean {
 /** The item's predicate: any (or, with `all`, every) value test holds; with `neq`, the field exists and none holds. */
 export function fieldPredicate(reader: FieldReader, tests: ValueTest[], mods: Pick<ModifierSet, 'all' | 'neq'>): Predicate {
   let pred: Predicate;
-  if (mods.all && tests.length > 1) pred = (e) => {
-    const v = reader(e);
-    for (const t of tests) if (!t(v)) return false;
-    return true;
-  };
+  if (mods.all && tests.length > 1)
+    pred = (e) => {
+      const v = reader(e);
+      for (const t of tests) if (!t(v)) return false;
+      return true;
+    };
   else if (tests.length === 1) {
     const t = tests[0]!;
     pred = (e) => t(reader(e));
-  } else pred = (e) => {
-    const v = reader(e);
-    for (const t of tests) if (t(v)) return true;
-    return false;
-  };
+  } else
+    pred = (e) => {
+      const v = reader(e);
+      for (const t of tests) if (t(v)) return true;
+      return false;
+    };
   if (!mods.neq) return pred;
   const inner = pred;
   return (e) => {

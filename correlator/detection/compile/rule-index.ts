@@ -83,7 +83,8 @@ function weight(a: IndexAtom, k: string): number {
 function build(rules: CompiledDetection[]): Bucket {
   const bucket: Bucket = { exact: new Map(), substr: new Map(), rest: [] };
   const shared = new Map<string, number>();
-  for (const r of rules) for (const need of r.indexKeys) for (const a of need) for (const k of a.keys) shared.set(atomSlot(a, k), (shared.get(atomSlot(a, k)) ?? 0) + 1);
+  for (const r of rules)
+    for (const need of r.indexKeys) for (const a of need) for (const k of a.keys) shared.set(atomSlot(a, k), (shared.get(atomSlot(a, k)) ?? 0) + 1);
   const cost = (need: IndexKey) => {
     let c = 0;
     for (const a of need) for (const k of a.keys) c += shared.get(atomSlot(a, k))! * weight(a, k);

@@ -65,7 +65,10 @@ export function ruleInfo(parsed: ParsedRule, findings: Finding[]): RuleInfo | nu
     level: d.level ?? 'medium',
     layer: d.layer ?? 1,
     status: d.status ?? null,
-    logsource: parsed.kind === 'detection' ? { category: parsed.doc.logsource.category, product: parsed.doc.logsource.product, service: parsed.doc.logsource.service } : {},
+    logsource:
+      parsed.kind === 'detection'
+        ? { category: parsed.doc.logsource.category, product: parsed.doc.logsource.product, service: parsed.doc.logsource.service }
+        : {},
     response: {
       runbook: d.response?.runbook ?? null,
       escalateAfterMs: esc ? parseTimespan(esc) : null,
@@ -93,7 +96,11 @@ function staticCost(need: IndexKey): number {
   return cost;
 }
 
-const byCost = (needs: Needs): Needs => needs.map((n) => ({ n, c: staticCost(n) })).sort((a, b) => a.c - b.c).map((x) => x.n);
+const byCost = (needs: Needs): Needs =>
+  needs
+    .map((n) => ({ n, c: staticCost(n) }))
+    .sort((a, b) => a.c - b.c)
+    .map((x) => x.n);
 
 /** All parts must hold: any part's condition is the whole's. */
 function andNeeds(parts: Needs[]): Needs {
@@ -236,4 +243,3 @@ function conditionFinding(parsed: ParsedDetection, path: Path, offset: number, m
   }
   return base;
 }
-

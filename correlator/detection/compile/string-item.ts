@@ -4,7 +4,17 @@ import { expandTests } from '../modifiers/expand.ts';
 import type { ModifierSet } from '../modifiers/registry.ts';
 import { undash, windash } from '../modifiers/windash.ts';
 import { constantOf, literal, parseWildcards, positioned, type Piece, type Position } from '../modifiers/wildcard.ts';
-import { anyElement, EMPTY_SIZE, fieldPredicate, scalarText, type CompiledItem, type DetectionItem, type ItemContext, type ItemSize, type ValueTest } from './item.ts';
+import {
+  anyElement,
+  EMPTY_SIZE,
+  fieldPredicate,
+  scalarText,
+  type CompiledItem,
+  type DetectionItem,
+  type ItemContext,
+  type ItemSize,
+  type ValueTest,
+} from './item.ts';
 import { stringMatcher } from './string-matcher.ts';
 
 /** Shorter substrings say too little to be worth an index entry. */
@@ -57,7 +67,9 @@ export function stringItem(item: DetectionItem, mods: ModifierSet, ctx: ItemCont
     let forms: { v: EncodedValue; literal: boolean }[] = [{ v: String(raw), literal: false }];
     for (const t of transforms) {
       if (t === 'windash') {
-        forms = forms.flatMap((f) => (typeof f.v !== 'string' ? [f] : dashMapped ? [{ v: undash(f.v), literal: f.literal }] : windash(f.v).map((v) => ({ v, literal: f.literal }))));
+        forms = forms.flatMap((f) =>
+          typeof f.v !== 'string' ? [f] : dashMapped ? [{ v: undash(f.v), literal: f.literal }] : windash(f.v).map((v) => ({ v, literal: f.literal })),
+        );
       } else if (t === 'base64') forms = forms.map((f) => ({ v: base64(f.v), literal: true }));
       else if (t === 'base64offset') forms = forms.flatMap((f) => base64offset(f.v).map((v) => ({ v, literal: true })));
       else if (ENCODINGS.has(t)) forms = forms.map((f) => ({ v: utf16(f.v, t as 'utf16' | 'utf16le' | 'utf16be' | 'wide'), literal: true }));

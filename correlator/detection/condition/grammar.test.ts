@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { detection } from '../testdata/build.ts';
 import { ConditionSyntaxError, parseCondition, selectionsFor } from './grammar.ts';
 
-const rule = (condition: string) =>
-  detection(`a:\n  a: 1\nb:\n  b: 1\nc:\n  c: 1\nsel_x:\n  x: 1\nsel_y:\n  y: 1\n_helper:\n  h: 1\ncondition: ${condition}`);
+const rule = (condition: string) => detection(`a:\n  a: 1\nb:\n  b: 1\nc:\n  c: 1\nsel_x:\n  x: 1\nsel_y:\n  y: 1\n_helper:\n  h: 1\ncondition: ${condition}`);
 
 /** Every combination of the flags a, b, c as events. */
 const truth = (condition: string) => {

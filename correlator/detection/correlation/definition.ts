@@ -37,7 +37,10 @@ const NEEDS_FIELD = new Set<CorrelationType>(['value_count', 'value_sum', 'value
 const CONDITION_OPTIONAL = new Set<CorrelationType>(['temporal', 'temporal_ordered', 'flatline']);
 
 /** Chained correlations pass their group as the event: its keys are the inner rule's group-by names. */
-const groupKeyReader = (name: string): FieldReader => (e) => (e !== null && typeof e === 'object' ? (e as Record<string, unknown>)[name] : undefined);
+const groupKeyReader =
+  (name: string): FieldReader =>
+  (e) =>
+    e !== null && typeof e === 'object' ? (e as Record<string, unknown>)[name] : undefined;
 
 export function compileCorrelation(
   parsed: ParsedCorrelation,
@@ -83,8 +86,7 @@ export function compileCorrelation(
   }
   if (findings.length > errorsBefore && findings.slice(errorsBefore).some((f) => f.severity === 'error')) return null;
 
-  const readerFor = (ref: RuleRef, name: string): FieldReader =>
-    ref.kind === 'correlation' ? groupKeyReader(name) : fieldReader(mapping.resolve(name), name);
+  const readerFor = (ref: RuleRef, name: string): FieldReader => (ref.kind === 'correlation' ? groupKeyReader(name) : fieldReader(mapping.resolve(name), name));
   const groupReaders = new Map<string, FieldReader[]>();
   const fieldReaders = new Map<string, FieldReader>();
   for (const ref of refs) {

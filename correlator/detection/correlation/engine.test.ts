@@ -38,7 +38,12 @@ function run(ruleset: ReturnType<typeof correlation>, events: Ev[], opts: { late
   const engine = new CorrelationEngine(ruleset, { allowedLatenessMs: opts.lateness ?? 0 });
   const hits: CorrelationHit[] = [];
   events.forEach((e, i) => {
-    const event = { event: { action: e.action ?? 'deny', category: ['network'] }, source: { ip: e.src ?? '1.1.1.1', bytes: e.bytes }, user: { name: e.user }, host: { name: e.host } };
+    const event = {
+      event: { action: e.action ?? 'deny', category: ['network'] },
+      source: { ip: e.src ?? '1.1.1.1', bytes: e.bytes },
+      user: { name: e.user },
+      host: { name: e.host },
+    };
     for (const m of ruleset.match(event)) hits.push(...engine.feed(m.rule.id, event, e.t, i));
   });
   if (opts.advanceTo !== undefined) hits.push(...engine.advance(opts.advanceTo));
@@ -60,8 +65,14 @@ describe('event_count', () => {
   it('groups separately and consumes the window after a hit', () => {
     const { hits } = run(count3(), [{ t: 0 }, { t: 1, src: '2.2.2.2' }, { t: 2 }, { t: 3 }, { t: 4 }, { t: 5 }, { t: 6, src: '2.2.2.2' }]);
     expect(hits.map((h) => h.refs)).toEqual([[0, 2, 3]]);
-    const more = run(count3(), [0, 1, 2, 3, 4, 5].map((t) => ({ t })));
-    expect(more.hits.map((h) => h.refs)).toEqual([[0, 1, 2], [3, 4, 5]]);
+    const more = run(
+      count3(),
+      [0, 1, 2, 3, 4, 5].map((t) => ({ t })),
+    );
+    expect(more.hits.map((h) => h.refs)).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+    ]);
   });
   it('out-of-order events within the allowed lateness give the same result as in order', () => {
     const inOrder = run(count3(), [{ t: 0 }, { t: 4000 }, { t: 9000 }, { t: 12_000 }], { lateness: 10_000, advanceTo: 20_000 });
@@ -99,10 +110,27 @@ describe('event_count', () => {
 describe('value_count', () => {
   const rs = correlation('type: value_count\nrules: [deny]\ngroup-by: [src_ip]\ntimespan: 1m\ncondition: { field: user.name, gte: 3 }');
   it('counts distinct values', () => {
-    expect(run(rs, [{ t: 0, user: 'a' }, { t: 1, user: 'a' }, { t: 2, user: 'b' }]).hits).toHaveLength(0);
-    const { hits } = run(rs, [{ t: 0, user: 'a' }, { t: 1, user: 'a' }, { t: 2, user: 'b' }, { t: 60_000, user: 'c' }]);
+    expect(
+      run(rs, [
+        { t: 0, user: 'a' },
+        { t: 1, user: 'a' },
+        { t: 2, user: 'b' },
+      ]).hits,
+    ).toHaveLength(0);
+    const { hits } = run(rs, [
+      { t: 0, user: 'a' },
+      { t: 1, user: 'a' },
+      { t: 2, user: 'b' },
+      { t: 60_000, user: 'c' },
+    ]);
     expect(hits[0]).toMatchObject({ value: 3, refs: [0, 1, 2, 3] });
-    expect(run(rs, [{ t: 0, user: 'a' }, { t: 1, user: 'b' }, { t: 60_001, user: 'c' }]).hits).toHaveLength(0);
+    expect(
+      run(rs, [
+        { t: 0, user: 'a' },
+        { t: 1, user: 'b' },
+        { t: 60_001, user: 'c' },
+      ]).hits,
+    ).toHaveLength(0);
   });
 });
 
@@ -110,23 +138,66 @@ describe('temporal and temporal_ordered', () => {
   const temporal = correlation('type: temporal\nrules: [deny, allow]\ngroup-by: [src_ip]\ntimespan: 10s');
   const ordered = correlation('type: temporal_ordered\nrules: [deny, allow]\ngroup-by: [src_ip]\ntimespan: 10s');
   it('temporal: all rules within the timespan, any order', () => {
-    expect(run(temporal, [{ t: 0, action: 'allow' }, { t: 10_000, action: 'deny' }]).hits).toHaveLength(1);
-    expect(run(temporal, [{ t: 0, action: 'allow' }, { t: 10_001, action: 'deny' }]).hits).toHaveLength(0);
-    expect(run(temporal, [{ t: 0, action: 'deny' }, { t: 1, action: 'deny' }]).hits).toHaveLength(0);
+    expect(
+      run(temporal, [
+        { t: 0, action: 'allow' },
+        { t: 10_000, action: 'deny' },
+      ]).hits,
+    ).toHaveLength(1);
+    expect(
+      run(temporal, [
+        { t: 0, action: 'allow' },
+        { t: 10_001, action: 'deny' },
+      ]).hits,
+    ).toHaveLength(0);
+    expect(
+      run(temporal, [
+        { t: 0, action: 'deny' },
+        { t: 1, action: 'deny' },
+      ]).hits,
+    ).toHaveLength(0);
   });
   it('temporal_ordered: the rules in their order', () => {
-    expect(run(ordered, [{ t: 0, action: 'deny' }, { t: 10_000, action: 'allow' }]).hits).toHaveLength(1);
-    expect(run(ordered, [{ t: 0, action: 'allow' }, { t: 5000, action: 'deny' }]).hits).toHaveLength(0);
-    expect(run(ordered, [{ t: 0, action: 'deny' }, { t: 10_001, action: 'allow' }]).hits).toHaveLength(0);
+    expect(
+      run(ordered, [
+        { t: 0, action: 'deny' },
+        { t: 10_000, action: 'allow' },
+      ]).hits,
+    ).toHaveLength(1);
+    expect(
+      run(ordered, [
+        { t: 0, action: 'allow' },
+        { t: 5000, action: 'deny' },
+      ]).hits,
+    ).toHaveLength(0);
+    expect(
+      run(ordered, [
+        { t: 0, action: 'deny' },
+        { t: 10_001, action: 'allow' },
+      ]).hits,
+    ).toHaveLength(0);
     // Arrival order does not matter, event time does.
-    expect(run(ordered, [{ t: 5000, action: 'allow' }, { t: 0, action: 'deny' }], { lateness: 10_000, advanceTo: 30_000 }).hits).toHaveLength(1);
+    expect(
+      run(
+        ordered,
+        [
+          { t: 5000, action: 'allow' },
+          { t: 0, action: 'deny' },
+        ],
+        { lateness: 10_000, advanceTo: 30_000 },
+      ).hits,
+    ).toHaveLength(1);
   });
 });
 
 describe('value aggregates', () => {
   const agg = (type: string, cond: string, extra = '') =>
     correlation(`type: ${type}\nrules: [deny]\ngroup-by: [src_ip]\ntimespan: 10s\nfield: source.bytes\ncondition: ${cond}${extra}`);
-  const evs = [{ t: 0, bytes: 100 }, { t: 1000, bytes: 300 }, { t: 2000, bytes: 900 }];
+  const evs = [
+    { t: 0, bytes: 100 },
+    { t: 1000, bytes: 300 },
+    { t: 2000, bytes: 900 },
+  ];
   it('value_sum', () => {
     expect(run(agg('value_sum', '{ gte: 1300 }'), evs).hits.map((h) => h.value)).toEqual([1300]);
     expect(run(agg('value_sum', '{ gte: 1301 }'), evs).hits).toHaveLength(0);
@@ -147,8 +218,18 @@ describe('value aggregates', () => {
   });
   it('the window edge holds for aggregates too', () => {
     const sum = agg('value_sum', '{ gte: 400 }');
-    expect(run(sum, [{ t: 0, bytes: 100 }, { t: 10_000, bytes: 300 }]).hits).toHaveLength(1);
-    expect(run(sum, [{ t: 0, bytes: 100 }, { t: 10_001, bytes: 300 }]).hits).toHaveLength(0);
+    expect(
+      run(sum, [
+        { t: 0, bytes: 100 },
+        { t: 10_000, bytes: 300 },
+      ]).hits,
+    ).toHaveLength(1);
+    expect(
+      run(sum, [
+        { t: 0, bytes: 100 },
+        { t: 10_001, bytes: 300 },
+      ]).hits,
+    ).toHaveLength(0);
   });
 });
 
@@ -175,13 +256,21 @@ title: many\nid: many-id\nname: many_denies\ncorrelation:\n  type: event_count\n
     expect(rs.match({ event: { action: 'allow', category: ['network'] } })[0]).toMatchObject({ alert: true, correlations: [] });
   });
   it('aliases group by different fields of different rules', () => {
-    const rs = correlation(
-      'type: temporal\nrules: [deny, allow]\ngroup-by: [ip]\ntimespan: 10s\naliases:\n  ip:\n    deny: source.ip\n    allow: user.name',
-    );
+    const rs = correlation('type: temporal\nrules: [deny, allow]\ngroup-by: [ip]\ntimespan: 10s\naliases:\n  ip:\n    deny: source.ip\n    allow: user.name');
     expect(rs.groupByFor('corr')).toEqual(['ip']);
     expect(rs.groupKeyFor('corr', 'allow-id', { user: { name: '7.7.7.7' } })).toEqual({ ip: '7.7.7.7' });
-    expect(run(rs, [{ t: 0, src: '7.7.7.7' }, { t: 1, action: 'allow', user: '7.7.7.7' }]).hits).toHaveLength(1);
-    expect(run(rs, [{ t: 0, src: '7.7.7.7' }, { t: 1, action: 'allow', user: '8.8.8.8' }]).hits).toHaveLength(0);
+    expect(
+      run(rs, [
+        { t: 0, src: '7.7.7.7' },
+        { t: 1, action: 'allow', user: '7.7.7.7' },
+      ]).hits,
+    ).toHaveLength(1);
+    expect(
+      run(rs, [
+        { t: 0, src: '7.7.7.7' },
+        { t: 1, action: 'allow', user: '8.8.8.8' },
+      ]).hits,
+    ).toHaveLength(0);
   });
   it('an event without a group-by value is counted, not grouped', () => {
     const rs = correlation('type: event_count\nrules: [deny]\ngroup-by: [user.name]\ntimespan: 10s\ncondition: { gte: 1 }');
@@ -254,11 +343,17 @@ describe('early firing', () => {
     const hits: CorrelationHit[] = [];
     const arrivedAt: number[] = [];
     events.forEach((e, i) => {
-      const event = { event: { action: e.action ?? 'deny', category: ['network'] }, source: { ip: e.src ?? '1.1.1.1', bytes: e.bytes }, user: { name: e.user }, host: { name: e.host } };
-      for (const m of ruleset.match(event)) for (const h of engine.feed(m.rule.id, event, e.t, i)) {
-        hits.push(h);
-        arrivedAt.push(i);
-      }
+      const event = {
+        event: { action: e.action ?? 'deny', category: ['network'] },
+        source: { ip: e.src ?? '1.1.1.1', bytes: e.bytes },
+        user: { name: e.user },
+        host: { name: e.host },
+      };
+      for (const m of ruleset.match(event))
+        for (const h of engine.feed(m.rule.id, event, e.t, i)) {
+          hits.push(h);
+          arrivedAt.push(i);
+        }
     });
     hits.push(...engine.advance(Math.max(...events.map((e) => e.t)) + 60 * MIN));
     return { hits: hits.filter((h) => h.rule.id === 'corr'), arrivedAt, engine };
@@ -286,7 +381,12 @@ describe('early firing', () => {
   });
 
   it('retracts an early hit that an older event arriving after it makes wrong, and raises the right one', () => {
-    const events = [{ t: 0, user: 'a' }, { t: 20_000, user: 'b' }, { t: 40_000, user: 'c' }, { t: 30_000, user: 'd' }];
+    const events = [
+      { t: 0, user: 'a' },
+      { t: 20_000, user: 'b' },
+      { t: 40_000, user: 'c' },
+      { t: 30_000, user: 'd' },
+    ];
     const { hits } = early(sweep(), events);
     expect(hits.map((h) => `${h.phase}:${h.windowEnd}`)).toEqual(['early:40000', 'early:30000', 'confirm:30000', 'retract:40000']);
     // What is left once the retraction is applied is exactly the ordered evaluation.
@@ -300,11 +400,18 @@ describe('early firing', () => {
 
   it('under any shuffle within the lateness, confirmed and final hits are the ordered evaluation, and each early hit is settled once', () => {
     let seed = 7;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     for (let round = 0; round < 200; round++) {
-      const events: Ev[] = Array.from({ length: 30 }, (_, i) => ({ t: i * 4000 + Math.floor(random() * 3000), src: `10.0.0.${Math.floor(random() * 3)}`, user: `u${Math.floor(random() * 5)}` }));
+      const events: Ev[] = Array.from({ length: 30 }, (_, i) => ({
+        t: i * 4000 + Math.floor(random() * 3000),
+        src: `10.0.0.${Math.floor(random() * 3)}`,
+        user: `u${Math.floor(random() * 5)}`,
+      }));
       // Shuffled within two minutes of event time: well inside the five-minute lateness.
-      const shuffled = events.map((e) => ({ e, k: e.t + random() * 2 * MIN })).sort((a, b) => a.k - b.k).map((x) => x.e);
+      const shuffled = events
+        .map((e) => ({ e, k: e.t + random() * 2 * MIN }))
+        .sort((a, b) => a.k - b.k)
+        .map((x) => x.e);
       for (const rs of [count3('20s'), sweep()]) {
         const { hits, engine } = early(rs, shuffled);
         const settled = hits.filter((h) => h.phase === 'confirm' || h.phase === 'final').map(strip);
@@ -322,15 +429,30 @@ describe('early firing', () => {
 
   it('temporal_ordered fires early once the sequence completes', () => {
     const rs = correlation('type: temporal_ordered\nrules: [deny, allow]\ngroup-by: [src_ip]\ntimespan: 10s');
-    const { hits, arrivedAt } = early(rs, [{ t: 0, action: 'allow' }, { t: 1000, action: 'deny' }, { t: 2000, action: 'allow' }]);
+    const { hits, arrivedAt } = early(rs, [
+      { t: 0, action: 'allow' },
+      { t: 1000, action: 'deny' },
+      { t: 2000, action: 'allow' },
+    ]);
     expect(hits.map((h) => h.phase)).toEqual(['early', 'confirm']);
     expect(arrivedAt[0]).toBe(2);
   });
 
   it('value_sum fires early only while its values are not negative', () => {
     const sum = correlation('type: value_sum\nrules: [deny]\ngroup-by: [src_ip]\ntimespan: 10s\nfield: source.bytes\ncondition: { gte: 100 }');
-    expect(early(sum, [{ t: 0, bytes: 60 }, { t: 1000, bytes: 50 }]).hits.map((h) => h.phase)).toEqual(['early', 'confirm']);
-    expect(early(sum, [{ t: 0, bytes: -10 }, { t: 500, bytes: 60 }, { t: 1000, bytes: 50 }]).hits.map((h) => h.phase)).toEqual(['final']);
+    expect(
+      early(sum, [
+        { t: 0, bytes: 60 },
+        { t: 1000, bytes: 50 },
+      ]).hits.map((h) => h.phase),
+    ).toEqual(['early', 'confirm']);
+    expect(
+      early(sum, [
+        { t: 0, bytes: -10 },
+        { t: 500, bytes: 60 },
+        { t: 1000, bytes: 50 },
+      ]).hits.map((h) => h.phase),
+    ).toEqual(['final']);
   });
 
   it('conditions that need the whole window wait for the watermark', () => {
@@ -338,7 +460,12 @@ describe('early firing', () => {
     const avg = correlation('type: value_avg\nrules: [deny]\ngroup-by: [src_ip]\ntimespan: 10s\nfield: source.bytes\ncondition: { gte: 10 }');
     expect(early(lt, [{ t: 0 }, { t: 1000 }]).hits.map((h) => h.phase)).toEqual(['final']);
     // An average can fall as events arrive: each window is reported on the watermark only.
-    expect(early(avg, [{ t: 0, bytes: 20 }, { t: 1000, bytes: 20 }]).hits.map((h) => h.phase)).toEqual(['final', 'final']);
+    expect(
+      early(avg, [
+        { t: 0, bytes: 20 },
+        { t: 1000, bytes: 20 },
+      ]).hits.map((h) => h.phase),
+    ).toEqual(['final', 'final']);
   });
 
   it('a reload that changes the correlation retracts its outstanding early hits', () => {

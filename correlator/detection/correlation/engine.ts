@@ -182,8 +182,19 @@ export class CorrelationEngine {
     for (const [id, def] of ruleset.correlations) {
       const old = this.states.get(id);
       const kept = old && old.def.fingerprint === def.fingerprint;
-      const early = this.earlyFiring && GROWS.has(def.type) && isLowerBoundOnly(def.threshold) && ruleset.alerts(id) && def.rules.every((r) => !ruleset.correlations.has(r));
-      next.set(id, { def, groups: kept ? old.groups : new Map(), flatline: kept ? old.flatline : new Map(), due: kept ? old.due : -Infinity, early: early ? ((kept ? old.early : null) ?? new Map()) : null });
+      const early =
+        this.earlyFiring &&
+        GROWS.has(def.type) &&
+        isLowerBoundOnly(def.threshold) &&
+        ruleset.alerts(id) &&
+        def.rules.every((r) => !ruleset.correlations.has(r));
+      next.set(id, {
+        def,
+        groups: kept ? old.groups : new Map(),
+        flatline: kept ? old.flatline : new Map(),
+        due: kept ? old.due : -Infinity,
+        early: early ? ((kept ? old.early : null) ?? new Map()) : null,
+      });
       if (def.type === 'flatline') this.seedFlatline(next.get(id)!);
     }
     for (const [id, old] of this.states) {
@@ -219,7 +230,16 @@ export class CorrelationEngine {
         continue;
       }
       const reader = state.def.fieldReaders.get(ruleId);
-      const p: Pending = { correlationId: cid, groupKey: groupKeyOf(this.canonicalGroup(state.def, group)), group, t: eventTimeMs, seq: this.seq++, ruleId, refs: [ref], value: reader ? reader(event) : undefined };
+      const p: Pending = {
+        correlationId: cid,
+        groupKey: groupKeyOf(this.canonicalGroup(state.def, group)),
+        group,
+        t: eventTimeMs,
+        seq: this.seq++,
+        ruleId,
+        refs: [ref],
+        value: reader ? reader(event) : undefined,
+      };
       this.enqueue(p);
       if (state.early) this.lookAhead(state, p, early);
     }
@@ -478,7 +498,17 @@ export class CorrelationEngine {
       count += i.refs.length;
       for (const r of i.refs) if (refs.length < this.maxRefs) refs.push(r);
     }
-    return { rule: def.info, group, refs, eventCount: count, value, windowStart: start, windowEnd: end, alert: this.ruleset.alerts(def.info.id), phase: 'final' };
+    return {
+      rule: def.info,
+      group,
+      refs,
+      eventCount: count,
+      value,
+      windowStart: start,
+      windowEnd: end,
+      alert: this.ruleset.alerts(def.info.id),
+      phase: 'final',
+    };
   }
 
   /** Flatline groups are keyed by the asset's registered name, so "web01" and "WEB01.tinh.gov.vn" are one host. */
@@ -536,5 +566,9 @@ export class CorrelationEngine {
 }
 
 function groupKeyOf(group: Record<string, string>): string {
-  return JSON.stringify(Object.keys(group).sort().map((k) => [k, group[k]]));
+  return JSON.stringify(
+    Object.keys(group)
+      .sort()
+      .map((k) => [k, group[k]]),
+  );
 }

@@ -6,7 +6,7 @@ describe('field readers', () => {
   const events: Record<string, unknown>[] = [
     { source: { ip: '1.1.1.1' } },
     { 'source.ip': '2.2.2.2' },
-    { source: { 'ip': '3.3.3.3', port: 1 } },
+    { source: { ip: '3.3.3.3', port: 1 } },
     { file: { 'hash.sha256': 'abc' } },
     { file: { hash: { sha256: 'def' } } },
     { 'file.hash': { sha256: 'ghi' } },

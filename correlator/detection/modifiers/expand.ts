@@ -11,7 +11,12 @@ type FormsTest = (forms: Form[], report: (m: string) => void, count: boolean) =>
  * compiled like values written in the rule. A placeholder no list resolves refuses the rule (null after
  * `ctx.error`): matching nothing would turn `selection and not filter` into fire-on-everything.
  */
-export function expandTests(values: readonly unknown[], ctx: ItemContext, finalForms: (raw: unknown) => Form[] | null, formsTest: FormsTest): ValueTest[] | null {
+export function expandTests(
+  values: readonly unknown[],
+  ctx: ItemContext,
+  finalForms: (raw: unknown) => Form[] | null,
+  formsTest: FormsTest,
+): ValueTest[] | null {
   const tests: ValueTest[] = [];
   for (const raw of values) {
     if (typeof raw !== 'string') {

@@ -35,5 +35,10 @@ export function regexItem(item: DetectionItem, mods: ModifierSet, ctx: ItemConte
     const one = (y: unknown) => (typeof y === 'string' ? re(y) : (typeof y === 'number' || typeof y === 'boolean') && re(String(y)));
     tests.push((x) => anyElement(x, one));
   }
-  return { test: fieldPredicate(ctx.reader, tests, mods), constants: null, literals: null, size: { ...EMPTY_SIZE, values: tests.length, regexes: tests.length } };
+  return {
+    test: fieldPredicate(ctx.reader, tests, mods),
+    constants: null,
+    literals: null,
+    size: { ...EMPTY_SIZE, values: tests.length, regexes: tests.length },
+  };
 }

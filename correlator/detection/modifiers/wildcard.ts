@@ -44,5 +44,8 @@ export function positioned(pieces: Piece[], position: Position): Piece[] {
 /** The exact text a wildcard-free value stands for, folded, for the constant-value index. */
 export function constantOf(pieces: readonly Piece[]): string | null {
   if (hasWildcards(pieces)) return null;
-  return pieces.map((p) => (p as { lit: string }).lit).join('').toLowerCase();
+  return pieces
+    .map((p) => (p as { lit: string }).lit)
+    .join('')
+    .toLowerCase();
 }

@@ -86,7 +86,8 @@ export function parseRuleText(text: string, file: string): { rules: ParsedRule[]
 
 /** The first line of a YAML error; the parser's own stack overflow is named for what it means. */
 function yamlMessage(e: YAMLError): string {
-  if (e.code === 'RESOURCE_EXHAUSTION' && /call stack/i.test(e.message)) return `maps and lists nested too deeply to parse (the limit is ${MAX_YAML_DEPTH} levels)`;
+  if (e.code === 'RESOURCE_EXHAUSTION' && /call stack/i.test(e.message))
+    return `maps and lists nested too deeply to parse (the limit is ${MAX_YAML_DEPTH} levels)`;
   return e.message.split('\n')[0] ?? e.message;
 }
 
@@ -96,7 +97,10 @@ export function parseRuleFile(file: string, maxBytes = DEFAULT_RULE_LIMITS.maxFi
   let text: string;
   try {
     const read = readBounded(file, maxBytes);
-    if (read === null) return refuse(`the file is larger than the rule file limit of ${maxBytes} bytes (correlator.ruleLimits.maxFileBytes); use an expand list (rules/lists/) for long value lists`);
+    if (read === null)
+      return refuse(
+        `the file is larger than the rule file limit of ${maxBytes} bytes (correlator.ruleLimits.maxFileBytes); use an expand list (rules/lists/) for long value lists`,
+      );
     text = read;
   } catch (err) {
     return refuse(`cannot read: ${(err as Error).message}`);
@@ -178,7 +182,13 @@ function parseMap(obj: Record<string, unknown>, path: Path, loc: Located, findin
       return null;
     }
     if (Array.isArray(value) && value.includes(null)) {
-      findings.push(loc.at([...p, value.indexOf(null)], 'error', `field '${key}': null inside a list of values; write '${key}: null' as its own item to match a missing field`));
+      findings.push(
+        loc.at(
+          [...p, value.indexOf(null)],
+          'error',
+          `field '${key}': null inside a list of values; write '${key}: null' as its own item to match a missing field`,
+        ),
+      );
       return null;
     }
     const written = Array.isArray(value) ? values.map((v, i) => asWritten(v, [...p, i], loc)) : [asWritten(value, p, loc)];

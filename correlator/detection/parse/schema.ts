@@ -26,9 +26,7 @@ const Response = z
 
 const TestEvent = z.record(z.string(), z.unknown());
 /** Example events a rule must and must not match; `canhgac rules test` checks them. */
-const Tests = z
-  .object({ match: z.array(TestEvent).default([]), no_match: z.array(TestEvent).default([]) })
-  .strict();
+const Tests = z.object({ match: z.array(TestEvent).default([]), no_match: z.array(TestEvent).default([]) }).strict();
 
 /** Vietnamese wording of what a responder reads; the console shows it to users who chose Vietnamese. */
 const Vietnamese = z
@@ -57,9 +55,7 @@ export const DetectionRuleSchema = z
   .object({
     ...Common,
     logsource: Logsource.default({}),
-    detection: z
-      .object({ condition: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]) })
-      .catchall(z.unknown()),
+    detection: z.object({ condition: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]) }).catchall(z.unknown()),
   })
   .loose();
 
@@ -95,8 +91,22 @@ export const CorrelationRuleSchema = z
     correlation: z
       .object({
         type: z.enum(CORRELATION_TYPES),
-        rules: z.union([z.string().min(1).transform((r) => [r]), z.array(z.string().min(1)).min(1)]),
-        'group-by': z.union([z.string().min(1).transform((g) => [g]), z.array(z.string().min(1))]).default([]),
+        rules: z.union([
+          z
+            .string()
+            .min(1)
+            .transform((r) => [r]),
+          z.array(z.string().min(1)).min(1),
+        ]),
+        'group-by': z
+          .union([
+            z
+              .string()
+              .min(1)
+              .transform((g) => [g]),
+            z.array(z.string().min(1)),
+          ])
+          .default([]),
         timespan: Timespan,
         condition: CorrelationCondition.optional(),
         field: z.string().min(1).optional(),

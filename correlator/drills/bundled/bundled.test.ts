@@ -56,7 +56,10 @@ function checkCommon(name: string) {
     const from = triggerOf(scenario, exp);
     const inWindow = events.filter((e) => e.at >= from - exp.within && e.at <= from + exp.within);
     for (const [field, value] of Object.entries(exp.group)) {
-      expect(inWindow.some((e) => String(f(e, field)) === value), `${exp.rule} ${field}=${value}`).toBe(true);
+      expect(
+        inWindow.some((e) => String(f(e, field)) === value),
+        `${exp.rule} ${field}=${value}`,
+      ).toBe(true);
     }
   }
   return { scenario, events };

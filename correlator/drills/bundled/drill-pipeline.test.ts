@@ -32,9 +32,19 @@ async function pipeline() {
   const store = new EmbeddedIncidentStore(mkdtempSync(join(tmpdir(), 'drill-pipeline-')));
   const topics = topicNames('d.');
   const correlator = new Correlator({
-    bus, store, topics, rules, assets: assetLookup(rules), groupId: 'drill-pipeline',
-    partitions: { raw: 3, correlate: 3, incidents: 1 }, allowedLatenessMs: 5 * 60_000, eventsPerAlert: 5,
-    policy: DEFAULT_POLICY, timezone: 'Asia/Ho_Chi_Minh', log, tickMs: 200,
+    bus,
+    store,
+    topics,
+    rules,
+    assets: assetLookup(rules),
+    groupId: 'drill-pipeline',
+    partitions: { raw: 3, correlate: 3, incidents: 1 },
+    allowedLatenessMs: 5 * 60_000,
+    eventsPerAlert: 5,
+    policy: DEFAULT_POLICY,
+    timezone: 'Asia/Ho_Chi_Minh',
+    log,
+    tickMs: 200,
   });
   await correlator.start();
   return { bus, store, topics, correlator };
@@ -73,15 +83,17 @@ async function drill(p: Pipeline, name: string, speed: ReplaySpeed, drillId: str
   return scoreDrill(p.store, scenario, drillId, { shiftMs: r.shiftMs });
 }
 
-const summary = (incidents: Incident[]) =>
-  incidents.map((i) => `${i.rule.id} ${JSON.stringify(i.group)} x${i.alert_count}`).sort();
+const summary = (incidents: Incident[]) => incidents.map((i) => `${i.rule.id} ${JSON.stringify(i.group)} x${i.alert_count}`).sort();
 
 describe('bundled drills through the correlator', () => {
   it.each(['ssh-brute-force', 'port-scan-sweep', 'malware-outbreak', 'silent-source'])('%s: every expected incident is detected in time', async (name) => {
     const p = await pipeline();
     running.push(p);
     const report = await drill(p, name, 'max', `d-${name}`);
-    expect(report.expected.map((e) => e.outcome), formatScoreText(report)).toEqual(report.expected.map(() => 'detected'));
+    expect(
+      report.expected.map((e) => e.outcome),
+      formatScoreText(report),
+    ).toEqual(report.expected.map(() => 'detected'));
     expect(report.passed).toBe(true);
   });
 

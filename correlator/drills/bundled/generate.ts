@@ -121,14 +121,26 @@ const FORMATS = {
       host: h.name,
       source: 'winlogbeat',
       format: 'auto',
-      line: JSON.stringify({ EventTime: `${date} ${time}`, Hostname: h.name, EventID: id, SourceName: 'Microsoft-Windows-Windows Defender', Channel: 'Microsoft-Windows-Windows Defender/Operational', ...data }),
+      line: JSON.stringify({
+        EventTime: `${date} ${time}`,
+        Hostname: h.name,
+        EventID: id,
+        SourceName: 'Microsoft-Windows-Windows Defender',
+        Channel: 'Microsoft-Windows-Windows Defender/Operational',
+        ...data,
+      }),
     };
   },
   clamd(t: number, h: Host, path: string, signature: string): Omit<Line, 'at' | 'unit'> {
     return { host: h.name, source: '/var/log/syslog', format: 'auto', line: `<13>${syslogTime(t)} ${h.name} clamd[1234]: ${path}: ${signature} FOUND` };
   },
   freshclam(t: number, h: Host, version: number): Omit<Line, 'at' | 'unit'> {
-    return { host: h.name, source: '/var/log/syslog', format: 'auto', line: `<30>${syslogTime(t)} ${h.name} freshclam[99]: daily.cvd updated (version: ${version}, sigs: 2066000, f-level: 90, builder: raynman)` };
+    return {
+      host: h.name,
+      source: '/var/log/syslog',
+      format: 'auto',
+      line: `<30>${syslogTime(t)} ${h.name} freshclam[99]: daily.cvd updated (version: ${version}, sigs: 2066000, f-level: 90, builder: raynman)`,
+    };
   },
 };
 
@@ -167,7 +179,11 @@ function background(r: Rng, start: number, durationMs: number, silent?: { host: 
   // Signature updates: each server hourly-ish, each workstation's Defender too (2000: signatures updated).
   for (const h of HOSTS) {
     for (let t = start + r.int(0, 600_000); t < start + durationMs; t += r.int(900_000, 1_200_000)) {
-      emit(t, h.unit, h.kind === 'linux' ? FORMATS.freshclam(t, h, 27_100 + r.int(0, 50)) : FORMATS.defender(t, h, 2000, { 'Current Signature Version': '1.425.112.0' }));
+      emit(
+        t,
+        h.unit,
+        h.kind === 'linux' ? FORMATS.freshclam(t, h, 27_100 + r.int(0, 50)) : FORMATS.defender(t, h, 2000, { 'Current Signature Version': '1.425.112.0' }),
+      );
     }
   }
   return out;
@@ -256,7 +272,16 @@ function malwareOutbreak(): BundledRecording {
   const first = host('ws-ketoan-03');
   lines.push({ at: trigger, unit: first.unit, ...FORMATS.defender(trigger, first, 5001) });
   const detection = (t: number, h: Host) =>
-    lines.push({ at: t, unit: h.unit, ...FORMATS.defender(t, h, 1116, { 'Threat Name': OUTBREAK_MALWARE, Path: `file:_C:\\Users\\${h.name}\\Downloads\\hoadon_${r.int(100, 999)}.xlsm`, 'Severity Name': 'Severe', 'Detection User': `${h.unit.toUpperCase()}\\user` }) });
+    lines.push({
+      at: t,
+      unit: h.unit,
+      ...FORMATS.defender(t, h, 1116, {
+        'Threat Name': OUTBREAK_MALWARE,
+        Path: `file:_C:\\Users\\${h.name}\\Downloads\\hoadon_${r.int(100, 999)}.xlsm`,
+        'Severity Name': 'Severe',
+        'Detection User': `${h.unit.toUpperCase()}\\user`,
+      }),
+    });
   // With protection off, the first host only reports at its next scheduled scan.
   const firstDetection = trigger + 180_000;
   let t = firstDetection;
@@ -266,7 +291,11 @@ function malwareOutbreak(): BundledRecording {
     detection(t, host(name));
   }
   t += 60_000;
-  lines.push({ at: t, unit: host('srv-file-01').unit, ...FORMATS.clamd(t, host('srv-file-01'), '/srv/share/ketoan/hoadon_317.xlsm', 'Win.Trojan.Emotet-9953286-0') });
+  lines.push({
+    at: t,
+    unit: host('srv-file-01').unit,
+    ...FORMATS.clamd(t, host('srv-file-01'), '/srv/share/ketoan/hoadon_317.xlsm', 'Win.Trojan.Emotet-9953286-0'),
+  });
   return { name: 'malware-outbreak', trigger, stages: { detection: firstDetection }, envelopes: toEnvelopes(r, lines) };
 }
 
@@ -293,6 +322,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     mkdirSync(dirname(file), { recursive: true });
     const gz = gzipSync(toNdjson(rec.envelopes), { level: 9 });
     writeFileSync(file, gz);
-    process.stdout.write(`${file}: ${rec.envelopes.length} envelopes, ${gz.length} bytes, trigger ${new Date(rec.trigger).toISOString()}${Object.entries(rec.stages).map(([k, v]) => `, ${k} ${new Date(v).toISOString()}`).join('')}\n`);
+    process.stdout.write(
+      `${file}: ${rec.envelopes.length} envelopes, ${gz.length} bytes, trigger ${new Date(rec.trigger).toISOString()}${Object.entries(rec.stages)
+        .map(([k, v]) => `, ${k} ${new Date(v).toISOString()}`)
+        .join('')}\n`,
+    );
   }
 }

@@ -22,7 +22,17 @@ const servers: RegisteredServer[] = [
 const aliases: Record<string, string> = { portal: 'portal.tinh.gov.vn', '10.10.1.10': 'portal.tinh.gov.vn' };
 
 function env(over: Partial<Envelope>): Envelope {
-  return { v: 1, kind: 'line', id: 'x', host: 'portal', source: '/var/log/kern.log', format: 'auto', received: at(0).toISOString(), line: '', ...over } as Envelope;
+  return {
+    v: 1,
+    kind: 'line',
+    id: 'x',
+    host: 'portal',
+    source: '/var/log/kern.log',
+    format: 'auto',
+    received: at(0).toISOString(),
+    line: '',
+    ...over,
+  } as Envelope;
 }
 function event(over: Record<string, unknown>): NormalizedEvent {
   return { '@timestamp': at(0).toISOString(), event: { kind: 'event', original: 'x' }, ...over } as NormalizedEvent;
@@ -32,21 +42,41 @@ describe('telemetry ledger', () => {
   it('records events by log type under the register name, learns which source carries which type, and counts its heartbeats', () => {
     const ledger = new MemoryTelemetryLedger(at(0), (h) => aliases[h] ?? h);
     observeEvent(ledger, env({ received: at(1).toISOString() }), event({ observer: { type: 'firewall' }, host: { name: 'portal' } }));
-    observeEvent(ledger, env({ source: '/var/log/clamav/clamd.log', received: at(2).toISOString() }), event({ event: { kind: 'alert', category: ['malware'], original: 'x' }, host: { name: 'portal' } }));
+    observeEvent(
+      ledger,
+      env({ source: '/var/log/clamav/clamd.log', received: at(2).toISOString() }),
+      event({ event: { kind: 'alert', category: ['malware'], original: 'x' }, host: { name: 'portal' } }),
+    );
     observeEvent(ledger, env({ received: at(3).toISOString(), drill: 'd1' }), event({ observer: { type: 'firewall' } }));
     observeEvent(ledger, env({ received: at(3).toISOString() }), event({ event: { kind: 'pipeline_error', original: 'x' } }));
     expect(ledger.lastSeen('portal.tinh.gov.vn', 'firewall')).toEqual(at(1));
     expect(ledger.lastSeen('10.10.1.10', 'antivirus')).toEqual(at(2));
     // A quiet antivirus log: its heartbeat keeps the host covered.
-    observeHeartbeat(ledger, env({ kind: 'heartbeat', source: '/var/log/clamav/clamd.log', received: at(30).toISOString(), heartbeat: { lines: 0, dropped: 0, lastLineAt: at(2).toISOString() } }));
+    observeHeartbeat(
+      ledger,
+      env({
+        kind: 'heartbeat',
+        source: '/var/log/clamav/clamd.log',
+        received: at(30).toISOString(),
+        heartbeat: { lines: 0, dropped: 0, lastLineAt: at(2).toISOString() },
+      }),
+    );
     expect(ledger.lastSeen('portal.tinh.gov.vn', 'antivirus')).toEqual(at(30));
     expect(ledger.lastSeen('portal.tinh.gov.vn', 'firewall')).toEqual(at(1));
-    expect(ledger.sources()).toEqual([expect.objectContaining({ host: 'portal', source: '/var/log/clamav/clamd.log', logType: 'antivirus', lastLineAt: at(2).toISOString() })]);
+    expect(ledger.sources()).toEqual([
+      expect.objectContaining({ host: 'portal', source: '/var/log/clamav/clamd.log', logType: 'antivirus', lastLineAt: at(2).toISOString() }),
+    ]);
   });
 
   it('takes a successful signature update at its event time, never a failed one', () => {
     const ledger = new MemoryTelemetryLedger(at(0));
-    const av = (action: string, outcome: string, ts: number) => event({ '@timestamp': at(ts).toISOString(), observer: { type: 'antivirus' }, event: { kind: 'event', action, outcome, original: 'x' }, host: { name: 'h1' } });
+    const av = (action: string, outcome: string, ts: number) =>
+      event({
+        '@timestamp': at(ts).toISOString(),
+        observer: { type: 'antivirus' },
+        event: { kind: 'event', action, outcome, original: 'x' },
+        host: { name: 'h1' },
+      });
     observeEvent(ledger, env({ host: 'h1' }), av('signature-updated', 'success', 5));
     observeEvent(ledger, env({ host: 'h1' }), av('signature-update-failed', 'failure', 9));
     expect(ledger.lastSignatureUpdate('h1')).toEqual(at(5));
@@ -57,10 +87,36 @@ describe('layer-3 audits', () => {
   it('coverage: a Windows server is covered for both log types from its winlog heartbeat, before any event', () => {
     const ledger = new MemoryTelemetryLedger(at(0), (h) => (h === 'KETOAN-01' ? 'ketoan.stc.tinh.gov.vn' : h));
     // Drill heartbeats and heartbeats of other sources prove nothing about Windows coverage.
-    observeHeartbeat(ledger, env({ kind: 'heartbeat', host: 'KETOAN-01', source: 'winlog', drill: 'd1', received: at(10).toISOString(), heartbeat: { lines: 0, dropped: 0, lastLineAt: null, logTypes: ['antivirus', 'firewall'] } }));
-    observeHeartbeat(ledger, env({ kind: 'heartbeat', host: 'KETOAN-01', source: 'app-log', received: at(10).toISOString(), heartbeat: { lines: 0, dropped: 0, lastLineAt: null } }));
-    expect(coverageAudit(servers, ledger, at(70), 60 * MIN).filter((f) => f.host === 'ketoan.stc.tinh.gov.vn').map((f) => f.group['log.type'])).toEqual(['firewall', 'antivirus']);
-    observeHeartbeat(ledger, env({ kind: 'heartbeat', host: 'KETOAN-01', source: 'winlog', received: at(65).toISOString(), heartbeat: { lines: 0, dropped: 0, lastLineAt: null, logTypes: ['antivirus', 'firewall'] } }));
+    observeHeartbeat(
+      ledger,
+      env({
+        kind: 'heartbeat',
+        host: 'KETOAN-01',
+        source: 'winlog',
+        drill: 'd1',
+        received: at(10).toISOString(),
+        heartbeat: { lines: 0, dropped: 0, lastLineAt: null, logTypes: ['antivirus', 'firewall'] },
+      }),
+    );
+    observeHeartbeat(
+      ledger,
+      env({ kind: 'heartbeat', host: 'KETOAN-01', source: 'app-log', received: at(10).toISOString(), heartbeat: { lines: 0, dropped: 0, lastLineAt: null } }),
+    );
+    expect(
+      coverageAudit(servers, ledger, at(70), 60 * MIN)
+        .filter((f) => f.host === 'ketoan.stc.tinh.gov.vn')
+        .map((f) => f.group['log.type']),
+    ).toEqual(['firewall', 'antivirus']);
+    observeHeartbeat(
+      ledger,
+      env({
+        kind: 'heartbeat',
+        host: 'KETOAN-01',
+        source: 'winlog',
+        received: at(65).toISOString(),
+        heartbeat: { lines: 0, dropped: 0, lastLineAt: null, logTypes: ['antivirus', 'firewall'] },
+      }),
+    );
     expect(coverageAudit(servers, ledger, at(70), 60 * MIN).filter((f) => f.host === 'ketoan.stc.tinh.gov.vn')).toEqual([]);
     expect([ledger.lastSeen('ketoan.stc.tinh.gov.vn', 'antivirus'), ledger.lastSeen('ketoan.stc.tinh.gov.vn', 'firewall')]).toEqual([at(65), at(65)]);
     // Once the heartbeats stop, the server is a coverage gap again.
@@ -85,7 +141,15 @@ describe('layer-3 audits', () => {
 
   it('silent sources: lost heartbeat, no lines, dropped lines', () => {
     const ledger = new MemoryTelemetryLedger(at(0));
-    const beat = (source: string, m: number, lastLine: number | null, dropped = 0) => ledger.sawHeartbeat({ host: 'portal.tinh.gov.vn', source, at: at(m), lines: 0, dropped, lastLineAt: lastLine === null ? null : at(lastLine).toISOString() });
+    const beat = (source: string, m: number, lastLine: number | null, dropped = 0) =>
+      ledger.sawHeartbeat({
+        host: 'portal.tinh.gov.vn',
+        source,
+        at: at(m),
+        lines: 0,
+        dropped,
+        lastLineAt: lastLine === null ? null : at(lastLine).toISOString(),
+      });
     beat('/var/log/ufw.log', 0, 0);
     beat('/var/log/ufw.log', 60, 59);
     beat('/var/log/clamav.log', 0, null);
@@ -112,12 +176,20 @@ describe('layer-3 audits', () => {
       ...(securityLevel === undefined ? {} : { securityLevel }),
       message: `${host}: silent`,
     });
-    const [one, ...rest] = summariseFindings('silent-source', [f('web-02', 'VP UBND', 2), f('web-01', 'Sở Tài chính', 4), f('web-01', 'Sở Tài chính', 4), f(null, null)]);
+    const [one, ...rest] = summariseFindings('silent-source', [
+      f('web-02', 'VP UBND', 2),
+      f('web-01', 'Sở Tài chính', 4),
+      f('web-01', 'Sở Tài chính', 4),
+      f(null, null),
+    ]);
     expect(rest).toEqual([]);
     expect(one).toMatchObject({ group: { 'canhgac.audit': 'silent-source' }, host: null, hosts: ['web-01', 'web-02'], unit: null, securityLevel: 4 });
     expect(one!.message.split('\n')).toHaveLength(4);
     expect(summariseFindings('silent-source', [])).toEqual([]);
-    const sig = [{ ...f('web-01', 'VP UBND'), audit: 'signature-age' as const }, { ...f('web-02', 'VP UBND'), audit: 'signature-age' as const }];
+    const sig = [
+      { ...f('web-01', 'VP UBND'), audit: 'signature-age' as const },
+      { ...f('web-02', 'VP UBND'), audit: 'signature-age' as const },
+    ];
     expect(summariseFindings('signature-age', sig)).toEqual(sig);
   });
 
@@ -140,7 +212,10 @@ describe('layer-3 audits', () => {
       { file: 'rules/layer2/b.yml', line: 2, col: 1, severity: 'warning', message: 'no tests' },
     ]);
     expect(found).toHaveLength(1);
-    expect(found[0]).toMatchObject({ group: { 'rule.file': 'rules/layer1/a.yml' }, message: expect.stringContaining("2 error(s); first at line 4, column 3: unknown modifier 'contians'") });
+    expect(found[0]).toMatchObject({
+      group: { 'rule.file': 'rules/layer1/a.yml' },
+      message: expect.stringContaining("2 error(s); first at line 4, column 3: unknown modifier 'contians'"),
+    });
   });
 });
 
@@ -194,7 +269,13 @@ describe('findings become layer-3 incidents', () => {
     const h = await operationsHarness('2026-11-20T01:00:00.000Z');
     const sink = new IncidentSink(h.store, h.producer, h.trail.incidentsTopic, DEFAULT_POLICY, createLogger('sink-test'), h.clock.now);
     const ledger = new MemoryTelemetryLedger(at(0));
-    const out = await applyFindings(h.trail, sink, 'coverage', coverageAudit(servers, ledger, h.clock.now(), 15 * MIN), (host) => host === 'ketoan.stc.tinh.gov.vn');
+    const out = await applyFindings(
+      h.trail,
+      sink,
+      'coverage',
+      coverageAudit(servers, ledger, h.clock.now(), 15 * MIN),
+      (host) => host === 'ketoan.stc.tinh.gov.vn',
+    );
     expect(out.findings.map((f) => f.host)).toEqual(['ketoan.stc.tinh.gov.vn', 'ketoan.stc.tinh.gov.vn']);
     expect((await h.store.searchIncidents({ rule: AUDIT_RULES.coverage.id })).incidents.map((i) => i.host)).toEqual([['ketoan.stc.tinh.gov.vn']]);
   });

@@ -26,7 +26,9 @@ export function coverageAudit(servers: readonly RegisteredServer[], ledger: Tele
         host: s.host,
         unit: s.unit,
         securityLevel: s.securityLevel,
-        message: last ? `no ${logType} telemetry from ${s.host} since ${last.toISOString()}` : `no ${logType} telemetry from ${s.host} since observation began at ${ledger.since.toISOString()}`,
+        message: last
+          ? `no ${logType} telemetry from ${s.host} since ${last.toISOString()}`
+          : `no ${logType} telemetry from ${s.host} since observation began at ${ledger.since.toISOString()}`,
       });
     }
   }

@@ -19,7 +19,8 @@ export const AUDIT_RULES: Record<AuditName, AuditRule> = {
     id: 'canhgac-audit-coverage',
     title: 'Registered server without firewall or antivirus telemetry',
     level: 'medium',
-    runbook: 'Check that the server still logs (firewall and antivirus services running) and that its collector ships; the incident resolves itself when telemetry returns.',
+    runbook:
+      'Check that the server still logs (firewall and antivirus services running) and that its collector ships; the incident resolves itself when telemetry returns.',
   },
   'silent-source': {
     id: 'canhgac-audit-silent-source',
@@ -43,7 +44,8 @@ export const AUDIT_RULES: Record<AuditName, AuditRule> = {
     id: 'canhgac-audit-rule-speed',
     title: 'Detection rule too slow',
     level: 'medium',
-    runbook: 'The rule overran its time per event repeatedly and is disabled. Move long inline value lists to an expand list (rules/lists/), narrow wildcards and regular expressions (canhgac rules lint warns about costly rules), then save the file: the new version loads enabled.',
+    runbook:
+      'The rule overran its time per event repeatedly and is disabled. Move long inline value lists to an expand list (rules/lists/), narrow wildcards and regular expressions (canhgac rules lint warns about costly rules), then save the file: the new version loads enabled.',
   },
 };
 
@@ -93,7 +95,14 @@ export function findingAlert(f: AuditFinding, at: Date): PendingAlert {
     drill: null,
     event_count: 1,
     event_ids: [],
-    events: [{ '@timestamp': ts, event: { kind: 'state', dataset: 'canhgac.audit', action: f.audit, original: f.message }, ...(f.host ? { host: { name: f.host } } : {}), message: f.message }],
+    events: [
+      {
+        '@timestamp': ts,
+        event: { kind: 'state', dataset: 'canhgac.audit', action: f.audit, original: f.message },
+        ...(f.host ? { host: { name: f.host } } : {}),
+        message: f.message,
+      },
+    ],
     window: { start: ts, end: ts },
   };
   return { alert, response: { runbook: rule.runbook, shareNational: false }, position: { stream: `audit/${f.audit}`, offset: at.getTime() } };
@@ -140,13 +149,21 @@ export function summariseFindings(audit: AuditName, findings: AuditFinding[]): A
  * `owns` limits the run to what this instance sees (soc.raw is keyed by host; host-less findings are
  * asked with null) so that several correlators do not raise each other's gaps.
  */
-export async function applyFindings(trail: Trail, sink: AlertSink, audit: AuditName, findings: AuditFinding[], owns: (host: string | null) => boolean = () => true): Promise<AuditOutcome> {
+export async function applyFindings(
+  trail: Trail,
+  sink: AlertSink,
+  audit: AuditName,
+  findings: AuditFinding[],
+  owns: (host: string | null) => boolean = () => true,
+): Promise<AuditOutcome> {
   const now = trail.now();
   const rule = AUDIT_RULES[audit];
   const mine = findings.filter((f) => owns(f.host));
   const summary = summariseFindings(audit, mine);
   const { incidents } = await searchAll(trail.store, { rule: rule.id, status: OPEN, drill: 'none' });
-  const open = new Map(incidents.filter((i) => (SUMMARISED.has(audit) ? i.host.some((h) => owns(h)) || !i.host.length : owns(i.host[0] ?? null))).map((i) => [i.group_key, i]));
+  const open = new Map(
+    incidents.filter((i) => (SUMMARISED.has(audit) ? i.host.some((h) => owns(h)) || !i.host.length : owns(i.host[0] ?? null))).map((i) => [i.group_key, i]),
+  );
   const outcome: AuditOutcome = { audit, findings: mine, opened: [], resolved: [] };
 
   // A summary whose open incident lacks some of its hosts is written again: the incident gains them.
@@ -179,11 +196,15 @@ export async function applyFindings(trail: Trail, sink: AlertSink, audit: AuditN
       return {
         ...cur,
         status: 'resolved',
-        timeline: [...cur.timeline, { at: now.toISOString(), actor: SYSTEM_ACTOR, action: 'resolve', note: `${audit} audit: no longer found`, from: cur.status, to: 'resolved' }],
+        timeline: [
+          ...cur.timeline,
+          { at: now.toISOString(), actor: SYSTEM_ACTOR, action: 'resolve', note: `${audit} audit: no longer found`, from: cur.status, to: 'resolved' },
+        ],
       };
     });
     if (after) outcome.resolved.push(after.id);
   }
-  if (outcome.opened.length || outcome.resolved.length) trail.log.info({ audit, opened: outcome.opened.length, resolved: outcome.resolved.length }, 'audit findings applied');
+  if (outcome.opened.length || outcome.resolved.length)
+    trail.log.info({ audit, opened: outcome.opened.length, resolved: outcome.resolved.length }, 'audit findings applied');
   return outcome;
 }

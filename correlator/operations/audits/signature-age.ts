@@ -19,7 +19,9 @@ export function signatureAgeAudit(servers: readonly RegisteredServer[], ledger: 
       host: s.host,
       unit: s.unit,
       securityLevel: s.securityLevel,
-      message: last ? `antivirus signatures on ${s.host} last updated ${last.toISOString()}` : `no antivirus signature update seen from ${s.host} since observation began at ${ledger.since.toISOString()}`,
+      message: last
+        ? `antivirus signatures on ${s.host} last updated ${last.toISOString()}`
+        : `no antivirus signature update seen from ${s.host} since observation began at ${ledger.since.toISOString()}`,
     });
   }
   return findings;

@@ -25,15 +25,27 @@ export function silentSourcesAudit(ledger: TelemetryLedger, servers: readonly Re
     const base = { audit: 'silent-source' as const, host: s.host, unit: server?.unit ?? null, ...(server ? { securityLevel: server.securityLevel } : {}) };
     const lastBeat = Date.parse(s.lastHeartbeat);
     if (t - lastBeat > limits.heartbeatLostMs) {
-      findings.push({ ...base, group: { 'host.name': s.host, 'log.source': s.source, problem: 'heartbeat-lost' }, message: `collector on ${s.host}: no heartbeat for ${s.source} since ${s.lastHeartbeat}` });
+      findings.push({
+        ...base,
+        group: { 'host.name': s.host, 'log.source': s.source, problem: 'heartbeat-lost' },
+        message: `collector on ${s.host}: no heartbeat for ${s.source} since ${s.lastHeartbeat}`,
+      });
       continue;
     }
     const lastLine = s.lastLineAt ? Date.parse(s.lastLineAt) : Date.parse(s.firstHeartbeat);
     if (t - lastLine > limits.silentAfterMs) {
-      findings.push({ ...base, group: { 'host.name': s.host, 'log.source': s.source, problem: 'no-lines' }, message: `${s.host}:${s.source} beats but has carried no line since ${s.lastLineAt ?? `the first heartbeat at ${s.firstHeartbeat}`}` });
+      findings.push({
+        ...base,
+        group: { 'host.name': s.host, 'log.source': s.source, problem: 'no-lines' },
+        message: `${s.host}:${s.source} beats but has carried no line since ${s.lastLineAt ?? `the first heartbeat at ${s.firstHeartbeat}`}`,
+      });
     }
     if (s.lastDropAt && t - Date.parse(s.lastDropAt) <= limits.dropWindowMs) {
-      findings.push({ ...base, group: { 'host.name': s.host, 'log.source': s.source, problem: 'dropping' }, message: `${s.host}:${s.source} dropped lines (spool full), ${s.droppedTotal} in all, last reported at ${s.lastDropAt}` });
+      findings.push({
+        ...base,
+        group: { 'host.name': s.host, 'log.source': s.source, problem: 'dropping' },
+        message: `${s.host}:${s.source} dropped lines (spool full), ${s.droppedTotal} in all, last reported at ${s.lastDropAt}`,
+      });
     }
   }
   return findings;

@@ -68,7 +68,12 @@ describe('national export', () => {
     expect(await h.exporter.exportIncident('a')).toEqual({ kind: 'skipped', reason: 'already-exported' });
     await h.store.updateIncident('a', (i) => ({ ...i, status: 'resolved' }));
     expect(await h.exporter.exportPending()).toEqual({ exported: 1, failed: 0 });
-    expect(h.producer.on(NATIONAL).map((m) => m.key).sort()).toEqual(['a', 'a', 'b']);
+    expect(
+      h.producer
+        .on(NATIONAL)
+        .map((m) => m.key)
+        .sort(),
+    ).toEqual(['a', 'a', 'b']);
     const finalBundle = JSON.parse(h.producer.on(NATIONAL).filter((m) => m.key === 'a')[1]!.value);
     expect(finalBundle.objects.find((o: { type: string }) => o.type === 'incident').x_canhgac_status).toBe('resolved');
   });
@@ -109,7 +114,29 @@ describe('signed HTTPS push to a TAXII 2.1 collection', () => {
   const answers: number[] = [];
 
   const cert = (name: string) => {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${name}`, '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.crt`)], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-subj',
+        `/CN=${name}`,
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-days',
+        '1',
+        '-keyout',
+        join(dir, `${name}.key`),
+        '-out',
+        join(dir, `${name}.crt`),
+      ],
+      { stdio: 'ignore' },
+    );
   };
 
   beforeAll(async () => {
@@ -118,7 +145,13 @@ describe('signed HTTPS push to a TAXII 2.1 collection', () => {
     writeFileSync(join(dir, 'signing.pem'), ed.privateKey.export({ type: 'pkcs8', format: 'pem' }));
     writeFileSync(join(dir, 'token'), 'tok-123\n');
     server = createServer(
-      { key: readFileSync(join(dir, 'centre.key')), cert: readFileSync(join(dir, 'centre.crt')), ca: readFileSync(join(dir, 'province.crt')), requestCert: true, rejectUnauthorized: true },
+      {
+        key: readFileSync(join(dir, 'centre.key')),
+        cert: readFileSync(join(dir, 'centre.crt')),
+        ca: readFileSync(join(dir, 'province.crt')),
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
       (req, res) => {
         const chunks: Buffer[] = [];
         req.on('data', (c: Buffer) => chunks.push(c));

@@ -26,7 +26,7 @@ const stateOf = (i: Incident): ExportState => (i.status === 'resolved' || i.stat
 function exportedState(i: Incident): ExportState | null {
   for (let k = i.timeline.length - 1; k >= 0; k--) {
     const t = i.timeline[k]!;
-    if (t.action === NATIONAL_EXPORT_ACTION) return ((t.to as { state?: ExportState } | undefined)?.state ?? 'open');
+    if (t.action === NATIONAL_EXPORT_ACTION) return (t.to as { state?: ExportState } | undefined)?.state ?? 'open';
   }
   return null;
 }
@@ -62,7 +62,8 @@ export class NationalExporter {
     if (!needsExport(incident, this.o.securityLevelOf)) return { kind: 'skipped', reason: 'already-exported' };
     if (incident.report_due === null) {
       // Critical incidents on level 3+ servers and escalations to layer 4 qualify without the rule saying so.
-      incident = (await changeIncident(trail, id, 'report_due', (cur) => withReportDue(cur, this.o.securityLevelOf, this.o.reportDueMs, trail.now()))) ?? incident;
+      incident =
+        (await changeIncident(trail, id, 'report_due', (cur) => withReportDue(cur, this.o.securityLevelOf, this.o.reportDueMs, trail.now()))) ?? incident;
     }
     const alerts = await trail.store.alertsOf(id, { size: 100 });
     // Checked before it leaves: a bundle the centre would reject is a bug here, not a message there.

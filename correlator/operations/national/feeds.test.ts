@@ -41,7 +41,14 @@ describe('national indicator feeds', () => {
     writeFileSync(
       s.feedFile,
       bundle([
-        { type: 'identity', spec_version: '2.1', id: 'identity--5d0092c5-5f74-4287-9642-33f4c354e56d', created: '2026-01-01T00:00:00.000Z', modified: '2026-01-01T00:00:00.000Z', name: 'NCSC' },
+        {
+          type: 'identity',
+          spec_version: '2.1',
+          id: 'identity--5d0092c5-5f74-4287-9642-33f4c354e56d',
+          created: '2026-01-01T00:00:00.000Z',
+          modified: '2026-01-01T00:00:00.000Z',
+          name: 'NCSC',
+        },
         indicator(1, "[ipv4-addr:value = '203.0.113.7']"),
         indicator(2, "[domain-name:value = 'c2.example.net'] OR [ipv4-addr:value = '198.51.100.0/24']"),
         indicator(3, `[file:hashes.'SHA-256' = '${H256.toUpperCase()}']`),
@@ -75,7 +82,11 @@ describe('national indicator feeds', () => {
     expect(await importFeed(s.feed(), s.lists, opts)).toMatchObject({ ok: true, counts: { ips: 1, md5: 1, domains: 0 } });
     expect(readFileSync(join(s.lists, 'ncsc_ips.txt'), 'utf8')).toMatch(/^# feed ncsc from .*\n203\.0\.113\.10\n$/);
     // The previous import's domain is gone: a feed replaces its lists whole.
-    expect(readFileSync(join(s.lists, 'ncsc_domains.txt'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'))).toEqual([]);
+    expect(
+      readFileSync(join(s.lists, 'ncsc_domains.txt'), 'utf8')
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#')),
+    ).toEqual([]);
   });
 
   it('rejects a malformed feed whole with the reason and keeps the previous lists', async () => {
@@ -112,12 +123,21 @@ describe('national indicator feeds', () => {
       calls.push({ url, auth: init.headers.authorization });
       return { ok: true, status: 200, text: async () => bundle([indicator(1, "[domain-name:value = 'phish.example.com']")]) };
     };
-    const r = await importFeed(s.feed({ source: 'https://feeds.example.gov.vn/ncsc.json', tokenFile: join(s.dir, 'token') }), s.lists, { ...opts, fetch: fetchImpl });
+    const r = await importFeed(s.feed({ source: 'https://feeds.example.gov.vn/ncsc.json', tokenFile: join(s.dir, 'token') }), s.lists, {
+      ...opts,
+      fetch: fetchImpl,
+    });
     expect(r).toMatchObject({ ok: true, counts: { domains: 1 } });
     expect(calls).toEqual([{ url: 'https://feeds.example.gov.vn/ncsc.json', auth: 'Bearer secret-token' }]);
     const down: FetchLike = async () => ({ ok: false, status: 503, text: async () => '' });
-    expect(await importFeed(s.feed({ source: 'https://feeds.example.gov.vn/ncsc.json' }), s.lists, { ...opts, fetch: down })).toMatchObject({ ok: false, reason: /HTTP 503/ });
-    expect(await importFeed(s.feed({ source: 'http://feeds.example.gov.vn/x' }), s.lists, { ...opts, fetch: fetchImpl })).toMatchObject({ ok: false, reason: /https:\/\/ only/ });
+    expect(await importFeed(s.feed({ source: 'https://feeds.example.gov.vn/ncsc.json' }), s.lists, { ...opts, fetch: down })).toMatchObject({
+      ok: false,
+      reason: /HTTP 503/,
+    });
+    expect(await importFeed(s.feed({ source: 'http://feeds.example.gov.vn/x' }), s.lists, { ...opts, fetch: fetchImpl })).toMatchObject({
+      ok: false,
+      reason: /https:\/\/ only/,
+    });
   });
 
   it('reads the patterns it supports and calls the rest unsupported', () => {
@@ -138,7 +158,18 @@ describe('national indicator feeds', () => {
     writeFileSync(join(rules, 'lists', 'ncsc_ips.txt'), '192.0.2.1\n');
     writeFileSync(
       join(rules, 'national-ip.yml'),
-      ['title: Traffic from a national indicator address', 'id: 5f1b9a52-7d0c-4a0e-9a55-3c1f2d7e8b10', 'level: high', 'layer: 4', 'logsource: { category: firewall }', 'detection:', '  sel:', "    source.ip|expand: '%ncsc_ips%'", '  condition: sel', ''].join('\n'),
+      [
+        'title: Traffic from a national indicator address',
+        'id: 5f1b9a52-7d0c-4a0e-9a55-3c1f2d7e8b10',
+        'level: high',
+        'layer: 4',
+        'logsource: { category: firewall }',
+        'detection:',
+        '  sel:',
+        "    source.ip|expand: '%ncsc_ips%'",
+        '  condition: sel',
+        '',
+      ].join('\n'),
     );
     const watcher = watchRules(rules, () => undefined);
     try {

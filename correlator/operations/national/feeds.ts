@@ -20,7 +20,14 @@ export type FeedParse = { ok: true; indicators: Indicators; skipped: string[] } 
 /** A feed larger than this is refused rather than read into memory. */
 export const MAX_FEED_BYTES = 64 * 1024 * 1024;
 
-const empty = (): Record<ListKind, Set<string>> => ({ ips: new Set(), cidrs: new Set(), domains: new Set(), sha256: new Set(), sha1: new Set(), md5: new Set() });
+const empty = (): Record<ListKind, Set<string>> => ({
+  ips: new Set(),
+  cidrs: new Set(),
+  domains: new Set(),
+  sha256: new Set(),
+  sha1: new Set(),
+  md5: new Set(),
+});
 const DOMAIN = /^(?=.{1,253}$)(\*\.)?([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
 
 /** Feeds often carry defanged values ("198.51.100[.]7", "evil[dot]example"): turned back before they are checked. */
@@ -53,7 +60,8 @@ export function classify(raw: string): { kind: ListKind; value: string } | null 
 
 function finish(sets: Record<ListKind, Set<string>>, skipped: string[]): FeedParse {
   const indicators = Object.fromEntries(LIST_KINDS.map((k) => [k, [...sets[k]].sort()])) as Indicators;
-  if (LIST_KINDS.every((k) => indicators[k].length === 0)) return { ok: false, reason: 'the feed holds no indicator canhgac can use (an empty or truncated download keeps the previous lists)' };
+  if (LIST_KINDS.every((k) => indicators[k].length === 0))
+    return { ok: false, reason: 'the feed holds no indicator canhgac can use (an empty or truncated download keeps the previous lists)' };
   return { ok: true, indicators, skipped };
 }
 
@@ -279,12 +287,22 @@ export function parseStixBundle(text: string, now: Date): FeedParse {
 }
 
 export function parseFeed(text: string, format: FeedConfig['format'], now: Date): FeedParse {
-  const chosen = format !== 'auto' ? format : text.trimStart().startsWith('{') ? 'stix' : text.split(/\r?\n/).some((l) => !l.trim().startsWith('#') && l.includes(',')) ? 'csv' : 'text';
+  const chosen =
+    format !== 'auto'
+      ? format
+      : text.trimStart().startsWith('{')
+        ? 'stix'
+        : text.split(/\r?\n/).some((l) => !l.trim().startsWith('#') && l.includes(','))
+          ? 'csv'
+          : 'text';
   if (chosen === 'stix') return parseStixBundle(text, now);
   return parseList(text, chosen === 'csv');
 }
 
-export type FetchLike = (url: string, init: { headers: Record<string, string>; signal: AbortSignal }) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
+export type FetchLike = (
+  url: string,
+  init: { headers: Record<string, string>; signal: AbortSignal },
+) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
 
 /** The feed's text from its file or https:// URL; throws with the reason. */
 export async function readFeedSource(feed: FeedConfig, fetchImpl: FetchLike = fetch): Promise<string> {

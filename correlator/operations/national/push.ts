@@ -14,7 +14,11 @@ export interface PushResult {
 
 export class PushError extends Error {
   override name = 'PushError';
-  constructor(message: string, readonly status: number | null, readonly attempts: number) {
+  constructor(
+    message: string,
+    readonly status: number | null,
+    readonly attempts: number,
+  ) {
     super(message);
   }
 }
@@ -45,7 +49,8 @@ export class TaxiiPush {
       'content-length': String(body.length),
     };
     if (this.cfg.tokenFile) headers.authorization = `Bearer ${readSecret(this.cfg.tokenFile)}`;
-    else if (this.cfg.basic) headers.authorization = `Basic ${Buffer.from(`${this.cfg.basic.username}:${readSecret(this.cfg.basic.passwordFile)}`).toString('base64')}`;
+    else if (this.cfg.basic)
+      headers.authorization = `Basic ${Buffer.from(`${this.cfg.basic.username}:${readSecret(this.cfg.basic.passwordFile)}`).toString('base64')}`;
     if (this.cfg.signing) {
       const s = this.cfg.signing;
       const signer: Signer = { algorithm: s.algorithm, keyId: s.keyId, key: s.algorithm === 'hmac-sha256' ? readSecret(s.keyFile) : readFileSync(s.keyFile) };
@@ -94,7 +99,8 @@ export class TaxiiPush {
       } catch (err) {
         reason = (err as Error).message;
       }
-      if (!retryable(status) || attempt >= this.cfg.attempts) throw new PushError(`national push of ${bundle.id} failed after ${attempt} attempt(s): ${reason}`, status, attempt);
+      if (!retryable(status) || attempt >= this.cfg.attempts)
+        throw new PushError(`national push of ${bundle.id} failed after ${attempt} attempt(s): ${reason}`, status, attempt);
       this.log.warn({ bundle: bundle.id, attempt, reason }, 'national push failed; retrying');
       await this.sleep(delay);
       delay *= 2;

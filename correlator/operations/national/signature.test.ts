@@ -9,7 +9,12 @@ describe('detached signatures of pushed bundles', () => {
   const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const cases: [SignatureAlgorithm, string | Buffer, Parameters<typeof verifySignature>[2], Parameters<typeof verifySignature>[2]][] = [
     ['ed25519', ed.privateKey.export({ type: 'pkcs8', format: 'pem' }), ed.publicKey, generateKeyPairSync('ed25519').publicKey],
-    ['ecdsa-p256-sha256', ec.privateKey.export({ type: 'pkcs8', format: 'pem' }), ec.publicKey.export({ type: 'spki', format: 'pem' }), generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey],
+    [
+      'ecdsa-p256-sha256',
+      ec.privateKey.export({ type: 'pkcs8', format: 'pem' }),
+      ec.publicKey.export({ type: 'spki', format: 'pem' }),
+      generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey,
+    ],
     ['hmac-sha256', 'shared-secret', 'shared-secret', 'other-secret'],
   ];
   for (const [algorithm, key, good, wrong] of cases) {

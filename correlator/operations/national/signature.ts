@@ -49,7 +49,9 @@ export function verifySignature(body: Buffer, header: string, key: KeyObject | s
       case 'ecdsa-p256-sha256':
         return verify('sha256', body, { key: key instanceof KeyObject ? key : createPublicKey(key), dsaEncoding: 'ieee-p1363' }, h.signature);
       case 'hmac-sha256': {
-        const want = createHmac('sha256', key as string | Buffer).update(body).digest();
+        const want = createHmac('sha256', key as string | Buffer)
+          .update(body)
+          .digest();
         return want.length === h.signature.length && timingSafeEqual(want, h.signature);
       }
       default:

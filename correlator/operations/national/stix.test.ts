@@ -3,7 +3,12 @@ import { alertFixture, incidentFixture } from '../../../shared/store/fixtures.ts
 import { identityId, incidentBundle, observablesOf, uuidv5, type ProvinceIdentity } from './stix.ts';
 import { BundleSchema } from './stix-schema.ts';
 
-const identity: ProvinceIdentity = { name: 'Sở Thông tin và Truyền thông tỉnh Thử', sectors: ['government-local'], since: '2019-06-07T00:00:00.000Z', contact: 'soc@tinh.gov.vn' };
+const identity: ProvinceIdentity = {
+  name: 'Sở Thông tin và Truyền thông tỉnh Thử',
+  sectors: ['government-local'],
+  since: '2019-06-07T00:00:00.000Z',
+  contact: 'soc@tinh.gov.vn',
+};
 const HASH = 'a'.repeat(64);
 
 function richIncident() {
@@ -45,8 +50,19 @@ describe('STIX 2.1 bundle of an incident', () => {
 
     const byType = (t: string) => bundle.objects!.filter((o) => o.type === t);
     expect(byType('identity')).toEqual([expect.objectContaining({ id: identityId(identity), name: identity.name, identity_class: 'organization' })]);
-    expect(byType('incident')).toEqual([expect.objectContaining({ name: inc.rule.title, created: '2026-11-20T03:00:00.000Z', modified: '2026-11-20T03:21:00.000Z', external_references: [{ source_name: 'canhgac', external_id: 'inc-outbreak' }] })]);
-    expect(byType('indicator').map((o) => o.pattern).sort()).toEqual([
+    expect(byType('incident')).toEqual([
+      expect.objectContaining({
+        name: inc.rule.title,
+        created: '2026-11-20T03:00:00.000Z',
+        modified: '2026-11-20T03:21:00.000Z',
+        external_references: [{ source_name: 'canhgac', external_id: 'inc-outbreak' }],
+      }),
+    ]);
+    expect(
+      byType('indicator')
+        .map((o) => o.pattern)
+        .sort(),
+    ).toEqual([
       "[domain-name:value = 'bad.example.net']",
       `[file:hashes.'SHA-256' = '${HASH}']`,
       "[ipv4-addr:value = '203.0.113.7']",
@@ -60,7 +76,9 @@ describe('STIX 2.1 bundle of an incident', () => {
     expect(od).toMatchObject({ number_observed: 3, first_observed: '2026-11-20T03:00:00.000Z', last_observed: '2026-11-20T03:20:00.000Z' });
     expect((od.object_refs as string[]).length).toBe(4);
     for (const s of sightings) expect(s).toMatchObject({ where_sighted_refs: [identityId(identity)], observed_data_refs: [od.id], count: 3 });
-    for (const o of bundle.objects!) if (o.type !== 'identity' && o.spec_version === '2.1' && 'created' in o) expect(o.object_marking_refs).toEqual(['marking-definition--f88d31f6-486f-44da-b317-01333bde0b82']);
+    for (const o of bundle.objects!)
+      if (o.type !== 'identity' && o.spec_version === '2.1' && 'created' in o)
+        expect(o.object_marking_refs).toEqual(['marking-definition--f88d31f6-486f-44da-b317-01333bde0b82']);
     expect(JSON.stringify(bundle)).not.toContain('10.0.0.9');
     expect(JSON.stringify(bundle)).not.toContain('198.18.0.10');
   });
@@ -113,7 +131,9 @@ describe('STIX 2.1 bundle of an incident', () => {
     expect(broken((o) => delete first(o, 'malware').is_family)).toBe(false);
     expect(broken((o) => (first(o, 'observed-data').number_observed = 0))).toBe(false);
     expect(broken((o) => (first(o, 'sighting').sighting_of_ref = first(o, 'ipv4-addr').id))).toBe(false);
-    expect(broken((o) => (first(o, 'sighting').where_sighted_refs = [`identity--${uuidv5(uuidv5('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'x'), 'y')}`]))).toBe(false);
+    expect(broken((o) => (first(o, 'sighting').where_sighted_refs = [`identity--${uuidv5(uuidv5('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'x'), 'y')}`]))).toBe(
+      false,
+    );
     expect(broken((o) => o.push({ type: 'x-unknown', id: 'x-unknown--886313e1-3b8a-5372-9b90-0c9aee199e5d' }))).toBe(false);
     expect(BundleSchema.safeParse({ ...good, spec_version: '2.1' }).success).toBe(false);
   });

@@ -30,7 +30,11 @@ export function uuidv5(namespace: string, name: string): string {
 /** JSON with keys sorted at every level: enough of RFC 8785 for the string-valued properties ids derive from. */
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   return JSON.stringify(v);
 }
 
@@ -59,7 +63,16 @@ const iso = (t: string) => new Date(Date.parse(t)).toISOString();
 function isPrivateAddress(ip: string): boolean {
   if (isIP(ip) === 4) {
     const [a, b] = ip.split('.').map(Number) as [number, number];
-    return a === 10 || a === 127 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127) || a >= 224;
+    return (
+      a === 10 ||
+      a === 127 ||
+      a === 0 ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 169 && b === 254) ||
+      (a === 100 && b >= 64 && b <= 127) ||
+      a >= 224
+    );
   }
   const l = ip.toLowerCase();
   return l === '::1' || l === '::' || l.startsWith('fc') || l.startsWith('fd') || l.startsWith('fe80') || l.startsWith('ff');
@@ -111,10 +124,11 @@ export function observablesOf(incident: Incident, alerts: Alert[] = []): Observa
   const records: Record<string, unknown>[] = [incident.group, ...alerts.flatMap((a) => [a.group, ...a.events])];
   const collect = (fields: string[], ok: (v: string) => boolean) => {
     const out = new Set<string>();
-    for (const r of records) for (const f of fields) {
-      const v = path(r, f);
-      if (typeof v === 'string' && ok(v.trim())) out.add(v.trim());
-    }
+    for (const r of records)
+      for (const f of fields) {
+        const v = path(r, f);
+        if (typeof v === 'string' && ok(v.trim())) out.add(v.trim());
+      }
     return [...out].sort();
   };
   const ips = new Set<string>();
@@ -196,7 +210,17 @@ export function incidentBundle(incident: Incident, opts: BundleOptions): StixBun
   const scos: StixObject[] = [];
   const sighted: string[] = [];
   const indicator = (key: string, name: string, pattern: string) => {
-    const ind: StixObject = { type: 'indicator', id: id('indicator', key), ...common, name, indicator_types: ['malicious-activity'], pattern, pattern_type: 'stix', pattern_version: '2.1', valid_from: firstSeen };
+    const ind: StixObject = {
+      type: 'indicator',
+      id: id('indicator', key),
+      ...common,
+      name,
+      indicator_types: ['malicious-activity'],
+      pattern,
+      pattern_type: 'stix',
+      pattern_version: '2.1',
+      valid_from: firstSeen,
+    };
     objects.push(ind);
     sighted.push(ind.id);
   };
@@ -222,7 +246,15 @@ export function incidentBundle(incident: Incident, opts: BundleOptions): StixBun
   if (scos.length) {
     observedId = id('observed-data', '');
     objects.push(...scos);
-    objects.push({ type: 'observed-data', id: observedId, ...common, first_observed: firstSeen, last_observed: lastSeen, number_observed: Math.min(incident.alert_count, 999_999_999), object_refs: scos.map((s) => s.id) });
+    objects.push({
+      type: 'observed-data',
+      id: observedId,
+      ...common,
+      first_observed: firstSeen,
+      last_observed: lastSeen,
+      number_observed: Math.min(incident.alert_count, 999_999_999),
+      object_refs: scos.map((s) => s.id),
+    });
   }
   for (const target of sighted) {
     objects.push({

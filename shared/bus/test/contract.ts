@@ -67,7 +67,10 @@ export function busContract(make: () => Promise<Bus>, after?: () => Promise<void
     await bus.ensureTopics([{ topic, partitions: 1 }]);
     const producer = await bus.producer();
     const value = 'x'.repeat(1024);
-    await producer.send(topic, Array.from({ length: 3000 }, (_, i) => ({ key: 'k', value: `${i} ${value}` })));
+    await producer.send(
+      topic,
+      Array.from({ length: 3000 }, (_, i) => ({ key: 'k', value: `${i} ${value}` })),
+    );
     await producer.close();
     let n = 0;
     await consume(topic, uniqueName('g'), (ms) => void (n += ms.length));
@@ -80,7 +83,10 @@ export function busContract(make: () => Promise<Bus>, after?: () => Promise<void
     await bus.ensureTopics([{ topic, partitions: 1 }]);
     const producer = await bus.producer();
     const base = Date.now() - 60_000;
-    await producer.send(topic, Array.from({ length: 10 }, (_, i) => ({ key: 'k', value: `v${i}`, timestamp: base + i * 1000 })));
+    await producer.send(
+      topic,
+      Array.from({ length: 10 }, (_, i) => ({ key: 'k', value: `v${i}`, timestamp: base + i * 1000 })),
+    );
     const seen: string[] = [];
     const c = await consume(topic, uniqueName('g'), (ms) => void seen.push(...ms.map((m) => m.value!)));
     await waitFor(() => seen.length >= 10, 30_000, 'first pass');

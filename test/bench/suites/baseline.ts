@@ -10,7 +10,15 @@ const BATCH = 1000;
 function payload(i: number): string {
   // About 300 bytes, shaped like an envelope.
   const line = `<134>Nov 26 08:00:00 fw01 kernel: [UFW BLOCK] IN=eth0 OUT= SRC=10.1.${i % 250}.${i % 200} DST=10.2.0.1 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=${i % 65536} DF PROTO=TCP SPT=${1024 + (i % 60000)} DPT=22 WINDOW=64240 RES=0x00 SYN URGP=0`;
-  return JSON.stringify({ v: 1, id: `bench/${i}`, host: `srv-${i % 20}`, source: '/var/log/kern.log', format: 'auto', received: '2026-11-26T01:00:00.000Z', line });
+  return JSON.stringify({
+    v: 1,
+    id: `bench/${i}`,
+    host: `srv-${i % 20}`,
+    source: '/var/log/kern.log',
+    format: 'auto',
+    received: '2026-11-26T01:00:00.000Z',
+    line,
+  });
 }
 
 async function produceRate(kafka: Kafka, topic: string, messages: { key: string; value: string }[]): Promise<number> {
@@ -85,7 +93,15 @@ async function elasticsearchFigures(ctx: BenchContext): Promise<Figure[]> {
   for (let i = 0; i < docs; i += BATCH) {
     const operations: object[] = [];
     for (let j = i; j < i + BATCH; j++) {
-      operations.push({ index: { _index: index, _id: `d${j}` } }, { '@timestamp': new Date(1_780_000_000_000 + j).toISOString(), host: { name: `srv-${j % 20}` }, source: { ip: `10.0.${j % 250}.1` }, event: { action: 'deny' } });
+      operations.push(
+        { index: { _index: index, _id: `d${j}` } },
+        {
+          '@timestamp': new Date(1_780_000_000_000 + j).toISOString(),
+          host: { name: `srv-${j % 20}` },
+          source: { ip: `10.0.${j % 250}.1` },
+          event: { action: 'deny' },
+        },
+      );
     }
     const r = await es.bulk({ operations });
     if (r.errors) throw new Error('bulk indexing reported errors');

@@ -86,7 +86,14 @@ function rssMb(pid: number): number {
 /** The V8 heap settings collector.example.yml recommends for production (NODE_OPTIONS). */
 export const TUNED_NODE_OPTIONS = '--max-semi-space-size=4 --max-old-space-size=96';
 
-async function collectorRun(ctx: BenchContext, admin: Admin, prefix: string, dir: string, text: string, nodeOptions: string): Promise<{ rate: number; rssMax: number }> {
+async function collectorRun(
+  ctx: BenchContext,
+  admin: Admin,
+  prefix: string,
+  dir: string,
+  text: string,
+  nodeOptions: string,
+): Promise<{ rate: number; rssMax: number }> {
   const topic = topicNames(prefix).raw;
   rmSync(join(dir, 'data'), { recursive: true, force: true });
   const logFile = join(dir, 'logs', 'fw.log');
@@ -185,10 +192,36 @@ export const suite: BenchSuite = {
         best.plainRss = Math.max(best.plainRss, plain.rssMax);
         best.tunedRss = Math.max(best.tunedRss, tuned.rssMax);
       }
-      figures.push(withRatio({ bench: 'collector.tail_ship', unit: 'lines/s', value: Math.round(best.plain), baseline: Math.round(best.baseline), note: 'target ratio >= 0.7' }));
-      figures.push(withRatio({ bench: 'collector.tail_ship.tuned', unit: 'lines/s', value: Math.round(best.tuned), baseline: Math.round(best.baseline), note: `NODE_OPTIONS=${TUNED_NODE_OPTIONS}` }));
-      figures.push({ bench: 'collector.rss', unit: 'MB', value: Math.round(best.plainRss), note: `peak RSS while shipping ${LINES} lines, default V8 heap; target < 150 MB` });
-      figures.push({ bench: 'collector.rss.tuned', unit: 'MB', value: Math.round(best.tunedRss), note: `peak RSS with NODE_OPTIONS=${TUNED_NODE_OPTIONS}; target < 150 MB` });
+      figures.push(
+        withRatio({
+          bench: 'collector.tail_ship',
+          unit: 'lines/s',
+          value: Math.round(best.plain),
+          baseline: Math.round(best.baseline),
+          note: 'target ratio >= 0.7',
+        }),
+      );
+      figures.push(
+        withRatio({
+          bench: 'collector.tail_ship.tuned',
+          unit: 'lines/s',
+          value: Math.round(best.tuned),
+          baseline: Math.round(best.baseline),
+          note: `NODE_OPTIONS=${TUNED_NODE_OPTIONS}`,
+        }),
+      );
+      figures.push({
+        bench: 'collector.rss',
+        unit: 'MB',
+        value: Math.round(best.plainRss),
+        note: `peak RSS while shipping ${LINES} lines, default V8 heap; target < 150 MB`,
+      });
+      figures.push({
+        bench: 'collector.rss.tuned',
+        unit: 'MB',
+        value: Math.round(best.tunedRss),
+        note: `peak RSS with NODE_OPTIONS=${TUNED_NODE_OPTIONS}; target < 150 MB`,
+      });
     } finally {
       await admin.deleteTopics({ topics }).catch(() => undefined);
       await admin.disconnect();

@@ -32,7 +32,11 @@ class CountingSocket implements StreamSocket {
 
 /** Hub fan-out against the bare cost of serialising each change once and handing it to every socket. */
 function fanout(): Figure {
-  const changes: IncidentChange[] = Array.from({ length: CHANGES }, (_, i) => ({ type: 'created', at: new Date().toISOString(), incident: incidentFixture({ id: `f${i}`, version: 1 }) }));
+  const changes: IncidentChange[] = Array.from({ length: CHANGES }, (_, i) => ({
+    type: 'created',
+    at: new Date().toISOString(),
+    incident: incidentFixture({ id: `f${i}`, version: 1 }),
+  }));
   const hub = new ChangeHub({ replayLimit: 2000 });
   const sockets = Array.from({ length: CLIENTS }, () => new CountingSocket());
   for (const s of sockets) hub.attach(s);
@@ -46,7 +50,13 @@ function fanout(): Figure {
     for (const s of bare) s.send(msg);
   }
   const bareSecs = (performance.now() - t1) / 1000;
-  return withRatio({ bench: 'console.fanout', unit: 'deliveries/s', value: Math.round((CHANGES * CLIENTS) / hubSecs), baseline: Math.round((CHANGES * CLIENTS) / bareSecs), note: `${CLIENTS} clients` });
+  return withRatio({
+    bench: 'console.fanout',
+    unit: 'deliveries/s',
+    value: Math.round((CHANGES * CLIENTS) / hubSecs),
+    baseline: Math.round((CHANGES * CLIENTS) / bareSecs),
+    note: `${CLIENTS} clients`,
+  });
 }
 
 /** Publish-to-WebSocket latency through a console, against bare produce-to-consume on Kafka. */
@@ -61,11 +71,23 @@ async function latencies(ctx: BenchContext): Promise<Figure[]> {
   const password = 'bench password 1234';
   writeUsers(usersFile, [{ username: 'bench', role: 'responder', hash: await hashPassword(password), created_at: new Date().toISOString() }]);
   const topic = topicNames(`${prefix}.`).incidents;
-  const { app } = await buildConsole({ store, bus, incidentsTopic: topic, usersFile, rules: async () => ({ rules: [], unloaded: [] }), log, loginAttemptsPerMinute: 100 });
+  const { app } = await buildConsole({
+    store,
+    bus,
+    incidentsTopic: topic,
+    usersFile,
+    rules: async () => ({ rules: [], unloaded: [] }),
+    log,
+    loginAttemptsPerMinute: 100,
+  });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const figures: Figure[] = [];
   try {
-    const login = await fetch(`${address}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bench', password }) });
+    const login = await fetch(`${address}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'bench', password }),
+    });
     const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
     const ws = new WebSocket(`${address.replace('http', 'ws')}/ws`, { headers: { cookie } });
     const waiting = new Map<string, () => void>();
@@ -85,7 +107,11 @@ async function latencies(ctx: BenchContext): Promise<Figure[]> {
       const incident = incidentFixture({ id: `lat-${i}`, version: 1 });
       const got = arrived(`${incident.id}@1`);
       const t0 = performance.now();
-      await producer.send({ topic, acks: -1, messages: [{ key: incident.id, value: JSON.stringify({ type: 'created', at: new Date().toISOString(), incident }) }] });
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: [{ key: incident.id, value: JSON.stringify({ type: 'created', at: new Date().toISOString(), incident }) }],
+      });
       await got;
       viaConsole.push(performance.now() - t0);
     }
@@ -120,7 +146,11 @@ async function latencies(ctx: BenchContext): Promise<Figure[]> {
     for (let i = 0; i < ROUND_TRIPS / 3; i++) {
       const got = arrived(`act@${i + 2}`);
       const t0 = performance.now();
-      const res = await fetch(`${address}/api/incidents/act/actions`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ action: 'comment', note: `n${i}` }) });
+      const res = await fetch(`${address}/api/incidents/act/actions`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/json' },
+        body: JSON.stringify({ action: 'comment', note: `n${i}` }),
+      });
       if (res.status !== 200) throw new Error(`action answered ${res.status}`);
       await got;
       acting.push(performance.now() - t0);
@@ -129,7 +159,13 @@ async function latencies(ctx: BenchContext): Promise<Figure[]> {
     for (let i = 0; i < ROUND_TRIPS / 3; i++) {
       const t0 = performance.now();
       const doc = await store.client.get({ index: store.indices.incidents, id: 'act' });
-      await store.client.index({ index: store.indices.incidents, id: 'act', document: doc._source as object, if_seq_no: doc._seq_no, if_primary_term: doc._primary_term });
+      await store.client.index({
+        index: store.indices.incidents,
+        id: 'act',
+        document: doc._source as object,
+        if_seq_no: doc._seq_no,
+        if_primary_term: doc._primary_term,
+      });
       rmw.push(performance.now() - t0);
     }
     await consumer.disconnect();
@@ -142,7 +178,15 @@ async function latencies(ctx: BenchContext): Promise<Figure[]> {
       const vs = [...v].sort((x, y) => x - y);
       const bs = [...b].sort((x, y) => x - y);
       const r = (n: number) => Math.round(n * 10) / 10;
-      return withRatio({ bench, unit: 'ms', value: r(percentile(vs, 50)), baseline: r(percentile(bs, 50)), p50: r(percentile(vs, 50)), p99: r(percentile(vs, 99)), note });
+      return withRatio({
+        bench,
+        unit: 'ms',
+        value: r(percentile(vs, 50)),
+        baseline: r(percentile(bs, 50)),
+        p50: r(percentile(vs, 50)),
+        p99: r(percentile(vs, 99)),
+        note,
+      });
     };
     figures.push(fig('console.publish_to_ws', viaConsole, bare, 'baseline: kafkajs produce to consume'));
     figures.push(fig('console.action_to_ws', acting, rmw, 'baseline: Elasticsearch get + conditional index'));

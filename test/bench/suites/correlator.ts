@@ -42,11 +42,20 @@ function line(i: number, at: number): { host: string; line: string } {
   const t = timeOfDay(at);
   switch (i % 4) {
     case 0:
-      return { host, line: `<4>Nov 26 ${t} ${host} kernel: [UFW ALLOW] IN=eth0 OUT= SRC=10.9.${(i >> 8) % 250}.${i % 250} DST=10.0.0.${i % 200} LEN=60 PROTO=TCP SPT=${1024 + (i % 60000)} DPT=443 SYN URGP=0` };
+      return {
+        host,
+        line: `<4>Nov 26 ${t} ${host} kernel: [UFW ALLOW] IN=eth0 OUT= SRC=10.9.${(i >> 8) % 250}.${i % 250} DST=10.0.0.${i % 200} LEN=60 PROTO=TCP SPT=${1024 + (i % 60000)} DPT=443 SYN URGP=0`,
+      };
     case 1:
-      return { host, line: `<4>Nov 26 ${t} ${host} kernel: [UFW BLOCK] IN=eth0 OUT= SRC=172.16.${(i >> 8) % 250}.${i % 250} DST=10.0.0.${i % 200} LEN=60 PROTO=UDP SPT=${1024 + (i % 60000)} DPT=${5000 + (i % 3000)} LEN=40` };
+      return {
+        host,
+        line: `<4>Nov 26 ${t} ${host} kernel: [UFW BLOCK] IN=eth0 OUT= SRC=172.16.${(i >> 8) % 250}.${i % 250} DST=10.0.0.${i % 200} LEN=60 PROTO=UDP SPT=${1024 + (i % 60000)} DPT=${5000 + (i % 3000)} LEN=40`,
+      };
     case 2:
-      return { host, line: `date=2026-11-26 time=${t} devname="FGT-${host}" logid="0000000013" type="traffic" subtype="forward" level="notice" srcip=10.8.${(i >> 8) % 250}.${i % 250} srcport=${1024 + (i % 60000)} dstip=93.184.${i % 250}.10 dstport=443 proto=6 action="accept" policyid=7 service="HTTPS" sentbyte=${i % 9000} rcvdbyte=${i % 7000}` };
+      return {
+        host,
+        line: `date=2026-11-26 time=${t} devname="FGT-${host}" logid="0000000013" type="traffic" subtype="forward" level="notice" srcip=10.8.${(i >> 8) % 250}.${i % 250} srcport=${1024 + (i % 60000)} dstip=93.184.${i % 250}.10 dstport=443 proto=6 action="accept" policyid=7 service="HTTPS" sentbyte=${i % 9000} rcvdbyte=${i % 7000}`,
+      };
     default:
       return { host, line: `Nov 26 ${t} ${host} freshclam[411]: daily.cvd updated (version: 27${i % 1000}, sigs: 2061548, f-level: 90, builder: raynman)` };
   }
@@ -102,7 +111,8 @@ function inProcessRate(ruleset: ReturnType<typeof loadRuleSet>['ruleset'], recei
   }
   const t0 = performance.now();
   let newest: Record<string, number> = {};
-  for (const messages of batches) newest = stage.process({ topic: 'inproc.soc.raw', partition: 0, messages, heartbeat: async () => undefined, isStale: () => false }, newest).newest;
+  for (const messages of batches)
+    newest = stage.process({ topic: 'inproc.soc.raw', partition: 0, messages, heartbeat: async () => undefined, isStale: () => false }, newest).newest;
   return EVENTS / ((performance.now() - t0) / 1000);
 }
 
@@ -116,7 +126,14 @@ export const suite: BenchSuite = {
     await admin.connect();
     const prefix = `bench-corr-${randomBytes(4).toString('hex')}`;
     const topics = topicNames(`${prefix}.`);
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: topics.raw, numPartitions: 3 }, { topic: topics.correlate, numPartitions: 3 }, { topic: topics.incidents, numPartitions: 1 }] });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: topics.raw, numPartitions: 3 },
+        { topic: topics.correlate, numPartitions: 3 },
+        { topic: topics.incidents, numPartitions: 1 },
+      ],
+    });
     const producer = kafka.producer();
     await producer.connect();
     const start = Date.now() - 3600_000;
@@ -231,7 +248,13 @@ export const suite: BenchSuite = {
     correlationLatencies.sort((a, b) => a - b);
     return [
       withRatio({ bench: 'correlator.throughput', unit: 'events/s', value: Math.round(rate), baseline: Math.round(bare) }),
-      withRatio({ bench: 'correlator.pipeline_efficiency', unit: 'events/s', value: Math.round(rate), baseline: Math.round(inProcess), note: 'through Kafka and Elasticsearch / the same decode + match in-process (RawStage.process), same run' }),
+      withRatio({
+        bench: 'correlator.pipeline_efficiency',
+        unit: 'events/s',
+        value: Math.round(rate),
+        baseline: Math.round(inProcess),
+        note: 'through Kafka and Elasticsearch / the same decode + match in-process (RawStage.process), same run',
+      }),
       {
         bench: 'correlator.correlation_latency',
         unit: 'ms',

@@ -38,12 +38,23 @@ const RULES = [
   'Web shell upload attempt',
   'Repeated VPN authentication failures',
 ].map((title, i) => ({ id: `r-${i}`, title, level: (['low', 'medium', 'high', 'critical'] as Level[])[i % 4]!, layer: (i % 4) + 1 }));
-const STATUSES: IncidentStatus[] = ['resolved', 'resolved', 'resolved', 'resolved', 'resolved', 'resolved', 'false_positive', 'false_positive', 'acknowledged', 'new'];
+const STATUSES: IncidentStatus[] = [
+  'resolved',
+  'resolved',
+  'resolved',
+  'resolved',
+  'resolved',
+  'resolved',
+  'false_positive',
+  'false_positive',
+  'acknowledged',
+  'new',
+];
 
 /** A deterministic pseudo-random sequence, so that two runs write the same year. */
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 function incidentAt(n: number, r: () => number): Incident {
@@ -67,7 +78,17 @@ function incidentAt(n: number, r: () => number): Incident {
     updated_at: last,
     alert_count: ALERTS_PER_INCIDENT,
     drill: r() < 0.02 ? `drill-${n % 12}` : null,
-    timeline: status === 'new' ? [] : [{ at: last, actor: 'lan', action: status === 'acknowledged' ? 'acknowledge' : 'resolve', note: r() < 0.3 ? 'Blocked the source at the FortiGate; confirmed with the unit' : undefined }],
+    timeline:
+      status === 'new'
+        ? []
+        : [
+            {
+              at: last,
+              actor: 'lan',
+              action: status === 'acknowledged' ? 'acknowledge' : 'resolve',
+              note: r() < 0.3 ? 'Blocked the source at the FortiGate; confirmed with the unit' : undefined,
+            },
+          ],
   });
 }
 
@@ -97,20 +118,48 @@ async function soak(ctx: BenchContext, dir: string): Promise<Figure[]> {
     const alerts: Alert[] = incidents.flatMap((i) => Array.from({ length: ALERTS_PER_INCIDENT }, (_, a) => alertFixture(i, a)));
     await store.writeAlerts(alerts);
     clock = Date.parse(incidents.at(-1)!.last_seen);
-    if (n % 20_000 === 0 && n) ctx.log(`${n} incidents, ${n * ALERTS_PER_INCIDENT} alerts written (${Math.round((performance.now() - t0) / 1000)} s, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB)`);
+    if (n % 20_000 === 0 && n)
+      ctx.log(
+        `${n} incidents, ${n * ALERTS_PER_INCIDENT} alerts written (${Math.round((performance.now() - t0) / 1000)} s, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB)`,
+      );
     await new Promise((res) => setImmediate(res));
   }
   loop.disable();
   const writeSecs = (performance.now() - t0) / 1000;
-  figures.push({ bench: 'embedded.soak.write', unit: 'alerts/s', value: Math.round((INCIDENTS * ALERTS_PER_INCIDENT) / writeSecs), note: `${INCIDENTS} incidents, ${INCIDENTS * ALERTS_PER_INCIDENT} alerts, one transaction per batch of ${BATCH} incidents / ${BATCH * ALERTS_PER_INCIDENT} alerts` });
-  figures.push({ bench: 'embedded.soak.event-loop-delay', unit: 'ms', value: loop.max / 1e6, p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, note: 'event-loop delay while writing (max as value)' });
+  figures.push({
+    bench: 'embedded.soak.write',
+    unit: 'alerts/s',
+    value: Math.round((INCIDENTS * ALERTS_PER_INCIDENT) / writeSecs),
+    note: `${INCIDENTS} incidents, ${INCIDENTS * ALERTS_PER_INCIDENT} alerts, one transaction per batch of ${BATCH} incidents / ${BATCH * ALERTS_PER_INCIDENT} alerts`,
+  });
+  figures.push({
+    bench: 'embedded.soak.event-loop-delay',
+    unit: 'ms',
+    value: loop.max / 1e6,
+    p50: loop.percentile(50) / 1e6,
+    p99: loop.percentile(99) / 1e6,
+    note: 'event-loop delay while writing (max as value)',
+  });
 
   clock = END;
   const retention = await store.applyRetention();
   const cutoff = Date.parse(retention.before);
-  figures.push({ bench: 'embedded.soak.retention', unit: 'alerts deleted', value: retention.alerts, note: `${retention.incidents} closed incidents deleted; before ${retention.before}` });
-  const older = (await store.alertHistogram({ from: new Date(START - 86_400_000).toISOString(), to: retention.before, intervalMinutes: 60 * 24 * 31 })).reduce((a, b) => a + b.count, 0);
-  figures.push({ bench: 'embedded.soak.retention.left-older', unit: 'alerts', value: older, note: `alerts older than ${new Date(cutoff).toISOString()} left after retention (expected 0)` });
+  figures.push({
+    bench: 'embedded.soak.retention',
+    unit: 'alerts deleted',
+    value: retention.alerts,
+    note: `${retention.incidents} closed incidents deleted; before ${retention.before}`,
+  });
+  const older = (await store.alertHistogram({ from: new Date(START - 86_400_000).toISOString(), to: retention.before, intervalMinutes: 60 * 24 * 31 })).reduce(
+    (a, b) => a + b.count,
+    0,
+  );
+  figures.push({
+    bench: 'embedded.soak.retention.left-older',
+    unit: 'alerts',
+    value: older,
+    note: `alerts older than ${new Date(cutoff).toISOString()} left after retention (expected 0)`,
+  });
 
   const q = rng(7);
   const pick = <T>(xs: T[]) => xs[Math.floor(q() * xs.length)]!;
@@ -141,7 +190,14 @@ async function soak(ctx: BenchContext, dir: string): Promise<Figure[]> {
       times.push(performance.now() - t);
     }
     const sorted = ms(times);
-    figures.push({ bench: `embedded.query.${name}`, unit: 'ms', value: percentile(sorted, 99), p50: percentile(sorted, 50), p99: percentile(sorted, 99), note: `60 queries, page of 50, mean total ${Math.round(total / 60)}` });
+    figures.push({
+      bench: `embedded.query.${name}`,
+      unit: 'ms',
+      value: percentile(sorted, 99),
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      note: `60 queries, page of 50, mean total ${Math.round(total / 60)}`,
+    });
   }
   const tAlerts: number[] = [];
   for (let i = 0; i < 60; i++) {
@@ -149,13 +205,29 @@ async function soak(ctx: BenchContext, dir: string): Promise<Figure[]> {
     await store.alertsOf(`inc-${Math.floor(q() * INCIDENTS)}`);
     tAlerts.push(performance.now() - t);
   }
-  figures.push({ bench: 'embedded.query.alerts-of', unit: 'ms', value: percentile(ms(tAlerts), 99), p50: percentile(tAlerts, 50), p99: percentile(tAlerts, 99) });
+  figures.push({
+    bench: 'embedded.query.alerts-of',
+    unit: 'ms',
+    value: percentile(ms(tAlerts), 99),
+    p50: percentile(tAlerts, 50),
+    p99: percentile(tAlerts, 99),
+  });
   const th = performance.now();
   await store.alertHistogram({ from: new Date(END - 86_400_000).toISOString(), to: new Date(END).toISOString(), intervalMinutes: 5 });
   figures.push({ bench: 'embedded.query.histogram-24h', unit: 'ms', value: performance.now() - th });
-  figures.push({ bench: 'embedded.soak.rss', unit: 'MB', value: Math.round(process.memoryUsage().rss / 2 ** 20), note: 'the bench process (tsx, every suite, generator, store, queries); the start process with this store: embedded.flood.rss baseline' });
+  figures.push({
+    bench: 'embedded.soak.rss',
+    unit: 'MB',
+    value: Math.round(process.memoryUsage().rss / 2 ** 20),
+    note: 'the bench process (tsx, every suite, generator, store, queries); the start process with this store: embedded.flood.rss baseline',
+  });
   await store.close();
-  figures.push({ bench: 'embedded.soak.folder', unit: 'MB', value: Math.round(folderBytes(dir) / 2 ** 20), note: 'data folder after retention and a clean close' });
+  figures.push({
+    bench: 'embedded.soak.folder',
+    unit: 'MB',
+    value: Math.round(folderBytes(dir) / 2 ** 20),
+    note: 'data folder after retention and a clean close',
+  });
   return figures;
 }
 
@@ -207,7 +279,14 @@ for (let n = Number(process.argv[2]); ; n++) {
   await check.close();
   return [
     { bench: 'embedded.kill9.lost', unit: 'acknowledgements', value: lost, note: `of ${acked.size} acknowledged before three SIGKILLs (expected 0)` },
-    { bench: 'embedded.kill9.open', unit: 'ms', value: openMs, p50: percentile(ms([...opens]), 50), p99: Math.max(...opens), note: 'store open after the last kill (p50/p99: opens after each kill, in the child incl. init)' },
+    {
+      bench: 'embedded.kill9.open',
+      unit: 'ms',
+      value: openMs,
+      p50: percentile(ms([...opens]), 50),
+      p99: Math.max(...opens),
+      note: 'store open after the last kill (p50/p99: opens after each kill, in the child incl. init)',
+    },
   ];
 }
 
@@ -226,7 +305,10 @@ function startCanhgac(data: string, config: string): Promise<StartProcess> {
   const env: NodeJS.ProcessEnv = { ...process.env, CANHGAC_ADMIN_PASSWORD: 'bench-embedded-password' };
   delete env.KAFKA_BROKERS;
   delete env.ELASTICSEARCH_URL;
-  const child = spawn(process.execPath, [CANHGAC, 'start', '--no-demo', '--port', '0', '--data', data, '--config', config], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CANHGAC, 'start', '--no-demo', '--port', '0', '--data', data, '--config', config], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -269,10 +351,14 @@ function send(port: number, lines: string[]): Promise<void> {
 /** Two floods of real vendor lines through `canhgac start`'s syslog source: RSS before, at the peak, after; then a restart. */
 async function floods(ctx: BenchContext, dir: string): Promise<Figure[]> {
   const corpus = readFileSync(join(ROOT, '..', '..', 'shared', 'corpus', 'decoders-dev.ndjson'), 'utf8');
-  const vendorLines = corpus.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { line: string }).line).filter((l) => l.startsWith('<') && !l.includes('\n'));
+  const vendorLines = corpus
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { line: string }).line)
+    .filter((l) => l.startsWith('<') && !l.includes('\n'));
   const lines = Array.from({ length: FLOOD_LINES }, (_, i) => vendorLines[i % vendorLines.length]!);
   const config = join(dir, 'start.yml');
-  writeFileSync(config, "collector:\n  host: bench-gw\n  sources:\n    - { type: syslog, name: flood, protocol: tcp, listen: { host: 127.0.0.1, port: 0 } }\n");
+  writeFileSync(config, 'collector:\n  host: bench-gw\n  sources:\n    - { type: syslog, name: flood, protocol: tcp, listen: { host: 127.0.0.1, port: 0 } }\n');
   // The soak's folder: the start opens the year of data, so that its RSS and restart include it.
   const data = dir;
   let s = await startCanhgac(data, config);
@@ -291,14 +377,26 @@ async function floods(ctx: BenchContext, dir: string): Promise<Figure[]> {
     clearInterval(sampler);
     after.push(rssOf(s.child.pid!));
   }
-  figures.push({ bench: 'embedded.flood.rss', unit: 'MB', value: after.at(-1)!, baseline: plateau, ratio: Math.round((after.at(-1)! / plateau) * 1000) / 1000, note: `plateau before ${Math.round(plateau)} MB, peak ${Math.round(peak)} MB, after flood 1 ${Math.round(after[0]!)} MB, after flood 2 ${Math.round(after[1]!)} MB (${FLOOD_LINES} lines each)` });
+  figures.push({
+    bench: 'embedded.flood.rss',
+    unit: 'MB',
+    value: after.at(-1)!,
+    baseline: plateau,
+    ratio: Math.round((after.at(-1)! / plateau) * 1000) / 1000,
+    note: `plateau before ${Math.round(plateau)} MB, peak ${Math.round(peak)} MB, after flood 1 ${Math.round(after[0]!)} MB, after flood 2 ${Math.round(after[1]!)} MB (${FLOOD_LINES} lines each)`,
+  });
   const stopped = new Promise((r) => s.child.once('exit', r));
   s.child.kill('SIGTERM');
   await stopped;
   const t = performance.now();
   s = await startCanhgac(data, config);
   await answering(s.base);
-  figures.push({ bench: 'embedded.flood.restart', unit: 'ms', value: performance.now() - t, note: 'spawn of canhgac start to the console answering, after the floods' });
+  figures.push({
+    bench: 'embedded.flood.restart',
+    unit: 'ms',
+    value: performance.now() - t,
+    note: 'spawn of canhgac start to the console answering, after the floods',
+  });
   const done = new Promise((r) => s.child.once('exit', r));
   s.child.kill('SIGTERM');
   await done;

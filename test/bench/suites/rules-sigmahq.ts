@@ -137,7 +137,9 @@ export const suite: BenchSuite = {
       return [];
     }
     const all = windowsRules(join(dir, 'sigma-rules.tar.gz'));
-    const lines = readFileSync(join(dir, 'windows-events-dev.ndjson'), 'utf8').split('\n').filter((l) => l.trim());
+    const lines = readFileSync(join(dir, 'windows-events-dev.ndjson'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim());
     const real = replicate(lines);
     ctx.log(`${all.length} Windows rules load; ${lines.length} real events replicated to ${real.length}`);
     // The bare loop touches each event as the matcher must at least do (one field read).
@@ -149,7 +151,15 @@ export const suite: BenchSuite = {
       rate(real.slice(0, 2000), matcher(rs));
       const r = rate(real, matcher(rs));
       ctx.log(`${rs.detections.size} SigmaHQ rules, real events: ${Math.round(r.perSec)} events per CPU second (${r.events} events, ${r.matches} matches)`);
-      figures.push(withRatio({ bench: `rules.sigmahq.real.${n}`, unit: 'events/cpu-s', value: Math.round(r.perSec), baseline: Math.round(bare.perSec), note: `${r.matches} matches over ${r.events} events` }));
+      figures.push(
+        withRatio({
+          bench: `rules.sigmahq.real.${n}`,
+          unit: 'events/cpu-s',
+          value: Math.round(r.perSec),
+          baseline: Math.round(bare.perSec),
+          note: `${r.matches} matches over ${r.events} events`,
+        }),
+      );
     }
     const rs = pick(all, 100);
     const gen = generated(rs);
@@ -158,7 +168,15 @@ export const suite: BenchSuite = {
     rate(genEvents.slice(0, 2000), matcher(rs));
     const g = rate(genEvents, matcher(rs));
     ctx.log(`100 SigmaHQ rules, generated events: ${Math.round(g.perSec)} events per CPU second (${g.events} events, ${g.matches} matches)`);
-    figures.push(withRatio({ bench: 'rules.sigmahq.generated.100', unit: 'events/cpu-s', value: Math.round(g.perSec), baseline: Math.round(bare.perSec), note: `${g.matches} matches over ${g.events} events` }));
+    figures.push(
+      withRatio({
+        bench: 'rules.sigmahq.generated.100',
+        unit: 'events/cpu-s',
+        value: Math.round(g.perSec),
+        baseline: Math.round(bare.perSec),
+        note: `${g.matches} matches over ${g.events} events`,
+      }),
+    );
     return figures;
   },
 };

@@ -42,7 +42,12 @@ function events(): unknown[] {
     if (i % 4 === 3) {
       out.push({
         '@timestamp': '2026-11-26T01:00:00.000Z',
-        event: { kind: 'alert', category: ['malware'], action: 'detected', original: `C:\\Users\\u${i % 50}\\dl\\f${i}.exe: Win.Trojan.Agent-${i % 2000} FOUND` },
+        event: {
+          kind: 'alert',
+          category: ['malware'],
+          action: 'detected',
+          original: `C:\\Users\\u${i % 50}\\dl\\f${i}.exe: Win.Trojan.Agent-${i % 2000} FOUND`,
+        },
         observer: { product: 'ClamAV' },
         host: { name: `srv-${i % 20}` },
         file: { path: `C:\\Users\\u${i % 50}\\dl\\f${i}.exe`, name: `f${i}.exe`, hash: { sha256: (i % 3000).toString(16).padStart(64, '0') } },
@@ -101,7 +106,15 @@ export const suite: BenchSuite = {
       const r = rate(evs, (e) => rs.match(e).length);
       ctx.log(`${n} rules: ${Math.round(r.perSec)} events/s, ${r.matches} matches per pass`);
       if (n === 10) tenRules = r.perSec;
-      figures.push(withRatio({ bench: `rules.match.${n}`, unit: 'events/s', value: Math.round(r.perSec), baseline: Math.round(bare.perSec), note: `${r.matches} matches per ${evs.length} events` }));
+      figures.push(
+        withRatio({
+          bench: `rules.match.${n}`,
+          unit: 'events/s',
+          value: Math.round(r.perSec),
+          baseline: Math.round(bare.perSec),
+          note: `${r.matches} matches per ${evs.length} events`,
+        }),
+      );
     }
     const thousand = figures[figures.length - 1]!.value;
     figures.push(
@@ -121,7 +134,11 @@ export const suite: BenchSuite = {
 /** Events/s through the correlation engine: an event_count over 1,000 source groups, in event-time order. */
 function correlationFigure(evs: unknown[], bare: number): Figure {
   const text = `title: scan\nid: scan\nlayer: 2\ncorrelation:\n  type: value_count\n  rules: [deny]\n  group-by: [src_ip]\n  timespan: 1m\n  condition: { field: dst_port, gte: 20 }\n---\ntitle: deny\nid: deny\nname: deny\nlogsource: { category: firewall }\ndetection:\n  sel: { event.action: deny }\n  condition: sel\n`;
-  const { ruleset: rs } = buildRuleSet(parseRuleText(text, 'bench-corr.yml').rules, { mapping: FieldMapping.defaults(), lists: new ListStore(), assets: AssetRegister.empty() });
+  const { ruleset: rs } = buildRuleSet(parseRuleText(text, 'bench-corr.yml').rules, {
+    mapping: FieldMapping.defaults(),
+    lists: new ListStore(),
+    assets: AssetRegister.empty(),
+  });
   const denied = evs.filter((e) => rs.match(e).length > 0);
   let best = Infinity;
   let hits = 0;
@@ -134,5 +151,11 @@ function correlationFigure(evs: unknown[], bare: number): Figure {
     });
     best = Math.min(best, performance.now() - t0);
   }
-  return withRatio({ bench: 'rules.correlate.value_count', unit: 'events/s', value: Math.round(denied.length / (best / 1000)), baseline: Math.round(bare), note: `${hits} hits over ${denied.length} events` });
+  return withRatio({
+    bench: 'rules.correlate.value_count',
+    unit: 'events/s',
+    value: Math.round(denied.length / (best / 1000)),
+    baseline: Math.round(bare),
+    note: `${hits} hits over ${denied.length} events`,
+  });
 }
