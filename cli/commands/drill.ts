@@ -102,19 +102,19 @@ function readConfig(file: string | undefined): BaseConfig {
 }
 
 /**
- * Where a drill runs: Kafka and Elasticsearch when both are configured, otherwise the `canhgac start`
+ * Where a drill runs: the deployment when Kafka or Elasticsearch is configured (a replay needs Kafka,
+ * a score Elasticsearch, a purge Elasticsearch and Kafka when it has one), otherwise the `canhgac start`
  * that owns the data folder (its in-process bus, through the control socket, and its store).
  */
 type Target = { kind: 'deployment'; config: BaseConfig } | { kind: 'embedded'; dataDir: string };
 
-function target(config: BaseConfig, data: string | undefined): Target {
-  if (config.kafka && config.elasticsearch) return { kind: 'deployment', config };
-  if (config.kafka || config.elasticsearch) {
-    throw new CommandError(
-      `${config.kafka ? 'Kafka' : 'Elasticsearch'} is configured but ${config.kafka ? 'Elasticsearch' : 'Kafka'} is not: set both KAFKA_BROKERS and ELASTICSEARCH_URL, or neither to drill on the canhgac start of --data DIR`,
-    );
+function target(config: BaseConfig, data: string | undefined, needs: 'kafka' | 'elasticsearch'): Target {
+  if (!config.kafka && !config.elasticsearch) return { kind: 'embedded', dataDir: resolve(data ?? DEFAULT_DATA) };
+  if (!config[needs]) {
+    const [name, env] = needs === 'kafka' ? ['Kafka', 'KAFKA_BROKERS'] : ['Elasticsearch', 'ELASTICSEARCH_URL'];
+    throw new CommandError(`${name} is not configured: set ${env} (or the config's section), or neither service to drill on the canhgac start of --data DIR`);
   }
-  return { kind: 'embedded', dataDir: resolve(data ?? DEFAULT_DATA) };
+  return { kind: 'deployment', config };
 }
 
 /** A file, or the name of a bundled drill (rules/drills/NAME/...). */
@@ -271,7 +271,7 @@ async function replay(argv: string[]): Promise<number> {
   const drillId = values['drill-id'];
   if (drillId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(drillId)) throw new UsageError('--drill-id: letters, digits, . _ : - (at most 128)');
   const file = bundledOr(given, 'recording.ndjson.gz');
-  const where = target(readConfig(values.config), values.data);
+  const where = target(readConfig(values.config), values.data, 'kafka');
   // On the embedded default a replay always lands in the present: the recording's own dates may lie outside its retention.
   if (where.kind === 'embedded') return replayEmbedded(where.dataDir, file, { speed: values.speed, drillId, loop: values.loop, rebase: 'now' });
   const config = where.config;
@@ -356,7 +356,7 @@ async function score(argv: string[]): Promise<number> {
     if (err instanceof ScenarioError) throw new CommandError(err.message);
     throw err;
   }
-  const where = target(readConfig(values.config), values.data);
+  const where = target(readConfig(values.config), values.data, 'elasticsearch');
   const s: IncidentStore = where.kind === 'deployment' ? store(where.config) : new EmbeddedIncidentStore(join(where.dataDir, 'store'), { readOnly: true });
   try {
     if (where.kind === 'embedded') await s.init();
@@ -380,7 +380,7 @@ async function purge(argv: string[]): Promise<number> {
   const drillId = positionals[0];
   if (!drillId) throw new UsageError('missing the drill ID');
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
-  const where = target(readConfig(values.config), values.data);
+  const where = target(readConfig(values.config), values.data, 'elasticsearch');
   if (where.kind === 'embedded') {
     try {
       const removed = await callControl<{ alerts: number; incidents: number }>(where.dataDir, '/drills/purge', { drillId, actor: actor() });
@@ -391,20 +391,20 @@ async function purge(argv: string[]): Promise<number> {
     }
   }
   const s = store(where.config);
-  // Open console pages are told of the removal through soc.incidents.
-  const b = bus(where.config);
+  // With Kafka, open console pages are told of the removal through soc.incidents; without, they drop it on reload.
+  const b = where.config.kafka ? bus(where.config) : undefined;
   let producer: BusProducer | undefined;
   try {
     await s.init();
-    producer = await b.bus.producer();
-    const removed = await purgeDrill(s, drillId, actor(), new Date(), { producer, incidentsTopic: b.topics.incidents });
+    producer = await b?.bus.producer();
+    const removed = await purgeDrill(s, drillId, actor(), new Date(), producer && b ? { producer, incidentsTopic: b.topics.incidents } : undefined);
     process.stdout.write(`drill ${drillId}: ${removed.incidents} incidents and ${removed.alerts} alerts removed\n`);
     return 0;
   } catch (err) {
     throw new CommandError(`purge failed: ${(err as Error).message}`);
   } finally {
     await producer?.close();
-    await b.bus.close();
+    await b?.bus.close();
     await s.close();
   }
 }

@@ -5,6 +5,16 @@ import type { Logger } from '../log.ts';
 import { brokerApiVersions, incompatibility } from './kafka-api-versions.ts';
 import type { Batch, Bus, BusConsumer, BusProducer, ConsumerOptions, OutgoingMessage, ProducerOptions, TopicPartition } from './types.ts';
 
+// kafkajs 2.2.4 schedules its request queue's check with a negative delay, which Node 24 clamps to 1 ms
+// (what kafkajs means) and reports as a TimeoutNegativeWarning on stderr at every connection
+// (tulios/kafkajs#1751). Only that warning from kafkajs is dropped; any other still prints.
+const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+process.emitWarning = ((...args: unknown[]) => {
+  const type = typeof args[1] === 'string' ? args[1] : (args[1] as { type?: string } | undefined)?.type;
+  if (type === 'TimeoutNegativeWarning' && new Error().stack?.includes('kafkajs')) return;
+  emitWarning(...args);
+}) as typeof process.emitWarning;
+
 /** How the client reaches the brokers; the collector shortens the timeouts so that an outage is noticed and spooled quickly. */
 export interface KafkaClientOptions {
   connectionTimeoutMs?: number;
