@@ -131,7 +131,7 @@ describe('canhgac drill on the embedded default', () => {
 
     const replay = drill('replay', 'ssh-brute-force', '--speed', 'max', '--drill-id', drillId, '--data', data);
     expect(replay.stderr).toBe(
-      `replaying ${join(canhgacBin, '..', '..', 'rules', 'drills', 'ssh-brute-force', 'recording.ndjson.gz')} in the canhgac start of ${data}...\n`,
+      `replaying ${join(import.meta.dirname, '..', '..', 'rules', 'drills', 'ssh-brute-force', 'recording.ndjson.gz')} in the canhgac start of ${data}...\n`,
     );
     expect(replay.status).toBe(0);
     expect(replay.stdout).toMatch(new RegExp(`^drill ${drillId}: \\d+ lines sent`));
