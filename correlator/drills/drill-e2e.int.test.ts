@@ -62,7 +62,9 @@ describe('a scripted drill through Kafka, the correlator, Elasticsearch and the 
     const cookie = await consoleApp.login('rosa');
     const incident = await until(90_000, async () => {
       const res = await consoleApp.app.inject({ method: 'GET', url: `/api/incidents?drill=${drillId}&rule=${expectedRule}`, headers: { cookie } });
-      return (res.json() as { incidents: { id: string; drill: string }[] }).incidents[0];
+      // An early incident withdrawn because lines of two firewalls reached the correlator out of order is
+      // not the one a responder acts on: the ordered evaluation raised the one that stays.
+      return (res.json() as { incidents: { id: string; drill: string; withdrawn?: unknown }[] }).incidents.find((i) => !i.withdrawn);
     });
     expect(incident.drill).toBe(drillId);
     const ack = await consoleApp.app.inject({
@@ -71,7 +73,7 @@ describe('a scripted drill through Kafka, the correlator, Elasticsearch and the 
       headers: { cookie },
       payload: { action: 'acknowledge' },
     });
-    expect(ack.statusCode).toBe(200);
+    expect(ack.statusCode, ack.body).toBe(200);
 
     await consoleApp.store.client.indices.refresh({ index: `${consoleApp.prefix}-*` });
     const report = await scoreDrill(consoleApp.store, scenario, drillId, { shiftMs: replay.shiftMs });
