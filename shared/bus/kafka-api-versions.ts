@@ -1,12 +1,12 @@
-import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
-
-const require = createRequire(import.meta.url);
 // kafkajs publishes no table of the protocol versions it implements; its request modules hold one.
-const kafkajsRequests = require('kafkajs/src/protocol/requests/index.js') as { requests: Record<string, { versions: string[] }> };
-const kafkajsApiKeys = require('kafkajs/src/protocol/requests/apiKeys.js') as Record<string, number>;
-const kafkajsVersion = (require('kafkajs/package.json') as { version: string }).version;
+// Static imports, so that a bundle (the Windows collector) carries them too.
+import kafkajsApiKeys from 'kafkajs/src/protocol/requests/apiKeys.js';
+import kafkajsRequests from 'kafkajs/src/protocol/requests/index.js';
+import kafkajsPackage from 'kafkajs/package.json' with { type: 'json' };
+
+const kafkajsVersion = kafkajsPackage.version;
 
 export interface VersionRange {
   min: number;
