@@ -350,7 +350,7 @@ function send(port: number, lines: string[]): Promise<void> {
 
 /** Two floods of real vendor lines through `canhgac start`'s syslog source: RSS before, at the peak, after; then a restart. */
 async function floods(ctx: BenchContext, dir: string): Promise<Figure[]> {
-  const corpus = readFileSync(join(ROOT, '..', '..', 'shared', 'corpus', 'decoders-dev.ndjson'), 'utf8');
+  const corpus = readFileSync(process.env.CANHGAC_CORPUS ?? join(ROOT, '..', 'shared', 'corpus', 'decoders-dev.ndjson'), 'utf8');
   const vendorLines = corpus
     .split('\n')
     .filter(Boolean)
