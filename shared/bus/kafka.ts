@@ -1,8 +1,9 @@
-import { CompressionTypes, Kafka, logLevel, Partitioners, type Admin, type Consumer, type Producer } from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import type { KafkaConfig } from '../config.ts';
 import { checkKafkaConnection, kafkaClientOptions } from './kafka-connection.ts';
 import type { Logger } from '../log.ts';
 import { brokerApiVersions, incompatibility } from './kafka-api-versions.ts';
+import { keyPartition } from './murmur2.ts';
 import type { Batch, Bus, BusConsumer, BusProducer, ConsumerOptions, OutgoingMessage, ProducerOptions, TopicPartition } from './types.ts';
 
 // kafkajs 2.2.4 schedules its request queue's check with a negative delay, which Node 24 clamps to 1 ms
@@ -245,17 +246,9 @@ export class KafkaBus implements Bus {
     return this.checked;
   }
 
-  private readonly partitioner = Partitioners.DefaultPartitioner();
-  /** Asked for every event that feeds a correlation: the metadata the partitioner wants, built once per size. */
-  private readonly metadata = new Map<number, { partitionId: number; leader: number; partitionErrorCode: number; replicas: number[]; isr: number[] }[]>();
-
+  /** The partition the producer's DefaultPartitioner picks for a key (asked for every event that feeds a correlation). */
   partitionOf(key: string, partitions: number): number {
-    let partitionMetadata = this.metadata.get(partitions);
-    if (!partitionMetadata) {
-      partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
-      this.metadata.set(partitions, partitionMetadata);
-    }
-    return this.partitioner({ topic: '', partitionMetadata, message: { key, value: null } });
+    return keyPartition(key, partitions);
   }
 
   async partitionCount(topic: string): Promise<number> {
