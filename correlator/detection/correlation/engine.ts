@@ -1,3 +1,4 @@
+import { EventQueue } from './event-queue.ts';
 import type { RuleInfo } from '../model.ts';
 import type { RuleSet } from '../ruleset.ts';
 import { createAggregate, type Aggregate, type WindowItem } from './aggregate.ts';
@@ -135,7 +136,7 @@ function signature(h: CorrelationHit): string {
  */
 export class CorrelationEngine {
   private states = new Map<string, CorrelationState>();
-  private pending: Pending[] = [];
+  private pending = new EventQueue<Pending>();
   private seq = 0;
   private maxSeen = -Infinity;
   private mark = -Infinity;
@@ -170,7 +171,7 @@ export class CorrelationEngine {
   get stats(): EngineStats {
     let groups = 0;
     for (const s of this.states.values()) groups += s.groups.size + s.flatline.size;
-    return { ...this.counters, pending: this.pending.length, groups, outstanding: this.outstanding };
+    return { ...this.counters, pending: this.pending.size, groups, outstanding: this.outstanding };
   }
 
   /**
@@ -204,7 +205,7 @@ export class CorrelationEngine {
     this.outstanding -= this.orphaned.length;
     this.ruleset = ruleset;
     this.states = next;
-    this.pending = this.pending.filter((p) => next.has(p.correlationId));
+    this.pending.retain((p) => next.has(p.correlationId));
   }
 
   /**
@@ -240,7 +241,7 @@ export class CorrelationEngine {
         refs: [ref],
         value: reader ? reader(event) : undefined,
       };
-      this.enqueue(p);
+      this.pending.push(p);
       if (state.early) this.lookAhead(state, p, early);
     }
     if (eventTimeMs > this.maxSeen) this.maxSeen = eventTimeMs;
@@ -325,26 +326,19 @@ export class CorrelationEngine {
     return hits;
   }
 
-  private enqueue(p: Pending): void {
-    const q = this.pending;
-    let i = q.length;
-    while (i > 0 && (q[i - 1]!.t > p.t || (q[i - 1]!.t === p.t && q[i - 1]!.seq > p.seq))) i--;
-    q.splice(i, 0, p);
-  }
-
   private process(watermark: number, flatlines = true): CorrelationHit[] {
     this.mark = watermark;
     const hits: CorrelationHit[] = this.orphaned;
     this.orphaned = [];
-    let n = 0;
-    while (n < this.pending.length && this.pending[n]!.t <= watermark) n++;
-    const ready = this.pending.splice(0, n);
+    const ready = this.pending.popUpTo(watermark);
     for (const p of ready) {
       const early = this.states.get(p.correlationId)?.early;
       const eg = early?.get(p.groupKey);
       this.apply(p, hits);
       if (!eg) continue;
-      eg.pending.splice(eg.pending.indexOf(p), 1);
+      const at = eg.pending.indexOf(p);
+      if (at === 0) eg.pending.shift();
+      else eg.pending.splice(at, 1);
       // Nothing left to look ahead at: the next event starts again from the applied state.
       if (!eg.pending.length && !eg.raised.size) early!.delete(p.groupKey);
     }

@@ -27,7 +27,7 @@ import { percentile, withRatio, type BenchContext, type BenchSuite, type Figure 
 const BRUTE_FORCE = '9a1d4f1e-8c3e-4f3b-9a52-0f5a1f1d2c11';
 /** Brute-force attempts before the crossing one (the bundled rule fires at ten within five minutes). */
 const BRUTE_BEFORE = 9;
-const EVENTS = 100_000;
+const EVENTS = 300_000;
 const RATE = 5000;
 const LATENCY_SECONDS = 12;
 const HOSTS = Array.from({ length: 40 }, (_, i) => `srv-${String(i + 1).padStart(2, '0')}`);
