@@ -65,4 +65,13 @@ describe('the Vietnamese wording of the bundled rules', () => {
     );
     expect(wrong).toEqual([]);
   });
+
+  it('gives the vi: texts as the console shows them, trimmed like the English ones (no block-scalar newline)', () => {
+    const untrimmed = ruleset.rules().flatMap((rule) =>
+      texts(rule)
+        .filter(({ vi }) => vi !== undefined && vi !== vi.trim())
+        .map(({ field }) => `${where(rule)}: vi.${field}`),
+    );
+    expect(untrimmed).toEqual([]);
+  });
 });

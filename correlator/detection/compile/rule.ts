@@ -60,7 +60,8 @@ export function ruleInfo(parsed: ParsedRule, findings: Finding[]): RuleInfo | nu
     name: d.name ?? null,
     title: d.title,
     description: d.description?.trim() || null,
-    vi: d.vi ?? null,
+    // Trimmed like the English description: a YAML block scalar ends with a newline.
+    vi: d.vi ? Object.fromEntries(Object.entries(d.vi).map(([k, v]) => [k, typeof v === 'string' ? v.trim() : v])) : null,
     kind: parsed.kind,
     level: d.level ?? 'medium',
     layer: d.layer ?? 1,
