@@ -20,6 +20,7 @@ const ROUTES = [
   { method: 'POST', url: '/api/incidents/actions', role: 'responder', payload: { action: 'acknowledge', ids: ['route-inc-1'] } },
   { method: 'GET', url: '/api/users', role: 'responder' },
   { method: 'GET', url: '/api/handover?since=2026-01-01T00:00:00Z', role: 'viewer' },
+  { method: 'GET', url: '/api/handover.html?since=2026-01-01T00:00:00Z', role: 'viewer' },
   { method: 'GET', url: '/api/rules', role: 'admin' },
   { method: 'GET', url: '/api/rules/texts', role: 'viewer' },
   { method: 'GET', url: '/metrics', role: 'admin' },
@@ -55,6 +56,7 @@ describe('console routes (real Elasticsearch, in-memory bus)', () => {
         '/api/incidents/actions',
         '/api/users',
         '/api/handover',
+        '/api/handover.html',
         '/api/rules',
         '/api/rules/texts',
         '/api/health',
@@ -235,6 +237,34 @@ describe('console routes (real Elasticsearch, in-memory bus)', () => {
     expect(ids('open')).toEqual(expect.arrayContaining(['route-shift-late', 'route-shift-old']));
     expect(ids('overdue')).toContain('route-shift-late');
     expect(ids('overdue')).not.toContain('route-shift-old');
+
+    // The same summary as a printable page, in the user's language and zone, styled like canhgac report.
+    const print = (query: string, headers: Record<string, string> = {}) =>
+      c.app.inject({ url: `/api/handover.html?since=${encodeURIComponent(since)}${query}`, headers: { cookie: cookies.vera, ...headers } });
+    const en = await print('&tz=Asia/Ho_Chi_Minh');
+    expect(en.statusCode).toBe(200);
+    expect(en.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(en.headers['content-security-policy']).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'/);
+    expect(en.body).toMatch(/^<!doctype html>\n<html lang="en">/);
+    expect(en.body).toContain('<h1>Shift handover</h1>');
+    expect(en.body).not.toMatch(/<script|src=|href=/);
+    const section = (html: string, key: string) => html.slice(html.indexOf(`data-section="${key}"`)).split('<h2')[0]!;
+    expect(section(en.body, 'overdue')).toContain('data-id="route-shift-late"');
+    expect(section(en.body, 'overdue')).not.toContain('route-shift-old');
+    expect(section(en.body, 'open')).toContain('data-id="route-shift-old"');
+    expect(section(en.body, 'came_in')).not.toContain('route-shift-old');
+    expect(en.body).toMatch(/SSH brute force against a shared server/);
+    expect(en.body).toMatch(/GMT\+7|ICT/);
+    expect(en.body).toContain('by vera');
+    // Vietnamese from the browser's language: headings, statuses and the rule's vi: title.
+    const vi = await print('&tz=Asia/Ho_Chi_Minh', { 'accept-language': 'vi-VN,vi;q=0.9' });
+    expect(vi.body).toMatch(/^<!doctype html>\n<html lang="vi">/);
+    expect(vi.body).toContain('<h1>Bàn giao ca</h1>');
+    expect(section(vi.body, 'overdue')).toContain('Quá hạn');
+    expect(vi.body).toContain('Dò mật khẩu SSH');
+    expect(vi.body).not.toContain('SSH brute force against');
+    expect((await print('&lang=en', { 'accept-language': 'vi-VN' })).body).toContain('<h1>Shift handover</h1>');
+    expect((await print('&tz=Mars/Olympus')).json()).toMatchObject({ field: 'querystring.tz' });
   });
 
   it('rules for admins from the provider; health; metrics for admins or the scrape token', async () => {

@@ -8,6 +8,7 @@ import type { IncidentStore } from '../shared/store/types.ts';
 import { topicNames, type Topics } from '../shared/topics.ts';
 import { formatFinding } from '../shared/yaml-source.ts';
 import type { CorrelatorConfig } from './config.ts';
+import type { AssetRegister } from './detection/assets.ts';
 import { EvaluationBudget } from './detection/budget.ts';
 import { watchRules } from './detection/watch.ts';
 import { watchDecoders } from './decoders/custom/watch.ts';
@@ -34,8 +35,14 @@ export interface RunningCorrelator {
 /**
  * `canhgac correlator`: Kafka in, Elasticsearch and Kafka out, rules hot-reloaded from the rules folder.
  * With `shared` backends (the in-memory bus and embedded store of `canhgac start`), the same wiring runs on those.
+ * `extraAssets` (the demo's sample register) places and rates events beside the folder's own register;
+ * the audits watch the folder's own servers only, so a sample host is never reported silent.
  */
-export async function startCorrelatorService(cfg: CorrelatorConfig, shared?: CorrelatorBackends): Promise<RunningCorrelator> {
+export async function startCorrelatorService(
+  cfg: CorrelatorConfig,
+  shared?: CorrelatorBackends,
+  opts: { extraAssets?: AssetRegister } = {},
+): Promise<RunningCorrelator> {
   if (!shared && !cfg.kafka) throw new Error('no Kafka configured: set kafka.brokers or KAFKA_BROKERS');
   if (!shared && !cfg.elasticsearch) throw new Error('no Elasticsearch configured: set elasticsearch.url or ELASTICSEARCH_URL');
   const c = cfg.correlator;
@@ -55,7 +62,7 @@ export async function startCorrelatorService(cfg: CorrelatorConfig, shared?: Cor
       log.info({ changed: e.changed, kept: e.kept, rules: e.ruleset.size }, 'rules reloaded');
       for (const f of e.findings) if (f.severity === 'error') log.error({ finding: formatFinding(f) }, 'rule error; previous version kept');
     },
-    { limits: c.ruleLimits, budget },
+    { limits: c.ruleLimits, budget, extraAssets: opts.extraAssets },
   );
   for (const f of watcher.findings) if (f.severity === 'error') log.error({ finding: formatFinding(f) }, 'rule error; the rule is left out');
   // Custom decoders (rules/decoders/*.yml): installed for every decode in this process, reloaded the same way.
@@ -73,7 +80,7 @@ export async function startCorrelatorService(cfg: CorrelatorConfig, shared?: Cor
   };
   const ledger = new MemoryTelemetryLedger(
     new Date(),
-    canonicalHost(() => watcher.ruleset.context.assets),
+    canonicalHost(() => watcher.assets),
   );
   const correlator = new Correlator({
     ledger,
@@ -100,7 +107,7 @@ export async function startCorrelatorService(cfg: CorrelatorConfig, shared?: Cor
     topics,
     sink: correlator.sink,
     ledger,
-    assets: () => watcher.ruleset.context.assets,
+    assets: () => watcher.assets,
     ruleFindings: () => [...watcher.findings, ...decoderWatcher.findings],
     slowRules: () => budget.slowRules(),
     listsDir: join(c.rules, 'lists'),

@@ -18,12 +18,13 @@ import { EmbeddedIncidentStore } from '../shared/store/embedded.ts';
 import type { IncidentStore } from '../shared/store/types.ts';
 import { topicNames } from '../shared/topics.ts';
 import { uniqueName } from '../test/support/services.ts';
-import { correlatorFor, memoryBackend, type Backend } from '../correlator/test/harness.ts';
+import { correlatorFor, drillAssets, memoryBackend, type Backend } from '../correlator/test/harness.ts';
 
 /**
  * The rule pack (rules/): it loads without findings, its embedded tests pass, real lines of every decoder
  * format reach its rules, the bundled drills pass against it, and one incident of each layer comes out of
- * the correlator with the unit and severity the asset register gives.
+ * the correlator with the unit and severity the asset register gives (the drills' sample register:
+ * the pack's own ships empty).
  */
 const RULES = join(import.meta.dirname);
 const DRILLS = join(RULES, 'drills');
@@ -432,7 +433,11 @@ describe('ClamAV detections with control bytes in the file name', () => {
 
   it('raise their incidents on the server, with its unit from the register', async () => {
     backend = await memoryBackend('control-bytes');
-    correlator = correlatorFor(backend.bus, backend.store, backend.topics, uniqueName('rulepack-control-bytes'), { rules: [RULES], log });
+    correlator = correlatorFor(backend.bus, backend.store, backend.topics, uniqueName('rulepack-control-bytes'), {
+      rules: [RULES],
+      extraAssets: drillAssets(),
+      log,
+    });
     await correlator.start();
     const now = Date.now();
     // Shipped by the SOC's syslog collector, whose own unit must not be stamped on the file server.
@@ -497,7 +502,13 @@ describe('the bundled drills against the rule pack', () => {
       const bus = new MemoryBus(3);
       const store = new EmbeddedIncidentStore(mkdtempSync(join(tmpdir(), 'rulepack-drill-')));
       const topics = topicNames('rp.');
-      const correlator = correlatorFor(bus, store, topics, `rulepack-${name}`, { rules: [RULES], eventsPerAlert: 5, tickMs: 200, log });
+      const correlator = correlatorFor(bus, store, topics, `rulepack-${name}`, {
+        rules: [RULES],
+        extraAssets: drillAssets(),
+        eventsPerAlert: 5,
+        tickMs: 200,
+        log,
+      });
       running.push({ correlator, store });
       await correlator.start();
       const scenario = loadScenario(join(DRILLS, name, 'scenario.yml'));
@@ -628,6 +639,7 @@ describe('one incident per layer', () => {
     // short lateness lets the brute force fire within the test instead of five minutes later.
     correlator = correlatorFor(backend.bus, backend.store, backend.topics, uniqueName('rulepack-layers'), {
       rules: [RULES],
+      extraAssets: drillAssets(),
       allowedLatenessMs: 3000,
       eventsPerAlert: 5,
       tickMs: 200,

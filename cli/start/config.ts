@@ -9,6 +9,8 @@ import { PACKAGE_ROOT } from '../../shared/package-root.ts';
 export const BUNDLED_RULES = join(PACKAGE_ROOT, 'rules');
 /** The demo: ten minutes of data-centre traffic with an SSH brute force four minutes in. */
 export const DEMO_RECORDING = join(BUNDLED_RULES, 'drills', 'ssh-brute-force', 'recording.ndjson.gz');
+/** The data centre of the bundled drills: the demo's own asset register, never loaded without the demo. */
+export const DEMO_ASSETS = join(BUNDLED_RULES, 'drills', 'assets.yml');
 /** x20 plays the ten minutes in 30 s: the attack shows after about 12 s, every incident within a minute. */
 export const DEMO_SPEED = 20;
 

@@ -4,6 +4,7 @@ import { runCollector, startCollector } from '../../collector/agent.ts';
 import { BusSink } from '../../collector/sinks/bus.ts';
 import { buildConsole } from '../../console/app.ts';
 import { rulesFromFolder } from '../../console/rules-provider.ts';
+import { AssetRegister } from '../../correlator/detection/assets.ts';
 import { replayAuditEntry, replayRecording } from '../../correlator/drills/replay.ts';
 import { startCorrelatorService } from '../../correlator/run.ts';
 import { KafkaBus } from '../../shared/bus/kafka.ts';
@@ -15,9 +16,10 @@ import { EmbeddedIncidentStore } from '../../shared/store/embedded.ts';
 import { lockDataFolder } from '../../shared/store/folder-lock.ts';
 import type { IncidentStore } from '../../shared/store/types.ts';
 import { topicNames, type Topics } from '../../shared/topics.ts';
+import { formatFinding } from '../../shared/yaml-source.ts';
 import { checkAdminPassword, ensureFirstAdmin, type AdminSetup } from './admin.ts';
 import { startControlSocket } from './control.ts';
-import { DEMO_RECORDING, DEMO_SPEED, type StartConfig } from './config.ts';
+import { DEMO_ASSETS, DEMO_RECORDING, DEMO_SPEED, type StartConfig } from './config.ts';
 
 export interface StartOptions {
   config: StartConfig;
@@ -105,7 +107,7 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
       if (imported) log.info({ files: imported.files }, 'imported the JSON journals of the previous embedded store');
       if (imported?.skipped.length) log.warn({ files: imported.files, skipped: imported.skipped }, 'journal import skipped records it could not read');
     }
-    const correlator = await startCorrelatorService({ ...o.config, log: { level } }, backends);
+    const correlator = await startCorrelatorService({ ...o.config, log: { level } }, backends, { extraAssets: o.demo ? demoRegister() : undefined });
     stack.push(() => correlator.stop());
 
     const { app } = await buildConsole({
@@ -181,6 +183,13 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
     await unwind();
     throw err;
   }
+}
+
+/** The demo's sample register (bundled, so a broken one is a packaging fault, not a user's). */
+function demoRegister(): AssetRegister {
+  const { register, findings } = AssetRegister.load(DEMO_ASSETS);
+  if (!register) throw new Error(findings.map(formatFinding).join('\n'));
+  return register;
 }
 
 /** Resolves once the correlator has committed every message now on soc.raw (each raw batch commits its end). */

@@ -11,6 +11,8 @@ import { EmbeddedIncidentStore } from '../../shared/store/embedded.ts';
 import { DEMO_RECORDING } from './config.ts';
 import { login, start, stop, type Started } from '../../test/support/start.ts';
 
+const SSH_BRUTE_FORCE = '9a1d4f1e-8c3e-4f3b-9a52-0f5a1f1d2c11';
+
 describe('canhgac start: the embedded default', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'canhgac-start-'));
   const running: Started[] = [];
@@ -33,7 +35,7 @@ describe('canhgac start: the embedded default', () => {
       ws.on('message', (data) => {
         const m = JSON.parse(data.toString()) as { type: string; incidents?: Incident[]; change?: { incident: Incident } };
         const seen = m.type === 'change' ? [m.change!.incident] : m.type === 'snapshot' ? m.incidents! : [];
-        const demo = seen.find((i) => i.drill === drill && i.status === 'new');
+        const demo = seen.find((i) => i.drill === drill && i.status === 'new' && i.rule.id === SSH_BRUTE_FORCE);
         if (demo) {
           clearTimeout(timer);
           resolve(demo);
@@ -42,6 +44,10 @@ describe('canhgac start: the embedded default', () => {
       ws.on('error', reject);
     });
     ws.close();
+    // The demo's own register (rules/drills/assets.yml) places the attack on srv-web-01, a level-3 server:
+    // the rule's high is raised to critical. The shipped register is empty and would leave it high.
+    expect(live.host).toContain('srv-web-01');
+    expect([live.unit, live.severity]).toEqual(['so-tttt', 'critical']);
 
     const acted = await fetch(`${first.base}/api/incidents/${live.id}/actions`, {
       method: 'POST',
@@ -86,6 +92,8 @@ describe('canhgac start: the embedded default', () => {
           '  sources:',
           `    - { type: file, name: kern, paths: ['${kern}'], startAt: beginning }`,
           '    - { type: syslog, name: fw, protocol: udp, listen: { host: 127.0.0.1, port: 0 } }',
+          // Audits every second with a one-second window: a registered server that sent nothing is a finding at once.
+          "operations: { audits: { schedule: '* * * * * *', coverageWindow: 1s } }",
           '',
         ].join('\n'),
       );
@@ -121,11 +129,19 @@ describe('canhgac start: the embedded default', () => {
           };
           for (const e of detail.events) if (e.event.event.dataset) datasets.add(e.event.event.dataset.split('.')[0]!);
         }
-        if (rules.has('9a1d4f1e-8c3e-4f3b-9a52-0f5a1f1d2c11') && datasets.has('fortigate')) break;
+        if (rules.has(SSH_BRUTE_FORCE) && datasets.has('fortigate')) break;
         await new Promise((r) => setTimeout(r, 500));
       }
-      expect(rules).toContain('9a1d4f1e-8c3e-4f3b-9a52-0f5a1f1d2c11');
+      expect(rules).toContain(SSH_BRUTE_FORCE);
       expect(datasets).toContain('fortigate');
+      // No sample register shipped as live data: the coverage audit (every second above) knows no server,
+      // and no server of the drills' data centre that sent nothing here is watched, placed or reported.
+      // Three audit runs at least (each second, plus the write of what one finds).
+      await new Promise((r) => setTimeout(r, 3000));
+      const all = (await (await fetch(`${s.base}/api/incidents?size=500`, { headers: { cookie } })).json()) as { incidents: Incident[] };
+      expect(all.incidents.filter((i) => i.rule.id === 'canhgac-audit-coverage')).toEqual([]);
+      const named = JSON.stringify(all.incidents.map((i) => [i.host, i.group]));
+      for (const unheard of ['srv-web-02', 'srv-mail-01', 'srv-db-01', 'srv-app-05', 'srv-file-01', 'fw-core']) expect(named).not.toContain(unheard);
       expect(await stop(s)).toBe(0);
       // The file's checkpoint moved to its end only because the correlator had handled every line.
       const checkpoints = JSON.parse(readFileSync(join(dir, 'data', 'collector', 'checkpoints', 'kern.json'), 'utf8')) as {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { backends, correlatorFor, until, type Backend } from '../../correlator/test/harness.ts';
+import { backends, correlatorFor, drillAssets, until, type Backend } from '../../correlator/test/harness.ts';
 import type { Correlator } from '../../correlator/service.ts';
 import { createLogger } from '../../shared/log.ts';
 import { createTopics, kafkaBrokers, testKafka, uniqueName } from '../../test/support/services.ts';
@@ -32,13 +32,13 @@ describe('Defender detections on Windows servers become incidents: winlog source
     backend = await backends('winlog-incident')[1]![1]();
     const raw = backend.topics.raw;
     await createTopics(testKafka(), [raw], 3);
-    correlator = correlatorFor(backend.bus, backend.store, backend.topics, uniqueName('corr'), { rules: [RULES], log });
+    correlator = correlatorFor(backend.bus, backend.store, backend.topics, uniqueName('corr'), { rules: [RULES], extraAssets: drillAssets(), log });
     await correlator.start();
 
-    // One Windows server per collector, each with its own event log: ketoan.stc.tinh.gov.vn is in the
-    // bundled asset register (Sở Tài chính, security level 2), its collector sets no unit; the other three
-    // collectors set theirs (the outbreak rule counts units through labels.unit).
-    const host = 'ketoan.stc.tinh.gov.vn';
+    // One Windows server per collector, each with its own event log: srv-db-01 is in the drills' asset
+    // register (so-tc, security level 3), its collector sets no unit; the other three collectors set
+    // theirs (the outbreak rule counts units through labels.unit).
+    const host = 'srv-db-01';
     const servers: [string, string | undefined][] = [
       [host, undefined],
       ['ws-tc-02', 'so-tc'],
@@ -77,7 +77,7 @@ describe('Defender detections on Windows servers become incidents: winlog source
     });
     expect(incident.group).toMatchObject({ 'host.name': host });
     expect(incident.layer).toBe(1);
-    expect(incident.unit).toBe('Sở Tài chính');
+    expect(incident.unit).toBe('so-tc');
     const alerts = await backend.store.alertsOf(incident.id);
     const events = alerts.flatMap((a) => a.events) as unknown as Record<string, any>[];
     expect(events.length).toBeGreaterThan(0);

@@ -27,6 +27,14 @@ const state = {
   resultsTotal: 0,
   searchSeq: 0,
   shownAt: new Map(),
+  /** When incidents that arrived live (not in the first snapshot) came: their rows are highlighted a while. */
+  arrivedAt: new Map(),
+  /** Incidents changed since the list was last drawn: patched in place when their row keeps its position. */
+  dirty: new Set(),
+  /** Set when a change needs the whole list drawn again (an incident purged, a row moving). */
+  redraw: false,
+  /** state.rows index by incident id, for patching one row without sorting thousands again. */
+  rowIndex: new Map(),
   cursor: null,
   ws: null,
   retryMs: 500,
@@ -367,7 +375,11 @@ function onMessage(msg) {
       state.cursor = msg.cursor;
       setLinkState('live');
       // After a resync, incidents the page had not seen are new to the responder too.
-      for (const i of msg.incidents) if (before.size && !before.has(i.id)) announce(i);
+      for (const i of msg.incidents) {
+        if (!before.size || before.has(i.id)) continue;
+        state.arrivedAt.set(i.id, Date.now());
+        announce(i);
+      }
       renderAll();
       break;
     }
@@ -387,15 +399,58 @@ function onMessage(msg) {
   }
 }
 
-/** A burst of changes (a bulk action, a correlator batch) redraws the list once, in the next frame. */
+/**
+ * A burst of changes (a bulk action, a correlator batch) is drawn once, in the next frame: rows that keep
+ * their place are replaced one by one; anything else (a row moving, appearing or leaving) draws the list
+ * again. With thousands of incidents in view, an acknowledgement then costs one row, not a sort.
+ */
 let renderQueued = false;
-function scheduleRender() {
+function scheduleRender(redraw) {
+  if (redraw) state.redraw = true;
   if (renderQueued) return;
   renderQueued = true;
   requestAnimationFrame(() => {
     renderQueued = false;
-    renderAll();
+    if (state.redraw || !patchRows()) renderAll();
   });
+}
+
+/** Draws the changed incidents into their rows; false when one of them has to move (the caller redraws). */
+function patchRows() {
+  const f = filters();
+  const order = rowOrder();
+  const source = state.results ?? state.incidents;
+  const patches = [];
+  for (const id of state.dirty) {
+    const inc = source.get(id);
+    const at = state.rowIndex.get(id);
+    const shows = inc !== undefined && visible(inc, f);
+    if (at === undefined) {
+      if (shows) return false;
+      continue;
+    }
+    if (!shows) return false;
+    // Placed at once, so that two changed neighbours are compared as they are now (a false redraws anyway).
+    const rows = state.rows;
+    rows[at] = inc;
+    if ((at > 0 && order(rows[at - 1], inc) > 0) || (at < rows.length - 1 && order(inc, rows[at + 1]) > 0)) return false;
+    patches.push([at, inc]);
+  }
+  state.dirty.clear();
+  const first = (state.page - 1) * PAGE_SIZE;
+  const now = Date.now();
+  for (const [at, inc] of patches) {
+    if (at < first || at >= first + PAGE_SIZE) continue;
+    const old = document.querySelector(`#incidents tbody tr[data-id="${CSS.escape(inc.id)}"]`);
+    if (!old) continue;
+    const tr = row(inc, now);
+    const focused = document.activeElement === old;
+    old.replaceWith(tr);
+    if (focused) tr.focus();
+  }
+  renderCounts();
+  renderBulk();
+  return true;
 }
 
 function applyChange(change) {
@@ -406,16 +461,21 @@ function applyChange(change) {
     state.incidents.delete(inc.id);
     state.results?.delete(inc.id);
     state.checked.delete(inc.id);
+    state.arrivedAt.delete(inc.id);
     if (state.selected === inc.id) closeDetail(true);
-    scheduleRender();
+    scheduleRender(true);
     return;
   }
   if (!known || known.version < inc.version) {
     state.incidents.set(inc.id, inc);
     if (state.results?.has(inc.id)) state.results.set(inc.id, inc);
   }
-  if (!known) announce(inc);
+  if (!known) {
+    state.arrivedAt.set(inc.id, Date.now());
+    announce(inc);
+  }
   if (!known || inc.alert_count !== known.alert_count) scheduleChart();
+  state.dirty.add(inc.id);
   scheduleRender();
   if (state.selected === inc.id && state.detail) {
     if (known && inc.alert_count > known.alert_count) openDetail(inc.id, 1);
@@ -551,18 +611,26 @@ for (const th of document.querySelectorAll('#incidents th[data-sort]')) {
   th.addEventListener('keydown', (e) => e.key === 'Enter' && sortBy());
 }
 
+/** The list's order: the chosen column, then the latest activity, then the id (a total order). */
+function rowOrder() {
+  const cmp = SORTS[state.sort.key] ?? SORTS.last_seen;
+  const sign = state.sort.dir === 'asc' ? 1 : -1;
+  return (a, b) => sign * cmp(a, b) || cmpStr(b.last_seen, a.last_seen) || cmpStr(a.id, b.id);
+}
+
 function sortedRows() {
   const f = filters();
   const source = state.results ?? state.incidents;
-  const cmp = SORTS[state.sort.key] ?? SORTS.last_seen;
-  const sign = state.sort.dir === 'asc' ? 1 : -1;
-  return [...source.values()].filter((i) => visible(i, f)).sort((a, b) => sign * cmp(a, b) || cmpStr(b.last_seen, a.last_seen) || cmpStr(a.id, b.id));
+  return [...source.values()].filter((i) => visible(i, f)).sort(rowOrder());
 }
 
 function renderAll() {
   if (!state.me) return;
   renderCounts();
+  state.dirty.clear();
+  state.redraw = false;
   state.rows = sortedRows();
+  state.rowIndex = new Map(state.rows.map((inc, at) => [inc.id, at]));
   const pages = Math.max(1, Math.ceil(state.rows.length / PAGE_SIZE));
   if (state.page > pages) state.page = pages;
   const shown = state.rows.slice((state.page - 1) * PAGE_SIZE, state.page * PAGE_SIZE);
@@ -583,7 +651,8 @@ function renderAll() {
 
 function row(inc, now) {
   if (!state.shownAt.has(inc.id)) state.shownAt.set(inc.id, now);
-  const fresh = now - state.shownAt.get(inc.id) < 10_000;
+  // Only what arrived while the page was open is highlighted: a first load does not flash every row.
+  const fresh = now - (state.arrivedAt.get(inc.id) ?? 0) < 10_000;
   const rule = el('td', { class: 'c-rule' }, el('span', { text: ruleTitle(inc) }));
   if (inc.drill) rule.prepend(el('span', { class: 'badge drill', text: `${t('badge.drill')} ${inc.drill}` }));
   const box = el('input', { type: 'checkbox', checked: state.checked.has(inc.id), 'aria-label': t('list.select') });
@@ -964,11 +1033,13 @@ $('#handover-form').addEventListener('submit', (e) => {
   history.replaceState(null, '', `#/handover?since=${encodeURIComponent(since)}`);
   loadHandover();
 });
-$('#handover-print').addEventListener('click', () => window.print());
 
 async function loadHandover() {
   const local = $('#handover-form').elements.namedItem('since').value;
   if (!local) return;
+  // The printable page: the same summary rendered by the server like `canhgac report`, in this language and zone.
+  const print = new URLSearchParams({ since: toIso(local), lang: state.lang, tz: Intl.DateTimeFormat().resolvedOptions().timeZone });
+  $('#handover-print').href = `/api/handover.html?${print}`;
   const res = await api(`/api/handover?since=${encodeURIComponent(toIso(local))}`).catch(() => null);
   if (res?.status !== 200) return;
   const h = await res.json();

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import type { Incident } from '../../shared/incident.ts';
-import { MAX_RESULT_WINDOW, type IncidentFilter, type IncidentStore } from '../../shared/store/types.ts';
+import { PRINT_STYLE_SOURCE } from '../../correlator/operations/printable.ts';
 import type { ConsoleContext } from '../context.ts';
+import { collectHandover, handoverHtml, isTimeZone, type Language } from '../handover.ts';
 import { schemaOf } from '../validation.ts';
 
 const HandoverQuery = z
@@ -12,21 +12,20 @@ const HandoverQuery = z
   })
   .strict();
 
-/** Every incident a filter matches, page by page up to the store's result window. */
-async function all(store: IncidentStore, filter: IncidentFilter): Promise<Incident[]> {
-  const size = 500;
-  const out: Incident[] = [];
-  for (let page = 1; page * size <= MAX_RESULT_WINDOW; page++) {
-    const res = await store.searchIncidents({ ...filter, page, size });
-    out.push(...res.incidents);
-    if (out.length >= res.total || res.incidents.length < size) break;
-  }
-  return out;
-}
+const PrintQuery = HandoverQuery.extend({
+  /** The page's language; without it, the browser's (Accept-Language). */
+  lang: z.enum(['en', 'vi']).optional(),
+  /** The zone the times are shown in (the browser's); without it, the server's. */
+  tz: z.string().max(64).refine(isTimeZone, 'not a time zone (IANA name such as Asia/Ho_Chi_Minh)').optional(),
+}).strict();
+
+/** A printable page may use its own style and nothing else: no script, no fetch, no frame. */
+const PRINT_CSP = `default-src 'none'; style-src ${PRINT_STYLE_SOURCE}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 
 /**
  * GET /api/handover: the shift summary a responder hands over. What came in since a time, what is still
- * open, and which open incidents are past their acknowledge or report deadline now.
+ * open, and which open incidents are past their acknowledge or report deadline now. GET /api/handover.html:
+ * the same as a printable page, in the look of `canhgac report`, in the responder's language.
  */
 export const handoverRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (app, { ctx }) => {
   app.get<{ Querystring: z.infer<typeof HandoverQuery> }>(
@@ -35,17 +34,39 @@ export const handoverRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async
       preHandler: ctx.guard.requireRole('viewer'),
       schema: { querystring: schemaOf(HandoverQuery), tags: ['incidents'], summary: 'Shift summary: came in, open and overdue since a time' },
     },
-    async (request) => {
-      const { since, drill } = request.query;
-      const now = Date.now();
-      const [active, open] = await Promise.all([all(ctx.store, { from: since, drill }), all(ctx.store, { status: ['new', 'acknowledged'], drill })]);
-      const cameIn = active.filter((i) => Date.parse(i.first_seen) >= Date.parse(since));
-      const due = (i: Incident) => (i.status === 'new' && i.ack_due ? Date.parse(i.ack_due) : null) ?? (i.report_due ? Date.parse(i.report_due) : null);
-      const overdue = open.filter((i) => {
-        const d = due(i);
-        return d !== null && d < now;
+    async (request) => collectHandover(ctx.store, request.query.since, request.query.drill, Date.now()),
+  );
+
+  app.get<{ Querystring: z.infer<typeof PrintQuery> }>(
+    '/api/handover.html',
+    {
+      preHandler: ctx.guard.requireRole('viewer'),
+      schema: {
+        querystring: schemaOf(PrintQuery),
+        tags: ['incidents'],
+        summary: 'The shift summary as a printable HTML page (the look of canhgac report), in Vietnamese or English',
+      },
+    },
+    async (request, reply) => {
+      const { since, drill, tz } = request.query;
+      const lang: Language = request.query.lang ?? (/^vi\b/i.test(request.headers['accept-language'] ?? '') ? 'vi' : 'en');
+      const h = await collectHandover(ctx.store, since, drill, Date.now());
+      const vi = new Map<string, string>();
+      if (lang === 'vi') {
+        // Rule titles in Vietnamese come from the rules (`vi:`); without them the incident's title stands.
+        const rules = await ctx.rules().catch((err: unknown) => {
+          request.log.warn({ err: (err as Error).message }, 'rule texts unavailable for the handover');
+          return { rules: [] };
+        });
+        for (const r of rules.rules) if (r.vi?.title) vi.set(r.id, r.vi.title);
+      }
+      const html = handoverHtml(h, {
+        lang,
+        timeZone: tz ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+        user: request.user!.username,
+        ruleTitle: (i) => vi.get(i.rule.id) ?? i.rule.title,
       });
-      return { since, generated_at: new Date(now).toISOString(), came_in: cameIn, open, overdue };
+      return reply.type('text/html; charset=utf-8').header('content-security-policy', PRINT_CSP).send(html);
     },
   );
 };

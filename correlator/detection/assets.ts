@@ -54,6 +54,16 @@ export class AssetRegister {
     return new AssetRegister();
   }
 
+  /**
+   * This register plus the assets of `extra` it does not know by any name (its own entries win): the
+   * demo's sample register beside the rules folder's, so that a real register is never overridden.
+   */
+  with(extra: AssetRegister): AssetRegister {
+    if (!extra.assets.length) return this;
+    const known = (a: Asset) => [a.host, ...a.aliases].some((n) => this.byName.has(n.toLowerCase()));
+    return new AssetRegister([...this.assets, ...extra.assets.filter((a) => !known(a))]);
+  }
+
   /** A missing file is an empty register; a broken one is reported (the caller keeps its previous register). */
   static load(file: string): { register: AssetRegister | null; findings: Finding[] } {
     if (!existsSync(file)) return { register: AssetRegister.empty(), findings: [] };

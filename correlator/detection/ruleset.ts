@@ -33,6 +33,8 @@ export interface BuildOptions {
 export interface LoadOptions extends BuildOptions {
   /** Defaults to the context found next to the rules (see findContextDir). */
   context?: RuleContext;
+  /** Registered after the folder's own assets.yml, which wins on a name both know (the demo's sample register). */
+  extraAssets?: AssetRegister;
 }
 
 /** Files and folders in a rules folder that are context, not rules (drills/ holds drill scenarios). */
@@ -354,7 +356,7 @@ export function loadRuleSet(paths: readonly string[], opts: LoadOptions = {}): {
   let context = opts.context;
   if (!context) {
     const loaded = loadContext(paths[0] === undefined ? null : findContextDir(paths[0]));
-    context = loaded.context;
+    context = opts.extraAssets ? { ...loaded.context, assets: loaded.context.assets.with(opts.extraAssets) } : loaded.context;
     findings.push(...loaded.findings);
   }
   const { files, findings: fileFindings } = ruleFiles(paths);

@@ -21,6 +21,8 @@ export interface ReloadEvent {
 export interface RulesWatcher {
   /** The rule set in force now (swapped atomically on reload). */
   readonly ruleset: RuleSet;
+  /** The folder's own asset register (assets.yml), without `extraAssets`: the servers the audits watch. */
+  readonly assets: AssetRegister;
   /** The findings of the last load or reload. */
   readonly findings: Finding[];
   /** Rescans now (without waiting for a file-system event). */
@@ -47,7 +49,11 @@ function stampOf(file: string): string | null {
  * one at once; a file that is broken keeps its previous good version and is reported. Changes to
  * lists/, assets.yml and fields.yml apply the same way (a broken context file keeps the previous one).
  */
-export function watchRules(dir: string, onChange: (e: ReloadEvent) => void, opts: BuildOptions & { debounceMs?: number } = {}): RulesWatcher {
+export function watchRules(
+  dir: string,
+  onChange: (e: ReloadEvent) => void,
+  opts: BuildOptions & { debounceMs?: number; extraAssets?: AssetRegister } = {},
+): RulesWatcher {
   const root = resolve(dir);
   const maxFileBytes = (opts.limits ?? DEFAULT_RULE_LIMITS).maxFileBytes;
   const good = new Map<string, FileState>();
@@ -124,7 +130,7 @@ export function watchRules(dir: string, onChange: (e: ReloadEvent) => void, opts
       }
     }
     if (!initial && changed.length === 0) return null;
-    const context: RuleContext = { mapping, lists, assets };
+    const context: RuleContext = { mapping, lists, assets: opts.extraAssets ? assets.with(opts.extraAssets) : assets };
     let result = build(candidate, context);
     const findings = [...parseFindings, ...result.findings];
     const broken = new Set(findings.filter((f) => f.severity === 'error').map((f) => f.file));
@@ -167,6 +173,9 @@ export function watchRules(dir: string, onChange: (e: ReloadEvent) => void, opts
   return {
     get ruleset() {
       return current;
+    },
+    get assets() {
+      return assets;
     },
     get findings() {
       return lastFindings;

@@ -5,16 +5,16 @@ import { createLogger } from '../../shared/log.ts';
 import { createTopics, kafkaBrokers, testKafka, uniqueName } from '../../test/support/services.ts';
 import { decodeEnvelope } from '../decoders/index.ts';
 import type { Correlator } from '../service.ts';
-import { backends, correlatorFor, until, type Backend } from '../test/harness.ts';
+import { backends, correlatorFor, drillAssets, until, type Backend } from '../test/harness.ts';
 import { winlogbeatDocument } from './beats-fixtures.ts';
 
 const RULES = join(import.meta.dirname, '..', '..', 'rules');
 const DOCS = 10_000;
 const log = createLogger('beats-input-test', {}, 'silent');
-/** Hosts of the bundled asset register with their units, and two the register does not know. */
+/** Hosts of the drills' asset register with their units, and two the register does not know. */
 const HOSTS: [string, string | undefined][] = [
-  ['portal.tinh.gov.vn', 'Văn phòng UBND tỉnh'],
-  ['ketoan.stc.tinh.gov.vn', 'Sở Tài chính'],
+  ['srv-web-01', 'so-tttt'],
+  ['srv-db-01', 'so-tc'],
   ['ws-unregistered-07.tinh.gov.vn', undefined],
   ['ws-unregistered-08.tinh.gov.vn', undefined],
 ];
@@ -49,7 +49,12 @@ describe("beats input on Kafka: 10,000 Winlogbeat documents on a topic of the si
     await producer.disconnect();
 
     const units = new Map(HOSTS);
-    correlator = correlatorFor(backend.bus, backend.store, backend.topics, uniqueName('corr'), { rules: [RULES], log, beats: [{ name: 'winlogbeat', topic }] });
+    correlator = correlatorFor(backend.bus, backend.store, backend.topics, uniqueName('corr'), {
+      rules: [RULES],
+      extraAssets: drillAssets(),
+      log,
+      beats: [{ name: 'winlogbeat', topic }],
+    });
     await correlator.start();
     const raw = new TopicReader(kafkaBrokers(), backend.topics.raw);
     stops.push(() => raw.stop());

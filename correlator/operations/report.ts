@@ -2,6 +2,7 @@ import type { AuditEntry, Incident, Level } from '../../shared/incident.ts';
 import { MAX_RESULT_WINDOW, type AuditFilter } from '../../shared/store/types.ts';
 import { AUDIT_RULES, type AuditName } from './audits/findings.ts';
 import { NATIONAL_EXPORT_ACTION, nationalDeadlines, type NationalDeadlines } from './deadlines.ts';
+import { esc, printablePage } from './printable.ts';
 import { searchAll, SYSTEM_ACTOR, type OperationsStore } from './trail.ts';
 
 const LEVELS: Level[] = ['critical', 'high', 'medium', 'low', 'informational'];
@@ -224,7 +225,6 @@ export function reportText(r: OperationsReport): string {
   return `${out.join('\n')}\n`;
 }
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const COLORS: Record<Level, string> = { critical: '#8b0000', high: '#d9480f', medium: '#e8a100', low: '#2f7ebc', informational: '#8a8a8a' };
 
 /** A horizontal stacked bar per row (inline SVG: renders with no network and no script). */
@@ -268,11 +268,7 @@ export function reportHtml(r: OperationsReport): string {
   const units = Object.entries(r.by_unit);
   const list = (items: string[]) => (items.length ? `<ul>${items.map((i) => `<li>${i}</li>`).join('')}</ul>` : '<p>none</p>');
   const legend = LEVELS.map((l) => `<span><i style="background:${COLORS[l]}"></i>${l}</span>`).join(' ');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>canhgac report ${esc(r.period.from)} .. ${esc(r.period.to)}</title>
-<style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0;font-size:13px}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}th:first-child{text-align:left;white-space:nowrap}.legend i{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px}.warn{color:#8b0000}</style></head>
-<body>
-<h1>Operations report</h1>
+  const body = `<h1>Operations report</h1>
 <p>${esc(r.period.from)} .. ${esc(r.period.to)} &middot; generated ${esc(r.generated_at)}</p>
 ${r.truncated ? '<p class="warn">The store held more than one report reads; counts are lower bounds.</p>' : ''}
 <h2>Incidents by layer</h2><p class="legend">${legend}</p>${stackedBars(layers)}${table([['all incidents', r.total], ...layers])}
@@ -285,7 +281,6 @@ ${r.truncated ? '<p class="warn">The store held more than one report reads; coun
 <h2>Layer-3 audits</h2>${Object.entries(r.audits)
     .map(([a, s]) => `<h3>${esc(a)}: opened ${s.opened}, open now ${s.open_now}</h3>${list(s.findings.map(esc))}`)
     .join('')}
-<h2>Drills held</h2>${list(r.drills.map((d) => `${esc(d.drill)} (${d.incidents} incidents)`))}
-</body></html>
-`;
+<h2>Drills held</h2>${list(r.drills.map((d) => `${esc(d.drill)} (${d.incidents} incidents)`))}`;
+  return printablePage({ lang: 'en', title: `canhgac report ${r.period.from} .. ${r.period.to}`, body });
 }

@@ -9,6 +9,8 @@ import { ElasticsearchIncidentStore } from '../../shared/store/elasticsearch.ts'
 import { EmbeddedIncidentStore } from '../../shared/store/embedded.ts';
 import type { IncidentStore } from '../../shared/store/types.ts';
 import { topicNames, type Topics } from '../../shared/topics.ts';
+import { PACKAGE_ROOT } from '../../shared/package-root.ts';
+import { AssetRegister } from '../detection/assets.ts';
 import { loadRuleSet } from '../detection/ruleset.ts';
 import type { BeatsInputConfig } from '../inputs/beats.ts';
 import { DEFAULT_POLICY } from '../incidents/grouping.ts';
@@ -78,11 +80,20 @@ export interface CorrelatorTestOptions {
   earlyFiring?: boolean;
   log?: Logger;
   beats?: BeatsInputConfig[];
+  /** A register beside the rules folder's own (the bundled drills' data centre: drillAssets()). */
+  extraAssets?: AssetRegister;
+}
+
+/** The asset register of the bundled drills' data centre (rules/drills/assets.yml), the demo's sample. */
+export function drillAssets(): AssetRegister {
+  const { register, findings } = AssetRegister.load(join(PACKAGE_ROOT, 'rules', 'drills', 'assets.yml'));
+  if (!register) throw new Error(JSON.stringify(findings));
+  return register;
 }
 
 /** A correlator as the tests and the benchmark run it: three partitions per topic, the default policy. */
 export function correlatorFor(bus: Bus, store: IncidentStore, topics: Topics, groupId: string, o: CorrelatorTestOptions = {}): Correlator {
-  const { ruleset } = loadRuleSet(o.rules ?? [SCENARIO_RULES]);
+  const { ruleset } = loadRuleSet(o.rules ?? [SCENARIO_RULES], { extraAssets: o.extraAssets });
   const rules = () => ruleset;
   return new Correlator({
     bus,
