@@ -156,6 +156,12 @@ function ruleTitle(inc) {
   return (state.lang === 'vi' && state.ruleTexts[inc.rule.id]?.vi?.title) || inc.rule.title;
 }
 
+/** The rule's description in the page's language (from /api/rules/texts: incidents do not carry it). */
+function descriptionOf(inc) {
+  const texts = state.ruleTexts[inc.rule.id];
+  return (state.lang === 'vi' && texts?.vi?.description) || texts?.description || null;
+}
+
 function runbookOf(inc) {
   return (state.lang === 'vi' && state.ruleTexts[inc.rule.id]?.vi?.runbook) || inc.runbook;
 }
@@ -887,6 +893,7 @@ function renderDetail() {
     ['drill', inc.drill ?? t('detail.none')],
   ];
   $('#detail-facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', { text: t(`fact.${k}`) }), el('dd', { text: v, 'data-fact': k })]));
+  $('#detail-description').textContent = reveal(descriptionOf(inc) ?? t('detail.none'));
   $('#detail-runbook').textContent = reveal(runbookOf(inc) ?? t('detail.none'));
   $('#detail-timeline').replaceChildren(...inc.timeline.map(timelineItem));
   const canAct = ROLE_RANK[state.me?.role] >= ROLE_RANK.responder;

@@ -353,6 +353,8 @@ describe('console for a night shift', () => {
       .filter((s) => /[A-Za-z]{3}/.test(s));
     expect(text).toContain('Dò mật khẩu SSH');
     expect(text).toContain('Chặn nguồn tại biên mạng');
+    expect(text).toContain('Nhiều lần đăng nhập SSH thất bại');
+    expect(text).not.toContain('Many failed SSH logins');
     expect(text).not.toContain('SSH brute force');
     expect(text).not.toContain('Block the source');
     const left = english.filter((s) => new RegExp(`(^|[^\\p{L}])${s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\p{L}])`, 'u').test(text));

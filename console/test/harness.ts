@@ -35,8 +35,13 @@ export const sampleRules: RulesReport = {
     {
       id: 'r-ssh-brute',
       title: 'SSH brute force',
+      description: 'Many failed SSH logins from one source against a shared server.',
       runbook: 'Block the source at the perimeter; check the target auth log.',
-      vi: { title: 'Dò mật khẩu SSH', runbook: 'Chặn nguồn tại biên mạng; kiểm tra nhật ký xác thực của máy đích.' },
+      vi: {
+        title: 'Dò mật khẩu SSH',
+        description: 'Nhiều lần đăng nhập SSH thất bại từ một nguồn vào một máy chủ dùng chung.',
+        runbook: 'Chặn nguồn tại biên mạng; kiểm tra nhật ký xác thực của máy đích.',
+      },
       level: 'high',
       layer: 2,
       file: 'rules/ssh.yml',
