@@ -268,6 +268,15 @@ function decodeMessage(id: number, text: string, draft: Draft, ftd: boolean): vo
       addType(draft, 'info');
       return;
     }
+    case 313004: {
+      // Denied ICMP type=N, from laddr IP on interface X to IP: no matching session
+      const [src] = after(words, 'laddr');
+      const to = words.indexOf('to');
+      set(draft, src, to >= 0 ? endpoint(words[to + 1]?.replace(/:$/, '')) : undefined);
+      setTransport(draft, 'icmp');
+      denied(draft);
+      return;
+    }
     case 313001: {
       // Denied ICMP type=N, code=M from IP on interface X
       const [src] = after(words, 'from');
@@ -276,7 +285,6 @@ function decodeMessage(id: number, text: string, draft: Draft, ftd: boolean): vo
       denied(draft);
       return;
     }
-    case 313004:
     case 313005:
     case 313008: {
       // No matching connection for ICMP error message: icmp src IF:IP[(user)] dst IF:IP (type N, code M) on IF
@@ -313,10 +321,11 @@ function decodeMessage(id: number, text: string, draft: Draft, ftd: boolean): vo
       return;
     }
     case 304001: {
-      // SRC Accessed [JAVA ]URL DST:url
-      setSource(draft, words[0]);
+      // SRC Accessed [JAVA ]URL DST:url, each end possibly "user@IP" and the source "user@IP(DOMAIN\user)"
+      const bare = (w: string | undefined) => (w ?? '').slice((w ?? '').indexOf('@') + 1).replace(/\(.*$/, '');
+      setSource(draft, bare(words[0]));
       const urlAt = words.indexOf('URL');
-      const target = words[urlAt + 1] ?? '';
+      const target = bare(words[urlAt + 1]);
       setDestination(draft, target.slice(0, target.indexOf(':')));
       addCategory(draft, 'network', 'web');
       addType(draft, 'connection', 'allowed');
@@ -332,6 +341,29 @@ function decodeMessage(id: number, text: string, draft: Draft, ftd: boolean): vo
       if (user) setUser(draft, user[1]);
       addCategory(draft, 'network');
       addType(draft, 'info', id === 602304 ? 'end' : 'start', 'allowed');
+      return;
+    }
+    case 609001:
+    case 609002: {
+      // Built|Teardown local-host IF:IP [duration T]: the host whose state the ASA created or freed.
+      const [host] = after(words, 'local-host');
+      set(draft, host, undefined);
+      addCategory(draft, 'network');
+      addType(draft, 'connection', id === 609001 ? 'start' : 'end');
+      return;
+    }
+    case 725001:
+    case 725002:
+    case 725003:
+    case 725006:
+    case 725007: {
+      // [Device completed|Starting] SSL handshake with client|server IF:IP/port ...: a client reached the ASA, a server was reached by it.
+      const client = after(words, 'client')[0];
+      const server = after(words, 'server')[0];
+      if (client) set(draft, client, undefined);
+      else if (server) set(draft, undefined, server);
+      addCategory(draft, 'network');
+      addType(draft, 'info');
       return;
     }
     case 733100: // [ Scanning] drop rate-1 exceeded. Current burst rate is N per second, ...
@@ -487,9 +519,9 @@ function parseTag(p: string, at: number): { product: string; level: number; id: 
   return { product: parts[0]!, level, id, text: p[end] === ':' ? end + 1 : end };
 }
 
-/** AnyConnect lines some exports cut before the tag: "Group <G> User <U> IP <a.b.c.d> ...". */
+/** AnyConnect lines some exports cut before the tag: "[Tunnel]Group <G> [GroupPolicy <P>] User <U> IP <a.b.c.d> ...". */
 function isVpnSessionLine(p: string): boolean {
-  return p.startsWith('Group <') && p.includes('> User <') && p.includes('> IP <');
+  return (p.startsWith('Group <') || p.startsWith('TunnelGroup <')) && p.includes('> User <') && p.includes('> IP <');
 }
 
 export const ciscoAsa: Decoder = {
@@ -526,6 +558,8 @@ export const ciscoAsa: Decoder = {
     if (id >= 430001 && id <= 430005 && draft.event.action !== undefined) draft.cisco = { ftd: { rule_action: draft.event.action } };
     draft.event.action = ACTIONS[id] ?? 'firewall-rule';
     loginOutcome(draft, draft.event.action);
+    // The AnyConnect errors (113030-113037) refused or cut the session: as Elastic, a denied connection.
+    if (draft.event.action === 'client-vpn-error') addType(draft, 'connection', 'denied');
     // As Elastic: the firewall did what it logged (a deny included) unless the message says it failed.
     draft.event.outcome ??= 'success';
   },

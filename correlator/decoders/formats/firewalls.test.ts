@@ -222,6 +222,23 @@ describe('Cisco ASA and FTD', () => {
       { 'source.ip': '198.51.100.34', 'destination.ip': '10.0.0.23', 'destination.port': 5060, 'network.transport': 'udp' },
     ],
     [
+      '%ASA-4-313004: Denied ICMP type=0, from laddr 10.0.0.24 on interface inside to 198.51.100.36: no matching session',
+      { 'source.ip': '10.0.0.24', 'destination.ip': '198.51.100.36', 'network.transport': 'icmp', verdict: 'denied' },
+    ],
+    [
+      '%ASA-5-304001: tranb@10.0.0.25(CORP\\tranb) Accessed URL 198.51.100.37:http://198.51.100.37/login',
+      { 'source.ip': '10.0.0.25', 'destination.ip': '198.51.100.37', verdict: 'allowed' },
+    ],
+    ['%ASA-7-609002: Teardown local-host inside:10.0.0.26 duration 0:00:10', { 'source.ip': '10.0.0.26', types: ['connection', 'end'] }],
+    [
+      '%ASA-6-725002: Device completed SSL handshake with client outside:203.0.113.13/51234 to 198.51.100.38/443 for TLSv1.2 session',
+      { 'source.ip': '203.0.113.13', 'source.port': 51234 },
+    ],
+    [
+      "%ASA-4-113030: Group VPN_USERS User hoa IP 203.0.113.14 User ACL acl_hoa from AAA doesn't exist on the device, terminating connection.",
+      { 'source.ip': '203.0.113.14', 'user.name': 'hoa', 'event.action': 'client-vpn-error', verdict: 'denied' },
+    ],
+    [
       '%ASA-4-750003: Local:203.0.113.100:500 Remote:198.51.100.35:500 Username:vpnuser Negotiation aborted due to ERROR: Failed to find a matching policy',
       { 'source.ip': '203.0.113.100', 'source.port': 500, 'destination.ip': '198.51.100.35', 'user.name': 'vpnuser', 'event.action': 'error' },
     ],
@@ -254,6 +271,11 @@ describe('Cisco ASA and FTD', () => {
       { 'source.ip': '203.0.113.11', 'destination.port': 445, verdict: 'denied', types: ['denied', 'end'] },
     ],
   ];
+  it('reads AnyConnect session lines an export cut before the tag', () => {
+    const f = decoded('TunnelGroup <VPN> GroupPolicy <Staff> User <lan.n> IP <203.0.113.15> No IPv6 address available for SVC connection');
+    expect([f('event.module'), f('source.ip'), f('user.name')]).toEqual(['cisco-asa', '203.0.113.15', 'lan.n']);
+  });
+
   it.each(cases)('%s', (text, want) => {
     const f = decoded(`<166>Nov 26 2026 07:00:00 asa-hcm : ${text}`);
     expect(f('event.kind')).not.toBe('pipeline_error');
