@@ -235,6 +235,19 @@ describe('Kaspersky, Symantec, ESET', () => {
     ]);
   });
 
+  it('recognises a Symantec application control record without a syslog header', () => {
+    const f = decoded(
+      'PC-KT03,10.0.0.77,Blocked,[AC7-2.1] Block scripts - Caller MD5=d73b04b0e696b0945283defa3eee4538,File Write,Begin: 2026-11-26 07:48:30,End: 2026-11-26 07:48:30,Rule: Block scripts,9552,C:/Users/kt/run.exe,0,No Module Name,C:/Users/kt/x.bat,User: kt,Domain: CORP,Action Type: ,File size (bytes): 1403,Device ID: ',
+    );
+    expect([f('event.module'), f('source.ip'), f('user.name'), f('event.type'), f('host.name')]).toEqual([
+      'symantec',
+      '10.0.0.77',
+      'kt',
+      ['denied'],
+      'PC-KT03',
+    ]);
+  });
+
   it('reads a Symantec intrusion "detected but not blocked" as allowed, with the attacker as source', () => {
     const f = decoded(
       'srv04,Event Description: [SID: 30369] Audit: Scanner Activity attack detected but not blocked. Application path: SYSTEM,Local Host IP: 10.0.0.76,Local Host MAC: 000000000000,Remote Host Name: ,Remote Host IP: 203.0.113.76,Remote Host MAC: 000000000000,Inbound,TCP,Intrusion ID: 0,Begin: 2026-11-26 07:48:30,End Time: 2026-11-26 07:48:30,Occurrences: 1,Application: SYSTEM,Location: Default,User Name: none,Domain Name: ,Local Port: 5985,Remote Port: 42734',

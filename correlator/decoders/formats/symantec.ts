@@ -21,6 +21,9 @@ const SIGNATURES = [
   'Admin: ',
   'Category: ',
   'Event time: ',
+  // Agent behavior (application and device control) records.
+  'Action Type: ',
+  'File size (bytes): ',
 ];
 
 export const symantec: Decoder = {
