@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+
 /** What sources hand to the sink: one serialized soc.raw envelope with its Kafka key. */
 export interface OutRecord {
   key: string;
@@ -65,6 +67,28 @@ export function envelopePrefix(fields: { host: string; source: string; format: s
   return JSON.stringify(fixed).slice(0, -1);
 }
 
-export function envelopeValue(prefix: string, id: string, received: string, line: string, truncated: boolean, peer?: string): string {
-  return `${prefix},"id":${JSON.stringify(id)},"received":"${received}"${peer === undefined ? '' : `,"peer":${JSON.stringify(peer)}`},"line":${JSON.stringify(line)}${truncated ? ',"truncated":true' : ''}}`;
+export function envelopeValue(prefix: string, id: string, received: string, line: string, truncated: boolean, peer?: string, invalidUtf8 = false): string {
+  return `${prefix},"id":${JSON.stringify(id)},"received":"${received}"${peer === undefined ? '' : `,"peer":${JSON.stringify(peer)}`},"line":${JSON.stringify(line)}${truncated ? ',"truncated":true' : ''}${invalidUtf8 ? ',"invalid_utf8":true' : ''}}`;
+}
+
+/** Where the last complete UTF-8 sequence of `bytes` ends: a line cut at the size limit may end inside one. */
+function completeEnd(bytes: Buffer): number {
+  let i = bytes.length - 1;
+  while (i >= 0 && bytes.length - i <= 3 && (bytes[i]! & 0xc0) === 0x80) i--;
+  if (i < 0) return bytes.length;
+  const lead = bytes[i]!;
+  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return bytes.length - i < need ? i : bytes.length;
+}
+
+/**
+ * A line's bytes as text: invalid UTF-8 becomes U+FFFD and is reported (the envelope's invalid_utf8, which the
+ * decoders turn into labels.line_escaped), so that the line still reaches the rules and the event says why it
+ * reads oddly. A line cut at the size limit loses the sequence the cut split rather than gaining a U+FFFD.
+ */
+export function lineText(bytes: Buffer, truncated = false): { text: string; invalidUtf8: boolean } {
+  const whole = truncated ? bytes.subarray(0, completeEnd(bytes)) : bytes;
+  const text = whole.toString('utf8');
+  // Only a text holding U+FFFD can have had a replacement: clean lines skip the byte check.
+  return { text, invalidUtf8: text.includes('\ufffd') && !isUtf8(whole) };
 }

@@ -25,6 +25,12 @@ export function correlatorMetrics(registry = new Registry()) {
       labelNames: ['format'],
       registers: [registry],
     }),
+    escapedLines: new Counter({
+      name: 'canhgac_correlator_escaped_lines_total',
+      help: 'Lines decoded with characters replaced (labels.line_escaped), by kind: control (shown as control pictures), invalid_utf8 (U+FFFD)',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
     ruleMatches: new Counter({
       name: 'canhgac_correlator_rule_matches_total',
       help: 'Events a rule matched, by rule id (base rules of correlations included)',

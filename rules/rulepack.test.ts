@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadRuleSet } from '../correlator/detection/ruleset.ts';
 import { checkRuleTests, EventRunner } from '../correlator/detection/rule-tests.ts';
-import { decodeLine, listFormats } from '../correlator/decoders/index.ts';
+import { decodeBytes, decodeLine, listFormats } from '../correlator/decoders/index.ts';
 import { replayRecording } from '../correlator/drills/replay.ts';
 import { loadScenario } from '../correlator/drills/scenario.ts';
 import { formatScoreText, scoreDrill } from '../correlator/drills/score.ts';
@@ -420,6 +420,26 @@ describe('control bytes in a logged file name, URL or user name hide no line fro
       JSON.stringify(event),
     ).toBe(true);
     expect(ruleset.match(event).map((m) => m.rule.id)).toEqual(expect.arrayContaining(c.rules));
+  });
+});
+
+describe('ClamAV detections with invalid UTF-8 in the file name', () => {
+  it('still raise the detection, with the bad bytes shown as U+FFFD and the event flagged', () => {
+    const { ruleset } = loadRuleSet([RULES]);
+    // A Latin-1 "ó" (0xf3) and a stray continuation byte (0x80) in a name written on a non-UTF-8 share.
+    const bytes = Buffer.concat([
+      Buffer.from('<13>Nov 26 07:40:00 srv-file-01 clamd[1234]: /srv/share/ketoan/h'),
+      Buffer.from([0xf3, 0x61, 0x80]),
+      Buffer.from('don.pdf.exe: Win.Trojan.Agent-123456 FOUND'),
+    ]);
+    const event = decodeBytes(bytes, { received: new Date('2026-11-26T01:00:00Z') });
+    expect([event.event.kind, getField(event, 'file.path'), getField(event, 'threat.software.name'), event.labels?.line_escaped]).toEqual([
+      'alert',
+      '/srv/share/ketoan/h\ufffda\ufffddon.pdf.exe',
+      'Win.Trojan.Agent-123456',
+      'invalid_utf8',
+    ]);
+    expect(ruleset.match(event).map((m) => m.rule.id)).toEqual(expect.arrayContaining([R.avDetection, R.avNotCleaned]));
   });
 });
 

@@ -35,6 +35,8 @@ export const EnvelopeSchema = z
     peer: z.string().max(255).optional(),
     line: z.string(),
     truncated: z.boolean().optional(),
+    /** The line's bytes were not all UTF-8: the collector decoded them with U+FFFD replacements. */
+    invalid_utf8: z.boolean().optional(),
     /**
      * Added to the decoded event time by the correlator: a drill replayed with `--rebase now` moves its
      * events to the present without rewriting vendor timestamps inside the lines.

@@ -5,7 +5,7 @@ import { CommandError, parseFlags, UsageError, type Command } from '../command.t
 import { formatFinding } from '../../shared/yaml-source.ts';
 import { AssetRegister } from '../../correlator/detection/assets.ts';
 import type { AssetFinder } from '../../correlator/decoders/placement.ts';
-import { createDecodeSession, DEFAULT_TIMEZONE, isKnownFormat, listFormats, MAX_LINE, oversizedLine } from '../../correlator/decoders/index.ts';
+import { createDecodeSession, DEFAULT_TIMEZONE, ESCAPED_LABEL, isKnownFormat, listFormats, MAX_LINE, oversizedLine } from '../../correlator/decoders/index.ts';
 import { isValidTimezone } from '../../correlator/decoders/time.ts';
 import { loadDecoders } from '../../correlator/decoders/custom/load.ts';
 import { useCustomDecoders } from '../../correlator/decoders/registry.ts';
@@ -83,7 +83,9 @@ export const command: Command = {
 Reads raw log lines from FILE (or standard input with - or no FILE) and writes one normalized event
 (JSON, ECS field names) per input line on standard output, in input order. A line no decoder
 understands becomes an event with event.kind "pipeline_error" and error.message; decoding goes on.
-A summary (lines, decoded per format, errors) goes to standard error. Exit status 0 even when some
+Control characters (shown as control pictures) and invalid UTF-8 (U+FFFD) do not stop a line from
+decoding; such events carry labels.line_escaped (control, invalid_utf8).
+A summary (lines, decoded per format, errors, lines with characters replaced) goes to standard error. Exit status 0 even when some
 lines were pipeline errors; 1 when FILE cannot be read; 2 on bad usage.
 
 Options:
@@ -131,6 +133,7 @@ Options:
     const perFormat = new Map<string, number>();
     let total = 0;
     let errors = 0;
+    let escaped = 0;
     try {
       for await (const { bytes, length } of lines(input)) {
         total++;
@@ -139,6 +142,7 @@ Options:
           length > bytes.length
             ? oversizedLine(bytes.toString('utf8'), length, { received })
             : session.decodeBytes(bytes, { format, timezone, received, placement });
+        if (event.labels?.[ESCAPED_LABEL] !== undefined) escaped++;
         if (event.event.kind === 'pipeline_error') errors++;
         else {
           const name = String(event.event.module ?? format);
@@ -154,7 +158,9 @@ Options:
       .sort((a, b) => b[1] - a[1])
       .map(([n, c]) => `${n} ${c}`)
       .join(', ');
-    process.stderr.write(`decode: ${total} lines, ${total - errors} decoded${decoded ? ` (${decoded})` : ''}, ${errors} pipeline errors\n`);
+    process.stderr.write(
+      `decode: ${total} lines, ${total - errors} decoded${decoded ? ` (${decoded})` : ''}, ${errors} pipeline errors${escaped ? `, ${escaped} with characters replaced (labels.line_escaped)` : ''}\n`,
+    );
     return 0;
   },
 };

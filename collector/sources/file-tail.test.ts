@@ -123,6 +123,19 @@ describe('FileTailSource', () => {
     expect(envs[1]!.truncated).toBeUndefined();
   });
 
+  it('ships a line with invalid UTF-8 with U+FFFD in place of the bad bytes, flagged invalid_utf8', async () => {
+    const { dir, sink, source } = setup({});
+    const file = join(dir, 'a.log');
+    writeFileSync(file, Buffer.concat([Buffer.from('/srv/h'), Buffer.from([0xf3]), Buffer.from('a.exe: Eicar FOUND\nclean\n')]));
+    source.start();
+    await waitFor(() => sink.records.length === 2, 'two lines');
+    const envs = sink.envelopes();
+    expect(envs.map((e) => [e.line, e.invalid_utf8])).toEqual([
+      ['/srv/h\ufffda.exe: Eicar FOUND', true],
+      ['clean', undefined],
+    ]);
+  });
+
   it('starts at the end of files present at start-up, and at the beginning of files created later', async () => {
     const { dir, sink, source } = setup({ startAt: 'end' });
     writeFileSync(join(dir, 'old.log'), 'before start\n');

@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../../shared/log.ts';
 import type { FileSourceConfig } from '../config.ts';
 import type { CollectorMetrics } from '../metrics.ts';
-import { envelopePrefix, envelopeValue, type CommitTarget, type OutRecord, type RecordSink } from '../record.ts';
+import { envelopePrefix, envelopeValue, lineText, type CommitTarget, type OutRecord, type RecordSink } from '../record.ts';
 import { identityOf, type CheckpointStore, type FileCheckpoint } from './checkpoints.ts';
 import { expandGlob, globMatches } from './glob.ts';
 
@@ -386,14 +386,14 @@ export class FileTailSource {
     if (t.partialLen > 0) {
       const end = t.readPos;
       const received = new Date().toISOString();
-      const text = Buffer.concat(t.partial, t.partialLen).toString('utf8');
+      const { text, invalidUtf8 } = lineText(Buffer.concat(t.partial, t.partialLen), t.skipping);
       this.ctx.metrics.read(this.config.name, 1, received);
       this.ctx.sink.offer(
         [
           {
             key: this.ctx.host,
             source: this.config.name,
-            value: envelopeValue(t.prefix, `${t.key}:${t.lineStart}`, received, text, t.skipping),
+            value: envelopeValue(t.prefix, `${t.key}:${t.lineStart}`, received, text, t.skipping, undefined, invalidUtf8),
             done: { file: t.target, end },
           },
         ],
@@ -422,13 +422,14 @@ export class FileTailSource {
     const records: OutRecord[] = [];
     let truncatedLines = 0;
     let start = 0;
-    const emit = (text: string, truncated: boolean, end: number) => {
-      if (text.endsWith('\r')) text = text.slice(0, -1);
+    const emit = (bytes: Buffer, truncated: boolean, end: number) => {
+      const { text: raw, invalidUtf8 } = lineText(bytes, truncated);
+      const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
       if (text.length > 0) {
         records.push({
           key: this.ctx.host,
           source: this.config.name,
-          value: envelopeValue(t.prefix, `${t.key}:${t.lineStart}`, received, text, truncated),
+          value: envelopeValue(t.prefix, `${t.key}:${t.lineStart}`, received, text, truncated, undefined, invalidUtf8),
           done: { file: t.target, end },
         });
         if (truncated) truncatedLines++;
@@ -442,12 +443,12 @@ export class FileTailSource {
       const nl = buf.indexOf(10, start);
       if (nl === -1 || nl >= n) break;
       const end = t.readPos + nl + 1;
-      if (t.skipping) emit(Buffer.concat(t.partial, t.partialLen).toString('utf8'), true, end);
+      if (t.skipping) emit(Buffer.concat(t.partial, t.partialLen), true, end);
       else if (t.partialLen > 0) {
         const whole = Buffer.concat([...t.partial, buf.subarray(start, nl)]);
-        emit(whole.subarray(0, Math.min(limit, whole.length)).toString('utf8'), whole.length > limit, end);
-      } else if (nl - start > limit) emit(buf.toString('utf8', start, start + limit), true, end);
-      else emit(buf.toString('utf8', start, nl), false, end);
+        emit(whole.subarray(0, Math.min(limit, whole.length)), whole.length > limit, end);
+      } else if (nl - start > limit) emit(buf.subarray(start, start + limit), true, end);
+      else emit(buf.subarray(start, nl), false, end);
       start = nl + 1;
     }
     if (start < n && !t.skipping) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SyslogFramer } from './syslog-framing.ts';
+import { SyslogFramer, type FramedMessage } from './syslog-framing.ts';
 
-function frame(framer: SyslogFramer, chunks: (string | Buffer)[]): { text: string; truncated: boolean }[] {
+function frame(framer: SyslogFramer, chunks: (string | Buffer)[]): FramedMessage[] {
   return chunks.flatMap((c) => framer.push(Buffer.isBuffer(c) ? c : Buffer.from(c)));
 }
 
@@ -10,10 +10,10 @@ describe('SyslogFramer (RFC 6587)', () => {
     const f = new SyslogFramer(1000);
     const out = frame(f, ['<13>one\r\n<13>tw', 'o\n\n<13>three']);
     expect(out).toEqual([
-      { text: '<13>one', truncated: false },
-      { text: '<13>two', truncated: false },
+      { text: '<13>one', truncated: false, invalidUtf8: false },
+      { text: '<13>two', truncated: false, invalidUtf8: false },
     ]);
-    expect(f.end()).toEqual([{ text: '<13>three', truncated: false }]);
+    expect(f.end()).toEqual([{ text: '<13>three', truncated: false, invalidUtf8: false }]);
   });
 
   it('reads octet-counted messages that hold newlines, with the length split across chunks', () => {
@@ -43,9 +43,20 @@ describe('SyslogFramer (RFC 6587)', () => {
     const counted = 'b'.repeat(700);
     const out = frame(f, [`<13>${long}\n`, `${counted.length} ${counted}`, '<13>short\n']);
     expect(out).toEqual([
-      { text: `<13>${long}`.slice(0, 300), truncated: true },
-      { text: counted.slice(0, 300), truncated: true },
-      { text: '<13>short', truncated: false },
+      { text: `<13>${long}`.slice(0, 300), truncated: true, invalidUtf8: false },
+      { text: counted.slice(0, 300), truncated: true, invalidUtf8: false },
+      { text: '<13>short', truncated: false, invalidUtf8: false },
+    ]);
+  });
+
+  it('shows invalid UTF-8 as U+FFFD and says so; a cut that splits a character is not invalid', () => {
+    const f = new SyslogFramer(15);
+    const bad = Buffer.concat([Buffer.from('<13>caf'), Buffer.from([0xe9]), Buffer.from(' ok\n')]);
+    // "Việt" cut at the limit in the middle of the three bytes of "ệ".
+    const cut = Buffer.from('<13>Tiếng Việt\n');
+    expect(frame(f, [bad, cut])).toEqual([
+      { text: '<13>caf\ufffd ok', truncated: false, invalidUtf8: true },
+      { text: '<13>Tiếng Vi', truncated: true, invalidUtf8: false },
     ]);
   });
 });

@@ -1,7 +1,11 @@
+import { lineText } from '../record.ts';
+
 /** One syslog message taken off a stream. */
 export interface FramedMessage {
   text: string;
   truncated: boolean;
+  /** Bytes that were not UTF-8, shown as U+FFFD in text. */
+  invalidUtf8: boolean;
 }
 
 const SP = 0x20;
@@ -100,9 +104,9 @@ export class SyslogFramer {
   }
 
   private finish(out: FramedMessage[]): void {
-    let text = Buffer.concat(this.parts, this.kept).toString('utf8');
-    if (this.mode === 'line' && text.endsWith('\r')) text = text.slice(0, -1);
-    if (text.length > 0) out.push({ text, truncated: this.over });
+    const { text: raw, invalidUtf8 } = lineText(Buffer.concat(this.parts, this.kept), this.over);
+    const text = this.mode === 'line' && raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (text.length > 0) out.push({ text, truncated: this.over, invalidUtf8 });
     this.parts = [];
     this.kept = 0;
     this.over = false;

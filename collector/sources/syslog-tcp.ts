@@ -3,7 +3,7 @@ import { createServer as createTcpServer, type AddressInfo, type Server, type So
 import { createServer as createTlsServer } from 'node:tls';
 import type { SyslogSourceConfig } from '../config.ts';
 import { envelopePrefix, envelopeValue, type OutRecord } from '../record.ts';
-import { SyslogFramer } from './syslog-framing.ts';
+import { SyslogFramer, type FramedMessage } from './syslog-framing.ts';
 import { syslogIds } from './syslog-ids.ts';
 import type { SyslogContext } from './syslog-udp.ts';
 
@@ -105,13 +105,13 @@ export class SyslogTcpSource {
     this.perPeer.set(peer, fromPeer + 1);
     socket.setKeepAlive(true, 60_000);
     socket.setTimeout(this.config.idleTimeoutSeconds * 1000);
-    const deliver = (messages: { text: string; truncated: boolean }[]) => {
+    const deliver = (messages: FramedMessage[]) => {
       if (messages.length === 0) return;
       const received = new Date().toISOString();
       const records: OutRecord[] = messages.map((m) => ({
         key: this.ctx.host,
         source: this.config.name,
-        value: envelopeValue(this.prefix, this.nextId(), received, m.text, m.truncated, peer),
+        value: envelopeValue(this.prefix, this.nextId(), received, m.text, m.truncated, peer, m.invalidUtf8),
       }));
       this.ctx.metrics.read(this.config.name, records.length, received);
       const truncated = messages.filter((m) => m.truncated).length;
@@ -122,7 +122,7 @@ export class SyslogTcpSource {
         this.paused.add(socket);
       }
     };
-    const guarded = (messages: () => { text: string; truncated: boolean }[]) => {
+    const guarded = (messages: () => FramedMessage[]) => {
       try {
         deliver(messages());
       } catch (err) {

@@ -3,7 +3,7 @@ import { isIPv6, type AddressInfo } from 'node:net';
 import type { Logger } from '../../shared/log.ts';
 import type { SyslogSourceConfig } from '../config.ts';
 import type { CollectorMetrics } from '../metrics.ts';
-import { envelopePrefix, envelopeValue, type RecordSink } from '../record.ts';
+import { envelopePrefix, envelopeValue, lineText, type RecordSink } from '../record.ts';
 import { syslogIds } from './syslog-ids.ts';
 import { readUdpRcvbufErrors, readUdpSocketDrops } from './udp-drops.ts';
 
@@ -92,12 +92,12 @@ export class SyslogUdpSource {
     while (end > 0 && (msg[end - 1] === 0x0a || msg[end - 1] === 0x0d || msg[end - 1] === 0)) end--;
     if (end === 0) return;
     const truncated = end > this.ctx.lineLimit;
-    const text = msg.toString('utf8', 0, truncated ? this.ctx.lineLimit : end);
+    const { text, invalidUtf8 } = lineText(msg.subarray(0, truncated ? this.ctx.lineLimit : end), truncated);
     const received = new Date().toISOString();
     this.ctx.metrics.read(this.config.name, 1, received);
     if (truncated) this.ctx.metrics.truncated(this.config.name, 1);
     this.ctx.sink.offer(
-      [{ key: this.ctx.host, source: this.config.name, value: envelopeValue(this.prefix, this.nextId(), received, text, truncated, peer) }],
+      [{ key: this.ctx.host, source: this.config.name, value: envelopeValue(this.prefix, this.nextId(), received, text, truncated, peer, invalidUtf8) }],
       false,
     );
   }

@@ -58,14 +58,18 @@ describe('canhgac decode', () => {
     expect(event['@timestamp']).toMatch(/^\d{4}-11-26T07:00:00\.000Z$/);
   });
 
-  it('turns invalid UTF-8 bytes into a pipeline error for that line only', () => {
+  it('decodes invalid UTF-8 bytes as U+FFFD, flags that line only and counts it', () => {
     const input = Buffer.concat([Buffer.from('<30>Nov 26 07:00:00 h app: caf'), Buffer.from([0xff]), Buffer.from('\n<30>Nov 26 07:00:00 h app: ok\n')]);
     const r = canhgac(['decode'], input as unknown as string);
     const events = r.stdout
       .trimEnd()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(events.map((e) => e.error?.message)).toEqual(['input: invalid UTF-8 at byte position 30', undefined]);
+    expect(events.map((e) => [e.event.kind, e.message, e.labels?.line_escaped])).toEqual([
+      ['event', 'caf\ufffd', 'invalid_utf8'],
+      ['event', 'ok', undefined],
+    ]);
+    expect(r.stderr).toBe('decode: 2 lines, 2 decoded (syslog 2), 0 pipeline errors, 1 with characters replaced (labels.line_escaped)\n');
   });
 
   it('lists the formats', () => {

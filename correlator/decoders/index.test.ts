@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NormalizedEventSchema } from '../../shared/event.ts';
-import { decodeBytes, decodeEnvelope, decodeLine, escapeControls, listFormats, MAX_LINE } from './index.ts';
+import { decodeBytes, decodeEnvelope, decodeLine, escapeLine, listFormats, MAX_LINE } from './index.ts';
 import { decoded, RECEIVED } from './test-support/decode.ts';
 
 describe('decodeLine', () => {
@@ -24,11 +24,19 @@ describe('decodeLine', () => {
     expect(f('@timestamp')).toBe('2026-11-26T00:00:00.000Z');
   });
 
-  it('decodes a line with control characters and lone surrogates escaped, keeping the line as received', () => {
+  it('decodes a line with control characters and lone surrogates escaped, keeping the line as received, and flags it', () => {
     const line = '<30>Nov 26 07:00:00 web01 app: bell\u0007here\u001b[31m \ud800 \u007f';
     const f = decoded(line);
     expect([f('event.kind'), f('host.name'), f('message'), f('event.original')]).toEqual(['event', 'web01', 'bell\u2407here\u241b[31m \ufffd \u2421', line]);
-    expect(escapeControls('clean line, tab\tand Đ 😀')).toBe('clean line, tab\tand Đ 😀');
+    expect(f('labels.line_escaped')).toBe('control,invalid_utf8');
+    expect(decoded('<30>Nov 26 07:00:00 web01 app: a\u0000b')('labels.line_escaped')).toBe('control');
+    expect(escapeLine('clean line, tab\tand Đ 😀')).toEqual({ line: 'clean line, tab\tand Đ 😀', escaped: [] });
+    expect(decoded('<30>Nov 26 07:00:00 web01 app: clean')('labels')).toBeUndefined();
+  });
+
+  it('flags a line nothing decodes after escaping too', () => {
+    const f = decoded('not a log\u0000line');
+    expect([f('event.kind'), f('labels.line_escaped')]).toEqual(['pipeline_error', 'control']);
   });
 
   it('shows control characters inside a JSON document visibly too, so that it still parses', () => {
@@ -87,12 +95,17 @@ describe('decodeLine', () => {
 });
 
 describe('decodeBytes', () => {
-  it('names the byte position of invalid UTF-8', () => {
-    const bytes = Buffer.concat([Buffer.from('<30>Nov 26 07:00:00 h app: caf'), Buffer.from([0xc3, 0x28]), Buffer.from(' ok')]);
+  it('decodes invalid UTF-8 with U+FFFD in place of each bad sequence and flags the event', () => {
+    const bytes = Buffer.concat([Buffer.from('<30>Nov 26 07:00:00 h app: caf'), Buffer.from([0xc3, 0x28]), Buffer.from(' ok\u0001')]);
     const event = decodeBytes(bytes, { received: RECEIVED }) as Record<string, any>;
-    expect(event.event.kind).toBe('pipeline_error');
-    expect(event.error.message).toBe('input: invalid UTF-8 at byte position 30');
-    expect(event.event.original).toContain('caf\ufffd(');
+    expect(NormalizedEventSchema.safeParse(event).success).toBe(true);
+    expect([event.event.kind, event.message, event.labels.line_escaped]).toEqual(['event', 'caf\ufffd( ok\u2401', 'control,invalid_utf8']);
+    expect(event.event.original).toBe('<30>Nov 26 07:00:00 h app: caf\ufffd( ok\u0001');
+    // Overlong forms, surrogates and stray continuation bytes are invalid too; a line nothing decodes stays flagged.
+    for (const bad of [[0xc0, 0xaf], [0xed, 0xa0, 0x80], [0x80], [0xf5, 0x80, 0x80, 0x80]]) {
+      const e = decodeBytes(Buffer.concat([Buffer.from('junk '), Buffer.from(bad)]), { received: RECEIVED }) as Record<string, any>;
+      expect([e.event.kind, e.labels.line_escaped]).toEqual(['pipeline_error', 'invalid_utf8']);
+    }
   });
 
   it('decodes valid UTF-8 (Vietnamese text included) as decodeLine does', () => {
@@ -140,6 +153,22 @@ describe('decodeEnvelope', () => {
       line: '<30>Nov 26 07:00:00 fw-hcm app: hello',
     };
     expect((decodeEnvelope(env) as Record<string, any>).host.name).toBe('fw-hcm');
+  });
+
+  it("flags a line whose bytes the collector found not UTF-8 (the envelope's invalid_utf8)", () => {
+    const env = {
+      v: 1 as const,
+      kind: 'line' as const,
+      id: 'b',
+      host: 'files01',
+      source: '/var/log/clamav/clamd.log',
+      format: 'auto',
+      received: '2026-11-26T01:00:00.000Z',
+      line: '<13>Nov 26 07:40:00 files01 clamd[1234]: /srv/h\ufffda.exe: Win.Trojan.Agent-1 FOUND',
+      invalid_utf8: true,
+    };
+    const event = decodeEnvelope(env) as Record<string, any>;
+    expect([event.event.kind, event.file.path, event.labels.line_escaped]).toEqual(['alert', '/srv/h\ufffda.exe', 'invalid_utf8']);
   });
 });
 

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Envelope } from '../../shared/envelope.ts';
 import type { NormalizedEvent } from '../../shared/event.ts';
 import { parseSyslog } from './framing/syslog.ts';
@@ -61,34 +62,57 @@ function pipelineError(original: string, received: number, message: string, labe
 // characters that are not.
 const CLEAN = /^[\t\u0020-\u007e\u0080-\ud7ff\ue000-\uffff]*$/;
 
+/** What escapeLine replaced, as labels.line_escaped names it: control pictures, U+FFFD for text that was not valid Unicode. */
+export type EscapeKind = 'control' | 'invalid_utf8';
+
+/** The label that flags a line the decoders saw repaired (see escapeLine); decodeBytes adds invalid_utf8 to it. */
+export const ESCAPED_LABEL = 'line_escaped';
+
 /**
  * The line with every control character but tab (C0, DEL) replaced by its visible Unicode control picture
  * (U+2400 + code: NUL is ␀, ESC ␛, DEL ␡) and every lone surrogate by U+FFFD, so that whoever controls a
  * logged field (a file name, a URL, a user name) cannot make the line undecodable and so hide it from the
- * rules. A picture rather than a backslash escape: a backslash would split "DOMAIN\user" and Windows paths
- * in the wrong place, and would need escaping again inside a JSON document.
+ * rules; and what was replaced. A picture rather than a backslash escape: a backslash would split
+ * "DOMAIN\user" and Windows paths in the wrong place, and would need escaping again inside a JSON document.
  */
-export function escapeControls(line: string): string {
-  if (CLEAN.test(line)) return line;
+export function escapeLine(line: string): { line: string; escaped: EscapeKind[] } {
+  if (CLEAN.test(line)) return { line, escaped: [] };
   let out = '';
   let from = 0;
+  let control = false;
+  let invalid = false;
   for (let i = 0; i < line.length; i++) {
     const c = line.charCodeAt(i);
     if (c >= 32 && c < 127) continue;
     let picture: string | undefined;
-    if ((c < 32 && c !== 9) || c === 127) picture = String.fromCharCode(c === 127 ? 0x2421 : 0x2400 + c);
-    else if (c >= 0xd800 && c <= 0xdfff) {
+    if ((c < 32 && c !== 9) || c === 127) {
+      picture = String.fromCharCode(c === 127 ? 0x2421 : 0x2400 + c);
+      control = true;
+    } else if (c >= 0xd800 && c <= 0xdfff) {
       if (c <= 0xdbff && i + 1 < line.length && (line.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
         i++;
         continue;
       }
+      // A lone surrogate is what invalid UTF-8 becomes in a string: text that is not Unicode.
       picture = '\ufffd';
+      invalid = true;
     }
     if (picture === undefined) continue;
     out += line.slice(from, i) + picture;
     from = i + 1;
   }
-  return out + line.slice(from);
+  const escaped: EscapeKind[] = [];
+  if (control) escaped.push('control');
+  if (invalid) escaped.push('invalid_utf8');
+  return { line: out + line.slice(from), escaped };
+}
+
+/** Flags the event with what was replaced in its line (labels.line_escaped: "control", "invalid_utf8" or both). */
+function flagEscaped(event: NormalizedEvent, kinds: readonly EscapeKind[]): void {
+  if (kinds.length === 0) return;
+  const labels = ((event as { labels?: Record<string, string> }).labels ??= {});
+  const had = labels[ESCAPED_LABEL]?.split(',') ?? [];
+  labels[ESCAPED_LABEL] = (['control', 'invalid_utf8'] as const).filter((k) => had.includes(k) || kinds.includes(k)).join(',');
 }
 
 /** A line too long to keep whole (a reader stopped buffering it): a pipeline_error keeping its head. */
@@ -139,8 +163,15 @@ function decodeUnplaced(rawLine: string, opts: DecodeOptions, asIs: boolean): No
   // A line read with its terminator still attached.
   if (line.charCodeAt(line.length - 1) === 10) line = line.slice(0, line.charCodeAt(line.length - 2) === 13 ? -2 : -1);
   // The decoders read the escaped line; event.original keeps the line as received.
-  const original = line;
-  if (!asIs) line = escapeControls(line);
+  if (asIs || CLEAN.test(line)) return decodeFramed(line, line, opts, safeReceived);
+  const escaped = escapeLine(line);
+  const event = decodeFramed(escaped.line, line, opts, safeReceived);
+  flagEscaped(event, escaped.escaped);
+  return event;
+}
+
+/** Frames, picks the decoder and decodes `line` (escaped); `original` is the line as received. */
+function decodeFramed(line: string, original: string, opts: DecodeOptions, safeReceived: number): NormalizedEvent {
   const time: TimeContext = { received: safeReceived, timezone: zoneOf(opts.timezone) };
   const format = opts.format && opts.format !== 'auto' ? opts.format : undefined;
   let decoder: Decoder | undefined = opts.decoder;
@@ -215,38 +246,18 @@ function finish(draft: Draft, decoder: Decoder, input: DecodeInput, line: string
   return draft as unknown as NormalizedEvent;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const lenientUtf8 = new TextDecoder('utf-8');
 
-/** Byte offset of the first invalid UTF-8 sequence, or -1. */
-export function invalidUtf8At(bytes: Uint8Array): number {
-  try {
-    strictUtf8.decode(bytes);
-    return -1;
-  } catch {
-    let i = 0;
-    while (i < bytes.length) {
-      const b = bytes[i]!;
-      const need = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
-      if (need < 0) return i;
-      for (let k = 1; k <= need; k++) if (i + k >= bytes.length || (bytes[i + k]! & 0xc0) !== 0x80) return i;
-      const cp = need === 2 ? ((b & 0x0f) << 12) | ((bytes[i + 1]! & 0x3f) << 6) : need === 3 ? ((b & 0x07) << 18) | ((bytes[i + 1]! & 0x3f) << 12) : 0x80;
-      if ((need === 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (need === 3 && (cp < 0x10000 || cp > 0x10ffff))) return i;
-      i += need + 1;
-    }
-    return bytes.length;
-  }
-}
-
-/** decodeLine for a line read as bytes: invalid UTF-8 becomes a pipeline_error naming the byte offset. */
+/**
+ * decodeLine for a line read as bytes. Invalid UTF-8 is decoded with U+FFFD in place of each bad sequence and
+ * flagged (labels.line_escaped gains invalid_utf8), as control bytes are: a byte whoever controls a logged
+ * field wrote must not hide the line from the rules.
+ */
 export function decodeBytes(bytes: Uint8Array, opts: DecodeOptions = {}): NormalizedEvent {
-  const bad = bytes.length <= MAX_LINE * 4 ? invalidUtf8At(bytes) : -1;
-  if (bad >= 0) {
-    const received = opts.received?.getTime() ?? Date.now();
-    const text = lenientUtf8.decode(bytes.length > MAX_LINE ? bytes.subarray(0, MAX_LINE) : bytes);
-    return pipelineError(text, Number.isFinite(received) ? received : Date.now(), `input: invalid UTF-8 at byte position ${bad}`);
-  }
-  return decodeLine(lenientUtf8.decode(bytes), opts);
+  const event = decodeLine(lenientUtf8.decode(bytes), opts);
+  // A native scan: valid lines (nearly all) pay little for it.
+  if (!isUtf8(bytes)) flagEscaped(event, ['invalid_utf8']);
+  return event;
 }
 
 export interface DecodeSession {
@@ -272,6 +283,7 @@ export function decodeEnvelope(env: Envelope, opts: { timezone?: string; state?:
   const placement = { assets: opts.assets, collector: { host: env.host, unit: env.unit } };
   const event = decodeLine(env.line, { format: env.format, received, timezone: opts.timezone, state: opts.state, placement }) as NormalizedEvent &
     Record<string, unknown>;
+  if (env.invalid_utf8) flagEscaped(event, ['invalid_utf8']);
   if (env.drill !== undefined || env.truncated) {
     const labels = (event.labels ??= {}) as Record<string, string>;
     if (env.drill !== undefined) labels.drill = env.drill;

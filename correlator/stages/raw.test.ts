@@ -67,6 +67,28 @@ describe('RawStage.process', () => {
     expect(out.counts.missingGroup).toBe(0);
   });
 
+  it('counts the lines decoded with control characters or invalid text replaced, by kind', async () => {
+    const envelope = (i: number, line: string) => ({
+      key: 'srv-01',
+      value: JSON.stringify({ v: 1, id: `esc/${i}`, host: 'srv-01', source: '/var/log/syslog', format: 'auto', received: '2026-11-26T01:15:00.000Z', line }),
+    });
+    const out = stage().process(
+      batchOf([
+        envelope(0, '<13>Nov 26 08:00:00 srv-01 clamd[1]: /tmp/a\u0000b.exe: Eicar-Test-Signature FOUND'),
+        envelope(1, '<13>Nov 26 08:00:01 srv-01 app: half \ud800 of a pair, \u001b too'),
+        envelope(2, '<13>Nov 26 08:00:02 srv-01 app: clean'),
+      ]),
+      {},
+    );
+    const metrics = correlatorMetrics();
+    out.counts.escaped.addTo(metrics.escapedLines, 'kind');
+    const values = (await metrics.escapedLines.get()).values.map((v) => [v.labels.kind, v.value]);
+    expect(values).toEqual([
+      ['control', 2],
+      ['invalid_utf8', 1],
+    ]);
+  });
+
   it('reports no movement when the batch holds nothing newer than before', () => {
     const s = stage();
     const first = s.process(batchOf(scenarioMessages()), {});

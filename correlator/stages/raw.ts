@@ -3,7 +3,7 @@ import { parseEnvelope } from '../../shared/envelope.ts';
 import type { Batch, BusProducer, OutgoingMessage, TopicPartition } from '../../shared/bus/types.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { Topics } from '../../shared/topics.ts';
-import { decodeEnvelope } from '../decoders/index.ts';
+import { decodeEnvelope, ESCAPED_LABEL } from '../decoders/index.ts';
 import { BatchCounts, type CorrelatorMetrics } from '../metrics.ts';
 import type { IncidentSink, PendingAlert } from '../sinks/incidents.ts';
 import { untilAcknowledged } from '../sinks/retry.ts';
@@ -69,6 +69,8 @@ export interface RawCounts {
   kinds: BatchCounts;
   formats: BatchCounts;
   matches: BatchCounts;
+  /** Lines decoded with bytes replaced, by what was replaced (labels.line_escaped: control, invalid_utf8). */
+  escaped: BatchCounts;
   missingGroup: number;
 }
 
@@ -156,7 +158,7 @@ export class RawStage {
     const alerts: PendingAlert[] = [];
     const feeds = new BatchFeeds((key) => deps.partitionOf(key, deps.correlatePartitions));
     const deadLetters: OutgoingMessage[] = [];
-    const counts: RawCounts = { kinds: new BatchCounts(), formats: new BatchCounts(), matches: new BatchCounts(), missingGroup: 0 };
+    const counts: RawCounts = { kinds: new BatchCounts(), formats: new BatchCounts(), matches: new BatchCounts(), escaped: new BatchCounts(), missingGroup: 0 };
     const stream = `${batch.topic}/${batch.partition}`;
     const newest = { ...newestBefore };
     for (const m of batch.messages) {
@@ -177,6 +179,8 @@ export class RawStage {
       if (env.timeShiftMs) event['@timestamp'] = new Date(Date.parse(event['@timestamp']) + env.timeShiftMs).toISOString();
       counts.kinds.add(event.event.kind);
       if (event.event.kind !== 'pipeline_error') counts.formats.add(String((event.event as { module?: unknown }).module ?? 'unknown'));
+      const escaped = event.labels?.[ESCAPED_LABEL];
+      if (typeof escaped === 'string') for (const kind of escaped.split(',')) counts.escaped.add(kind);
       const eventTime = Date.parse(event['@timestamp']);
       const drill = event.labels?.drill ?? null;
       if (eventTime > (newest[drill ?? ''] ?? -Infinity)) newest[drill ?? ''] = eventTime;
@@ -242,5 +246,6 @@ export class RawStage {
     counts.kinds.addTo(deps.metrics.events, 'kind');
     counts.formats.addTo(deps.metrics.decoded, 'format');
     counts.matches.addTo(deps.metrics.ruleMatches, 'rule');
+    counts.escaped.addTo(deps.metrics.escapedLines, 'kind');
   }
 }

@@ -168,6 +168,19 @@ describe('CEF', () => {
     expect(dangling('error.message')).toMatch(/^cef: dangling escape at the end of the line at position \d+$/);
   });
 
+  it('reads "CEF: 0|" with a space before the version, as Check Point\'s Log Exporter writes it', () => {
+    const f = decoded(
+      'CEF: 0|Check Point|VPN-1 & FireWall-1|Check Point|Log|TCP_22|Unknown|act=Drop deviceDirection=0 rt=1795654440000 spt=51000 dpt=22 src=203.0.113.80 dst=10.0.0.80 proto=6',
+    );
+    expect([f('event.kind'), f('source.ip'), f('destination.port'), f('network.transport'), f('event.type')]).toEqual([
+      'event',
+      '203.0.113.80',
+      22,
+      'tcp',
+      ['denied'],
+    ]);
+  });
+
   it('maps Trend Micro Apex Central and Kaspersky Security Center specifics', () => {
     const trend = decoded(
       'CEF:0|Trend Micro|Apex Central|2019|AV:File quarantined|Virus found|3|rt=Nov 26 2026 00:48:00 GMT+00:00 dhost=PC-KETOAN01 dst=10.0.0.71 cs1Label=VirusName cs1=TROJ_GEN.R002C0 filePath=C:\\\\Users\\\\ketoan\\\\a.exe act=Quarantine',
@@ -179,6 +192,11 @@ describe('CEF', () => {
       'a.exe',
       '2026-11-26T00:48:00.000Z',
     ]);
+    // Managed-product records (engine and pattern updates) name the endpoint in Product/Endpoint_IP.
+    const update = decoded(
+      'CEF:0|Trend Micro|Apex Central|2019|800102|Engine Update Status|3|rt=Nov 26 2026 00:49:00 GMT+00:00 shost=PC-KETOAN02 cs2Label=Product/Endpoint_IP cs2=10.0.0.74 cn2Label=Engine cn2=4096',
+    );
+    expect([update('source.ip'), update('host.name')]).toEqual(['10.0.0.74', 'PC-KETOAN02']);
   });
 });
 
@@ -202,6 +220,39 @@ describe('Kaspersky, Symantec, ESET', () => {
       'PC-TV01',
       ['denied'],
     ]);
+  });
+
+  it('reads the older Symantec risk export: the file right after Occurrences, the risk source as source.ip', () => {
+    const f = decoded(
+      'Security risk found,IP Address: 10.0.0.75,Computer name: PC-KT02,Source: Auto-Protect scan,Risk name: WS.Reputation.1,Occurrences: 1,C:\\Users\\kt\\setup.exe,,Actual action: Quarantined,Requested action: Quarantined,Secondary action: Left alone,Event time: 2026-11-26 07:48:30,User: kt,Source computer: FILESRV,Source IP: 10.0.0.9',
+    );
+    expect([f('file.path'), f('file.name'), f('source.ip'), f('host.name'), f('threat.software.name')]).toEqual([
+      'C:\\Users\\kt\\setup.exe',
+      'setup.exe',
+      '10.0.0.9',
+      'PC-KT02',
+      'WS.Reputation.1',
+    ]);
+  });
+
+  it('recognises a Symantec application control record without a syslog header', () => {
+    const f = decoded(
+      'PC-KT03,10.0.0.77,Blocked,[AC7-2.1] Block scripts - Caller MD5=d73b04b0e696b0945283defa3eee4538,File Write,Begin: 2026-11-26 07:48:30,End: 2026-11-26 07:48:30,Rule: Block scripts,9552,C:/Users/kt/run.exe,0,No Module Name,C:/Users/kt/x.bat,User: kt,Domain: CORP,Action Type: ,File size (bytes): 1403,Device ID: ',
+    );
+    expect([f('event.module'), f('source.ip'), f('user.name'), f('event.type'), f('host.name')]).toEqual([
+      'symantec',
+      '10.0.0.77',
+      'kt',
+      ['denied'],
+      'PC-KT03',
+    ]);
+  });
+
+  it('reads a Symantec intrusion "detected but not blocked" as allowed, with the attacker as source', () => {
+    const f = decoded(
+      'srv04,Event Description: [SID: 30369] Audit: Scanner Activity attack detected but not blocked. Application path: SYSTEM,Local Host IP: 10.0.0.76,Local Host MAC: 000000000000,Remote Host Name: ,Remote Host IP: 203.0.113.76,Remote Host MAC: 000000000000,Inbound,TCP,Intrusion ID: 0,Begin: 2026-11-26 07:48:30,End Time: 2026-11-26 07:48:30,Occurrences: 1,Application: SYSTEM,Location: Default,User Name: none,Domain Name: ,Local Port: 5985,Remote Port: 42734',
+    );
+    expect([f('source.ip'), f('source.port'), f('destination.port'), f('event.type')]).toEqual(['203.0.113.76', 42734, 5985, ['allowed']]);
   });
 
   it('reads an ESET PROTECT threat event', () => {

@@ -85,7 +85,9 @@ export function parseCef(s: string, start: number): CefRecord {
     field += c;
     i++;
   }
-  const [version, vendor, product, productVersion, signatureId, name, severity] = header as [string, string, string, string, string, string, string];
+  const [label, vendor, product, productVersion, signatureId, name, severity] = header as [string, string, string, string, string, string, string];
+  // Check Point's Log Exporter (and FortiGate) write "CEF: 0|": the space is no part of the version.
+  const version = label.trim();
   if (!/^\d+$/.test(version)) throw new DecodeError(`version '${version.slice(0, 16)}' is not a number`, start);
   return { version, vendor, product, productVersion, signatureId, name, severity, ext: parseExtension(s, i) };
 }
@@ -246,8 +248,10 @@ export const cef: Decoder = {
 function vendorSpecific(rec: CefRecord, custom: CustomField[], draft: Draft): void {
   const x = rec.ext;
   if (rec.vendor === 'Trend Micro' && rec.product === 'Apex Central') {
-    // Apex Central reports the endpoint (where the detection happened) as dst.
+    // Apex Central reports the endpoint (where the detection happened) as dst, or in the managed-product
+    // logs (engine and pattern updates) as the custom string labelled Product/Endpoint_IP.
     if (!draft.source?.ip && draft.destination?.ip) draft.source = { ...draft.source, ip: draft.destination.ip };
+    if (!draft.source?.ip) setSource(draft, labelled(custom, ['product/endpointip', 'endpointip']));
     const dhost = present(x.dhost ?? x.shost);
     if (dhost) draft.host = { name: dhost };
     const fileSource = labelled(custom, ['slffilesource']);

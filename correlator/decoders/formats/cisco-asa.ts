@@ -30,7 +30,8 @@ interface Endpoint {
 export function endpoint(raw: string | undefined): Endpoint | undefined {
   if (raw === undefined) return undefined;
   let end = raw.length;
-  while (end > 0 && (raw.charCodeAt(end - 1) === 44 || raw.charCodeAt(end - 1) === 59)) end--;
+  // A sentence may end on an endpoint ("... dst 10.0.0.1/53."): a trailing comma, semicolon or full stop is not part of it.
+  while (end > 0 && (raw.charCodeAt(end - 1) === 44 || raw.charCodeAt(end - 1) === 59 || raw.charCodeAt(end - 1) === 46)) end--;
   let t = end === raw.length ? raw : raw.slice(0, end);
   if (t[0] === '(' && t[t.length - 1] === ')') t = t.slice(1, -1);
   const paren = t.indexOf('(');
@@ -149,7 +150,7 @@ function denied(draft: Draft): void {
   draft.event.outcome = 'success';
 }
 
-function decodeMessage(id: number, text: string, draft: Draft): void {
+function decodeMessage(id: number, text: string, draft: Draft, ftd: boolean): void {
   const split = text.split(' ');
   // Runs of spaces are rare: filter only when there is an empty word to drop.
   const words = split.includes('') ? split.filter((w) => w.length > 0) : split;
@@ -189,11 +190,14 @@ function decodeMessage(id: number, text: string, draft: Draft): void {
       if (acl) draft.rule = { name: acl[1]! };
       return;
     }
-    case 106100: {
+    case 106100:
+    case 106103: {
       // access-list NAME permitted|denied|est-allowed PROTO IF/IP(port) -> IF/IP(port) hit-cnt N
+      // access-list NAME denied PROTO for user USER IF/IP(port) -> IF/IP(port) hit-cnt N (106103: per-user ACL)
       draft.rule = { name: words[1] ?? '' };
       const verdict = words[2];
       setTransport(draft, words[3]);
+      if (words[4] === 'for' && words[5] === 'user') setUser(draft, words[6]);
       const arrow = words.indexOf('->');
       set(draft, endpoint(words[arrow - 1]), endpoint(words[arrow + 1]));
       addCategory(draft, 'network');
@@ -217,11 +221,18 @@ function decodeMessage(id: number, text: string, draft: Draft): void {
       // Teardown PROTO connection ID for IF:IP/port to IF:IP/port duration T bytes N [reason]
       const [first, at] = after(words, 'for');
       const [second] = after(words, 'to', Math.max(at, 0));
-      const outbound = words[1] === 'outbound';
-      if (words[1] === 'inbound' || outbound) (draft.network ??= {}).direction = words[1];
-      // The ASA names the foreign side first; an outbound connection was initiated by the second.
-      if (outbound) set(draft, second, first);
-      else set(draft, first, second);
+      if (ftd) {
+        // FTD names the initiator first. Its inbound/outbound word comes from interface security levels,
+        // which FTD leaves equal, and does not say who initiated (Cisco confirmed it inconsistent, see
+        // elastic/integrations#5648): it is not kept as network.direction.
+        set(draft, first, second);
+      } else {
+        const outbound = words[1] === 'outbound';
+        if (words[1] === 'inbound' || outbound) (draft.network ??= {}).direction = words[1];
+        // The ASA names the foreign (lower-security) side first; an outbound connection was initiated by the second.
+        if (outbound) set(draft, second, first);
+        else set(draft, first, second);
+      }
       addCategory(draft, 'network');
       addType(draft, 'connection', lower0 === 'built' ? 'start' : 'end');
       const user = /\(([^()\s\\]{1,256}\\[^()\s,]{1,256})(?:, \d+)?\)/.exec(text);
@@ -230,12 +241,15 @@ function decodeMessage(id: number, text: string, draft: Draft): void {
     }
     case 302020:
     case 302021: {
-      // Built|Teardown {inbound|outbound} ICMP connection for faddr F/0 gaddr G/0 laddr L/0
+      // Built {inbound|outbound} ICMP connection for faddr F/0 gaddr G/0 laddr L/0; Teardown ICMP connection for ...
       const [foreign] = after(words, 'faddr');
       const [local] = after(words, 'laddr');
-      // An inbound (or undirected teardown) ICMP flow was started by the foreign address.
-      if (words[1] === 'outbound') set(draft, local, foreign);
-      else set(draft, foreign, local);
+      // An inbound ICMP flow was started by the foreign address, an outbound one by the local address. A
+      // teardown does not say which: most ICMP through a firewall is inside hosts probing out, so the local
+      // address is taken as the source, as Elastic does. Elastic takes it for inbound flows too; we do not,
+      // so that an inbound sweep shows the prober as source.ip.
+      if (words[1] === 'inbound') set(draft, foreign, local);
+      else set(draft, local, foreign);
       const user = /\(([^()\s\\,]{1,256}\\[^()\s,]{1,256})[,)]/.exec(text);
       if (user) setUser(draft, user[1]);
       if (words[1] === 'inbound' || words[1] === 'outbound') (draft.network ??= {}).direction = words[1];
@@ -254,6 +268,15 @@ function decodeMessage(id: number, text: string, draft: Draft): void {
       addType(draft, 'info');
       return;
     }
+    case 313004: {
+      // Denied ICMP type=N, from laddr IP on interface X to IP: no matching session
+      const [src] = after(words, 'laddr');
+      const to = words.indexOf('to');
+      set(draft, src, to >= 0 ? endpoint(words[to + 1]?.replace(/:$/, '')) : undefined);
+      setTransport(draft, 'icmp');
+      denied(draft);
+      return;
+    }
     case 313001: {
       // Denied ICMP type=N, code=M from IP on interface X
       const [src] = after(words, 'from');
@@ -262,26 +285,47 @@ function decodeMessage(id: number, text: string, draft: Draft): void {
       denied(draft);
       return;
     }
-    case 313004:
     case 313005:
-    case 313008:
-    case 313009: {
-      // No matching connection for ICMP error ... icmp src IF:IP dst IF:IP ... Original IP payload: udp src IP/port dst IP/port
+    case 313008: {
+      // No matching connection for ICMP error message: icmp src IF:IP[(user)] dst IF:IP (type N, code M) on IF
+      // interface. Original IP payload: udp src IP/port dst IP/port. The flow the error refers to is the one
+      // in the payload (as Elastic reads it); the ICMP message's own ends are its reply path.
       const payloadAt = words.indexOf('payload:');
       const base = Math.max(payloadAt, 0);
       const [src, at] = after(words, 'src', base);
       const [dst] = after(words, 'dst', Math.max(at, base));
       set(draft, src, dst);
+      const user = /\(([^()\s\\,]{1,256}\\[^()\s,]{1,256})[,)]/.exec(text);
+      if (user) setUser(draft, user[1]);
       setTransport(draft, 'icmp');
       addCategory(draft, 'network');
       addType(draft, 'info');
       return;
     }
+    case 313009: {
+      // Denied invalid ICMP code N, for IF:IP/port (mapped) to IF:IP/port (mapped), ICMP id N, ICMP type N
+      const [src, dst] = fromTo(words);
+      set(draft, src, dst);
+      setTransport(draft, 'icmp');
+      denied(draft);
+      return;
+    }
+    case 607001: {
+      // Pre-allocate SIP TYPE secondary channel for IF:IP/port to IF:IP from METHOD message: the address
+      // after "to" may now open the channel towards the port pinholed "for" it.
+      const [pinhole, at] = after(words, 'for');
+      const [peer] = after(words, 'to', Math.max(at, 0));
+      set(draft, peer, pinhole);
+      addCategory(draft, 'network');
+      addType(draft, 'info');
+      return;
+    }
     case 304001: {
-      // SRC Accessed [JAVA ]URL DST:url
-      setSource(draft, words[0]);
+      // SRC Accessed [JAVA ]URL DST:url, each end possibly "user@IP" and the source "user@IP(DOMAIN\user)"
+      const bare = (w: string | undefined) => (w ?? '').slice((w ?? '').indexOf('@') + 1).replace(/\(.*$/, '');
+      setSource(draft, bare(words[0]));
       const urlAt = words.indexOf('URL');
-      const target = words[urlAt + 1] ?? '';
+      const target = bare(words[urlAt + 1]);
       setDestination(draft, target.slice(0, target.indexOf(':')));
       addCategory(draft, 'network', 'web');
       addType(draft, 'connection', 'allowed');
@@ -297,6 +341,29 @@ function decodeMessage(id: number, text: string, draft: Draft): void {
       if (user) setUser(draft, user[1]);
       addCategory(draft, 'network');
       addType(draft, 'info', id === 602304 ? 'end' : 'start', 'allowed');
+      return;
+    }
+    case 609001:
+    case 609002: {
+      // Built|Teardown local-host IF:IP [duration T]: the host whose state the ASA created or freed.
+      const [host] = after(words, 'local-host');
+      set(draft, host, undefined);
+      addCategory(draft, 'network');
+      addType(draft, 'connection', id === 609001 ? 'start' : 'end');
+      return;
+    }
+    case 725001:
+    case 725002:
+    case 725003:
+    case 725006:
+    case 725007: {
+      // [Device completed|Starting] SSL handshake with client|server IF:IP/port ...: a client reached the ASA, a server was reached by it.
+      const client = after(words, 'client')[0];
+      const server = after(words, 'server')[0];
+      if (client) set(draft, client, undefined);
+      else if (server) set(draft, undefined, server);
+      addCategory(draft, 'network');
+      addType(draft, 'info');
       return;
     }
     case 733100: // [ Scanning] drop rate-1 exceeded. Current burst rate is N per second, ...
@@ -336,8 +403,24 @@ function decodeMessage(id: number, text: string, draft: Draft): void {
       return;
     }
     default:
-      genericEndpoints(words, draft);
+      if (words[0]?.startsWith('Local:') && words[1]?.startsWith('Remote:')) ikeV2(words, draft);
+      else genericEndpoints(words, draft);
   }
+}
+
+/** IKEv2 (7500xx, 7510xx): "Local:IP:port Remote:IP:port Username:USER ...", the ASA's own end first. */
+function ikeV2(words: string[], draft: Draft): void {
+  const end = (w: string) => {
+    const v = w.slice(w.indexOf(':') + 1);
+    const colon = v.lastIndexOf(':');
+    // "81.2.69.144:500"; an IPv6 address keeps its colons, its port comes after the last one.
+    return colon > 0 && ip(v.slice(0, colon)) !== undefined ? { ip: v.slice(0, colon), port: port(v.slice(colon + 1)) } : { ip: ip(v) };
+  };
+  set(draft, end(words[0]!), end(words[1]!));
+  const user = words.find((w) => w.startsWith('Username:'));
+  if (user) setUser(draft, user.slice('Username:'.length));
+  addCategory(draft, 'network');
+  addType(draft, 'info');
 }
 
 /** Message ids not read field by field: take "from X to Y" / "src X dst Y" endpoints and AAA user names. */
@@ -403,7 +486,7 @@ const ACTIONS: Record<number, string> = {
   602304: 'deleted',
   713902: 'error',
   713904: 'error',
-  750003: 'connection-error',
+  750003: 'error',
 };
 
 /** Outcome of the login messages: a failed logon is a failure whatever the text says. */
@@ -436,9 +519,9 @@ function parseTag(p: string, at: number): { product: string; level: number; id: 
   return { product: parts[0]!, level, id, text: p[end] === ':' ? end + 1 : end };
 }
 
-/** AnyConnect lines some exports cut before the tag: "Group <G> User <U> IP <a.b.c.d> ...". */
+/** AnyConnect lines some exports cut before the tag: "[Tunnel]Group <G> [GroupPolicy <P>] User <U> IP <a.b.c.d> ...". */
 function isVpnSessionLine(p: string): boolean {
-  return p.startsWith('Group <') && p.includes('> User <') && p.includes('> IP <');
+  return (p.startsWith('Group <') || p.startsWith('TunnelGroup <')) && p.includes('> User <') && p.includes('> IP <');
 }
 
 export const ciscoAsa: Decoder = {
@@ -470,11 +553,13 @@ export const ciscoAsa: Decoder = {
       const before = p.slice(0, at).replace(/[:\s]+$/, '');
       if (before && !before.includes(' ')) draft.observer!.name = before;
     }
-    decodeMessage(id, text, draft);
+    decodeMessage(id, text, draft, product === 'FTD');
     // FTD's access-control verdict ("Allow", "Block") stays beside the Elastic action name.
     if (id >= 430001 && id <= 430005 && draft.event.action !== undefined) draft.cisco = { ftd: { rule_action: draft.event.action } };
     draft.event.action = ACTIONS[id] ?? 'firewall-rule';
     loginOutcome(draft, draft.event.action);
+    // The AnyConnect errors (113030-113037) refused or cut the session: as Elastic, a denied connection.
+    if (draft.event.action === 'client-vpn-error') addType(draft, 'connection', 'denied');
     // As Elastic: the firewall did what it logged (a deny included) unless the message says it failed.
     draft.event.outcome ??= 'success';
   },

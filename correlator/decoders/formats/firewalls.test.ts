@@ -192,8 +192,55 @@ describe('Cisco ASA and FTD', () => {
       { 'source.ip': '203.0.113.8', 'destination.ip': '10.0.0.14', 'network.transport': 'icmp' },
     ],
     [
-      '%ASA-6-302021: Teardown ICMP connection for faddr 203.0.113.8/0 gaddr 198.51.100.6/0 laddr 10.0.0.14/0',
-      { 'source.ip': '203.0.113.8', types: ['connection', 'end'] },
+      '%ASA-6-302020: Built outbound ICMP connection for faddr 198.51.100.20/0 gaddr 203.0.113.100/7 laddr 10.0.0.14/7 type 8 code 0',
+      { 'source.ip': '10.0.0.14', 'destination.ip': '198.51.100.20', 'network.direction': 'outbound' },
+    ],
+    [
+      // A teardown does not say who started the flow: the local host is taken as the source.
+      '%ASA-6-302021: Teardown ICMP connection for faddr 198.51.100.20/0 gaddr 203.0.113.100/7 laddr 10.0.0.14/7 type 8 code 0',
+      { 'source.ip': '10.0.0.14', 'destination.ip': '198.51.100.20', types: ['connection', 'end'] },
+    ],
+    [
+      // FTD names the initiator first whatever its inbound/outbound word says.
+      '%FTD-6-302013: Built outbound TCP connection 104 for inside:10.0.0.20/52000 (203.0.113.100/52000) to outside:198.51.100.30/443 (198.51.100.30/443)',
+      { 'source.ip': '10.0.0.20', 'source.port': 52000, 'destination.ip': '198.51.100.30', 'destination.port': 443, 'network.direction': undefined },
+    ],
+    [
+      '%ASA-1-106103: access-list inside_in denied tcp for user nguyenvana inside/10.0.0.21(50001) -> outside/198.51.100.31(25) hit-cnt 1 first hit [0x1, 0x0]',
+      { 'source.ip': '10.0.0.21', 'source.port': 50001, 'destination.port': 25, 'user.name': 'nguyenvana', 'rule.name': 'inside_in', verdict: 'denied' },
+    ],
+    [
+      '%ASA-4-313005: No matching connection for ICMP error message: icmp src outside:198.51.100.32(CORP\\le.b) dst inside:10.0.0.22 (type 3, code 3) on outside interface.  Original IP payload: udp src 10.0.0.22/53 dst 198.51.100.32/41000.',
+      { 'source.ip': '10.0.0.22', 'source.port': 53, 'destination.ip': '198.51.100.32', 'destination.port': 41000, 'user.name': 'le.b' },
+    ],
+    [
+      '%ASA-4-313009: Denied invalid ICMP code 9, for outside:203.0.113.12/7 (203.0.113.12/7) to identity:198.51.100.33/0 (198.51.100.33/0), ICMP id 7, ICMP type 8',
+      { 'source.ip': '203.0.113.12', 'destination.ip': '198.51.100.33', 'network.transport': 'icmp', verdict: 'denied' },
+    ],
+    [
+      '%ASA-6-607001: Pre-allocate SIP Via UDP secondary channel for inside:10.0.0.23/5060 to outside:198.51.100.34 from INVITE message',
+      { 'source.ip': '198.51.100.34', 'destination.ip': '10.0.0.23', 'destination.port': 5060, 'network.transport': 'udp' },
+    ],
+    [
+      '%ASA-4-313004: Denied ICMP type=0, from laddr 10.0.0.24 on interface inside to 198.51.100.36: no matching session',
+      { 'source.ip': '10.0.0.24', 'destination.ip': '198.51.100.36', 'network.transport': 'icmp', verdict: 'denied' },
+    ],
+    [
+      '%ASA-5-304001: tranb@10.0.0.25(CORP\\tranb) Accessed URL 198.51.100.37:http://198.51.100.37/login',
+      { 'source.ip': '10.0.0.25', 'destination.ip': '198.51.100.37', verdict: 'allowed' },
+    ],
+    ['%ASA-7-609002: Teardown local-host inside:10.0.0.26 duration 0:00:10', { 'source.ip': '10.0.0.26', types: ['connection', 'end'] }],
+    [
+      '%ASA-6-725002: Device completed SSL handshake with client outside:203.0.113.13/51234 to 198.51.100.38/443 for TLSv1.2 session',
+      { 'source.ip': '203.0.113.13', 'source.port': 51234 },
+    ],
+    [
+      "%ASA-4-113030: Group VPN_USERS User hoa IP 203.0.113.14 User ACL acl_hoa from AAA doesn't exist on the device, terminating connection.",
+      { 'source.ip': '203.0.113.14', 'user.name': 'hoa', 'event.action': 'client-vpn-error', verdict: 'denied' },
+    ],
+    [
+      '%ASA-4-750003: Local:203.0.113.100:500 Remote:198.51.100.35:500 Username:vpnuser Negotiation aborted due to ERROR: Failed to find a matching policy',
+      { 'source.ip': '203.0.113.100', 'source.port': 500, 'destination.ip': '198.51.100.35', 'user.name': 'vpnuser', 'event.action': 'error' },
     ],
     [
       '%ASA-3-313001: Denied ICMP type=8, code=0 from 203.0.113.9 on interface outside',
@@ -224,6 +271,11 @@ describe('Cisco ASA and FTD', () => {
       { 'source.ip': '203.0.113.11', 'destination.port': 445, verdict: 'denied', types: ['denied', 'end'] },
     ],
   ];
+  it('reads AnyConnect session lines an export cut before the tag', () => {
+    const f = decoded('TunnelGroup <VPN> GroupPolicy <Staff> User <lan.n> IP <203.0.113.15> No IPv6 address available for SVC connection');
+    expect([f('event.module'), f('source.ip'), f('user.name')]).toEqual(['cisco-asa', '203.0.113.15', 'lan.n']);
+  });
+
   it.each(cases)('%s', (text, want) => {
     const f = decoded(`<166>Nov 26 2026 07:00:00 asa-hcm : ${text}`);
     expect(f('event.kind')).not.toBe('pipeline_error');

@@ -21,6 +21,9 @@ const SIGNATURES = [
   'Admin: ',
   'Category: ',
   'Event time: ',
+  // Agent behavior (application and device control) records.
+  'Action Type: ',
+  'File size (bytes): ',
 ];
 
 export const symantec: Decoder = {
@@ -41,12 +44,20 @@ export const symantec: Decoder = {
     observer(draft, 'Symantec', 'Endpoint Protection', 'antivirus');
     const x: Record<string, string> = Object.create(null) as Record<string, string>;
     const words: string[] = [];
+    // A risk record names the infected file without a key, right after "Occurrences: N" (the newer export
+    // writes "File path: ..." instead).
+    let riskFile: string | undefined;
+    let previous = '';
     for (const part of parts) {
       const colon = part.indexOf(': ');
       const key = colon > 0 ? part.slice(0, colon) : '';
-      if (colon > 0 && colon < 40 && !key.includes('\\') && !key.includes('/')) x[key.trim()] = part.slice(colon + 2).trim();
-      else if (part.endsWith(':') && part.length < 40) x[part.slice(0, -1)] = '';
-      else words.push(part.trim());
+      if (colon > 0 && colon < 40 && !key.includes('\\') && !key.includes('/')) x[(previous = key.trim())] = part.slice(colon + 2).trim();
+      else if (part.endsWith(':') && part.length < 40) x[(previous = part.slice(0, -1))] = '';
+      else {
+        if (previous === 'Occurrences') riskFile = present(part);
+        words.push(part.trim());
+        previous = '';
+      }
     }
     const inbound = words.includes('Inbound');
     const outbound = words.includes('Outbound');
@@ -63,7 +74,11 @@ export const symantec: Decoder = {
       }
       if (inbound || outbound) (draft.network ??= {}).direction = inbound ? 'inbound' : 'outbound';
       addCategory(draft, 'network');
-    } else if (x['IP Address']) setSource(draft, x['IP Address']);
+    } else if (x['IP Address']) {
+      // A risk that came from another computer (a share, a download) names it as the source; otherwise the
+      // endpoint's own address is the only one the record has.
+      setSource(draft, present(x['Source IP'] ?? x['Source Computer IP']) ?? x['IP Address']);
+    }
     // Application and device control records: "host,ip,action,..." with no keys for the first fields.
     else if (words[1] !== undefined && words[1] === parts[1]) setSource(draft, words[1]);
     const proto = words.find((w) => ['TCP', 'UDP', 'ICMP', 'ICMPV6', 'OTHERS'].includes(w.toUpperCase()));
@@ -75,12 +90,14 @@ export const symantec: Decoder = {
       addCategory(draft, 'malware');
       draft.event.kind = 'alert';
     }
-    setFilePath(draft, x['File path']);
+    setFilePath(draft, present(x['File path']) ?? (risk ? riskFile : undefined));
     const action = present(x['Actual action'] ?? x.Action) ?? words.find((w) => w === 'Blocked' || w === 'Allowed' || w === 'Continue');
     if (action) draft.event.action = action;
     const lowerAction = action?.toLowerCase() ?? '';
     const description = x['Event Description'] ?? '';
-    if (
+    // "attack detected but not blocked" is an allowed intrusion; test it before the plain " blocked".
+    if (description.includes('not blocked')) addType(draft, 'allowed');
+    else if (
       lowerAction === 'blocked' ||
       lowerAction.startsWith('quarantined') ||
       lowerAction.startsWith('cleaned') ||
@@ -88,7 +105,7 @@ export const symantec: Decoder = {
       / blocked\b/.test(description)
     )
       addType(draft, 'denied');
-    else if (lowerAction === 'allowed' || lowerAction === 'continue' || description.includes('not blocked')) addType(draft, 'allowed');
+    else if (lowerAction === 'allowed' || lowerAction === 'continue') addType(draft, 'allowed');
     else addType(draft, 'info');
     if (description) draft.message = description;
     if (x.Rule) draft.rule = { name: x.Rule };

@@ -22,7 +22,7 @@ export const COMPARED = [
   'user.name',
 ] as const;
 
-/** The vendors issue 4 names; the 95% bar applies to them pooled. */
+/** The vendors issue 4 names; the 98% bar applies to them pooled. */
 export const NAMED_VENDORS = [
   'iptables',
   'pfsense',
