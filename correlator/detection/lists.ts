@@ -85,6 +85,8 @@ export class ListStore {
   }
 }
 
+const tooMany = (limits: ContextLimits) => `more than ${limits.maxListEntries} values, the limit per list file (correlator.ruleLimits.maxListEntries)`;
+
 /**
  * One list file: NAME.txt up to `maxListBytes` (split into lines, nothing more), NAME.yml up to
  * `maxFileBytes` (parsed like a rule file); either at most `maxListEntries` values.
@@ -101,10 +103,17 @@ export function readListFile(file: string, limits: ContextLimits = DEFAULT_RULE_
       return refuse(`cannot read: ${(err as Error).message}`);
     }
     if (text === null) return refuse(`the list file is larger than the limit of ${limits.maxListBytes} bytes (correlator.ruleLimits.maxListBytes)`);
-    values = text
-      .split(/\r?\n/)
-      .map((l) => l.trim())
-      .filter((l) => l && !l.startsWith('#'));
+    // Line by line, stopping past the limit: splitting 64 MiB of empty lines at once would take gigabytes.
+    values = [];
+    for (let at = 0; at <= text.length; ) {
+      const newline = text.indexOf('\n', at);
+      const end = newline < 0 ? text.length : newline;
+      const line = text.slice(at, end).trim();
+      at = end + 1;
+      if (!line || line.startsWith('#')) continue;
+      if (values.length === limits.maxListEntries) return refuse(tooMany(limits));
+      values.push(line);
+    }
   } else {
     const read = readYamlFileBounded(file, limits.maxFileBytes, 'correlator.ruleLimits.maxFileBytes; a long list belongs in a .txt list file');
     findings = read.findings;
@@ -115,7 +124,6 @@ export function readListFile(file: string, limits: ContextLimits = DEFAULT_RULE_
     if (!parsed.success) return { findings: [...findings, ...zodFindings(read.source, parsed.error)] };
     values = (Array.isArray(parsed.data) ? parsed.data : parsed.data.values).map(String);
   }
-  if (values.length > limits.maxListEntries)
-    return refuse(`${values.length} values, more than the limit of ${limits.maxListEntries} per list file (correlator.ruleLimits.maxListEntries)`);
+  if (values.length > limits.maxListEntries) return refuse(tooMany(limits));
   return { values, findings };
 }
