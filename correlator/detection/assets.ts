@@ -59,7 +59,10 @@ export class AssetRegister {
    * A missing file is an empty register; a broken one, or one past `maxFileBytes` or `maxAssets`, is
    * reported (the caller keeps its previous register).
    */
-  static load(file: string, limits: Pick<ContextLimits, 'maxFileBytes' | 'maxAssets'> = DEFAULT_RULE_LIMITS): { register: AssetRegister | null; findings: Finding[] } {
+  static load(
+    file: string,
+    limits: Pick<ContextLimits, 'maxFileBytes' | 'maxAssets'> = DEFAULT_RULE_LIMITS,
+  ): { register: AssetRegister | null; findings: Finding[] } {
     if (!existsSync(file)) return { register: AssetRegister.empty(), findings: [] };
     const { source, findings } = readYamlFileBounded(file, limits.maxFileBytes, 'correlator.ruleLimits.maxFileBytes');
     if (!source || findings.some((f) => f.severity === 'error')) return { register: null, findings };

@@ -107,9 +107,15 @@ describe('evaluation budget', () => {
     // A clock that moves 10 ms at each reading: the deadline check before each pattern reads it.
     let clock = 0;
     const overruns: [string, boolean][] = [];
-    const budget = new EvaluationBudget(RuleLimitsSchema.parse({}), { now: () => (clock += 10), onOverrun: (r, _ms, abandoned) => overruns.push([r.info.id, abandoned]) });
+    const budget = new EvaluationBudget(RuleLimitsSchema.parse({}), {
+      now: () => (clock += 10),
+      onOverrun: (r, _ms, abandoned) => overruns.push([r.info.id, abandoned]),
+    });
     const ruleWith = (id: string, item: string, values: string[]) =>
-      parseRuleText(`title: ${id}\nid: ${id}\nlayer: 1\ndetection:\n  s:\n    ${item}:\n${values.map((v) => `      - '${v}'`).join('\n')}\n  condition: s\n`, `${id}.yml`).rules;
+      parseRuleText(
+        `title: ${id}\nid: ${id}\nlayer: 1\ndetection:\n  s:\n    ${item}:\n${values.map((v) => `      - '${v}'`).join('\n')}\n  condition: s\n`,
+        `${id}.yml`,
+      ).rules;
     // 50 patterns, only the last matching; 1,280 wildcard values (20 RE2 alternations), only the last matching.
     const regexes = ruleWith('re', 'file.name|re', [...Array.from({ length: 49 }, (_, i) => `^nope${i}$`), '^x$']);
     const wildcards = ruleWith('wild', 'file.path', [...Array.from({ length: 1279 }, (_, i) => `/n${i}/*/x`), '/a/*/x']);
@@ -125,7 +131,11 @@ describe('evaluation budget', () => {
       // Abandoned at the first check past 100 ms (about ten steps), where running them all reads the clock 20 to 50 times.
       expect(clock).toBeLessThan(150);
       // Without a budget (lint, rules test) every pattern runs and the rule matches.
-      expect(buildRuleSet(rule, context()).ruleset.match(event, { ignoreLogsource: true }).map((m) => m.rule.id)).toEqual([id]);
+      expect(
+        buildRuleSet(rule, context())
+          .ruleset.match(event, { ignoreLogsource: true })
+          .map((m) => m.rule.id),
+      ).toEqual([id]);
     }
   });
 });

@@ -154,7 +154,9 @@ describe('size limits of the context files', () => {
     writeFileSync(file, `${'# padding\n'.repeat(110)}assets:\n${asset('a')}`);
     const big = AssetRegister.load(file, limits);
     expect(big.register).toBeNull();
-    expect(big.findings.map((f) => `${f.file}:${f.line}: ${f.message}`)).toEqual([`${file}:1: the file is larger than the limit of 1024 bytes (correlator.ruleLimits.maxFileBytes)`]);
+    expect(big.findings.map((f) => `${f.file}:${f.line}: ${f.message}`)).toEqual([
+      `${file}:1: the file is larger than the limit of 1024 bytes (correlator.ruleLimits.maxFileBytes)`,
+    ]);
     writeFileSync(file, `assets:\n${asset('a')}${asset('b')}`);
     expect(AssetRegister.load(file, limits).register!.hosts()).toEqual(['a', 'b']);
   });

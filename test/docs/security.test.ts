@@ -23,7 +23,7 @@ describe('SECURITY.md', () => {
       expect(reach, who).toContain(`**${who}**`);
   });
 
-  it("names every console limit and every rule limit the configs accept, so that a new one is not left out", () => {
+  it('names every console limit and every rule limit the configs accept, so that a new one is not left out', () => {
     const consoleLimits = section('Limits and their defaults');
     const defaults = ConsoleSectionSchema.parse({});
     const names = [

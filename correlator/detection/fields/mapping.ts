@@ -71,7 +71,10 @@ export class FieldMapping {
    * Reads rules/fields.yml; a missing file means the defaults, a broken one (or one past `maxFileBytes`
    * or `maxFieldEntries`) is reported and ignored.
    */
-  static load(file: string, limits: Pick<ContextLimits, 'maxFileBytes' | 'maxFieldEntries'> = DEFAULT_RULE_LIMITS): { mapping: FieldMapping; findings: Finding[] } {
+  static load(
+    file: string,
+    limits: Pick<ContextLimits, 'maxFileBytes' | 'maxFieldEntries'> = DEFAULT_RULE_LIMITS,
+  ): { mapping: FieldMapping; findings: Finding[] } {
     if (!existsSync(file)) return { mapping: FieldMapping.defaults(), findings: [] };
     const { source, findings } = readYamlFileBounded(file, limits.maxFileBytes, 'correlator.ruleLimits.maxFileBytes');
     if (!source || findings.some((f) => f.severity === 'error')) return { mapping: FieldMapping.defaults(), findings };
