@@ -17,8 +17,9 @@ import { canhgacBin } from '../../test/support/cli.ts';
  *   line, measured on a loaded 2-core machine: 38–68 ms per event once warm, 0.7–1.6 s for each of the
  *   first three before V8 compiled the matcher). The budget abandons an evaluation at four budgets and
  *   disables the rule after three overruns, and a layer-3 incident says why.
- * Between events the correlator gives the event loop a turn every 20 ms (correlator/stages/time-slice.ts),
- * so every health answer comes within a second while the whole flood is decoded, matched and counted.
+ * Between events (and between the alerts it folds into incidents) the correlator gives the event loop a
+ * turn every 20 ms (shared/time-slice.ts), so every health answer comes within a second while the
+ * whole flood is decoded, matched and counted.
  */
 const PASSWORD = 'slow-rule-test-password';
 const LINES = 50_000;

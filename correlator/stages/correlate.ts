@@ -10,7 +10,7 @@ import { untilAcknowledged } from '../sinks/retry.ts';
 import { correlationAlert } from './alerts.ts';
 import { CorrelateMessageSchema, deadLetter, feedsOf, StaleBatchError, type CorrelateEvent, type Progress } from './messages.ts';
 import { correlateKey, maxTimespanMs, type AssetLookup, type CurrentRules } from './rules.ts';
-import { TimeSlice } from './time-slice.ts';
+import { TimeSlice } from '../../shared/time-slice.ts';
 
 /**
  * How long a drill's input must pause before its last windows close: longer than lines of a recording

@@ -13,7 +13,7 @@ import { observeEvent, observeHeartbeat, type TelemetryLedger } from '../operati
 import { CORRELATE_MESSAGE_VERSION, deadLetter, StaleBatchError, type Progress } from './messages.ts';
 import { correlateKey, type AssetLookup, type CurrentRules } from './rules.ts';
 import { BatchFeeds, type BundledFeeds } from './feeds.ts';
-import { TimeSlice } from './time-slice.ts';
+import { TimeSlice } from '../../shared/time-slice.ts';
 
 /** Decoder memory per source (W3C #Fields headers of pfirewall.log), bounded. */
 export class DecodeSessions {
