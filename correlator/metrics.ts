@@ -62,6 +62,12 @@ export function correlatorMetrics(registry = new Registry()) {
       labelNames: ['rule'],
       registers: [registry],
     }),
+    ruleAbandoned: new Counter({
+      name: 'canhgac_correlator_rule_evaluations_abandoned_total',
+      help: 'Evaluations of a rule on one event stopped at 4 times correlator.ruleLimits.evaluationBudget and taken as no match, by rule id',
+      labelNames: ['rule'],
+      registers: [registry],
+    }),
     rulesDisabled: new Counter({
       name: 'canhgac_correlator_rules_disabled_total',
       help: 'Rules disabled for overrunning their evaluation budget repeatedly, by rule id (until their file changes)',

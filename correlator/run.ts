@@ -50,7 +50,12 @@ export async function startCorrelatorService(
   const metrics = correlatorMetrics();
   // One budget across reloads: an unrelated reload does not re-enable a rule disabled for being slow.
   const budget = new EvaluationBudget(c.ruleLimits, {
-    onOverrun: (r) => metrics.ruleOverruns.inc({ rule: r.info.id }),
+    onOverrun: (r, ms, abandoned) => {
+      metrics.ruleOverruns.inc({ rule: r.info.id });
+      if (!abandoned) return;
+      metrics.ruleAbandoned.inc({ rule: r.info.id });
+      log.warn({ rule: r.info.id, file: r.info.file, ms: Math.round(ms) }, 'rule evaluation abandoned past its deadline: taken as no match for this event');
+    },
     onDisable: (r) => {
       metrics.rulesDisabled.inc({ rule: r.id });
       log.error({ rule: r.id, file: r.file, line: r.line, overruns: r.overruns, slowestMs: r.slowestMs }, 'rule too slow: disabled until its file changes');

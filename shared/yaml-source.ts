@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { isCollection, isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 
@@ -43,6 +43,35 @@ export function parseYaml(text: string, file: string): { source: YamlSource; fin
 
 export function readYamlFile(file: string): { source: YamlSource; findings: Finding[] } {
   return parseYaml(readFileSync(file, 'utf8'), file);
+}
+
+/** The file's text, or null when it holds more than `maxBytes` (the size is checked before reading). */
+export function readTextBounded(file: string, maxBytes: number): string | null {
+  const fd = openSync(file, 'r');
+  try {
+    if (fstatSync(fd).size > maxBytes) return null;
+    const buf = readFileSync(fd);
+    // It may have grown between the check and the read.
+    return buf.length > maxBytes ? null : buf.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * A YAML file of at most `maxBytes`, checked before it is read (parsing takes many times the file's
+ * size in memory); a larger or unreadable file is one error finding naming the file and `limitName`.
+ */
+export function readYamlFileBounded(file: string, maxBytes: number, limitName: string): { source?: YamlSource; findings: Finding[] } {
+  const refuse = (message: string) => ({ findings: [{ file, line: 1, col: 1, severity: 'error' as const, message }] });
+  let text: string | null;
+  try {
+    text = readTextBounded(file, maxBytes);
+  } catch (err) {
+    return refuse(`cannot read: ${(err as Error).message}`);
+  }
+  if (text === null) return refuse(`the file is larger than the limit of ${maxBytes} bytes (${limitName})`);
+  return parseYaml(text, file);
 }
 
 /** Converts the document to plain data, or returns the finding that stops it (alias bomb, bad YAML). */

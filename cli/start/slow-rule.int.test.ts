@@ -9,14 +9,17 @@ import { canhgacBin } from '../../test/support/cli.ts';
 
 /**
  * Issue 20: one rule with 100k inline `contains` values cost ~150 ms per event and a 50k-line flood
- * froze `canhgac start` for minutes. Lint still warns about that rule (it is costly to load), but one
- * Aho–Corasick automaton per item now matches it in microseconds, so the rule the evaluation budget
- * must disable is one that stays slow on the linear-time engine: hundreds of regular expressions
- * with long counted repetitions and no literal for the prefilter, whose automata are too large to
- * cache (800 of them over a clamd line, measured on a loaded 2-core machine: 38–68 ms per event
- * min–median once warm, against a 25 ms budget; 0.7–1.6 s for each of the first three). The budget
- * disables it after three slow events, the console keeps answering throughout, and a layer-3
- * incident says why.
+ * froze `canhgac start` for minutes. Two rules make matching slow here, each its own way:
+ * - the issue's rule, 100k inline `contains` values: lint warns about it (it is costly to load), one
+ *   Aho–Corasick automaton now matches it in microseconds, and it raises its alerts on every tenth line;
+ * - hundreds of regular expressions with long counted repetitions and no literal for the prefilter,
+ *   whose automata are too large to cache: slow on the linear-time engine too (800 of them over a clamd
+ *   line, measured on a loaded 2-core machine: 38–68 ms per event once warm, 0.7–1.6 s for each of the
+ *   first three before V8 compiled the matcher). The budget abandons an evaluation at four budgets and
+ *   disables the rule after three overruns, and a layer-3 incident says why.
+ * Between events (and between the alerts it folds into incidents) the correlator gives the event loop a
+ * turn every 20 ms (shared/time-slice.ts), so every health answer comes within a second while the
+ * whole flood is decoded, matched and counted.
  */
 const PASSWORD = 'slow-rule-test-password';
 const LINES = 50_000;
@@ -24,7 +27,7 @@ const WIDE_VALUES = 100_000;
 const SLOW_PATTERNS = 800;
 
 const wideRule = [
-  'title: Upload paths from an inline list',
+  'title: Upload folders from an inline list',
   'id: wide-inline-list',
   'layer: 1',
   'detection:',
@@ -70,8 +73,12 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Every tenth line's file lies in an upload folder of the wide rule's list. */
+const WIDE_HITS = LINES / 10;
+
 function clamLine(i: number): string {
-  return `Nov 26 10:${String(Math.floor(i / 1000) % 60).padStart(2, '0')}:00 files01 clamd[411]: /var/www/upload/f${i}.php: Php.Webshell-${i % 7} FOUND`;
+  const file = i % 10 === 0 ? `/var/www/upload/zz${String(i).padStart(6, '0')}/f.php` : `/var/www/upload/f${i}.php`;
+  return `Nov 26 10:${String(Math.floor(i / 1000) % 60).padStart(2, '0')}:00 files01 clamd[411]: ${file}: Php.Webshell-${i % 7} FOUND`;
 }
 
 describe('an expensive rule under a flood through canhgac start', () => {
@@ -86,7 +93,7 @@ describe('an expensive rule under a flood through canhgac start', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('is warned about at lint, disabled and reported at run time, and the console keeps answering throughout', { timeout: 300_000 }, async () => {
+  it('is warned about at lint, the flood is handled whole, and every health answer comes within a second', { timeout: 300_000 }, async () => {
     const rules = join(dir, 'rules');
     mkdirSync(rules);
     writeFileSync(join(rules, 'wide.yml'), wideRule);
@@ -174,24 +181,32 @@ describe('an expensive rule under a flood through canhgac start', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(handled(), `flood not handled within the deadline\n${err.slice(-2000)}`).toBe(true);
-    // Before the budget the console stopped answering for ~17 minutes. A machine shared with other work
-    // can delay single answers past a second even without the expensive rule (measured: up to 1.4 s at a
-    // load of 14 on 2 cores), so the bound on every answer is loose and the one on most answers is 1 s.
-    const report = `health latencies (ms): ${latencies.map((l) => l.toFixed(0)).join(' ')}`;
+    // Before the time slices the longest answers took 2 s (one batch of the cold regex rule), before
+    // the budget the console stopped answering for ~17 minutes.
     expect(latencies.length).toBeGreaterThan(5);
-    expect(Math.max(...latencies), report).toBeLessThan(5000);
-    expect([...latencies].sort((a, b) => a - b)[Math.floor(latencies.length * 0.9)], report).toBeLessThan(1000);
+    expect(Math.max(...latencies), `health latencies (ms): ${latencies.map((l) => l.toFixed(0)).join(' ')}`).toBeLessThan(1000);
 
     expect(slowIncident).toMatchObject({ layer: 3, rule: { title: 'Detection rule too slow' }, group: { 'rule.id': 'hex-then-control-bytes' } });
     expect(err).toMatch(/"rule":"hex-then-control-bytes".*rule too slow: disabled until its file changes/);
-    // The wide inline list warned about at lint is matched fast enough to stay in service.
+    // The wide inline list warned about at lint is matched fast enough to stay in service, and raised every alert.
     expect(err).not.toMatch(/"rule":"wide-inline-list".*rule too slow/);
+    const alertsOf = async (rule: string) =>
+      ((await (await fetch(`${base}/api/incidents?rule=${rule}`, { headers: { cookie } })).json()) as { incidents: Incident[] }).incidents.reduce(
+        (n, i) => n + i.alert_count,
+        0,
+      );
+    expect(await alertsOf('wide-inline-list')).toBe(WIDE_HITS);
     // The other rule kept working through the flood: every line became part of its incident.
-    const found = (await (await fetch(`${base}/api/incidents?rule=malware-found`, { headers: { cookie } })).json()) as { incidents: Incident[] };
-    expect(found.incidents.reduce((n, i) => n + i.alert_count, 0)).toBe(LINES);
+    expect(await alertsOf('malware-found')).toBe(LINES);
+    // Every line decoded and counted, none lost or dead-lettered.
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    expect(metrics).toContain('canhgac_correlator_rules_disabled_total{rule="hex-then-control-bytes"} 1');
-    expect(Number(/canhgac_correlator_rule_overruns_total\{rule="hex-then-control-bytes"\} (\d+)/.exec(metrics)?.[1])).toBe(3);
+    const metric = (name: string) => Number(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\d+)$`, 'm').exec(metrics)?.[1]);
+    expect(metric('canhgac_correlator_decoded_total{format="clamav"}')).toBe(LINES);
+    expect(metric('canhgac_correlator_rule_matches_total{rule="malware-found"}')).toBe(LINES);
+    expect(metric('canhgac_correlator_rule_matches_total{rule="wide-inline-list"}')).toBe(WIDE_HITS);
+    expect(metrics).not.toMatch(/^canhgac_correlator_dead_letters_total [1-9]/m);
+    expect(metric('canhgac_correlator_rules_disabled_total{rule="hex-then-control-bytes"}')).toBe(1);
+    expect(metric('canhgac_correlator_rule_overruns_total{rule="hex-then-control-bytes"}')).toBe(3);
     expect(metrics).not.toContain('canhgac_correlator_rules_disabled_total{rule="wide-inline-list"}');
   });
 });

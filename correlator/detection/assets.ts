@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { positionOf, readYamlFile, toData, zodFindings, type Finding } from '../../shared/yaml-source.ts';
+import { positionOf, readYamlFileBounded, toData, zodFindings, type Finding } from '../../shared/yaml-source.ts';
+import { DEFAULT_RULE_LIMITS, type ContextLimits } from './limits.ts';
 
 /**
  * rules/assets.yml, the asset register: each shared server, its unit, its security level (1-5 under
@@ -64,15 +65,25 @@ export class AssetRegister {
     return new AssetRegister([...this.assets, ...extra.assets.filter((a) => !known(a))]);
   }
 
-  /** A missing file is an empty register; a broken one is reported (the caller keeps its previous register). */
-  static load(file: string): { register: AssetRegister | null; findings: Finding[] } {
+  /**
+   * A missing file is an empty register; a broken one, or one past `maxFileBytes` or `maxAssets`, is
+   * reported (the caller keeps its previous register).
+   */
+  static load(
+    file: string,
+    limits: Pick<ContextLimits, 'maxFileBytes' | 'maxAssets'> = DEFAULT_RULE_LIMITS,
+  ): { register: AssetRegister | null; findings: Finding[] } {
     if (!existsSync(file)) return { register: AssetRegister.empty(), findings: [] };
-    const { source, findings } = readYamlFile(file);
-    if (findings.some((f) => f.severity === 'error')) return { register: null, findings };
+    const { source, findings } = readYamlFileBounded(file, limits.maxFileBytes, 'correlator.ruleLimits.maxFileBytes');
+    if (!source || findings.some((f) => f.severity === 'error')) return { register: null, findings };
     const data = toData(source);
     if ('finding' in data) return { register: null, findings: [...findings, data.finding] };
     const parsed = AssetsFileSchema.safeParse(data.data ?? {});
     if (!parsed.success) return { register: null, findings: [...findings, ...zodFindings(source, parsed.error)] };
+    if (parsed.data.assets.length > limits.maxAssets) {
+      const message = `${parsed.data.assets.length} assets, more than the limit of ${limits.maxAssets} (correlator.ruleLimits.maxAssets)`;
+      return { register: null, findings: [...findings, { file, ...positionOf(source, ['assets']), severity: 'error', message }] };
+    }
     const seen = new Map<string, number>();
     const dup: Finding[] = [];
     parsed.data.assets.forEach((a, i) => {

@@ -103,4 +103,39 @@ describe('evaluation budget', () => {
       },
     ]);
   });
+  it('an evaluation past four budgets is abandoned between two patterns: no match, an overrun, the remaining patterns not run', () => {
+    // A clock that moves 10 ms at each reading: the deadline check before each pattern reads it.
+    let clock = 0;
+    const overruns: [string, boolean][] = [];
+    const budget = new EvaluationBudget(RuleLimitsSchema.parse({}), {
+      now: () => (clock += 10),
+      onOverrun: (r, _ms, abandoned) => overruns.push([r.info.id, abandoned]),
+    });
+    const ruleWith = (id: string, item: string, values: string[]) =>
+      parseRuleText(
+        `title: ${id}\nid: ${id}\nlayer: 1\ndetection:\n  s:\n    ${item}:\n${values.map((v) => `      - '${v}'`).join('\n')}\n  condition: s\n`,
+        `${id}.yml`,
+      ).rules;
+    // 50 patterns, only the last matching; 1,280 wildcard values (20 RE2 alternations), only the last matching.
+    const regexes = ruleWith('re', 'file.name|re', [...Array.from({ length: 49 }, (_, i) => `^nope${i}$`), '^x$']);
+    const wildcards = ruleWith('wild', 'file.path', [...Array.from({ length: 1279 }, (_, i) => `/n${i}/*/x`), '/a/*/x']);
+    const event = { file: { name: 'x', path: '/a/b/x' } };
+    for (const [rule, id] of [
+      [regexes, 're'],
+      [wildcards, 'wild'],
+    ] as const) {
+      clock = 0;
+      overruns.length = 0;
+      expect(buildRuleSet(rule, context(), { budget }).ruleset.match(event, { ignoreLogsource: true })).toEqual([]);
+      expect(overruns).toEqual([[id, true]]);
+      // Abandoned at the first check past 100 ms (about ten steps), where running them all reads the clock 20 to 50 times.
+      expect(clock).toBeLessThan(150);
+      // Without a budget (lint, rules test) every pattern runs and the rule matches.
+      expect(
+        buildRuleSet(rule, context())
+          .ruleset.match(event, { ignoreLogsource: true })
+          .map((m) => m.rule.id),
+      ).toEqual([id]);
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { EvaluationAbandoned, underDeadline } from './compile/deadline.ts';
 import type { CompiledDetection } from './compile/rule.ts';
 import type { RuleLimits } from './limits.ts';
 
@@ -17,7 +18,8 @@ export interface SlowRule {
 export interface BudgetHooks {
   /** Monotonic milliseconds; performance.now() unless a test drives time. */
   now?: () => number;
-  onOverrun?: (rule: CompiledDetection, ms: number) => void;
+  /** `abandoned`: the evaluation was stopped at ABANDON_AFTER budgets and counted as no match. */
+  onOverrun?: (rule: CompiledDetection, ms: number, abandoned: boolean) => void;
   onDisable?: (rule: SlowRule) => void;
 }
 
@@ -26,6 +28,15 @@ interface Overruns {
   at: number[];
   slowestMs: number;
 }
+
+/**
+ * An evaluation still running after this many budgets (100 ms by default) is abandoned: the rule is
+ * taken as not matching that event. One synchronous evaluation holds up every other event and, in
+ * `canhgac start`, the console; a cold rule of hundreds of regular expressions took over a second per
+ * event before V8 had compiled its matcher, and the budget only disables a rule after its third overrun.
+ * Four budgets leave a rule that is merely over budget its answer.
+ */
+export const ABANDON_AFTER = 4;
 
 /**
  * The per-event evaluation budget of single-event rules. Each evaluation is timed; one longer than
@@ -47,18 +58,28 @@ export class EvaluationBudget {
     this.now = hooks.now ?? (() => performance.now());
   }
 
-  /** Whether the rule matches the event; false without evaluating it when the rule is disabled. */
+  /**
+   * Whether the rule matches the event; false without evaluating it when the rule is disabled, and
+   * false when the evaluation is abandoned (an overrun).
+   */
   evaluate(rule: CompiledDetection, event: unknown): boolean {
     if (this.off.size > 0 && this.off.get(rule.info.id)?.parsed === rule.parsed) return false;
     const start = this.now();
-    const hit = rule.predicate(event);
+    let hit = false;
+    let abandoned = false;
+    try {
+      hit = underDeadline(start + ABANDON_AFTER * this.limits.evaluationBudget, this.now, rule.predicate, event);
+    } catch (err) {
+      if (!(err instanceof EvaluationAbandoned)) throw err;
+      abandoned = true;
+    }
     const ms = this.now() - start;
-    if (ms > this.limits.evaluationBudget) this.overrun(rule, ms, start);
+    if (ms > this.limits.evaluationBudget || abandoned) this.overrun(rule, ms, start, abandoned);
     return hit;
   }
 
-  private overrun(rule: CompiledDetection, ms: number, at: number): void {
-    this.hooks.onOverrun?.(rule, ms);
+  private overrun(rule: CompiledDetection, ms: number, at: number, abandoned: boolean): void {
+    this.hooks.onOverrun?.(rule, ms, abandoned);
     const id = rule.info.id;
     const r = this.recent.get(id) ?? { at: [], slowestMs: 0 };
     r.at = [...r.at.filter((t) => at - t <= this.limits.overrunWindow), at].slice(-this.limits.overruns);

@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { severityFor } from '../../shared/incident.ts';
 import { AssetRegister } from './assets.ts';
 import { FieldMapping } from './fields/mapping.ts';
+import { DEFAULT_RULE_LIMITS } from './limits.ts';
+import { lintPaths } from './lint.ts';
 import { ListStore, readListFile } from './lists.ts';
+import { watchRules } from './watch.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ctx-'));
 const repoRules = join(import.meta.dirname, '..', '..', 'rules');
@@ -121,5 +124,103 @@ describe('field mapping file', () => {
     const r = FieldMapping.load(file);
     expect(r.findings.map((f) => f.line).sort()).toEqual([2, 3]);
     expect(r.mapping.resolve('src_ip')).toBe('source.ip');
+  });
+});
+
+describe('size limits of the context files', () => {
+  const limits = { ...DEFAULT_RULE_LIMITS, maxFileBytes: 1024, maxListBytes: 2048, maxListEntries: 5, maxAssets: 2, maxFieldEntries: 3 };
+
+  it('a list file past its bytes or entries is refused, named, and keeps its previous values', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'ips.txt'), '1.1.1.1\n2.2.2.2\n');
+    writeFileSync(join(dir, 'users.yml'), '- admin\n');
+    const store = new ListStore();
+    expect(store.loadDir(dir, limits)).toEqual([]);
+    writeFileSync(join(dir, 'ips.txt'), `${'# padding\n'.repeat(210)}3.3.3.3\n`);
+    writeFileSync(join(dir, 'users.yml'), `${'# padding\n'.repeat(110)}- root\n`);
+    expect(store.loadDir(dir, limits)).toEqual([
+      {
+        file: join(dir, 'ips.txt'),
+        line: 1,
+        col: 1,
+        severity: 'error',
+        message: 'the list file is larger than the limit of 2048 bytes (correlator.ruleLimits.maxListBytes)',
+      },
+      {
+        file: join(dir, 'users.yml'),
+        line: 1,
+        col: 1,
+        severity: 'error',
+        message: 'the file is larger than the limit of 1024 bytes (correlator.ruleLimits.maxFileBytes; a long list belongs in a .txt list file)',
+      },
+    ]);
+    expect(store.get('ips')).toEqual(['1.1.1.1', '2.2.2.2']);
+    expect(store.get('users')).toEqual(['admin']);
+    writeFileSync(join(dir, 'ips.txt'), '1\n2\n3\n4\n5\n6\n');
+    writeFileSync(join(dir, 'users.yml'), '[a, b, c, d, e, f]\n');
+    expect(store.loadDir(dir, limits).map((f) => `${f.file.slice(dir.length + 1)}: ${f.message}`)).toEqual([
+      'ips.txt: more than 5 values, the limit per list file (correlator.ruleLimits.maxListEntries)',
+      'users.yml: more than 5 values, the limit per list file (correlator.ruleLimits.maxListEntries)',
+    ]);
+    expect(store.get('ips')).toEqual(['1.1.1.1', '2.2.2.2']);
+    // At the limit loads.
+    writeFileSync(join(dir, 'ips.txt'), '1\n2\n3\n4\n5\n');
+    expect(store.loadDir(dir, limits).filter((f) => f.file.endsWith('ips.txt'))).toEqual([]);
+    expect(store.get('ips')).toHaveLength(5);
+  });
+
+  it('assets.yml past its bytes or assets is refused with the file named', () => {
+    const dir = tmp();
+    const file = join(dir, 'assets.yml');
+    const asset = (h: string) => `  - { host: ${h}, unit: U, security_level: 1, owner: { name: O } }\n`;
+    writeFileSync(file, `assets:\n${asset('a')}${asset('b')}${asset('c')}`);
+    const many = AssetRegister.load(file, limits);
+    expect(many.register).toBeNull();
+    expect(many.findings).toEqual([
+      { file, line: 1, col: 1, severity: 'error', message: '3 assets, more than the limit of 2 (correlator.ruleLimits.maxAssets)' },
+    ]);
+    writeFileSync(file, `${'# padding\n'.repeat(110)}assets:\n${asset('a')}`);
+    const big = AssetRegister.load(file, limits);
+    expect(big.register).toBeNull();
+    expect(big.findings.map((f) => `${f.file}:${f.line}: ${f.message}`)).toEqual([
+      `${file}:1: the file is larger than the limit of 1024 bytes (correlator.ruleLimits.maxFileBytes)`,
+    ]);
+    writeFileSync(file, `assets:\n${asset('a')}${asset('b')}`);
+    expect(AssetRegister.load(file, limits).register!.hosts()).toEqual(['a', 'b']);
+  });
+
+  it('fields.yml past its bytes or entries is refused with the file named, and the defaults stay', () => {
+    const dir = tmp();
+    const file = join(dir, 'fields.yml');
+    writeFileSync(file, 'fields: { a: source.ip, b: source.ip }\nknown: [x.y]\nlogsources: { product: { p: { observer.vendor: [v1] } } }\n');
+    const many = FieldMapping.load(file, limits);
+    expect(many.findings.map((f) => `${f.file}:${f.line}: ${f.message}`)).toEqual([
+      `${file}:1: 4 field mappings, known names and log-source values, more than the limit of 3 (correlator.ruleLimits.maxFieldEntries)`,
+    ]);
+    expect(many.mapping.resolve('a')).toBe('a');
+    writeFileSync(file, `${'# padding\n'.repeat(110)}fields: { a: source.ip }\n`);
+    expect(FieldMapping.load(file, limits).findings.map((f) => f.message)).toEqual([
+      'the file is larger than the limit of 1024 bytes (correlator.ruleLimits.maxFileBytes)',
+    ]);
+    writeFileSync(file, 'fields: { a: source.ip, b: source.ip }\nknown: [x.y]\n');
+    expect(FieldMapping.load(file, limits).mapping.resolve('a')).toBe('source.ip');
+  });
+
+  it('the watcher and lint apply the configured limits to the context files', () => {
+    const dir = tmp();
+    mkdirSync(join(dir, 'lists'));
+    writeFileSync(join(dir, 'lists', 'ips.txt'), '1\n2\n3\n4\n5\n6\n');
+    writeFileSync(join(dir, 'r.yml'), 'title: t\nid: t\nlayer: 1\ndetection:\n  sel: { source.ip|expand: "%ips%" }\n  condition: sel\n');
+    const report = lintPaths([dir], { limits });
+    expect(report.findings.map((f) => `${f.file.slice(dir.length + 1)}:${f.line}:${f.col}: ${f.severity}: ${f.message}`)).toContain(
+      'lists/ips.txt:1:1: error: more than 5 values, the limit per list file (correlator.ruleLimits.maxListEntries)',
+    );
+    const watcher = watchRules(dir, () => undefined, { limits });
+    try {
+      expect(watcher.findings.map((f) => f.message)).toContain('more than 5 values, the limit per list file (correlator.ruleLimits.maxListEntries)');
+      expect(watcher.ruleset.context.lists.has('ips')).toBe(false);
+    } finally {
+      watcher.close();
+    }
   });
 });

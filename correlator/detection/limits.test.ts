@@ -92,6 +92,10 @@ describe('rule file size', () => {
   it('the limits parse from config with defaults, and costError may not be below costWarning', () => {
     expect(DEFAULT_RULE_LIMITS).toEqual({
       maxFileBytes: 4 * 1024 * 1024,
+      maxListBytes: 64 * 1024 * 1024,
+      maxListEntries: 1_000_000,
+      maxAssets: 100_000,
+      maxFieldEntries: 10_000,
       costWarning: 10_000,
       costError: 1_000_000,
       evaluationBudget: 25,

@@ -15,6 +15,22 @@ export const RuleLimitsSchema = z
       .int()
       .min(1024)
       .default(4 * 1024 * 1024),
+    /**
+     * A plain-text list file (rules/lists/NAME.txt) larger than this is refused unread: as large as a
+     * national feed may be (operations/national/feeds.ts). YAML lists, fields.yml and assets.yml are
+     * parsed like rules and take `maxFileBytes`.
+     */
+    maxListBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(64 * 1024 * 1024),
+    /** Values one list file may hold: an expand list is held in memory by every rule that uses it. */
+    maxListEntries: z.number().int().min(1).default(1_000_000),
+    /** Assets in rules/assets.yml. */
+    maxAssets: z.number().int().min(1).default(100_000),
+    /** Field mappings, known names and log-source values in rules/fields.yml together (lint suggests names from them). */
+    maxFieldEntries: z.number().int().min(1).default(10_000),
     /** Estimated cost (see cost.ts) above which lint warns. */
     costWarning: z.number().int().min(1).default(10_000),
     /** Estimated cost above which the rule is an error and left out. */
@@ -37,6 +53,9 @@ export const DEFAULT_RULE_LIMITS: RuleLimits = RuleLimitsSchema.parse({});
  * once per level; Sigma rules need 6 or so, test events a few more.
  */
 export const MAX_YAML_DEPTH = 32;
+
+/** The limits of the context files (rules/lists/, fields.yml, assets.yml). */
+export type ContextLimits = Pick<RuleLimits, 'maxFileBytes' | 'maxListBytes' | 'maxListEntries' | 'maxAssets' | 'maxFieldEntries'>;
 
 /** How many correlations may count one another in a chain: the engine passes a hit along it recursively. */
 export const MAX_CORRELATION_CHAIN = 16;

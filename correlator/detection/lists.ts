@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { z } from 'zod';
-import { parseYaml, toData, zodFindings, type Finding } from '../../shared/yaml-source.ts';
+import { readTextBounded, readYamlFileBounded, toData, zodFindings, type Finding } from '../../shared/yaml-source.ts';
+import { DEFAULT_RULE_LIMITS, type ContextLimits } from './limits.ts';
 
 /**
  * Named value lists for `expand` placeholders (`'%ncsc_ips%'`): files under rules/lists/ (NAME.txt, one
@@ -64,8 +65,8 @@ export class ListStore {
     e.version++;
   }
 
-  /** Loads every list file of `dir`; a broken file is reported and keeps its previous values. */
-  loadDir(dir: string): Finding[] {
+  /** Loads every list file of `dir`; a broken or oversized file is reported and keeps its previous values. */
+  loadDir(dir: string, limits: ContextLimits = DEFAULT_RULE_LIMITS): Finding[] {
     if (!existsSync(dir)) return [];
     const findings: Finding[] = [];
     const seen = new Set<string>();
@@ -74,7 +75,7 @@ export class ListStore {
       if (!['.txt', '.yml', '.yaml'].includes(ext)) continue;
       const name = f.slice(0, -ext.length);
       seen.add(name);
-      const r = readListFile(join(dir, f));
+      const r = readListFile(join(dir, f), limits);
       findings.push(...r.findings);
       if (r.values) this.set(name, r.values);
     }
@@ -84,21 +85,45 @@ export class ListStore {
   }
 }
 
-export function readListFile(file: string): { values?: string[]; findings: Finding[] } {
-  const text = readFileSync(file, 'utf8');
+const tooMany = (limits: ContextLimits) => `more than ${limits.maxListEntries} values, the limit per list file (correlator.ruleLimits.maxListEntries)`;
+
+/**
+ * One list file: NAME.txt up to `maxListBytes` (split into lines, nothing more), NAME.yml up to
+ * `maxFileBytes` (parsed like a rule file); either at most `maxListEntries` values.
+ */
+export function readListFile(file: string, limits: ContextLimits = DEFAULT_RULE_LIMITS): { values?: string[]; findings: Finding[] } {
+  const refuse = (message: string) => ({ findings: [{ file, line: 1, col: 1, severity: 'error' as const, message }] });
+  let values: string[];
+  let findings: Finding[] = [];
   if (file.endsWith('.txt')) {
-    const values = text
-      .split(/\r?\n/)
-      .map((l) => l.trim())
-      .filter((l) => l && !l.startsWith('#'));
-    return { values, findings: [] };
+    let text: string | null;
+    try {
+      text = readTextBounded(file, limits.maxListBytes);
+    } catch (err) {
+      return refuse(`cannot read: ${(err as Error).message}`);
+    }
+    if (text === null) return refuse(`the list file is larger than the limit of ${limits.maxListBytes} bytes (correlator.ruleLimits.maxListBytes)`);
+    // Line by line, stopping past the limit: splitting 64 MiB of empty lines at once would take gigabytes.
+    values = [];
+    for (let at = 0; at <= text.length; ) {
+      const newline = text.indexOf('\n', at);
+      const end = newline < 0 ? text.length : newline;
+      const line = text.slice(at, end).trim();
+      at = end + 1;
+      if (!line || line.startsWith('#')) continue;
+      if (values.length === limits.maxListEntries) return refuse(tooMany(limits));
+      values.push(line);
+    }
+  } else {
+    const read = readYamlFileBounded(file, limits.maxFileBytes, 'correlator.ruleLimits.maxFileBytes; a long list belongs in a .txt list file');
+    findings = read.findings;
+    if (!read.source || findings.some((f) => f.severity === 'error')) return { findings };
+    const data = toData(read.source);
+    if ('finding' in data) return { findings: [...findings, data.finding] };
+    const parsed = ListFileSchema.safeParse(data.data ?? []);
+    if (!parsed.success) return { findings: [...findings, ...zodFindings(read.source, parsed.error)] };
+    values = (Array.isArray(parsed.data) ? parsed.data : parsed.data.values).map(String);
   }
-  const { source, findings } = parseYaml(text, file);
-  if (findings.some((f) => f.severity === 'error')) return { findings };
-  const data = toData(source);
-  if ('finding' in data) return { findings: [...findings, data.finding] };
-  const parsed = ListFileSchema.safeParse(data.data ?? []);
-  if (!parsed.success) return { findings: [...findings, ...zodFindings(source, parsed.error)] };
-  const raw = Array.isArray(parsed.data) ? parsed.data : parsed.data.values;
-  return { values: raw.map(String), findings };
+  if (values.length > limits.maxListEntries) return refuse(tooMany(limits));
+  return { values, findings };
 }

@@ -11,7 +11,7 @@ import { costFinding } from './cost.ts';
 import { forgetFolded } from './fields/fold.ts';
 import { forgetKeywordStrings } from './fields/keywords.ts';
 import { FieldMapping } from './fields/mapping.ts';
-import { DEFAULT_RULE_LIMITS, MAX_CORRELATION_CHAIN, type RuleLimits } from './limits.ts';
+import { DEFAULT_RULE_LIMITS, MAX_CORRELATION_CHAIN, type ContextLimits, type RuleLimits } from './limits.ts';
 import { ListStore } from './lists.ts';
 import type { RuleInfo, RuleMatch } from './model.ts';
 import { parseRuleFile, type ParsedRule } from './parse/documents.ts';
@@ -74,13 +74,13 @@ export function findContextDir(path: string): string | null {
   }
 }
 
-/** Loads fields.yml, lists/ and assets.yml of a folder (each missing one means empty defaults). */
-export function loadContext(dir: string | null): { context: RuleContext; findings: Finding[] } {
+/** Loads fields.yml, lists/ and assets.yml of a folder (each missing one means empty defaults), within `limits`. */
+export function loadContext(dir: string | null, limits: ContextLimits = DEFAULT_RULE_LIMITS): { context: RuleContext; findings: Finding[] } {
   if (!dir) return { context: { mapping: FieldMapping.defaults(), lists: new ListStore(), assets: AssetRegister.empty() }, findings: [] };
-  const m = FieldMapping.load(join(dir, 'fields.yml'));
+  const m = FieldMapping.load(join(dir, 'fields.yml'), limits);
   const lists = new ListStore();
-  const listFindings = lists.loadDir(join(dir, 'lists'));
-  const a = AssetRegister.load(join(dir, 'assets.yml'));
+  const listFindings = lists.loadDir(join(dir, 'lists'), limits);
+  const a = AssetRegister.load(join(dir, 'assets.yml'), limits);
   return {
     context: { mapping: m.mapping, lists, assets: a.register ?? AssetRegister.empty() },
     findings: [...m.findings, ...listFindings, ...a.findings],
@@ -355,7 +355,7 @@ export function loadRuleSet(paths: readonly string[], opts: LoadOptions = {}): {
   const findings: Finding[] = [];
   let context = opts.context;
   if (!context) {
-    const loaded = loadContext(paths[0] === undefined ? null : findContextDir(paths[0]));
+    const loaded = loadContext(paths[0] === undefined ? null : findContextDir(paths[0]), opts.limits);
     context = opts.extraAssets ? { ...loaded.context, assets: loaded.context.assets.with(opts.extraAssets) } : loaded.context;
     findings.push(...loaded.findings);
   }

@@ -55,7 +55,7 @@ export function watchRules(
   opts: BuildOptions & { debounceMs?: number; extraAssets?: AssetRegister } = {},
 ): RulesWatcher {
   const root = resolve(dir);
-  const maxFileBytes = (opts.limits ?? DEFAULT_RULE_LIMITS).maxFileBytes;
+  const limits = opts.limits ?? DEFAULT_RULE_LIMITS;
   const good = new Map<string, FileState>();
   /** Files whose last version was refused: a change of context (a list file added) may let them load. */
   const refused = new Set<string>();
@@ -83,15 +83,15 @@ export function watchRules(
       contextStamps.set(key, stamp);
       changed.push(key);
       if (key === fieldsFile) {
-        const m = FieldMapping.load(fieldsFile);
+        const m = FieldMapping.load(fieldsFile, limits);
         findings.push(...m.findings);
         if (!m.findings.some((f) => f.severity === 'error')) mapping = m.mapping;
       } else if (key === assetsFile) {
-        const a = AssetRegister.load(assetsFile);
+        const a = AssetRegister.load(assetsFile, limits);
         findings.push(...a.findings);
         if (a.register) assets = a.register;
       } else {
-        findings.push(...lists.loadDir(listsDir));
+        findings.push(...lists.loadDir(listsDir, limits));
       }
     }
     return { findings, changed };
@@ -115,7 +115,7 @@ export function watchRules(
     for (const f of files) {
       const stamp = stampOf(f);
       if (stamp === null || (good.get(f)?.stamp === stamp && !(ctx.changed.length && refused.has(f)))) continue;
-      const parsed = parseRuleFile(f, maxFileBytes);
+      const parsed = parseRuleFile(f, limits.maxFileBytes);
       parseFindings.push(...parsed.findings);
       changed.push(f);
       const state = { stamp, rules: parsed.rules };

@@ -2,6 +2,7 @@ import type { BusProducer } from '../../shared/bus/types.ts';
 import type { Alert, Incident, IncidentChange, ProvisionalAlert, SettledIncident } from '../../shared/incident.ts';
 import type { Logger } from '../../shared/log.ts';
 import { IncidentNotFoundError, incidentKeyOf, type IncidentStore, type UpsertResult } from '../../shared/store/types.ts';
+import { TimeSlice } from '../../shared/time-slice.ts';
 import type { CorrelatorMetrics } from '../metrics.ts';
 import { foldAlert, type AlertPosition, type IncidentPolicy, type RuleResponse } from '../incidents/grouping.ts';
 
@@ -153,7 +154,11 @@ export class IncidentSink {
     const settledIds = new Set<string>();
     const retracted: Alert[] = [];
     const now = this.clock();
+    // In time slices: folding hundreds of alerts held `canhgac start` for up to half a second. The alerts
+    // of one key come from one partition, one batch after the other, so nothing else folds them meanwhile.
+    const slice = new TimeSlice();
     for (const p of pending) {
+      if (slice.due()) await slice.next();
       const key = this.key(p.alert);
       const cur = current.get(key) ?? null;
       let settled = settledOf(cur);

@@ -10,6 +10,7 @@ import { untilAcknowledged } from '../sinks/retry.ts';
 import { correlationAlert } from './alerts.ts';
 import { CorrelateMessageSchema, deadLetter, feedsOf, StaleBatchError, type CorrelateEvent, type Progress } from './messages.ts';
 import { correlateKey, maxTimespanMs, type AssetLookup, type CurrentRules } from './rules.ts';
+import { TimeSlice } from '../../shared/time-slice.ts';
 
 /**
  * How long a drill's input must pause before its last windows close: longer than lines of a recording
@@ -240,7 +241,10 @@ export class CorrelateStage {
     const stream = `${batch.topic}/${batch.partition}`;
     const alerts: PendingAlert[] = [];
     const dlq: OutgoingMessage[] = [];
+    // In order, in time slices (raw.ts): the timer leaves this partition alone while it is busy.
+    const slice = new TimeSlice();
     for (const m of batch.messages) {
+      if (slice.due()) await slice.next();
       let parsed;
       try {
         parsed = CorrelateMessageSchema.safeParse(JSON.parse(m.value ?? ''));

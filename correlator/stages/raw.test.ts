@@ -7,7 +7,7 @@ import { correlatorMetrics } from '../metrics.ts';
 import type { IncidentSink } from '../sinks/incidents.ts';
 import { SCENARIO_RULES, scenarioMessages } from '../test/scenario.ts';
 import { RawStage } from './raw.ts';
-import { assetLookup } from './rules.ts';
+import { assetLookup, type CurrentRules } from './rules.ts';
 
 const MALWARE = '5b0c3f7e-2d0a-4f57-8d7c-0c1e2f3a4b04';
 const SWEEP = '5b0c3f7e-2d0a-4f57-8d7c-0c1e2f3a4b02';
@@ -23,10 +23,13 @@ function batchOf(messages: { key: string; value: string }[]): Batch {
   };
 }
 
-/** process() must not touch the bus or the sink: both throw if it does. */
-function stage(): RawStage {
+function scenarioRules(): CurrentRules {
   const { ruleset } = loadRuleSet([SCENARIO_RULES]);
-  const rules = () => ruleset;
+  return () => ruleset;
+}
+
+/** process() must not touch the bus or the sink: both throw if it does. */
+function stage(rules: CurrentRules = scenarioRules()): RawStage {
   const untouchable = new Proxy(
     {},
     {
@@ -50,8 +53,8 @@ function stage(): RawStage {
 }
 
 describe('RawStage.process', () => {
-  it('turns a batch into alerts, correlation feeds, dead letters and counts without I/O', () => {
-    const out = stage().process(batchOf(scenarioMessages()), {});
+  it('turns a batch into alerts, correlation feeds, dead letters and counts without I/O', async () => {
+    const out = await stage().process(batchOf(scenarioMessages()), {});
     expect(out.deadLetters).toHaveLength(1);
     expect(JSON.parse(out.deadLetters[0]!.value).offset).toBe(5);
     // The two antivirus detections are single-event alerts of the malware rule.
@@ -72,7 +75,7 @@ describe('RawStage.process', () => {
       key: 'srv-01',
       value: JSON.stringify({ v: 1, id: `esc/${i}`, host: 'srv-01', source: '/var/log/syslog', format: 'auto', received: '2026-11-26T01:15:00.000Z', line }),
     });
-    const out = stage().process(
+    const out = await stage().process(
       batchOf([
         envelope(0, '<13>Nov 26 08:00:00 srv-01 clamd[1]: /tmp/a\u0000b.exe: Eicar-Test-Signature FOUND'),
         envelope(1, '<13>Nov 26 08:00:01 srv-01 app: half \ud800 of a pair, \u001b too'),
@@ -89,11 +92,40 @@ describe('RawStage.process', () => {
     ]);
   });
 
-  it('reports no movement when the batch holds nothing newer than before', () => {
+  it('reports no movement when the batch holds nothing newer than before', async () => {
     const s = stage();
-    const first = s.process(batchOf(scenarioMessages()), {});
-    const again = s.process(batchOf(scenarioMessages().slice(0, 3)), first.newest);
+    const first = await s.process(batchOf(scenarioMessages()), {});
+    const again = await s.process(batchOf(scenarioMessages().slice(0, 3)), first.newest);
     expect(again.newest).toEqual(first.newest);
     expect(again.moved).toBe(false);
+  });
+
+  it('gives the event loop a turn between events once a slice is used up; the outputs are those of a batch matched at once', async () => {
+    const { ruleset } = loadRuleSet([SCENARIO_RULES]);
+    // Every match holds the thread 5 ms: the batch holds the loop many times longer than one slice.
+    const blocker = new Int32Array(new SharedArrayBuffer(4));
+    const slow = Object.create(ruleset) as typeof ruleset;
+    slow.match = (event, opts) => {
+      Atomics.wait(blocker, 0, 0, 5);
+      return ruleset.match(event, opts);
+    };
+    const messages = [...scenarioMessages(), ...scenarioMessages(), ...scenarioMessages()];
+    let turns = 0;
+    const timer = setInterval(() => turns++, 1);
+    let sliced;
+    try {
+      sliced = await stage(() => slow).process(batchOf(messages), {});
+    } finally {
+      clearInterval(timer);
+    }
+    expect(messages.length * 5).toBeGreaterThan(100);
+    expect(turns).toBeGreaterThan(0);
+    // The same batch with the rules at their own speed.
+    const whole = await stage().process(batchOf(messages), {});
+    expect(sliced.alerts.map((a) => a.alert.id)).toEqual(whole.alerts.map((a) => a.alert.id));
+    // The feeds, in order, to the same partitions (the events differ only in their ingest time).
+    const feeds = (out: typeof whole) => out.feeds.messages.map((m) => [m.partition, (JSON.parse(m.value) as { feeds: unknown[] }).feeds]);
+    expect(feeds(sliced)).toEqual(feeds(whole));
+    expect(sliced.newest).toEqual(whole.newest);
   });
 });

@@ -13,6 +13,7 @@ import { observeEvent, observeHeartbeat, type TelemetryLedger } from '../operati
 import { CORRELATE_MESSAGE_VERSION, deadLetter, StaleBatchError, type Progress } from './messages.ts';
 import { correlateKey, type AssetLookup, type CurrentRules } from './rules.ts';
 import { BatchFeeds, type BundledFeeds } from './feeds.ts';
+import { TimeSlice } from '../../shared/time-slice.ts';
 
 /** Decoder memory per source (W3C #Fields headers of pfirewall.log), bounded. */
 export class DecodeSessions {
@@ -150,9 +151,12 @@ export class RawStage {
   /**
    * The work of one batch without I/O: decode, single-event rules, correlation feeds. It reads the
    * decoder sessions and notes what each host sent in the ledger (both in memory); nothing leaves the
-   * process until handle() sends the result.
+   * process until handle() sends the result. The events are handled in order, in time slices: between
+   * two events the event loop gets a turn once a slice is used up, so a slow rule never holds the
+   * process (in `canhgac start`, the console) for the whole batch. The rule set is the one in force
+   * when the batch began, even if a reload lands in between.
    */
-  process(batch: Batch, newestBefore: Record<string, number>): RawOutputs {
+  async process(batch: Batch, newestBefore: Record<string, number>): Promise<RawOutputs> {
     const deps = this.deps;
     const ruleset = deps.rules();
     const alerts: PendingAlert[] = [];
@@ -161,7 +165,9 @@ export class RawStage {
     const counts: RawCounts = { kinds: new BatchCounts(), formats: new BatchCounts(), matches: new BatchCounts(), escaped: new BatchCounts(), missingGroup: 0 };
     const stream = `${batch.topic}/${batch.partition}`;
     const newest = { ...newestBefore };
+    const slice = new TimeSlice();
     for (const m of batch.messages) {
+      if (slice.due()) await slice.next();
       const parsed = parseEnvelope(m.value);
       if (!parsed.ok) {
         deadLetters.push(deadLetter(m, parsed.reason));
@@ -220,7 +226,7 @@ export class RawStage {
     const deps = this.deps;
     let pr = this.progress.get(batch.partition);
     if (!pr) this.progress.set(batch.partition, (pr = { newest: {}, next: -1 }));
-    const { alerts, feeds, deadLetters, counts, newest, moved } = this.process(batch, pr.newest);
+    const { alerts, feeds, deadLetters, counts, newest, moved } = await this.process(batch, pr.newest);
     for (const item of feeds.oversize)
       deps.log.warn({ correlation: item.c, ref: item.ref }, 'event too big to feed its correlation even without its original line; not correlated');
     const done = await untilAcknowledged('raw outputs', batch, deps.log, async () => {

@@ -1,5 +1,6 @@
 import { RE2JS } from 're2js';
 import { AhoCorasick } from './aho-corasick.ts';
+import { checkDeadline } from './deadline.ts';
 import { hasWildcards, type Piece } from '../modifiers/wildcard.ts';
 
 /** Counts of what one matcher holds, for the rule cost estimate and the index. */
@@ -80,7 +81,12 @@ function wildcardTest(regexes: string[]): ((s: string) => boolean) | null {
       throw new Error(`wildcard values cannot run on the linear-time engine: ${(err as Error).message}`);
     }
   }
-  return (s) => res.some((re) => re.testExact(s));
+  // Thousands of alternations can take seconds on a long value: the budget may stop the rule between two.
+  return (s) =>
+    res.some((re) => {
+      checkDeadline();
+      return re.testExact(s);
+    });
 }
 
 /**

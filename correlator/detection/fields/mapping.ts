@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { readYamlFile, toData, zodFindings, type Finding } from '../../../shared/yaml-source.ts';
+import { positionOf, readYamlFileBounded, toData, zodFindings, type Finding } from '../../../shared/yaml-source.ts';
+import { DEFAULT_RULE_LIMITS, type ContextLimits } from '../limits.ts';
 import { didYouMean } from './did-you-mean.ts';
 import type { KeywordScope } from './keywords.ts';
 import { ECS_FIELDS, SIGMA_TO_ECS } from './taxonomy.ts';
@@ -66,15 +67,32 @@ export class FieldMapping {
     return new FieldMapping();
   }
 
-  /** Reads rules/fields.yml; a missing file means the defaults, a broken one is reported and ignored. */
-  static load(file: string): { mapping: FieldMapping; findings: Finding[] } {
+  /**
+   * Reads rules/fields.yml; a missing file means the defaults, a broken one (or one past `maxFileBytes`
+   * or `maxFieldEntries`) is reported and ignored.
+   */
+  static load(
+    file: string,
+    limits: Pick<ContextLimits, 'maxFileBytes' | 'maxFieldEntries'> = DEFAULT_RULE_LIMITS,
+  ): { mapping: FieldMapping; findings: Finding[] } {
     if (!existsSync(file)) return { mapping: FieldMapping.defaults(), findings: [] };
-    const { source, findings } = readYamlFile(file);
-    if (findings.some((f) => f.severity === 'error')) return { mapping: FieldMapping.defaults(), findings };
+    const { source, findings } = readYamlFileBounded(file, limits.maxFileBytes, 'correlator.ruleLimits.maxFileBytes');
+    if (!source || findings.some((f) => f.severity === 'error')) return { mapping: FieldMapping.defaults(), findings };
     const data = toData(source);
     if ('finding' in data) return { mapping: FieldMapping.defaults(), findings: [...findings, data.finding] };
     const parsed = FieldsFileSchema.safeParse(data.data ?? {});
     if (!parsed.success) return { mapping: FieldMapping.defaults(), findings: [...findings, ...zodFindings(source, parsed.error)] };
+    const { fields, known, logsources: sources } = parsed.data;
+    const entries =
+      Object.keys(fields).length +
+      known.length +
+      Object.values(sources)
+        .flatMap((m) => Object.values(m).flatMap((cond) => Object.values(cond)))
+        .reduce((n, v) => n + (Array.isArray(v) ? v.length : 1), 0);
+    if (entries > limits.maxFieldEntries) {
+      const message = `${entries} field mappings, known names and log-source values, more than the limit of ${limits.maxFieldEntries} (correlator.ruleLimits.maxFieldEntries)`;
+      return { mapping: FieldMapping.defaults(), findings: [...findings, { file, ...positionOf(source, []), severity: 'error', message }] };
+    }
     const logsources: LogsourceRules = { category: {}, product: {}, service: {} };
     for (const key of ['category', 'product', 'service'] as const) {
       logsources[key] = { ...DEFAULT_LOGSOURCES[key] };

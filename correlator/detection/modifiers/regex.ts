@@ -1,4 +1,5 @@
 import { RE2JS } from 're2js';
+import { checkDeadline } from '../compile/deadline.ts';
 import { anyElement, EMPTY_SIZE, fieldPredicate, type CompiledItem, type DetectionItem, type ItemContext, type ValueTest } from '../compile/item.ts';
 import type { ModifierSet } from './registry.ts';
 
@@ -32,7 +33,11 @@ export function regexItem(item: DetectionItem, mods: ModifierSet, ctx: ItemConte
       ctx.error(re);
       return null;
     }
-    const one = (y: unknown) => (typeof y === 'string' ? re(y) : (typeof y === 'number' || typeof y === 'boolean') && re(String(y)));
+    const one = (y: unknown) => {
+      // Hundreds of patterns on a long value can take seconds: the budget may stop the rule between two.
+      checkDeadline();
+      return typeof y === 'string' ? re(y) : (typeof y === 'number' || typeof y === 'boolean') && re(String(y));
+    };
     tests.push((x) => anyElement(x, one));
   }
   return {

@@ -1,7 +1,6 @@
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { LineCounter, parseAllDocuments, type YAMLError } from 'yaml';
 import { DEFAULT_RULE_LIMITS, MAX_YAML_DEPTH, shapeProblem } from '../limits.ts';
-import { positionOf, toData, zodFindings, type Finding, type YamlSource } from '../../../shared/yaml-source.ts';
+import { positionOf, readTextBounded, toData, zodFindings, type Finding, type YamlSource } from '../../../shared/yaml-source.ts';
 import { CorrelationRuleSchema, DetectionRuleSchema, type CorrelationRuleDoc, type DetectionRuleDoc } from './schema.ts';
 import type { DetectionItem } from '../compile/item.ts';
 
@@ -96,7 +95,7 @@ export function parseRuleFile(file: string, maxBytes = DEFAULT_RULE_LIMITS.maxFi
   const refuse = (message: string) => ({ rules: [], findings: [{ file, line: 1, col: 1, severity: 'error' as const, message }] });
   let text: string;
   try {
-    const read = readBounded(file, maxBytes);
+    const read = readTextBounded(file, maxBytes);
     if (read === null)
       return refuse(
         `the file is larger than the rule file limit of ${maxBytes} bytes (correlator.ruleLimits.maxFileBytes); use an expand list (rules/lists/) for long value lists`,
@@ -106,19 +105,6 @@ export function parseRuleFile(file: string, maxBytes = DEFAULT_RULE_LIMITS.maxFi
     return refuse(`cannot read: ${(err as Error).message}`);
   }
   return parseRuleText(text, file);
-}
-
-/** The file's text, or null when it holds more than `maxBytes` (the size is checked before reading). */
-function readBounded(file: string, maxBytes: number): string | null {
-  const fd = openSync(file, 'r');
-  try {
-    if (fstatSync(fd).size > maxBytes) return null;
-    const buf = readFileSync(fd);
-    // It may have grown between the check and the read.
-    return buf.length > maxBytes ? null : buf.toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function parseRuleDocument(data: unknown, loc: Located): { rule?: ParsedRule; findings: Finding[] } {

@@ -84,7 +84,7 @@ function bruteSource(k: number): string {
 }
 
 /** Events/s of RawStage.process over the throughput run's envelopes: decode, rules, feeds, no I/O. */
-function inProcessRate(ruleset: ReturnType<typeof loadRuleSet>['ruleset'], received: string, start: number): number {
+async function inProcessRate(ruleset: ReturnType<typeof loadRuleSet>['ruleset'], received: string, start: number): Promise<number> {
   const rules = () => ruleset;
   const noIo = new Proxy({}, { get: () => () => Promise.reject(new Error('no I/O here')) });
   const stage = new RawStage({
@@ -112,7 +112,7 @@ function inProcessRate(ruleset: ReturnType<typeof loadRuleSet>['ruleset'], recei
   const t0 = performance.now();
   let newest: Record<string, number> = {};
   for (const messages of batches)
-    newest = stage.process({ topic: 'inproc.soc.raw', partition: 0, messages, heartbeat: async () => undefined, isStale: () => false }, newest).newest;
+    newest = (await stage.process({ topic: 'inproc.soc.raw', partition: 0, messages, heartbeat: async () => undefined, isStale: () => false }, newest)).newest;
   return EVENTS / ((performance.now() - t0) / 1000);
 }
 
@@ -156,7 +156,7 @@ export const suite: BenchSuite = {
     const extraAssets = drillAssets();
     const { ruleset, findings } = loadRuleSet(['rules'], { extraAssets });
     ctx.log('the same decode + match work in-process');
-    const inProcess = inProcessRate(ruleset, received, start);
+    const inProcess = await inProcessRate(ruleset, received, start);
     ctx.log(`correlator with ${ruleset.size} rules (${findings.filter((f) => f.severity === 'error').length} rule errors)`);
     const store = new ElasticsearchIncidentStore({ url: ctx.elasticsearchUrl!, indexPrefix: prefix });
     const groupId = `${prefix}-g`;
