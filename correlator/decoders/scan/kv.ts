@@ -10,12 +10,15 @@ const QUOTE = 34;
 const EQ = 61;
 const BACKSLASH = 92;
 
-// The key names a source writes recur on every line. Storing a property under a freshly sliced name costs a
-// look-up of that name among the engine's property names; the same name handed back from here, once stored,
-// spares most of it. Short names only, a bounded number, so a hostile stream cannot grow it.
 const keys = new Map<string, string>();
 
-function knownKey(name: string): string {
+/**
+ * `name`, or the equal string handed out before. The key names a source writes recur on every line, and storing
+ * a property under a freshly sliced name costs a look-up of that name among the engine's property names; a name
+ * handed back from here, once stored, spares most of it. Short names only, a bounded number, so that a hostile
+ * stream cannot grow it.
+ */
+export function knownKey(name: string): string {
   const known = keys.get(name);
   if (known !== undefined) return known;
   if (name.length <= 64 && keys.size < 4096) keys.set(name, name);
