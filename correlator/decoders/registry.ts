@@ -126,6 +126,24 @@ export function decoderByName(name: string): Decoder | undefined {
 /** The first decoder whose signature fits the framed line. */
 export function sniff(input: DecodeInput): Decoder | undefined {
   for (const d of custom) if (d.sniff(input)) return d;
-  for (const d of input.payload.charCodeAt(0) === 123 ? jsonDecoders : textDecoders) if (d.sniff(input)) return d;
+  const p = input.payload;
+  if (p.charCodeAt(0) === 123) {
+    for (const d of jsonDecoders) if (d.sniff(input)) return d;
+    return undefined;
+  }
+  // What the sniffs need is searched for once per line, and only when a sniff that needs it comes up.
+  let needs: string | undefined;
+  let holds = false;
+  for (const d of textDecoders) {
+    const n = d.sniffNeeds;
+    if (n !== undefined) {
+      if (n !== needs) {
+        needs = n;
+        holds = p.includes(n);
+      }
+      if (!holds) continue;
+    }
+    if (d.sniff(input)) return d;
+  }
   return undefined;
 }

@@ -65,6 +65,11 @@ export interface Decoder {
   description: string;
   /** Cheap test on the framed line; never throws. */
   sniff(input: DecodeInput): boolean;
+  /**
+   * A text every payload the sniff takes holds ('=' for key=value formats): the registry searches a line for it
+   * once and skips the sniffs of every decoder that needs it when it is absent.
+   */
+  sniffNeeds?: string;
   /** Throws DecodeError when the line is not what the decoder expects. */
   decode(input: DecodeInput, draft: Draft): void;
 }

@@ -40,15 +40,34 @@ function compileRe2(pattern: string, path: (string | number)[], report: Report):
   }
 }
 
+/**
+ * The expression's answers kept by value: a condition reads the same few values (event names, actions) line
+ * after line, and the linear-time engine costs microseconds a call. Short values only, a bounded number.
+ */
+function rememberedTest(re: RE2JS): (v: string) => boolean {
+  const answers = new Map<string, boolean>();
+  return (v) => {
+    if (v.length > 64) return re.test(v);
+    let answer = answers.get(v);
+    if (answer === undefined) {
+      answer = re.test(v);
+      if (answers.size >= 1024) answers.clear();
+      answers.set(v, answer);
+    }
+    return answer;
+  };
+}
+
 /** A condition: every named field passes its test (values compared as text, case-insensitive). */
 function compileCondition(cond: Condition, nested: boolean, path: (string | number)[], report: Report): Test {
   const tests: Test[] = [];
   for (const [name, want] of Object.entries(cond)) {
     if (typeof want === 'object' && !Array.isArray(want) && 'matches' in want) {
       const re = compileRe2(want.matches, [...path, name, 'matches'], report);
+      const matches = re === undefined ? undefined : rememberedTest(re);
       tests.push((rec) => {
         const v = text(lookup(rec, name, nested));
-        return re !== undefined && v !== undefined && re.test(v);
+        return matches !== undefined && v !== undefined && matches(v);
       });
     } else if (typeof want === 'object' && !Array.isArray(want) && 'present' in want) {
       tests.push((rec) => (text(lookup(rec, name, nested)) !== undefined) === want.present);
@@ -110,7 +129,7 @@ function compileConvert(target: string, m: Exclude<Mapping, string | string[]>, 
   }
 }
 
-function setPath(draft: Draft, target: string, value: unknown): void {
+function setPath(draft: Draft, target: string, parts: readonly string[], value: unknown): void {
   if (target === '@timestamp') {
     draft['@timestamp'] = value as string;
     return;
@@ -119,7 +138,6 @@ function setPath(draft: Draft, target: string, value: unknown): void {
     for (const v of String(value).split(',')) (target === 'event.category' ? addCategory : addType)(draft, v.trim());
     return;
   }
-  const parts = target.split('.');
   let node = draft as ParsedLine;
   for (let i = 0; i < parts.length - 1; i++) {
     const next = node[parts[i]!];
@@ -202,7 +220,7 @@ export function compileDecoder(file: DecoderFile, report: Report): Decoder | und
   const pattern = file.match.pattern !== undefined ? compileRe2(file.match.pattern, ['match', 'pattern'], fail) : undefined;
   const matchFields = file.match.fields ? compileCondition(file.match.fields, nested, ['match', 'fields'], fail) : undefined;
 
-  const mappings: { target: string; from: string[]; constant?: unknown; convert: Convert }[] = [];
+  const mappings: { target: string; parts: string[]; from: string[]; constant?: unknown; convert: Convert }[] = [];
   for (const [target, m] of Object.entries(file.fields)) {
     const spec = typeof m === 'string' || Array.isArray(m) ? { from: m } : m;
     const convert = compileConvert(target, spec, ['fields', target], fail);
@@ -214,9 +232,14 @@ export function compileDecoder(file: DecoderFile, report: Report): Decoder | und
             ['fields', target, ...(typeof m === 'string' ? [] : Array.isArray(m) ? [i] : Array.isArray(spec.from) ? ['from', i] : ['from'])],
             `'${f}' is not a field the parser produces (${[...known].join(', ')})`,
           );
-    if (convert) mappings.push({ target, from, constant: spec.value, convert });
+    if (convert) mappings.push({ target, parts: target.split('.'), from, constant: spec.value, convert });
   }
-  const rules = file.rules.map((r, i) => ({ when: r.when ? compileCondition(r.when, nested, ['rules', i, 'when'], fail) : () => true, set: r.set }));
+  const rules = file.rules.map((r, i) => ({
+    when: r.when ? compileCondition(r.when, nested, ['rules', i, 'when'], fail) : () => true,
+    set: r.set,
+    categories: asList(r.set['event.category']),
+    types: asList(r.set['event.type']),
+  }));
   if (!ok || !read) return undefined;
 
   // One parse per line for sniff and decode alike: JSON is parsed once per line for every decoder anyway
@@ -269,13 +292,13 @@ export function compileDecoder(file: DecoderFile, report: Report): Decoder | und
             value = m.convert(lookup(rec, f, nested), input);
             if (value !== undefined) break;
           }
-        if (value !== undefined) setPath(draft, m.target, value);
+        if (value !== undefined) setPath(draft, m.target, m.parts, value);
       }
       for (const r of rules) {
         if (!r.when(rec)) continue;
         const s = r.set;
-        for (const c of asList(s['event.category'])) addCategory(draft, c);
-        for (const t of asList(s['event.type'])) addType(draft, t);
+        for (const c of r.categories) addCategory(draft, c);
+        for (const t of r.types) addType(draft, t);
         if (s['event.outcome']) draft.event.outcome = s['event.outcome'];
         if (s['event.action']) draft.event.action = s['event.action'];
         if (s['event.kind']) draft.event.kind = s['event.kind'];

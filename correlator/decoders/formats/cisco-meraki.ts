@@ -33,7 +33,10 @@ interface MerakiLine {
 function read(input: DecodeInput): MerakiLine | undefined {
   const h = input.header;
   if (h?.version === 1 && h.appName !== undefined && TYPES.has(h.appName)) {
-    const body = [h.procId, h.msgId, input.payload].filter((s) => s !== undefined && s !== '').join(' ');
+    // procId, msgId and the payload, those present, joined by spaces.
+    let body = input.payload;
+    if (h.msgId !== undefined && h.msgId !== '') body = body === '' ? h.msgId : `${h.msgId} ${body}`;
+    if (h.procId !== undefined && h.procId !== '') body = body === '' ? h.procId : `${h.procId} ${body}`;
     return { device: h.hostname, type: h.appName, body };
   }
   const m = BARE.exec(input.payload);
@@ -41,21 +44,78 @@ function read(input: DecodeInput): MerakiLine | undefined {
   return undefined;
 }
 
-/** key=value and key='value' pairs up to the first free-text marker; the leading bare words are returned apart. */
+/** JavaScript's \s: the white space between pairs. */
+function isSpace(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  if (c < 0xa0) return false;
+  return (
+    c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
+  );
+}
+
+/** A character of a key: a word character, '.' or '-'. */
+function isKeyChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45;
+}
+
+const MARKERS = new Set(['pattern', 'request', 'message', 'msg']);
+
+function endOfWord(s: string, i: number): number {
+  while (i < s.length && !isSpace(s.charCodeAt(i))) i++;
+  return i;
+}
+
+function hasLineBreak(s: string, from: number): boolean {
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029) return true;
+  }
+  return false;
+}
+
+/**
+ * key=value and key='value' pairs (keys of 1-64 word characters, dots and dashes; one space allowed after the
+ * '=') up to the first free-text marker ("pattern:", "request:", "message:", "msg:", when the text after it
+ * holds no line break); the bare words before the first pair are returned apart, later ones skipped. One pass
+ * by hand: every Meraki line is read this way.
+ */
 function fields(body: string): { kv: Record<string, string>; words: string[]; text?: string } {
   const kv: Record<string, string> = Object.create(null) as Record<string, string>;
   const words: string[] = [];
-  const re = /\s*(?:(?<key>[\w.-]{1,64})= ?(?:'(?<quoted>[^']*)'|(?<bare>\S*))|(?<marker>pattern|request|message|msg):\s?(?<text>.*)$|(?<word>\S+))/gy;
-  let text: string | undefined;
-  for (let m = re.exec(body); m?.groups && m[0] !== ''; m = re.exec(body)) {
-    const g = m.groups;
-    if (g.key !== undefined) kv[g.key] = g.quoted ?? g.bare ?? '';
-    else if (g.marker !== undefined) {
-      text = g.text;
-      break;
-    } else if (g.word !== undefined && Object.keys(kv).length === 0) words.push(g.word);
+  const n = body.length;
+  let paired = false;
+  let i = 0;
+  for (;;) {
+    while (i < n && isSpace(body.charCodeAt(i))) i++;
+    if (i >= n) break;
+    let k = i;
+    while (k < n && isKeyChar(body.charCodeAt(k))) k++;
+    const after = body.charCodeAt(k);
+    if (after === 61 /* = */ && k > i && k - i <= 64) {
+      const key = body.slice(i, k);
+      let v = k + 1;
+      if (body.charCodeAt(v) === 32) v++;
+      const close = body.charCodeAt(v) === 39 /* ' */ ? body.indexOf("'", v + 1) : -1;
+      if (close >= 0) {
+        kv[key] = body.slice(v + 1, close);
+        i = close + 1;
+      } else {
+        i = endOfWord(body, v);
+        kv[key] = body.slice(v, i);
+      }
+      paired = true;
+      continue;
+    }
+    if (after === 58 /* : */ && MARKERS.has(body.slice(i, k))) {
+      let t = k + 1;
+      if (t < n && isSpace(body.charCodeAt(t))) t++;
+      if (!hasLineBreak(body, t)) return { kv, words, text: body.slice(t) };
+    }
+    const end = endOfWord(body, i);
+    if (!paired) words.push(body.slice(i, end));
+    i = end;
   }
-  return { kv, words, text };
+  return { kv, words, text: undefined };
 }
 
 /** "10.0.0.1:443", "[fe80::1]:443" or an IPv6 address with ":port" appended unbracketed, to address and port. */

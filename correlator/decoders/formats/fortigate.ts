@@ -44,6 +44,7 @@ function counters(draft: Draft, x: Record<string, string>): void {
 export const fortigate: Decoder = {
   name: 'fortigate',
   description: 'Fortinet FortiGate key=value logs: traffic, utm (virus, webfilter, ips, app-ctrl, dlp, ssl) and event',
+  sniffNeeds: '=',
   sniff(input) {
     const p = input.payload;
     if (p.indexOf('type=') < 0) return false;

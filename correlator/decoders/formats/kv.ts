@@ -21,6 +21,7 @@ function pairs(p: string): number {
 export const kvGeneric: Decoder = {
   name: 'kv',
   description: 'any other key=value record: well-known keys (src, dst, sport, dport, proto, user, action, ...) map to ECS',
+  sniffNeeds: '=',
   sniff: (input) => pairs(input.payload) >= 3,
   decode(input, draft) {
     const x = scanKv(input.payload);

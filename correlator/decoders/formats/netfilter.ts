@@ -57,6 +57,7 @@ function prefixVerdict(prefix: string, draft: Draft): void {
 export const netfilter: Decoder = {
   name: 'netfilter',
   description: 'Linux netfilter kernel log: iptables/ip6tables LOG and NFLOG, nftables log prefixes (Ubiquiti rule tags too)',
+  sniffNeeds: '=',
   sniff(input) {
     const p = input.payload;
     return p.indexOf('PROTO=') >= 0 && (p.indexOf('SRC=') >= 0 || p.indexOf('SPT=') >= 0 || p.indexOf('IN=') >= 0);

@@ -205,7 +205,9 @@ export const paloalto: Decoder = {
   decode(input, draft) {
     const type = typeAt(input.payload);
     if (!type) throw new DecodeError('not a PAN-OS CSV record (field 4 names no log type)', 0);
-    const f = splitCsv(input.payload, 0, 160);
+    // Every field read here is among the first 60 (the device name, field 59 of THREAT, is the last): the rest
+    // of a record, up to some 120 fields, is left unsplit.
+    const f = splitCsv(input.payload, 0, 60);
     observer(draft, 'Palo Alto Networks', 'PAN-OS', 'firewall');
     draft.event.dataset = `paloalto.${type.toLowerCase()}`;
     const ts = iso(parseDateTime(f[6] && f[6].length === 19 ? f[6] : f[1]!, input.time));

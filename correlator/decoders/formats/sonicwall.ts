@@ -30,6 +30,7 @@ const ACTIONS: Record<string, string> = {
 export const sonicwall: Decoder = {
   name: 'sonicwall',
   description: 'SonicWall SonicOS enhanced syslog key=value (id=firewall ... m=<message id>)',
+  sniffNeeds: '=',
   sniff(input) {
     const p = input.payload;
     return p.lastIndexOf('id=', 63) >= 0 && p.indexOf(' sn=') > 0 && p.indexOf(' m=') > 0 && p.indexOf(' fw=') > 0;

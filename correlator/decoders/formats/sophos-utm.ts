@@ -6,6 +6,7 @@ import { DecodeError, type Decoder } from '../types.ts';
 export const sophosUtm: Decoder = {
   name: 'sophos-utm',
   description: 'Sophos UTM (Astaro) key="value" logs: packet filter, web proxy (httpd), IPS, VPN',
+  sniffNeeds: '=',
   sniff(input) {
     const p = input.payload;
     return p.indexOf(' sys="') > 0 && p.indexOf(' sub="') > 0 && p.indexOf('id="') >= 0;

@@ -19,16 +19,30 @@ import { scanKv } from '../scan/kv.ts';
 import { iso, parseDateTime } from '../time.ts';
 import { DecodeError, type Decoder } from '../types.ts';
 
+/**
+ * Whether `stem` followed by one of `endings` occurs in p: one native search for the stem, whose occurrences
+ * are few, rather than one search of the whole line per ending (most lines sniffed here are no Sophos line).
+ */
+function hasKey(p: string, stem: string, endings: readonly string[]): boolean {
+  for (let at = p.indexOf(stem); at >= 0; at = p.indexOf(stem, at + 1)) {
+    const after = at + stem.length;
+    for (const e of endings) if (p.startsWith(e, after)) return true;
+  }
+  return false;
+}
+
+/** device_name=, device="SFW" (v17), device_serial_id=; log_id=, log_type=. */
+const DEVICE_KEYS = ['_name=', '="SFW"', '_serial_id='];
+const LOG_KEYS = ['id=', 'type='];
+
 /** Sophos XG / SFOS firewall key=value logs (v17 `device="SFW" date= time=`, v19+ `device_name= timestamp=`). */
 export const sophosXg: Decoder = {
   name: 'sophos-xg',
   description: 'Sophos XG / SFOS firewall key=value logs: Firewall, IPS, Anti-Virus, Web Filter, ATP, Event',
+  sniffNeeds: '=',
   sniff(input) {
     const p = input.payload;
-    return (
-      (p.indexOf('device_name=') >= 0 || p.indexOf('device="SFW"') >= 0 || p.indexOf('device_serial_id=') >= 0) &&
-      (p.indexOf('log_id=') >= 0 || p.indexOf('log_type=') >= 0)
-    );
+    return hasKey(p, 'device', DEVICE_KEYS) && hasKey(p, 'log_', LOG_KEYS);
   },
   decode(input, draft) {
     const x = scanKv(input.payload);

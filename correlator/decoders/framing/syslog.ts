@@ -1,3 +1,4 @@
+import { knownKey } from '../scan/kv.ts';
 import { localToEpoch, monthIndex, parseDateTime, withoutYear, type TimeContext } from '../time.ts';
 
 /** Syslog framing (RFC 3164 and its real-world variants, RFC 5424) around any payload. */
@@ -129,7 +130,7 @@ function structuredData(s: string, i: number): [Record<string, Record<string, st
       const nameStart = j;
       while (j < s.length && s[j] !== '=' && s[j] !== ' ' && s[j] !== ']' && s[j] !== '"') j++;
       if (s[j] !== '=' || s[j + 1] !== '"' || j === nameStart) return undefined;
-      const name = s.slice(nameStart, j);
+      const name = knownKey(s.slice(nameStart, j));
       j += 2;
       let value = '';
       let chunk = j;

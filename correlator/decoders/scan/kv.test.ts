@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scanKv, splitCsv } from './kv.ts';
+import { knownKey, scanKv, splitCsv } from './kv.ts';
 
 describe('splitCsv', () => {
   it('splits unquoted records like String#split, keeping empty fields', () => {
@@ -39,5 +39,18 @@ describe('scanKv', () => {
 
   it('ends bare values at commas with comma', () => {
     expect({ ...scanKv('date=2026-11-26,time=07:00:00 type=traffic', 0, false, true) }).toEqual({ date: '2026-11-26', time: '07:00:00', type: 'traffic' });
+  });
+
+  it('reads the same keys line after line, past the bounds of the remembered names', () => {
+    const many = Array.from({ length: 5000 }, (_, i) => `k${i}=v${i}`).join(' ');
+    const long = `${'x'.repeat(100)}=1 ${'y'.repeat(64)}=2`;
+    for (let round = 0; round < 2; round++) {
+      const x = scanKv(many);
+      expect(Object.keys(x)).toHaveLength(5000);
+      expect([x.k0, x.k4999]).toEqual(['v0', 'v4999']);
+      expect({ ...scanKv(long) }).toEqual({ ['x'.repeat(100)]: '1', ['y'.repeat(64)]: '2' });
+      expect({ ...scanKv('srcip=1.2.3.4 dstip=5.6.7.8') }).toEqual({ srcip: '1.2.3.4', dstip: '5.6.7.8' });
+    }
+    expect(knownKey('srcip')).toBe('srcip');
   });
 });

@@ -10,6 +10,21 @@ const QUOTE = 34;
 const EQ = 61;
 const BACKSLASH = 92;
 
+const keys = new Map<string, string>();
+
+/**
+ * `name`, or the equal string handed out before. The key names a source writes recur on every line, and storing
+ * a property under a freshly sliced name costs a look-up of that name among the engine's property names; a name
+ * handed back from here, once stored, spares most of it. Short names only, a bounded number, so that a hostile
+ * stream cannot grow it.
+ */
+export function knownKey(name: string): string {
+  const known = keys.get(name);
+  if (known !== undefined) return known;
+  if (name.length <= 64 && keys.size < 4096) keys.set(name, name);
+  return name;
+}
+
 /**
  * Scans `key=value` pairs from `from`; with `tabOnly`, values run to the next tab (LEEF 1.0); with `comma`,
  * unquoted values also end at a comma (FortiOS "date=..,time=..").
@@ -31,7 +46,7 @@ export function scanKv(s: string, from = 0, tabOnly = false, comma = false): Fie
       while (i < n && (c = s.charCodeAt(i)) !== SPACE && c !== TAB) i++;
       continue;
     }
-    const key = s.slice(keyStart, i);
+    const key = knownKey(s.slice(keyStart, i));
     i++;
     if (i < n && s.charCodeAt(i) === QUOTE) {
       i++;
