@@ -127,6 +127,61 @@ describe('EmbeddedIncidentStore specifics', () => {
     await b.close();
   });
 
+  it('pages every query shape in last_seen order with exact totals: merged statuses, title or id, long incidents in a range, common and rare words', async () => {
+    const dir = tempDir();
+    const s = new EmbeddedIncidentStore(dir);
+    await s.init();
+    const statuses = ['new', 'acknowledged', 'resolved'] as const;
+    const base = Date.parse('2026-10-01T00:00:00.000Z');
+    // More incidents with the common word than the store looks up by rowid: those pages walk newest first.
+    const all = Array.from({ length: 5_200 }, (_, n) => {
+      const first = base + n * 60_000;
+      // Every 500th lasts ten days: a range long after its start still overlaps it.
+      const last = first + (n % 500 === 0 ? 10 * 86_400_000 : (n % 7) * 60_000);
+      return incidentFixture({
+        id: `shape-${n}`,
+        status: statuses[n % 3],
+        rule: n % 2 ? { id: 'r-odd', title: 'Odd rule', level: 'low', layer: 1 } : { id: 'r-even', title: 'Even rule', level: 'low', layer: 1 },
+        runbook: n % 1000 === 0 ? 'rare word zanzibar' : 'common word',
+        first_seen: new Date(first).toISOString(),
+        last_seen: new Date(last).toISOString(),
+      });
+    });
+    await s.upsertIncidents(all);
+    const order = (xs: typeof all) =>
+      [...xs].sort((a, b) => Date.parse(b.last_seen) - Date.parse(a.last_seen) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((i) => i.id);
+    const pages = async (f: Parameters<EmbeddedIncidentStore['searchIncidents']>[0], size: number, count: number) => {
+      const ids: string[] = [];
+      let total = -1;
+      for (let page = 1; page <= count; page++) {
+        const res = await s.searchIncidents({ ...f, page, size });
+        total = res.total;
+        ids.push(...res.incidents.map((i) => i.id));
+      }
+      return { total, ids };
+    };
+    const open = all.filter((i) => i.status !== 'resolved');
+    expect(await pages({ status: ['new', 'acknowledged', 'new'] }, 100, 3)).toEqual({ total: open.length, ids: order(open).slice(0, 300) });
+    const odd = all.filter((i) => i.rule.id === 'r-odd');
+    expect(await pages({ rule: 'Odd rule' }, 50, 2)).toEqual({ total: odd.length, ids: order(odd).slice(0, 100) });
+    expect(await pages({ rule: 'r-odd' }, 50, 2)).toEqual({ total: odd.length, ids: order(odd).slice(0, 100) });
+    const from = base + 4_000 * 60_000;
+    const to = from + 60 * 60_000;
+    const inRange = all.filter((i) => Date.parse(i.last_seen) >= from && Date.parse(i.first_seen) <= to);
+    expect(inRange.map((i) => i.id)).toContain('shape-3500');
+    expect(await pages({ from: new Date(from).toISOString(), to: new Date(to).toISOString() }, 20, 4)).toEqual({
+      total: inRange.length,
+      ids: order(inRange).slice(0, 80),
+    });
+    const common = all.filter((i) => i.runbook === 'common word');
+    expect(await pages({ q: 'common' }, 50, 2)).toEqual({ total: common.length, ids: order(common).slice(0, 100) });
+    const commonOpen = common.filter((i) => i.status !== 'resolved');
+    expect(await pages({ q: 'comm* -zanzibar', status: ['new', 'acknowledged'] }, 50, 2)).toEqual({ total: commonOpen.length, ids: order(commonOpen).slice(0, 100) });
+    const rare = all.filter((i) => i.runbook === 'rare word zanzibar');
+    expect(await pages({ q: 'zanzibar' }, 2, 3)).toEqual({ total: rare.length, ids: order(rare) });
+    await s.close();
+  });
+
   it('names a store folder it cannot create', async () => {
     const file = join(tempDir(), 'not-a-folder');
     writeFileSync(file, 'x');
