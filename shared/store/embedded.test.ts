@@ -176,7 +176,10 @@ describe('EmbeddedIncidentStore specifics', () => {
     const common = all.filter((i) => i.runbook === 'common word');
     expect(await pages({ q: 'common' }, 50, 2)).toEqual({ total: common.length, ids: order(common).slice(0, 100) });
     const commonOpen = common.filter((i) => i.status !== 'resolved');
-    expect(await pages({ q: 'comm* -zanzibar', status: ['new', 'acknowledged'] }, 50, 2)).toEqual({ total: commonOpen.length, ids: order(commonOpen).slice(0, 100) });
+    expect(await pages({ q: 'comm* -zanzibar', status: ['new', 'acknowledged'] }, 50, 2)).toEqual({
+      total: commonOpen.length,
+      ids: order(commonOpen).slice(0, 100),
+    });
     const rare = all.filter((i) => i.runbook === 'rare word zanzibar');
     expect(await pages({ q: 'zanzibar' }, 2, 3)).toEqual({ total: rare.length, ids: order(rare) });
     await s.close();
