@@ -185,6 +185,45 @@ describe('EmbeddedIncidentStore specifics', () => {
     await s.close();
   });
 
+  it('answers facet totals from counts that follow inserts, status changes and deletes, also on a database from schema 1', async () => {
+    const dir = tempDir();
+    const s = new EmbeddedIncidentStore(dir, { now: () => new Date('2026-12-01T00:00:00.000Z') });
+    await s.init();
+    const at = (t: string) => ({ first_seen: t, last_seen: t, updated_at: t });
+    await s.upsertIncidents([
+      incidentFixture({ id: 'c-1', status: 'new', unit: 'so-a', ...at('2026-11-01T00:00:00.000Z') }),
+      incidentFixture({ id: 'c-2', status: 'new', unit: 'so-b', layer: 3, ...at('2026-11-02T00:00:00.000Z') }),
+      incidentFixture({ id: 'c-3', status: 'resolved', unit: null, drill: 'd-1', ...at('2026-11-03T00:00:00.000Z') }),
+      incidentFixture({ id: 'c-old', status: 'resolved', unit: 'so-a', ...at('2025-10-01T00:00:00.000Z') }),
+    ]);
+    const totals = async () => ({
+      all: (await s.searchIncidents({})).total,
+      open: (await s.searchIncidents({ status: ['new', 'acknowledged'] })).total,
+      soA: (await s.searchIncidents({ unit: 'so-a' })).total,
+      layer3New: (await s.searchIncidents({ layer: 3, status: 'new' })).total,
+      real: (await s.searchIncidents({ drill: 'none' })).total,
+      drills: (await s.searchIncidents({ drill: 'any', status: 'resolved' })).total,
+    });
+    expect(await totals()).toEqual({ all: 4, open: 2, soA: 2, layer3New: 1, real: 3, drills: 1 });
+    await s.updateIncident('c-2', (i) => ({ ...i, status: 'acknowledged', unit: 'so-a' }));
+    await s.upsertIncident(incidentFixture({ id: 'c-1', status: 'new', unit: 'so-a', alert_count: 5, ...at('2026-11-01T00:00:00.000Z') }));
+    expect(await totals()).toEqual({ all: 4, open: 2, soA: 3, layer3New: 0, real: 3, drills: 1 });
+    await s.purgeDrill('d-1');
+    await s.applyRetention();
+    expect(await totals()).toEqual({ all: 2, open: 2, soA: 2, layer3New: 0, real: 2, drills: 0 });
+    await s.close();
+    // The same folder as schema 1 left it: migration 2 counts what is there.
+    const db = new DatabaseSync(join(dir, DATABASE_FILE));
+    db.exec(
+      'DROP TRIGGER incident_counts_insert; DROP TRIGGER incident_counts_delete; DROP TRIGGER incident_counts_update; DROP TABLE incident_counts; PRAGMA user_version = 1',
+    );
+    db.close();
+    const again = new EmbeddedIncidentStore(dir, { now: () => new Date('2026-12-01T00:00:00.000Z') });
+    await again.init();
+    expect((await again.searchIncidents({ unit: 'so-a', status: ['new', 'acknowledged'] })).total).toBe(2);
+    await again.close();
+  });
+
   it('names a store folder it cannot create', async () => {
     const file = join(tempDir(), 'not-a-folder');
     writeFileSync(file, 'x');

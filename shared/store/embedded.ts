@@ -92,6 +92,37 @@ const MIGRATIONS: string[] = [
    CREATE INDEX audit_by_time ON audit (ts DESC, id);
    CREATE INDEX audit_by_incident ON audit (incident_id, ts DESC);
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // Incident counts by the console's facets, kept by triggers: a list filtered by facets only (status,
+  // layer, severity, unit, real or drill) gets its exact total from a few hundred rows, not by counting
+  // every matching incident on each page.
+  `CREATE TABLE incident_counts (
+     status TEXT NOT NULL,
+     layer INTEGER NOT NULL,
+     severity TEXT NOT NULL,
+     unit TEXT NOT NULL,
+     drill INTEGER NOT NULL,
+     n INTEGER NOT NULL,
+     PRIMARY KEY (status, layer, severity, unit, drill)
+   ) WITHOUT ROWID;
+   INSERT INTO incident_counts SELECT status, layer, severity, coalesce(unit, ''), drill IS NOT NULL, count(*) FROM incidents GROUP BY 1, 2, 3, 4, 5;
+   CREATE TRIGGER incident_counts_insert AFTER INSERT ON incidents BEGIN
+     INSERT OR IGNORE INTO incident_counts VALUES (new.status, new.layer, new.severity, coalesce(new.unit, ''), new.drill IS NOT NULL, 0);
+     UPDATE incident_counts SET n = n + 1
+       WHERE status = new.status AND layer = new.layer AND severity = new.severity AND unit = coalesce(new.unit, '') AND drill = (new.drill IS NOT NULL);
+   END;
+   CREATE TRIGGER incident_counts_delete AFTER DELETE ON incidents BEGIN
+     UPDATE incident_counts SET n = n - 1
+       WHERE status = old.status AND layer = old.layer AND severity = old.severity AND unit = coalesce(old.unit, '') AND drill = (old.drill IS NOT NULL);
+   END;
+   CREATE TRIGGER incident_counts_update AFTER UPDATE OF status, layer, severity, unit, drill ON incidents
+   WHEN old.status IS NOT new.status OR old.layer IS NOT new.layer OR old.severity IS NOT new.severity OR old.unit IS NOT new.unit
+     OR (old.drill IS NULL) IS NOT (new.drill IS NULL) BEGIN
+     UPDATE incident_counts SET n = n - 1
+       WHERE status = old.status AND layer = old.layer AND severity = old.severity AND unit = coalesce(old.unit, '') AND drill = (old.drill IS NOT NULL);
+     INSERT OR IGNORE INTO incident_counts VALUES (new.status, new.layer, new.severity, coalesce(new.unit, ''), new.drill IS NOT NULL, 0);
+     UPDATE incident_counts SET n = n + 1
+       WHERE status = new.status AND layer = new.layer AND severity = new.severity AND unit = coalesce(new.unit, '') AND drill = (new.drill IS NOT NULL);
+   END;`,
 ];
 
 const CLOSED: Incident['status'][] = ['resolved', 'false_positive'];
@@ -407,7 +438,7 @@ export class EmbeddedIncidentStore implements IncidentStore {
     for (const [column, values] of facets) if (column !== split?.[0]) anyOf(column, values);
     if (f.unit) anyOf('unit', [f.unit]);
     if (f.host) {
-      where.push('rowid IN (SELECT incident FROM incident_hosts WHERE host = ?)');
+      where.push('incidents.rowid IN (SELECT incident FROM incident_hosts WHERE host = ?)');
       params.push(f.host);
     }
     if (f.rule) this.ruleCondition(f.rule, where, params);
@@ -415,39 +446,46 @@ export class EmbeddedIncidentStore implements IncidentStore {
     drillCondition(f.drill, 'drill', where, params);
     if (f.from || f.to) this.timeConditions(f.from, f.to, where, params);
     let matched: number | null = null;
-    // The free-text condition, counted and paged each its own way (below).
-    let text: { count: string; page: string; match: string } | null = null;
+    // The free-text condition: counted one way, paged another (below).
+    let text: { page: string; match: string } | null = null;
     if (f.q) {
       const terms = parseFreeText(f.q);
       const wanted = terms.filter((t) => !t.exclude);
       const unwanted = terms.filter((t) => t.exclude);
       if (unwanted.length) {
-        where.push('rowid NOT IN (SELECT rowid FROM incident_text WHERE incident_text MATCH ?)');
+        where.push('incidents.rowid NOT IN (SELECT rowid FROM incident_text WHERE incident_text MATCH ?)');
         params.push(unwanted.map(ftsPhrase).join(' OR '));
       }
       if (wanted.length) {
         const match = wanted.map(ftsPhrase).join(' AND ');
         matched = Number((this.sql('SELECT count(*) AS n FROM incident_text WHERE incident_text MATCH ?').get(match) as { n: number }).n);
-        const lookup = 'rowid IN (SELECT rowid FROM incident_text WHERE incident_text MATCH ?)';
-        // The count visits each match once, by rowid. A page of few matches does too, then sorts them; a page
-        // of many walks the incidents newest first (an index in that order) and asks the text index about
-        // each row, so that it stops after its rows instead of gathering every match.
+        // The count visits each match once, from the text index (CROSS JOIN keeps it the outer loop whatever
+        // the other conditions). A page of few matches looks them up by rowid and sorts them; a page of many
+        // (+rowid: not a rowid lookup) gathers the matching rowids once and walks the incidents newest first
+        // (an index in that order), keeping those in the set, so that it stops after its rows instead of
+        // sorting every match. (Asking FTS5 row by row costs a prefix query its whole expansion each time.)
         text = {
-          count: lookup,
-          page: matched <= FTS_LOOKUP_MAX ? lookup : 'EXISTS (SELECT 1 FROM incident_text WHERE incident_text MATCH ? AND rowid = incidents.rowid)',
+          page: `${matched <= FTS_LOOKUP_MAX ? '' : '+'}incidents.rowid IN (SELECT rowid FROM incident_text WHERE incident_text MATCH ?)`,
           match,
         };
       }
     }
     const offset = (f.page - 1) * f.size;
     let total: number;
+    const facetsOnly = !f.host && !f.rule && !f.group_key && !f.from && !f.to && !f.q && (f.drill === undefined || f.drill === 'none' || f.drill === 'any');
     if (matched !== null && !split && where.length === 0) total = matched;
     else if (matched === 0) total = 0;
+    else if (facetsOnly) total = this.facetCount(facets, f.unit, f.drill);
     else {
-      const all = [...(split ? [`${split[0]} IN (${split[1]!.map(() => '?').join(', ')})`] : []), ...where, ...(text ? [text.count] : [])];
-      const allParams = [...(split ? split[1]! : []), ...params, ...(text ? [text.match] : [])];
+      const all = [...(split ? [`${split[0]} IN (${split[1]!.map(() => '?').join(', ')})`] : []), ...where];
+      const allParams = [...(split ? split[1]! : []), ...params];
+      const from = text ? 'incident_text CROSS JOIN incidents ON incidents.rowid = incident_text.rowid' : 'incidents';
+      if (text) {
+        all.unshift('incident_text MATCH ?');
+        allParams.unshift(text.match);
+      }
       total = Number(
-        (this.d.prepare(`SELECT count(*) AS n FROM incidents ${all.length ? `WHERE ${all.join(' AND ')}` : ''}`).get(...allParams) as { n: number }).n,
+        (this.d.prepare(`SELECT count(*) AS n FROM ${from} ${all.length ? `WHERE ${all.join(' AND ')}` : ''}`).get(...allParams) as { n: number }).n,
       );
     }
     if (text) {
@@ -456,6 +494,24 @@ export class EmbeddedIncidentStore implements IncidentStore {
     }
     const rows = total <= offset ? [] : this.pageRows(where, params, split, f.size, offset);
     return { total, page: f.page, size: f.size, incidents: rows.map((r) => JSON.parse(r.doc) as Incident) };
+  }
+
+  /** The number of incidents with these facets, from the counts the triggers keep (migration 2). */
+  private facetCount(facets: [string, (string | number)[] | undefined][], unit: string | undefined, drill: string | undefined): number {
+    const where: string[] = [];
+    const params: SQLInputValue[] = [];
+    for (const [column, values] of facets) {
+      if (!values?.length) continue;
+      where.push(`${column} IN (${values.map(() => '?').join(', ')})`);
+      params.push(...values);
+    }
+    if (unit) {
+      where.push('unit = ?');
+      params.push(unit);
+    }
+    if (drill) where.push(`drill = ${drill === 'any' ? 1 : 0}`);
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    return Number((this.d.prepare(`SELECT coalesce(sum(n), 0) AS n FROM incident_counts ${clause}`).get(...params) as { n: number }).n);
   }
 
   /**
