@@ -22,16 +22,17 @@ const MINUTE = 60_000;
 interface PartitionState {
   ruleset: RuleSet;
   engines: Map<string, CorrelationEngine>;
-  /** Events by ref while a window may still need them, with the offset they came at. */
-  events: Map<string, { event: NormalizedEvent; t: number; offset: number }>;
+  /** Events by ref while a window may still need them, with the offset they came at and how many correlations hold them. */
+  events: Map<string, { event: NormalizedEvent; t: number; offset: number; uses: number }>;
   /** (correlation, ref) already fed: a re-sent event is dropped. */
   seen: Map<string, number>;
   /**
-   * The (correlation, ref) keys of `seen` by the minute of their event time: events come in any time
-   * order (a flood of old lines, a backlog), so what falls behind the horizon is found by time, not by
-   * arrival; pruning from the front alone kept everything behind one recent event.
+   * The (correlation, ref) keys of `seen` by correlation and minute of event time: events come in any time
+   * order (a flood of old lines, a backlog), so what falls behind a correlation's horizon is found by time,
+   * not by arrival (pruning from the front alone kept everything behind one recent event), and an event
+   * fed to a ten-minute window is not kept for the three days of another rule.
    */
-  byMinute: Map<number, string[]>;
+  byMinute: Map<string, Map<number, string[]>>;
   /** Newest event time seen here, per drill. */
   newest: Map<string, number>;
   /** The last progress report of each soc.raw partition, and its owner (claimed: by a claim since the last reset). */
@@ -283,12 +284,16 @@ export class CorrelateStage {
     const seenKey = `${c}\u0000${ref}`;
     if (st.seen.has(seenKey)) return;
     st.seen.set(seenKey, t);
+    let minutes = st.byMinute.get(c);
+    if (!minutes) st.byMinute.set(c, (minutes = new Map()));
     const minute = Math.floor(t / MINUTE);
-    const keys = st.byMinute.get(minute);
+    const keys = minutes.get(minute);
     if (keys) keys.push(seenKey);
-    else st.byMinute.set(minute, [seenKey]);
+    else minutes.set(minute, [seenKey]);
     const event = e as NormalizedEvent;
-    if (!st.events.has(ref)) st.events.set(ref, { event, t, offset });
+    const held = st.events.get(ref);
+    if (held) held.uses++;
+    else st.events.set(ref, { event, t, offset, uses: 1 });
     const drill = event.labels?.drill ?? '';
     if (t > (st.newest.get(drill) ?? -Infinity)) st.newest.set(drill, t);
     const engine = this.engine(st, drill);
@@ -358,27 +363,37 @@ export class CorrelateStage {
   }
 
   /**
-   * Forgets events no window can reach any more: older than every engine's watermark by the longest
-   * timespan, whatever order they came in. A batch costs the minutes it forgets, not what is kept. The
-   * events map keeps arrival order, so its first entry is the oldest input still needed (the commit).
+   * Forgets events no window can reach any more: older than every engine's watermark by the timespan of
+   * the correlation they were fed to, whatever order they came in; an event goes with its last
+   * correlation. A batch costs the minutes it forgets, not what is kept. The events map keeps arrival
+   * order, so its first entry is the oldest input still needed (the commit).
    */
   private prune(st: PartitionState, partition: number): void {
     let mark = Infinity;
     for (const e of st.engines.values()) mark = Math.min(mark, e.watermark);
-    const horizon = mark - maxTimespanMs(this.deps.rules()) - this.deps.allowedLatenessMs;
-    if (Number.isFinite(horizon)) this.forgetBefore(st, horizon);
+    if (Number.isFinite(mark)) {
+      const rules = this.deps.rules();
+      const longest = maxTimespanMs(rules);
+      for (const [c, minutes] of st.byMinute) {
+        const horizon = mark - (rules.correlations.get(c)?.timespanMs ?? longest) - this.deps.allowedLatenessMs;
+        this.forgetBefore(st, minutes, horizon);
+        if (!minutes.size) st.byMinute.delete(c);
+      }
+    }
     this.deps.metrics.windowEvents.set({ partition: String(partition) }, st.events.size);
   }
 
-  private forgetBefore(st: PartitionState, horizon: number): void {
-    for (const [minute, keys] of st.byMinute) {
+  private forgetBefore(st: PartitionState, minutes: Map<number, string[]>, horizon: number): void {
+    for (const [minute, keys] of minutes) {
       // A minute that straddles the horizon waits for the next prune: kept a little longer, never lost.
       if ((minute + 1) * MINUTE > horizon) continue;
       for (const k of keys) {
         st.seen.delete(k);
-        st.events.delete(k.slice(k.indexOf('\u0000') + 1));
+        const ref = k.slice(k.indexOf('\u0000') + 1);
+        const held = st.events.get(ref);
+        if (held && --held.uses <= 0) st.events.delete(ref);
       }
-      st.byMinute.delete(minute);
+      minutes.delete(minute);
     }
   }
 }
