@@ -93,6 +93,12 @@ export function correlatorMetrics(registry = new Registry()) {
       registers: [registry],
     }),
     lateEvents: new Counter({ name: 'canhgac_correlator_late_events_total', help: 'Events later than the allowed lateness', registers: [registry] }),
+    windowEvents: new Gauge({
+      name: 'canhgac_correlator_window_events',
+      help: 'Events held in memory for the correlation windows, by partition of soc.correlate',
+      labelNames: ['partition'],
+      registers: [registry],
+    }),
     sinkSeconds: new Histogram({
       name: 'canhgac_correlator_sink_seconds',
       help: 'Time until a sink acknowledged one batch of output (incidents: Elasticsearch and soc.incidents; correlate: the feeds on soc.correlate)',

@@ -1,9 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
-import { KafkaBus } from '../shared/bus/kafka.ts';
 import type { Bus } from '../shared/bus/types.ts';
 import { createLogger } from '../shared/log.ts';
-import { ElasticsearchIncidentStore } from '../shared/store/elasticsearch.ts';
 import type { IncidentStore } from '../shared/store/types.ts';
 import { topicNames, type Topics } from '../shared/topics.ts';
 import { formatFinding } from '../shared/yaml-source.ts';
@@ -78,11 +76,7 @@ export async function startCorrelatorService(
   for (const f of decoderWatcher.findings) if (f.severity === 'error') log.error({ finding: formatFinding(f) }, 'decoder error; the decoder is left out');
   log.info({ rules: watcher.ruleset.size, folder: c.rules }, 'rules loaded');
   const rules = () => watcher.ruleset;
-  const { bus, store, topics } = shared ?? {
-    bus: new KafkaBus(cfg.kafka!, log),
-    store: ElasticsearchIncidentStore.fromConfig(cfg.elasticsearch!),
-    topics: topicNames(cfg.kafka!.topicPrefix),
-  };
+  const { bus, store, topics } = shared ?? (await distributedBackends(cfg, log));
   const ledger = new MemoryTelemetryLedger(
     new Date(),
     canonicalHost(() => watcher.assets),
@@ -145,4 +139,13 @@ export async function startCorrelatorService(
       if (!shared) await store.close();
     },
   };
+}
+
+/**
+ * Kafka and Elasticsearch, loaded only when used: the Elasticsearch client and what it brings take a
+ * noticeable part of a start, which the embedded default never needs.
+ */
+async function distributedBackends(cfg: CorrelatorConfig, log: ReturnType<typeof createLogger>): Promise<CorrelatorBackends> {
+  const [{ KafkaBus }, { ElasticsearchIncidentStore }] = await Promise.all([import('../shared/bus/kafka.ts'), import('../shared/store/elasticsearch.ts')]);
+  return { bus: new KafkaBus(cfg.kafka!, log), store: ElasticsearchIncidentStore.fromConfig(cfg.elasticsearch!), topics: topicNames(cfg.kafka!.topicPrefix) };
 }

@@ -7,11 +7,9 @@ import { rulesFromFolder } from '../../console/rules-provider.ts';
 import { AssetRegister } from '../../correlator/detection/assets.ts';
 import { replayAuditEntry, replayRecording } from '../../correlator/drills/replay.ts';
 import { startCorrelatorService } from '../../correlator/run.ts';
-import { KafkaBus } from '../../shared/bus/kafka.ts';
 import { MemoryBus } from '../../shared/bus/memory.ts';
 import type { Bus } from '../../shared/bus/types.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
-import { ElasticsearchIncidentStore } from '../../shared/store/elasticsearch.ts';
 import { EmbeddedIncidentStore } from '../../shared/store/embedded.ts';
 import { lockDataFolder } from '../../shared/store/folder-lock.ts';
 import type { IncidentStore } from '../../shared/store/types.ts';
@@ -54,8 +52,13 @@ export interface RunningStart {
  * Kafka and Elasticsearch. Neither: the in-memory bus and the embedded store under DATA/store. One alone
  * is refused: half a deployment would split incidents between two places.
  */
-export function chooseBackends(config: StartConfig, dataDir: string, log: Logger): Backends {
+export async function chooseBackends(config: StartConfig, dataDir: string, log: Logger): Promise<Backends> {
   if (config.kafka && config.elasticsearch) {
+    // Loaded only here: the Elasticsearch client takes a noticeable part of a start the embedded default never needs.
+    const [{ KafkaBus }, { ElasticsearchIncidentStore }] = await Promise.all([
+      import('../../shared/bus/kafka.ts'),
+      import('../../shared/store/elasticsearch.ts'),
+    ]);
     return {
       mode: 'distributed',
       bus: new KafkaBus(config.kafka, log),
@@ -85,7 +88,7 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
   const stack: (() => Promise<void>)[] = [async () => lock.release()];
   let backends: Backends;
   try {
-    backends = chooseBackends(o.config, o.dataDir, log);
+    backends = await chooseBackends(o.config, o.dataDir, log);
   } catch (err) {
     lock.release();
     throw err;

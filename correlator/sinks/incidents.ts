@@ -91,9 +91,15 @@ export class IncidentSink {
   }
 
   private remember(key: string, incident: Incident): void {
-    if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
+    const now = Date.now();
+    // Oldest first (each entry is re-inserted when refreshed): what is past its time to live is read again
+    // anyway, so it goes now rather than staying until the cache is full (a flood of many keys, then calm).
+    for (const [k, c] of this.cache) {
+      if (this.cache.size < CACHE_MAX && now - c.fetchedAt < CACHE_TTL_MS) break;
+      this.cache.delete(k);
+    }
     this.cache.delete(key);
-    this.cache.set(key, { incident, fetchedAt: Date.now() });
+    this.cache.set(key, { incident, fetchedAt: now });
   }
 
   private forget(key: string): void {

@@ -45,7 +45,7 @@ function flakySink(failures: number) {
 }
 
 /** A stage as the correlator runs it; `earlyFiring: false` leaves every window to the watermark and the timer. */
-async function stageWith(sink: IncidentSink, earlyFiring = false) {
+async function stageWith(sink: IncidentSink, earlyFiring = false, metrics = correlatorMetrics()) {
   const { ruleset } = loadRuleSet([SCENARIO_RULES]);
   const rules = () => ruleset;
   const bus = new MemoryBus(1);
@@ -61,7 +61,7 @@ async function stageWith(sink: IncidentSink, earlyFiring = false) {
     allowedLatenessMs: 5 * 60_000,
     eventsPerAlert: 10,
     earlyFiring,
-    metrics: correlatorMetrics(),
+    metrics,
     log: createLogger('correlate-test', {}, 'silent'),
   });
   stage.reset([{ topic: topics.correlate, partition: 0 }]);
@@ -117,6 +117,26 @@ describe('CorrelateStage timer', () => {
     expect(written).toEqual([]);
     await stage.handle(batchOf([progressOf(feeds[2]!.t + 1)], 2));
     expect(written.flat().map((p) => p.alert.group_key)).toEqual(['source.ip=203.0.113.7']);
+  });
+});
+
+describe('CorrelateStage memory', () => {
+  it('forgets events the watermark left behind whatever order they came in, not only from the front', async () => {
+    const { sink } = flakySink(0);
+    const metrics = correlatorMetrics();
+    const stage = await stageWith(sink, false, metrics);
+    const [recent, ...rest] = probeFeeds();
+    const day = 24 * 60 * 60_000;
+    // One recent event first, then a day-old backlog behind it (a flood of old lines, a collector catching up).
+    const old = rest.map((f, i) => ({ ...f, t: f.t - day, ref: `old-${i}` }));
+    const bundles = [recent!, ...old].map((f) => bundleFeeds(new Map([[0, [f]]])).messages[0]!.value);
+    const held = async () => (await metrics.windowEvents.get()).values.find((v) => v.labels.partition === '0')?.value;
+    const commit = await stage.handle(batchOf([...bundles, progressOf(recent!.t)]));
+    // The recent event's window may still need it; the day-old ones no window can reach any more.
+    expect(await held()).toBe(1);
+    expect(commit).toBe(0);
+    await stage.handle(batchOf([progressOf(recent!.t + day)], bundles.length + 1));
+    expect(await held()).toBe(0);
   });
 });
 

@@ -17,15 +17,23 @@ import { TimeSlice } from '../../shared/time-slice.ts';
  * are ever out of order, shorter than anyone waits for a drill's last incident.
  */
 const DRILL_QUIET_MS = 2000;
+const MINUTE = 60_000;
 
 /** The correlation state of one partition of soc.correlate: one engine per drill ('' for real traffic). */
 interface PartitionState {
   ruleset: RuleSet;
   engines: Map<string, CorrelationEngine>;
-  /** Events by ref while a window may still need them, with the offset they came at. */
-  events: Map<string, { event: NormalizedEvent; t: number; offset: number }>;
+  /** Events by ref while a window may still need them, with the offset they came at and how many correlations hold them. */
+  events: Map<string, { event: NormalizedEvent; t: number; offset: number; uses: number }>;
   /** (correlation, ref) already fed: a re-sent event is dropped. */
   seen: Map<string, number>;
+  /**
+   * The (correlation, ref) keys of `seen` by correlation and minute of event time: events come in any time
+   * order (a flood of old lines, a backlog), so what falls behind a correlation's horizon is found by time,
+   * not by arrival (pruning from the front alone kept everything behind one recent event), and an event
+   * fed to a ten-minute window is not kept for the three days of another rule.
+   */
+  byMinute: Map<string, Map<number, string[]>>;
   /** Newest event time seen here, per drill. */
   newest: Map<string, number>;
   /** The last progress report of each soc.raw partition, and its owner (claimed: by a claim since the last reset). */
@@ -98,6 +106,7 @@ export class CorrelateStage {
   /** After a rebalance every owned partition starts over from its committed offset. */
   reset(owned: TopicPartition[]): void {
     this.partitions.clear();
+    this.deps.metrics.windowEvents.reset();
     // Rebuilt from the committed input, which still holds their events: the windows fire again.
     this.unsent.clear();
     for (const tp of owned) if (tp.topic === this.deps.topics.correlate) this.state(tp.partition);
@@ -111,6 +120,7 @@ export class CorrelateStage {
         engines: new Map(),
         events: new Map(),
         seen: new Map(),
+        byMinute: new Map(),
         newest: new Map(),
         raw: new Map(),
         lastEventAt: 0,
@@ -263,7 +273,7 @@ export class CorrelateStage {
       st.lastEventAt = Date.now();
       for (const item of feedsOf(parsed.data)) this.feed(st, item, batch.partition, stream, m.offset, alerts);
     }
-    this.prune(st);
+    this.prune(st, batch.partition);
     // What the timer could not write goes first, in the order it was raised; this batch's commit waits for it.
     const unsent = this.unsent.get(batch.partition) ?? [];
     this.unsent.delete(batch.partition);
@@ -278,8 +288,16 @@ export class CorrelateStage {
     const seenKey = `${c}\u0000${ref}`;
     if (st.seen.has(seenKey)) return;
     st.seen.set(seenKey, t);
+    let minutes = st.byMinute.get(c);
+    if (!minutes) st.byMinute.set(c, (minutes = new Map()));
+    const minute = Math.floor(t / MINUTE);
+    const keys = minutes.get(minute);
+    if (keys) keys.push(seenKey);
+    else minutes.set(minute, [seenKey]);
     const event = e as NormalizedEvent;
-    if (!st.events.has(ref)) st.events.set(ref, { event, t, offset });
+    const held = st.events.get(ref);
+    if (held) held.uses++;
+    else st.events.set(ref, { event, t, offset, uses: 1 });
     const drill = event.labels?.drill ?? '';
     if (t > (st.newest.get(drill) ?? -Infinity)) st.newest.set(drill, t);
     const engine = this.engine(st, drill);
@@ -313,6 +331,8 @@ export class CorrelateStage {
           }
           alerts.push(...this.alertsOf(hits, st, partition, drill, stream, now));
         }
+        // Time moved without a batch: what fell behind it goes now, not with the next input.
+        this.prune(st, partition);
       }
       if (!alerts.length) continue;
       const written = this.deps.sink.write(alerts).then(
@@ -347,22 +367,37 @@ export class CorrelateStage {
   }
 
   /**
-   * Forgets events no window can reach any more: older than every engine's watermark by the longest
-   * timespan. From the front only (the order they came): one event still needed holds back those behind
-   * it a little longer, and a batch costs what it forgets, not what is kept.
+   * Forgets events no window can reach any more: older than every engine's watermark by the timespan of
+   * the correlation they were fed to, whatever order they came in; an event goes with its last
+   * correlation. A batch costs the minutes it forgets, not what is kept. The events map keeps arrival
+   * order, so its first entry is the oldest input still needed (the commit).
    */
-  private prune(st: PartitionState): void {
+  private prune(st: PartitionState, partition: number): void {
     let mark = Infinity;
     for (const e of st.engines.values()) mark = Math.min(mark, e.watermark);
-    const horizon = mark - maxTimespanMs(this.deps.rules()) - this.deps.allowedLatenessMs;
-    if (!Number.isFinite(horizon)) return;
-    for (const [k, v] of st.events) {
-      if (v.t >= horizon) break;
-      st.events.delete(k);
+    if (Number.isFinite(mark)) {
+      const rules = this.deps.rules();
+      const longest = maxTimespanMs(rules);
+      for (const [c, minutes] of st.byMinute) {
+        const horizon = mark - (rules.correlations.get(c)?.timespanMs ?? longest) - this.deps.allowedLatenessMs;
+        this.forgetBefore(st, minutes, horizon);
+        if (!minutes.size) st.byMinute.delete(c);
+      }
     }
-    for (const [k, t] of st.seen) {
-      if (t >= horizon) break;
-      st.seen.delete(k);
+    this.deps.metrics.windowEvents.set({ partition: String(partition) }, st.events.size);
+  }
+
+  private forgetBefore(st: PartitionState, minutes: Map<number, string[]>, horizon: number): void {
+    for (const [minute, keys] of minutes) {
+      // A minute that straddles the horizon waits for the next prune: kept a little longer, never lost.
+      if ((minute + 1) * MINUTE > horizon) continue;
+      for (const k of keys) {
+        st.seen.delete(k);
+        const ref = k.slice(k.indexOf('\u0000') + 1);
+        const held = st.events.get(ref);
+        if (held && --held.uses <= 0) st.events.delete(ref);
+      }
+      minutes.delete(minute);
     }
   }
 }

@@ -127,6 +127,103 @@ describe('EmbeddedIncidentStore specifics', () => {
     await b.close();
   });
 
+  it('pages every query shape in last_seen order with exact totals: merged statuses, title or id, long incidents in a range, common and rare words', async () => {
+    const dir = tempDir();
+    const s = new EmbeddedIncidentStore(dir);
+    await s.init();
+    const statuses = ['new', 'acknowledged', 'resolved'] as const;
+    const base = Date.parse('2026-10-01T00:00:00.000Z');
+    // More incidents with the common word than the store looks up by rowid: those pages walk newest first.
+    const all = Array.from({ length: 5_200 }, (_, n) => {
+      const first = base + n * 60_000;
+      // Every 500th lasts ten days: a range long after its start still overlaps it.
+      const last = first + (n % 500 === 0 ? 10 * 86_400_000 : (n % 7) * 60_000);
+      return incidentFixture({
+        id: `shape-${n}`,
+        status: statuses[n % 3],
+        rule: n % 2 ? { id: 'r-odd', title: 'Odd rule', level: 'low', layer: 1 } : { id: 'r-even', title: 'Even rule', level: 'low', layer: 1 },
+        runbook: n % 1000 === 0 ? 'rare word zanzibar' : 'common word',
+        first_seen: new Date(first).toISOString(),
+        last_seen: new Date(last).toISOString(),
+      });
+    });
+    await s.upsertIncidents(all);
+    const order = (xs: typeof all) =>
+      [...xs].sort((a, b) => Date.parse(b.last_seen) - Date.parse(a.last_seen) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((i) => i.id);
+    const pages = async (f: Parameters<EmbeddedIncidentStore['searchIncidents']>[0], size: number, count: number) => {
+      const ids: string[] = [];
+      let total = -1;
+      for (let page = 1; page <= count; page++) {
+        const res = await s.searchIncidents({ ...f, page, size });
+        total = res.total;
+        ids.push(...res.incidents.map((i) => i.id));
+      }
+      return { total, ids };
+    };
+    const open = all.filter((i) => i.status !== 'resolved');
+    expect(await pages({ status: ['new', 'acknowledged', 'new'] }, 100, 3)).toEqual({ total: open.length, ids: order(open).slice(0, 300) });
+    const odd = all.filter((i) => i.rule.id === 'r-odd');
+    expect(await pages({ rule: 'Odd rule' }, 50, 2)).toEqual({ total: odd.length, ids: order(odd).slice(0, 100) });
+    expect(await pages({ rule: 'r-odd' }, 50, 2)).toEqual({ total: odd.length, ids: order(odd).slice(0, 100) });
+    const from = base + 4_000 * 60_000;
+    const to = from + 60 * 60_000;
+    const inRange = all.filter((i) => Date.parse(i.last_seen) >= from && Date.parse(i.first_seen) <= to);
+    expect(inRange.map((i) => i.id)).toContain('shape-3500');
+    expect(await pages({ from: new Date(from).toISOString(), to: new Date(to).toISOString() }, 20, 4)).toEqual({
+      total: inRange.length,
+      ids: order(inRange).slice(0, 80),
+    });
+    const common = all.filter((i) => i.runbook === 'common word');
+    expect(await pages({ q: 'common' }, 50, 2)).toEqual({ total: common.length, ids: order(common).slice(0, 100) });
+    const commonOpen = common.filter((i) => i.status !== 'resolved');
+    expect(await pages({ q: 'comm* -zanzibar', status: ['new', 'acknowledged'] }, 50, 2)).toEqual({
+      total: commonOpen.length,
+      ids: order(commonOpen).slice(0, 100),
+    });
+    const rare = all.filter((i) => i.runbook === 'rare word zanzibar');
+    expect(await pages({ q: 'zanzibar' }, 2, 3)).toEqual({ total: rare.length, ids: order(rare) });
+    await s.close();
+  });
+
+  it('answers facet totals from counts that follow inserts, status changes and deletes, also on a database from schema 1', async () => {
+    const dir = tempDir();
+    const s = new EmbeddedIncidentStore(dir, { now: () => new Date('2026-12-01T00:00:00.000Z') });
+    await s.init();
+    const at = (t: string) => ({ first_seen: t, last_seen: t, updated_at: t });
+    await s.upsertIncidents([
+      incidentFixture({ id: 'c-1', status: 'new', unit: 'so-a', ...at('2026-11-01T00:00:00.000Z') }),
+      incidentFixture({ id: 'c-2', status: 'new', unit: 'so-b', layer: 3, ...at('2026-11-02T00:00:00.000Z') }),
+      incidentFixture({ id: 'c-3', status: 'resolved', unit: null, drill: 'd-1', ...at('2026-11-03T00:00:00.000Z') }),
+      incidentFixture({ id: 'c-old', status: 'resolved', unit: 'so-a', ...at('2025-10-01T00:00:00.000Z') }),
+    ]);
+    const totals = async () => ({
+      all: (await s.searchIncidents({})).total,
+      open: (await s.searchIncidents({ status: ['new', 'acknowledged'] })).total,
+      soA: (await s.searchIncidents({ unit: 'so-a' })).total,
+      layer3New: (await s.searchIncidents({ layer: 3, status: 'new' })).total,
+      real: (await s.searchIncidents({ drill: 'none' })).total,
+      drills: (await s.searchIncidents({ drill: 'any', status: 'resolved' })).total,
+    });
+    expect(await totals()).toEqual({ all: 4, open: 2, soA: 2, layer3New: 1, real: 3, drills: 1 });
+    await s.updateIncident('c-2', (i) => ({ ...i, status: 'acknowledged', unit: 'so-a' }));
+    await s.upsertIncident(incidentFixture({ id: 'c-1', status: 'new', unit: 'so-a', alert_count: 5, ...at('2026-11-01T00:00:00.000Z') }));
+    expect(await totals()).toEqual({ all: 4, open: 2, soA: 3, layer3New: 0, real: 3, drills: 1 });
+    await s.purgeDrill('d-1');
+    await s.applyRetention();
+    expect(await totals()).toEqual({ all: 2, open: 2, soA: 2, layer3New: 0, real: 2, drills: 0 });
+    await s.close();
+    // The same folder as schema 1 left it: migration 2 counts what is there.
+    const db = new DatabaseSync(join(dir, DATABASE_FILE));
+    db.exec(
+      'DROP TRIGGER incident_counts_insert; DROP TRIGGER incident_counts_delete; DROP TRIGGER incident_counts_update; DROP TABLE incident_counts; PRAGMA user_version = 1',
+    );
+    db.close();
+    const again = new EmbeddedIncidentStore(dir, { now: () => new Date('2026-12-01T00:00:00.000Z') });
+    await again.init();
+    expect((await again.searchIncidents({ unit: 'so-a', status: ['new', 'acknowledged'] })).total).toBe(2);
+    await again.close();
+  });
+
   it('names a store folder it cannot create', async () => {
     const file = join(tempDir(), 'not-a-folder');
     writeFileSync(file, 'x');

@@ -92,12 +92,45 @@ const MIGRATIONS: string[] = [
    CREATE INDEX audit_by_time ON audit (ts DESC, id);
    CREATE INDEX audit_by_incident ON audit (incident_id, ts DESC);
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // Incident counts by the console's facets, kept by triggers: a list filtered by facets only (status,
+  // layer, severity, unit, real or drill) gets its exact total from a few hundred rows, not by counting
+  // every matching incident on each page.
+  `CREATE TABLE incident_counts (
+     status TEXT NOT NULL,
+     layer INTEGER NOT NULL,
+     severity TEXT NOT NULL,
+     unit TEXT NOT NULL,
+     drill INTEGER NOT NULL,
+     n INTEGER NOT NULL,
+     PRIMARY KEY (status, layer, severity, unit, drill)
+   ) WITHOUT ROWID;
+   INSERT INTO incident_counts SELECT status, layer, severity, coalesce(unit, ''), drill IS NOT NULL, count(*) FROM incidents GROUP BY 1, 2, 3, 4, 5;
+   CREATE TRIGGER incident_counts_insert AFTER INSERT ON incidents BEGIN
+     INSERT OR IGNORE INTO incident_counts VALUES (new.status, new.layer, new.severity, coalesce(new.unit, ''), new.drill IS NOT NULL, 0);
+     UPDATE incident_counts SET n = n + 1
+       WHERE status = new.status AND layer = new.layer AND severity = new.severity AND unit = coalesce(new.unit, '') AND drill = (new.drill IS NOT NULL);
+   END;
+   CREATE TRIGGER incident_counts_delete AFTER DELETE ON incidents BEGIN
+     UPDATE incident_counts SET n = n - 1
+       WHERE status = old.status AND layer = old.layer AND severity = old.severity AND unit = coalesce(old.unit, '') AND drill = (old.drill IS NOT NULL);
+   END;
+   CREATE TRIGGER incident_counts_update AFTER UPDATE OF status, layer, severity, unit, drill ON incidents
+   WHEN old.status IS NOT new.status OR old.layer IS NOT new.layer OR old.severity IS NOT new.severity OR old.unit IS NOT new.unit
+     OR (old.drill IS NULL) IS NOT (new.drill IS NULL) BEGIN
+     UPDATE incident_counts SET n = n - 1
+       WHERE status = old.status AND layer = old.layer AND severity = old.severity AND unit = coalesce(old.unit, '') AND drill = (old.drill IS NOT NULL);
+     INSERT OR IGNORE INTO incident_counts VALUES (new.status, new.layer, new.severity, coalesce(new.unit, ''), new.drill IS NOT NULL, 0);
+     UPDATE incident_counts SET n = n + 1
+       WHERE status = new.status AND layer = new.layer AND severity = new.severity AND unit = coalesce(new.unit, '') AND drill = (new.drill IS NOT NULL);
+   END;`,
 ];
 
 const CLOSED: Incident['status'][] = ['resolved', 'false_positive'];
 /** Rows deleted per statement by retention and purges, so that the console's queries run in between. */
 const DELETE_CHUNK = 5_000;
 const RETENTION_EVERY_MS = 60 * 60_000;
+/** Up to this many free-text matches, a search looks them up by rowid and sorts them; above, it walks the incidents newest first. */
+const FTS_LOOKUP_MAX = 5_000;
 
 /** The text the free-text search sees; the same fields Elasticsearch searches. */
 function searchableText(i: Incident): string {
@@ -388,70 +421,158 @@ export class EmbeddedIncidentStore implements IncidentStore {
     const params: SQLInputValue[] = [];
     const anyOf = (column: string, values: (string | number)[] | undefined) => {
       if (!values?.length) return;
-      where.push(`${column} IN (${values.map(() => '?').join(', ')})`);
+      where.push(values.length === 1 ? `${column} = ?` : `${column} IN (${values.map(() => '?').join(', ')})`);
       params.push(...values);
     };
-    anyOf('status', f.status);
-    anyOf('layer', f.layer);
-    anyOf('severity', f.severity);
+    const distinct = <T>(values: T[] | undefined) => (values ? [...new Set(values)] : undefined);
+    const facets: [string, (string | number)[] | undefined][] = [
+      ['status', distinct(f.status)],
+      ['layer', distinct(f.layer)],
+      ['severity', distinct(f.severity)],
+    ];
+    // A condition whose index reads in last_seen order already (one value, a time range) gives the page
+    // without a sort. Without one, the first column given several values (new and acknowledged: the open
+    // incidents) is read one value at a time (pageRows), and the ordered ranges are merged.
+    const ordered = Boolean(f.unit || f.rule || f.group_key || f.from || f.to || (f.drill && f.drill !== 'any')) || facets.some(([, v]) => v?.length === 1);
+    const split = ordered ? undefined : facets.find(([, values]) => values && values.length > 1);
+    for (const [column, values] of facets) if (column !== split?.[0]) anyOf(column, values);
     if (f.unit) anyOf('unit', [f.unit]);
     if (f.host) {
-      where.push('rowid IN (SELECT incident FROM incident_hosts WHERE host = ?)');
+      where.push('incidents.rowid IN (SELECT incident FROM incident_hosts WHERE host = ?)');
       params.push(f.host);
     }
-    if (f.rule) {
-      where.push('(rule_id = ? OR rule_title = ?)');
-      params.push(f.rule, f.rule);
-    }
+    if (f.rule) this.ruleCondition(f.rule, where, params);
     if (f.group_key) anyOf('group_key', [f.group_key]);
     drillCondition(f.drill, 'drill', where, params);
-    if (f.from) {
-      // Also a lower bound on first_seen (from minus the longest incident), so that the first_seen index
-      // narrows a range in the past instead of scanning every incident active since.
-      const span = Number((this.sql('SELECT max(last_seen - first_seen) AS span FROM incidents').get() as { span: number | null }).span ?? 0);
-      where.push('last_seen >= ?', 'first_seen >= ?');
-      params.push(Date.parse(f.from), Date.parse(f.from) - span);
-    }
-    if (f.to) {
-      where.push('first_seen <= ?');
-      params.push(Date.parse(f.to));
-    }
+    if (f.from || f.to) this.timeConditions(f.from, f.to, where, params);
+    let matched: number | null = null;
+    // The free-text condition: counted one way, paged another (below).
+    let text: { page: string; match: string } | null = null;
     if (f.q) {
       const terms = parseFreeText(f.q);
       const wanted = terms.filter((t) => !t.exclude);
       const unwanted = terms.filter((t) => t.exclude);
-      if (wanted.length) {
-        where.push('rowid IN (SELECT rowid FROM incident_text WHERE incident_text MATCH ?)');
-        params.push(wanted.map(ftsPhrase).join(' AND '));
-      }
       if (unwanted.length) {
-        where.push('rowid NOT IN (SELECT rowid FROM incident_text WHERE incident_text MATCH ?)');
+        where.push('incidents.rowid NOT IN (SELECT rowid FROM incident_text WHERE incident_text MATCH ?)');
         params.push(unwanted.map(ftsPhrase).join(' OR '));
       }
+      if (wanted.length) {
+        const match = wanted.map(ftsPhrase).join(' AND ');
+        matched = Number((this.sql('SELECT count(*) AS n FROM incident_text WHERE incident_text MATCH ?').get(match) as { n: number }).n);
+        // The count visits each match once, from the text index (CROSS JOIN keeps it the outer loop whatever
+        // the other conditions). A page of few matches looks them up by rowid and sorts them; a page of many
+        // (+rowid: not a rowid lookup) gathers the matching rowids once and walks the incidents newest first
+        // (an index in that order), keeping those in the set, so that it stops after its rows instead of
+        // sorting every match. (Asking FTS5 row by row costs a prefix query its whole expansion each time.)
+        text = {
+          page: `${matched <= FTS_LOOKUP_MAX ? '' : '+'}incidents.rowid IN (SELECT rowid FROM incident_text WHERE incident_text MATCH ?)`,
+          match,
+        };
+      }
     }
-    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const offset = (f.page - 1) * f.size;
-    const countAll = () => Number((this.d.prepare(`SELECT count(*) AS n FROM incidents ${clause}`).get(...params) as { n: number }).n);
-    // The page's rows on the narrow incidents table, then the documents of those rows only. With free text,
-    // one evaluation of the match gives the total too (a window count); without, the count is a cheap index scan
-    // and the page stops after its rows.
-    const page = (withTotal: boolean) =>
-      this.d
-        .prepare(
-          `SELECT d.doc${withTotal ? ', p.total' : ''} FROM (SELECT rowid AS r, last_seen, id${withTotal ? ', count(*) OVER () AS total' : ''} FROM incidents ${clause} ORDER BY last_seen DESC, id LIMIT ? OFFSET ?) AS p
-           JOIN incident_docs d ON d.incident = p.r ORDER BY p.last_seen DESC, p.id`,
-        )
-        .all(...params, f.size, offset) as { doc: string; total?: number }[];
-    let rows: { doc: string; total?: number }[];
     let total: number;
-    if (f.q) {
-      rows = page(true);
-      total = rows.length ? Number(rows[0]!.total) : countAll();
-    } else {
-      total = countAll();
-      rows = page(false);
+    const facetsOnly = !f.host && !f.rule && !f.group_key && !f.from && !f.to && !f.q && (f.drill === undefined || f.drill === 'none' || f.drill === 'any');
+    if (matched !== null && !split && where.length === 0) total = matched;
+    else if (matched === 0) total = 0;
+    else if (facetsOnly) total = this.facetCount(facets, f.unit, f.drill);
+    else {
+      const all = [...(split ? [`${split[0]} IN (${split[1]!.map(() => '?').join(', ')})`] : []), ...where];
+      const allParams = [...(split ? split[1]! : []), ...params];
+      const from = text ? 'incident_text CROSS JOIN incidents ON incidents.rowid = incident_text.rowid' : 'incidents';
+      if (text) {
+        all.unshift('incident_text MATCH ?');
+        allParams.unshift(text.match);
+      }
+      total = Number(
+        (this.d.prepare(`SELECT count(*) AS n FROM ${from} ${all.length ? `WHERE ${all.join(' AND ')}` : ''}`).get(...allParams) as { n: number }).n,
+      );
     }
+    if (text) {
+      where.push(text.page);
+      params.push(text.match);
+    }
+    const rows = total <= offset ? [] : this.pageRows(where, params, split, f.size, offset);
     return { total, page: f.page, size: f.size, incidents: rows.map((r) => JSON.parse(r.doc) as Incident) };
+  }
+
+  /** The number of incidents with these facets, from the counts the triggers keep (migration 2). */
+  private facetCount(facets: [string, (string | number)[] | undefined][], unit: string | undefined, drill: string | undefined): number {
+    const where: string[] = [];
+    const params: SQLInputValue[] = [];
+    for (const [column, values] of facets) {
+      if (!values?.length) continue;
+      where.push(`${column} IN (${values.map(() => '?').join(', ')})`);
+      params.push(...values);
+    }
+    if (unit) {
+      where.push('unit = ?');
+      params.push(unit);
+    }
+    if (drill) where.push(`drill = ${drill === 'any' ? 1 : 0}`);
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    return Number((this.d.prepare(`SELECT coalesce(sum(n), 0) AS n FROM incident_counts ${clause}`).get(...params) as { n: number }).n);
+  }
+
+  /**
+   * The documents of one page, newest activity first: the page's rowids on the narrow incidents table, then
+   * the documents of those rows only. With a split column, one ordered arm per value in a UNION ALL, which
+   * SQLite merges in order, so that the page stops after its rows.
+   */
+  private pageRows(
+    where: string[],
+    params: SQLInputValue[],
+    split: [string, (string | number)[] | undefined] | undefined,
+    size: number,
+    offset: number,
+  ): { doc: string }[] {
+    const arm = (extra: string[]) => {
+      const all = [...extra, ...where];
+      return `SELECT rowid AS r, last_seen, id FROM incidents ${all.length ? `WHERE ${all.join(' AND ')}` : ''}`;
+    };
+    const values = split?.[1] ?? [];
+    const arms = split ? values.map(() => arm([`${split[0]} = ?`])).join(' UNION ALL ') : arm([]);
+    const armParams = split ? values.flatMap((v) => [v, ...params]) : params;
+    return this.d
+      .prepare(
+        `SELECT d.doc FROM (${arms} ORDER BY last_seen DESC, id LIMIT ? OFFSET ?) AS p
+         JOIN incident_docs d ON d.incident = p.r ORDER BY p.last_seen DESC, p.id`,
+      )
+      .all(...armParams, size, offset) as { doc: string }[];
+  }
+
+  /**
+   * `rule` names a rule by id or by title. Where no incident has it as the other one, the condition is a
+   * single equality, which its index serves in last_seen order; the OR of both needs a sort.
+   */
+  private ruleCondition(rule: string, where: string[], params: SQLInputValue[]): void {
+    const asTitle = this.sql('SELECT 1 FROM incidents WHERE rule_title = ? AND rule_id <> ? LIMIT 1').get(rule, rule);
+    const asId = this.sql('SELECT 1 FROM incidents WHERE rule_id = ? AND rule_title <> ? LIMIT 1').get(rule, rule);
+    if (asTitle && asId) {
+      where.push('(rule_id = ? OR rule_title = ?)');
+      params.push(rule, rule);
+    } else {
+      where.push(asTitle ? 'rule_title = ?' : 'rule_id = ?');
+      params.push(rule);
+    }
+  }
+
+  /**
+   * An incident is in [from, to] when its activity overlaps it: last_seen >= from and first_seen <= to.
+   * No incident lasts longer than the longest stored one (span), so last_seen <= to + span and
+   * first_seen >= from - span hold too: with both bounds on last_seen, its index reads only the range,
+   * newest first, and a page stops after its rows.
+   */
+  private timeConditions(from: string | undefined, to: string | undefined, where: string[], params: SQLInputValue[]): void {
+    const span = Number((this.sql('SELECT max(last_seen - first_seen) AS span FROM incidents').get() as { span: number | null }).span ?? 0);
+    if (from) {
+      where.push('last_seen >= ?', 'first_seen >= ?');
+      params.push(Date.parse(from), Date.parse(from) - span);
+    }
+    if (to) {
+      where.push('first_seen <= ?', 'last_seen <= ?');
+      params.push(Date.parse(to), Date.parse(to) + span);
+    }
   }
 
   async alertsOf(incidentId: string, opts: { size?: number } = {}): Promise<Alert[]> {

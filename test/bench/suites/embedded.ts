@@ -377,29 +377,55 @@ async function floods(ctx: BenchContext, dir: string): Promise<Figure[]> {
     clearInterval(sampler);
     after.push(rssOf(s.child.pid!));
   }
-  figures.push({
-    bench: 'embedded.flood.rss',
-    unit: 'MB',
-    value: after.at(-1)!,
-    baseline: plateau,
-    ratio: Math.round((after.at(-1)! / plateau) * 1000) / 1000,
-    note: `plateau before ${Math.round(plateau)} MB, peak ${Math.round(peak)} MB, after flood 1 ${Math.round(after[0]!)} MB, after flood 2 ${Math.round(after[1]!)} MB (${FLOOD_LINES} lines each)`,
-  });
+  figures.push(
+    {
+      bench: 'embedded.flood.rss',
+      unit: 'MB',
+      value: after.at(-1)!,
+      baseline: plateau,
+      ratio: Math.round((after.at(-1)! / plateau) * 1000) / 1000,
+      note: `after two floods of ${FLOOD_LINES} lines and ${SETTLE_MS / 1000} s each, against the plateau before (target: ratio <= 1.2)`,
+    },
+    {
+      bench: 'embedded.flood.rss.after-first',
+      unit: 'MB',
+      value: after[0]!,
+      baseline: plateau,
+      ratio: Math.round((after[0]! / plateau) * 1000) / 1000,
+      note: 'after the first flood',
+    },
+    {
+      bench: 'embedded.flood.rss.peak',
+      unit: 'MB',
+      value: peak,
+      baseline: plateau,
+      ratio: Math.round((peak / plateau) * 1000) / 1000,
+      note: 'highest during the floods',
+    },
+  );
   const stopped = new Promise((r) => s.child.once('exit', r));
   s.child.kill('SIGTERM');
   await stopped;
-  const t = performance.now();
-  s = await startCanhgac(data, config);
-  await answering(s.base);
+  // Three restarts on the folder the floods left: one alone is at the mercy of whatever else runs.
+  const restarts: number[] = [];
+  for (let n = 0; n < 3; n++) {
+    const t = performance.now();
+    s = await startCanhgac(data, config);
+    await answering(s.base);
+    restarts.push(performance.now() - t);
+    const done = new Promise((r) => s.child.once('exit', r));
+    s.child.kill('SIGTERM');
+    await done;
+  }
+  const sorted = ms(restarts);
   figures.push({
     bench: 'embedded.flood.restart',
     unit: 'ms',
-    value: performance.now() - t,
-    note: 'spawn of canhgac start to the console answering, after the floods',
+    value: percentile(sorted, 50),
+    p50: percentile(sorted, 50),
+    p99: sorted.at(-1)!,
+    note: 'spawn of canhgac start to the console answering, after the floods: median of 3 (p99: the slowest)',
   });
-  const done = new Promise((r) => s.child.once('exit', r));
-  s.child.kill('SIGTERM');
-  await done;
   return figures;
 }
 
