@@ -56,7 +56,7 @@ export interface CorrelateStageDeps {
 }
 
 /**
- * Sigma correlations on event time over the repartitioned stream (DESIGN.md, "Data flow").
+ * Sigma correlations on event time over the repartitioned stream (ARCHITECTURE.md, "Event time and watermarks").
  *
  * State survives a crash by what is committed: each batch commits the offset of the oldest event a
  * window may still need, so a restarted instance re-reads those events and rebuilds its windows.
