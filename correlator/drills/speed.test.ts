@@ -69,7 +69,7 @@ describe('drill replay speed', () => {
         const got = await summarize(store);
         return got.incidents.length >= 2 ? got : undefined;
       });
-      await new Promise((res) => setTimeout(res, 2500));
+      await until('the drill to close', 30_000, async () => ((await c.drillClosed('speed-drill')) ? true : undefined));
       const settled = await summarize(store);
       expect(settled).toEqual(s);
       // Rule, group and count, with the shift of this run taken out of the times.

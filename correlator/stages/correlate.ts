@@ -328,6 +328,17 @@ export class CorrelateStage {
     }
   }
 
+  /**
+   * Whether every owned partition has moved a drill's event time to `through` (its windows up to there
+   * closed by the timer once its input went quiet) with nothing in hand or left to write.
+   */
+  closedThrough(drill: string, through: number): boolean {
+    if (this.busy.size || this.writing.size || this.unsent.size || this.partitions.size === 0) return false;
+    if (this.deps.rules().correlations.size === 0) return true;
+    for (const st of this.partitions.values()) if ((st.engines.get(drill)?.watermark ?? -Infinity) < through) return false;
+    return true;
+  }
+
   private async emit(alerts: PendingAlert[], dlq: OutgoingMessage[], batch: Batch): Promise<void> {
     const done = await untilAcknowledged('correlation outputs', batch, this.deps.log, async () => {
       await this.deps.producer.send(this.deps.topics.dlq, dlq);
