@@ -144,7 +144,8 @@ function problemOf(event: unknown, line: string, sample: boolean): string | null
     if (e.event.original.length !== MAX_LINE) return `event.original of ${e.event.original.length} characters, not cut at ${MAX_LINE}`;
     if (!/of \d+/.test(e.labels?.original_truncated ?? '')) return `labels.original_truncated is ${JSON.stringify(e.labels?.original_truncated)}`;
   }
-  if (e.event.kind === 'pipeline_error' && !POSITIONED.test(e.error?.message ?? '')) return `error without decoder and position: ${JSON.stringify(e.error?.message)}`;
+  if (e.event.kind === 'pipeline_error' && !POSITIONED.test(e.error?.message ?? ''))
+    return `error without decoder and position: ${JSON.stringify(e.error?.message)}`;
   // Bounded output: an event never grows far beyond the (capped) line it came from.
   const size = JSON.stringify(event).length;
   if (size >= 8 * Math.min(line.length, MAX_LINE) + 8192) return `event of ${size} characters from a line of ${line.length}`;
