@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemoryBus } from '../shared/bus/memory.ts';
 import { alertFixture, incidentFixture } from '../shared/store/fixtures.ts';
 import { readUsers, writeUsers } from './auth/users-file.ts';
@@ -170,8 +170,7 @@ describe('console routes (real Elasticsearch, in-memory bus)', () => {
     });
     const logins = await c.store.searchAudit({ action: 'login_failed' });
     expect(logins.total).toBeGreaterThanOrEqual(1);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(c.ctx.hub.openIncidents().find((i) => i.id === 'route-act-1')).toBeUndefined();
+    await vi.waitFor(() => expect(c.ctx.hub.openIncidents().find((i) => i.id === 'route-act-1')).toBeUndefined(), { timeout: 5000, interval: 10 });
   });
 
   it('escalate, resolve and false positive need a reason; an assignee must be a user (400 otherwise)', async () => {

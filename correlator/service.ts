@@ -50,6 +50,7 @@ export class Correlator {
   private incidentSink?: IncidentSink;
   private consumers: BusConsumer[] = [];
   private timer?: NodeJS.Timeout;
+  private stages?: { raw: RawStage; rawConsumer: BusConsumer; correlate: CorrelateStage };
 
   constructor(private readonly o: CorrelatorOptions) {
     this.metrics = o.metrics ?? correlatorMetrics();
@@ -119,6 +120,7 @@ export class Correlator {
     });
     this.consumers.push(raw);
     await raw.run((batch) => rawStage.handle(batch, raw));
+    this.stages = { raw: rawStage, rawConsumer: raw, correlate: stage };
     for (const input of this.o.beats ?? []) {
       const beats = new BeatsStage(input, { producer, topics, assets: this.o.assets, log: log.child({ input: input.name }) });
       const consumer = await bus.consumer({
@@ -153,8 +155,21 @@ export class Correlator {
     return this.incidentSink;
   }
 
+  /**
+   * Whether this instance has closed every window of a drill: the soc.raw partitions it owns are read to
+   * the end, and each soc.correlate partition it owns has moved the drill's event time to its newest
+   * event and written the alerts. The drill's incidents are final from then on, until more of it comes.
+   * Drill tests wait on this instead of waiting for the incidents to stay unchanged for a while.
+   */
+  async drillClosed(drillId: string): Promise<boolean> {
+    if (!this.stages) return false;
+    const newest = await this.stages.raw.drillNewest(this.stages.rawConsumer, drillId);
+    return newest !== null && Number.isFinite(newest) && this.stages.correlate.closedThrough(drillId, newest);
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.stages = undefined;
     this.metrics.lagSources.splice(0, Infinity);
     for (const c of this.consumers) await c.stop();
     this.consumers = [];

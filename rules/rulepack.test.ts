@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { loadRuleSet } from '../correlator/detection/ruleset.ts';
 import { checkRuleTests, EventRunner } from '../correlator/detection/rule-tests.ts';
 import { decodeBytes, decodeLine, listFormats } from '../correlator/decoders/index.ts';
@@ -12,10 +12,8 @@ import type { Correlator } from '../correlator/service.ts';
 import { MemoryBus } from '../shared/bus/memory.ts';
 import type { EnvelopeInput } from '../shared/envelope.ts';
 import { getField } from '../shared/event.ts';
-import type { Incident } from '../shared/incident.ts';
 import { createLogger } from '../shared/log.ts';
 import { EmbeddedIncidentStore } from '../shared/store/embedded.ts';
-import type { IncidentStore } from '../shared/store/types.ts';
 import { topicNames } from '../shared/topics.ts';
 import { uniqueName } from '../test/support/services.ts';
 import { correlatorFor, drillAssets, memoryBackend, type Backend } from '../correlator/test/harness.ts';
@@ -477,35 +475,19 @@ describe('ClamAV detections with control bytes in the file name', () => {
       envs.map((e) => ({ key: e.host, value: JSON.stringify(e) })),
     );
     await producer.close();
-    const incidents = await settled(backend.store, undefined, 1500, 30_000, () => backend!.settle());
-    const detection = incidents.find((i) => i.rule.id === R.avDetection);
-    expect(detection, JSON.stringify(incidents.map((i) => i.rule.id))).toBeDefined();
-    expect([detection!.host, detection!.unit, detection!.alert_count]).toEqual([['srv-file-01'], 'so-gddt', 3]);
-    expect(incidents.some((i) => i.rule.id === R.avNotCleaned)).toBe(true);
+    const b = backend;
+    await vi.waitFor(
+      async () => {
+        const incidents = (await b.store.searchIncidents({ size: 500 })).incidents;
+        const detection = incidents.find((i) => i.rule.id === R.avDetection);
+        expect(detection, JSON.stringify(incidents.map((i) => i.rule.id))).toBeDefined();
+        expect([detection!.host, detection!.unit, detection!.alert_count]).toEqual([['srv-file-01'], 'so-gddt', 3]);
+        expect(incidents.some((i) => i.rule.id === R.avNotCleaned)).toBe(true);
+      },
+      { timeout: 30_000, interval: 100 },
+    );
   });
 });
-
-/** Incidents of a drill once nothing has changed for a while. */
-async function settled(
-  store: IncidentStore,
-  drill: string | undefined,
-  quietMs: number,
-  timeoutMs: number,
-  settle: () => Promise<void> = async () => undefined,
-): Promise<Incident[]> {
-  let last = '';
-  let stableSince = Date.now();
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    await settle();
-    const page = await store.searchIncidents({ ...(drill ? { drill } : {}), size: 500 });
-    const sig = JSON.stringify(page.incidents.map((i) => [i.id, i.alert_count]).sort());
-    if (sig !== last) (last = sig), (stableSince = Date.now());
-    if (page.incidents.length > 0 && Date.now() - stableSince > quietMs) return page.incidents;
-    if (Date.now() > deadline) throw new Error(`incidents did not settle: ${sig}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('the bundled drills against the rule pack', () => {
   const running: { correlator: Correlator; store: EmbeddedIncidentStore }[] = [];
@@ -541,7 +523,7 @@ describe('the bundled drills against the rule pack', () => {
         drillId,
         rebase: 'now',
       });
-      await settled(store, drillId, 2500, 40_000);
+      await vi.waitFor(async () => expect(await correlator.drillClosed(drillId), `drill ${drillId} closed`).toBe(true), { timeout: 40_000, interval: 100 });
       const report = await scoreDrill(store, scenario, drillId, { shiftMs: r.shiftMs });
       expect(
         report.expected.map((e) => e.outcome),
@@ -669,11 +651,18 @@ describe('one incident per layer', () => {
     const producer = await backend.bus.producer();
     await producer.send(backend.topics.raw, layerScenario(Date.now()));
     await producer.close();
-    const incidents = await settled(backend.store, undefined, 2000, 60_000, () => backend!.settle());
-    const got = incidents
-      .map((i) => ({ layer: i.layer, rule: i.rule.id, unit: i.unit, severity: i.severity, host: i.host.join(',') }))
-      .sort((a, b) => a.layer - b.layer);
-    expect(got).toEqual(EXPECTED_PER_LAYER);
+    const b = backend;
+    const incidents = await vi.waitFor(
+      async () => {
+        const found = (await b.store.searchIncidents({ size: 500 })).incidents;
+        const got = found
+          .map((i) => ({ layer: i.layer, rule: i.rule.id, unit: i.unit, severity: i.severity, host: i.host.join(',') }))
+          .sort((x, y) => x.layer - y.layer);
+        expect(got).toEqual(EXPECTED_PER_LAYER);
+        return found;
+      },
+      { timeout: 60_000, interval: 100 },
+    );
     for (const i of incidents) {
       expect(i.drill).toBeNull();
       expect(i.runbook).toBeTruthy();

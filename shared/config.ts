@@ -153,7 +153,7 @@ export type IndexShape = z.infer<typeof IndexShapeSchema>;
 
 type Env = Record<string, string | undefined>;
 
-/** KAFKA_BROKERS and ELASTICSEARCH_URL win over the file, as DESIGN.md promises. */
+/** KAFKA_BROKERS and ELASTICSEARCH_URL win over the file (ARCHITECTURE.md, "Configuration"). */
 export function applyEnvOverrides(data: Record<string, unknown>, env: Env): Record<string, unknown> {
   const out = { ...data };
   if (env.KAFKA_BROKERS) {

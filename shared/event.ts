@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** The normalized event: the ECS subset of DESIGN.md. Unknown extra fields are kept (loose objects). */
+/** The normalized event: the ECS subset of ARCHITECTURE.md, "The normalized event". Unknown extra fields are kept (loose objects). */
 const Ip = z.string().min(1);
 const Port = z.number().int().min(0).max(65535);
 const StrOrList = z.union([z.string(), z.array(z.string())]);

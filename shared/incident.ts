@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Alerts, incidents, their changes on soc.incidents and the audit trail (DESIGN.md, "Incidents"). */
+/** Alerts, incidents, their changes on soc.incidents and the audit trail (ARCHITECTURE.md, "Incidents"). */
 export const Level = z.enum(['informational', 'low', 'medium', 'high', 'critical']);
 export type Level = z.infer<typeof Level>;
 export const Layer = z.number().int().min(1).max(4);

@@ -1,4 +1,4 @@
-/** Kafka topics of the data flow in DESIGN.md. A prefix isolates tests and drills sharing a broker. */
+/** Kafka topics of the data flow (ARCHITECTURE.md, "Topics and their messages"). A prefix isolates tests and drills sharing a broker. */
 export interface Topics {
   raw: string;
   correlate: string;

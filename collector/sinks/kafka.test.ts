@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KafkaBus } from '../../shared/bus/kafka.ts';
 import { createLogger } from '../../shared/log.ts';
 import { CollectorMetrics } from '../metrics.ts';
@@ -72,8 +72,8 @@ describe('KafkaSink without a reachable broker', () => {
     sink.start();
     const commits: number[] = [];
     sink.offer(records('f', 0, 10, commits), true);
-    // The first ten go out as the batch that hangs; the next ten fill memory.
-    await new Promise((r) => setTimeout(r, 50));
+    // The first ten go out as the batch that hangs (memory takes lines again once it is taken); the next ten fill memory.
+    await vi.waitFor(() => expect(sink.ready()).toBe(true), { timeout: 5000, interval: 5 });
     sink.offer(records('f', 10, 10, commits), true);
     expect(sink.ready()).toBe(false);
     // Once the send has hung past slowAfterMs, the sink takes lines again, into the spool.

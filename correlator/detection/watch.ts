@@ -1,5 +1,6 @@
-import { existsSync, readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileStamp, watchFolder, type FolderWatch } from '../../shared/folder-watch.ts';
 import type { Finding } from '../../shared/yaml-source.ts';
 import { AssetRegister } from './assets.ts';
 import { FieldMapping } from './fields/mapping.ts';
@@ -35,15 +36,6 @@ interface FileState {
   rules: ParsedRule[];
 }
 
-function stampOf(file: string): string | null {
-  try {
-    const s = statSync(file);
-    return `${s.mtimeMs}:${s.size}:${s.ino}`;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * Watches a rules folder: a changed rule file is re-read and re-linted, and the new set replaces the old
  * one at once; a file that is broken keeps its previous good version and is reported. Changes to
@@ -75,8 +67,8 @@ export function watchRules(
     const listsDir = join(root, 'lists');
     const listStamp = existsSync(listsDir) ? listsStamp(listsDir) : null;
     for (const [key, stamp] of [
-      [fieldsFile, stampOf(fieldsFile)],
-      [assetsFile, stampOf(assetsFile)],
+      [fieldsFile, fileStamp(fieldsFile)],
+      [assetsFile, fileStamp(assetsFile)],
       [listsDir, listStamp],
     ] as const) {
       if (contextStamps.has(key) && contextStamps.get(key) === stamp) continue;
@@ -113,7 +105,7 @@ export function watchRules(
     const candidate = new Map(good);
     const touched = new Map<string, FileState | null>();
     for (const f of files) {
-      const stamp = stampOf(f);
+      const stamp = fileStamp(f);
       if (stamp === null || (good.get(f)?.stamp === stamp && !(ctx.changed.length && refused.has(f)))) continue;
       const parsed = parseRuleFile(f, limits.maxFileBytes);
       parseFindings.push(...parsed.findings);
@@ -154,17 +146,11 @@ export function watchRules(
 
   rescan(true);
 
-  let timer: NodeJS.Timeout | null = null;
-  const debounce = opts.debounceMs ?? 100;
-  let watcher: FSWatcher | null = null;
+  let watcher: FolderWatch | null = null;
   try {
-    watcher = watch(root, { recursive: true }, () => {
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(() => {
-        timer = null;
-        const e = rescan(false);
-        if (e) onChange(e);
-      }, debounce);
+    watcher = watchFolder(root, opts.debounceMs ?? 100, () => {
+      const e = rescan(false);
+      if (e) onChange(e);
     });
   } catch (err) {
     lastFindings = [...lastFindings, { file: root, line: 1, col: 1, severity: 'error', message: `cannot watch: ${(err as Error).message}` }];
@@ -186,7 +172,6 @@ export function watchRules(
       return e;
     },
     close() {
-      if (timer) clearTimeout(timer);
       watcher?.close();
     },
   };
@@ -197,7 +182,7 @@ function listsStamp(dir: string): string {
   try {
     return readdirSync(dir)
       .sort()
-      .map((f) => `${f}=${stampOf(join(dir, f))}`)
+      .map((f) => `${f}=${fileStamp(join(dir, f))}`)
       .join('|');
   } catch {
     return '';

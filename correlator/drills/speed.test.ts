@@ -10,7 +10,7 @@ import type { Correlator } from '../service.ts';
 import { correlatorFor, summarize, until } from '../test/harness.ts';
 import { replayRecording, type ReplaySpeed } from './replay.ts';
 
-/** A twelve-second recording: a brute force on one server and a sweep over three, from two sources. */
+/** A six-second recording: a brute force on one server and a sweep over three, from two sources. */
 function shortRecording(): string {
   const base = Date.UTC(2026, 10, 26, 1, 0, 0);
   const lines: EnvelopeInput[] = [];
@@ -25,8 +25,8 @@ function shortRecording(): string {
       id: `b${k}`,
       host: 'srv-01',
       source: 'kern',
-      received: at(k * 2).toISOString(),
-      line: netfilter('srv-01', k * 2, '198.51.100.9', 50000 + k),
+      received: at(k).toISOString(),
+      line: netfilter('srv-01', k, '198.51.100.9', 50000 + k),
     });
   ['srv-01', 'srv-02', 'srv-03'].forEach(
     (h, i) =>
@@ -35,8 +35,8 @@ function shortRecording(): string {
         id: `s${i}`,
         host: h,
         source: 'kern',
-        received: at(1 + i * 4).toISOString(),
-        line: netfilter(h, 1 + i * 4, '203.0.113.7', 40000 + i),
+        received: at(1 + i * 2).toISOString(),
+        line: netfilter(h, 1 + i * 2, '203.0.113.7', 40000 + i),
       }),
   );
   lines.sort((a, b) => Date.parse(a.received) - Date.parse(b.received));
@@ -69,7 +69,7 @@ describe('drill replay speed', () => {
         const got = await summarize(store);
         return got.incidents.length >= 2 ? got : undefined;
       });
-      await new Promise((res) => setTimeout(res, 2500));
+      await until('the drill to close', 30_000, async () => ((await c.drillClosed('speed-drill')) ? true : undefined));
       const settled = await summarize(store);
       expect(settled).toEqual(s);
       // Rule, group and count, with the shift of this run taken out of the times.

@@ -65,7 +65,7 @@ export interface CorrelateStageDeps {
 }
 
 /**
- * Sigma correlations on event time over the repartitioned stream (DESIGN.md, "Data flow").
+ * Sigma correlations on event time over the repartitioned stream (ARCHITECTURE.md, "Event time and watermarks").
  *
  * State survives a crash by what is committed: each batch commits the offset of the oldest event a
  * window may still need, so a restarted instance re-reads those events and rebuilds its windows.
@@ -350,6 +350,17 @@ export class CorrelateStage {
       await written;
       this.writing.delete(partition);
     }
+  }
+
+  /**
+   * Whether every owned partition has moved a drill's event time to `through` (its windows up to there
+   * closed by the timer once its input went quiet) with nothing in hand or left to write.
+   */
+  closedThrough(drill: string, through: number): boolean {
+    if (this.busy.size || this.writing.size || this.unsent.size || this.partitions.size === 0) return false;
+    if (this.deps.rules().correlations.size === 0) return true;
+    for (const st of this.partitions.values()) if ((st.engines.get(drill)?.watermark ?? -Infinity) < through) return false;
+    return true;
   }
 
   private async emit(alerts: PendingAlert[], dlq: OutgoingMessage[], batch: Batch): Promise<void> {

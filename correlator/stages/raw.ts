@@ -149,6 +149,21 @@ export class RawStage {
   }
 
   /**
+   * The newest event time of a drill in the owned partitions once each has handled all there is to
+   * read (its outputs acknowledged), or null while some partition is still reading.
+   */
+  async drillNewest(consumer: ProgressSource, drill: string): Promise<number | null> {
+    const ends = await consumer.endOffsets(this.deps.topics.raw);
+    let newest = -Infinity;
+    for (const [partition, pr] of this.progress) {
+      const next = pr.next >= 0 ? pr.next : await consumer.committed({ topic: this.deps.topics.raw, partition });
+      if (Math.max(next, 0) < (ends.get(partition) ?? 0)) return null;
+      newest = Math.max(newest, pr.newest[drill] ?? -Infinity);
+    }
+    return newest;
+  }
+
+  /**
    * The work of one batch without I/O: decode, single-event rules, correlation feeds. It reads the
    * decoder sessions and notes what each host sent in the ledger (both in memory); nothing leaves the
    * process until handle() sends the result. The events are handled in order, in time slices: between

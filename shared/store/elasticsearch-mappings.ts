@@ -20,7 +20,7 @@ const group = { type: 'flattened' } as const;
 
 const endpoint = { properties: { ip: lenient({ type: 'ip' }), port: lenient(long) } };
 
-/** The normalized event of DESIGN.md as embedded in an alert. */
+/** The normalized event (ARCHITECTURE.md, "The normalized event") as embedded in an alert. */
 export const ecsEventProperties = {
   '@timestamp': lenient(date),
   event: {

@@ -421,9 +421,11 @@ export class ElasticsearchIncidentStore implements IncidentStore {
   }
 
   async ping(): Promise<boolean> {
-    // Cluster health rather than ping(): the root endpoint is missing from some distributions.
+    // Cluster health rather than ping(): the root endpoint is missing from some distributions. No
+    // retries: a health check says how the cluster is now, at once, not after the client's backoff
+    // (seconds of it for a node that refuses connections).
     try {
-      const h = await this.client.cluster.health({ timeout: '2s' });
+      const h = await this.client.cluster.health({ timeout: '2s' }, { maxRetries: 0 });
       return h.status !== 'red';
     } catch {
       return false;

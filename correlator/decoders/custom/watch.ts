@@ -1,5 +1,6 @@
-import { existsSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { fileStamp, watchFolder, type FolderWatch } from '../../../shared/folder-watch.ts';
 import type { Finding } from '../../../shared/yaml-source.ts';
 import { useCustomDecoders } from '../registry.ts';
 import type { Decoder } from '../types.ts';
@@ -22,15 +23,6 @@ export interface DecodersWatcher {
   /** Rescans now (without waiting for a file-system event). */
   reload(): DecodersReload | null;
   close(): void;
-}
-
-function stampOf(file: string): string | null {
-  try {
-    const s = statSync(file);
-    return `${s.mtimeMs}:${s.size}:${s.ino}`;
-  } catch {
-    return null;
-  }
 }
 
 interface FileState {
@@ -58,7 +50,7 @@ export function watchDecoders(dir: string, onChange: (e: DecodersReload) => void
     const changed: string[] = [];
     const kept: string[] = [];
     for (const f of files) {
-      const stamp = stampOf(f);
+      const stamp = fileStamp(f);
       const previous = states.get(f);
       if (stamp === null || previous?.stamp === stamp) continue;
       changed.push(f);
@@ -86,18 +78,13 @@ export function watchDecoders(dir: string, onChange: (e: DecodersReload) => void
 
   rescan(true);
 
-  let timer: NodeJS.Timeout | null = null;
-  let watcher: FSWatcher | null = null;
+  let watcher: FolderWatch | null = null;
   const parent = dirname(root);
   try {
     if (existsSync(parent)) {
-      watcher = watch(parent, { recursive: true }, () => {
-        if (timer) clearTimeout(timer);
-        timer = setTimeout(() => {
-          timer = null;
-          const e = rescan(false);
-          if (e) onChange(e);
-        }, opts.debounceMs ?? 100);
+      watcher = watchFolder(parent, opts.debounceMs ?? 100, () => {
+        const e = rescan(false);
+        if (e) onChange(e);
       });
     }
   } catch (err) {
@@ -117,7 +104,6 @@ export function watchDecoders(dir: string, onChange: (e: DecodersReload) => void
       return e;
     },
     close() {
-      if (timer) clearTimeout(timer);
       watcher?.close();
       useCustomDecoders([]);
     },

@@ -34,7 +34,7 @@ export const SIGMA_TO_ECS: Readonly<Record<string, string>> = {
   Vendor: 'observer.vendor',
 };
 
-/** The ECS fields the normalized event carries (DESIGN.md, "Normalized event"), plus a few common extras. */
+/** The ECS fields the normalized event carries (ARCHITECTURE.md, "The normalized event"), plus a few common extras. */
 export const ECS_FIELDS: readonly string[] = [
   '@timestamp',
   'event.kind',

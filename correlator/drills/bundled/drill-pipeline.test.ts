@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryBus } from '../../../shared/bus/memory.ts';
 import type { Incident } from '../../../shared/incident.ts';
 import { createLogger } from '../../../shared/log.ts';
@@ -60,19 +60,10 @@ afterEach(async () => {
   running = [];
 });
 
-/** Incidents of a drill once nothing has changed for a while. */
+/** Incidents of a drill once the correlator has closed its last windows. */
 async function settled(p: Pipeline, drill: string): Promise<Incident[]> {
-  let last = '';
-  let stableSince = Date.now();
-  const deadline = Date.now() + 40_000;
-  for (;;) {
-    const page = await p.store.searchIncidents({ drill, size: 500 });
-    const sig = JSON.stringify(page.incidents.map((i) => [i.id, i.alert_count]).sort());
-    if (sig !== last) (last = sig), (stableSince = Date.now());
-    if (Date.now() - stableSince > 2500) return page.incidents;
-    if (Date.now() > deadline) throw new Error(`drill ${drill} did not settle`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await vi.waitFor(async () => expect(await p.correlator.drillClosed(drill), `drill ${drill} closed`).toBe(true), { timeout: 40_000, interval: 100 });
+  return (await p.store.searchIncidents({ drill, size: 500 })).incidents;
 }
 
 async function drill(p: Pipeline, name: string, speed: ReplaySpeed, drillId: string) {
