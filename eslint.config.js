@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.cache/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['node_modules/**', 'dist/**', 'dist-windows/**', '.cache/**', '**/*.js', '**/*.mjs'] },
   {
     files: ['**/*.ts'],
     languageOptions: {
