@@ -13,8 +13,8 @@ import { scaledScenario } from './test/scenario.ts';
 
 const log = createLogger('faults-test');
 const GROUPS = 100;
-/** Copies of the four early-firing scenarios in the SIGKILL test: about a thousand lines, enough to kill a run in the middle of. */
-const COPIES = 18;
+/** Copies of the four early-firing scenarios in the SIGKILL test: about 500 lines, enough to kill a run in the middle of. */
+const COPIES = 9;
 
 /** Waits until the store's summary equals the reference (or stops changing, to show the difference). */
 async function settlesTo(store: ElasticsearchIncidentStore, reference: Summary, timeoutMs: number): Promise<Summary> {
