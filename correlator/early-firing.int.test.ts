@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Counter } from 'prom-client';
 import WebSocket from 'ws';
@@ -5,11 +6,26 @@ import { buildConsole } from '../console/app.ts';
 import { PASSWORD, sampleRules, usersFile } from '../console/test/harness.ts';
 import { IncidentChangeSchema, type IncidentChange } from '../shared/incident.ts';
 import { createLogger } from '../shared/log.ts';
-import { uniqueName } from '../test/support/services.ts';
-import { backends, correlatorFor, referenceRun, summarize, until, type Backend, type Retractions, type Summary } from './test/harness.ts';
-import { EARLY_RULE, EARLY_RULES, earlyScenario, earlyScenarioShuffled, type ScenarioLine } from './test/early-scenario.ts';
+import { canhgacBin } from '../test/support/cli.ts';
+import { elasticsearchUrl, kafkaBrokers, testKafka, uniqueName } from '../test/support/services.ts';
+import { freePort } from '../test/support/tls-services.ts';
+import {
+  backends,
+  correlatorConfig,
+  correlatorFor,
+  referenceRun,
+  servicesBackend,
+  summarize,
+  until,
+  type Backend,
+  type Retractions,
+  type Summary,
+} from './test/harness.ts';
+import { EARLY_RULE, EARLY_RULES, earlyScenario, earlyScenarioShuffled, laterTraffic, type ScenarioLine } from './test/early-scenario.ts';
 
 const log = createLogger('early-test', {}, 'warn');
+/** The default allowed lateness, which every test here runs with. */
+const LATENESS = 5 * 60_000;
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
@@ -58,8 +74,8 @@ async function countOf(counter: Counter<'outcome'>, outcome: string): Promise<nu
   return (await counter.get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
 }
 
-/** Sends the lines at their arrival times divided by `speed`, as a replay does. */
-async function replay(b: Backend, arrivals: { line: ScenarioLine; at: number }[], speed: number): Promise<void> {
+/** Sends the lines at their arrival times divided by `speed`, as a replay does, then `after` at once. */
+async function replay(b: Backend, arrivals: { line: ScenarioLine; at: number }[], speed: number, after: { key: string; value: string }[] = []): Promise<void> {
   const producer = await b.bus.producer();
   const started = Date.now();
   const first = arrivals[0]!.at;
@@ -71,6 +87,7 @@ async function replay(b: Backend, arrivals: { line: ScenarioLine; at: number }[]
     while (i < arrivals.length && started + (arrivals[i]!.at - first) / speed <= Date.now()) batch.push(arrivals[i++]!.line.message);
     await producer.send(b.topics.raw, batch);
   }
+  if (after.length) await producer.send(b.topics.raw, after);
   await producer.close();
 }
 
@@ -90,7 +107,7 @@ describe.each(backends('early'))('early firing on %s', (_name, open) => {
   it('raises the brute force, SSL-VPN guessing, port scan and outbreak within 5 s of their crossing lines, with 5 minutes of allowed lateness', async () => {
     const b = await open();
     cleanups.push(() => b.close());
-    const c = correlatorFor(b.bus, b.store, b.topics, uniqueName('g'), { rules: [EARLY_RULES], allowedLatenessMs: 5 * 60_000, log });
+    const c = correlatorFor(b.bus, b.store, b.topics, uniqueName('g'), { rules: [EARLY_RULES], allowedLatenessMs: LATENESS, log });
     await c.start();
     cleanups.push(() => c.stop());
     const watched = await watchIncidents(b);
@@ -126,18 +143,18 @@ describe.each(backends('early'))('early firing on %s', (_name, open) => {
   }, 120_000);
 
   // Replays as a drill with its times moved to the present does: event time runs with (or, faster than
-  // x1, ahead of) the wall clock. The lateness is 30 s here so that the ordered evaluation settles in
-  // seconds; the shuffle stays within it (3 s of jitter, one line held back 25 s).
-  const LATENESS = 30_000;
+  // x1, ahead of) the wall clock. The shuffle stays within the lateness (3 s of jitter, one line held back
+  // 25 s). The traffic that follows the scenario comes as one line five minutes later in event time
+  // (laterTraffic), so the ordered evaluation settles the early alerts at once rather than after five
+  // minutes of wall clock; the reference run gets the same line.
   const runs = [{ name: 'in order x10', speed: 10, shuffle: false }, ...[1, 10, 100].map((speed) => ({ name: `shuffled x${speed}`, speed, shuffle: true }))];
   it.each(runs)(
     "ends with the ordered run's documents ($name); retracts only the early alert the shuffle made wrong, visibly",
     async ({ name, speed, shuffle }) => {
-      const lines = earlyScenario(Math.floor(Date.now() / 1000) * 1000, uniqueName('replay'));
-      const referenced = referenceRun(
-        lines.map((l) => l.message),
-        { rules: [EARLY_RULES], allowedLatenessMs: LATENESS, quietMs: LATENESS + 10_000 },
-      );
+      const tag = uniqueName('replay');
+      const lines = earlyScenario(Math.floor(Date.now() / 1000) * 1000, tag);
+      const later = laterTraffic(lines.at(-1)!.t, LATENESS, tag);
+      const referenced = referenceRun([...lines.map((l) => l.message), later], { rules: [EARLY_RULES], allowedLatenessMs: LATENESS });
       const b = await open();
       cleanups.push(() => b.close());
       const c = correlatorFor(b.bus, b.store, b.topics, uniqueName('g'), { rules: [EARLY_RULES], allowedLatenessMs: LATENESS, log });
@@ -145,65 +162,111 @@ describe.each(backends('early'))('early firing on %s', (_name, open) => {
       cleanups.push(() => c.stop());
       const ws = await consoleClient(b);
       const arrivals = shuffle ? earlyScenarioShuffled(lines, speed, 3000, true) : lines.map((line) => ({ line, at: line.t }));
-      await replay(b, arrivals, speed);
+      await replay(b, arrivals, speed, [later]);
       const reference = await referenced;
       expect(reference.incidents).toHaveLength(4);
-      const { summary, marked } = await settled(b, reference, 120_000);
+      const { summary, marked } = await settled(b, reference, 30_000);
       expect(summary, name).toEqual(reference);
       expect(marked.provisional, name).toEqual([]);
       const wrong = shuffle ? 1 : 0;
       // The held-back line moves the brute force's window end, not its start: the right alert has the
-      // early one's id and replaces its document in place, so no document stays marked retracted; the
-      // incident the early alert raised (named after its end) is withdrawn.
+      // early one's id and replaces its document in place, so no document stays marked retracted.
       expect(marked.retracted, name).toEqual([]);
-      expect(marked.withdrawn, name).toHaveLength(wrong);
       expect(await countOf(c.metrics.earlyAlerts, 'retracted'), name).toBe(wrong);
       expect(await countOf(c.metrics.earlyAlerts, 'raised'), name).toBe(4 + wrong);
-      if (!wrong) return;
-      const withdrawn = (await b.store.getIncident(marked.withdrawn[0]!))!;
-      expect(withdrawn.rule.id, name).toBe(EARLY_RULE.brute);
-      // The console was told: the incident it showed is withdrawn.
-      await until('the withdrawal on the console', 10_000, async () =>
-        ws.messages.some((m) => m.msg.change?.incident.id === withdrawn.id && m.msg.change?.incident.withdrawn) ? true : undefined,
-      );
+      // The incident the wrong early alert raised (named after its end) is withdrawn and the console told,
+      // unless the correcting line came in the very batch that raised it (likely at x100): then it was
+      // never stored nor shown. At x1 the held-back line comes seconds later.
+      if (speed === 1) expect(marked.withdrawn, name).toHaveLength(wrong);
+      else expect(marked.withdrawn.length, name).toBeLessThanOrEqual(wrong);
+      for (const id of marked.withdrawn) {
+        expect((await b.store.getIncident(id))?.rule.id, name).toBe(EARLY_RULE.brute);
+        await until('the withdrawal on the console', 10_000, async () =>
+          ws.messages.some((m) => m.msg.change?.incident.id === id && m.msg.change?.incident.withdrawn) ? true : undefined,
+        );
+      }
+      // No incident the console was shown is silently left: each is in the final documents or withdrawn.
+      const standing = new Set(summary.incidents.map((i) => (JSON.parse(i) as string[])[0]));
+      for (const m of ws.messages) {
+        const id = m.msg.change?.incident.id;
+        if (id) expect(standing.has(id) || marked.withdrawn.includes(id), name).toBe(true);
+      }
     },
-    240_000,
+    60_000,
   );
 });
 
+/** A counter's value in a Prometheus text exposition. */
+function metricValue(text: string, name: string): number {
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  if (!m) throw new Error(`no ${name} in the metrics`);
+  return Number(m[1]);
+}
+
 describe('several correlators with rebalances (Kafka + Elasticsearch)', () => {
-  it("three instances, one stopped and one added mid-scenario, end with the single instance's documents and no late event", async () => {
-    const LATENESS = 30_000;
-    const lines = earlyScenario(Math.floor(Date.now() / 1000) * 1000, uniqueName('multi'));
-    const referenced = referenceRun(
-      lines.map((l) => l.message),
-      { rules: [EARLY_RULES], allowedLatenessMs: LATENESS, quietMs: LATENESS + 10_000 },
-    );
-    const [, open] = backends('multi').find(([name]) => name.startsWith('Kafka'))!;
-    const b = await open();
+  it("three instances, one killed with SIGKILL and one added mid-scenario, end with the single instance's documents and no late event", async () => {
+    const tag = uniqueName('multi');
+    const lines = earlyScenario(Math.floor(Date.now() / 1000) * 1000, tag);
+    const later = laterTraffic(lines.at(-1)!.t, LATENESS, tag);
+    const referenced = referenceRun([...lines.map((l) => l.message), later], { rules: [EARLY_RULES], allowedLatenessMs: LATENESS });
+    const b = await servicesBackend('multi');
     cleanups.push(() => b.close());
     const groupId = uniqueName('g');
     const instance = async () => {
-      const [, own] = backends('multi').find(([name]) => name.startsWith('Kafka'))!;
-      const mine = await own();
+      const mine = await servicesBackend('multi');
       const c = correlatorFor(mine.bus, b.store, b.topics, groupId, { rules: [EARLY_RULES], allowedLatenessMs: LATENESS, log });
       await c.start();
       cleanups.push(() => c.stop());
       return c;
     };
-    const started = [await instance(), await instance(), await instance()];
+    // The first creates the topics; the one to be killed is a process of its own, as in a deployment.
+    const survivors = [await instance()];
+    const metricsPort = await freePort();
+    const config = correlatorConfig({
+      brokers: kafkaBrokers(),
+      topicPrefix: `${b.prefix}.`,
+      esUrl: elasticsearchUrl(),
+      indexPrefix: b.prefix,
+      groupId,
+      rules: EARLY_RULES,
+      metricsPort,
+    });
+    const killed = spawn(process.execPath, [canhgacBin, 'correlator', '--config', config], {
+      stdio: 'ignore',
+      env: { ...process.env, CANHGAC_LOG_LEVEL: 'error' },
+    });
+    cleanups.push(async () => killed.kill('SIGKILL'));
+    survivors.push(await instance());
+    const admin = testKafka('multi-admin').admin();
+    await admin.connect();
+    cleanups.push(() => admin.disconnect());
+    // Three members in both groups, each with one of the three partitions of soc.raw and of soc.correlate.
+    await until('three members in both groups', 60_000, async () => {
+      const { groups } = await admin.describeGroups([groupId, `${groupId}.correlate`]);
+      return groups.every((g) => g.state === 'Stable' && g.members.length === 3) ? true : undefined;
+    });
     const arrivals = earlyScenarioShuffled(lines, 5, 3000, false);
     const half = Math.floor(arrivals.length / 2);
     await replay(b, arrivals.slice(0, half), 10);
-    await started[1]!.stop();
-    started.push(await instance());
+    const killedLate = metricValue(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), 'canhgac_correlator_late_events_total');
+    killed.kill('SIGKILL');
+    await new Promise((r) => killed.once('exit', r));
+    // The killed member never leaves the group: its partitions move on only when its session times out.
+    survivors.push(await instance());
     await replay(b, arrivals.slice(half), 10);
+    // The traffic after the scenario stands for five minutes of wall clock: it comes once the rest is read.
+    await until('soc.raw read to its end', 60_000, async () =>
+      (await survivors[0]!.metrics.lag.get()).values.every((v) => v.labels.topic !== b.topics.raw || v.value === 0) ? true : undefined,
+    );
+    const producer = await b.bus.producer();
+    await producer.send(b.topics.raw, [later]);
+    await producer.close();
     const reference = await referenced;
-    const { summary, marked } = await settled(b, reference, 120_000);
+    const { summary, marked } = await settled(b, reference, 60_000);
     expect(summary).toEqual(reference);
     expect(marked.provisional).toEqual([]);
-    let late = 0;
-    for (const c of started) late += (await c.metrics.lateEvents.get()).values.reduce((n, v) => n + v.value, 0);
+    let late = killedLate;
+    for (const c of survivors) late += (await c.metrics.lateEvents.get()).values.reduce((n, v) => n + v.value, 0);
     expect(late).toBe(0);
-  }, 300_000);
+  }, 150_000);
 });

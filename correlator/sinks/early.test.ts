@@ -121,6 +121,23 @@ describe('IncidentSink with early alerts', () => {
     ]);
   });
 
+  it('writes nothing of an early alert corrected or retracted in the batch that raised it', async () => {
+    const s = await sinkAt('2026-11-26T10:00:00Z');
+    // The ordered evaluation rewrites the early alert (same id, an earlier end) and retracts what it announced.
+    await s.sink.write([
+      alert('x', '2026-11-26T09:56:00.000Z', 'early', 1),
+      alert('x', '2026-11-26T09:55:30.000Z', undefined, 9),
+      alert('x', '2026-11-26T09:56:00.000Z', 'retract', 9),
+      alert('gone', '2026-11-26T09:57:00.000Z', 'early', 10),
+      alert('gone', '2026-11-26T09:57:00.000Z', 'retract', 10),
+    ]);
+    const reference = await sinkAt('2026-11-26T10:00:00Z');
+    await reference.sink.write([alert('x', '2026-11-26T09:55:30.000Z', undefined, 9)]);
+    const all = (await s.store.searchIncidents({})).incidents;
+    expect(all.map(content)).toEqual((await reference.store.searchIncidents({})).incidents.map(content));
+    expect((await s.changes()).map((c) => c.type)).toEqual(['created']);
+  });
+
   it('takes a retracted early alert out of an incident it joined, leaving the incident as the ordered run has it', async () => {
     const s = await sinkAt('2026-11-26T10:00:00Z');
     await s.sink.write([alert('first', '2026-11-26T09:50:00.000Z')]);

@@ -204,6 +204,10 @@ export class IncidentSink {
       if (next) folded.set(next.id, next);
       if (p.phase !== 'retract') p.alert.incident_id = next?.id ?? cur?.id ?? '';
     }
+    // An incident this write raised on early alerts alone and then dropped (the batch that raised them
+    // also retracted or corrected them) was never stored nor shown: it is not written.
+    const standing = new Set([...current.values()].map((i) => i?.id));
+    for (const id of folded.keys()) if (!standing.has(id) && !settledIds.has(id) && ![...before.values()].some((b) => b?.id === id)) folded.delete(id);
     const withdrawn: Incident[] = [];
     const replace: Incident[] = [];
     for (const [key, was] of before) {

@@ -130,11 +130,12 @@ export async function memoryBackend(name: string): Promise<Backend> {
   return { bus: new MemoryBus(3), store, topics: topicNames(`${name}.`), settle: async () => undefined, close: () => store.close() };
 }
 
-/** Kafka with Elasticsearch, on a prefix of its own (integration tests only: needs the services). */
-export async function servicesBackend(name: string): Promise<Backend> {
+/** Kafka with Elasticsearch, on a prefix of its own (topics and indices; integration tests only: needs the services). */
+export async function servicesBackend(name: string): Promise<Backend & { prefix: string }> {
   const prefix = uniqueName(name);
   const es = testElasticsearch();
   return {
+    prefix,
     bus: new KafkaBus({ brokers: kafkaBrokers(), clientId: `${name}-test`, topicPrefix: '', ssl: false }, createLogger(`${name}-test`)),
     store: new ElasticsearchIncidentStore({ client: es, indexPrefix: prefix }),
     topics: topicNames(`${prefix}.`),
@@ -197,8 +198,16 @@ export async function referenceRun(
   return result;
 }
 
-/** A config file for `canhgac correlator` child processes in tests. */
-export function correlatorConfig(o: { brokers: string[]; topicPrefix: string; esUrl: string; indexPrefix: string; groupId: string }): string {
+/** A config file for `canhgac correlator` child processes in tests (rules: the scenario's unless given; metrics: a port for /metrics). */
+export function correlatorConfig(o: {
+  brokers: string[];
+  topicPrefix: string;
+  esUrl: string;
+  indexPrefix: string;
+  groupId: string;
+  rules?: string;
+  metricsPort?: number;
+}): string {
   const dir = mkdtempSync(join(tmpdir(), 'canhgac-correlator-'));
   const file = join(dir, 'correlator.yml');
   writeFileSync(
@@ -212,9 +221,10 @@ export function correlatorConfig(o: { brokers: string[]; topicPrefix: string; es
       `  indexPrefix: ${o.indexPrefix}`,
       'correlator:',
       `  groupId: ${o.groupId}`,
-      `  rules: ${SCENARIO_RULES}`,
+      `  rules: ${o.rules ?? SCENARIO_RULES}`,
       '  partitions: { raw: 3, correlate: 3, incidents: 1 }',
       '  allowedLateness: 5m',
+      ...(o.metricsPort ? [`  metrics: { port: ${o.metricsPort} }`] : []),
       // The reference run has no operations: keep escalation and audits (wall-clock jobs) out of the
       // comparison by scheduling them once a year.
       'operations:',

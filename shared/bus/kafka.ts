@@ -299,6 +299,9 @@ export class KafkaBus implements Bus {
       sessionTimeout: 10_000,
       rebalanceTimeout: 20_000,
       heartbeatInterval: 1000,
+      // kafkajs heartbeats (and so hears of a rebalance) and stops only between fetches: an idle fetch
+      // waits this long at most (5 s by default). A fetch with data returns at once either way.
+      maxWaitTimeInMs: 1000,
       maxBytesPerPartition: 4 * 1024 * 1024,
     });
     const admin = this.kafka.admin();
