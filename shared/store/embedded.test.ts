@@ -208,9 +208,14 @@ describe('EmbeddedIncidentStore specifics', () => {
     await s.updateIncident('c-2', (i) => ({ ...i, status: 'acknowledged', unit: 'so-a' }));
     await s.upsertIncident(incidentFixture({ id: 'c-1', status: 'new', unit: 'so-a', alert_count: 5, ...at('2026-11-01T00:00:00.000Z') }));
     expect(await totals()).toEqual({ all: 4, open: 2, soA: 3, layer3New: 0, real: 3, drills: 1 });
+    // A change into facets that already have a count row: the write's upsert once imposed its conflict
+    // policy on the trigger's insert, and the escalation of such an incident failed.
+    await s.upsertIncident(incidentFixture({ id: 'c-4', status: 'acknowledged', unit: 'so-a', ...at('2026-11-04T00:00:00.000Z') }));
+    await s.updateIncident('c-1', (i) => ({ ...i, status: 'acknowledged' }));
+    expect(await totals()).toEqual({ all: 5, open: 3, soA: 4, layer3New: 0, real: 4, drills: 1 });
     await s.purgeDrill('d-1');
     await s.applyRetention();
-    expect(await totals()).toEqual({ all: 2, open: 2, soA: 2, layer3New: 0, real: 2, drills: 0 });
+    expect(await totals()).toEqual({ all: 3, open: 3, soA: 3, layer3New: 0, real: 3, drills: 0 });
     await s.close();
     // The same folder as schema 1 left it: migration 2 counts what is there.
     const db = new DatabaseSync(join(dir, DATABASE_FILE));
@@ -220,7 +225,7 @@ describe('EmbeddedIncidentStore specifics', () => {
     db.close();
     const again = new EmbeddedIncidentStore(dir, { now: () => new Date('2026-12-01T00:00:00.000Z') });
     await again.init();
-    expect((await again.searchIncidents({ unit: 'so-a', status: ['new', 'acknowledged'] })).total).toBe(2);
+    expect((await again.searchIncidents({ unit: 'so-a', status: ['new', 'acknowledged'] })).total).toBe(3);
     await again.close();
   });
 

@@ -94,7 +94,8 @@ const MIGRATIONS: string[] = [
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
   // Incident counts by the console's facets, kept by triggers: a list filtered by facets only (status,
   // layer, severity, unit, real or drill) gets its exact total from a few hundred rows, not by counting
-  // every matching incident on each page.
+  // every matching incident on each page. No INSERT OR IGNORE in the triggers: an upsert that fires them
+  // imposes its own conflict policy on them, and the row already there failed the write.
   `CREATE TABLE incident_counts (
      status TEXT NOT NULL,
      layer INTEGER NOT NULL,
@@ -106,7 +107,9 @@ const MIGRATIONS: string[] = [
    ) WITHOUT ROWID;
    INSERT INTO incident_counts SELECT status, layer, severity, coalesce(unit, ''), drill IS NOT NULL, count(*) FROM incidents GROUP BY 1, 2, 3, 4, 5;
    CREATE TRIGGER incident_counts_insert AFTER INSERT ON incidents BEGIN
-     INSERT OR IGNORE INTO incident_counts VALUES (new.status, new.layer, new.severity, coalesce(new.unit, ''), new.drill IS NOT NULL, 0);
+     INSERT INTO incident_counts SELECT new.status, new.layer, new.severity, coalesce(new.unit, ''), new.drill IS NOT NULL, 0
+       WHERE NOT EXISTS (SELECT 1 FROM incident_counts
+         WHERE status = new.status AND layer = new.layer AND severity = new.severity AND unit = coalesce(new.unit, '') AND drill = (new.drill IS NOT NULL));
      UPDATE incident_counts SET n = n + 1
        WHERE status = new.status AND layer = new.layer AND severity = new.severity AND unit = coalesce(new.unit, '') AND drill = (new.drill IS NOT NULL);
    END;
@@ -119,7 +122,9 @@ const MIGRATIONS: string[] = [
      OR (old.drill IS NULL) IS NOT (new.drill IS NULL) BEGIN
      UPDATE incident_counts SET n = n - 1
        WHERE status = old.status AND layer = old.layer AND severity = old.severity AND unit = coalesce(old.unit, '') AND drill = (old.drill IS NOT NULL);
-     INSERT OR IGNORE INTO incident_counts VALUES (new.status, new.layer, new.severity, coalesce(new.unit, ''), new.drill IS NOT NULL, 0);
+     INSERT INTO incident_counts SELECT new.status, new.layer, new.severity, coalesce(new.unit, ''), new.drill IS NOT NULL, 0
+       WHERE NOT EXISTS (SELECT 1 FROM incident_counts
+         WHERE status = new.status AND layer = new.layer AND severity = new.severity AND unit = coalesce(new.unit, '') AND drill = (new.drill IS NOT NULL));
      UPDATE incident_counts SET n = n + 1
        WHERE status = new.status AND layer = new.layer AND severity = new.severity AND unit = coalesce(new.unit, '') AND drill = (new.drill IS NOT NULL);
    END;`,
