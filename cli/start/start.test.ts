@@ -13,7 +13,8 @@ import { login, start, stop, type Started } from '../../test/support/start.ts';
 
 const SSH_BRUTE_FORCE = '9a1d4f1e-8c3e-4f3b-9a52-0f5a1f1d2c11';
 
-describe('canhgac start: the embedded default', () => {
+// Concurrent: each test starts its own process on its own folder, and mostly waits on it.
+describe.concurrent('canhgac start: the embedded default', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'canhgac-start-'));
   const running: Started[] = [];
   afterAll(async () => {
