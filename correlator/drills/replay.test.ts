@@ -7,7 +7,7 @@ import { MemoryBus } from '../../shared/bus/memory.ts';
 import { parseEnvelope, type Envelope, type EnvelopeInput } from '../../shared/envelope.ts';
 import type { BusMessage } from '../../shared/bus/types.ts';
 import { decodeEnvelope } from '../decoders/index.ts';
-import { parseSpeed, replayLineId, replayRecording, type ReplaySpeed } from './replay.ts';
+import { BATCH_WINDOW_MS, parseSpeed, replayLineId, replayRecording, type ReplaySpeed } from './replay.ts';
 
 const T0 = Date.parse('2025-03-04T02:00:00Z');
 
@@ -85,14 +85,17 @@ describe('drill replay', () => {
 
   it('paces by the recorded spacing divided by the speed: 10 s at x100 is sent over ~0.1 s, in order', async () => {
     const file = recording(21, 10_000);
+    const started = Date.now();
     const { result, messages } = await replayToMemory(file, 100);
     expect(result.sent).toBe(21);
     const ordered = byLine(messages);
     const sendTimes = ordered.map((m) => m.timestamp);
-    // Send times never go back along the recording, and never run ahead of the recorded spacing / 100.
+    // Send times never go back along the recording, and never run ahead of the recorded spacing / 100 by
+    // more than the batching window (a line due that soon goes with the batch in hand). Measured from the
+    // start of the replay: the first line's own send may come late on a busy machine.
     for (let i = 1; i < sendTimes.length; i++) expect(sendTimes[i]!).toBeGreaterThanOrEqual(sendTimes[i - 1]!);
+    expect(sendTimes.at(-1)! - started).toBeGreaterThanOrEqual(100 - BATCH_WINDOW_MS);
     const span = sendTimes.at(-1)! - sendTimes[0]!;
-    expect(span).toBeGreaterThanOrEqual(90);
     expect(span).toBeLessThan(1000);
     // Halfway through the recording is about halfway through the sending.
     const mid = (sendTimes[10]! - sendTimes[0]!) / span;

@@ -26,7 +26,7 @@ export function replayLineId(drillId: string, pass: number, lineNo: number): str
 }
 
 /** Messages due within this much of each other go to the bus in one send. */
-const BATCH_WINDOW_MS = 5;
+export const BATCH_WINDOW_MS = 5;
 const MAX_BATCH = 500;
 /** Between two passes of `--loop`, in the recording's timeline. */
 export const LOOP_GAP_MS = 1000;
