@@ -13,6 +13,14 @@ describe('iso', () => {
     for (const t of [0, 999, 951_782_400_000, 951_868_799_999, 4_107_542_400_000, 253_402_300_799_999]) expect(iso(t)).toBe(new Date(t).toISOString());
   });
 
+  it('keeps the dates of days it formatted before apart, days a multiple of 64 apart included', () => {
+    const day = 86_400_000;
+    const base = 1_795_653_000_123;
+    for (let round = 0; round < 2; round++)
+      for (const t of [base, base + 64 * day, base + 128 * day + 1, base - 64 * day, base, base + day])
+        expect(iso(t)).toBe(new Date(t).toISOString());
+  });
+
   it('drops a fraction of a millisecond as Date does', () => {
     expect(iso(1_795_653_000_123.9)).toBe('2026-11-26T00:30:00.123Z');
   });

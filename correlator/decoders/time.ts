@@ -241,6 +241,28 @@ export function iso(t: number): string | undefined {
   const ms = Math.floor(t);
   const days = Math.floor(ms / 86_400_000);
   let rest = ms - days * 86_400_000;
+  const slot = days & (DAY_SLOTS - 1);
+  let date = dayTexts[slot]!;
+  if (dayNumbers[slot] !== days) {
+    date = dateText(days);
+    dayNumbers[slot] = days;
+    dayTexts[slot] = date;
+  }
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const mi = Math.floor(rest / 60_000);
+  rest -= mi * 60_000;
+  const s = Math.floor(rest / 1000);
+  return `${date}${PAD2[h]}:${PAD2[mi]}:${PAD2[s]}.${PAD3[rest - s * 1000]}Z`;
+}
+
+// The date part of the last few days formatted, one slot per day number: events cluster on a few days.
+const DAY_SLOTS = 64;
+const dayNumbers = new Array<number>(DAY_SLOTS).fill(-1);
+const dayTexts = new Array<string>(DAY_SLOTS).fill('');
+
+/** "YYYY-MM-DDT" of a day counted from 1970-01-01. */
+function dateText(days: number): string {
   // Civil date from days since 1970-01-01 in 400-year eras of the proleptic Gregorian calendar, each
   // year counted from March so that the leap day falls last.
   const z = days + 719_468;
@@ -252,10 +274,5 @@ export function iso(t: number): string | undefined {
   const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
   const month = mp < 10 ? mp + 3 : mp - 9;
   const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  const h = Math.floor(rest / 3_600_000);
-  rest -= h * 3_600_000;
-  const mi = Math.floor(rest / 60_000);
-  rest -= mi * 60_000;
-  const s = Math.floor(rest / 1000);
-  return `${year}-${PAD2[month]}-${PAD2[day]}T${PAD2[h]}:${PAD2[mi]}:${PAD2[s]}.${PAD3[rest - s * 1000]}Z`;
+  return `${year}-${PAD2[month]}-${PAD2[day]}T`;
 }
