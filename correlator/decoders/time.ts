@@ -27,11 +27,13 @@ export function monthIndex(s: string, at = 0): number | undefined {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 // Offsets only change at DST boundaries (on the hour), so caching them per zone and hour is exact and keeps
-// Intl off the hot path; the last answer is kept aside because consecutive lines share their hour.
+// Intl off the hot path. In front of the maps, the answers for recent hours, one slot per hour number:
+// lines of one stream fall in a few hours, and a slot is read without hashing.
 const offsets = new Map<string, Map<number, number>>();
-let lastZone = '';
-let lastHour = NaN;
-let lastOffset = 0;
+const HOUR_SLOTS = 1024;
+const slotZone = new Array<string>(HOUR_SLOTS).fill('');
+const slotHour = new Float64Array(HOUR_SLOTS).fill(Number.NaN);
+const slotOffset = new Float64Array(HOUR_SLOTS);
 
 export function isValidTimezone(zone: string): boolean {
   try {
@@ -46,14 +48,15 @@ export function isValidTimezone(zone: string): boolean {
 export function zoneOffset(zone: string, utcMs: number): number {
   if (zone === 'UTC' || zone === 'Etc/UTC') return 0;
   const hour = Math.floor(utcMs / 3_600_000);
-  if (hour === lastHour && zone === lastZone) return lastOffset;
+  const slot = hour & (HOUR_SLOTS - 1);
+  if (slotHour[slot] === hour && slotZone[slot] === zone) return slotOffset[slot]!;
   let byHour = offsets.get(zone);
   if (!byHour) offsets.set(zone, (byHour = new Map()));
   const cached = byHour.get(hour);
   if (cached !== undefined) {
-    lastZone = zone;
-    lastHour = hour;
-    lastOffset = cached;
+    slotZone[slot] = zone;
+    slotHour[slot] = hour;
+    slotOffset[slot] = cached;
     return cached;
   }
   let fmt = formatters.get(zone);
