@@ -27,11 +27,13 @@ export function monthIndex(s: string, at = 0): number | undefined {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 // Offsets only change at DST boundaries (on the hour), so caching them per zone and hour is exact and keeps
-// Intl off the hot path; the last answer is kept aside because consecutive lines share their hour.
+// Intl off the hot path. In front of the maps, the answers for recent hours, one slot per hour number:
+// lines of one stream fall in a few hours, and a slot is read without hashing.
 const offsets = new Map<string, Map<number, number>>();
-let lastZone = '';
-let lastHour = NaN;
-let lastOffset = 0;
+const HOUR_SLOTS = 1024;
+const slotZone = new Array<string>(HOUR_SLOTS).fill('');
+const slotHour = new Float64Array(HOUR_SLOTS).fill(Number.NaN);
+const slotOffset = new Float64Array(HOUR_SLOTS);
 
 export function isValidTimezone(zone: string): boolean {
   try {
@@ -46,14 +48,15 @@ export function isValidTimezone(zone: string): boolean {
 export function zoneOffset(zone: string, utcMs: number): number {
   if (zone === 'UTC' || zone === 'Etc/UTC') return 0;
   const hour = Math.floor(utcMs / 3_600_000);
-  if (hour === lastHour && zone === lastZone) return lastOffset;
+  const slot = hour & (HOUR_SLOTS - 1);
+  if (slotHour[slot] === hour && slotZone[slot] === zone) return slotOffset[slot]!;
   let byHour = offsets.get(zone);
   if (!byHour) offsets.set(zone, (byHour = new Map()));
   const cached = byHour.get(hour);
   if (cached !== undefined) {
-    lastZone = zone;
-    lastHour = hour;
-    lastOffset = cached;
+    slotZone[slot] = zone;
+    slotHour[slot] = hour;
+    slotOffset[slot] = cached;
     return cached;
   }
   let fmt = formatters.get(zone);
@@ -241,6 +244,28 @@ export function iso(t: number): string | undefined {
   const ms = Math.floor(t);
   const days = Math.floor(ms / 86_400_000);
   let rest = ms - days * 86_400_000;
+  const slot = days & (DAY_SLOTS - 1);
+  let date = dayTexts[slot]!;
+  if (dayNumbers[slot] !== days) {
+    date = dateText(days);
+    dayNumbers[slot] = days;
+    dayTexts[slot] = date;
+  }
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const mi = Math.floor(rest / 60_000);
+  rest -= mi * 60_000;
+  const s = Math.floor(rest / 1000);
+  return `${date}${PAD2[h]}:${PAD2[mi]}:${PAD2[s]}.${PAD3[rest - s * 1000]}Z`;
+}
+
+// The date part of the last few days formatted, one slot per day number: events cluster on a few days.
+const DAY_SLOTS = 64;
+const dayNumbers = new Array<number>(DAY_SLOTS).fill(-1);
+const dayTexts = new Array<string>(DAY_SLOTS).fill('');
+
+/** "YYYY-MM-DDT" of a day counted from 1970-01-01. */
+function dateText(days: number): string {
   // Civil date from days since 1970-01-01 in 400-year eras of the proleptic Gregorian calendar, each
   // year counted from March so that the leap day falls last.
   const z = days + 719_468;
@@ -252,10 +277,5 @@ export function iso(t: number): string | undefined {
   const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
   const month = mp < 10 ? mp + 3 : mp - 9;
   const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  const h = Math.floor(rest / 3_600_000);
-  rest -= h * 3_600_000;
-  const mi = Math.floor(rest / 60_000);
-  rest -= mi * 60_000;
-  const s = Math.floor(rest / 1000);
-  return `${year}-${PAD2[month]}-${PAD2[day]}T${PAD2[h]}:${PAD2[mi]}:${PAD2[s]}.${PAD3[rest - s * 1000]}Z`;
+  return `${year}-${PAD2[month]}-${PAD2[day]}T`;
 }

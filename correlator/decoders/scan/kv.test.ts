@@ -53,4 +53,12 @@ describe('scanKv', () => {
     }
     expect(knownKey('srcip')).toBe('srcip');
   });
+
+  it('tells apart names of one length and one hash of their characters', () => {
+    // "Aa" and "BB" (also "AaAa", "BBBB", "AaBB") hash alike: each must keep its own value.
+    for (let round = 0; round < 2; round++) {
+      expect({ ...scanKv('Aa=1 BB=2 AaAa=3 BBBB=4 AaBB=5') }).toEqual({ Aa: '1', BB: '2', AaAa: '3', BBBB: '4', AaBB: '5' });
+      expect({ ...scanKv('BB=x Aa=y') }).toEqual({ BB: 'x', Aa: 'y' });
+    }
+  });
 });

@@ -26,6 +26,13 @@ export function knownKey(name: string): string {
 }
 
 /**
+ * The key last seen per hash of its characters, taken while the name is scanned: a name found here is the
+ * one knownKey would hand back, without slicing it out of the line or looking it up by its text.
+ */
+const KEY_SLOTS = 1024;
+const keySlots: string[] = new Array<string>(KEY_SLOTS).fill('');
+
+/**
  * Scans `key=value` pairs from `from`; with `tabOnly`, values run to the next tab (LEEF 1.0); with `comma`,
  * unquoted values also end at a comma (FortiOS "date=..,time=..").
  */
@@ -39,14 +46,23 @@ export function scanKv(s: string, from = 0, tabOnly = false, comma = false): Fie
     let c = s.charCodeAt(i);
     while (i < n && (c === SPACE || c === TAB || c === 44) /* , */) c = s.charCodeAt(++i);
     const keyStart = i;
-    while (i < n && (c = s.charCodeAt(i)) !== EQ && c !== SPACE && c !== TAB) i++;
+    let hash = 0;
+    while (i < n && (c = s.charCodeAt(i)) !== EQ && c !== SPACE && c !== TAB) {
+      hash = (hash * 31 + c) | 0;
+      i++;
+    }
     if (i >= n) break;
     if (c !== EQ || i === keyStart) {
       // A bare word: skip it.
       while (i < n && (c = s.charCodeAt(i)) !== SPACE && c !== TAB) i++;
       continue;
     }
-    const key = knownKey(s.slice(keyStart, i));
+    const slot = (hash ^ (i - keyStart)) & (KEY_SLOTS - 1);
+    let key = keySlots[slot]!;
+    if (key.length !== i - keyStart || !s.startsWith(key, keyStart)) {
+      key = knownKey(s.slice(keyStart, i));
+      if (key.length <= 64) keySlots[slot] = key;
+    }
     i++;
     if (i < n && s.charCodeAt(i) === QUOTE) {
       i++;
