@@ -96,7 +96,9 @@ export function foldAlert(current: Incident | null, alert: Alert, response: Rule
   return {
     kind: 'created',
     incident: {
-      id: stableId(alert.rule.id, alert.group_key, alert.drill ?? '', alert['@timestamp']),
+      // Named after its first alert's id, not its time: an early alert that the ordered evaluation corrects
+      // (a late line moved the window's end) keeps its id, so the correction lands on the incident it raised.
+      id: stableId(alert.rule.id, alert.group_key, alert.drill ?? '', alert.id),
       rule: alert.rule,
       group: alert.group,
       group_key: alert.group_key,

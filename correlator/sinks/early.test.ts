@@ -121,6 +121,26 @@ describe('IncidentSink with early alerts', () => {
     ]);
   });
 
+  it('corrects, on the incident it raised, an early alert whose window a late line moved; no second incident', async () => {
+    const s = await sinkAt('2026-11-26T10:00:00Z');
+    await s.sink.write([alert('x', '2026-11-26T09:56:00.000Z', 'early')]);
+    const raised = (await s.store.searchIncidents({})).incidents[0]!;
+    s.set('2026-11-26T10:05:00Z');
+    // As the engine reports it: the ordered evaluation confirms the id with its own end, then retracts what was announced.
+    await s.sink.write([alert('x', '2026-11-26T09:55:30.000Z', 'confirm', 9), alert('x', '2026-11-26T09:56:00.000Z', 'retract', 9)]);
+    const all = (await s.store.searchIncidents({})).incidents;
+    expect(all.map((i) => i.id)).toEqual([raised.id]);
+    expect(all[0]!.withdrawn).toBeUndefined();
+    expect(all[0]!.timeline.at(-1)).toMatchObject({ actor: 'canhgac', action: 'correct', note: expect.stringMatching(/corrected/) });
+    const reference = await sinkAt('2026-11-26T10:00:00Z');
+    await reference.sink.write([alert('x', '2026-11-26T09:55:30.000Z', undefined, 9)]);
+    expect(all.map(content)).toEqual((await reference.store.searchIncidents({})).incidents.map(content));
+    expect((await s.changes()).map((c) => [c.type, c.incident.id === raised.id])).toEqual([
+      ['created', true],
+      ['updated', true],
+    ]);
+  });
+
   it('writes nothing of an early alert corrected or retracted in the batch that raised it', async () => {
     const s = await sinkAt('2026-11-26T10:00:00Z');
     // The ordered evaluation rewrites the early alert (same id, an earlier end) and retracts what it announced.

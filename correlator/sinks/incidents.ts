@@ -156,6 +156,8 @@ export class IncidentSink {
     const folded = new Map<string, Incident>();
     /** Keys whose incident lost an early alert: stored by replacing the correlator's fields, not merging. */
     const shrunk = new Set<string>();
+    /** Keys whose incident shows an early alert the ordered evaluation changed: stored by replacing too. */
+    const corrected = new Set<string>();
     /** Ids the confirmed alerts gave incidents: an incident outside them existed only provisionally. */
     const settledIds = new Set<string>();
     const retracted: Alert[] = [];
@@ -192,8 +194,9 @@ export class IncidentSink {
       } else {
         const raised = early.find((e) => e.alert.id === p.alert.id);
         early = early.filter((e) => e !== raised);
-        // The same id with other content: the ordered evaluation corrects the early alert in place.
-        if (raised && p.phase !== 'confirm') shrunk.add(key);
+        // The same id with other content (a late line moved the window's end): the ordered evaluation
+        // corrects the early alert in place, on the incident it raised (named after the alert's id).
+        if (raised && (p.phase !== 'confirm' || !foldsAlike(raised.alert, p.alert))) corrected.add(key);
         // Counted at the time it was raised, as the incident has shown it since.
         const outcome = foldAlert(settled, p.alert, p.response, p.position, this.policy, raised ? new Date(raised.at) : now);
         if (outcome.kind !== 'skipped') settled = outcome.incident;
@@ -209,12 +212,12 @@ export class IncidentSink {
     const standing = new Set([...current.values()].map((i) => i?.id));
     for (const id of folded.keys()) if (!standing.has(id) && !settledIds.has(id) && ![...before.values()].some((b) => b?.id === id)) folded.delete(id);
     const withdrawn: Incident[] = [];
-    const replace: Incident[] = [];
+    const replace: { incident: Incident; note: string }[] = [];
     for (const [key, was] of before) {
       if (!was || was.withdrawn) continue;
       const is = current.get(key);
       if (is?.id !== was.id && !settledIds.has(was.id)) withdrawn.push(was);
-      else if (is && shrunk.has(key)) replace.push(is);
+      else if (is && (shrunk.has(key) || corrected.has(key))) replace.push({ incident: is, note: shrunk.has(key) ? RETRACTED : CORRECTED });
     }
     const results = await this.replaceOrWithdraw(replace, withdrawn, now);
     const done = new Set([...results.map((r) => r.incident.id), ...withdrawn.map((w) => w.id)]);
@@ -251,13 +254,13 @@ export class IncidentSink {
    * are now (a merge would keep the larger counts); `withdrawn` were raised only by retracted alerts and
    * leave the queues, marked, with a line in their timeline. One not stored yet is simply not written.
    */
-  private async replaceOrWithdraw(replace: Incident[], withdrawn: Incident[], now: Date): Promise<UpsertResult[]> {
+  private async replaceOrWithdraw(replace: { incident: Incident; note: string }[], withdrawn: Incident[], now: Date): Promise<UpsertResult[]> {
     const out: UpsertResult[] = [];
     const at = now.toISOString();
-    const note = (i: Incident) => ({ at, actor: 'canhgac', action: 'retract', note: `${RETRACTED}; ${i.alert_count} alert(s) remain` });
-    for (const ours of replace) {
+    for (const { incident: ours, note } of replace) {
+      const line = { at, actor: 'canhgac', action: note === RETRACTED ? 'retract' : 'correct', note: `${note}; ${ours.alert_count} alert(s) remain` };
       try {
-        const r = await this.store.updateIncident(ours.id, (stored) => ({ ...correlatorView(stored, ours), timeline: [...stored.timeline, note(ours)] }), {
+        const r = await this.store.updateIncident(ours.id, (stored) => ({ ...correlatorView(stored, ours), timeline: [...stored.timeline, line] }), {
           now: () => now,
         });
         out.push({ incident: r.after, created: false, changed: r.changed });
@@ -289,3 +292,9 @@ export class IncidentSink {
 }
 
 const RETRACTED = 'raised early; the ordered evaluation of its window did not confirm it (events arrived out of order)';
+const CORRECTED = 'raised early; the ordered evaluation of its window corrected it (events arrived out of order)';
+
+/** Whether two versions of an alert fold into an incident the same way (foldAlert reads these fields). */
+function foldsAlike(a: Alert, b: Alert): boolean {
+  return a['@timestamp'] === b['@timestamp'] && a.severity === b.severity && a.unit === b.unit && a.host.join('\n') === b.host.join('\n');
+}

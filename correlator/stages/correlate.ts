@@ -87,8 +87,13 @@ export interface CorrelateStageDeps {
  *   window). The alert document is marked retracted; the incident is rebuilt from the alerts the ordered
  *   evaluation confirmed plus the early alerts still open (kept in the incident, `provisional`), so it
  *   ends exactly as the ordered run writes it; an incident that only retracted alerts raised is
- *   withdrawn, visibly (soc.incidents, the console, its timeline). An ordered alert with the same id but
- *   other content replaces the early one in place.
+ *   withdrawn, visibly (soc.incidents, the console, its timeline).
+ * - correct: an older event arrived after the early alert and moved the window's end but not its start
+ *   nor its first event: the ordered alert has the early one's id and other content. It replaces the
+ *   early alert in place, and on the same incident, because an incident is named after its first
+ *   alert's id (incidents/grouping.ts), not after its time: the incident is rewritten as the ordered
+ *   run has it, with a `correct` line in its timeline, and no second incident is raised. Only a late
+ *   event that becomes the window's first changes the alert's id, and then retract applies.
  * Early alerts depend only on the order of this partition's messages, so a restart or a rebalance that
  * re-reads them raises, confirms and retracts the same alerts.
  */
