@@ -74,7 +74,9 @@ purge are done by that running instance (its in-process bus, through the
 control socket DIR/canhgac.sock, open to the folder's owner only), score
 reads its store DIR/store; the start keeps the replay in its audit trail.
 There a replay is always rebased to now, and a purge also removes the
-drill's incidents from open console pages.
+drill's incidents from open console pages. There score and purge first wait
+(up to 60 s) for the start's correlator to close the drill's last windows, a
+few seconds after its replay ends; a drill still replaying is refused.
   --data DIR      the start's data folder (default ./canhgac-data), as in
                   canhgac start --data DIR
   --config FILE   the same file as canhgac start or canhgac correlator take:
@@ -357,6 +359,7 @@ async function score(argv: string[]): Promise<number> {
     throw err;
   }
   const where = target(readConfig(values.config), values.data, 'elasticsearch');
+  if (where.kind === 'embedded') await settledEmbedded(where.dataDir, drillId);
   const s: IncidentStore = where.kind === 'deployment' ? store(where.config) : new EmbeddedIncidentStore(join(where.dataDir, 'store'), { readOnly: true });
   try {
     if (where.kind === 'embedded') await s.init();
@@ -372,6 +375,19 @@ async function score(argv: string[]): Promise<number> {
     throw new CommandError(`scoring failed: ${(err as Error).message}`);
   } finally {
     await s.close();
+  }
+}
+
+/**
+ * Waits until the start that owns the folder has written every incident of the drill (its last windows
+ * close a few seconds after the replay). With no start running, nothing writes: the store is final.
+ */
+async function settledEmbedded(dataDir: string, drillId: string): Promise<void> {
+  try {
+    await callControl(dataDir, '/drills/settle', { drillId });
+  } catch (err) {
+    if (err instanceof NoRunningStartError) return;
+    throw new CommandError(`scoring failed: ${(err as Error).message}`);
   }
 }
 
