@@ -114,16 +114,20 @@ export async function startControlSocket(d: ControlDeps): Promise<{ path: string
   app.post('/drills/settle', async (req, reply) => {
     const body = SettleRequestSchema.safeParse(req.body);
     if (!body.success) return reply.code(400).send({ error: body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
-    if (!(await untilSettled(d.drillSettled, body.data.drillId, settleMs)))
+    if (!(await untilSettled(d.drillSettled, body.data.drillId, settleMs))) {
+      d.log.warn({ drill: body.data.drillId, waitedMs: settleMs }, 'drill not closed in time: score refused');
       return reply.code(409).send({ error: stillRunning(body.data.drillId, 'its score would miss incidents') });
+    }
     return { settled: true };
   });
 
   app.post('/drills/purge', async (req, reply) => {
     const body = PurgeRequestSchema.safeParse(req.body);
     if (!body.success) return reply.code(400).send({ error: body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
-    if (!(await untilSettled(d.drillSettled, body.data.drillId, settleMs)))
+    if (!(await untilSettled(d.drillSettled, body.data.drillId, settleMs))) {
+      d.log.warn({ drill: body.data.drillId, actor: body.data.actor, waitedMs: settleMs }, 'drill not closed in time: purge refused');
       return reply.code(409).send({ error: stillRunning(body.data.drillId, 'nothing was removed') });
+    }
     const removed = await purgeDrill(d.store, body.data.drillId, body.data.actor, new Date(), { producer: d.producer, incidentsTopic: d.incidentsTopic });
     d.log.info({ drill: body.data.drillId, actor: body.data.actor, ...removed }, 'drill purged through the control socket');
     return removed;
