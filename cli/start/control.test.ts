@@ -109,6 +109,23 @@ describe('canhgac start: drill commands on the control socket', () => {
     expect((await s.store.searchIncidents({ drill: drillId, size: 500 })).incidents).toEqual(seen);
   });
 
+  it('refuses to purge a drill this start is still replaying: its next lines would raise its incidents again', { timeout: 30_000 }, async () => {
+    const s = await running();
+    stops.push(s.stop);
+    const drillId = 'drill-replaying';
+    // At x1 the recording lasts minutes, its lines seconds apart: the drill closes between two of them.
+    const slow = callControl(s.dataDir, '/drills/replay', { recording: RECORDING, speed: '1', drillId, rebase: 'now', actor: 'test' }).catch(
+      (err: unknown) => err,
+    );
+    await vi.waitFor(async () => expect(await s.correlator.drillClosed(drillId)).toBe(true), { timeout: 20_000, interval: 100 });
+    await expect(callControl(s.dataDir, '/drills/purge', { drillId, actor: 'test' })).rejects.toThrow(
+      `drill ${drillId} is still being replayed into this start; nothing was removed. Stop its replay (Ctrl-C), then purge again`,
+    );
+    await s.stop();
+    stops = stops.filter((stop) => stop !== s.stop);
+    await slow;
+  });
+
   it('purges a drill at once when the correlator has nothing of it', { timeout: 30_000 }, async () => {
     const s = await running(1000);
     stops.push(s.stop);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { purgeDrill } from '../../correlator/drills/purge.ts';
-import { parseSpeed, replayAuditEntry, replayRecording, type ReplayResult } from '../../correlator/drills/replay.ts';
+import { newDrillId, parseSpeed, replayAuditEntry, replayRecording, type ReplayResult } from '../../correlator/drills/replay.ts';
 import type { BusProducer } from '../../shared/bus/types.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { IncidentStore } from '../../shared/store/types.ts';
@@ -69,6 +69,8 @@ export async function startControlSocket(d: ControlDeps): Promise<{ path: string
   rmSync(path, { force: true });
   const app: FastifyInstance = Fastify({ logger: false });
   const running = new Set<AbortController>();
+  /** Replays under way through this socket, by drill: their drill closes between two lines that are far apart. */
+  const replaying = new Map<string, number>();
 
   app.post('/drills/replay', async (req, reply) => {
     const body = ReplayRequestSchema.safeParse(req.body);
@@ -82,13 +84,15 @@ export async function startControlSocket(d: ControlDeps): Promise<{ path: string
     running.add(abort);
     req.raw.socket.once('close', () => abort.abort());
     const skipped: string[] = [];
+    const drillId = r.drillId ?? newDrillId();
+    replaying.set(drillId, (replaying.get(drillId) ?? 0) + 1);
     try {
       const result: ReplayResult = await replayRecording({
         file: r.recording,
         producer: d.producer,
         topic: d.rawTopic,
         speed,
-        drillId: r.drillId,
+        drillId,
         loop: r.loop,
         rebase: r.rebase,
         signal: abort.signal,
@@ -99,6 +103,9 @@ export async function startControlSocket(d: ControlDeps): Promise<{ path: string
       return { result, skipped };
     } finally {
       running.delete(abort);
+      const left = (replaying.get(drillId) ?? 1) - 1;
+      if (left) replaying.set(drillId, left);
+      else replaying.delete(drillId);
     }
   });
 
@@ -124,6 +131,11 @@ export async function startControlSocket(d: ControlDeps): Promise<{ path: string
   app.post('/drills/purge', async (req, reply) => {
     const body = PurgeRequestSchema.safeParse(req.body);
     if (!body.success) return reply.code(400).send({ error: body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+    // Its next lines would raise its incidents again after the purge.
+    if (replaying.has(body.data.drillId))
+      return reply
+        .code(409)
+        .send({ error: `drill ${body.data.drillId} is still being replayed into this start; nothing was removed. Stop its replay (Ctrl-C), then purge again` });
     if (!(await untilSettled(d.drillSettled, body.data.drillId, settleMs))) {
       d.log.warn({ drill: body.data.drillId, actor: body.data.actor, waitedMs: settleMs }, 'drill not closed in time: purge refused');
       return reply.code(409).send({ error: stillRunning(body.data.drillId, 'nothing was removed') });
