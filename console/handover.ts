@@ -53,15 +53,6 @@ const MESSAGES: Record<Language, Record<string, string>> = {
   vi: JSON.parse(readFileSync(join(PACKAGE_ROOT, 'console', 'page', 'i18n', 'vi.json'), 'utf8')),
 };
 
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export interface HandoverPrint {
   lang: Language;
   /** IANA zone the times are shown in, named beside each time. */

@@ -1,6 +1,6 @@
-import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { findContextDir, loadRuleSet, ruleFiles } from '../correlator/detection/ruleset.ts';
+import { fileStamp, filesStamp } from '../shared/folder-watch.ts';
 import { formatFinding, type Finding } from '../shared/yaml-source.ts';
 import type { RuleSummary, RulesProvider, RulesReport } from './context.ts';
 
@@ -24,25 +24,12 @@ export function rulesFromFolder(dir: string): RulesProvider {
  * lists/): any change, addition or removal changes it, as in the correlator's watcher.
  */
 export function folderStamp(dir: string): string {
-  const stat = (f: string) => {
-    try {
-      const s = statSync(f);
-      return `${f}=${s.mtimeMs}:${s.size}:${s.ino}`;
-    } catch {
-      return `${f}=-`;
-    }
-  };
   const files = ruleFiles([dir]).files;
   const context = findContextDir(dir);
-  if (context) {
-    files.push(join(context, 'fields.yml'), join(context, 'assets.yml'));
-    try {
-      for (const f of readdirSync(join(context, 'lists')).sort()) files.push(join(context, 'lists', f));
-    } catch {
-      // No lists folder: nothing to stamp.
-    }
-  }
-  return files.map(stat).join('|');
+  if (context) files.push(join(context, 'fields.yml'), join(context, 'assets.yml'));
+  const stamps = files.map((f) => `${f}=${fileStamp(f) ?? '-'}`);
+  if (context) stamps.push(`lists:${filesStamp(join(context, 'lists'))}`);
+  return stamps.join('|');
 }
 
 function report(dir: string): RulesReport {

@@ -167,6 +167,18 @@ export class Correlator {
     return newest !== null && Number.isFinite(newest) && this.stages.correlate.closedThrough(drillId, newest);
   }
 
+  /**
+   * Whether this instance has nothing of a drill left to write: its windows are closed (drillClosed), or
+   * none of its events is here at all (an unknown id, a drill from before a restart). `drill purge` and
+   * `drill score` wait on it: an alert written after them would bring back a purged incident, or be
+   * missing from the score.
+   */
+  async drillSettled(drillId: string): Promise<boolean> {
+    if (!this.stages) return false;
+    const newest = await this.stages.raw.drillNewest(this.stages.rawConsumer, drillId);
+    return newest !== null && this.stages.correlate.closedThrough(drillId, newest);
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.stages = undefined;

@@ -1,4 +1,5 @@
-import { statSync, watch } from 'node:fs';
+import { readdirSync, statSync, watch } from 'node:fs';
+import { join } from 'node:path';
 
 /**
  * What tells one version of a file from another without reading it (modification time, size, inode),
@@ -10,6 +11,18 @@ export function fileStamp(file: string): string | null {
     return `${s.mtimeMs}:${s.size}:${s.ino}`;
   } catch {
     return null;
+  }
+}
+
+/** One stamp for the files directly in `dir`: any change, addition or removal changes it ('' without the folder). */
+export function filesStamp(dir: string): string {
+  try {
+    return readdirSync(dir)
+      .sort()
+      .map((f) => `${f}=${fileStamp(join(dir, f))}`)
+      .join('|');
+  } catch {
+    return '';
   }
 }
 

@@ -18,6 +18,7 @@ import { parseSpeed, replayAuditEntry, replayRecording, type ReplayProgress, typ
 import { scoreReportHtml } from '../../correlator/drills/report-html.ts';
 import { loadScenario, ScenarioError } from '../../correlator/drills/scenario.ts';
 import { formatScoreText, scoreDrill } from '../../correlator/drills/score.ts';
+import { DRILL_QUIET_MS, DRILL_QUIET_TIMEOUT_MS, untilDrillQuiet } from '../../correlator/drills/settle.ts';
 import { CommandError, parseFlags, UsageError, type Command } from '../command.ts';
 import { BUNDLED_RULES } from '../start/config.ts';
 import { callControl, NoRunningStartError, type ReplayRequest } from '../start/control.ts';
@@ -65,6 +66,10 @@ score    reads the drill's incidents from Elasticsearch and compares them with
 purge    removes the alerts and incidents of drill ID (never real ones) and
          records the purge in the audit trail.
 
+Score and purge of a drill that changed in the last 8 s (its replay just
+ended, the correlators are writing its last incidents) first wait until it
+has been quiet for 8 s, up to 60 s; a drill still replaying is refused.
+
 NAME is a bundled drill (ssh-brute-force, malware-outbreak, port-scan-sweep,
 silent-source): its recording for replay, its scenario for score.
 
@@ -74,7 +79,9 @@ purge are done by that running instance (its in-process bus, through the
 control socket DIR/canhgac.sock, open to the folder's owner only), score
 reads its store DIR/store; the start keeps the replay in its audit trail.
 There a replay is always rebased to now, and a purge also removes the
-drill's incidents from open console pages.
+drill's incidents from open console pages. There score and purge first wait
+(up to 60 s) for the start's correlator to close the drill's last windows, a
+few seconds after its replay ends; a drill still replaying is refused.
   --data DIR      the start's data folder (default ./canhgac-data), as in
                   canhgac start --data DIR
   --config FILE   the same file as canhgac start or canhgac correlator take:
@@ -357,9 +364,11 @@ async function score(argv: string[]): Promise<number> {
     throw err;
   }
   const where = target(readConfig(values.config), values.data, 'elasticsearch');
+  if (where.kind === 'embedded') await settledEmbedded(where.dataDir, drillId);
   const s: IncidentStore = where.kind === 'deployment' ? store(where.config) : new EmbeddedIncidentStore(join(where.dataDir, 'store'), { readOnly: true });
   try {
     if (where.kind === 'embedded') await s.init();
+    else if (!(await untilDrillQuiet(s, drillId, { onWait: waitNote(drillId) }))) throw new Error(stillChanging(drillId, 'a score now would miss incidents'));
     const report = await scoreDrill(s, scenario, drillId, { shiftMs });
     const dir = values['out-dir'] ?? '.';
     mkdirSync(dir, { recursive: true });
@@ -372,6 +381,28 @@ async function score(argv: string[]): Promise<number> {
     throw new CommandError(`scoring failed: ${(err as Error).message}`);
   } finally {
     await s.close();
+  }
+}
+
+/** Said on stderr when purge or score of a deployment waits for a drill that changed lately. */
+const waitNote = (drillId: string) => (ms: number) =>
+  process.stderr.write(
+    `drill ${drillId} changed in the last ${DRILL_QUIET_MS / 1000} s: waiting (up to ${Math.round(ms / 1000)} s) until the correlators have written its last incidents\n`,
+  );
+
+const stillChanging = (drillId: string, what: string) =>
+  `drill ${drillId} is still changing after ${DRILL_QUIET_TIMEOUT_MS / 1000} s (its replay is still sending, a --loop replay runs until Ctrl-C, or the correlators are behind); ${what}. Stop the replay, then try again`;
+
+/**
+ * Waits until the start that owns the folder has written every incident of the drill (its last windows
+ * close a few seconds after the replay). With no start running, nothing writes: the store is final.
+ */
+async function settledEmbedded(dataDir: string, drillId: string): Promise<void> {
+  try {
+    await callControl(dataDir, '/drills/settle', { drillId });
+  } catch (err) {
+    if (err instanceof NoRunningStartError) return;
+    throw new CommandError(`scoring failed: ${(err as Error).message}`);
   }
 }
 
@@ -396,6 +427,7 @@ async function purge(argv: string[]): Promise<number> {
   let producer: BusProducer | undefined;
   try {
     await s.init();
+    if (!(await untilDrillQuiet(s, drillId, { onWait: waitNote(drillId) }))) throw new Error(stillChanging(drillId, 'nothing was removed'));
     producer = await b?.bus.producer();
     const removed = await purgeDrill(s, drillId, actor(), new Date(), producer && b ? { producer, incidentsTopic: b.topics.incidents } : undefined);
     process.stdout.write(`drill ${drillId}: ${removed.incidents} incidents and ${removed.alerts} alerts removed\n`);

@@ -134,6 +134,7 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
         producer,
         rawTopic: topics.raw,
         incidentsTopic: topics.incidents,
+        drillSettled: (drillId) => correlator.correlator.drillSettled(drillId),
         log: log.child({ part: 'control' }),
       });
       stack.push(() => control.close());

@@ -2,7 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { PRINT_STYLE_SOURCE } from '../../correlator/operations/printable.ts';
 import type { ConsoleContext } from '../context.ts';
-import { collectHandover, handoverHtml, isTimeZone, type Language } from '../handover.ts';
+import { isValidTimezone } from '../../correlator/decoders/time.ts';
+import { collectHandover, handoverHtml, type Language } from '../handover.ts';
 import { schemaOf } from '../validation.ts';
 
 const HandoverQuery = z
@@ -16,7 +17,7 @@ const PrintQuery = HandoverQuery.extend({
   /** The page's language; without it, the browser's (Accept-Language). */
   lang: z.enum(['en', 'vi']).optional(),
   /** The zone the times are shown in (the browser's); without it, the server's. */
-  tz: z.string().max(64).refine(isTimeZone, 'not a time zone (IANA name such as Asia/Ho_Chi_Minh)').optional(),
+  tz: z.string().max(64).refine(isValidTimezone, 'not a time zone (IANA name such as Asia/Ho_Chi_Minh)').optional(),
 }).strict();
 
 /** A printable page may use its own style and nothing else: no script, no fetch, no frame. */

@@ -1,6 +1,6 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileStamp, watchFolder, type FolderWatch } from '../../shared/folder-watch.ts';
+import { fileStamp, filesStamp, watchFolder, type FolderWatch } from '../../shared/folder-watch.ts';
 import type { Finding } from '../../shared/yaml-source.ts';
 import { AssetRegister } from './assets.ts';
 import { FieldMapping } from './fields/mapping.ts';
@@ -65,7 +65,7 @@ export function watchRules(
     const fieldsFile = join(root, 'fields.yml');
     const assetsFile = join(root, 'assets.yml');
     const listsDir = join(root, 'lists');
-    const listStamp = existsSync(listsDir) ? listsStamp(listsDir) : null;
+    const listStamp = existsSync(listsDir) ? filesStamp(listsDir) : null;
     for (const [key, stamp] of [
       [fieldsFile, fileStamp(fieldsFile)],
       [assetsFile, fileStamp(assetsFile)],
@@ -175,16 +175,4 @@ export function watchRules(
       watcher?.close();
     },
   };
-}
-
-/** One stamp for a folder of list files: any change, addition or removal changes it. */
-function listsStamp(dir: string): string {
-  try {
-    return readdirSync(dir)
-      .sort()
-      .map((f) => `${f}=${fileStamp(join(dir, f))}`)
-      .join('|');
-  } catch {
-    return '';
-  }
 }

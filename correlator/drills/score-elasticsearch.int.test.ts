@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '../../shared/incident.ts';
 import { ElasticsearchIncidentStore } from '../../shared/store/elasticsearch.ts';
 import { incidentFixture } from '../../shared/store/fixtures.ts';
-import { canhgac } from '../../test/support/cli.ts';
+import { canhgac, canhgacBin } from '../../test/support/cli.ts';
 import { elasticsearchUrl, uniqueName } from '../../test/support/services.ts';
 import { DRILLS_DIR } from './bundled/generate.ts';
 import { replayAuditEntry } from './replay.ts';
@@ -79,7 +80,8 @@ describe('canhgac drill score and purge (Elasticsearch)', () => {
         'recording.ndjson.gz',
         10,
         'cli:test',
-        new Date(),
+        // Ended a minute ago: the drill is quiet, score and purge go at once.
+        new Date(Date.now() - 60_000),
       ),
       { refresh: true },
     );
@@ -146,5 +148,43 @@ describe('canhgac drill score and purge (Elasticsearch)', () => {
     );
     expect(again.status).toBe(1);
     expect(again.stdout).toMatch(/MISS SSH brute force/);
+  });
+
+  it("a purge right after a replay waits until the correlators wrote the drill's last incident, and removes it too", { timeout: 60_000 }, async () => {
+    const drill = 'd-es-late';
+    await store.appendAudit(
+      replayAuditEntry(
+        {
+          sent: 10,
+          drillId: drill,
+          shiftMs: 0,
+          passes: 1,
+          skipped: 0,
+          stopped: false,
+          lineNo: 10,
+          summary: { lines: 10, envelopes: 10, firstReceived: 0, lastReceived: 0 },
+        },
+        'recording.ndjson.gz',
+        'max',
+        'cli:test',
+        new Date(),
+      ),
+      { refresh: true },
+    );
+    const child = spawn(process.execPath, [canhgacBin, 'drill', 'purge', drill, '--config', config], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    // What a correlator writes when the drill's last window closes, a few seconds after the replay.
+    await new Promise((r) => setTimeout(r, 2000));
+    await store.upsertIncident(drillIncident({ id: 'd-es-late-ssh', drill, updated_at: new Date().toISOString() }), { refresh: true });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(stderr).toMatch(
+      new RegExp(`^drill ${drill} changed in the last 8 s: waiting \\(up to \\d+ s\\) until the correlators have written its last incidents\n$`),
+    );
+    expect(stdout).toBe(`drill ${drill}: 1 incidents and 0 alerts removed\n`);
+    expect(code).toBe(0);
+    expect(await store.getIncident('d-es-late-ssh')).toBeNull();
   });
 });
