@@ -90,11 +90,12 @@ export class RawStage {
   private readonly progress = new Map<number, RawProgress>();
   /**
    * Partitions with a batch in hand, from before its first output goes out until its progress is noted:
-   * such a partition is never caught up, whatever end offsets a snapshot read. A snapshot reads them
-   * first and waits its turn, and a batch that landed meanwhile sends its feeds outside the turns: by
-   * its offsets alone (read before the batch existed) the partition looked read to the end, and a
-   * correlate partition that had those feeds closed every window up to them, other partitions' input
-   * still unread (lost as late events after an Elasticsearch outage held a sibling's batch).
+   * such a partition is never caught up, whatever end offsets a snapshot read. A snapshot may read the
+   * end offsets before a batch lands; the batch's feeds go out at once (outside the turns) while its
+   * own progress waits for that snapshot's turn, so by offsets alone the partition looked read to the
+   * end. A correlate partition that had those feeds then closed its windows up to them, other
+   * partitions' input still unread, which came in late and was dropped (an Elasticsearch outage that
+   * held a sibling's batch made this likely).
    */
   private readonly inHand = new Map<number, number>();
   private turn: Promise<void> = Promise.resolve();
