@@ -45,7 +45,7 @@ function flakySink(failures: number) {
 }
 
 /** A stage as the correlator runs it; `earlyFiring: false` leaves every window to the watermark and the timer. */
-async function stageWith(sink: IncidentSink, earlyFiring = false, metrics = correlatorMetrics()) {
+async function stageWith(sink: IncidentSink, earlyFiring = false, metrics = correlatorMetrics(), rawPartitions = 1) {
   const { ruleset } = loadRuleSet([SCENARIO_RULES]);
   const rules = () => ruleset;
   const bus = new MemoryBus(1);
@@ -56,7 +56,7 @@ async function stageWith(sink: IncidentSink, earlyFiring = false, metrics = corr
     sink,
     topics,
     partitions: 1,
-    rawPartitions: 1,
+    rawPartitions,
     partitionOf: () => 0,
     allowedLatenessMs: 5 * 60_000,
     eventsPerAlert: 10,
@@ -117,6 +117,26 @@ describe('CorrelateStage timer', () => {
     expect(written).toEqual([]);
     await stage.handle(batchOf([progressOf(feeds[2]!.t + 1)], 2));
     expect(written.flat().map((p) => p.alert.group_key)).toEqual(['source.ip=203.0.113.7']);
+  });
+});
+
+describe('CorrelateStage watermark', () => {
+  it('closes windows only up to the newest time the raw partitions reported, not to feeds that overtook a stale report', async () => {
+    const { sink, written } = flakySink(0);
+    const stage = await stageWith(sink, false, correlatorMetrics(), 2);
+    const [a, b, c] = probeFeeds();
+    const bundle = (items: CorrelateEvent[]) => bundleFeeds(new Map([[0, items]])).messages[0]!.value;
+    const before = a!.t - 60 * 60_000;
+    const report = (partition: number, newest: number) => progressOf(newest, { partition });
+    // Both raw partitions read an earlier hour. Then raw partition 0's newest line arrives, ahead of a
+    // report of both as read to the end, taken before either had its new lines (raw.ts, `inHand`).
+    await stage.handle(batchOf([report(0, before), report(1, before)]));
+    await stage.handle(batchOf([bundle([c!]), report(0, before), report(1, before)], 2));
+    await stage.tick(Date.now() + 10_000, 0);
+    // Raw partition 1's lines come after: older than partition 0's, newer than anything reported.
+    await stage.handle(batchOf([bundle([a!, b!]), report(0, c!.t), report(1, b!.t)], 5));
+    await stage.tick(Date.now() + 10_000, 0);
+    expect(written.flat().map((p) => [p.alert.rule.id, p.alert.event_count])).toEqual([[PROBE, 3]]);
   });
 });
 

@@ -34,8 +34,6 @@ interface PartitionState {
    * fed to a ten-minute window is not kept for the three days of another rule.
    */
   byMinute: Map<string, Map<number, string[]>>;
-  /** Newest event time seen here, per drill. */
-  newest: Map<string, number>;
   /** The last progress report of each soc.raw partition, and its owner (claimed: by a claim since the last reset). */
   raw: Map<number, { w: Record<string, number>; caught: boolean; owner: string; claimed: boolean }>;
   /** Wall-clock time the last event arrived (progress reports do not count). */
@@ -126,7 +124,6 @@ export class CorrelateStage {
         events: new Map(),
         seen: new Map(),
         byMinute: new Map(),
-        newest: new Map(),
         raw: new Map(),
         lastEventAt: 0,
         live: false,
@@ -199,12 +196,14 @@ export class CorrelateStage {
   /**
    * Event time of one drill ('' for real traffic) that every soc.raw partition has passed: while some
    * partition is behind (still reading), the slowest of those; once all have read everything, the
-   * newest event time known.
+   * newest they reported. Not the newest event fed here: a raw partition's feeds may overtake a report
+   * that other partitions' unread input made stale, and closing windows up to them would drop that
+   * input as late (raw.ts, `inHand`).
    */
   private watermark(st: PartitionState, drill: string): { at: number; allCaught: boolean } {
     if (st.raw.size < this.deps.rawPartitions) return { at: -Infinity, allCaught: false };
     let lagging = Infinity;
-    let newest = st.newest.get(drill) ?? -Infinity;
+    let newest = -Infinity;
     let allCaught = true;
     for (const r of st.raw.values()) {
       const w = r.w[drill] ?? -Infinity;
@@ -304,7 +303,6 @@ export class CorrelateStage {
     if (held) held.uses++;
     else st.events.set(ref, { event, t, offset, uses: 1 });
     const drill = event.labels?.drill ?? '';
-    if (t > (st.newest.get(drill) ?? -Infinity)) st.newest.set(drill, t);
     const engine = this.engine(st, drill);
     if (t < engine.watermark) this.deps.log.debug({ partition, drill, ref, eventTime: t, watermark: engine.watermark }, 'late event');
     alerts.push(...this.alertsOf(engine.feed(r, event, t, ref, c), st, partition, drill, stream, offset, item.arrived));

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Batch, BusProducer } from '../../shared/bus/types.ts';
 import { createLogger } from '../../shared/log.ts';
 import { topicNames } from '../../shared/topics.ts';
@@ -127,5 +127,61 @@ describe('RawStage.process', () => {
     const feeds = (out: typeof whole) => out.feeds.messages.map((m) => [m.partition, (JSON.parse(m.value) as { feeds: unknown[] }).feeds]);
     expect(feeds(sliced)).toEqual(feeds(whole));
     expect(sliced.newest).toEqual(whole.newest);
+  });
+});
+
+describe('RawStage progress', () => {
+  /** A raw message at `offset` of partition 0. */
+  function at(offset: number, m: { key: string; value: string }): Batch {
+    return {
+      topic: 't.soc.raw',
+      partition: 0,
+      messages: [{ topic: 't.soc.raw', partition: 0, offset, key: m.key, value: m.value, timestamp: 0 }],
+      heartbeat: async () => undefined,
+      isStale: () => false,
+    };
+  }
+
+  it('never reports a partition caught up while it has a batch in hand, even by end offsets read before that batch landed', async () => {
+    const rules = scenarioRules();
+    const sent: { topic: string; value: string }[] = [];
+    const producer: BusProducer = {
+      send: async (topic, messages) => void sent.push(...messages.map((m) => ({ topic, value: m.value }))),
+      close: async () => undefined,
+    };
+    const sink = { write: async () => ({ alerts: 0, created: 0, updated: 0 }) } as unknown as IncidentSink;
+    const s = new RawStage({
+      rules,
+      assets: assetLookup(rules),
+      producer,
+      sink,
+      topics: topicNames('t.'),
+      correlatePartitions: 1,
+      partitionOf: () => 0,
+      timezone: 'Asia/Ho_Chi_Minh',
+      metrics: correlatorMetrics(),
+      log: createLogger('raw-test', {}, 'silent'),
+    });
+    // The timer's snapshot reads the end offsets first: here, before the second line reached the partition.
+    let staleEnds!: (ends: Map<number, number>) => void;
+    const ends = [new Map([[0, 1]]), new Promise<Map<number, number>>((r) => (staleEnds = r))];
+    const consumer = { committed: async () => -1, endOffsets: async () => ends.shift() ?? new Map([[0, 2]]) };
+    await s.assigned([{ topic: 't.soc.raw', partition: 0 }]);
+    const [first, , , second] = scenarioMessages().filter((m) => m.key === 'srv-01');
+    await s.handle(at(0, first!), consumer);
+    const timer = s.reportProgress(consumer);
+    const handled = s.handle(at(1, second!), consumer);
+    // The second line's feeds go out at once; its own progress waits for the timer's turn.
+    await vi.waitFor(() => expect(sent.filter((m) => m.value.includes('"kind":"feeds"'))).toHaveLength(2));
+    staleEnds(new Map([[0, 1]]));
+    await Promise.all([timer, handled]);
+    const afterFeeds = sent.slice(sent.findLastIndex((m) => m.value.includes('"kind":"feeds"')) + 1);
+    const reports = afterFeeds.map((m) => JSON.parse(m.value) as { caught: boolean; newest: Record<string, number> });
+    // The timer's report, then the second batch's own: neither says the partition was read to the end.
+    expect(reports).toHaveLength(2);
+    expect(reports.map((r) => r.caught)).toEqual([false, false]);
+    // Once the batch is done, the next report says so.
+    await s.reportProgress(consumer);
+    expect((JSON.parse(sent.at(-1)!.value) as { caught: boolean }).caught).toBe(true);
   });
 });

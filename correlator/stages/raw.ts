@@ -88,6 +88,16 @@ export interface ProgressSource {
 export class RawStage {
   private readonly sessions = new DecodeSessions();
   private readonly progress = new Map<number, RawProgress>();
+  /**
+   * Partitions with a batch in hand, from before its first output goes out until its progress is noted:
+   * such a partition is never caught up, whatever end offsets a snapshot read. A snapshot may read the
+   * end offsets before a batch lands; the batch's feeds go out at once (outside the turns) while its
+   * own progress waits for that snapshot's turn, so by offsets alone the partition looked read to the
+   * end. A correlate partition that had those feeds then closed its windows up to them, other
+   * partitions' input still unread, which came in late and was dropped (an Elasticsearch outage that
+   * held a sibling's batch made this likely).
+   */
+  private readonly inHand = new Map<number, number>();
   private turn: Promise<void> = Promise.resolve();
   /** This member's token for its current assignment of soc.raw partitions. */
   private owner = randomUUID();
@@ -123,7 +133,8 @@ export class RawStage {
     for (const [partition, pr] of this.progress) {
       if (partition === current?.partition) continue;
       const next = pr.next >= 0 ? pr.next : await consumer.committed({ topic: this.deps.topics.raw, partition });
-      out.push(...this.progressMessages(partition, pr.newest, Math.max(next, 0) >= (ends.get(partition) ?? 0)));
+      const caught = !this.inHand.get(partition) && Math.max(next, 0) >= (ends.get(partition) ?? 0);
+      out.push(...this.progressMessages(partition, pr.newest, caught));
     }
     // The partition that moved goes last: a sibling that has new input must say so before time moves on.
     // More may follow right behind this batch, so it counts as reading until the timer says otherwise.
@@ -157,7 +168,7 @@ export class RawStage {
     let newest = -Infinity;
     for (const [partition, pr] of this.progress) {
       const next = pr.next >= 0 ? pr.next : await consumer.committed({ topic: this.deps.topics.raw, partition });
-      if (Math.max(next, 0) < (ends.get(partition) ?? 0)) return null;
+      if (this.inHand.get(partition) || Math.max(next, 0) < (ends.get(partition) ?? 0)) return null;
       newest = Math.max(newest, pr.newest[drill] ?? -Infinity);
     }
     return newest;
@@ -238,6 +249,18 @@ export class RawStage {
 
   /** process() and the I/O around it: the outputs sent and acknowledged, then the batch counted done. */
   async handle(batch: Batch, consumer: ProgressSource): Promise<void> {
+    // Counted: a batch handed again while the first copy is still retried (a rejoin) is in hand too.
+    this.inHand.set(batch.partition, (this.inHand.get(batch.partition) ?? 0) + 1);
+    try {
+      await this.handleBatch(batch, consumer);
+    } finally {
+      const left = this.inHand.get(batch.partition)! - 1;
+      if (left) this.inHand.set(batch.partition, left);
+      else this.inHand.delete(batch.partition);
+    }
+  }
+
+  private async handleBatch(batch: Batch, consumer: ProgressSource): Promise<void> {
     const deps = this.deps;
     let pr = this.progress.get(batch.partition);
     if (!pr) this.progress.set(batch.partition, (pr = { newest: {}, next: -1 }));
