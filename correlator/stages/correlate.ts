@@ -357,16 +357,13 @@ export class CorrelateStage {
 
   /**
    * Whether every owned partition has moved a drill's event time to `through` (its windows up to there
-   * closed by the timer once its input went quiet), and past the newest of its events that came here,
-   * with nothing in hand or left to write.
+   * closed by the timer once its input went quiet) with nothing in hand or left to write.
    */
   closedThrough(drill: string, through: number): boolean {
     if (this.busy.size || this.writing.size || this.unsent.size || this.partitions.size === 0) return false;
     if (this.deps.rules().correlations.size === 0) return true;
-    for (const st of this.partitions.values()) {
-      const needed = Math.max(through, st.newest.get(drill) ?? -Infinity);
-      if (Number.isFinite(needed) && (st.engines.get(drill)?.watermark ?? -Infinity) < needed) return false;
-    }
+    // `through` is the newest drill event the raw partitions read, so it bounds every feed that came here.
+    for (const st of this.partitions.values()) if ((st.engines.get(drill)?.watermark ?? -Infinity) < through) return false;
     return true;
   }
 
