@@ -9,7 +9,7 @@ import type { IncidentSink, PendingAlert } from '../sinks/incidents.ts';
 import { untilAcknowledged } from '../sinks/retry.ts';
 import { correlationAlert } from './alerts.ts';
 import { CorrelateMessageSchema, deadLetter, feedsOf, StaleBatchError, type CorrelateEvent, type Progress } from './messages.ts';
-import { correlateKey, maxTimespanMs, type AssetLookup, type CurrentRules } from './rules.ts';
+import { correlatePartitionKey, maxTimespanMs, type AssetLookup, type CurrentRules } from './rules.ts';
 import { TimeSlice } from '../../shared/time-slice.ts';
 
 /**
@@ -154,7 +154,7 @@ export class CorrelateStage {
     if (def?.type !== 'flatline') return true;
     // A drill reports silence only of sources it actually replayed.
     if (drill && hit.refs.length === 0) return false;
-    return this.deps.partitionOf(correlateKey(hit.rule.id, drill || null, def.groupBy, hit.group), this.deps.partitions) === partition;
+    return this.deps.partitionOf(correlatePartitionKey(drill || null, def.groupBy, hit.group), this.deps.partitions) === partition;
   }
 
   private alertsOf(
