@@ -89,9 +89,14 @@ describe('RawStage.process', () => {
       }),
     });
     const out = await stage(() => ruleset, keyPartition).process(batchOf([denied(0, '203.0.113.9'), denied(1, '198.51.100.77'), denied(2, '203.0.113.9')]), {});
-    const bundles = out.feeds.messages.map((m) => ({ partition: m.partition, ...(JSON.parse(m.value) as { events: { event: { id: string } }[]; feeds: { correlation: string; ref: string; event: number }[] }) }));
+    const bundles = out.feeds.messages.map((m) => ({
+      partition: m.partition,
+      ...(JSON.parse(m.value) as { events: { event: { id: string } }[]; feeds: { correlation: string; ref: string; event: number }[] }),
+    }));
     const scanAndSweep = bundles.flatMap((b) =>
-      b.feeds.filter((f) => f.correlation === PORT_SCAN || f.correlation === PACK_SWEEP).map((f) => ({ partition: b.partition, ref: f.ref, carried: b.events[f.event]!.event.id })),
+      b.feeds
+        .filter((f) => f.correlation === PORT_SCAN || f.correlation === PACK_SWEEP)
+        .map((f) => ({ partition: b.partition, ref: f.ref, carried: b.events[f.event]!.event.id })),
     );
     expect(scanAndSweep).toHaveLength(6);
     for (const ref of ['deny/0', 'deny/1', 'deny/2']) {
