@@ -8,8 +8,8 @@ import type { CorrelatorMetrics } from '../metrics.ts';
 import type { IncidentSink, PendingAlert } from '../sinks/incidents.ts';
 import { untilAcknowledged } from '../sinks/retry.ts';
 import { correlationAlert } from './alerts.ts';
-import { CorrelateMessageSchema, deadLetter, feedsOf, StaleBatchError, type CorrelateEvent, type Progress } from './messages.ts';
-import { correlateKey, maxTimespanMs, type AssetLookup, type CurrentRules } from './rules.ts';
+import { deadLetter, feedsOf, readCorrelateMessage, StaleBatchError, type CorrelateEvent, type Progress } from './messages.ts';
+import { correlatePartitionKey, maxTimespanMs, type AssetLookup, type CurrentRules } from './rules.ts';
 import { TimeSlice } from '../../shared/time-slice.ts';
 
 /**
@@ -156,7 +156,7 @@ export class CorrelateStage {
     if (def?.type !== 'flatline') return true;
     // A drill reports silence only of sources it actually replayed.
     if (drill && hit.refs.length === 0) return false;
-    return this.deps.partitionOf(correlateKey(hit.rule.id, drill || null, def.groupBy, hit.group), this.deps.partitions) === partition;
+    return this.deps.partitionOf(correlatePartitionKey(drill || null, def.groupBy, hit.group), this.deps.partitions) === partition;
   }
 
   private alertsOf(
@@ -259,23 +259,18 @@ export class CorrelateStage {
     const slice = new TimeSlice();
     for (const m of batch.messages) {
       if (slice.due()) await slice.next();
-      let parsed;
-      try {
-        parsed = CorrelateMessageSchema.safeParse(JSON.parse(m.value ?? ''));
-      } catch {
-        parsed = null;
-      }
-      if (!parsed?.success) {
+      const message = readCorrelateMessage(m.value);
+      if (!message) {
         dlq.push(deadLetter(m, 'unreadable soc.correlate message'));
         this.deps.metrics.deadLetters.inc();
         continue;
       }
-      if (parsed.data.kind === 'progress') {
-        for (const [drill, hits] of this.progress(st, parsed.data)) alerts.push(...this.alertsOf(hits, st, batch.partition, drill, stream, m.offset));
+      if (message.kind === 'progress') {
+        for (const [drill, hits] of this.progress(st, message)) alerts.push(...this.alertsOf(hits, st, batch.partition, drill, stream, m.offset));
         continue;
       }
       st.lastEventAt = Date.now();
-      for (const item of feedsOf(parsed.data)) this.feed(st, item, batch.partition, stream, m.offset, alerts);
+      for (const item of feedsOf(message)) this.feed(st, item, batch.partition, stream, m.offset, alerts);
     }
     this.prune(st, batch.partition);
     // What the timer could not write goes first, in the order it was raised; this batch's commit waits for it.

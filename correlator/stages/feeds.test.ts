@@ -188,8 +188,8 @@ describe('BatchFeeds', () => {
     const scan = (ref: string, t: number) => ({ ...item('web01', t, ref), c: 'scan' });
     // A server heard from every second for ten minutes, and a scan in between.
     for (let s = 0; s < 600; s++) {
-      feeds.add('silent\u0000web01', item('web01', s * 1000, `tel-${s}`), SPAN);
-      if (s % 100 === 50) feeds.add('scan\u0000203.0.113.9', scan(`scan-${s}`, s * 1000));
+      feeds.add('silent\u0000web01', 'web01', item('web01', s * 1000, `tel-${s}`), SPAN);
+      if (s % 100 === 50) feeds.add('scan\u0000203.0.113.9', 'scan\u0000203.0.113.9', scan(`scan-${s}`, s * 1000));
     }
     const { messages, sent, thinned, oversize } = feeds.bundle();
     const by = new Map<number, string[]>();

@@ -119,15 +119,18 @@ export interface BundledFeeds {
 export class BatchFeeds {
   private readonly byPartition = new Map<number, CorrelateEvent[]>();
   private readonly flatlines = new Map<string, { spanMs: number; items: CorrelateEvent[] }>();
-  /** Partition of each group key: a server's telemetry repeats its key on every line. */
+  /** Partition of each partition key: a server's telemetry repeats its key on every line. */
   private readonly partitions = new Map<string, number>();
 
   constructor(private readonly partitionOf: (key: string) => number) {}
 
-  /** A feed for the group `key`; `flatlineSpanMs` when its correlation is a flatline of that timespan. */
-  add(key: string, item: CorrelateEvent, flatlineSpanMs?: number): void {
-    let partition = this.partitions.get(key);
-    if (partition === undefined) this.partitions.set(key, (partition = this.partitionOf(key)));
+  /**
+   * A feed for the group `key`, sent to the partition of `partitionKey` (rules.ts, correlatePartitionKey);
+   * `flatlineSpanMs` when its correlation is a flatline of that timespan.
+   */
+  add(key: string, partitionKey: string, item: CorrelateEvent, flatlineSpanMs?: number): void {
+    let partition = this.partitions.get(partitionKey);
+    if (partition === undefined) this.partitions.set(partitionKey, (partition = this.partitionOf(partitionKey)));
     let list = this.byPartition.get(partition);
     if (!list) this.byPartition.set(partition, (list = []));
     list.push(item);

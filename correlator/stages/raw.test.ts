@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Batch, BusProducer } from '../../shared/bus/types.ts';
+import { keyPartition } from '../../shared/bus/murmur2.ts';
 import { createLogger } from '../../shared/log.ts';
 import { topicNames } from '../../shared/topics.ts';
 import { loadRuleSet } from '../detection/ruleset.ts';
@@ -12,6 +13,9 @@ import { assetLookup, type CurrentRules } from './rules.ts';
 const MALWARE = '5b0c3f7e-2d0a-4f57-8d7c-0c1e2f3a4b04';
 const SWEEP = '5b0c3f7e-2d0a-4f57-8d7c-0c1e2f3a4b02';
 const BRUTE = '5b0c3f7e-2d0a-4f57-8d7c-0c1e2f3a4b03';
+/** The bundled pack's port scan and sweep: both fed by denied connections, both grouped by source.ip. */
+const PORT_SCAN = '3c6f0b2e-5d1a-4e8b-9f21-7a4c2d9e1b01';
+const PACK_SWEEP = '3c6f0b2e-5d1a-4e8b-9f21-7a4c2d9e1b02';
 
 function batchOf(messages: { key: string; value: string }[]): Batch {
   return {
@@ -29,7 +33,7 @@ function scenarioRules(): CurrentRules {
 }
 
 /** process() must not touch the bus or the sink: both throw if it does. */
-function stage(rules: CurrentRules = scenarioRules()): RawStage {
+function stage(rules: CurrentRules = scenarioRules(), partitionOf = (key: string, n: number) => key.length % n): RawStage {
   const untouchable = new Proxy(
     {},
     {
@@ -45,7 +49,7 @@ function stage(rules: CurrentRules = scenarioRules()): RawStage {
     sink: untouchable as IncidentSink,
     topics: topicNames('t.'),
     correlatePartitions: 3,
-    partitionOf: (key, n) => key.length % n,
+    partitionOf,
     timezone: 'Asia/Ho_Chi_Minh',
     metrics: correlatorMetrics(),
     log: createLogger('raw-test', {}, 'silent'),
@@ -68,6 +72,41 @@ describe('RawStage.process', () => {
     expect(out.newest['']).toBe(Date.parse('2026-11-26T01:15:00.000Z'));
     expect(out.moved).toBe(true);
     expect(out.counts.missingGroup).toBe(0);
+  });
+
+  it('sends an event feeding several correlations grouped by the same values to one partition, carried once', async () => {
+    const { ruleset } = loadRuleSet(['rules']);
+    const denied = (i: number, source: string) => ({
+      key: 'srv-01',
+      value: JSON.stringify({
+        v: 1,
+        id: `deny/${i}`,
+        host: 'srv-01',
+        source: '/var/log/kern.log',
+        format: 'auto',
+        received: '2026-11-26T01:15:00.000Z',
+        line: `<4>Nov 26 08:00:0${i} srv-01 kernel: [UFW BLOCK] IN=eth0 OUT= SRC=${source} DST=10.0.0.5 LEN=60 PROTO=TCP SPT=4000${i} DPT=${22 + i} SYN URGP=0`,
+      }),
+    });
+    const out = await stage(() => ruleset, keyPartition).process(batchOf([denied(0, '203.0.113.9'), denied(1, '198.51.100.77'), denied(2, '203.0.113.9')]), {});
+    const bundles = out.feeds.messages.map((m) => ({
+      partition: m.partition,
+      ...(JSON.parse(m.value) as { events: { event: { id: string } }[]; feeds: { correlation: string; ref: string; event: number }[] }),
+    }));
+    const scanAndSweep = bundles.flatMap((b) =>
+      b.feeds
+        .filter((f) => f.correlation === PORT_SCAN || f.correlation === PACK_SWEEP)
+        .map((f) => ({ partition: b.partition, ref: f.ref, carried: b.events[f.event]!.event.id })),
+    );
+    expect(scanAndSweep).toHaveLength(6);
+    for (const ref of ['deny/0', 'deny/1', 'deny/2']) {
+      const feeds = scanAndSweep.filter((f) => f.ref === ref);
+      expect(feeds.map((f) => f.carried)).toEqual([ref, ref]);
+      expect(new Set(feeds.map((f) => f.partition)).size).toBe(1);
+    }
+    // One source's events meet in one partition, and one bundle there carries each of them once for both.
+    expect(scanAndSweep.find((f) => f.ref === 'deny/0')!.partition).toBe(scanAndSweep.find((f) => f.ref === 'deny/2')!.partition);
+    for (const b of bundles) expect(new Set(b.events.map((e) => e.event.id)).size).toBe(b.events.length);
   });
 
   it('counts the lines decoded with control characters or invalid text replaced, by kind', async () => {

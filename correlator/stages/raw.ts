@@ -11,7 +11,7 @@ import { singleEventAlert } from './alerts.ts';
 import { heartbeatEvent } from './heartbeat.ts';
 import { observeEvent, observeHeartbeat, type TelemetryLedger } from '../operations/telemetry.ts';
 import { CORRELATE_MESSAGE_VERSION, deadLetter, StaleBatchError, type Progress } from './messages.ts';
-import { correlateKey, type AssetLookup, type CurrentRules } from './rules.ts';
+import { correlateKey, correlatePartitionKey, type AssetLookup, type CurrentRules } from './rules.ts';
 import { BatchFeeds, type BundledFeeds } from './feeds.ts';
 import { TimeSlice } from '../../shared/time-slice.ts';
 
@@ -227,10 +227,11 @@ export class RawStage {
             counts.missingGroup++;
             continue;
           }
-          const key = correlateKey(c, drill, ruleset.groupByFor(c), group);
+          const groupBy = ruleset.groupByFor(c);
           const def = ruleset.correlations.get(c);
           feeds.add(
-            key,
+            correlateKey(c, drill, groupBy, group),
+            correlatePartitionKey(drill, groupBy, group),
             { c, r: match.rule.id, t: eventTime, ref, e: event as Record<string, unknown>, arrived },
             def?.type === 'flatline' ? def.timespanMs : undefined,
           );

@@ -20,7 +20,17 @@ export function maxTimespanMs(ruleset: RuleSet): number {
   return max;
 }
 
-/** The soc.correlate key of a correlation's group: one group always lands in one partition. */
+/** A correlation's group: the correlation, the drill and the group-by values. */
 export function correlateKey(correlationId: string, drill: string | null, groupBy: readonly string[], group: Record<string, string>): string {
   return [correlationId, drill ?? '', ...groupBy.map((g) => group[g] ?? '')].join('\u0000');
+}
+
+/**
+ * The soc.correlate key a group's feeds are sent with: its drill and group-by values, not the
+ * correlation, so one group always lands in one partition, and an event that feeds several
+ * correlations grouped by the same values (a port scan and a sweep by source.ip) lands in one
+ * partition and is carried there once, not once per correlation.
+ */
+export function correlatePartitionKey(drill: string | null, groupBy: readonly string[], group: Record<string, string>): string {
+  return [drill ?? '', ...groupBy.map((g) => group[g] ?? '')].join('\u0000');
 }

@@ -19,8 +19,9 @@ export interface Aggregate {
   measure(items: readonly WindowItem[]): number;
 }
 
-class Counter {
-  readonly counts = new Map<string, number>();
+/** How many of each key the window holds: its size is the number of distinct keys. */
+class Distinct {
+  private readonly counts = new Map<string, number>();
   add(k: string) {
     this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
   }
@@ -28,6 +29,9 @@ class Counter {
     const n = (this.counts.get(k) ?? 0) - 1;
     if (n <= 0) this.counts.delete(k);
     else this.counts.set(k, n);
+  }
+  get size(): number {
+    return this.counts.size;
   }
 }
 
@@ -58,65 +62,95 @@ function medianOf(sorted: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/*
+ * The aggregates are classes rather than objects of closures: a window is created for every new group
+ * and every look ahead (engine.ts), often once per event, and a class instance is one small object.
+ */
+
+/** event_count, flatline, and measures computed from the whole window (percentile, median). */
+class WholeWindow implements Aggregate {
+  constructor(readonly measure: (items: readonly WindowItem[]) => number) {}
+  add(): void {}
+  remove(): void {}
+}
+
+const windowLength = new WholeWindow((items) => items.length);
+
+class DistinctValues implements Aggregate {
+  private readonly values = new Distinct();
+  add(i: WindowItem): void {
+    const k = distinctKey(i.value);
+    if (k !== null) this.values.add(k);
+  }
+  remove(i: WindowItem): void {
+    const k = distinctKey(i.value);
+    if (k !== null) this.values.remove(k);
+  }
+  measure(): number {
+    return this.values.size;
+  }
+}
+
+class DistinctRules implements Aggregate {
+  private readonly rules = new Distinct();
+  add(i: WindowItem): void {
+    this.rules.add(i.ruleId);
+  }
+  remove(i: WindowItem): void {
+    this.rules.remove(i.ruleId);
+  }
+  measure(): number {
+    return this.rules.size;
+  }
+}
+
+class Sum implements Aggregate {
+  private sum = 0;
+  private n = 0;
+  constructor(private readonly average: boolean) {}
+  add(i: WindowItem): void {
+    const v = toNumber(i.value);
+    if (v !== null) {
+      this.sum += v;
+      this.n++;
+    }
+  }
+  remove(i: WindowItem): void {
+    const v = toNumber(i.value);
+    if (v !== null) {
+      this.sum -= v;
+      this.n--;
+    }
+  }
+  measure(): number {
+    return this.average ? (this.n ? this.sum / this.n : NaN) : this.sum;
+  }
+}
+
 export function createAggregate(type: CorrelationType, rules: readonly string[], percentile: number): Aggregate {
   switch (type) {
     case 'event_count':
     case 'flatline':
-      return { add() {}, remove() {}, measure: (items) => items.length };
-    case 'value_count': {
-      const c = new Counter();
-      return {
-        add: (i) => {
-          const k = distinctKey(i.value);
-          if (k !== null) c.add(k);
-        },
-        remove: (i) => {
-          const k = distinctKey(i.value);
-          if (k !== null) c.remove(k);
-        },
-        measure: () => c.counts.size,
-      };
-    }
-    case 'temporal': {
-      const c = new Counter();
-      return { add: (i) => c.add(i.ruleId), remove: (i) => c.remove(i.ruleId), measure: () => c.counts.size };
-    }
+      // Holds no state of its own: one for all windows.
+      return windowLength;
+    case 'value_count':
+      return new DistinctValues();
+    case 'temporal':
+      return new DistinctRules();
     case 'temporal_ordered':
       // How many of the rules appeared in their order (a subsequence of the window).
-      return {
-        add() {},
-        remove() {},
-        measure: (items) => {
-          let next = 0;
-          for (const i of items) if (next < rules.length && i.ruleId === rules[next]) next++;
-          return next;
-        },
-      };
+      return new WholeWindow((items) => {
+        let next = 0;
+        for (const i of items) if (next < rules.length && i.ruleId === rules[next]) next++;
+        return next;
+      });
     case 'value_sum':
-    case 'value_avg': {
-      let sum = 0;
-      let n = 0;
-      return {
-        add: (i) => {
-          const v = toNumber(i.value);
-          if (v !== null) {
-            sum += v;
-            n++;
-          }
-        },
-        remove: (i) => {
-          const v = toNumber(i.value);
-          if (v !== null) {
-            sum -= v;
-            n--;
-          }
-        },
-        measure: () => (type === 'value_sum' ? sum : n ? sum / n : NaN),
-      };
-    }
+      return new Sum(false);
+    case 'value_avg':
+      return new Sum(true);
     case 'value_percentile':
-      return { add() {}, remove() {}, measure: (items) => percentileOf(numbersOf(items), percentile) };
+      return new WholeWindow((items) => percentileOf(numbersOf(items), percentile));
     case 'value_median':
-      return { add() {}, remove() {}, measure: (items) => medianOf(numbersOf(items)) };
+      return new WholeWindow((items) => medianOf(numbersOf(items)));
   }
 }
