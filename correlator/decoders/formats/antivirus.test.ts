@@ -248,6 +248,14 @@ describe('Kaspersky, Symantec, ESET', () => {
     ]);
   });
 
+
+  it('takes a headerless line for Symantec on two different signatures only', () => {
+    const module = (line: string) => decoded(line)('event.module');
+    expect(module('x,Scan ID: 1,Computer name: PC-1')).toBe('symantec');
+    // The same signature twice is one; "Begin:" without its space is none.
+    expect(module('x,Scan ID: 1,Scan ID: 2,Begin:now')).not.toBe('symantec');
+    expect(module(':Scan ID: 1,Local Host IP: 10.0.0.1')).toBe('symantec');
+  });
   it('reads a Symantec intrusion "detected but not blocked" as allowed, with the attacker as source', () => {
     const f = decoded(
       'srv04,Event Description: [SID: 30369] Audit: Scanner Activity attack detected but not blocked. Application path: SYSTEM,Local Host IP: 10.0.0.76,Local Host MAC: 000000000000,Remote Host Name: ,Remote Host IP: 203.0.113.76,Remote Host MAC: 000000000000,Inbound,TCP,Intrusion ID: 0,Begin: 2026-11-26 07:48:30,End Time: 2026-11-26 07:48:30,Occurrences: 1,Application: SYSTEM,Location: Default,User Name: none,Domain Name: ,Local Port: 5985,Remote Port: 42734',
