@@ -248,7 +248,6 @@ describe('Kaspersky, Symantec, ESET', () => {
     ]);
   });
 
-
   it('takes a headerless line for Symantec on two different signatures only', () => {
     const module = (line: string) => decoded(line)('event.module');
     expect(module('x,Scan ID: 1,Computer name: PC-1')).toBe('symantec');
