@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decoded } from '../test-support/decode.ts';
+import { parseCef, parseExtension } from './cef.ts';
 
 // Lines written after each product's documented output (clamd/clamscan/freshclam, the Defender event
 // schema, the CEF specification, the vendors' syslog export guides).
@@ -166,6 +167,12 @@ describe('CEF', () => {
     expect(cut('error.message')).toBe('cef: truncated header: 5 of 8 fields at position 28');
     const dangling = decoded('CEF:0|V|P|1|2|N|3|src=10.0.0.1 msg=broken\\');
     expect(dangling('error.message')).toMatch(/^cef: dangling escape at the end of the line at position \d+$/);
+  });
+
+  it('tells escaped from unescaped = and | by the run of backslashes before them', () => {
+    expect(parseExtension('a=x\\\\\\=y b=c d=e\\\\ f=g\\\\', 0)).toEqual({ a: 'x\\=y', b: 'c', d: 'e\\', f: 'g\\' });
+    expect(() => parseExtension('a=x\\\\\\', 0)).toThrow('dangling escape');
+    expect(parseCef('CEF:0|V\\\\|P\\|Q|1|2|N|3|a=b', 4)).toMatchObject({ vendor: 'V\\', product: 'P|Q', severity: '3', ext: { a: 'b' } });
   });
 
   it('reads "CEF: 0|" with a space before the version, as Check Point\'s Log Exporter writes it', () => {
