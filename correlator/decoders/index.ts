@@ -220,7 +220,14 @@ function decodeFramed(line: string, original: string, opts: DecodeOptions, safeR
   let input: DecodeInput;
   try {
     const framed = line.charCodeAt(0) === 123 /* { */ ? { offset: 0 } : parseSyslog(line, time);
-    input = { payload: framed.offset ? line.slice(framed.offset) : line, offset: framed.offset, header: framed.header, time, state: opts.state, json: undefined };
+    input = {
+      payload: framed.offset ? line.slice(framed.offset) : line,
+      offset: framed.offset,
+      header: framed.header,
+      time,
+      state: opts.state,
+      json: undefined,
+    };
   } catch (err) {
     return pipelineError(original, safeReceived, `syslog: ${(err as Error).message} at position 0`);
   }
