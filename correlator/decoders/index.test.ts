@@ -34,6 +34,15 @@ describe('decodeLine', () => {
     expect(decoded('<30>Nov 26 07:00:00 web01 app: clean')('labels')).toBeUndefined();
   });
 
+  it('writes only the fields the line gave: the draft fields left unset are left out of the JSON', () => {
+    const event = decodeLine('<30>Nov 26 07:00:00 web01 nginx[812]: upstream timed out', { received: RECEIVED });
+    const json = JSON.parse(JSON.stringify(event)) as Record<string, Record<string, unknown>>;
+    expect(Object.keys(json)).toEqual(['@timestamp', 'event', 'message', 'host', 'process', 'log']);
+    expect(Object.keys(json.event!).sort()).toEqual(['dataset', 'kind', 'module', 'original']);
+    // Unset fields are undefined, never null or empty: every reader takes them for absent.
+    expect(Object.values(event).filter((v) => v !== undefined && (v === null || (typeof v === 'object' && Object.keys(v).length === 0)))).toEqual([]);
+  });
+
   it('flags a line nothing decodes after escaping too', () => {
     const f = decoded('not a log\u0000line');
     expect([f('event.kind'), f('labels.line_escaped')]).toEqual(['pipeline_error', 'control']);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decoded } from '../test-support/decode.ts';
+import { parseCef, parseExtension } from './cef.ts';
 
 // Lines written after each product's documented output (clamd/clamscan/freshclam, the Defender event
 // schema, the CEF specification, the vendors' syslog export guides).
@@ -168,6 +169,12 @@ describe('CEF', () => {
     expect(dangling('error.message')).toMatch(/^cef: dangling escape at the end of the line at position \d+$/);
   });
 
+  it('tells escaped from unescaped = and | by the run of backslashes before them', () => {
+    expect(parseExtension('a=x\\\\\\=y b=c d=e\\\\ f=g\\\\', 0)).toEqual({ a: 'x\\=y', b: 'c', d: 'e\\', f: 'g\\' });
+    expect(() => parseExtension('a=x\\\\\\', 0)).toThrow('dangling escape');
+    expect(parseCef('CEF:0|V\\\\|P\\|Q|1|2|N|3|a=b', 4)).toMatchObject({ vendor: 'V\\', product: 'P|Q', severity: '3', ext: { a: 'b' } });
+  });
+
   it('reads "CEF: 0|" with a space before the version, as Check Point\'s Log Exporter writes it', () => {
     const f = decoded(
       'CEF: 0|Check Point|VPN-1 & FireWall-1|Check Point|Log|TCP_22|Unknown|act=Drop deviceDirection=0 rt=1795654440000 spt=51000 dpt=22 src=203.0.113.80 dst=10.0.0.80 proto=6',
@@ -248,6 +255,13 @@ describe('Kaspersky, Symantec, ESET', () => {
     ]);
   });
 
+  it('takes a headerless line for Symantec on two different signatures only', () => {
+    const module = (line: string) => decoded(line)('event.module');
+    expect(module('x,Scan ID: 1,Computer name: PC-1')).toBe('symantec');
+    // The same signature twice is one; "Begin:" without its space is none.
+    expect(module('x,Scan ID: 1,Scan ID: 2,Begin:now')).not.toBe('symantec');
+    expect(module(':Scan ID: 1,Local Host IP: 10.0.0.1')).toBe('symantec');
+  });
   it('reads a Symantec intrusion "detected but not blocked" as allowed, with the attacker as source', () => {
     const f = decoded(
       'srv04,Event Description: [SID: 30369] Audit: Scanner Activity attack detected but not blocked. Application path: SYSTEM,Local Host IP: 10.0.0.76,Local Host MAC: 000000000000,Remote Host Name: ,Remote Host IP: 203.0.113.76,Remote Host MAC: 000000000000,Inbound,TCP,Intrusion ID: 0,Begin: 2026-11-26 07:48:30,End Time: 2026-11-26 07:48:30,Occurrences: 1,Application: SYSTEM,Location: Default,User Name: none,Domain Name: ,Local Port: 5985,Remote Port: 42734',

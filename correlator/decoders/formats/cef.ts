@@ -37,52 +37,49 @@ function keyChar(c: number): boolean {
 }
 
 function unescapeValue(s: string, base: number): string {
-  if (s.indexOf('\\') < 0) return s.trim();
+  let i = s.indexOf('\\');
+  if (i < 0) return s.trim();
+  // Copied in runs between escapes rather than a character at a time.
   let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (c !== '\\') {
-      out += c;
-      continue;
-    }
+  let chunk = 0;
+  for (; i >= 0; i = s.indexOf('\\', i)) {
     const next = s[i + 1];
     if (next === undefined) throw new DecodeError('dangling escape at the end of an extension value', base + i);
+    out += s.slice(chunk, i);
     if (next === 'n') out += '\n';
     else if (next === 'r') out += '\r';
     else if (next === '=' || next === '\\' || next === '|') out += next;
     // Senders write Windows paths with single backslashes; keep the backslash rather than lose the character.
-    else out += c + next;
-    i++;
+    else out += `\\${next}`;
+    i += 2;
+    chunk = i;
   }
-  return out.trim();
+  return (out + s.slice(chunk)).trim();
 }
 
 /** Parses a CEF record starting at `start` of `s`; positions in errors are offsets into `s`. */
 export function parseCef(s: string, start: number): CefRecord {
   const header: string[] = [];
   let i = start;
+  // A field is sliced out in runs between escapes, not built a character at a time.
   let field = '';
+  let chunk = i;
   while (header.length < 7) {
     if (i >= s.length) throw new DecodeError(`truncated header: ${header.length + 1} of 8 fields`, i);
-    const c = s[i]!;
-    if (c === '\\') {
-      const next = s[i + 1];
-      if (next === '|' || next === '\\') {
-        field += next;
+    const c = s.charCodeAt(i);
+    if (c === 92 /* \\ */) {
+      const next = s.charCodeAt(i + 1);
+      if (next === 124 /* | */ || next === 92) {
+        field += s.slice(chunk, i);
+        chunk = i + 1;
         i += 2;
         continue;
       }
-      field += c;
-      i++;
-      continue;
-    }
-    if (c === '|') {
-      header.push(field);
+    } else if (c === 124) {
+      header.push(field + s.slice(chunk, i));
       field = '';
-      i++;
-      continue;
+      chunk = i + 1;
     }
-    field += c;
     i++;
   }
   const [label, vendor, product, productVersion, signatureId, name, severity] = header as [string, string, string, string, string, string, string];
@@ -92,33 +89,37 @@ export function parseCef(s: string, start: number): CefRecord {
   return { version, vendor, product, productVersion, signatureId, name, severity, ext: parseExtension(s, i) };
 }
 
+/** Where the run of backslashes that ends right before `end` starts, reading no further back than `from`. */
+function backslashesFrom(s: string, from: number, end: number): number {
+  let b = end;
+  while (b > from && s.charCodeAt(b - 1) === 92) b--;
+  return b;
+}
+
 export function parseExtension(s: string, from: number): Record<string, string> {
   const ext: Record<string, string> = Object.create(null) as Record<string, string>;
   const n = s.length;
   let key: string | undefined;
   let valueStart = from;
   let i = from;
-  // Walk the line once; at each unescaped '=', the word just before it (back to a space) is the next key.
-  while (i < n) {
-    const c = s.charCodeAt(i);
-    if (c === 92 /* \ */) {
-      i += 2;
-      continue;
+  // From '=' to '=' (native searches); at each unescaped one, the word just before it (back to a space) is
+  // the next key. An '=' is escaped when an odd run of backslashes, read from where the last search
+  // started, ends right before it (a backslash escapes the character after it, a backslash too).
+  for (let eq = s.indexOf('=', i); eq >= 0; eq = s.indexOf('=', i)) {
+    const escaped = (eq - backslashesFrom(s, i, eq)) % 2 === 1;
+    i = eq + 1;
+    if (escaped) continue;
+    let k = eq - 1;
+    while (k >= valueStart && keyChar(s.charCodeAt(k))) k--;
+    const keyStart = k + 1;
+    const boundary = keyStart === from || (keyStart > from && s.charCodeAt(keyStart - 1) === 32);
+    if (keyStart < eq && boundary && (key === undefined || keyStart > valueStart)) {
+      if (key !== undefined) ext[key] = unescapeValue(s.slice(valueStart, keyStart - 1), valueStart);
+      key = s.slice(keyStart, eq);
+      valueStart = eq + 1;
     }
-    if (c === 61 /* = */) {
-      let k = i - 1;
-      while (k >= valueStart && keyChar(s.charCodeAt(k))) k--;
-      const keyStart = k + 1;
-      const boundary = keyStart === from || (keyStart > from && s.charCodeAt(keyStart - 1) === 32);
-      if (keyStart < i && boundary && (key === undefined || keyStart > valueStart)) {
-        if (key !== undefined) ext[key] = unescapeValue(s.slice(valueStart, keyStart - 1), valueStart);
-        key = s.slice(keyStart, i);
-        valueStart = i + 1;
-      }
-    }
-    i++;
   }
-  if (i > n && key !== undefined) throw new DecodeError('dangling escape at the end of the line', n - 1);
+  if (key !== undefined && (n - backslashesFrom(s, i, n)) % 2 === 1) throw new DecodeError('dangling escape at the end of the line', n - 1);
   if (key !== undefined) ext[key] = unescapeValue(s.slice(valueStart), valueStart);
   return ext;
 }

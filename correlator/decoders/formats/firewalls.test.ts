@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createDecodeSession } from '../index.ts';
+import { checkpointFields } from './checkpoint.ts';
 import { decoded, RECEIVED } from '../test-support/decode.ts';
 
 // Lines written after each vendor's documented log format (field orders, key names, message texts).
@@ -393,6 +394,11 @@ describe('Sophos XG, SonicWall, Check Point, Juniper SRX', () => {
       'Cleanup rule',
       ['denied', 'connection'],
     ]);
+  });
+
+  it('reads Check Point values with escaped quotes and backslashes, and refuses an unterminated one', () => {
+    expect(checkpointFields('[a:"say \\"hi\\""; b:"C:\\\\x"; c:"\\\\"]', 0)).toEqual({ a: 'say "hi"', b: 'C:\\x', c: '\\' });
+    expect(() => checkpointFields('[a:"open \\"]', 0)).toThrow('unterminated value of a');
   });
 
   it('reads a Juniper SRX RT_FLOW session deny from structured data', () => {

@@ -26,6 +26,13 @@ const SIGNATURES = [
   'File size (bytes): ',
 ];
 
+/** The signatures by the character before their colon: each its text up to the colon, a bit, and whether a space follows. */
+const BY_LAST: { head: string; bit: number; space: boolean }[][] = [];
+for (const [i, sig] of SIGNATURES.entries()) {
+  const colon = sig.indexOf(':');
+  (BY_LAST[sig.charCodeAt(colon - 1)] ??= []).push({ head: sig.slice(0, colon), bit: 1 << i, space: sig.length > colon + 1 });
+}
+
 export const symantec: Decoder = {
   name: 'symantec',
   description: 'Symantec Endpoint Protection Manager syslog export (risks, network threat protection, scans, system events)',
@@ -34,8 +41,18 @@ export const symantec: Decoder = {
     if (app === 'SymantecServer' || app === 'SymantecEndpoint') return true;
     const p = input.payload;
     if (p.indexOf(',') < 0) return false;
-    let hits = 0;
-    for (const s of SIGNATURES) if (p.includes(s) && ++hits >= 2) return true;
+    // Every signature ends at its only colon: the line's colons are walked once (one native search each)
+    // instead of searching the whole line for each signature; a signature seen twice counts once.
+    let seen = 0;
+    for (let colon = p.indexOf(':'); colon >= 0; colon = p.indexOf(':', colon + 1)) {
+      const candidates = BY_LAST[p.charCodeAt(colon - 1)];
+      if (candidates === undefined) continue;
+      for (const c of candidates) {
+        if ((seen & c.bit) !== 0 || !p.startsWith(c.head, colon - c.head.length) || (c.space && p.charCodeAt(colon + 1) !== 32)) continue;
+        if (seen !== 0) return true;
+        seen = c.bit;
+      }
+    }
     return false;
   },
   decode(input, draft) {

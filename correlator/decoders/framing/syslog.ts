@@ -155,7 +155,18 @@ function structuredData(s: string, i: number): [Record<string, Record<string, st
 /** Reads the syslog header, if any; the message is line.slice(offset). Never throws. */
 export function parseSyslog(line: string, time: TimeContext): Framed {
   let i = 0;
-  const header: SyslogHeader = {};
+  // Every field in place (undefined when the line has none), in one order: one shape for every line's
+  // header, however many of its fields the line has, for the sniffs and decoders that all read it.
+  const header: SyslogHeader = {
+    priority: undefined,
+    version: undefined,
+    timestamp: undefined,
+    hostname: undefined,
+    appName: undefined,
+    procId: undefined,
+    msgId: undefined,
+    structuredData: undefined,
+  };
   let framed = false;
   if (line.charCodeAt(0) === 60 /* < */) {
     let j = 1;
