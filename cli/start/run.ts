@@ -78,7 +78,9 @@ export async function chooseBackends(config: StartConfig, dataDir: string, log: 
   });
   // The bus lives and dies with this process: a message goes once read, not once committed (memory.ts),
   // or the correlator's long windows, committing their oldest event, would hold every message after it.
-  return { mode: 'embedded', bus: new MemoryBus(1, { release: 'read' }), store, topics: topicNames() };
+  // Only the console's change feed looks back by time (on soc.incidents): a flood's lines go once handled.
+  const topics = topicNames();
+  return { mode: 'embedded', bus: new MemoryBus(1, { release: 'read', keepOnly: [topics.incidents] }), store, topics };
 }
 
 /** `canhgac start`: collector sources, correlator with operations, and the console, over one bus and one store. */

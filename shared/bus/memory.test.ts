@@ -150,6 +150,21 @@ describe("MemoryBus with release: 'read' (canhgac start)", () => {
     await bus.close();
   });
 
+  it('keeps the keep window only on the topics named for it', async () => {
+    const bus = new MemoryBus(1, { keepMs: 60_000, release: 'read', keepOnly: ['looked-back'] });
+    const producer = await bus.producer();
+    let seen = 0;
+    const c = await bus.consumer({ groupId: 'g', topics: ['flood', 'looked-back'], fromBeginning: true });
+    await c.run(async (b) => void (seen += b.messages.length));
+    await producer.send('flood', lines(4096));
+    await producer.send('looked-back', lines(4096));
+    await until(() => seen === 8192, 'the reader');
+    await until(() => bus.partitionsOf('flood')[0]!.length === 0, 'the flood given back');
+    expect(bus.partitionsOf('looked-back')[0]).toHaveLength(4096);
+    await c.stop();
+    await bus.close();
+  });
+
   it('keeps the keep window for a seek back by time', async () => {
     const bus = new MemoryBus(1, { keepMs: 60_000, release: 'read' });
     const producer = await bus.producer();

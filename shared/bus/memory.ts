@@ -64,6 +64,11 @@ export interface MemoryBusOptions {
    */
   keepMs?: number;
   /**
+   * The topics that get the keep window (default all): those whose readers look back by time. The others
+   * give a message back as soon as every running reader is past it (after a flood: at once, not a minute later).
+   */
+  keepOnly?: string[];
+  /**
    * When a running reader is past a message (default 'commit'):
    * - 'commit': once its group committed past it, so that the reader can seek back to its commit, as a
    *   Kafka consumer does after a rebalance. A stateful reader that commits the oldest input its state
@@ -90,6 +95,7 @@ export class MemoryBus implements Bus {
   private readonly readers = new Set<MemoryConsumer>();
   private readonly wake = new EventEmitter();
   private readonly keepMs: number;
+  private readonly keepOnly: Set<string> | null;
   /** @internal Whether a running reader's group commit holds messages it has already read. */
   readonly holdsCommitted: boolean;
   private readonly trimmer: NodeJS.Timeout;
@@ -101,6 +107,7 @@ export class MemoryBus implements Bus {
   ) {
     this.wake.setMaxListeners(0);
     this.keepMs = opts.keepMs ?? 60_000;
+    this.keepOnly = opts.keepOnly ? new Set(opts.keepOnly) : null;
     this.holdsCommitted = (opts.release ?? 'commit') === 'commit';
     // A flood's last chunks leave the keep window when nothing else happens on the topic: look again now and then.
     this.trimmer = setInterval(() => this.trimAll(), Math.max(1000, this.keepMs / 4));
@@ -169,7 +176,7 @@ export class MemoryBus implements Bus {
       const needs = r.needs(tp);
       if (needs !== null) floor = Math.min(floor, needs);
     }
-    log.trim(floor, Date.now() - this.keepMs);
+    log.trim(floor, this.keepOnly && !this.keepOnly.has(tp.topic) ? Infinity : Date.now() - this.keepMs);
   }
 
   async consumer(opts: ConsumerOptions): Promise<BusConsumer> {
