@@ -23,8 +23,8 @@ export interface IdleMemoryOptions {
   /** True while input is arriving or still being handled: nothing is collected then. */
   busy(): boolean;
   /**
-   * A count that grows as the pipeline lets go of what it held (the messages the bus dropped): what it
-   * let go is garbage that V8 still counts as heap in use until it collects.
+   * A count that grows as the pipeline lets go of what it held (the characters of the messages the bus
+   * dropped): what it let go is garbage that V8 still counts as heap in use until it collects.
    */
   released(): number;
   /** Gives back caches held outside V8's heap (SQLite's page cache). */
@@ -34,7 +34,7 @@ export interface IdleMemoryOptions {
   checkMs?: number;
   /** Heap grown by at least this much since the last collection calls for one (default 64 MB). */
   growthBytes?: number;
-  /** So many released since the last collection call for one (default 10,000). */
+  /** So much released since the last collection calls for one (default 16 M: about 16 to 32 MB of heap). */
   releasedCount?: number;
   /** At most one collection per this much time (default 30 s): a full collection pauses the event loop. */
   minGapMs?: number;
@@ -50,7 +50,7 @@ export interface IdleMemoryOptions {
 export function giveBackMemoryWhenIdle(o: IdleMemoryOptions): { stop(): void } {
   const growth = o.growthBytes ?? 64 * 2 ** 20;
   const minGap = o.minGapMs ?? 30_000;
-  const releasedCount = o.releasedCount ?? 10_000;
+  const releasedCount = o.releasedCount ?? 16 * 2 ** 20;
   let live = process.memoryUsage().heapUsed;
   let released = o.released();
   let last = 0;

@@ -132,7 +132,7 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
       stack.push(() => drained(bus, topics.raw, o.config.correlator.groupId, 10_000, log));
       const idle = giveBackMemoryWhenIdle({
         busy: quietWatch(bus, topics.raw, o.config.correlator.groupId),
-        released: () => bus.dropped(),
+        released: () => bus.droppedChars(),
         shrink: store instanceof EmbeddedIncidentStore ? () => store.shrinkMemory() : undefined,
         log: log.child({ part: 'memory' }),
       });
@@ -217,15 +217,19 @@ async function handled(bus: MemoryBus, topic: string, groupId: string): Promise<
   while (behind()) await new Promise((r) => setTimeout(r, 10).unref());
 }
 
-/** Whether lines came onto soc.raw since the last call, or some the correlator has not handled yet. */
-function quietWatch(bus: MemoryBus, topic: string, groupId: string): () => boolean {
-  let seen = -1;
+/**
+ * Whether more than a trickle of lines came onto soc.raw since the last call or wait for the correlator:
+ * the collector's own heartbeats arrive every few seconds, however quiet the sources.
+ */
+function quietWatch(bus: MemoryBus, topic: string, groupId: string, trickle = 100): () => boolean {
+  let seen = 0;
   return () => {
     const ends = bus.endsOf(topic);
     const total = ends.reduce((n, end) => n + end, 0);
-    const arrived = total !== seen;
+    const arrived = total - seen;
     seen = total;
-    return arrived || ends.some((end, partition) => bus.committedFor(groupId, { topic, partition }) < end);
+    const behind = ends.reduce((n, end, partition) => n + end - Math.max(0, bus.committedFor(groupId, { topic, partition })), 0);
+    return arrived > trickle || behind > trickle;
   };
 }
 
