@@ -17,6 +17,7 @@ import { topicNames, type Topics } from '../../shared/topics.ts';
 import { formatFinding } from '../../shared/yaml-source.ts';
 import { checkAdminPassword, ensureFirstAdmin, type AdminSetup } from './admin.ts';
 import { startControlSocket } from './control.ts';
+import { giveBackMemoryWhenIdle } from './idle-memory.ts';
 import { DEMO_ASSETS, DEMO_RECORDING, DEMO_SPEED, type StartConfig } from './config.ts';
 
 export interface StartOptions {
@@ -75,7 +76,11 @@ export async function chooseBackends(config: StartConfig, dataDir: string, log: 
     retentionMonths: config.store.retentionMonths,
     onRetention: (deleted) => log.info(deleted, 'retention deleted alerts and closed incidents older than the setting'),
   });
-  return { mode: 'embedded', bus: new MemoryBus(), store, topics: topicNames() };
+  // The bus lives and dies with this process: a message goes once read, not once committed (memory.ts),
+  // or the correlator's long windows, committing their oldest event, would hold every message after it.
+  // Only the console's change feed looks back by time (on soc.incidents): a flood's lines go once handled.
+  const topics = topicNames();
+  return { mode: 'embedded', bus: new MemoryBus(1, { release: 'read', keepOnly: [topics.incidents] }), store, topics };
 }
 
 /** `canhgac start`: collector sources, correlator with operations, and the console, over one bus and one store. */
@@ -123,7 +128,16 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
     });
     stack.push(() => app.close());
     const address = await app.listen({ host: o.host, port: o.port });
-    if (bus instanceof MemoryBus) stack.push(() => drained(bus, topics.raw, o.config.correlator.groupId, 10_000, log));
+    if (bus instanceof MemoryBus) {
+      stack.push(() => drained(bus, topics.raw, o.config.correlator.groupId, 10_000, log));
+      const idle = giveBackMemoryWhenIdle({
+        busy: quietWatch(bus, topics.raw, o.config.correlator.groupId),
+        released: () => bus.droppedChars(),
+        shrink: store instanceof EmbeddedIncidentStore ? () => store.shrinkMemory() : undefined,
+        log: log.child({ part: 'memory' }),
+      });
+      stack.push(async () => idle.stop());
+    }
 
     const producer = await bus.producer();
     stack.push(() => producer.close());
@@ -202,6 +216,22 @@ async function handled(bus: MemoryBus, topic: string, groupId: string): Promise<
   const behind = () => ends.some((end, partition) => Math.max(0, bus.committedFor(groupId, { topic, partition })) < end);
   // Unref'd: a sink still waiting here when the correlator is gone must not keep the process alive.
   while (behind()) await new Promise((r) => setTimeout(r, 10).unref());
+}
+
+/**
+ * Whether more than a trickle of lines came onto soc.raw since the last call or wait for the correlator:
+ * the collector's own heartbeats arrive every few seconds, however quiet the sources.
+ */
+function quietWatch(bus: MemoryBus, topic: string, groupId: string, trickle = 100): () => boolean {
+  let seen = 0;
+  return () => {
+    const ends = bus.endsOf(topic);
+    const total = ends.reduce((n, end) => n + end, 0);
+    const arrived = total - seen;
+    seen = total;
+    const behind = ends.reduce((n, end, partition) => n + end - Math.max(0, bus.committedFor(groupId, { topic, partition })), 0);
+    return arrived > trickle || behind > trickle;
+  };
 }
 
 /** Waits until the correlator has handled everything on soc.raw: the in-memory bus is gone after the stop. */

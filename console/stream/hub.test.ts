@@ -86,6 +86,19 @@ describe('ChangeHub', () => {
     expect(future.sent[0]).toMatchObject({ type: 'snapshot' });
   });
 
+  it('keeps at most replayBytes of changes for replay: an older cursor gets a snapshot', () => {
+    const hub = new ChangeHub({ replayBytes: 2000 });
+    const start = hub.cursor;
+    for (let i = 1; i <= 50; i++) hub.apply(change(`i${i}`, 1));
+    const old = new FakeSocket();
+    hub.attach(old, start);
+    expect(old.sent[0]).toMatchObject({ type: 'snapshot', reason: 'unknown_cursor' });
+    const recent = new FakeSocket();
+    hub.attach(recent, `${hub.instance}.48`);
+    expect(recent.types()).toEqual(['change', 'change', 'replayed']);
+    expect(recent.sent.slice(0, 2).map((m) => m.change.incident.id)).toEqual(['i49', 'i50']);
+  });
+
   it('a slow client is told, gets nothing more while its buffer is full, then a snapshot once it drained', () => {
     const now = 0;
     const hub = new ChangeHub({ maxBufferedBytes: 1000, lagTimeoutMs: 5000, now: () => now });

@@ -13,6 +13,11 @@ export interface StreamSocket {
 export interface HubOptions {
   /** Changes kept for reconnecting clients; older cursors get a snapshot. */
   replayLimit?: number;
+  /**
+   * At most this many bytes of changes kept for them (default 8 MB): a flood's incidents, with long
+   * timelines, made 2,000 changes weigh about 50 MB for as long as no newer ones pushed them out.
+   */
+  replayBytes?: number;
   /** A client with more than this many bytes unsent is lagging: it gets nothing more until it drains. */
   maxBufferedBytes?: number;
   /** A client lagging longer than this is closed (code 1013, try again later). */
@@ -49,11 +54,14 @@ function encode(m: ServerMessage): Buffer {
 export class ChangeHub {
   readonly instance = randomBytes(6).toString('hex');
   private seq = 0;
-  private readonly buffer: { seq: number; change: IncidentChange }[] = [];
+  /** The changes as sent (encoded once, for every client and every replay). */
+  private readonly buffer: { seq: number; message: Buffer }[] = [];
+  private bufferBytes = 0;
   private readonly open = new Map<string, Incident>();
   private readonly versions = new Map<string, number>();
   private readonly clients = new Set<Client>();
   private readonly replayLimit: number;
+  private readonly replayBytes: number;
   private readonly maxBuffered: number;
   private readonly lagTimeoutMs: number;
   private readonly snapshotLimit: number;
@@ -65,6 +73,7 @@ export class ChangeHub {
 
   constructor(private readonly opts: HubOptions = {}) {
     this.replayLimit = opts.replayLimit ?? 2000;
+    this.replayBytes = opts.replayBytes ?? 8 * 1024 * 1024;
     this.maxBuffered = opts.maxBufferedBytes ?? 4 * 1024 * 1024;
     this.lagTimeoutMs = opts.lagTimeoutMs ?? 30_000;
     this.snapshotLimit = opts.snapshotLimit ?? 5000;
@@ -103,10 +112,13 @@ export class ChangeHub {
       this.remember(inc);
     }
     this.seq += 1;
-    this.buffer.push({ seq: this.seq, change });
-    if (this.buffer.length > this.replayLimit) this.buffer.shift();
     this.lastChangeAt = this.now();
     const msg = encode({ type: 'change', cursor: this.cursor, change });
+    this.buffer.push({ seq: this.seq, message: msg });
+    this.bufferBytes += msg.length;
+    while (this.buffer.length > this.replayLimit || (this.bufferBytes > this.replayBytes && this.buffer.length > 1)) {
+      this.bufferBytes -= this.buffer.shift()!.message.length;
+    }
     for (const c of this.clients) this.deliver(c, msg);
     this.opts.onDeliver?.(change);
     return true;
@@ -128,7 +140,7 @@ export class ChangeHub {
     this.clients.add(client);
     const after = since === undefined ? null : this.replayableAfter(since);
     if (after) {
-      for (const { seq, change } of after) this.deliver(client, encode({ type: 'change', cursor: `${this.instance}.${seq}`, change }));
+      for (const { message } of after) this.deliver(client, message);
       this.deliver(client, encode({ type: 'replayed', cursor: this.cursor, count: after.length }));
     } else {
       this.sendSnapshot(client, since === undefined ? 'connect' : 'unknown_cursor');
@@ -141,7 +153,7 @@ export class ChangeHub {
     return since !== undefined && this.replayableAfter(since) !== null;
   }
 
-  private replayableAfter(since: string): { seq: number; change: IncidentChange }[] | null {
+  private replayableAfter(since: string): { seq: number; message: Buffer }[] | null {
     const [instance, seqText] = since.split('.');
     const seq = Number(seqText);
     if (instance !== this.instance || !Number.isSafeInteger(seq) || seq > this.seq) return null;

@@ -21,6 +21,8 @@ class PartitionLog {
   /** The offset of the first retained message. */
   start = 0;
   end = 0;
+  /** The characters of the values dropped so far. */
+  droppedChars = 0;
 
   push(m: Omit<BusMessage, 'offset'>, now: number): void {
     let last = this.chunks.at(-1);
@@ -46,13 +48,18 @@ class PartitionLog {
     return out;
   }
 
-  /** Drops the front chunks wholly below `floor` whose last message arrived before `before`. */
+  /**
+   * Drops the front chunks wholly below `floor` whose last message arrived before `before`, the last one
+   * too (partly filled: the next message starts a new chunk). Kept, a last chunk of a flood's large
+   * messages (a soc.correlate feed batch weighs up to ~160 kB) held tens of MB for good.
+   */
   trim(floor: number, before: number): void {
     while (this.chunks.length) {
       const first = this.chunks[0]!;
-      if (this.start + first.messages.length > floor || first.lastAt >= before || first.messages.length < CHUNK) return;
+      if (this.start + first.messages.length > floor || first.lastAt >= before) return;
       this.chunks.shift();
-      this.start += CHUNK;
+      this.start += first.messages.length;
+      for (const m of first.messages) this.droppedChars += m.value?.length ?? 0;
     }
   }
 }
@@ -63,12 +70,29 @@ export interface MemoryBusOptions {
    * needs, such as the console's change feed looking back 30 s when it joins.
    */
   keepMs?: number;
+  /**
+   * The topics that get the keep window (default all): those whose readers look back by time. The others
+   * give a message back as soon as every running reader is past it (after a flood: at once, not a minute later).
+   */
+  keepOnly?: string[];
+  /**
+   * When a running reader is past a message (default 'commit'):
+   * - 'commit': once its group committed past it, so that the reader can seek back to its commit, as a
+   *   Kafka consumer does after a rebalance. A stateful reader that commits the oldest input its state
+   *   needs (the correlator's windows) then holds everything after that input too, for as long as a window lasts.
+   * - 'read': once it read it. For a bus that lives and dies with its process (`canhgac start`): nothing
+   *   comes back to a commit there (one member per group, no rebalance, a restart starts an empty bus),
+   *   and a stateful reader keeps what it needs in its own state. A seek behind what is retained reads
+   *   from the first retained message (Kafka's earliest reset); the keep window still serves seeks by time.
+   */
+  release?: 'commit' | 'read';
 }
 
 /**
  * The embedded default's bus: Kafka's topic semantics in one process (per-key order, consumer-group
  * offsets, seek). One member per group. Memory stays bounded: a message is kept while a running consumer
- * has not committed past it, and for the keep window after; a topic nobody reads keeps only that window.
+ * has not committed past it (or not read it, with `release: 'read'`), and for the keep window after; a
+ * topic nobody reads keeps only that window.
  */
 export class MemoryBus implements Bus {
   readonly kind = 'memory' as const;
@@ -78,6 +102,9 @@ export class MemoryBus implements Bus {
   private readonly readers = new Set<MemoryConsumer>();
   private readonly wake = new EventEmitter();
   private readonly keepMs: number;
+  private readonly keepOnly: Set<string> | null;
+  /** @internal Whether a running reader's group commit holds messages it has already read. */
+  readonly holdsCommitted: boolean;
   private readonly trimmer: NodeJS.Timeout;
   private sent = 0;
 
@@ -87,6 +114,8 @@ export class MemoryBus implements Bus {
   ) {
     this.wake.setMaxListeners(0);
     this.keepMs = opts.keepMs ?? 60_000;
+    this.keepOnly = opts.keepOnly ? new Set(opts.keepOnly) : null;
+    this.holdsCommitted = (opts.release ?? 'commit') === 'commit';
     // A flood's last chunks leave the keep window when nothing else happens on the topic: look again now and then.
     this.trimmer = setInterval(() => this.trimAll(), Math.max(1000, this.keepMs / 4));
     this.trimmer.unref();
@@ -136,10 +165,12 @@ export class MemoryBus implements Bus {
     return this.committedOffsets.get(`${groupId}\u0000${tp.topic}\u0000${tp.partition}`) ?? -1;
   }
 
-  /** Never moves a committed offset back: re-reading older input after a seek keeps the resume point. */
+  /**
+   * Never moves a committed offset back: re-reading older input after a seek keeps the resume point.
+   * Trims either way: the reader's position moved, which alone releases input when commits do not hold it.
+   */
   commit(groupId: string, tp: TopicPartition, offset: number): void {
-    if (offset <= this.committedFor(groupId, tp)) return;
-    this.committedOffsets.set(`${groupId}\u0000${tp.topic}\u0000${tp.partition}`, offset);
+    if (offset > this.committedFor(groupId, tp)) this.committedOffsets.set(`${groupId}\u0000${tp.topic}\u0000${tp.partition}`, offset);
     this.trim(tp);
   }
 
@@ -152,7 +183,7 @@ export class MemoryBus implements Bus {
       const needs = r.needs(tp);
       if (needs !== null) floor = Math.min(floor, needs);
     }
-    log.trim(floor, Date.now() - this.keepMs);
+    log.trim(floor, this.keepOnly && !this.keepOnly.has(tp.topic) ? Infinity : Date.now() - this.keepMs);
   }
 
   async consumer(opts: ConsumerOptions): Promise<BusConsumer> {
@@ -187,6 +218,13 @@ export class MemoryBus implements Bus {
     return n;
   }
 
+  /** How many characters of message values were given back, over every topic. */
+  droppedChars(): number {
+    let n = 0;
+    for (const log of this.logs.values()) for (const p of log) n += p.droppedChars;
+    return n;
+  }
+
   onMessage(cb: () => void): () => void {
     this.wake.on('message', cb);
     return () => this.wake.off('message', cb);
@@ -214,10 +252,13 @@ class MemoryConsumer implements BusConsumer {
     return this.opts.topics.flatMap((topic) => this.bus.endsOf(topic).map((_, partition) => ({ topic, partition })));
   }
 
-  /** The oldest offset of `tp` this consumer may still read: its position or its group's commit; null when not its topic. */
+  /**
+   * The oldest offset of `tp` this consumer may still read: its position, or its group's commit when the
+   * bus holds commits; null when not its topic.
+   */
   needs(tp: TopicPartition): number | null {
     const position = this.positions.get(this.key(tp));
-    if (position === undefined) return null;
+    if (position === undefined || !this.bus.holdsCommitted) return position ?? null;
     const committed = this.bus.committedFor(this.opts.groupId, tp);
     return committed >= 0 ? Math.min(position, committed) : position;
   }

@@ -693,6 +693,11 @@ export class EmbeddedIncidentStore implements IncidentStore {
     }
   }
 
+  /** Gives back the page cache's memory (it fills up again as queries need it). */
+  shrinkMemory(): void {
+    this.db?.exec('PRAGMA shrink_memory');
+  }
+
   async ping(): Promise<boolean> {
     return this.db?.isOpen ?? false;
   }

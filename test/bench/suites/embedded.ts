@@ -20,6 +20,11 @@ const ALERTS_PER_INCIDENT = 10;
 const FLOOD_LINES = Number(process.env.BENCH_EMBEDDED_FLOOD ?? 300_000);
 /** How long after a flood RSS is read: the bus's 60 s keep window, and the correlator's windows on top. */
 const SETTLE_MS = Number(process.env.BENCH_EMBEDDED_SETTLE_MS ?? 100_000);
+/**
+ * Which parts run (comma-separated: soak, kill9, flood; default all). `flood` alone runs the floods on an
+ * empty data folder: minutes instead of the soak's year of data, for work on memory after a flood.
+ */
+const PARTS = new Set((process.env.BENCH_EMBEDDED_PARTS ?? 'soak,kill9,flood').split(',').map((p) => p.trim()));
 const YEAR_MS = 365 * 86_400_000;
 /** The soak's "now": the end of the simulated year. */
 const END = Date.parse('2026-12-01T00:00:00.000Z');
@@ -434,9 +439,10 @@ export const suite: BenchSuite = {
   async run(ctx) {
     const dir = mkdtempSync(join(tmpdir(), 'bench-embedded-'));
     try {
-      const figures = await soak(ctx, dir);
-      figures.push(...(await killNine(ctx, dir)));
-      figures.push(...(await floods(ctx, dir)));
+      const figures: Figure[] = [];
+      if (PARTS.has('soak')) figures.push(...(await soak(ctx, dir)));
+      if (PARTS.has('kill9')) figures.push(...(await killNine(ctx, dir)));
+      if (PARTS.has('flood')) figures.push(...(await floods(ctx, dir)));
       return figures;
     } finally {
       rmSync(dir, { recursive: true, force: true });
