@@ -3,7 +3,9 @@ import { createLogger } from '../../shared/log.ts';
 import { giveBackMemoryWhenIdle } from './idle-memory.ts';
 
 const stops: (() => void)[] = [];
-afterEach(() => stops.splice(0).forEach((s) => s()));
+afterEach(() => {
+  for (const stop of stops.splice(0)) stop();
+});
 
 function watch(o: { busy: () => boolean; released: () => number; minGapMs?: number }) {
   const collections: { heapUsedMb: number[]; rssMb: number[] }[] = [];
