@@ -93,14 +93,10 @@ describe('drill replay', () => {
     // Send times never go back along the recording, and never run ahead of the recorded spacing / 100 by
     // more than the batching window (a line due that soon goes with the batch in hand). Measured from the
     // start of the replay: the first line's own send may come late on a busy machine.
+    // Every line waits for its own time (a busy machine can only make it later, so that is all a test can hold).
     for (let i = 1; i < sendTimes.length; i++) expect(sendTimes[i]!).toBeGreaterThanOrEqual(sendTimes[i - 1]!);
-    expect(sendTimes.at(-1)! - started).toBeGreaterThanOrEqual(100 - BATCH_WINDOW_MS);
-    const span = sendTimes.at(-1)! - sendTimes[0]!;
-    expect(span).toBeLessThan(1000);
-    // Halfway through the recording is about halfway through the sending.
-    const mid = (sendTimes[10]! - sendTimes[0]!) / span;
-    expect(mid).toBeGreaterThan(0.3);
-    expect(mid).toBeLessThan(0.7);
+    for (let i = 0; i < sendTimes.length; i++) expect(sendTimes[i]! - started, `line ${i}`).toBeGreaterThanOrEqual(i * 5 - BATCH_WINDOW_MS);
+    expect(sendTimes.at(-1)! - started).toBeLessThan(1000);
     // Event spacing is untouched: event times keep the original 500 ms steps.
     const times = ordered.map((m) => eventTime(envOf(m)));
     expect(times[1]! - times[0]!).toBe(500);
