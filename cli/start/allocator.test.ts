@@ -52,7 +52,10 @@ describe('execWithAllocatorSettings', () => {
   );
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const run = (argv: string[]) => {
-    const res = spawnSync(process.execPath, ['--import', 'tsx', script, ...argv], { encoding: 'utf8', env: { ...process.env, [ALLOCATOR_SET]: undefined, MALLOC_ARENA_MAX: undefined } });
+    const res = spawnSync(process.execPath, ['--import', 'tsx', script, ...argv], {
+      encoding: 'utf8',
+      env: { ...process.env, [ALLOCATOR_SET]: undefined, MALLOC_ARENA_MAX: undefined },
+    });
     const lines = res.stdout.trim().split('\n');
     return { status: res.status, before: lines.slice(0, -1), after: JSON.parse(lines.at(-1)!) as { pid: number; arena: string | null; set: string | null } };
   };
