@@ -1,8 +1,11 @@
+import { execWithAllocatorSettings } from './start/allocator.ts';
+
 /**
  * What the executable sets up before a command runs, shared by the bin (dist/) and the tests' runner of
  * the sources, so that both behave alike.
  */
 export function guardProcess(argv: string[]): void {
+  execWithAllocatorSettings(argv);
   // A reader that stops early (`canhgac users list | head -1`) closes the pipe: that ends the output
   // quietly, as for any Unix tool, instead of an unhandled EPIPE with a stack trace.
   for (const stream of [process.stdout, process.stderr]) {
