@@ -7,9 +7,7 @@ import { createLogger } from '../../shared/log.ts';
 import { EmbeddedIncidentStore } from '../../shared/store/embedded.ts';
 import { topicNames } from '../../shared/topics.ts';
 import { loadRuleSet } from '../../correlator/detection/ruleset.ts';
-import { DEFAULT_POLICY } from '../../correlator/incidents/grouping.ts';
-import { Correlator } from '../../correlator/service.ts';
-import { assetLookup } from '../../correlator/stages/rules.ts';
+import { correlatorFor } from '../../correlator/test/harness.ts';
 import { BUNDLED_RULES } from './config.ts';
 import { callControl, startControlSocket } from './control.ts';
 
@@ -24,28 +22,13 @@ const RECORDING = join(BUNDLED_RULES, 'drills', 'ssh-brute-force', 'recording.nd
 const log = createLogger('control-test');
 
 async function running(settleMs?: number) {
-  const { ruleset, findings } = loadRuleSet([RULES]);
+  const { findings } = loadRuleSet([RULES]);
   expect(findings.filter((f) => f.severity === 'error')).toEqual([]);
-  const rules = () => ruleset;
   const dataDir = mkdtempSync(join(tmpdir(), 'canhgac-control-'));
   const bus = new MemoryBus(3);
   const store = new EmbeddedIncidentStore(join(dataDir, 'store'));
   const topics = topicNames();
-  const correlator = new Correlator({
-    bus,
-    store,
-    topics,
-    rules,
-    assets: assetLookup(rules),
-    groupId: 'control-test',
-    partitions: { raw: 3, correlate: 3, incidents: 1 },
-    allowedLatenessMs: 5 * 60_000,
-    eventsPerAlert: 5,
-    policy: DEFAULT_POLICY,
-    timezone: 'Asia/Ho_Chi_Minh',
-    log,
-    tickMs: 200,
-  });
+  const correlator = correlatorFor(bus, store, topics, 'control-test', { rules: [RULES], eventsPerAlert: 5, tickMs: 200, log });
   await correlator.start();
   const producer = await bus.producer();
   const control = await startControlSocket({
