@@ -229,15 +229,19 @@ function quietWatch(bus: MemoryBus, topic: string, groupId: string, trickle = 10
     const total = ends.reduce((n, end) => n + end, 0);
     const arrived = total - seen;
     seen = total;
-    const behind = ends.reduce((n, end, partition) => n + end - Math.max(0, bus.committedFor(groupId, { topic, partition })), 0);
-    return arrived > trickle || behind > trickle;
+    return arrived > trickle || uncommitted(bus, topic, groupId) > trickle;
   };
+}
+
+/** The messages on `topic` its group has not committed yet. */
+function uncommitted(bus: MemoryBus, topic: string, groupId: string): number {
+  return bus.endsOf(topic).reduce((n, end, partition) => n + end - Math.max(0, bus.committedFor(groupId, { topic, partition })), 0);
 }
 
 /** Waits until the correlator has handled everything on soc.raw: the in-memory bus is gone after the stop. */
 async function drained(bus: MemoryBus, topic: string, groupId: string, timeoutMs: number, log: Logger): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const behind = () => bus.endsOf(topic).reduce((n, end, partition) => n + end - Math.max(0, bus.committedFor(groupId, { topic, partition })), 0);
+  const behind = () => uncommitted(bus, topic, groupId);
   while (behind() > 0) {
     if (Date.now() > deadline) {
       log.warn({ lines: behind() }, 'stopping before the correlator handled every line');
