@@ -162,9 +162,8 @@ export class Correlator {
    * Drill tests wait on this instead of waiting for the incidents to stay unchanged for a while.
    */
   async drillClosed(drillId: string): Promise<boolean> {
-    if (!this.stages) return false;
-    const newest = await this.stages.raw.drillNewest(this.stages.rawConsumer, drillId);
-    return newest !== null && Number.isFinite(newest) && this.stages.correlate.closedThrough(drillId, newest);
+    const read = await this.drillRead(drillId);
+    return !!read && Number.isFinite(read.newest) && read.closed;
   }
 
   /**
@@ -174,9 +173,17 @@ export class Correlator {
    * missing from the score.
    */
   async drillSettled(drillId: string): Promise<boolean> {
-    if (!this.stages) return false;
+    return (await this.drillRead(drillId))?.closed ?? false;
+  }
+
+  /**
+   * The newest event of a drill the owned soc.raw partitions read (-Infinity: none), and whether every
+   * window up to it is closed and written; null while running stages are missing or a partition is not read to the end.
+   */
+  private async drillRead(drillId: string): Promise<{ newest: number; closed: boolean } | null> {
+    if (!this.stages) return null;
     const newest = await this.stages.raw.drillNewest(this.stages.rawConsumer, drillId);
-    return newest !== null && this.stages.correlate.closedThrough(drillId, newest);
+    return newest === null ? null : { newest, closed: this.stages.correlate.closedThrough(drillId, newest) };
   }
 
   async stop(): Promise<void> {
