@@ -23,12 +23,12 @@ export function startConfigSchema(dataDir: string) {
   return CorrelatorConfigSchema.extend({
     log: BaseConfigSchema.shape.log.unwrap().prefault({ level: 'warn' }),
     correlator: CorrelatorSectionSchema.extend({ rules: z.string().min(1).default(BUNDLED_RULES) }).prefault({}),
-    /** Sources (file tail, syslog) as in `canhgac collector`; dataDir defaults to DATA/collector. */
     /** The embedded store (no elasticsearch section): alerts and closed incidents older than this are deleted. */
     store: z
       .object({ retentionMonths: z.number().int().min(1).default(12) })
       .strict()
       .prefault({}),
+    /** Sources (file tail, syslog) as in `canhgac collector`; dataDir defaults to DATA/collector. */
     collector: z
       .preprocess((v) => (isRecord(v) && v.dataDir === undefined ? { ...v, dataDir: join(dataDir, 'collector') } : v), CollectorSectionSchema)
       .optional(),
