@@ -9,18 +9,26 @@ afterEach(() => {
 
 function watch(o: { busy: () => boolean; released: () => number; minGapMs?: number }) {
   const collections: { heapUsedMb: number[]; rssMb: number[] }[] = [];
-  let shrunk = 0;
+  const gaveBack: string[] = [];
   const log = createLogger('test', {}, 'silent');
   log.info = ((obj: { heapUsedMb: number[]; rssMb: number[] }) => void collections.push(obj)) as typeof log.info;
-  const idle = giveBackMemoryWhenIdle({ ...o, shrink: () => void shrunk++, log, checkMs: 20, minGapMs: o.minGapMs ?? 0, releasedCount: 100 });
+  const idle = giveBackMemoryWhenIdle({
+    ...o,
+    shrink: () => void gaveBack.push('sqlite'),
+    trimNativeHeap: () => void gaveBack.push('malloc'),
+    log,
+    checkMs: 20,
+    minGapMs: o.minGapMs ?? 0,
+    releasedCount: 100,
+  });
   stops.push(idle.stop);
-  return { collections, shrunk: () => shrunk };
+  return { collections, gaveBack };
 }
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('giveBackMemoryWhenIdle', () => {
-  it('collects once the pipeline is quiet after it let go of a burst, and shrinks the caches', async () => {
+  it('collects once the pipeline is quiet after it let go of a burst, then shrinks the caches and trims the C heap', async () => {
     let busy = true;
     let released = 0;
     const w = watch({ busy: () => busy, released: () => released });
@@ -30,7 +38,7 @@ describe('giveBackMemoryWhenIdle', () => {
     busy = false;
     await wait(150);
     expect(w.collections).toHaveLength(1);
-    expect(w.shrunk()).toBe(1);
+    expect(w.gaveBack).toEqual(['sqlite', 'malloc']);
     // Nothing let go since: no second collection.
     await wait(150);
     expect(w.collections).toHaveLength(1);

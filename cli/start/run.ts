@@ -18,6 +18,7 @@ import { formatFinding } from '../../shared/yaml-source.ts';
 import { checkAdminPassword, ensureFirstAdmin, type AdminSetup } from './admin.ts';
 import { startControlSocket } from './control.ts';
 import { giveBackMemoryWhenIdle } from './idle-memory.ts';
+import { loadMallocTrim } from './malloc-trim.ts';
 import { DEMO_ASSETS, DEMO_RECORDING, DEMO_SPEED, type StartConfig } from './config.ts';
 
 export interface StartOptions {
@@ -130,11 +131,13 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
     const address = await app.listen({ host: o.host, port: o.port });
     if (bus instanceof MemoryBus) {
       stack.push(() => drained(bus, topics.raw, o.config.correlator.groupId, 10_000, log));
+      const memoryLog = log.child({ part: 'memory' });
       const idle = giveBackMemoryWhenIdle({
         busy: quietWatch(bus, topics.raw, o.config.correlator.groupId),
         released: () => bus.droppedChars(),
         shrink: store instanceof EmbeddedIncidentStore ? () => store.shrinkMemory() : undefined,
-        log: log.child({ part: 'memory' }),
+        trimNativeHeap: await loadMallocTrim(memoryLog),
+        log: memoryLog,
       });
       stack.push(async () => idle.stop());
     }
