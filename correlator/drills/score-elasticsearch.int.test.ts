@@ -9,7 +9,7 @@ import { incidentFixture } from '../../shared/store/fixtures.ts';
 import { canhgac, canhgacBin } from '../../test/support/cli.ts';
 import { elasticsearchUrl, uniqueName } from '../../test/support/services.ts';
 import { DRILLS_DIR } from './bundled/generate.ts';
-import { replayAuditEntry } from './replay.ts';
+import { replayEnded } from './test/replay-entry.ts';
 import type { ScoreReport } from './score.ts';
 
 /** `canhgac drill score` and `purge` against the real store: incidents as the correlator and console leave them. */
@@ -66,23 +66,8 @@ describe('canhgac drill score and purge (Elasticsearch)', () => {
     // A real incident with the same rule and group: never part of the drill, never purged.
     await store.upsertIncident(drillIncident({ id: 'real-ssh', drill: null }), { refresh: true });
     await store.appendAudit(
-      replayAuditEntry(
-        {
-          sent: 483,
-          drillId: 'd-es',
-          shiftMs: SHIFT,
-          passes: 1,
-          skipped: 0,
-          stopped: false,
-          lineNo: 483,
-          summary: { lines: 483, envelopes: 483, firstReceived: 0, lastReceived: 0 },
-        },
-        'recording.ndjson.gz',
-        10,
-        'cli:test',
-        // Ended a minute ago: the drill is quiet, score and purge go at once.
-        new Date(Date.now() - 60_000),
-      ),
+      // Ended a minute ago: the drill is quiet, score and purge go at once.
+      replayEnded('d-es', new Date(Date.now() - 60_000), { lines: 483, speed: 10, shiftMs: SHIFT }),
       { refresh: true },
     );
   });
@@ -152,25 +137,7 @@ describe('canhgac drill score and purge (Elasticsearch)', () => {
 
   it("a purge right after a replay waits until the correlators wrote the drill's last incident, and removes it too", { timeout: 60_000 }, async () => {
     const drill = 'd-es-late';
-    await store.appendAudit(
-      replayAuditEntry(
-        {
-          sent: 10,
-          drillId: drill,
-          shiftMs: 0,
-          passes: 1,
-          skipped: 0,
-          stopped: false,
-          lineNo: 10,
-          summary: { lines: 10, envelopes: 10, firstReceived: 0, lastReceived: 0 },
-        },
-        'recording.ndjson.gz',
-        'max',
-        'cli:test',
-        new Date(),
-      ),
-      { refresh: true },
-    );
+    await store.appendAudit(replayEnded(drill, new Date()), { refresh: true });
     const child = spawn(process.execPath, [canhgacBin, 'drill', 'purge', drill, '--config', config], { env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedIncidentStore } from '../../shared/store/embedded.ts';
 import { incidentFixture } from '../../shared/store/fixtures.ts';
 import { purgeDrill } from './purge.ts';
-import { replayAuditEntry, type ReplayResult } from './replay.ts';
+import { replayEnded } from './test/replay-entry.ts';
 import { lastDrillChange, untilDrillQuiet } from './settle.ts';
 
 /**
@@ -21,25 +21,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const replayed = (drillId: string, at: Date) =>
-  store.appendAudit(
-    replayAuditEntry(
-      {
-        sent: 10,
-        drillId,
-        shiftMs: 0,
-        passes: 1,
-        skipped: 0,
-        stopped: false,
-        lineNo: 10,
-        summary: { lines: 10, envelopes: 10, firstReceived: 0, lastReceived: 0 },
-      } satisfies ReplayResult,
-      'recording.ndjson.gz',
-      'max',
-      'cli:test',
-      at,
-    ),
-  );
+const replayed = (drillId: string, at: Date) => store.appendAudit(replayEnded(drillId, at));
 
 /** What the correlator writes for a drill: an incident, changed now. */
 const written = (drillId: string, n: number) =>
