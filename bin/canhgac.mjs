@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 import module from 'node:module';
 
+// node:sqlite (the embedded store) and process.execve need Node 24; an older one would fail on an import.
+if (Number(process.versions.node.split('.')[0]) < 24) {
+  process.stderr.write(`canhgac: needs Node 24 or later, this is ${process.version}; \`npx canhgac\` runs the Node 24 that \`npm ci\` installs\n`);
+  process.exit(1);
+}
+
 // V8 keeps the code it compiled for dist/ on disk (Node's compile cache, under the temporary folder): a
 // restart then loads the application in a fraction of the time it takes to compile it again.
 module.enableCompileCache?.();
