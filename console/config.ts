@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { BaseConfigSchema } from '../shared/config.ts';
+import type { ConsoleOptions } from './app.ts';
 
 const IndexPrefix = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, - and _');
 
@@ -58,6 +60,44 @@ export const ConsoleSectionSchema = z
     metricsToken: z.string().min(16).optional(),
   })
   .strict();
+
+/**
+ * What `canhgac start` takes of the console section: how the console is reached and guarded. Its address
+ * is --host/--port, its users DATA/users.json and its rules the correlator's.
+ */
+export const StartConsoleSectionSchema = ConsoleSectionSchema.pick({
+  tls: true,
+  behindTlsProxy: true,
+  trustedProxies: true,
+  lockout: true,
+  stream: true,
+  sessionTtlMinutes: true,
+  loginAttemptsPerMinute: true,
+  metricsToken: true,
+});
+type ConsoleGuards = z.infer<typeof StartConsoleSectionSchema>;
+
+function readPem(field: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new Error(`${field}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
+/** The console's options from its section; `path` resolves the TLS files as the command takes paths. */
+export function consoleGuardOptions(c: ConsoleGuards, path: (p: string) => string) {
+  return {
+    tls: c.tls ? { cert: readPem('console.tls.cert', path(c.tls.cert)), key: readPem('console.tls.key', path(c.tls.key)) } : undefined,
+    behindTlsProxy: c.behindTlsProxy,
+    trustedProxies: c.trustedProxies,
+    sessionTtlMs: c.sessionTtlMinutes * 60_000,
+    loginAttemptsPerMinute: c.loginAttemptsPerMinute,
+    lockout: { freeFailures: c.lockout.freeFailures, baseMs: c.lockout.baseSeconds * 1000, maxMs: c.lockout.maxSeconds * 1000 },
+    streamLimits: c.stream,
+    metricsToken: c.metricsToken,
+  } satisfies Partial<ConsoleOptions>;
+}
 
 export const ConsoleConfigSchema = BaseConfigSchema.extend({
   console: ConsoleSectionSchema.prefault({}),

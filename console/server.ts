@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { KafkaBus } from '../shared/bus/kafka.ts';
 import { createLogger } from '../shared/log.ts';
 import { ElasticsearchIncidentStore } from '../shared/store/elasticsearch.ts';
 import { topicNames } from '../shared/topics.ts';
 import { buildConsole } from './app.ts';
-import type { ConsoleConfig } from './config.ts';
+import { consoleGuardOptions, type ConsoleConfig } from './config.ts';
 import { rulesFromFolder } from './rules-provider.ts';
 
 /** Starts `canhgac console` from a loaded config; paths in it are relative to the config file. */
@@ -18,7 +17,6 @@ export async function startConsoleServer(config: ConsoleConfig, configFile: stri
   const store = ElasticsearchIncidentStore.fromConfig(config.elasticsearch, c.indexPrefix ?? config.elasticsearch.indexPrefix);
   await store.init();
   const bus = new KafkaBus(config.kafka, log);
-  const tls = c.tls ? { cert: readFileSync(here(c.tls.cert)), key: readFileSync(here(c.tls.key)) } : undefined;
   const { app } = await buildConsole({
     store,
     bus,
@@ -26,14 +24,7 @@ export async function startConsoleServer(config: ConsoleConfig, configFile: stri
     usersFile: here(c.usersFile),
     rules: rulesFromFolder(here(c.rules)),
     log,
-    tls,
-    behindTlsProxy: c.behindTlsProxy,
-    trustedProxies: c.trustedProxies,
-    sessionTtlMs: c.sessionTtlMinutes * 60_000,
-    loginAttemptsPerMinute: c.loginAttemptsPerMinute,
-    lockout: { freeFailures: c.lockout.freeFailures, baseMs: c.lockout.baseSeconds * 1000, maxMs: c.lockout.maxSeconds * 1000 },
-    streamLimits: c.stream,
-    metricsToken: c.metricsToken,
+    ...consoleGuardOptions(c, here),
   });
   const address = await app.listen({ host: c.host, port: c.port });
   return {

@@ -62,6 +62,9 @@ times moved to now, so that the console shows live incidents within a minute.
                     operations:  escalation, audits, national export (correlator/operations)
                     store:       { retentionMonths: 12 }   the embedded store: alerts and closed
                                  incidents older than this are deleted
+                    console:     as in canhgac console: tls, behindTlsProxy, trustedProxies,
+                                 lockout, stream, sessionTtlMinutes, loginAttemptsPerMinute,
+                                 metricsToken (the address is --host/--port, the users DIR/users.json)
                     log:         { level: info }   (default warn; also CANHGAC_LOG_LEVEL)
 
 One start owns its data folder: a second one on the same folder exits 1 naming the lock

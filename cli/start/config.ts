@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CollectorSectionSchema } from '../../collector/config.ts';
+import { StartConsoleSectionSchema } from '../../console/config.ts';
 import { CorrelatorConfigSchema, CorrelatorSectionSchema } from '../../correlator/config.ts';
 import { BaseConfigSchema, configFromEnv, loadConfig } from '../../shared/config.ts';
 import { PACKAGE_ROOT } from '../../shared/package-root.ts';
@@ -28,6 +29,8 @@ export function startConfigSchema(dataDir: string) {
       .object({ retentionMonths: z.number().int().min(1).default(12) })
       .strict()
       .prefault({}),
+    /** TLS, trusted proxies, login and stream limits, the metrics token: as in `canhgac console`. */
+    console: StartConsoleSectionSchema.prefault({}),
     /** Sources (file tail, syslog) as in `canhgac collector`; dataDir defaults to DATA/collector. */
     collector: z
       .preprocess((v) => (isRecord(v) && v.dataDir === undefined ? { ...v, dataDir: join(dataDir, 'collector') } : v), CollectorSectionSchema)

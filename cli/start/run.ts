@@ -1,8 +1,9 @@
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { runCollector, startCollector } from '../../collector/agent.ts';
 import { BusSink } from '../../collector/sinks/bus.ts';
 import { buildConsole } from '../../console/app.ts';
+import { consoleGuardOptions } from '../../console/config.ts';
 import { rulesFromFolder } from '../../console/rules-provider.ts';
 import { AssetRegister } from '../../correlator/detection/assets.ts';
 import { replayAuditEntry, replayRecording } from '../../correlator/drills/replay.ts';
@@ -126,6 +127,7 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
       usersFile,
       rules: rulesFromFolder(o.config.correlator.rules),
       log: log.child({ part: 'console' }),
+      ...consoleGuardOptions(o.config.console, resolve),
     });
     stack.push(() => app.close());
     const address = await app.listen({ host: o.host, port: o.port });

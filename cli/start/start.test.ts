@@ -1,4 +1,5 @@
 import { createSocket } from 'node:dgram';
+import { get as httpsGet } from 'node:https';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { parseEnvelope } from '../../shared/envelope.ts';
 import { EmbeddedIncidentStore } from '../../shared/store/embedded.ts';
 import { DEMO_RECORDING } from './config.ts';
 import { login, start, stop, type Started } from '../../test/support/start.ts';
+import { makeTestCa } from '../../test/support/test-ca.ts';
 
 const SSH_BRUTE_FORCE = '9a1d4f1e-8c3e-4f3b-9a52-0f5a1f1d2c11';
 
@@ -149,6 +151,48 @@ describe.concurrent('canhgac start: the embedded default', () => {
         files: Record<string, { offset: number }>;
       };
       expect(Object.values(checkpoints.files).map((f) => f.offset)).toEqual([statSync(kern).size]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('serves the console over TLS with the console section of --config, and /metrics to its scrape token', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canhgac-start-console-'));
+    try {
+      const pki = makeTestCa(join(dir, 'pki'));
+      const config = join(dir, 'start.yml');
+      writeFileSync(config, `console:\n  tls: { cert: ${pki.serverCert}, key: ${pki.serverKey} }\n  metricsToken: start-scrape-token-0123\n`);
+      const s = await start(join(dir, 'data'), ['--no-demo', '--config', config]);
+      running.push(s);
+      expect(s.base).toMatch(/^https:\/\/localhost:\d+$/);
+      const get = (token: string) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          httpsGet(`${s.base}/metrics`, { ca: readFileSync(pki.ca), headers: { authorization: `Bearer ${token}` } }, (res) => {
+            let body = '';
+            res.on('data', (d: Buffer) => (body += d.toString()));
+            res.on('end', () => resolve({ status: res.statusCode!, body }));
+          }).once('error', reject);
+        });
+      const scraped = await get('start-scrape-token-0123');
+      expect(scraped.status).toBe(200);
+      expect(scraped.body).toContain('canhgac_console_');
+      expect((await get('start-scrape-token-0124')).status).toBe(401);
+      expect(await stop(s)).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a console setting that start does not take, naming the file, line and field, and a TLS file it cannot read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canhgac-start-console-'));
+    try {
+      const config = join(dir, 'start.yml');
+      writeFileSync(config, 'log: { level: warn }\nconsole:\n  port: 9443\n');
+      await expect(start(join(dir, 'data'), ['--no-demo', '--config', config])).rejects.toThrow(
+        new RegExp(`${config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:3: .*port`),
+      );
+      writeFileSync(config, `console:\n  tls: { cert: ${join(dir, 'nope.pem')}, key: ${join(dir, 'nope-key.pem')} }\n`);
+      await expect(start(join(dir, 'data'), ['--no-demo', '--config', config])).rejects.toThrow(/console\.tls\.cert: cannot read \S+nope\.pem \(ENOENT\)/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -25,7 +25,7 @@ export function start(dataDir: string, extra: string[] = [], services: { KAFKA_B
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no console address within 30 s\n${out}\n${err}`)), 30_000);
     const check = () => {
-      const m = /console\s+(http:\/\/\S+?)\/?\s/.exec(out);
+      const m = /console\s+(https?:\/\/\S+?)\/?\s/.exec(out);
       if (!m) return;
       clearTimeout(timer);
       child.stdout!.off('data', check);
