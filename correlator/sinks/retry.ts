@@ -6,16 +6,23 @@ import type { Logger } from '../../shared/log.ts';
  * alive meanwhile, so that an outage of a sink delays the pipeline instead of losing or skipping input.
  * Gives up only when the batch went stale (rebalance, shutdown): its input is then handled again.
  */
-export async function untilAcknowledged(
+export function untilAcknowledged(
   what: string,
   batch: Pick<Batch, 'heartbeat' | 'isStale' | 'partition'>,
   log: Logger,
   write: () => Promise<unknown>,
 ): Promise<boolean> {
-  // A write can hang for a while when the sink is going down; the group must still hear from us.
+  return heartbeatWhile(batch, attempts(what, batch, log, write));
+}
+
+/**
+ * Waits for `work` while telling the consumer group, every second, that the batch's member is alive: a
+ * write can hang for a while when a sink is going down, and a silent member is evicted (a rebalance).
+ */
+export async function heartbeatWhile<T>(batch: Pick<Batch, 'heartbeat'>, work: Promise<T>): Promise<T> {
   const beat = setInterval(() => void batch.heartbeat().catch(() => undefined), 1000);
   try {
-    return await attempts(what, batch, log, write);
+    return await work;
   } finally {
     clearInterval(beat);
   }

@@ -118,6 +118,34 @@ describe('CorrelateStage timer', () => {
     await stage.handle(batchOf([progressOf(feeds[2]!.t + 1)], 2));
     expect(written.flat().map((p) => p.alert.group_key)).toEqual(['source.ip=203.0.113.7']);
   });
+  it("keeps the batch's member alive in its group while a batch waits for the timer's write of its partition", async () => {
+    let release!: () => void;
+    const hanging = new Promise<void>((r) => (release = r));
+    let writes = 0;
+    // The timer's write hangs, as one to an Elasticsearch going down does; the batch's own write goes through.
+    const sink = {
+      async write(alerts: PendingAlert[]) {
+        if (alerts.length && writes++ === 0) await hanging;
+        return { alerts: alerts.length, created: 0, updated: 0 };
+      },
+    } as unknown as IncidentSink;
+    const stage = await stageWith(sink);
+    const feeds = probeFeeds();
+    await stage.handle(batchOf([bundleFeeds(new Map([[0, feeds]])).messages[0]!.value, progressOf(feeds[2]!.t)]));
+    const tick = stage.tick(Date.now() + 10_000, 0);
+    let beats = 0;
+    const batch = { ...batchOf([progressOf(feeds[2]!.t + 1)], 2), heartbeat: async () => void beats++ };
+    let handled = false;
+    const handling = stage.handle(batch).then(() => (handled = true));
+    await new Promise((r) => setTimeout(r, 2300));
+    expect(handled).toBe(false);
+    expect(beats).toBeGreaterThanOrEqual(2);
+    release();
+    await Promise.all([tick, handling]);
+    const after = beats;
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(beats).toBe(after);
+  });
 });
 
 describe('CorrelateStage watermark', () => {

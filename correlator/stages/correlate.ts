@@ -6,7 +6,7 @@ import { CorrelationEngine, type CorrelationHit } from '../detection/correlation
 import type { RuleSet } from '../detection/ruleset.ts';
 import type { CorrelatorMetrics } from '../metrics.ts';
 import type { IncidentSink, PendingAlert } from '../sinks/incidents.ts';
-import { untilAcknowledged } from '../sinks/retry.ts';
+import { heartbeatWhile, untilAcknowledged } from '../sinks/retry.ts';
 import { correlationAlert } from './alerts.ts';
 import { deadLetter, feedsOf, readCorrelateMessage, StaleBatchError, type CorrelateEvent, type Progress } from './messages.ts';
 import { correlatePartitionKey, maxTimespanMs, type AssetLookup, type CurrentRules } from './rules.ts';
@@ -243,7 +243,8 @@ export class CorrelateStage {
     this.busy.add(batch.partition);
     try {
       // Two writes of one partition's alerts at once could fold into one incident side by side.
-      await this.writing.get(batch.partition);
+      const timerWrite = this.writing.get(batch.partition);
+      if (timerWrite) await heartbeatWhile(batch, timerWrite);
       return await this.handleBatch(batch);
     } finally {
       this.busy.delete(batch.partition);
