@@ -5,6 +5,7 @@ import type { IncidentChange } from '../../shared/incident.ts';
 import { alertFixture, incidentFixture } from '../../shared/store/fixtures.ts';
 import { uniqueName } from '../../test/support/services.ts';
 import { PASSWORD, startConsole } from '../test/harness.ts';
+import { findChromium } from '../../test/support/chromium.ts';
 
 /** A right-to-left override makes "\u202Eexe.tsoh" display as "host.exe"; zero-width characters display as nothing. */
 const RLO_HOST = '\u202Eexe.tsoh';
@@ -20,7 +21,7 @@ describe('hidden characters on the console page (headless Chromium, real Elastic
   beforeAll(async () => {
     c = await startConsole(bus);
     const url = await c.app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--headless'] });
+    browser = await chromium.launch({ executablePath: (await findChromium()).path, args: ['--no-sandbox', '--disable-gpu', '--headless'] });
     page = await (await browser.newContext()).newPage();
     await page.goto(url);
     await page.fill('input[name=username]', 'rosa');

@@ -11,6 +11,7 @@ import { createLogger } from '../../shared/log.ts';
 import { alertFixture, incidentFixture } from '../../shared/store/fixtures.ts';
 import { kafkaBrokers, uniqueName } from '../../test/support/services.ts';
 import { PASSWORD, startConsole, usersFile } from '../test/harness.ts';
+import { findChromium } from '../../test/support/chromium.ts';
 
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 const BULK = 5000;
@@ -88,7 +89,7 @@ describe('console for a night shift', () => {
     url = await c.app.listen({ host: '127.0.0.1', port: 0 });
     producer = await bus.producer();
     browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
+      executablePath: (await findChromium()).path,
       args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--headless'],
     });
   }, 240_000);
