@@ -91,6 +91,8 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
   const log = createLogger('start', {}, level);
   const usersFile = join(o.dataDir, 'users.json');
   checkAdminPassword(o.adminPassword);
+  // TLS files are read before anything starts: an unreadable one stops `start` at once, naming its field.
+  const consoleGuards = consoleGuardOptions(o.config.console, resolve);
   const lock = lockDataFolder(o.dataDir);
   const stack: (() => Promise<void>)[] = [async () => lock.release()];
   let backends: Backends;
@@ -127,7 +129,7 @@ export async function startAllInOne(o: StartOptions): Promise<RunningStart> {
       usersFile,
       rules: rulesFromFolder(o.config.correlator.rules),
       log: log.child({ part: 'console' }),
-      ...consoleGuardOptions(o.config.console, resolve),
+      ...consoleGuards,
     });
     stack.push(() => app.close());
     const address = await app.listen({ host: o.host, port: o.port });
